@@ -1,0 +1,23 @@
+// Per-environment state of the addon. The extension host may load the addon
+// more than once and worker threads each get their own environment, so there
+// are no globals: everything lives here and is freed by the cleanup hook
+// that napi_set_instance_data registers.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+
+namespace keyref::addon {
+
+struct AddonData {
+  // Scratch space that checkRef fills for the JS layer (ref_binding.cc).
+  Napi::Reference<Napi::Int32Array> ref_out;
+  std::int32_t* ref_out_data = nullptr;
+  // Constructors of the classes this environment exports.
+  Napi::FunctionReference sidecar_ctor;
+};
+
+inline AddonData* GetData(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
+
+}  // namespace keyref::addon

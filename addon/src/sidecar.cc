@@ -1,0 +1,98 @@
+#include "sidecar.h"
+
+#include "addon_data.h"
+#include "errors.h"
+
+namespace keyref::addon {
+namespace {
+
+// Tags objects made by this copy of the addon, so that an object from a
+// second loaded copy (its Instance layout may differ) is refused.
+constexpr napi_type_tag kSidecarTag = {0x6b657972656673ULL, 0x7369646563617231ULL};
+
+std::string GetString(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+}
+
+double GetNumber(const Napi::Object& o, const char* key, double fallback) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
+}
+
+}  // namespace
+
+Policy PolicyFromJs(const Napi::Object& options) {
+  Policy p;
+  p.allow = SchemeSet::FromBits(
+      static_cast<std::uint8_t>(GetNumber(options, "schemeBits", p.allow.bits())));
+  p.plaintext_file = GetString(options, "plaintextFile");
+  std::string service = GetString(options, "keyringService");
+  if (!service.empty()) p.keyring_service = service;
+  p.cache_ttl = std::chrono::milliseconds(
+      static_cast<long long>(GetNumber(options, "cacheTtlMs", 0)));
+  p.resolve_timeout = std::chrono::milliseconds(static_cast<long long>(
+      GetNumber(options, "resolveTimeoutMs", 10000)));
+  Napi::Value exp = options.Get("allowSecretExport");
+  p.allow_secret_export = exp.IsBoolean() && exp.As<Napi::Boolean>().Value();
+  return p;
+}
+
+void Sidecar::Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = DefineClass(
+      env, "NativeSidecar",
+      {
+          InstanceMethod<&Sidecar::Close>("close"),
+          InstanceMethod<&Sidecar::Redact>("redact"),
+      });
+  GetData(env)->sidecar_ctor = Napi::Persistent(ctor);
+  exports.Set("NativeSidecar", ctor);
+}
+
+Sidecar::Sidecar(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<Sidecar>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
+                       "NativeSidecar(options: object)");
+  }
+  instance_ = std::make_shared<Instance>(PolicyFromJs(info[0].As<Napi::Object>()));
+  napi_type_tag_object(env, info.This(), &kSidecarTag);
+}
+
+Sidecar::~Sidecar() {
+  if (instance_) instance_->Close();
+}
+
+Sidecar* Sidecar::FromJs(Napi::Env env, Napi::Value value) {
+  bool tagged = false;
+  if (value.IsObject()) {
+    napi_check_object_type_tag(env, value, &kSidecarTag, &tagged);
+  }
+  if (!tagged) {
+    throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
+                       "expected a Sidecar made by this copy of keyref");
+  }
+  return Napi::ObjectWrap<Sidecar>::Unwrap(value.As<Napi::Object>());
+}
+
+Napi::Value Sidecar::Close(const Napi::CallbackInfo& info) {
+  instance_->Close();
+  return info.Env().Undefined();
+}
+
+// redact(text: string): string — the host scrubs its own strings with the
+// same rules keyref applies to everything it emits.
+Napi::Value Sidecar::Redact(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
+                       "redact(text: string)");
+  }
+  std::string text = info[0].As<Napi::String>().Utf8Value();
+  std::string out;
+  if (!instance_->redactor().Scrub(text, &out)) return info[0];
+  return Napi::String::New(env, out);
+}
+
+}  // namespace keyref::addon

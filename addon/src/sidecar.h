@@ -1,0 +1,40 @@
+// The JS class Sidecar: a thin ObjectWrap over keyref::Instance. Method
+// bodies live in one file per feature (sidecar_*.cc); this file only wires
+// them. The TypeScript class in addon/ts/sidecar.ts validates options first.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+
+#include "keyref/instance.h"
+
+namespace keyref::addon {
+
+class Sidecar : public Napi::ObjectWrap<Sidecar> {
+ public:
+  static void Init(Napi::Env env, Napi::Object exports);
+  // new NativeSidecar(options): options already validated and normalised
+  // by addon/ts/sidecar.ts (see NativeSidecarOptions there).
+  explicit Sidecar(const Napi::CallbackInfo& info);
+  ~Sidecar() override;
+
+  // Shared so that work running on other threads keeps the instance alive
+  // after the JS object is collected; Close() wipes it either way.
+  const std::shared_ptr<Instance>& instance() const { return instance_; }
+
+  // Unwraps `value` as a Sidecar of this addon, or throws a TypeError.
+  // (Objects made by another loaded copy of the addon are refused.)
+  static Sidecar* FromJs(Napi::Env env, Napi::Value value);
+
+ private:
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value Redact(const Napi::CallbackInfo& info);
+
+  std::shared_ptr<Instance> instance_;
+};
+
+// Reads the normalised policy object the TypeScript layer passes.
+Policy PolicyFromJs(const Napi::Object& options);
+
+}  // namespace keyref::addon

@@ -1,0 +1,114 @@
+// The Sidecar: one keyref instance per extension (or per test). Options are
+// checked here, with precise errors, before native code sees them.
+import { native } from './binding';
+import { invalidArgType, invalidArgValue } from './errors';
+import { DEFAULT_ALLOW_SCHEMES, RefScheme, schemeBits } from './ref';
+
+/** What an instance may do. Every field is optional. */
+export interface SidecarPolicy {
+  /** Schemes refs may use. Default `['secret', 'env', 'keyring']`; op, pass and file are opt-in. */
+  allowSchemes?: readonly RefScheme[];
+  /** Path of the plaintext JSON secrets file for `file:` refs (must be 0600, owned by the user). Default `$XDG_CONFIG_HOME/keyref/secrets.json`. */
+  plaintextFile?: string;
+  /** Keyring service used for `keyring:ACCOUNT` refs without a service. Default `keyref`. */
+  keyringService?: string;
+  /** Keep resolved values (in locked native memory) this long; 0, the default, disables the cache. */
+  cacheTtlMs?: number;
+  /** How long one resolution may take (keyring, host store, op, pass), in ms. Default 10000. */
+  resolveTimeoutMs?: number;
+  /** Allows exporting profiles with secrets; a confirm callback must still answer true. Default false. */
+  allowSecretExport?: boolean;
+}
+
+/** Options of `new Sidecar(options)`. */
+export interface SidecarOptions {
+  /** What this instance may do. */
+  policy?: SidecarPolicy;
+}
+
+/** @internal What the native constructor receives: validated and normalised. */
+export interface NativeSidecarOptions {
+  schemeBits: number;
+  plaintextFile: string;
+  keyringService: string;
+  cacheTtlMs: number;
+  resolveTimeoutMs: number;
+  allowSecretExport: boolean;
+}
+
+/** @internal The raw native object. */
+export interface NativeSidecar {
+  close(): void;
+  redact(text: string): string;
+}
+
+function optionalString(obj: Record<string, unknown>, key: string, name: string): string {
+  const v = obj[key];
+  if (v === undefined) return '';
+  if (typeof v !== 'string') throw invalidArgType(name, 'of type string', v);
+  if (v.includes('\0')) throw invalidArgValue(name, 'contains a NUL character');
+  return v;
+}
+
+function optionalMs(obj: Record<string, unknown>, key: string, name: string, fallback: number): number {
+  const v = obj[key];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number') throw invalidArgType(name, 'of type number', v);
+  if (!Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1) {
+    throw invalidArgValue(name, 'must be an integer from 0 to 2147483647 (milliseconds)');
+  }
+  return v;
+}
+
+/** @internal Validates and normalises options for the native constructor. */
+export function normaliseOptions(options: SidecarOptions | undefined): NativeSidecarOptions {
+  if (options === undefined) options = {};
+  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+  const policy = (options.policy ?? {}) as Record<string, unknown>;
+  if (typeof policy !== 'object' || policy === null) {
+    throw invalidArgType('options.policy', 'an object', options.policy);
+  }
+  const allow = policy.allowSchemes === undefined ? DEFAULT_ALLOW_SCHEMES : policy.allowSchemes;
+  const exp = policy.allowSecretExport;
+  if (exp !== undefined && typeof exp !== 'boolean') {
+    throw invalidArgType('options.policy.allowSecretExport', 'of type boolean', exp);
+  }
+  return {
+    schemeBits: schemeBits(allow, 'options.policy.allowSchemes'),
+    plaintextFile: optionalString(policy, 'plaintextFile', 'options.policy.plaintextFile'),
+    keyringService: optionalString(policy, 'keyringService', 'options.policy.keyringService'),
+    cacheTtlMs: optionalMs(policy, 'cacheTtlMs', 'options.policy.cacheTtlMs', 0),
+    resolveTimeoutMs: optionalMs(policy, 'resolveTimeoutMs', 'options.policy.resolveTimeoutMs', 10000),
+    allowSecretExport: exp === true,
+  };
+}
+
+type NativeCtor = new (options: NativeSidecarOptions) => NativeSidecar;
+
+/**
+ * A keyref instance. It resolves secrets only inside native code and never
+ * returns one to JavaScript; every string it hands back has been redacted.
+ */
+export class Sidecar {
+  /** @internal */
+  protected readonly native: NativeSidecar;
+
+  constructor(options?: SidecarOptions) {
+    const Ctor = native.NativeSidecar as NativeCtor;
+    this.native = new Ctor(normaliseOptions(options));
+  }
+
+  /**
+   * Scrubs a string of the host's own (a conversation log, an error toast)
+   * with the rules keyref applies to everything it emits.
+   */
+  redact(text: string): string {
+    if (typeof text !== 'string') throw invalidArgType('text', 'of type string', text);
+    return this.native.redact(text);
+  }
+
+  /** Wipes every secret this instance holds. Further calls fail. */
+  close(): void {
+    this.native.close();
+  }
+}

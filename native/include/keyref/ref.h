@@ -1,0 +1,139 @@
+// The apiKeyRef v1 format: parsing and validation against a scheme
+// allow-list. docs/apikeyref.md is the reference for every rule here.
+//
+// An apiKeyRef names where a key lives; it never holds the key. There is no
+// literal form and no guessing: a string means what its scheme says, and
+// anything else is refused with exactly one ErrorCode.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "keyref/credential_shape.h"
+#include "keyref/error.h"
+
+namespace keyref {
+
+// The schemes of the v1 format. The order is part of the addon's wire format
+// (addon/src/ref_binding.cc); append only.
+enum class Scheme : std::uint8_t {
+  kSecret = 0,  // secret:NAME     host secret store (VS Code SecretStorage)
+  kEnv,         // env:NAME        process environment
+  kKeyring,     // keyring:[SERVICE/]ACCOUNT   OS keyring (libsecret)
+  kOp,          // op://VAULT/ITEM/[SECTION/]FIELD   1Password CLI
+  kPass,        // pass:PATH       pass(1)
+  kFile,        // file:NAME       opt-in 0600 plaintext JSON file
+};
+inline constexpr int kSchemeCount = 6;
+inline constexpr std::size_t kMaxRefLength = 256;
+
+// "secret", "env", …
+const char* SchemeName(Scheme scheme) noexcept;
+// Exact, case-sensitive lookup. Returns false for anything else.
+bool SchemeFromName(std::string_view name, Scheme* out) noexcept;
+
+// The set of schemes a policy allows.
+class SchemeSet {
+ public:
+  constexpr SchemeSet() = default;
+  // secret, env and keyring: the schemes enabled when a policy says nothing.
+  static constexpr SchemeSet Default() { return SchemeSet(0b000111); }
+  static constexpr SchemeSet All() { return SchemeSet(0b111111); }
+  static constexpr SchemeSet FromBits(std::uint8_t bits) {
+    return SchemeSet(bits & 0b111111);
+  }
+  constexpr bool Has(Scheme s) const {
+    return bits_ & (1u << static_cast<int>(s));
+  }
+  constexpr void Add(Scheme s) {
+    bits_ = static_cast<std::uint8_t>(bits_ | (1u << static_cast<int>(s)));
+  }
+  constexpr std::uint8_t bits() const { return bits_; }
+
+ private:
+  constexpr explicit SchemeSet(std::uint8_t bits) : bits_(bits) {}
+  std::uint8_t bits_ = 0;
+};
+
+// Which rule a refused ref broke; refines REF_BAD_CHAR and REF_BAD_NAME.
+// Append only: the numbers cross into the addon.
+enum class RefRule : std::uint8_t {
+  kNone = 0,
+  kWhitespace,        // REF_BAD_CHAR
+  kControl,           // REF_BAD_CHAR
+  kNonAscii,          // REF_BAD_CHAR
+  kNameEmpty,         // the part after the scheme is empty
+  kNameTooLong,       // secret/file NAME > 128, env NAME > 128
+  kCharNotAllowed,    // a character outside the scheme's set
+  kSegmentEmpty,      // "a//b", leading or trailing "/"
+  kSegmentDot,        // a "." segment
+  kSegmentDotDot,     // a ".." segment
+  kLeadingDash,       // a segment that starts with "-"
+  kEnvFirstChar,      // env NAME starts with a digit
+  kServiceTooLong,    // keyring SERVICE > 64
+  kAccountTooLong,    // keyring ACCOUNT > 128
+  kTooManySegments,   // keyring with two "/", op with more than 4 segments
+  kTooFewSegments,    // op with fewer than 3 segments
+  kOpForm,            // "op:" not followed by "//"
+  kQueryString,       // "?" or "#" in an op ref
+  kSegmentTooLong,    // op segment > 64
+  kBadSpace,          // op segment with a leading, trailing or doubled space
+};
+
+// A view of a valid ref's parts, pointing into the checked input.
+struct RefParts {
+  std::string_view name;     // everything after "scheme:" ("op://" for op)
+  std::string_view service;  // keyring: may be empty (use the default)
+  std::string_view account;  // keyring
+  std::string_view vault;    // op
+  std::string_view item;     // op
+  std::string_view section;  // op: may be empty
+  std::string_view field;    // op
+};
+
+// The verdict on one input. Cheap to produce: no allocation.
+struct RefCheck {
+  ErrorCode code = ErrorCode::kOk;
+  RefRule rule = RefRule::kNone;
+  Scheme scheme = Scheme::kSecret;  // meaningful when scheme_known
+  bool scheme_known = false;
+  // For REF_UNKNOWN_SCHEME: the known scheme it matches ignoring case.
+  bool case_mismatch = false;
+  // 1-based character position of the offending character, 0 if none.
+  std::uint32_t position = 0;
+  CredentialFamily family = CredentialFamily::kNone;  // REF_LITERAL_SECRET
+  RefParts parts;
+
+  bool ok() const { return code == ErrorCode::kOk; }
+};
+
+// Checks `input` against the v1 rules and the allowed schemes. `truncated`
+// says the caller passed only the start of a longer string (the addon does so
+// for inputs over 4 KiB). Never throws, never allocates.
+RefCheck CheckRef(std::string_view input, SchemeSet allowed,
+                  bool truncated = false) noexcept;
+
+// The message and hint for a refused check. Neither contains the input or
+// any piece of it; they may name the scheme, the rule and the position.
+Error DescribeRefError(const RefCheck& check);
+
+// An owning, validated ref: what the rest of the core passes around.
+struct ParsedRef {
+  Scheme scheme = Scheme::kSecret;
+  std::string ref;  // the full ref as given
+  std::string name;
+  std::string service;
+  std::string account;
+  std::string vault;
+  std::string item;
+  std::string section;
+  std::string field;
+};
+
+// CheckRef plus DescribeRefError plus copying the parts.
+Result<ParsedRef> ParseRef(std::string_view input,
+                           SchemeSet allowed = SchemeSet::Default());
+
+}  // namespace keyref

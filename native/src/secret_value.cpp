@@ -1,0 +1,120 @@
+#include "keyref/secret_value.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <new>
+#include <utility>
+
+namespace keyref {
+namespace {
+
+std::size_t PageSize() {
+  static const std::size_t page = [] {
+    long p = sysconf(_SC_PAGESIZE);
+    return p > 0 ? static_cast<std::size_t>(p) : std::size_t{4096};
+  }();
+  return page;
+}
+
+std::size_t RoundUp(std::size_t n) {
+  std::size_t page = PageSize();
+  return (n + page - 1) / page * page;
+}
+
+}  // namespace
+
+void SecureZero(void* p, std::size_t size) noexcept {
+  if (p && size) explicit_bzero(p, size);
+}
+
+SecretValue SecretValue::FromBytes(const char* data, std::size_t size) {
+  SecretValue v;
+  v.Append(data, size);
+  return v;
+}
+
+SecretValue::SecretValue(SecretValue&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      capacity_(std::exchange(other.capacity_, 0)),
+      locked_(std::exchange(other.locked_, false)),
+      dump_excluded_(std::exchange(other.dump_excluded_, false)) {}
+
+SecretValue& SecretValue::operator=(SecretValue&& other) noexcept {
+  if (this != &other) {
+    Wipe();
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    capacity_ = std::exchange(other.capacity_, 0);
+    locked_ = std::exchange(other.locked_, false);
+    dump_excluded_ = std::exchange(other.dump_excluded_, false);
+  }
+  return *this;
+}
+
+SecretValue::~SecretValue() { Wipe(); }
+
+void SecretValue::Wipe() noexcept {
+  if (!data_) return;
+  // Wipe the whole mapping, not only size_: Truncate may have left bytes.
+  SecureZero(data_, capacity_);
+  if (locked_) munlock(data_, capacity_);
+  munmap(data_, capacity_);
+  data_ = nullptr;
+  size_ = capacity_ = 0;
+  locked_ = dump_excluded_ = false;
+}
+
+void SecretValue::Reserve(std::size_t capacity) {
+  if (capacity <= capacity_) return;
+  std::size_t bytes = RoundUp(capacity);
+  void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) throw std::bad_alloc();
+  char* fresh = static_cast<char*>(mem);
+  // Both are best effort: RLIMIT_MEMLOCK may be small (the owner logs it).
+  bool dump_excluded = madvise(fresh, bytes, MADV_DONTDUMP) == 0;
+  bool locked = mlock(fresh, bytes) == 0;
+  if (size_) std::memcpy(fresh, data_, size_);
+  std::size_t keep = size_;
+  Wipe();  // the old pages are zeroed before they are returned
+  data_ = fresh;
+  size_ = keep;
+  capacity_ = bytes;
+  locked_ = locked;
+  dump_excluded_ = dump_excluded;
+}
+
+void SecretValue::Append(const char* data, std::size_t size) {
+  if (size == 0) return;
+  if (size_ + size > capacity_) {
+    std::size_t want = capacity_ ? capacity_ * 2 : size;
+    if (want < size_ + size) want = size_ + size;
+    Reserve(want);
+  }
+  std::memcpy(data_ + size_, data, size);
+  size_ += size;
+}
+
+void SecretValue::Truncate(std::size_t size) noexcept {
+  if (size >= size_) return;
+  SecureZero(data_ + size, size_ - size);
+  size_ = size;
+}
+
+SecretValue SecretValue::Clone() const {
+  return FromBytes(data_, size_);
+}
+
+bool SecretValue::Equals(const SecretValue& other) const noexcept {
+  if (size_ != other.size_) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < size_; ++i) {
+    diff |= static_cast<unsigned char>(data_[i] ^ other.data_[i]);
+  }
+  return diff == 0;
+}
+
+}  // namespace keyref

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every test: the GoogleTest suite (CTest), the same suite under
+# AddressSanitizer and UBSan, and the Node tests, all inside a throwaway
+# D-Bus session with an unlocked gnome-keyring (scripts/with-keyring.sh).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/bootstrap.sh
+jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "== native tests (CTest)"
+cmake -S . -B build-native -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build-native -j"$jobs"
+scripts/with-keyring.sh ctest --test-dir build-native --output-on-failure -j"$jobs"
+
+echo "== native tests under AddressSanitizer + UBSan"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKEYREF_SANITIZE=ON \
+  -DKEYREF_BUILD_BENCH=OFF >/dev/null
+cmake --build build-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  scripts/with-keyring.sh ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+echo "== Node tests"
+scripts/with-keyring.sh node --test --test-concurrency=1 test/node/
