@@ -7,6 +7,7 @@
 #include <chrono>
 #include <string>
 
+#include "keyref/live_secret.h"
 #include "keyref/log.h"
 #include "keyref/redactor.h"
 #include "keyref/ref.h"
@@ -41,6 +42,11 @@ class Instance {
   Redactor& redactor() noexcept { return redactor_; }
   const Redactor& redactor() const noexcept { return redactor_; }
   Logger& logger() noexcept { return logger_; }
+
+  // Resolves a validated ref to its secret. Blocking (keyring, host store,
+  // child processes): never call it on the JS thread. The value is checked
+  // with ValidateSecretValue and registered with the redactor.
+  Result<LiveSecret> Resolve(const ParsedRef& ref);
 
   // Wipes every secret the instance holds. Idempotent.
   void Close() noexcept;
