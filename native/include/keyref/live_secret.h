@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 
+#include "keyref/error.h"
 #include "keyref/redactor.h"
 #include "keyref/secret_value.h"
 
