@@ -57,6 +57,19 @@ inline std::size_t RunLength(std::string_view s, std::size_t i,
   return j - i;
 }
 
+// True when `body` has an uppercase letter or a digit. A prefix body made
+// only of lowercase letters, '-' and '_' is a name built from words
+// (`sk-openai-production-primary`, `xoxb-slackbot-prod`), not a key: random
+// key bodies of 10+ characters contain neither with a probability below
+// (28/64)^10, about 1 in 4000 for the shortest (Slack) and far less for
+// the others.
+inline bool HasUpperOrDigit(std::string_view body) {
+  for (char c : body) {
+    if (Cls(c) & (kUpper | kDigit)) return true;
+  }
+  return false;
+}
+
 struct Prefix {
   std::string_view text;
   std::uint8_t body;      // classes allowed after the prefix
@@ -66,7 +79,8 @@ struct Prefix {
 
 // The prefix families. Minimum body lengths sit well below the real keys'
 // lengths (so truncated pastes are caught) and well above the short words
-// people use in names (so `secret:sk-prod` stays a name).
+// people use in names (so `secret:sk-prod` stays a name). The body must also
+// hold an uppercase letter or a digit (HasUpperOrDigit).
 constexpr Prefix kPrefixes[] = {
     {"sk-", kWord, 20, CredentialFamily::kSkKey},
     {"AIza", kWord, 30, CredentialFamily::kGoogle},
@@ -247,7 +261,8 @@ void ScanShapes(std::string_view s, Sink&& sink) {
           for (const Prefix& p : kPrefixes) {
             if (p.text[0] != s[i] || !StartsWith(s, i, p.text)) continue;
             std::size_t body = RunLength(s, i + p.text.size(), p.body);
-            if (body >= p.min_body) {
+            if (body >= p.min_body &&
+                HasUpperOrDigit(s.substr(i + p.text.size(), body))) {
               len = p.text.size() + body;
               fam = p.family;
               break;
