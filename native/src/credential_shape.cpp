@@ -105,6 +105,16 @@ constexpr Prefix kPrefixes[] = {
     {"xoxr-", kAlnum | kDashUnderscore, 10, CredentialFamily::kSlack},
 };
 
+// Bytes that may start a prefix, a JWT ('e'), a Bearer header ('b', 'B') or
+// a PEM block ('-'): the scanner tries the matchers only at those.
+constexpr std::array<bool, 256> MakeStartTable() {
+  std::array<bool, 256> t{};
+  for (const Prefix& p : kPrefixes) t[static_cast<unsigned char>(p.text[0])] = true;
+  t['e'] = t['b'] = t['B'] = t['-'] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kCanStart = MakeStartTable();
+
 // eyJ<header>.<payload>.<signature>: header at least 10 bytes in all,
 // payload at least 4, signature may be empty (unsigned tokens).
 std::size_t MatchJwt(std::string_view s, std::size_t i) {
@@ -179,7 +189,8 @@ const char* CredentialFamilyName(CredentialFamily family) noexcept {
 
 bool IsHighEntropyToken(std::string_view t) noexcept {
   if (t.size() < kMinEntropyRun) return false;
-  std::array<std::uint32_t, 256> counts{};
+  // First the cheap structural rules, then (rarely) the entropy: most long
+  // runs in refs are names that fail the digit-run rule.
   bool hex_only = true;
   bool any_digit = false;
   bool any_alpha = false;
@@ -190,7 +201,6 @@ bool IsHighEntropyToken(std::string_view t) noexcept {
   bool prev_was_digit = false;
   for (char ch : t) {
     unsigned char c = static_cast<unsigned char>(ch);
-    ++counts[c];
     std::uint8_t k = kClass[c] & kAlnum;
     bool hex = (k == kDigit) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
     hex_only = hex_only && hex;
@@ -207,6 +217,19 @@ bool IsHighEntropyToken(std::string_view t) noexcept {
       ++alnum;
     }
   }
+  double min_entropy;
+  if (hex_only) {
+    if (!any_digit || !any_alpha) return false;
+    min_entropy = 3.0;
+  } else {
+    if (digit_runs < 3 || alnum < 2) return false;
+    double ratio = static_cast<double>(transitions) / (alnum - 1);
+    if (ratio < 0.25) return false;
+    min_entropy = 3.5;
+  }
+  // Shannon entropy in bits per byte.
+  std::array<std::uint32_t, 256> counts{};
+  for (char ch : t) ++counts[static_cast<unsigned char>(ch)];
   double n = static_cast<double>(t.size());
   double entropy = 0;
   for (std::uint32_t c : counts) {
@@ -215,10 +238,7 @@ bool IsHighEntropyToken(std::string_view t) noexcept {
       entropy -= p * std::log2(p);
     }
   }
-  if (hex_only) return any_digit && any_alpha && entropy >= 3.0;
-  if (digit_runs < 3 || alnum < 2) return false;
-  double ratio = static_cast<double>(transitions) / (alnum - 1);
-  return ratio >= 0.25 && entropy >= 3.5;
+  return entropy >= min_entropy;
 }
 
 namespace {
@@ -231,8 +251,8 @@ void ScanShapes(std::string_view s, Sink&& sink) {
   const std::size_t n = s.size();
   while (i < n) {
     std::uint8_t cls = Cls(s[i]);
-    bool boundary = i == 0 || !(Cls(s[i - 1]) & kAlnum);
-    if (boundary) {
+    if (kCanStart[static_cast<unsigned char>(s[i])] &&
+        (i == 0 || !(Cls(s[i - 1]) & kAlnum))) {
       std::size_t tb = 0;
       std::size_t te = 0;
       std::size_t len = 0;
@@ -289,6 +309,12 @@ void ScanShapes(std::string_view s, Sink&& sink) {
       }
     }
     ++i;
+    // Inside a run nothing happens until a byte that may start a match
+    // follows a non-alphanumeric one: skip there in a tight loop.
+    while (i < run_end && !(kCanStart[static_cast<unsigned char>(s[i])] &&
+                            !(Cls(s[i - 1]) & kAlnum))) {
+      ++i;
+    }
   }
 }
 
