@@ -67,7 +67,7 @@ const SCHEMES = native.schemes as readonly RefScheme[];
 const SCHEME_BIT: Record<string, number> = Object.fromEntries(SCHEMES.map((s, i) => [s, 1 << i]));
 const DEFAULT_BITS = schemeBits(DEFAULT_ALLOW_SCHEMES, 'policy.allowSchemes');
 const out = native.refOut;
-const describeCache = new Map<string, [string, string, string]>();
+const describeCache = new Map<number, [string, string, string]>();
 // Mirrors RefOut in addon/src/ref_binding.cc.
 const O_SCHEME = 0, O_RULE = 1, O_POS = 2, O_FAMILY = 3, O_CASE = 4, O_PARTS = 5;
 
@@ -122,7 +122,10 @@ export function parseRefBits(ref: string, bits: number): ParsedRef {
   }
   // The text depends only on these small integers (never on the input), so
   // it is memoised; the cache is bounded by the number of rule combinations.
-  const key = `${code}:${out[O_RULE]}:${out[O_SCHEME]}:${out[O_POS]}:${out[O_FAMILY]}:${out[O_CASE]}`;
+  // One number, no string building: code < 32, rule < 32, scheme + 1 < 8,
+  // family < 16, case flag < 2, position < 2^11 (refs are <= 256 chars).
+  const key = code + 32 * (out[O_RULE] + 32 * ((out[O_SCHEME] + 1) + 8 * (out[O_FAMILY] +
+    16 * (out[O_CASE] + 2 * out[O_POS]))));
   let text = describeCache.get(key);
   if (text === undefined) {
     text = native.describeRef(code, out[O_RULE], out[O_SCHEME], out[O_POS], out[O_FAMILY],
