@@ -109,7 +109,9 @@ constexpr Prefix kPrefixes[] = {
 // a PEM block ('-'): the scanner tries the matchers only at those.
 constexpr std::array<bool, 256> MakeStartTable() {
   std::array<bool, 256> t{};
-  for (const Prefix& p : kPrefixes) t[static_cast<unsigned char>(p.text[0])] = true;
+  for (const Prefix& p : kPrefixes) {
+    t[static_cast<unsigned char>(p.text[0])] = true;
+  }
   t['e'] = t['b'] = t['B'] = t['-'] = true;
   return t;
 }
@@ -202,7 +204,8 @@ bool IsHighEntropyToken(std::string_view t) noexcept {
   for (char ch : t) {
     unsigned char c = static_cast<unsigned char>(ch);
     std::uint8_t k = kClass[c] & kAlnum;
-    bool hex = (k == kDigit) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    bool hex =
+        (k == kDigit) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
     hex_only = hex_only && hex;
     if (k == kDigit) {
       any_digit = true;

@@ -29,8 +29,8 @@ constexpr std::string_view kJwt =
 
 TEST(FindCredentialShapes, PlainProseHasNone) {
   EXPECT_TRUE(Find("").empty());
-  EXPECT_TRUE(Find("The quick brown fox uses secret:sk-prod and env:SK_TEST.")
-                  .empty());
+  EXPECT_TRUE(
+      Find("The quick brown fox uses secret:sk-prod and env:SK_TEST.").empty());
   EXPECT_TRUE(Find("set apiKeyRef to secret:openai/prod, see docs").empty());
 }
 
@@ -142,7 +142,7 @@ TEST(FindCredentialShapes, BearerCoversOnlyTheToken) {
 }
 
 TEST(FindCredentialShapes, BearerNeedsAToken) {
-  EXPECT_TRUE(Find("Bearer abc").empty());   // shorter than 8
+  EXPECT_TRUE(Find("Bearer abc").empty());  // shorter than 8
   EXPECT_TRUE(Find("the bearer of news").empty());
 }
 
@@ -217,8 +217,7 @@ TEST(IsHighEntropyToken, OtherRunsNeedDigitRunsTransitionsAndEntropy) {
   EXPECT_FALSE(IsHighEntropyToken("team-alpha/openai-production/key-2024"));
   EXPECT_FALSE(IsHighEntropyToken("AZURE_OPENAI_API_KEY_PRODUCTION_EASTUS2"));
   // Three digit runs but few class changes: words with numbers.
-  EXPECT_FALSE(
-      IsHighEntropyToken("openai-production-2024-primary-12-east-3"));
+  EXPECT_FALSE(IsHighEntropyToken("openai-production-2024-primary-12-east-3"));
   // Many class changes but low entropy.
   EXPECT_FALSE(IsHighEntropyToken("a1B2a1B2a1B2a1B2a1B2a1B2a1B2a1B2"));
   EXPECT_FALSE(IsHighEntropyToken(std::string(64, 'A')));

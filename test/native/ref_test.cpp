@@ -32,8 +32,8 @@ struct CorpusCase {
 // Printed by gtest on failure; never used for secrets (the corpus holds only
 // synthetic keys).
 void PrintTo(const CorpusCase& c, std::ostream* os) {
-  *os << "corpus[" << c.index << "] " << nlohmann::json(c.ref).dump(
-      -1, ' ', true) << " -> " << c.code;
+  *os << "corpus[" << c.index << "] "
+      << nlohmann::json(c.ref).dump(-1, ' ', true) << " -> " << c.code;
 }
 
 std::vector<CorpusCase> LoadCorpus() {
@@ -270,7 +270,7 @@ TEST(RefPosition, NamesTheOffendingCharacter) {
       {"env:OPENAI_API_KEY ", ErrorCode::kRefBadChar, RefRule::kWhitespace, 19},
       {" env:X", ErrorCode::kRefBadChar, RefRule::kWhitespace, 1},
       {"env:\tX", ErrorCode::kRefBadChar, RefRule::kWhitespace, 5},
-      {"env:A\x01" "B", ErrorCode::kRefBadChar, RefRule::kControl, 6},
+      {"env:A\001B", ErrorCode::kRefBadChar, RefRule::kControl, 6},
       {"\xEF\xBB\xBFsecret:openai", ErrorCode::kRefBadChar, RefRule::kNonAscii,
        1},
       // Positions count characters, not bytes: the Cyrillic letter is 2 bytes.
@@ -356,7 +356,8 @@ TEST(RefMessage, DependsOnlyOnTheVerdictNotOnTheInput) {
     blank.parts = RefParts{};
     Error with_parts = DescribeRefError(check);
     Error without = DescribeRefError(blank);
-    EXPECT_EQ(with_parts.message, without.message) << "corpus[" << c.index << "]";
+    EXPECT_EQ(with_parts.message, without.message)
+        << "corpus[" << c.index << "]";
     EXPECT_EQ(with_parts.hint, without.hint) << "corpus[" << c.index << "]";
   }
 }
@@ -370,8 +371,8 @@ TEST(RefMessage, PieceCheckCatchesAQuotedInput) {
 
 TEST(RefMessage, VocabularyHoldsNoCorpusKey) {
   // The exemption in ExpectNoPieceOf must not swallow key material.
-  for (std::string_view piece : {"FAKE0", "EXAMP", "0123456789", "IOSFO",
-                                 "eyJhb"}) {
+  for (std::string_view piece :
+       {"FAKE0", "EXAMP", "0123456789", "IOSFO", "eyJhb"}) {
     EXPECT_FALSE(InVocabulary(piece)) << piece;
   }
 }
