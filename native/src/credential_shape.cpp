@@ -117,6 +117,19 @@ constexpr std::array<bool, 256> MakeStartTable() {
 }
 constexpr std::array<bool, 256> kCanStart = MakeStartTable();
 
+// For each byte, the kPrefixes entries that start with it, as a bit set in
+// table order, so a candidate byte tries only its own prefixes.
+constexpr std::size_t kPrefixCount = sizeof(kPrefixes) / sizeof(kPrefixes[0]);
+static_assert(kPrefixCount <= 32, "the prefix index is a 32-bit set");
+constexpr std::array<std::uint32_t, 256> MakePrefixIndex() {
+  std::array<std::uint32_t, 256> t{};
+  for (std::size_t k = 0; k < kPrefixCount; ++k) {
+    t[static_cast<unsigned char>(kPrefixes[k].text[0])] |= 1u << k;
+  }
+  return t;
+}
+constexpr std::array<std::uint32_t, 256> kPrefixIndex = MakePrefixIndex();
+
 // eyJ<header>.<payload>.<signature>: header at least 10 bytes in all,
 // payload at least 4, signature may be empty (unsigned tokens).
 std::size_t MatchJwt(std::string_view s, std::size_t i) {
@@ -191,41 +204,44 @@ const char* CredentialFamilyName(CredentialFamily family) noexcept {
 
 bool IsHighEntropyToken(std::string_view t) noexcept {
   if (t.size() < kMinEntropyRun) return false;
-  // First the cheap structural rules, then (rarely) the entropy: most long
-  // runs in refs are names that fail the digit-run rule.
+  // The cheap rules first, the entropy last: most long runs in refs are
+  // names that have fewer than three digit runs.
   bool hex_only = true;
   bool any_digit = false;
   bool any_alpha = false;
   std::size_t digit_runs = 0;
-  std::size_t alnum = 0;
-  std::size_t transitions = 0;
-  std::uint8_t prev = 0;  // class of the previous alphanumeric byte
   bool prev_was_digit = false;
   for (char ch : t) {
     unsigned char c = static_cast<unsigned char>(ch);
     std::uint8_t k = kClass[c] & kAlnum;
-    bool hex =
-        (k == kDigit) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-    hex_only = hex_only && hex;
-    if (k == kDigit) {
-      any_digit = true;
-      if (!prev_was_digit) ++digit_runs;
-    } else if (k) {
-      any_alpha = true;
-    }
-    prev_was_digit = (k == kDigit);
-    if (k) {
-      if (prev && prev != k) ++transitions;
-      prev = k;
-      ++alnum;
-    }
+    bool digit = k == kDigit;
+    hex_only = hex_only &&
+               (digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
+    any_alpha = any_alpha || (k && !digit);
+    any_digit = any_digit || digit;
+    digit_runs += digit && !prev_was_digit;
+    prev_was_digit = digit;
   }
   double min_entropy;
   if (hex_only) {
     if (!any_digit || !any_alpha) return false;
     min_entropy = 3.0;
   } else {
-    if (digit_runs < 3 || alnum < 2) return false;
+    if (digit_runs < 3) return false;
+    // Changes of class (upper, lower, digit) between consecutive
+    // alphanumeric bytes, over the number of such pairs.
+    std::size_t alnum = 0;
+    std::size_t transitions = 0;
+    std::uint8_t prev = 0;
+    for (char ch : t) {
+      std::uint8_t k = kClass[static_cast<unsigned char>(ch)] & kAlnum;
+      if (k) {
+        if (prev && prev != k) ++transitions;
+        prev = k;
+        ++alnum;
+      }
+    }
+    if (alnum < 2) return false;
     double ratio = static_cast<double>(transitions) / (alnum - 1);
     if (ratio < 0.25) return false;
     min_entropy = 3.5;
@@ -281,8 +297,10 @@ void ScanShapes(std::string_view s, Sink&& sink) {
           fam = CredentialFamily::kPrivateKey;
           break;
         default:
-          for (const Prefix& p : kPrefixes) {
-            if (p.text[0] != s[i] || !StartsWith(s, i, p.text)) continue;
+          std::uint32_t m = kPrefixIndex[static_cast<unsigned char>(s[i])];
+          for (; m != 0; m &= m - 1) {
+            const Prefix& p = kPrefixes[__builtin_ctz(m)];
+            if (!StartsWith(s, i, p.text)) continue;
             std::size_t body = RunLength(s, i + p.text.size(), p.body);
             if (body >= p.min_body &&
                 HasUpperOrDigit(s.substr(i + p.text.size(), body))) {

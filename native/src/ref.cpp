@@ -38,6 +38,9 @@ inline bool In(char c, std::uint8_t set) {
 
 constexpr const char* kSchemeNames[kSchemeCount] = {
     "secret", "env", "keyring", "op", "pass", "file"};
+// The same names as views, for comparisons without strlen.
+constexpr std::string_view kSchemeViews[kSchemeCount] = {
+    "secret", "env", "keyring", "op", "pass", "file"};
 
 // 1-based character position of byte offset `byte` (counts code points).
 std::uint32_t CharPosition(std::string_view s, std::size_t byte) {
@@ -347,7 +350,7 @@ const char* SchemeName(Scheme scheme) noexcept {
 
 bool SchemeFromName(std::string_view name, Scheme* out) noexcept {
   for (int i = 0; i < kSchemeCount; ++i) {
-    if (name == kSchemeNames[i]) {
+    if (name == kSchemeViews[i]) {
       *out = static_cast<Scheme>(i);
       return true;
     }
@@ -424,7 +427,7 @@ RefCheck CheckRef(std::string_view input, SchemeSet allowed,
   if (!SchemeFromName(scheme_text, &scheme)) {
     c.code = ErrorCode::kRefUnknownScheme;
     for (int i = 0; i < kSchemeCount; ++i) {
-      std::string_view known = kSchemeNames[i];
+      std::string_view known = kSchemeViews[i];
       if (known.size() != scheme_text.size()) continue;
       bool same = true;
       for (std::size_t k = 0; k < known.size() && same; ++k) {
