@@ -95,28 +95,32 @@ export function policyBits(policy: RefPolicy | undefined): number {
   return schemeBits(policy.allowSchemes, 'policy.allowSchemes');
 }
 
+// Part i (name, service, account, vault, item, section, field) of a valid
+// ref, from the offsets checkRef wrote; undefined when empty. Offsets are
+// string indices because valid refs are ASCII.
+function partOf(ref: string, i: number): string | undefined {
+  const len = out[O_PARTS + 2 * i + 1];
+  if (len === 0) return undefined;
+  const start = out[O_PARTS + 2 * i];
+  return ref.slice(start, start + len);
+}
+
 /** @internal parseRef with an already validated bit set. */
 export function parseRefBits(ref: string, bits: number): ParsedRef {
   const code = native.checkRef(ref, bits);
   if (code === 0) {
     const scheme = SCHEMES[out[O_SCHEME]];
-    const part = (i: number): string | undefined => {
-      const len = out[O_PARTS + 2 * i + 1];
-      if (len === 0) return undefined;
-      const start = out[O_PARTS + 2 * i];
-      return ref.slice(start, start + len);
-    };
-    const result: ParsedRefOk = { ok: true, scheme, ref, name: part(0) ?? '' };
+    const result: ParsedRefOk = { ok: true, scheme, ref, name: partOf(ref, 0) ?? '' };
     if (scheme === 'keyring') {
-      const service = part(1);
+      const service = partOf(ref, 1);
       if (service !== undefined) result.service = service;
-      result.account = part(2);
+      result.account = partOf(ref, 2);
     } else if (scheme === 'op') {
-      result.vault = part(3);
-      result.item = part(4);
-      const section = part(5);
+      result.vault = partOf(ref, 3);
+      result.item = partOf(ref, 4);
+      const section = partOf(ref, 5);
       if (section !== undefined) result.section = section;
-      result.field = part(6);
+      result.field = partOf(ref, 6);
     }
     return result;
   }

@@ -186,3 +186,14 @@ test('every place that defines apiKeyRef says what it may contain', () => {
   assert.match(prop.description, /never the key/);
   assert.match(prop.$comment, /Invariant 5/);
 });
+
+test('huge inputs through the addon: too long, or a literal when a key leads', () => {
+  // The addon copies at most 4 KiB of the string; the verdict cannot change.
+  const huge = 'a'.repeat(1 << 20);
+  assert.equal(parseRef(huge).code, 'REF_TOO_LONG');
+  assert.equal(parseRef('env:' + huge + ' ').code, 'REF_TOO_LONG');
+  assert.equal(parseRef('sk-FAKEfakeFAKEfake0123456789EXAMPLEkey00' + huge).code, 'REF_LITERAL_SECRET');
+  // 4096 bytes exactly, and multi-byte characters straddling the copy limit.
+  assert.equal(parseRef('b'.repeat(4096)).code, 'REF_TOO_LONG');
+  assert.equal(parseRef('\u00e9'.repeat(3000)).code, 'REF_TOO_LONG');
+});
