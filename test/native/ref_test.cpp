@@ -301,6 +301,25 @@ TEST(RefPosition, NamesTheOffendingCharacter) {
   }
 }
 
+TEST(RefPosition, EveryByteOfEveryWordIsChecked) {
+  // The character pass reads eight bytes at a time: a bad byte must be found
+  // in every lane of every word and in the tail, and nothing else flagged.
+  const std::string base = "secret:abcdefghijklmnopqrstuvwxyz0123";  // 37
+  ASSERT_TRUE(CheckRef(base, SchemeSet::All()).ok());
+  for (char bad : {' ', '\t', '\x7f', '\x80', '\0', '\x1f', '\xff'}) {
+    for (std::size_t i = 0; i < base.size(); ++i) {
+      std::string ref = base;
+      ref[i] = bad;
+      RefCheck c = CheckRef(ref, SchemeSet::All());
+      EXPECT_EQ(c.code, ErrorCode::kRefBadChar) << "byte " << i;
+      EXPECT_EQ(c.position, i + 1) << "byte " << i;
+    }
+  }
+  // The highest and lowest allowed bytes pass the character pass.
+  EXPECT_NE(CheckRef("secret:~~~~~~~~!!!!!!!!", SchemeSet::All()).code,
+            ErrorCode::kRefBadChar);
+}
+
 TEST(RefPosition, NameTooLongPointsPastTheLimit) {
   RefCheck c = CheckRef("secret:" + std::string(129, 'a'), SchemeSet::All());
   EXPECT_EQ(c.rule, RefRule::kNameTooLong);
