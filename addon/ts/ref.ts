@@ -67,7 +67,7 @@ const SCHEMES = native.schemes as readonly RefScheme[];
 const SCHEME_BIT: Record<string, number> = Object.fromEntries(SCHEMES.map((s, i) => [s, 1 << i]));
 const DEFAULT_BITS = schemeBits(DEFAULT_ALLOW_SCHEMES, 'policy.allowSchemes');
 const out = native.refOut;
-const describeCache = new Map<string, [string, string, string]>();
+const describeCache = new Map<number, [string, string, string]>();
 // Mirrors RefOut in addon/src/ref_binding.cc.
 const O_SCHEME = 0, O_RULE = 1, O_POS = 2, O_FAMILY = 3, O_CASE = 4, O_PARTS = 5;
 
@@ -95,34 +95,41 @@ export function policyBits(policy: RefPolicy | undefined): number {
   return schemeBits(policy.allowSchemes, 'policy.allowSchemes');
 }
 
+// Part i (name, service, account, vault, item, section, field) of a valid
+// ref, from the offsets checkRef wrote; undefined when empty. Offsets are
+// string indices because valid refs are ASCII.
+function partOf(ref: string, i: number): string | undefined {
+  const len = out[O_PARTS + 2 * i + 1];
+  if (len === 0) return undefined;
+  const start = out[O_PARTS + 2 * i];
+  return ref.slice(start, start + len);
+}
+
 /** @internal parseRef with an already validated bit set. */
 export function parseRefBits(ref: string, bits: number): ParsedRef {
   const code = native.checkRef(ref, bits);
   if (code === 0) {
     const scheme = SCHEMES[out[O_SCHEME]];
-    const part = (i: number): string | undefined => {
-      const len = out[O_PARTS + 2 * i + 1];
-      if (len === 0) return undefined;
-      const start = out[O_PARTS + 2 * i];
-      return ref.slice(start, start + len);
-    };
-    const result: ParsedRefOk = { ok: true, scheme, ref, name: part(0) ?? '' };
+    const result: ParsedRefOk = { ok: true, scheme, ref, name: partOf(ref, 0) ?? '' };
     if (scheme === 'keyring') {
-      const service = part(1);
+      const service = partOf(ref, 1);
       if (service !== undefined) result.service = service;
-      result.account = part(2);
+      result.account = partOf(ref, 2);
     } else if (scheme === 'op') {
-      result.vault = part(3);
-      result.item = part(4);
-      const section = part(5);
+      result.vault = partOf(ref, 3);
+      result.item = partOf(ref, 4);
+      const section = partOf(ref, 5);
       if (section !== undefined) result.section = section;
-      result.field = part(6);
+      result.field = partOf(ref, 6);
     }
     return result;
   }
   // The text depends only on these small integers (never on the input), so
   // it is memoised; the cache is bounded by the number of rule combinations.
-  const key = `${code}:${out[O_RULE]}:${out[O_SCHEME]}:${out[O_POS]}:${out[O_FAMILY]}:${out[O_CASE]}`;
+  // One number, no string building: code < 32, rule < 32, scheme + 1 < 8,
+  // family < 16, case flag < 2, position < 2^11 (refs are <= 256 chars).
+  const key = code + 32 * (out[O_RULE] + 32 * ((out[O_SCHEME] + 1) + 8 * (out[O_FAMILY] +
+    16 * (out[O_CASE] + 2 * out[O_POS]))));
   let text = describeCache.get(key);
   if (text === undefined) {
     text = native.describeRef(code, out[O_RULE], out[O_SCHEME], out[O_POS], out[O_FAMILY],

@@ -57,6 +57,19 @@ inline std::size_t RunLength(std::string_view s, std::size_t i,
   return j - i;
 }
 
+// True when `body` has an uppercase letter or a digit. A prefix body made
+// only of lowercase letters, '-' and '_' is a name built from words
+// (`sk-openai-production-primary`, `xoxb-slackbot-prod`), not a key: random
+// key bodies of 10+ characters contain neither with a probability below
+// (28/64)^10, about 1 in 4000 for the shortest (Slack) and far less for
+// the others.
+inline bool HasUpperOrDigit(std::string_view body) {
+  for (char c : body) {
+    if (Cls(c) & (kUpper | kDigit)) return true;
+  }
+  return false;
+}
+
 struct Prefix {
   std::string_view text;
   std::uint8_t body;      // classes allowed after the prefix
@@ -66,7 +79,8 @@ struct Prefix {
 
 // The prefix families. Minimum body lengths sit well below the real keys'
 // lengths (so truncated pastes are caught) and well above the short words
-// people use in names (so `secret:sk-prod` stays a name).
+// people use in names (so `secret:sk-prod` stays a name). The body must also
+// hold an uppercase letter or a digit (HasUpperOrDigit).
 constexpr Prefix kPrefixes[] = {
     {"sk-", kWord, 20, CredentialFamily::kSkKey},
     {"AIza", kWord, 30, CredentialFamily::kGoogle},
@@ -90,6 +104,31 @@ constexpr Prefix kPrefixes[] = {
     {"xoxs-", kAlnum | kDashUnderscore, 10, CredentialFamily::kSlack},
     {"xoxr-", kAlnum | kDashUnderscore, 10, CredentialFamily::kSlack},
 };
+
+// Bytes that may start a prefix, a JWT ('e'), a Bearer header ('b', 'B') or
+// a PEM block ('-'): the scanner tries the matchers only at those.
+constexpr std::array<bool, 256> MakeStartTable() {
+  std::array<bool, 256> t{};
+  for (const Prefix& p : kPrefixes) {
+    t[static_cast<unsigned char>(p.text[0])] = true;
+  }
+  t['e'] = t['b'] = t['B'] = t['-'] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kCanStart = MakeStartTable();
+
+// For each byte, the kPrefixes entries that start with it, as a bit set in
+// table order, so a candidate byte tries only its own prefixes.
+constexpr std::size_t kPrefixCount = sizeof(kPrefixes) / sizeof(kPrefixes[0]);
+static_assert(kPrefixCount <= 32, "the prefix index is a 32-bit set");
+constexpr std::array<std::uint32_t, 256> MakePrefixIndex() {
+  std::array<std::uint32_t, 256> t{};
+  for (std::size_t k = 0; k < kPrefixCount; ++k) {
+    t[static_cast<unsigned char>(kPrefixes[k].text[0])] |= 1u << k;
+  }
+  return t;
+}
+constexpr std::array<std::uint32_t, 256> kPrefixIndex = MakePrefixIndex();
 
 // eyJ<header>.<payload>.<signature>: header at least 10 bytes in all,
 // payload at least 4, signature may be empty (unsigned tokens).
@@ -165,34 +204,51 @@ const char* CredentialFamilyName(CredentialFamily family) noexcept {
 
 bool IsHighEntropyToken(std::string_view t) noexcept {
   if (t.size() < kMinEntropyRun) return false;
-  std::array<std::uint32_t, 256> counts{};
+  // The cheap rules first, the entropy last: most long runs in refs are
+  // names that have fewer than three digit runs.
   bool hex_only = true;
   bool any_digit = false;
   bool any_alpha = false;
   std::size_t digit_runs = 0;
-  std::size_t alnum = 0;
-  std::size_t transitions = 0;
-  std::uint8_t prev = 0;  // class of the previous alphanumeric byte
   bool prev_was_digit = false;
   for (char ch : t) {
     unsigned char c = static_cast<unsigned char>(ch);
-    ++counts[c];
     std::uint8_t k = kClass[c] & kAlnum;
-    bool hex = (k == kDigit) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-    hex_only = hex_only && hex;
-    if (k == kDigit) {
-      any_digit = true;
-      if (!prev_was_digit) ++digit_runs;
-    } else if (k) {
-      any_alpha = true;
-    }
-    prev_was_digit = (k == kDigit);
-    if (k) {
-      if (prev && prev != k) ++transitions;
-      prev = k;
-      ++alnum;
-    }
+    bool digit = k == kDigit;
+    hex_only = hex_only &&
+               (digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
+    any_alpha = any_alpha || (k && !digit);
+    any_digit = any_digit || digit;
+    digit_runs += digit && !prev_was_digit;
+    prev_was_digit = digit;
   }
+  double min_entropy;
+  if (hex_only) {
+    if (!any_digit || !any_alpha) return false;
+    min_entropy = 3.0;
+  } else {
+    if (digit_runs < 3) return false;
+    // Changes of class (upper, lower, digit) between consecutive
+    // alphanumeric bytes, over the number of such pairs.
+    std::size_t alnum = 0;
+    std::size_t transitions = 0;
+    std::uint8_t prev = 0;
+    for (char ch : t) {
+      std::uint8_t k = kClass[static_cast<unsigned char>(ch)] & kAlnum;
+      if (k) {
+        if (prev && prev != k) ++transitions;
+        prev = k;
+        ++alnum;
+      }
+    }
+    if (alnum < 2) return false;
+    double ratio = static_cast<double>(transitions) / (alnum - 1);
+    if (ratio < 0.25) return false;
+    min_entropy = 3.5;
+  }
+  // Shannon entropy in bits per byte.
+  std::array<std::uint32_t, 256> counts{};
+  for (char ch : t) ++counts[static_cast<unsigned char>(ch)];
   double n = static_cast<double>(t.size());
   double entropy = 0;
   for (std::uint32_t c : counts) {
@@ -201,10 +257,7 @@ bool IsHighEntropyToken(std::string_view t) noexcept {
       entropy -= p * std::log2(p);
     }
   }
-  if (hex_only) return any_digit && any_alpha && entropy >= 3.0;
-  if (digit_runs < 3 || alnum < 2) return false;
-  double ratio = static_cast<double>(transitions) / (alnum - 1);
-  return ratio >= 0.25 && entropy >= 3.5;
+  return entropy >= min_entropy;
 }
 
 namespace {
@@ -217,8 +270,8 @@ void ScanShapes(std::string_view s, Sink&& sink) {
   const std::size_t n = s.size();
   while (i < n) {
     std::uint8_t cls = Cls(s[i]);
-    bool boundary = i == 0 || !(Cls(s[i - 1]) & kAlnum);
-    if (boundary) {
+    if (kCanStart[static_cast<unsigned char>(s[i])] &&
+        (i == 0 || !(Cls(s[i - 1]) & kAlnum))) {
       std::size_t tb = 0;
       std::size_t te = 0;
       std::size_t len = 0;
@@ -244,10 +297,13 @@ void ScanShapes(std::string_view s, Sink&& sink) {
           fam = CredentialFamily::kPrivateKey;
           break;
         default:
-          for (const Prefix& p : kPrefixes) {
-            if (p.text[0] != s[i] || !StartsWith(s, i, p.text)) continue;
+          std::uint32_t m = kPrefixIndex[static_cast<unsigned char>(s[i])];
+          for (; m != 0; m &= m - 1) {
+            const Prefix& p = kPrefixes[__builtin_ctz(m)];
+            if (!StartsWith(s, i, p.text)) continue;
             std::size_t body = RunLength(s, i + p.text.size(), p.body);
-            if (body >= p.min_body) {
+            if (body >= p.min_body &&
+                HasUpperOrDigit(s.substr(i + p.text.size(), body))) {
               len = p.text.size() + body;
               fam = p.family;
               break;
@@ -274,6 +330,12 @@ void ScanShapes(std::string_view s, Sink&& sink) {
       }
     }
     ++i;
+    // Inside a run nothing happens until a byte that may start a match
+    // follows a non-alphanumeric one: skip there in a tight loop.
+    while (i < run_end && !(kCanStart[static_cast<unsigned char>(s[i])] &&
+                            !(Cls(s[i - 1]) & kAlnum))) {
+      ++i;
+    }
   }
 }
 

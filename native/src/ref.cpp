@@ -1,6 +1,7 @@
 #include "keyref/ref.h"
 
 #include <array>
+#include <cstring>
 #include <string>
 
 namespace keyref {
@@ -37,6 +38,9 @@ inline bool In(char c, std::uint8_t set) {
 
 constexpr const char* kSchemeNames[kSchemeCount] = {
     "secret", "env", "keyring", "op", "pass", "file"};
+// The same names as views, for comparisons without strlen.
+constexpr std::string_view kSchemeViews[kSchemeCount] = {
+    "secret", "env", "keyring", "op", "pass", "file"};
 
 // 1-based character position of byte offset `byte` (counts code points).
 std::uint32_t CharPosition(std::string_view s, std::size_t byte) {
@@ -51,6 +55,25 @@ std::size_t CodePoints(std::string_view s) {
   std::size_t n = 0;
   for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
   return n;
+}
+
+// Byte offset of the first 8-byte word of `s` that may hold a byte outside
+// 0x21-0x7E (printable ASCII without space), or of the tail after the last
+// whole word: the REF_BAD_CHAR loop starts there. Checks eight bytes at a
+// time (SWAR) because every ref passes through this loop.
+std::size_t FirstNonGraphicWord(std::string_view s) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    // High bit set in a lane when the byte is < 0x21, or >= 0x7F.
+    std::uint64_t below = (w - kOnes * 0x21) & ~w;
+    std::uint64_t above = (w + kOnes * 0x01) | w;
+    if ((below | above) & kHigh) break;
+  }
+  return i;
 }
 
 bool StartsWithBearer(std::string_view s) {
@@ -327,7 +350,7 @@ const char* SchemeName(Scheme scheme) noexcept {
 
 bool SchemeFromName(std::string_view name, Scheme* out) noexcept {
   for (int i = 0; i < kSchemeCount; ++i) {
-    if (name == kSchemeNames[i]) {
+    if (name == kSchemeViews[i]) {
       *out = static_cast<Scheme>(i);
       return true;
     }
@@ -367,7 +390,7 @@ RefCheck CheckRef(std::string_view input, SchemeSet allowed,
   // 4. REF_BAD_CHAR: never trimmed, never normalised. Spaces are left to the
   // op name rules when the input is an op ref.
   const bool op_like = input.substr(0, 5) == "op://";
-  for (std::size_t i = 0; i < input.size(); ++i) {
+  for (std::size_t i = FirstNonGraphicWord(input); i < input.size(); ++i) {
     unsigned char b = static_cast<unsigned char>(input[i]);
     if (b >= 0x21 && b <= 0x7E) continue;
     if (b == ' ' && op_like) continue;
@@ -404,7 +427,7 @@ RefCheck CheckRef(std::string_view input, SchemeSet allowed,
   if (!SchemeFromName(scheme_text, &scheme)) {
     c.code = ErrorCode::kRefUnknownScheme;
     for (int i = 0; i < kSchemeCount; ++i) {
-      std::string_view known = kSchemeNames[i];
+      std::string_view known = kSchemeViews[i];
       if (known.size() != scheme_text.size()) continue;
       bool same = true;
       for (std::size_t k = 0; k < known.size() && same; ++k) {

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds the benchmarks (CMake, Release, in build-bench/) and the addon, then
+# runs every bench/native/*_bench program and every bench/node/*.js script,
+# printing their figures. Benchmarks never pass or fail on time.
+# Environment: KEYREF_BENCH_MIN_TIME (seconds per Google Benchmark case,
+# default 0.5), KEYREF_BENCH_ROUNDS / KEYREF_BENCH_CALLS for the Node scripts.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+jobs=2  # the machine is shared: never more than two compile jobs
+
+echo "== build (Release, build-bench/)"
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DKEYREF_BUILD_TESTS=OFF \
+  -DKEYREF_BUILD_BENCH=ON >/dev/null
+cmake --build build-bench -j"$jobs" >/dev/null
+node scripts/build-addon.js --incremental >/dev/null
+npm run --silent build:ts >/dev/null
+
+shopt -s nullglob
+for src in bench/native/*_bench.cpp; do
+  bin="build-bench/$(basename "$src" .cpp)"
+  echo "== $bin"
+  "$bin" --benchmark_min_time="${KEYREF_BENCH_MIN_TIME:-0.5}"
+done
+for script in bench/node/*.js; do
+  echo "== node $script"
+  node "$script"
+done
