@@ -3,6 +3,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <string>
 
 namespace keyref {
 namespace {
@@ -202,8 +203,58 @@ const char* CredentialFamilyName(CredentialFamily family) noexcept {
   return "none";
 }
 
+namespace {
+
+constexpr std::size_t kUuidLength = 36;
+
+bool IsHex(char ch) {
+  return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+         (ch >= 'A' && ch <= 'F');
+}
+
+// A canonical UUID (8-4-4-4-12 hex digits) starting at i, not glued to
+// further alphanumerics. UUIDs are identifiers (profile ids, item ids), not
+// keys, so the high-entropy rule judges a run without them.
+bool UuidAt(std::string_view t, std::size_t i) {
+  if (t.size() - i < kUuidLength) return false;
+  for (std::size_t k = 0; k < kUuidLength; ++k) {
+    bool dash = k == 8 || k == 13 || k == 18 || k == 23;
+    if (dash ? t[i + k] != '-' : !IsHex(t[i + k])) return false;
+  }
+  bool left_ok = i == 0 || !(Cls(t[i - 1]) & kAlnum);
+  bool right_ok = i + kUuidLength == t.size() ||
+                  !(Cls(t[i + kUuidLength]) & kAlnum);
+  return left_ok && right_ok;
+}
+
+// `t` with every canonical UUID removed, or false when it holds none.
+bool StripUuids(std::string_view t, std::string* rest) {
+  bool found = false;
+  for (std::size_t i = 0; i < t.size();) {
+    if (t[i] != '-' && UuidAt(t, i)) {
+      if (!found) rest->assign(t.substr(0, i));
+      found = true;
+      i += kUuidLength;
+      continue;
+    }
+    if (found) rest->push_back(t[i]);
+    ++i;
+  }
+  return found;
+}
+
+}  // namespace
+
 bool IsHighEntropyToken(std::string_view t) noexcept {
   if (t.size() < kMinEntropyRun) return false;
+  if (t.size() >= kUuidLength && t.find('-') != std::string_view::npos) {
+    try {
+      std::string rest;
+      if (StripUuids(t, &rest)) return IsHighEntropyToken(rest);
+    } catch (...) {
+      // Out of memory: judge the run as it is.
+    }
+  }
   // The cheap rules first, the entropy last: most long runs in refs are
   // names that have fewer than three digit runs.
   bool hex_only = true;

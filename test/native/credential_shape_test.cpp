@@ -230,5 +230,25 @@ TEST(IsHighEntropyToken, UuidIsNotFlagged) {
   EXPECT_FALSE(IsHighEntropyToken("550e8400-e29b-41d4-a716-446655440000"));
 }
 
+TEST(IsHighEntropyToken, RandomUuidsAreIdentifiersNotKeys) {
+  // Random v4 UUIDs reach ~3.8 bits per byte; they are judged without the
+  // UUID, so ids and names built from them are not refused.
+  for (const char* uuid : {"3f9c2b7e-8d41-4a6f-b0e2-91c7d5a8f413",
+                           "c2a7e9d4-1b5f-4e83-9a06-d7f3b81c2e95",
+                           "9b1e4d7c-f02a-48e6-8c53-a6d9e2f71b04"}) {
+    EXPECT_FALSE(IsHighEntropyToken(uuid)) << uuid;
+    EXPECT_FALSE(IsHighEntropyToken(std::string("profile-") + uuid)) << uuid;
+    EXPECT_TRUE(Find(std::string("secret:profiles/") + uuid).empty()) << uuid;
+  }
+}
+
+TEST(IsHighEntropyToken, UuidExemptionKeepsTheRestOfTheRun) {
+  // Without dashes it is 32 hex digits: as likely a key as an id.
+  EXPECT_TRUE(IsHighEntropyToken("3f9c2b7e8d414a6fb0e291c7d5a8f413"));
+  // A random token glued to a UUID is still judged, and caught.
+  EXPECT_TRUE(IsHighEntropyToken(
+      "3f9c2b7e-8d41-4a6f-b0e2-91c7d5a8f413-Xq7Rt2Lm9Vb4Nc8Wd1Zf6Hg3Jk5Pa0SeFAKE"));
+}
+
 }  // namespace
 }  // namespace keyref
