@@ -23,9 +23,12 @@ export const CREDENTIAL_NAME_PARTS: readonly string[] = Object.freeze([
 /** ... or is one of these, or ends in "key". */
 export const CREDENTIAL_NAMES: readonly string[] = Object.freeze(['key', 'auth', 'pwd', 'pass']);
 
-/** True when a property name is one a credential travels under (see the lists above). */
+/**
+ * True when a property name is one a credential travels under (see the
+ * lists above). "tokens" is a count (maxTokens), so it is not "token".
+ */
 export function isCredentialName(name: string): boolean {
-  const n = name.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const n = name.toLowerCase().replace(/[^a-z0-9]/g, '').replace(/tokens/g, '');
   if (ALLOWED_NAMES.has(n)) return false;
   if (CREDENTIAL_NAMES.includes(n) || n.endsWith('key')) return true;
   return CREDENTIAL_NAME_PARTS.some((p) => n.includes(p));
