@@ -268,6 +268,12 @@ export async function withDirLock<T>(dir: string, timeoutMs: number, fn: () => P
   }
 }
 
+// The store's own files in the folder: the lock and temporary files. (Ids
+// may start with a dot, so "hidden" is not the test.)
+function isOwnFile(name: string): boolean {
+  return name === LOCK_NAME || TMP_RE.test(name);
+}
+
 function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-');
 }
@@ -430,7 +436,7 @@ export class ProfileStore {
     const invalid: InvalidProfileFile[] = [];
     const names = (await fsp.readdir(this.dir)).sort();
     for (const name of names) {
-      if (name.startsWith('.')) continue;
+      if (isOwnFile(name)) continue;
       const aside = INVALID_RE.exec(name);
       if (aside) {
         invalid.push({ id: aside[1], file: path.join(this.dir, name), setAsideAs: path.join(this.dir, name),
@@ -535,7 +541,7 @@ export class ProfileStore {
     return this.locked(async () => {
       const entries: MigrationEntry[] = [];
       for (const name of (await fsp.readdir(this.dir)).sort()) {
-        if (name.startsWith('.') || !name.endsWith('.json')) continue;
+        if (isOwnFile(name) || !name.endsWith('.json')) continue;
         const id = name.slice(0, -5);
         const file = path.join(this.dir, name);
         let raw: unknown;

@@ -53,6 +53,10 @@ test('save, load, list and delete round-trip; files 0600, folder 0700', async (t
   assert.deepEqual(listing.invalid, []);
   assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
   assert.equal(fs.statSync(path.join(dir, 'work.openai.json')).mode & 0o777, 0o600);
+  // Ids may start with a dot; such a profile is listed like any other.
+  await store.save(profile('.dot'));
+  assert.deepEqual((await store.list()).profiles.map((x) => x.id), ['.dot', 'local', 'work.openai']);
+  assert.equal(await store.delete('.dot'), true);
   assert.equal(await store.delete('local'), true);
   assert.equal(await store.delete('local'), false);
   assert.deepEqual(entries(dir), ['.keyref-profiles.lock', 'work.openai.json']);
