@@ -177,16 +177,35 @@ export async function acceptSecretFromWebview(ops: SecretOps, message: unknown,
   return toWebview(ops, reply);
 }
 
+/** Codes an llmProfiles.error may carry (the schema's list); anything else is sent as INTERNAL. */
+const ERROR_CODES: ReadonlySet<string> = new Set([
+  'REF_EMPTY', 'REF_LITERAL_SECRET', 'REF_TOO_LONG', 'REF_BAD_CHAR', 'REF_NO_SCHEME', 'REF_UNKNOWN_SCHEME',
+  'REF_SCHEME_DISABLED', 'REF_BAD_NAME', 'SECRET_NOT_FOUND', 'SOURCE_UNAVAILABLE', 'SOURCE_LOCKED',
+  'SOURCE_DENIED', 'SOURCE_TIMEOUT', 'SECRET_MALFORMED', 'PROFILE_CONTAINS_SECRET', 'PROFILE_INVALID',
+  'WEBVIEW_LEAK_BLOCKED', 'EXPORT_DENIED', 'INTERNAL', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_ARG_TYPE',
+]);
+
 /**
  * An llmProfiles.error message for a refused request, for the host to pass
- * to toWebview. Only the code, message and hint of keyref errors are used.
+ * to toWebview. The text of keyref's own errors is used (it never holds a
+ * value); any other error becomes INTERNAL with a generic text, since its
+ * message could quote anything. A text that still looks like a credential
+ * is replaced, so the reply itself is never blocked.
  */
-export function webviewErrorMessage(err: unknown, context?: { requestId?: string; profileId?: string }): HostToWebviewMessage {
+export function webviewErrorMessage(err: unknown, context?: { requestId?: string; profileId?: string },
+  ops?: Pick<SecretOps, 'redact'>): HostToWebviewMessage {
   const e = err as Partial<KeyrefError> | undefined;
-  const code = typeof e?.code === 'string' && /^[A-Z_]{3,40}$/.test(e.code) ? e.code : 'INTERNAL';
-  const msg: HostToWebviewMessage = { type: 'llmProfiles.error', code,
-    message: (typeof e?.message === 'string' ? e.message : 'The request failed.').slice(0, 500) };
-  if (typeof e?.hint === 'string') msg.hint = e.hint.slice(0, 500);
+  const known = typeof e?.code === 'string' && ERROR_CODES.has(e.code);
+  const code = known ? (e?.code as string) : 'INTERNAL';
+  const clean = (text: unknown): string | undefined => {
+    if (typeof text !== 'string') return undefined;
+    const t = text.slice(0, 500);
+    return findLeak(t, ops) ? undefined : t;
+  };
+  const message = (known ? clean(e?.message) : undefined) ?? `The request failed (${code}).`;
+  const msg: HostToWebviewMessage = { type: 'llmProfiles.error', code, message };
+  const hint = known ? clean(e?.hint) : undefined;
+  if (hint) msg.hint = hint;
   if (context?.requestId !== undefined) msg.requestId = context.requestId;
   if (context?.profileId !== undefined) msg.profileId = context.profileId;
   return msg;

@@ -145,6 +145,15 @@ test('incoming messages are validated; unknown or malformed ones get a clear err
   // The host's reply to a refused request passes the bridge itself.
   const reply = ops.toWebview(webviewErrorMessage(errors[0], { requestId: 'r9' }));
   assert.equal(reply.code, 'ERR_INVALID_ARG_VALUE');
+  // Any other error becomes INTERNAL with a generic text; a keyref error
+  // whose text would leak is replaced rather than blocked.
+  const fsErr = Object.assign(new Error(`ENOENT: open '/tmp/${sk}'`), { code: 'ENOENT' });
+  const r2 = ops.toWebview(webviewErrorMessage(fsErr));
+  assert.deepEqual({ ...r2 }, { type: 'llmProfiles.error', code: 'INTERNAL', message: 'The request failed (INTERNAL).' });
+  const odd = Object.assign(new Error(`bad ${sk}`), { code: 'PROFILE_INVALID', hint: sk });
+  const r3 = ops.toWebview(webviewErrorMessage(odd, undefined, ops));
+  assert.deepEqual({ ...r3 }, { type: 'llmProfiles.error', code: 'PROFILE_INVALID', message: 'The request failed (PROFILE_INVALID).' });
+  errors.push(r2, r3);
   assertNoCanary(assert, [sk], { values: [...errors, reply] });
 });
 
