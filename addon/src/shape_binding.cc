@@ -29,9 +29,9 @@ Napi::Value ContainsCredentialJs(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitShapeBinding(Napi::Env env, Napi::Object exports) {
-  exports.Set("containsCredential",
-              Napi::Function::New(env, ContainsCredentialJs,
-                                  "containsCredential"));
+  exports.Set(
+      "containsCredential",
+      Napi::Function::New(env, ContainsCredentialJs, "containsCredential"));
 }
 
 }  // namespace keyref::addon

@@ -104,9 +104,8 @@ Napi::Value Sidecar::ExportWithSecrets(const Napi::CallbackInfo& info) {
     items.push_back({json.As<Napi::String>().Utf8Value(),
                      ref.As<Napi::String>().Utf8Value()});
   }
-  auto* worker =
-      new ExportWorker(env, instance_, std::move(items),
-                       info[1].As<Napi::String>().Utf8Value());
+  auto* worker = new ExportWorker(env, instance_, std::move(items),
+                                  info[1].As<Napi::String>().Utf8Value());
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

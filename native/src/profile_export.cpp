@@ -57,8 +57,8 @@ std::string DirName(const std::string& path) {
 // the new one, never a torn one.
 Status WriteAtomically(const std::string& path, const SecretValue& data) {
   std::random_device rd;
-  std::string tmp = path + ".tmp-" + std::to_string(getpid()) + "-" +
-                    std::to_string(rd());
+  std::string tmp =
+      path + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(rd());
   int fd = open(tmp.c_str(),
                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return IoError("create", path);

@@ -47,8 +47,8 @@ Policy Allowing() {
 
 TEST_F(ProfileExportTest, RefusedWhenThePolicyDoesNotAllowIt) {
   Instance instance{Policy{}};
-  auto r = WriteProfileExportWithSecrets(instance, {{"{\"id\":\"a\"}", ""}},
-                                         path_);
+  auto r =
+      WriteProfileExportWithSecrets(instance, {{"{\"id\":\"a\"}", ""}}, path_);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kExportDenied);
   EXPECT_FALSE(Exists());
@@ -59,7 +59,8 @@ TEST_F(ProfileExportTest, WritesResolvedKeysEscapedWithMode0600) {
   Instance instance{Allowing()};
   auto r = WriteProfileExportWithSecrets(
       instance,
-      {{"{\"id\":\"a\"}", "env:KEYREF_EXPORT_TEST_KEY"}, {"{\"id\":\"b\"}", ""}},
+      {{"{\"id\":\"a\"}", "env:KEYREF_EXPORT_TEST_KEY"},
+       {"{\"id\":\"b\"}", ""}},
       path_);
   unsetenv("KEYREF_EXPORT_TEST_KEY");
   ASSERT_TRUE(r.ok()) << r.error().message;
@@ -87,9 +88,8 @@ TEST_F(ProfileExportTest, AFailedResolutionWritesNothing) {
 
 TEST_F(ProfileExportTest, ARefTheParserRefusesWritesNothing) {
   Instance instance{Allowing()};
-  auto r = WriteProfileExportWithSecrets(instance,
-                                         {{"{\"id\":\"a\"}", "NOT_A_REF"}},
-                                         path_);
+  auto r = WriteProfileExportWithSecrets(
+      instance, {{"{\"id\":\"a\"}", "NOT_A_REF"}}, path_);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kRefNoScheme);
   EXPECT_FALSE(Exists());
