@@ -194,3 +194,51 @@ test('a profile saved without a secret holds only its ref; the key stays in the 
   assert.equal(JSON.parse(text).apiKeyRef, 'secret:openai/me');
   assertNoCanary(assert, [sk], { dirs: [dir], values: [await store.list()] });
 });
+
+test('the schema file itself refuses apiKey, credential headers and unknown options', () => {
+  const Ajv = require('ajv');
+  const addFormats = require('ajv-formats');
+  const ajv = new Ajv();
+  addFormats(ajv);
+  const validate = ajv.compile(require('../../schemas/llm-profile.schema.json'));
+  assert.equal(validate(profile('a', { apiKeyRef: 'env:X', headers: { 'OpenAI-Organization': 'o' } })), true);
+  for (const name of ['Authorization', 'proxy-authorization', 'x-api-key', 'API-KEY', 'x-goog-api-key',
+    'Cookie', 'ocp-apim-subscription-key', 'X-Auth-Token']) {
+    assert.equal(validate(profile('a', { headers: { [name]: 'v' } })), false, name);
+  }
+  assert.equal(validate(profile('a', { apiKey: 'v' })), false);
+  assert.equal(validate(profile('a', { options: { apiKey: 'v' } })), false);
+  assert.equal(validate(profile('a', { apiKeyRef: 'OPENAI_API_KEY' })), false);
+  // Every place the schemas define apiKeyRef says what it may hold and why.
+  const messages = require('../../schemas/webview-messages.schema.json');
+  const found = [];
+  const walk = (node) => {
+    if (!node || typeof node !== 'object') return;
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'apiKeyRef' && v && typeof v === 'object' && !v.$ref) found.push(v);
+      walk(v);
+    }
+  };
+  walk(require('../../schemas/llm-profile.schema.json'));
+  walk(messages);
+  assert.ok(found.length >= 2);
+  for (const def of found) assert.match(def.description, /never the key.*because/s);
+});
+
+test('a save waiting for another holder of the lock gives up after lockTimeoutMs', async (t) => {
+  const dir = tmpDir(t);
+  const { ops } = makeOps();
+  const store = new ProfileStore(dir, ops, { lockTimeoutMs: 100 });
+  await store.save(profile('first'));
+  const { withDirLock } = require('../../addon/dist/profiles.js');
+  let release;
+  const held = withDirLock(dir, 1000, () => new Promise((r) => { release = r; }));
+  await new Promise((r) => setTimeout(r, 20));
+  const started = Date.now();
+  await assert.rejects(store.save(profile('second')), (e) => e.code === 'INTERNAL' && /lock/.test(e.message));
+  assert.ok(Date.now() - started < 5000);
+  release();
+  await held;
+  await store.save(profile('second'));  // the lock is free again
+  assert.deepEqual((await store.list()).profiles.map((p) => p.id), ['first', 'second']);
+});
