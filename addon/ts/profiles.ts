@@ -312,7 +312,8 @@ export class ProfileStore {
       throw invalidArgType('options', 'an object', options);
     }
     const t = options?.lockTimeoutMs;
-    if (t !== undefined && (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t > 600000)) {
+    if (t !== undefined && typeof t !== 'number') throw invalidArgType('options.lockTimeoutMs', 'of type number', t);
+    if (t !== undefined && (!Number.isInteger(t) || t < 0 || t > 600000)) {
       throw invalidArgValue('options.lockTimeoutMs', 'must be an integer from 0 to 600000 (milliseconds)');
     }
     this.dir = path.resolve(dir);

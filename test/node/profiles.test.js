@@ -68,6 +68,7 @@ test('arguments are checked with precise errors', async (t) => {
   assert.throws(() => new ProfileStore(42, ops), { code: 'ERR_INVALID_ARG_TYPE' });
   assert.throws(() => new ProfileStore(dir, {}), { code: 'ERR_INVALID_ARG_TYPE' });
   assert.throws(() => new ProfileStore(dir, ops, { lockTimeoutMs: -1 }), { code: 'ERR_INVALID_ARG_VALUE' });
+  assert.throws(() => new ProfileStore(dir, ops, { lockTimeoutMs: '5' }), { code: 'ERR_INVALID_ARG_TYPE' });
   const store = new ProfileStore(dir, ops);
   await assert.rejects(store.load('../etc/passwd'), { code: 'ERR_INVALID_ARG_VALUE' });
   await assert.rejects(store.delete(7), { code: 'ERR_INVALID_ARG_TYPE' });
