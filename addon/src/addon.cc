@@ -2,7 +2,9 @@
 #include <napi.h>
 
 #include "addon_data.h"
+#include "lock_binding.h"
 #include "ref_binding.h"
+#include "shape_binding.h"
 #include "sidecar.h"
 
 namespace keyref::addon {
@@ -12,6 +14,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // Freed by Node when this environment shuts down (worker exit, reload).
   env.SetInstanceData<AddonData>(new AddonData());
   InitRefBinding(env, exports);
+  InitShapeBinding(env, exports);
+  InitLockBinding(env, exports);
   Sidecar::Init(env, exports);
   return exports;
 }

@@ -44,6 +44,8 @@ void Sidecar::Init(Napi::Env env, Napi::Object exports) {
       {
           InstanceMethod<&Sidecar::Close>("close"),
           InstanceMethod<&Sidecar::Redact>("redact"),
+          InstanceMethod<&Sidecar::SecretExportAllowed>("secretExportAllowed"),
+          InstanceMethod<&Sidecar::ExportWithSecrets>("exportWithSecrets"),
       });
   GetData(env)->sidecar_ctor = Napi::Persistent(ctor);
   exports.Set("NativeSidecar", ctor);

@@ -9,6 +9,12 @@ export interface NativeBinding {
   checkRef(ref: string, schemeBits: number): number;
   describeRef(code: number, rule: number, scheme: number, position: number,
     family: number, caseMismatch: boolean): [string, string, string];
+  /** The credential family of the first credential-shaped span, or null (shape_binding.cc). */
+  containsCredential(text: string): string | null;
+  /** flock(LOCK_EX | LOCK_NB) on an open fd; false when another holder has it (lock_binding.cc). */
+  tryLock(fd: number): boolean;
+  /** flock(LOCK_UN). */
+  unlock(fd: number): void;
   // Later surfaces (Sidecar, redaction, requests) are added here.
   [key: string]: unknown;
 }

@@ -5,3 +5,16 @@ export type { ApiKeyRef, RefScheme, RefPolicy, ParsedRef, ParsedRefOk, ParsedRef
 export type { KeyrefError, KeyrefErrorCode } from './errors';
 export { Sidecar } from './sidecar';
 export type { SidecarOptions, SidecarPolicy } from './sidecar';
+export { ProfileStore, migrateProfiles } from './profiles';
+export { profileSecretRef } from './secret_ops';
+export type {
+  LlmProfile, ProfileListing, InvalidProfileFile, ProfileStoreOptions, MigrateOptions, MigrationEntry,
+  LegacyApiKeyHandling, ExportOptions, ExportReport, ExportConfirmInfo,
+} from './profiles';
+export { containsCredential, isCredentialName } from './guard';
+export { webviewErrorMessage, secretStateOf } from './webview';
+export type {
+  SecretState, ProfileView, StateMessage, SecretStoredMessage, HostToWebviewMessage, WebviewToHostMessage,
+  AcceptSecretOptions,
+} from './webview';
+export type { SecretOps, CheckResult } from './secret_ops';

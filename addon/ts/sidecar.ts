@@ -2,7 +2,11 @@
 // checked here, with precise errors, before native code sees them.
 import { native } from './binding';
 import { invalidArgType, invalidArgValue } from './errors';
+import { kExportWithSecrets, kSecretExportAllowed } from './internal';
+import type { LlmProfile } from './profiles';
 import { DEFAULT_ALLOW_SCHEMES, RefScheme, schemeBits } from './ref';
+import type { SecretOps } from './secret_ops';
+import * as bridge from './webview';
 
 /** What an instance may do. Every field is optional. */
 export interface SidecarPolicy {
@@ -40,6 +44,8 @@ export interface NativeSidecarOptions {
 export interface NativeSidecar {
   close(): void;
   redact(text: string): string;
+  secretExportAllowed(): boolean;
+  exportWithSecrets(items: Array<[string, string]>, file: string): Promise<{ profiles: number; secrets: number }>;
 }
 
 function optionalString(obj: Record<string, unknown>, key: string, name: string): string {
@@ -105,6 +111,41 @@ export class Sidecar {
   redact(text: string): string {
     if (typeof text !== 'string') throw invalidArgType('text', 'of type string', text);
     return this.native.redact(text);
+  }
+
+  // The webview bridge (addon/ts/webview.ts, where the boundary is
+  // explained): the webview may be shown refs and states and may send one
+  // key once; nothing secret flows back. `this as SecretOps`: check and
+  // storeSecret are issue 3's; once they are on this class the cast goes.
+
+  /** The llmProfiles.state message for `profiles`: fields, apiKeyRef and a secret state each; never a value. */
+  webviewState(profiles: readonly LlmProfile[], options?: { selectedId?: string }): Promise<bridge.StateMessage> {
+    return bridge.webviewState(this as unknown as SecretOps, profiles, options);
+  }
+
+  /** Stores the key of an llmProfiles.storeSecret message write-only; resolves to the secretStored reply (ref and state, no key). */
+  acceptSecretFromWebview(message: unknown, options?: bridge.AcceptSecretOptions): Promise<bridge.SecretStoredMessage> {
+    return bridge.acceptSecretFromWebview(this as unknown as SecretOps, message, options);
+  }
+
+  /** Checks a message for the webview; returns a frozen copy to post, or throws WEBVIEW_LEAK_BLOCKED. */
+  toWebview<T extends bridge.HostToWebviewMessage>(message: T): T {
+    return bridge.toWebview(this, message);
+  }
+
+  /** Validates a message from the webview (unknown or malformed: RangeError ERR_INVALID_ARG_VALUE). */
+  fromWebview(message: unknown): bridge.WebviewToHostMessage {
+    return bridge.fromWebview(message);
+  }
+
+  /** @internal policy.allowSecretExport, as native code holds it. */
+  [kSecretExportAllowed](): boolean {
+    return this.native.secretExportAllowed();
+  }
+
+  /** @internal Only ProfileStore.exportProfiles calls this, after its gate. */
+  [kExportWithSecrets](items: Array<[string, string]>, file: string): Promise<{ profiles: number; secrets: number }> {
+    return this.native.exportWithSecrets(items, file);
   }
 
   /** Wipes every secret this instance holds. Further calls fail. */

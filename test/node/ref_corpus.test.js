@@ -162,8 +162,13 @@ test('llm-profile: credential headers are refused in any case', () => {
     const bad = { ...profile, headers: { [name]: 'Bearer FAKE' } };
     assert.equal(validateProfile(bad), false, name);
   }
-  // Names that merely contain those words are fine.
-  for (const name of ['X-Authorization-Mode', 'X-Api-Key-Id', 'Set-Cookie-Policy']) {
+  // So is any name that carries a credential by its words (auth, token,
+  // secret, cookie, session, …, or ending in "key").
+  for (const name of ['X-Auth-Token', 'Ocp-Apim-Subscription-Key', 'X-Session-Id', 'Set-Cookie']) {
+    assert.equal(validateProfile({ ...profile, headers: { [name]: 'x' } }), false, name);
+  }
+  // Ordinary headers are fine, including ones that merely mention a key.
+  for (const name of ['OpenAI-Organization', 'X-Title', 'HTTP-Referer', 'X-Api-Key-Id']) {
     assert.equal(validateProfile({ ...profile, headers: { [name]: 'x' } }), true, name);
   }
 });
@@ -172,8 +177,10 @@ test('llm-profile: the apiKeyRef goes through the apikeyref schema', () => {
   assert.equal(validateProfile({ ...profile, apiKeyRef: 'OPENAI_API_KEY' }), false);
   assert.equal(validateProfile({ ...profile, apiKeyRef: 'ENV:OPENAI_API_KEY' }), false);
   assert.equal(validateProfile({ ...profile, apiKeyRef: 'env:OPENAI_API_KEY' }), true);
+  // apiKeyRef is optional: a profile being set up has no key yet (its
+  // secret state is then 'missing'), and ollama needs none.
   const { apiKeyRef, ...noRef } = profile;
-  assert.equal(validateProfile(noRef), false);
+  assert.equal(validateProfile(noRef), true);
   assert.equal(validateProfile({ ...profile, id: 'has space' }), false);
   assert.equal(validateProfile({ ...profile, provider: 'acme' }), false);
   assert.equal(validateProfile({ ...profile, baseUrl: 'not a url' }), false);

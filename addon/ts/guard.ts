@@ -1,0 +1,103 @@
+// What counts as a credential in a structure keyref is about to persist or
+// to send to the webview: a property named like one, a string shaped like
+// one (native/src/credential_shape.cpp, the detector the ref parser uses),
+// or a string holding a live secret (the Sidecar's redactor).
+import { native } from './binding';
+import { safePath } from './schemas';
+import type { SecretOps } from './secret_ops';
+
+/**
+ * Property names that are allowed although they mention a credential: they
+ * hold a ref or a state, never a value (see schemas/).
+ */
+const ALLOWED_NAMES = new Set(['apikeyref', 'secretstate', 'secretcode', 'secrethint']);
+
+/**
+ * A property is named like a credential when its name, lower-cased with
+ * everything but letters and digits removed, contains one of these ...
+ */
+export const CREDENTIAL_NAME_PARTS: readonly string[] = Object.freeze([
+  'apikey', 'secret', 'token', 'passw', 'passphrase', 'authorization', 'bearer',
+  'credential', 'cookie', 'privatekey', 'accesskey', 'sessionkey', 'signature',
+]);
+/** ... or is one of these, or ends in "key". */
+export const CREDENTIAL_NAMES: readonly string[] = Object.freeze(['key', 'auth', 'pwd', 'pass']);
+
+/**
+ * True when a property name is one a credential travels under (see the
+ * lists above). "tokens" is a count (maxTokens), so it is not "token".
+ */
+export function isCredentialName(name: string): boolean {
+  const n = name.toLowerCase().replace(/[^a-z0-9]/g, '').replace(/tokens/g, '');
+  if (ALLOWED_NAMES.has(n)) return false;
+  if (CREDENTIAL_NAMES.includes(n) || n.endsWith('key')) return true;
+  return CREDENTIAL_NAME_PARTS.some((p) => n.includes(p));
+}
+
+/**
+ * The family name of the first credential-shaped span of `text` (e.g. "an
+ * sk- key (OpenAI, Anthropic, OpenRouter)"), or null. Runs in native code.
+ */
+export function containsCredential(text: string): string | null {
+  return native.containsCredential(text) as string | null;
+}
+
+/** One reason a structure may not be persisted or sent. Never holds the value. */
+export interface Leak {
+  kind: 'name' | 'shape' | 'live';
+  /** JSON pointer, every segment made safe to show. */
+  path: string;
+  /** For kind 'shape': the credential family. */
+  family?: string;
+}
+
+/** Describes a Leak in words, without the value. */
+export function describeLeak(leak: Leak): string {
+  switch (leak.kind) {
+    case 'name': return `the property ${leak.path} is named like a credential`;
+    case 'shape': return `${leak.path} looks like ${leak.family ?? 'a credential'}`;
+    default: return `${leak.path} holds a live secret`;
+  }
+}
+
+/**
+ * Walks `value` and returns the first leak: a credential-named property, a
+ * string (or property name) shaped like a credential, or one holding a live
+ * secret (`ops.redact(s) !== s`). `skipNames` lists property names whose
+ * name check is done elsewhere (e.g. the legacy api_key_env).
+ */
+export function findLeak(value: unknown, ops: Pick<SecretOps, 'redact'> | undefined,
+  skipNames: ReadonlySet<string> = new Set()): Leak | null {
+  const seen = new Set<object>();
+  const walk = (v: unknown, pointer: string, depth: number): Leak | null => {
+    if (typeof v === 'string') return scanString(v, pointer, ops);
+    if (v === null || typeof v !== 'object') return null;
+    if (seen.has(v) || depth > 32) return null;  // schemas refuse such values
+    seen.add(v);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const l = walk(v[i], `${pointer}/${i}`, depth + 1);
+        if (l) return l;
+      }
+      return null;
+    }
+    for (const [k, child] of Object.entries(v as Record<string, unknown>)) {
+      const p = `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      if (!skipNames.has(k) && isCredentialName(k)) return { kind: 'name', path: safePath(p) };
+      const nameLeak = scanString(k, p, ops);
+      if (nameLeak) return nameLeak;
+      const l = walk(child, p, depth + 1);
+      if (l) return l;
+    }
+    return null;
+  };
+  return walk(value, '', 0);
+}
+
+function scanString(s: string, pointer: string, ops: Pick<SecretOps, 'redact'> | undefined): Leak | null {
+  if (s.length === 0) return null;
+  const family = containsCredential(s);
+  if (family !== null) return { kind: 'shape', path: safePath(pointer), family };
+  if (ops && ops.redact(s) !== s) return { kind: 'live', path: safePath(pointer) };
+  return null;
+}

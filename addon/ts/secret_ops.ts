@@ -1,0 +1,39 @@
+// The part of the Sidecar that the profile store and the webview bridge use.
+// check, storeSecret and deleteSecret are built in issue 3 and redact's full
+// rules in issue 5; this interface is what profiles.ts and webview.ts are
+// written against, so they work with the real Sidecar once those land (and,
+// until then, with the stand-in in test/node/helpers/secret_ops_standin.js).
+import type { KeyrefErrorCode } from './errors';
+import type { ApiKeyRef, RefScheme } from './ref';
+
+/** What `sidecar.check(ref)` resolves to: never a value. */
+export type CheckResult =
+  | { ok: true; scheme: RefScheme }
+  | { ok: false; code: KeyrefErrorCode; message: string; hint?: string };
+
+/** The secret operations profiles and the webview bridge need. A Sidecar is one. */
+export interface SecretOps {
+  /** Preflight: resolves the ref without revealing it. */
+  check(ref: string): Promise<CheckResult>;
+  /** Stores a value write-only under a ref (secret:, keyring:, file:). */
+  storeSecret(ref: string, value: string): Promise<void>;
+  /** Deletes the value stored under a ref. */
+  deleteSecret(ref: string): Promise<void>;
+  /** Scrubs a string; `redact(s) !== s` means s holds a live secret or a credential shape. */
+  redact(text: string): string;
+}
+
+/** The ref migrate() and acceptSecretFromWebview() store a profile's key under. */
+export function profileSecretRef(id: string): ApiKeyRef {
+  // A secret: ref, i.e. a NAME in the host's secret store, scoped to the
+  // profile id; never a key.
+  return `secret:keyref/profiles/${id}`;
+}
+
+/** The schemes storeSecret can write to. */
+export const WRITABLE_SCHEMES: readonly RefScheme[] = Object.freeze(['secret', 'keyring', 'file']);
+
+/** @internal True for a scheme storeSecret can write to. */
+export function isWritableScheme(s: RefScheme): boolean {
+  return WRITABLE_SCHEMES.includes(s);
+}
