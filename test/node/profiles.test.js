@@ -217,7 +217,10 @@ test('the schema file itself refuses apiKey, credential headers and unknown opti
   const walk = (node) => {
     if (!node || typeof node !== 'object') return;
     for (const [k, v] of Object.entries(node)) {
-      if (k === 'apiKeyRef' && v && typeof v === 'object' && !v.$ref) found.push(v);
+      // Every definition, including one that also points at
+      // apikeyref.schema.json; a bare local pointer (#/$defs/…) is a use.
+      const localPointer = v && typeof v.$ref === 'string' && v.$ref.startsWith('#') && !v.description;
+      if (k === 'apiKeyRef' && v && typeof v === 'object' && !localPointer) found.push(v);
       walk(v);
     }
   };
