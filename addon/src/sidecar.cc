@@ -44,6 +44,8 @@ void Sidecar::Init(Napi::Env env, Napi::Object exports) {
       {
           InstanceMethod<&Sidecar::Close>("close"),
           InstanceMethod<&Sidecar::Redact>("redact"),
+          InstanceMethod<&Sidecar::Request>("request"),
+          InstanceMethod<&Sidecar::AbortRequest>("abortRequest"),
       });
   GetData(env)->sidecar_ctor = Napi::Persistent(ctor);
   exports.Set("NativeSidecar", ctor);

@@ -30,6 +30,9 @@ class Sidecar : public Napi::ObjectWrap<Sidecar> {
  private:
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Redact(const Napi::CallbackInfo& info);
+  // sidecar_request.cc
+  Napi::Value Request(const Napi::CallbackInfo& info);
+  Napi::Value AbortRequest(const Napi::CallbackInfo& info);
 
   std::shared_ptr<Instance> instance_;
 };

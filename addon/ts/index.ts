@@ -5,3 +5,7 @@ export type { ApiKeyRef, RefScheme, RefPolicy, ParsedRef, ParsedRefOk, ParsedRef
 export type { KeyrefError, KeyrefErrorCode } from './errors';
 export { Sidecar } from './sidecar';
 export type { SidecarOptions, SidecarPolicy } from './sidecar';
+export { PROVIDERS } from './request';
+export type { Provider, HttpMethod, RequestOptions, RequestResponse, ServerSentEvent } from './request';
+export { chat } from './chat';
+export type { ChatOptions, ChatMessage, ChatResult } from './chat';
