@@ -424,6 +424,18 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
       case httplib::Error::SSLConnection:
       case httplib::Error::SSLLoadingCerts:
       case httplib::Error::SSLServerVerification: {
+        if (proxy && herr == httplib::Error::SSLConnection) {
+          // httplib 0.11 goes on to the TLS handshake after a refused
+          // CONNECT and does not keep the proxy's answer, so the two causes
+          // below cannot be told apart here.
+          e = Error(ErrorCode::kProxyFailed,
+                    "No TLS connection could be made through the proxy: it "
+                    "refused the tunnel (CONNECT), or the server does not "
+                    "speak TLS.",
+                    "Check the proxy setting and its credentials, and that "
+                    "baseUrl is right.");
+          break;
+        }
         std::string why;
         if (url.tls) {
           long v = static_cast<httplib::SSLClient&>(cli).get_openssl_verify_result();
