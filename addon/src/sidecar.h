@@ -11,6 +11,8 @@
 
 namespace keyref::addon {
 
+struct RequestChannel;  // sidecar_request.cc
+
 class Sidecar : public Napi::ObjectWrap<Sidecar> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
@@ -35,6 +37,8 @@ class Sidecar : public Napi::ObjectWrap<Sidecar> {
   Napi::Value AbortRequest(const Napi::CallbackInfo& info);
 
   std::shared_ptr<Instance> instance_;
+  // The channel requests report back through (sidecar_request.cc).
+  std::shared_ptr<RequestChannel> requests_;
 };
 
 // Reads the normalised policy object the TypeScript layer passes.

@@ -3,6 +3,7 @@
 // final result come back to the JS thread through one ThreadSafeFunction per
 // request, in order, queued without blocking the native reader.
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -12,28 +13,68 @@
 #include "sidecar.h"
 
 namespace keyref::addon {
-namespace {
 
-// Lives on the JS thread only: created in Request(), deleted by the
-// ThreadSafeFunction's finalizer (which runs on the JS thread after the
-// last call).
+// Per request, on the JS thread only: the callbacks. Deleted on the JS
+// thread when the result has been delivered.
 struct JsSide {
   Napi::FunctionReference on_event;
+  Napi::FunctionReference on_done;
 };
+
+namespace {
+
+// One queued delivery to JS: an event, or the final result.
+struct Item {
+  JsSide* js = nullptr;
+  SseEvent event;
+  std::optional<Result<HttpResponse>> result;
+  // Set on the final item: keeps the channel alive until the JS thread has
+  // updated its in-flight count.
+  std::shared_ptr<RequestChannel> channel;
+};
+
+// Runs on the JS thread for every queued item, in queue order.
+void Deliver(Napi::Env env, Napi::Function, std::nullptr_t*, Item* item);
+using Tsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, Item, Deliver>;
+
+}  // namespace
+
+// Guards calls into the channel's ThreadSafeFunction. When the environment
+// shuts down, Node finalizes (and frees) the ThreadSafeFunction itself even
+// while workers still hold it; its finalizer closes the gate under the lock,
+// so no call is in progress then and none starts afterwards.
+struct ChannelGate {
+  std::mutex mu;
+  bool open = true;
+};
+
+// One ThreadSafeFunction per Sidecar carries every request's events and
+// results back to the JS thread (making one per request costs more than a
+// small request itself). It keeps the event loop alive only while requests
+// are in flight.
+struct RequestChannel {
+  Tsfn tsfn;
+  std::shared_ptr<ChannelGate> gate = std::make_shared<ChannelGate>();
+  std::size_t in_flight = 0;  // JS thread only
+  ~RequestChannel() {
+    // Running jobs hold their own Acquire()d share; the TSFN goes away when
+    // the last of them releases it.
+    std::lock_guard<std::mutex> lock(gate->mu);
+    if (gate->open) tsfn.Release();
+  }
+};
+
+namespace {
 
 // Shared by the worker running the request and the JS abort handle.
 struct Job {
   std::shared_ptr<Instance> instance;
+  std::shared_ptr<RequestChannel> channel;  // released on the JS thread
   HttpRequest request;
   RequestControl control;
-  Napi::ThreadSafeFunction tsfn;
+  Tsfn tsfn;  // a copy of channel->tsfn, Acquire()d
+  std::shared_ptr<ChannelGate> gate;
   JsSide* js = nullptr;
-};
-
-// One queued delivery to JS: an event, or the final result.
-struct Item {
-  SseEvent event;
-  std::optional<Result<HttpResponse>> result;
 };
 
 std::string Str(const Napi::Object& o, const char* key) {
@@ -59,21 +100,26 @@ std::vector<std::pair<std::string, std::string>> Pairs(const Napi::Object& o,
   return out;
 }
 
-void DeliverEvent(Napi::Env env, Napi::Function, JsSide* js, Item* item) {
+void Deliver(Napi::Env env, Napi::Function, std::nullptr_t*, Item* item) {
   std::unique_ptr<Item> owned(item);
-  if (env == nullptr || js->on_event.IsEmpty()) return;
-  // The TS wrapper catches what onEvent throws; nothing escapes to here.
-  js->on_event.Call({Napi::String::New(env, item->event.data),
-                     Napi::String::New(env, item->event.event),
-                     Napi::String::New(env, item->event.id)});
-}
-
-void DeliverResult(Napi::Env env, Napi::Function on_done, Item* item) {
-  std::unique_ptr<Item> owned(item);
-  if (env == nullptr) return;
+  if (env == nullptr) return;  // the environment is shutting down
+  JsSide* js = item->js;
+  if (!item->result) {
+    // The TS wrapper catches what onEvent throws; nothing escapes to here.
+    if (!js->on_event.IsEmpty()) {
+      js->on_event.Call({Napi::String::New(env, item->event.data),
+                         Napi::String::New(env, item->event.event),
+                         Napi::String::New(env, item->event.id)});
+    }
+    return;
+  }
+  std::unique_ptr<JsSide> js_owned(js);
+  if (item->channel && --item->channel->in_flight == 0) {
+    item->channel->tsfn.Unref(env);
+  }
   Result<HttpResponse>& r = *item->result;
   if (!r.ok()) {
-    on_done.Call({MakeError(env, r.error()).Value()});
+    js->on_done.Call({MakeError(env, r.error()).Value()});
     return;
   }
   HttpResponse& res = r.value();
@@ -83,38 +129,45 @@ void DeliverResult(Napi::Env env, Napi::Function on_done, Item* item) {
     headers.Set(i++, Napi::String::New(env, name));
     headers.Set(i++, Napi::String::New(env, value));
   }
-  on_done.Call({env.Null(), Napi::Number::New(env, res.status), headers,
-                Napi::String::New(env, res.body)});
+  js->on_done.Call({env.Null(), Napi::Number::New(env, res.status), headers,
+                    Napi::String::New(env, res.body)});
+}
+
+// Queues an item for the JS thread. Non-blocking: the queue is unbounded,
+// so a slow JS callback never stalls the native reader. Fails only while the
+// environment shuts down.
+bool Post(Tsfn& tsfn, ChannelGate& gate, Item* item) {
+  std::lock_guard<std::mutex> lock(gate.mu);
+  if (gate.open && tsfn.NonBlockingCall(item) == napi_ok) return true;
+  delete item;
+  return false;
 }
 
 void RunJob(const std::shared_ptr<Job>& job) {
   Instance& instance = *job->instance;
-  Napi::ThreadSafeFunction tsfn = job->tsfn;
+  Tsfn tsfn = job->tsfn;
+  std::shared_ptr<ChannelGate> gate = job->gate;
   JsSide* js = job->js;
-  EventSink sink = [tsfn, js](SseEvent&& ev) mutable {
-    auto* item = new Item{std::move(ev), std::nullopt};
-    // Non-blocking: the queue is unbounded, so a slow JS callback never
-    // stalls this reader. It fails only while the environment shuts down.
-    napi_status s = tsfn.NonBlockingCall(
-        item, [js](Napi::Env env, Napi::Function f, Item* it) {
-          DeliverEvent(env, f, js, it);
-        });
-    if (s != napi_ok) {
-      delete item;
-      return false;
-    }
-    return true;
+  EventSink sink = [&tsfn, &gate, js](SseEvent&& ev) {
+    return Post(tsfn, *gate, new Item{js, std::move(ev), std::nullopt, nullptr});
   };
   Result<HttpResponse> result = instance.http().Execute(
       job->request,
       [&instance](const ParsedRef& ref) { return instance.Resolve(ref); },
       job->control, sink);
-  auto* item = new Item{SseEvent{}, std::move(result)};
-  if (tsfn.NonBlockingCall(item, DeliverResult) != napi_ok) delete item;
-  tsfn.Release();
+  Post(tsfn, *gate,
+       new Item{js, SseEvent{}, std::move(result), std::move(job->channel)});
+  std::lock_guard<std::mutex> lock(gate->mu);
+  if (gate->open) tsfn.Release();
 }
 
-void FinalizeJs(Napi::Env, void*, JsSide* js) { delete js; }
+void CloseGate(Napi::Env, std::shared_ptr<ChannelGate>* gate, std::nullptr_t*) {
+  {
+    std::lock_guard<std::mutex> lock((*gate)->mu);
+    (*gate)->open = false;
+  }
+  delete gate;
+}
 
 using JobHandle = std::shared_ptr<Job>;
 
@@ -170,14 +223,24 @@ Napi::Value Sidecar::Request(const Napi::CallbackInfo& info) {
   r.api_version = Str(o, "apiVersion");
   r.stream_events = info[1].IsFunction();
 
+  if (!requests_) {
+    requests_ = std::make_shared<RequestChannel>();
+    requests_->tsfn = Tsfn::New(
+        env, "keyref.request", 0, 1, static_cast<std::nullptr_t*>(nullptr),
+        CloseGate, new std::shared_ptr<ChannelGate>(requests_->gate));
+    requests_->tsfn.Unref(env);
+  }
   auto* js = new JsSide();
   if (info[1].IsFunction()) {
     js->on_event = Napi::Persistent(info[1].As<Napi::Function>());
   }
+  js->on_done = Napi::Persistent(info[2].As<Napi::Function>());
   job->js = js;
-  job->tsfn = Napi::ThreadSafeFunction::New(
-      env, info[2].As<Napi::Function>(), "keyref.request", 0, 1, js,
-      FinalizeJs, static_cast<void*>(nullptr));
+  job->channel = requests_;
+  job->tsfn = requests_->tsfn;
+  job->gate = requests_->gate;
+  job->tsfn.Acquire();
+  if (requests_->in_flight++ == 0) requests_->tsfn.Ref(env);
 
   instance_->http().Submit([job] { RunJob(job); });
 
