@@ -68,7 +68,7 @@ void WorkerPool::Run(const std::shared_ptr<Inner>& inner) {
 
 // ---- Watchdog -------------------------------------------------------------
 
-Watchdog::Watchdog() : thread_([this] { Run(); }) {}
+Watchdog::Watchdog() = default;
 
 Watchdog::~Watchdog() {
   {
@@ -76,6 +76,7 @@ Watchdog::~Watchdog() {
     stopping_ = true;
   }
   cv_.notify_all();
+  if (!thread_.joinable()) return;
   if (thread_.get_id() == std::this_thread::get_id()) {
     thread_.detach();
   } else {
@@ -87,10 +88,16 @@ std::uint64_t Watchdog::Add(Clock::time_point deadline,
                             std::shared_ptr<RequestControl> control) {
   std::lock_guard<std::mutex> lock(mu_);
   std::uint64_t token = next_++;
-  bool earliest = by_time_.empty() || deadline < by_time_.begin()->first;
   by_time_.emplace(deadline, token);
   entries_.emplace(token, std::make_pair(deadline, std::move(control)));
-  if (earliest) cv_.notify_one();
+  if (!thread_.joinable()) {
+    // Started on first use: an instance that never sends has no thread.
+    thread_ = std::thread([this] { Run(); });
+  } else if (deadline < wake_at_) {
+    // Only a deadline earlier than the one the thread sleeps until needs a
+    // wake-up; the common case (long timeouts) costs no context switch.
+    cv_.notify_one();
+  }
   return token;
 }
 
@@ -109,27 +116,28 @@ void Watchdog::Remove(std::uint64_t token) {
 }
 
 void Watchdog::Run() {
+  // With nothing due sooner it still wakes once a minute, to pick up
+  // deadlines added without a notification.
+  constexpr auto kTick = std::chrono::seconds(60);
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
-    if (by_time_.empty()) {
-      cv_.wait(lock);
+    Clock::time_point now = Clock::now();
+    if (!by_time_.empty() && by_time_.begin()->first <= now) {
+      std::uint64_t token = by_time_.begin()->second;
+      by_time_.erase(by_time_.begin());
+      auto it = entries_.find(token);
+      if (it == entries_.end()) continue;
+      std::shared_ptr<RequestControl> control = it->second.second.lock();
+      entries_.erase(it);
+      lock.unlock();
+      if (control) control->Cancel(CancelReason::kTimeout);
+      control.reset();
+      lock.lock();
       continue;
     }
-    auto first = by_time_.begin();
-    if (Clock::now() < first->first) {
-      cv_.wait_until(lock, first->first);
-      continue;
-    }
-    std::uint64_t token = first->second;
-    by_time_.erase(first);
-    auto it = entries_.find(token);
-    if (it == entries_.end()) continue;
-    std::shared_ptr<RequestControl> control = it->second.second.lock();
-    entries_.erase(it);
-    lock.unlock();
-    if (control) control->Cancel(CancelReason::kTimeout);
-    control.reset();
-    lock.lock();
+    wake_at_ = now + kTick;
+    if (!by_time_.empty()) wake_at_ = std::min(wake_at_, by_time_.begin()->first);
+    cv_.wait_until(lock, wake_at_);
   }
 }
 

@@ -74,6 +74,7 @@ class Watchdog {
       entries_;
   std::uint64_t next_ = 1;
   bool stopping_ = false;
+  Clock::time_point wake_at_ = Clock::time_point::min();  // when Run wakes
   std::thread thread_;
 };
 
