@@ -59,7 +59,7 @@ export interface RequestOptions {
   query?: Record<string, string | number | boolean>;
   /** A string sent as is, or a plain object or array sent as JSON. */
   body?: string | object;
-  /** Total time for the request, in ms, retries included per attempt. Default 600000. */
+  /** Total time for the request, in ms, retries and their waits included. Default 600000. */
   timeoutMs?: number;
   /** Time to connect (TCP and TLS), in ms. Default 10000. */
   connectTimeoutMs?: number;

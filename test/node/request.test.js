@@ -283,6 +283,21 @@ test('keep-alive: sequential requests to one origin reuse a connection', async (
   }
 });
 
+test('a kept-alive connection the server has since closed is replaced transparently', async () => {
+  const srv = await startServer((req, res) => okJson(res));
+  srv.server.keepAliveTimeout = 100;
+  try {
+    for (let i = 0; i < 3; i++) {
+      const res = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, body: { i } });
+      assert.equal(res.status, 200);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal(srv.requests.length, 3);
+  } finally {
+    await srv.close();
+  }
+});
+
 test('200 concurrent requests all complete with their own answers', async () => {
   const srv = await startServer((req, res, body) => {
     setTimeout(() => okJson(res, { echo: JSON.parse(body).n, auth: req.headers.authorization === `Bearer ${KEY}` }), 20);

@@ -53,7 +53,7 @@ struct HttpRequest {
   QueryList query;       // added to the base URL's query
   std::string body;
   std::string content_type;  // sent when the body is not empty
-  std::chrono::milliseconds timeout{600000};          // total, per attempt set
+  std::chrono::milliseconds timeout{600000};          // total, retries included
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds read_timeout{120000};     // idle time between bytes
   ProxySettings proxy;

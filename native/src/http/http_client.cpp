@@ -247,7 +247,7 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
   bool stale_retry_used = false;
 
   for (;;) {
-    Result<http::Connection> conn = st.pool.Acquire(spec);
+    Result<http::Connection> conn = st.pool.Acquire(spec, stale_retry_used);
     if (!conn) return Scrubbed(std::move(conn).error(), scrub, redactor);
     http::Connection c = std::move(conn).value();
     httplib::ClientImpl& cli = *c.client;
@@ -355,7 +355,8 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
     }
 
     if (control.cancelled()) return CancelError(control.reason());
-    if (ok && (at.got_headers || !proxy || !url.tls)) {
+    if (ok && (at.got_headers || !proxy || !url.tls ||
+               request.method == "HEAD")) {
       // A whole response. (When an https request went through a proxy and
       // no origin response arrived, hres is the proxy's CONNECT answer.)
       if (!at.got_headers) {
@@ -398,7 +399,8 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
     }
 
     // No whole response. A kept-alive connection the server had closed
-    // fails before any byte arrives: try once more on a fresh one.
+    // fails before any byte arrives: try once more on a new connection
+    // (not another idle one, which may be just as stale).
     if (c.reused && !at.got_bytes && !stale_retry_used &&
         (herr == httplib::Error::Read || herr == httplib::Error::Write ||
          herr == httplib::Error::Connection)) {

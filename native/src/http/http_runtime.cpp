@@ -196,10 +196,11 @@ Result<X509_STORE*> MakeStore(const ConnectionSpec& spec) {
 
 }  // namespace
 
-Result<Connection> ConnectionPool::Acquire(const ConnectionSpec& spec) {
+Result<Connection> ConnectionPool::Acquire(const ConnectionSpec& spec,
+                                           bool fresh) {
   Connection c;
   c.key = spec.Key();
-  {
+  if (!fresh) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = idle_.find(c.key);
     if (it != idle_.end() && !it->second.empty()) {

@@ -101,9 +101,9 @@ class ConnectionPool {
  public:
   explicit ConnectionPool(std::size_t max_idle_per_key)
       : max_idle_(max_idle_per_key) {}
-  // An idle connection for `spec`, or a new one (TLS_FAILED when an extra CA
-  // cannot be loaded).
-  Result<Connection> Acquire(const ConnectionSpec& spec);
+  // An idle connection for `spec` (unless `fresh`), or a new one
+  // (TLS_FAILED when an extra CA cannot be loaded).
+  Result<Connection> Acquire(const ConnectionSpec& spec, bool fresh = false);
   // Returns a connection that finished a request cleanly.
   void Release(Connection connection);
   void Clear();
