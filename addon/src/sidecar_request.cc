@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "errors.h"
 #include "keyref/http_client.h"
@@ -23,10 +24,19 @@ struct JsSide {
 
 namespace {
 
-// One queued delivery to JS: an event, or the final result.
+// Events waiting for the JS thread. The reader appends and queues one
+// delivery only when none is pending, so a burst of events costs one
+// thread-safe call and one JS call (onEvent then runs once per event).
+struct EventBatch {
+  std::mutex mu;
+  std::vector<SseEvent> pending;
+  bool scheduled = false;
+};
+
+// One queued delivery to JS: the pending events, or the final result.
 struct Item {
   JsSide* js = nullptr;
-  SseEvent event;
+  std::shared_ptr<EventBatch> batch;
   std::optional<Result<HttpResponse>> result;
   // Set on the final item: keeps the channel alive until the JS thread has
   // updated its in-flight count.
@@ -100,19 +110,34 @@ std::vector<std::pair<std::string, std::string>> Pairs(const Napi::Object& o,
   return out;
 }
 
+// Hands the pending events to onEvent as one flat array
+// [data, event, id, data, event, id, …]; the TS layer calls the user's
+// onEvent once per event, in order.
+void DrainEvents(Napi::Env env, JsSide* js, EventBatch* batch) {
+  std::vector<SseEvent> events;
+  {
+    std::lock_guard<std::mutex> lock(batch->mu);
+    events.swap(batch->pending);
+    batch->scheduled = false;
+  }
+  if (events.empty() || js->on_event.IsEmpty()) return;
+  Napi::Array flat = Napi::Array::New(env, events.size() * 3);
+  uint32_t i = 0;
+  for (const SseEvent& e : events) {
+    flat.Set(i++, Napi::String::New(env, e.data));
+    flat.Set(i++, Napi::String::New(env, e.event));
+    flat.Set(i++, Napi::String::New(env, e.id));
+  }
+  // The TS wrapper catches what onEvent throws; nothing escapes to here.
+  js->on_event.Call({flat});
+}
+
 void Deliver(Napi::Env env, Napi::Function, std::nullptr_t*, Item* item) {
   std::unique_ptr<Item> owned(item);
   if (env == nullptr) return;  // the environment is shutting down
   JsSide* js = item->js;
-  if (!item->result) {
-    // The TS wrapper catches what onEvent throws; nothing escapes to here.
-    if (!js->on_event.IsEmpty()) {
-      js->on_event.Call({Napi::String::New(env, item->event.data),
-                         Napi::String::New(env, item->event.event),
-                         Napi::String::New(env, item->event.id)});
-    }
-    return;
-  }
+  DrainEvents(env, js, item->batch.get());
+  if (!item->result) return;
   std::unique_ptr<JsSide> js_owned(js);
   if (item->channel && --item->channel->in_flight == 0) {
     item->channel->tsfn.Unref(env);
@@ -148,15 +173,22 @@ void RunJob(const std::shared_ptr<Job>& job) {
   Tsfn tsfn = job->tsfn;
   std::shared_ptr<ChannelGate> gate = job->gate;
   JsSide* js = job->js;
-  EventSink sink = [&tsfn, &gate, js](SseEvent&& ev) {
-    return Post(tsfn, *gate, new Item{js, std::move(ev), std::nullopt, nullptr});
+  auto batch = std::make_shared<EventBatch>();
+  EventSink sink = [&tsfn, &gate, js, &batch](SseEvent&& ev) {
+    {
+      std::lock_guard<std::mutex> lock(batch->mu);
+      batch->pending.push_back(std::move(ev));
+      if (batch->scheduled) return true;
+      batch->scheduled = true;
+    }
+    return Post(tsfn, *gate, new Item{js, batch, std::nullopt, nullptr});
   };
   Result<HttpResponse> result = instance.http().Execute(
       job->request,
       [&instance](const ParsedRef& ref) { return instance.Resolve(ref); },
       job->control, sink);
   Post(tsfn, *gate,
-       new Item{js, SseEvent{}, std::move(result), std::move(job->channel)});
+       new Item{js, batch, std::move(result), std::move(job->channel)});
   std::lock_guard<std::mutex> lock(gate->mu);
   if (gate->open) tsfn.Release();
 }

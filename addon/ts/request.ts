@@ -124,7 +124,7 @@ export interface NativeRequestOptions {
 /** @internal The native half of request. */
 export interface NativeRequester {
   request(options: NativeRequestOptions,
-    onEvent: ((data: string, event: string, id: string) => void) | null,
+    onEvent: ((flat: string[]) => void) | null,
     onDone: (err: Error | null, status?: number, headers?: string[], body?: string) => void): unknown;
   abortRequest(handle: unknown): void;
 }
@@ -372,14 +372,17 @@ export function sendRequest(nat: NativeRequester, schemeBits: number,
       nat.abortRequest(handle);
       reject(abortError());
     }
-    const eventCb = onEvent ? (data: string, event: string, id: string): void => {
-      if (settled) return;
-      try {
-        onEvent({ event, data, id });
-      } catch (err) {
-        finish();
-        nat.abortRequest(handle);
-        reject(err);
+    // Native code hands over the events that arrived since the last call as
+    // one flat array [data, event, id, …]; onEvent sees them one at a time.
+    const eventCb = onEvent ? (flat: string[]): void => {
+      for (let i = 0; i + 2 < flat.length && !settled; i += 3) {
+        try {
+          onEvent({ event: flat[i + 1], data: flat[i], id: flat[i + 2] });
+        } catch (err) {
+          finish();
+          nat.abortRequest(handle);
+          reject(err);
+        }
       }
     } : null;
     handle = nat.request(opts, eventCb, (err, status, headers, body) => {
