@@ -277,8 +277,7 @@ Napi::Value Sidecar::Request(const Napi::CallbackInfo& info) {
   instance_->http().Submit([job] { RunJob(job); });
 
   return Napi::External<JobHandle>::New(
-      env, new JobHandle(job),
-      [](Napi::Env, JobHandle* h) { delete h; });
+      env, new JobHandle(job), [](Napi::Env, JobHandle* h) { delete h; });
 }
 
 // abortRequest(handle): stops the request now. The TS layer has already

@@ -125,6 +125,8 @@ export async function chat(sidecar: ChatTransport, options: ChatOptions): Promis
   const family = familyOf(o.provider);
 
   const req: RequestOptions = { provider: o.provider, baseUrl, method: 'POST' };
+  // Passed on as given: a ref (where the key lives), never a key; request()
+  // refuses anything shaped like a key (REF_LITERAL_SECRET).
   if (o.apiKeyRef !== undefined) req.apiKeyRef = o.apiKeyRef;
   for (const k of ['signal', 'timeoutMs', 'headers', 'apiVersion', 'proxy', 'caFile', 'ca', 'retries'] as const) {
     if (o[k] !== undefined) (req as unknown as Record<string, unknown>)[k] = o[k];

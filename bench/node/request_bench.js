@@ -34,6 +34,8 @@ async function main() {
   const port = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
   const base = `http://127.0.0.1:${port}`;
   const sidecar = new Sidecar();
+  // apiKeyRef: the env: ref naming the variable that holds the benchmark's
+  // throwaway key; never the key itself.
   const ref = 'env:KEYREF_BENCH_KEY';
 
   const clients = {

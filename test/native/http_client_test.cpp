@@ -26,14 +26,16 @@ std::string TestKey() {
 class HttpClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_.Get("/echo", [](const httplib::Request& req, httplib::Response& res) {
-      std::string auth = req.get_header_value("Authorization");
-      res.status = 401;
-      res.set_header("X-Echo", auth);
-      res.set_content("bad key " + auth + " / " + auth.substr(10, 9),
-                      "text/plain");
-    });
-    server_.Get("/sse", [](const httplib::Request& req, httplib::Response& res) {
+    server_.Get(
+        "/echo", [](const httplib::Request& req, httplib::Response& res) {
+          std::string auth = req.get_header_value("Authorization");
+          res.status = 401;
+          res.set_header("X-Echo", auth);
+          res.set_content("bad key " + auth + " / " + auth.substr(10, 9),
+                          "text/plain");
+        });
+    server_.Get("/sse", [](const httplib::Request& req,
+                           httplib::Response& res) {
       std::string auth = req.get_header_value("Authorization");
       res.set_chunked_content_provider(
           "text/event-stream", [auth](std::size_t, httplib::DataSink& sink) {
@@ -45,11 +47,12 @@ class HttpClientTest : public ::testing::Test {
             return true;
           });
     });
-    server_.Get("/hang", [this](const httplib::Request&, httplib::Response& res) {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, 5s, [this] { return release_; });
-      res.set_content("late", "text/plain");
-    });
+    server_.Get("/hang",
+                [this](const httplib::Request&, httplib::Response& res) {
+                  std::unique_lock<std::mutex> lock(mu_);
+                  cv_.wait_for(lock, 5s, [this] { return release_; });
+                  res.set_content("late", "text/plain");
+                });
     port_ = server_.bind_to_any_port("127.0.0.1");
     ASSERT_GT(port_, 0);
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -71,6 +74,7 @@ class HttpClientTest : public ::testing::Test {
     HttpRequest r;
     r.provider = Provider::kOpenAI;
     r.base_url = "http://127.0.0.1:" + std::to_string(port_);
+    // A ref, never a key (the test's resolver supplies a made-up key).
     r.api_key_ref = ParseRef("env:UNUSED_BY_THE_TEST_RESOLVER").value();
     r.method = "GET";
     r.path = path;

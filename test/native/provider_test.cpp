@@ -34,8 +34,8 @@ TEST(ProviderTable, KeyHeaders) {
 TEST(CallerHeaders, CredentialHeadersRefusedInAnyCase) {
   for (const char* name :
        {"authorization", "Authorization", "AUTHORIZATION", "x-api-key",
-        "X-Api-Key", "api-key", "API-KEY", "x-goog-api-key",
-        "X-Goog-Api-Key", "proxy-authorization", "Proxy-Authorization"}) {
+        "X-Api-Key", "api-key", "API-KEY", "x-goog-api-key", "X-Goog-Api-Key",
+        "proxy-authorization", "Proxy-Authorization"}) {
     Status st = CheckCallerHeaders({{name, "v"}});
     ASSERT_FALSE(st.ok()) << name;
     EXPECT_EQ(st.error().code, ErrorCode::kHeaderForbidden) << name;

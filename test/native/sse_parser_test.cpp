@@ -29,8 +29,9 @@ TEST(SseParser, BasicEvents) {
 }
 
 TEST(SseParser, MultiLineDataCommentsAndFields) {
-  auto evs = Parse({": keep-alive\ndata:one\ndata:  two\nretry: 1500\n"
-                    "unknown: z\n\n"});
+  auto evs =
+      Parse({": keep-alive\ndata:one\ndata:  two\nretry: 1500\n"
+             "unknown: z\n\n"});
   ASSERT_EQ(evs.size(), 1u);
   EXPECT_EQ(evs[0].data, "one\n two");
   EXPECT_EQ(evs[0].retry, 1500);
@@ -50,8 +51,8 @@ TEST(SseParser, EveryPossibleSplit) {
   ASSERT_EQ(whole.size(), 3u);
   for (std::size_t i = 0; i <= stream.size(); ++i) {
     for (std::size_t j = i; j <= stream.size(); j += 3) {
-      auto evs = Parse({stream.substr(0, i), stream.substr(i, j - i),
-                        stream.substr(j)});
+      auto evs = Parse(
+          {stream.substr(0, i), stream.substr(i, j - i), stream.substr(j)});
       ASSERT_EQ(evs.size(), whole.size()) << i << "," << j;
       for (std::size_t k = 0; k < evs.size(); ++k) {
         EXPECT_EQ(evs[k].data, whole[k].data);
@@ -87,7 +88,9 @@ TEST(SseParser, SinkCanStop) {
 }
 
 TEST(SseParser, BomSkipped) {
-  auto evs = Parse({"\xEF\xBB\xBF" "data: a\n\n"});
+  auto evs =
+      Parse({"\xEF\xBB\xBF"
+             "data: a\n\n"});
   ASSERT_EQ(evs.size(), 1u);
   EXPECT_EQ(evs[0].data, "a");
 }

@@ -8,6 +8,8 @@ const { Sidecar } = require('../..');
 const { makeKey, envRef, assertNoTrace, startServer, sse } = require('./request_helpers');
 
 const KEY = makeKey('P');
+// apiKeyRef for these tests: an env: ref to a variable holding KEY (a
+// made-up key); never the key itself.
 const REF = envRef(KEY);
 const sidecar = new Sidecar();
 

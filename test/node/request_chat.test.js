@@ -10,6 +10,8 @@ const { demoChat } = require('../../examples/demo_chat');
 const { makeKey, envRef, assertNoTrace, startServer, sse } = require('./request_helpers');
 
 const KEY = makeKey('C');
+// apiKeyRef for these tests: an env: ref to a variable holding KEY (a
+// made-up key); never the key itself.
 const REF = envRef(KEY);
 const sidecar = new Sidecar();
 const messages = [

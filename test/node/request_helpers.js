@@ -21,6 +21,8 @@ function makeKey(tag = 'A') {
 
 let envCounter = 0;
 // Puts `value` in a fresh environment variable and returns its env: ref.
+// Every apiKeyRef in the request tests is such a ref (where the key lives:
+// env: is the source these tests use), never the key itself.
 function envRef(value) {
   const name = `KEYREF_TEST_KEY_${process.pid}_${++envCounter}`;
   process.env[name] = value;

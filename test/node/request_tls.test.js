@@ -8,6 +8,8 @@ const { makeKey, envRef, assertNoTrace, startServer, makeCerts, startProxy, clos
   require('./request_helpers');
 
 const KEY = makeKey('T');
+// apiKeyRef for these tests: an env: ref to a variable holding KEY (a
+// made-up key); never the key itself.
 const REF = envRef(KEY);
 const sidecar = new Sidecar();
 let certs;

@@ -17,12 +17,12 @@ using QueryList = std::vector<std::pair<std::string, std::string>>;
 
 // An http(s) origin plus a path prefix and query, as parsed from baseUrl.
 struct BaseUrl {
-  bool tls = false;      // https
-  std::string host;      // without brackets for IPv6
-  int port = 0;          // explicit or the scheme's default
+  bool tls = false;  // https
+  std::string host;  // without brackets for IPv6
+  int port = 0;      // explicit or the scheme's default
   bool default_port = true;
-  std::string path;      // "" or "/…" without a trailing "/"
-  QueryList query;       // decoded name/value pairs from the base URL
+  std::string path;  // "" or "/…" without a trailing "/"
+  QueryList query;   // decoded name/value pairs from the base URL
 
   // "https://host:port" (brackets for IPv6, port always written).
   std::string Origin() const;

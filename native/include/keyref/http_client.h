@@ -44,24 +44,26 @@ namespace keyref {
 struct HttpRequest {
   Provider provider = Provider::kOpenAI;
   std::string base_url;
-  // Where the key lives (a validated ref, never a key). Absent exactly for
-  // providers that take no key (ollama).
+  // apiKeyRef: WHERE the key lives (a validated ref such as env:NAME or
+  // secret:NAME), never the key: refs are safe to log, sync and show, keys
+  // are not. Resolved only inside Execute. Absent exactly for providers that
+  // take no key (ollama).
   std::optional<ParsedRef> api_key_ref;
   std::string method = "POST";
-  std::string path;      // appended to the base URL's path
-  HeaderList headers;    // caller headers (checked by CheckCallerHeaders)
-  QueryList query;       // added to the base URL's query
+  std::string path;    // appended to the base URL's path
+  HeaderList headers;  // caller headers (checked by CheckCallerHeaders)
+  QueryList query;     // added to the base URL's query
   std::string body;
-  std::string content_type;  // sent when the body is not empty
-  std::chrono::milliseconds timeout{600000};          // total, retries included
+  std::string content_type;                   // sent when the body is not empty
+  std::chrono::milliseconds timeout{600000};  // total, retries included
   std::chrono::milliseconds connect_timeout{10000};
-  std::chrono::milliseconds read_timeout{120000};     // idle time between bytes
+  std::chrono::milliseconds read_timeout{120000};  // idle time between bytes
   ProxySettings proxy;
-  std::string ca_file;   // extra CA bundle (PEM file), added to the system's
-  std::string ca_pem;    // extra CA certificates (PEM text)
-  int retries = 0;       // extra attempts for 429/503 (Retry-After honoured)
-  std::string referer;   // openrouter: HTTP-Referer
-  std::string title;     // openrouter: X-Title
+  std::string ca_file;      // extra CA bundle (PEM file), added to the system's
+  std::string ca_pem;       // extra CA certificates (PEM text)
+  int retries = 0;          // extra attempts for 429/503 (Retry-After honoured)
+  std::string referer;      // openrouter: HTTP-Referer
+  std::string title;        // openrouter: X-Title
   std::string api_version;  // azure-openai: api-version query; anthropic
   bool stream_events = false;  // parse text/event-stream into events
 };

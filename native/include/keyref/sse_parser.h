@@ -14,7 +14,7 @@ struct SseEvent {
   std::string event;
   std::string data;  // data lines joined with "\n"
   std::string id;
-  long retry = -1;   // the last valid retry field, -1 if none
+  long retry = -1;  // the last valid retry field, -1 if none
 };
 
 // Feeds bytes; calls the sink for every complete event, in order. Lines end

@@ -15,7 +15,8 @@ Error Bad(std::string message, std::string hint = {}) {
 
 std::string Lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -50,10 +51,13 @@ std::string BaseUrl::HostHeader() const {
 bool IsKeyLikeQueryName(std::string_view name) noexcept {
   std::string n = Lower(name);
   for (std::string_view k :
-       {"key", "api_key", "apikey", "api-key", "x-api-key", "token",
-        "access_token", "accesstoken", "auth", "auth_token", "authorization",
-        "secret", "client_secret", "password", "passwd", "bearer",
-        "x-goog-api-key", "subscription-key", "sig", "signature"}) {
+       {"key",           "api_key",        "apikey",
+        "api-key",       "x-api-key",      "token",
+        "access_token",  "accesstoken",    "auth",
+        "auth_token",    "authorization",  "secret",
+        "client_secret", "password",       "passwd",
+        "bearer",        "x-goog-api-key", "subscription-key",
+        "sig",           "signature"}) {
     if (n == k) return true;
   }
   return false;
@@ -65,10 +69,10 @@ std::string DecodeQueryComponent(std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out.push_back(' ');
-    } else if (s[i] == '%' && i + 2 < s.size() &&
-               HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexValue(s[i + 1]) * 16 +
-                                      HexValue(s[i + 2])));
+    } else if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 &&
+               HexValue(s[i + 2]) >= 0) {
+      out.push_back(
+          static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
       i += 2;
     } else {
       out.push_back(s[i]);
@@ -113,9 +117,10 @@ Status CheckQuery(const QueryList& query) {
                  "Remove it; give the key by reference in apiKeyRef.");
     }
     if (HasCredentialShape(value) || HasCredentialShape(name)) {
-      return Bad("A query parameter of the URL looks like a credential; keys "
-                 "never travel in URLs.",
-                 "Remove it; give the key by reference in apiKeyRef.");
+      return Bad(
+          "A query parameter of the URL looks like a credential; keys "
+          "never travel in URLs.",
+          "Remove it; give the key by reference in apiKeyRef.");
     }
   }
   return {};
@@ -129,18 +134,21 @@ Status CheckRequestPath(std::string_view path) {
   for (char ch : path) {
     unsigned char c = static_cast<unsigned char>(ch);
     if (c <= 0x20 || c == 0x7F || ch == '?' || ch == '#' || ch == '\\') {
-      return Bad("The request path contains a space, control character, "
-                 "\"?\", \"#\" or \"\\\".",
-                 "Give query parameters in the query option.");
+      return Bad(
+          "The request path contains a space, control character, "
+          "\"?\", \"#\" or \"\\\".",
+          "Give query parameters in the query option.");
     }
   }
   std::size_t start = 1;
   while (start <= path.size()) {
     std::size_t end = path.find('/', start);
     if (end == std::string_view::npos) end = path.size();
-    if (HasCredentialShape(DecodeQueryComponent(path.substr(start, end - start)))) {
-      return Bad("A segment of the request path looks like a credential; "
-                 "keys never travel in URLs.");
+    if (HasCredentialShape(
+            DecodeQueryComponent(path.substr(start, end - start)))) {
+      return Bad(
+          "A segment of the request path looks like a credential; "
+          "keys never travel in URLs.");
     }
     start = end + 1;
   }
@@ -156,8 +164,9 @@ Result<BaseUrl> ParseBaseUrl(std::string_view url) {
   }
   std::size_t colon = url.find("://");
   if (colon == std::string_view::npos) {
-    return Bad("The base URL has no scheme; it must start with https:// or "
-               "http://.");
+    return Bad(
+        "The base URL has no scheme; it must start with https:// or "
+        "http://.");
   }
   std::string scheme = Lower(url.substr(0, colon));
   BaseUrl out;
@@ -175,18 +184,21 @@ Result<BaseUrl> ParseBaseUrl(std::string_view url) {
   }
   std::size_t auth_end = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, auth_end);
-  std::string_view after =
-      auth_end == std::string_view::npos ? std::string_view() : rest.substr(auth_end);
+  std::string_view after = auth_end == std::string_view::npos
+                               ? std::string_view()
+                               : rest.substr(auth_end);
   if (authority.find('@') != std::string_view::npos) {
-    return Bad("The base URL contains credentials (user:password@); keys "
-               "never travel in URLs.",
-               "Remove them; give the key by reference in apiKeyRef.");
+    return Bad(
+        "The base URL contains credentials (user:password@); keys "
+        "never travel in URLs.",
+        "Remove them; give the key by reference in apiKeyRef.");
   }
   std::string_view host = authority;
   std::string_view port;
   if (!authority.empty() && authority[0] == '[') {
     std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) return Bad("The base URL host is malformed.");
+    if (close == std::string_view::npos)
+      return Bad("The base URL host is malformed.");
     host = authority.substr(1, close - 1);
     std::string_view tail = authority.substr(close + 1);
     if (!tail.empty()) {
@@ -203,7 +215,8 @@ Result<BaseUrl> ParseBaseUrl(std::string_view url) {
   if (host.empty()) return Bad("The base URL has no host.");
   for (char ch : host) {
     unsigned char c = static_cast<unsigned char>(ch);
-    if (!(std::isalnum(c) || ch == '-' || ch == '.' || ch == ':' || ch == '_')) {
+    if (!(std::isalnum(c) || ch == '-' || ch == '.' || ch == ':' ||
+          ch == '_')) {
       return Bad("The base URL host contains a character that is not allowed.");
     }
   }
@@ -233,9 +246,10 @@ Result<BaseUrl> ParseBaseUrl(std::string_view url) {
       if (!pair.empty()) {
         std::size_t eq = pair.find('=');
         std::string_view k = pair.substr(0, eq);
-        std::string_view v =
-            eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-        out.query.emplace_back(DecodeQueryComponent(k), DecodeQueryComponent(v));
+        std::string_view v = eq == std::string_view::npos ? std::string_view()
+                                                          : pair.substr(eq + 1);
+        out.query.emplace_back(DecodeQueryComponent(k),
+                               DecodeQueryComponent(v));
       }
       if (amp == std::string_view::npos) break;
       qs.remove_prefix(amp + 1);

@@ -45,9 +45,9 @@ void RequestControl::Detach() {
 
 Status ValidateRequest(const HttpRequest& request, BaseUrl* url) {
   if (ProviderNeedsKey(request.provider) && !request.api_key_ref) {
-    return Error(ErrorCode::kInternal,
-                 std::string("The provider ") + ProviderName(request.provider) +
-                     " needs apiKeyRef.");
+    return Error(ErrorCode::kInternal, std::string("The provider ") +
+                                           ProviderName(request.provider) +
+                                           " needs apiKeyRef.");
   }
   if (!ProviderNeedsKey(request.provider) && request.api_key_ref) {
     return Error(ErrorCode::kHeaderForbidden,
@@ -71,7 +71,9 @@ Status ValidateRequest(const HttpRequest& request, BaseUrl* url) {
 
 struct HttpClient::State {
   State(const Redactor& r, HttpClientOptions o)
-      : redactor(r), options(o), pool(o.max_idle_per_origin),
+      : redactor(r),
+        options(o),
+        pool(o.max_idle_per_origin),
         workers(o.max_concurrent) {}
   const Redactor& redactor;
   HttpClientOptions options;
@@ -113,7 +115,8 @@ using Clock = std::chrono::steady_clock;
 
 std::string Lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -168,8 +171,8 @@ std::optional<std::chrono::milliseconds> ParseRetryAfter(
 }
 
 struct Attempt {
-  bool got_headers = false;   // a response status line and headers arrived
-  bool got_bytes = false;     // any byte of the response
+  bool got_headers = false;  // a response status line and headers arrived
+  bool got_bytes = false;    // any byte of the response
   bool sse = false;
   bool sink_stopped = false;
   bool too_big = false;
@@ -217,8 +220,8 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
             r.end());
     r.push_back(control_ref);
   }
-  std::uint64_t watch = st.watchdog.Add(Clock::now() + request.timeout,
-                                        control_ref);
+  std::uint64_t watch =
+      st.watchdog.Add(Clock::now() + request.timeout, control_ref);
   struct Unwatch {
     http::Watchdog& w;
     std::uint64_t token;
@@ -266,9 +269,8 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
       hreq.headers.emplace("User-Agent", "keyref/0.1");
     }
     if (!hreq.has_header("Accept")) {
-      hreq.headers.emplace("Accept", request.stream_events
-                                         ? "text/event-stream, */*"
-                                         : "*/*");
+      hreq.headers.emplace(
+          "Accept", request.stream_events ? "text/event-stream, */*" : "*/*");
     }
     if (!request.body.empty() && !hreq.has_header("Content-Type")) {
       hreq.headers.emplace("Content-Type", request.content_type.empty()
@@ -283,8 +285,10 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
                                : request.api_version);
     }
     if (request.provider == Provider::kOpenRouter) {
-      if (!request.referer.empty()) hreq.headers.emplace("HTTP-Referer", request.referer);
-      if (!request.title.empty()) hreq.headers.emplace("X-Title", request.title);
+      if (!request.referer.empty())
+        hreq.headers.emplace("HTTP-Referer", request.referer);
+      if (!request.title.empty())
+        hreq.headers.emplace("X-Title", request.title);
     }
     hreq.body = request.body;
 
@@ -313,8 +317,8 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
                ct.rfind("text/event-stream", 0) == 0;
       return !control.cancelled();
     };
-    hreq.content_receiver = [&](const char* data, std::size_t n,
-                                std::uint64_t, std::uint64_t) {
+    hreq.content_receiver = [&](const char* data, std::size_t n, std::uint64_t,
+                                std::uint64_t) {
       at.last_byte = Clock::now();
       if (control.cancelled()) return false;
       if (at.sse) return parser.Feed(std::string_view(data, n));
@@ -355,8 +359,8 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
     }
 
     if (control.cancelled()) return CancelError(control.reason());
-    if (ok && (at.got_headers || !proxy || !url.tls ||
-               request.method == "HEAD")) {
+    if (ok &&
+        (at.got_headers || !proxy || !url.tls || request.method == "HEAD")) {
       // A whole response. (When an https request went through a proxy and
       // no origin response arrived, hres is the proxy's CONNECT answer.)
       if (!at.got_headers) {
@@ -440,14 +444,17 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
         }
         std::string why;
         if (url.tls) {
-          long v = static_cast<httplib::SSLClient&>(cli).get_openssl_verify_result();
-          if (v != X509_V_OK) why = std::string(": ") + X509_verify_cert_error_string(v);
+          long v =
+              static_cast<httplib::SSLClient&>(cli).get_openssl_verify_result();
+          if (v != X509_V_OK)
+            why = std::string(": ") + X509_verify_cert_error_string(v);
         }
         e = Error(ErrorCode::kTlsFailed,
                   "The TLS connection to " + url.Origin() + " failed" +
                       (herr == httplib::Error::SSLServerVerification
                            ? " certificate verification" + why
-                           : std::string(why)) + ".",
+                           : std::string(why)) +
+                      ".",
                   "If the server uses a private CA, pass it with caFile or "
                   "ca; verification is never turned off.");
         break;

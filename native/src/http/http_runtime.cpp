@@ -136,7 +136,8 @@ void Watchdog::Run() {
       continue;
     }
     wake_at_ = now + kTick;
-    if (!by_time_.empty()) wake_at_ = std::min(wake_at_, by_time_.begin()->first);
+    if (!by_time_.empty())
+      wake_at_ = std::min(wake_at_, by_time_.begin()->first);
     cv_.wait_until(lock, wake_at_);
   }
 }
@@ -147,8 +148,8 @@ std::string ConnectionSpec::Key() const {
   std::string key = url.Origin();
   if (proxy) {
     key += "|proxy=" + proxy->host + ":" + std::to_string(proxy->port) + ":" +
-           std::to_string(std::hash<std::string>()(proxy->user + "\n" +
-                                                   proxy->password));
+           std::to_string(
+               std::hash<std::string>()(proxy->user + "\n" + proxy->password));
   }
   if (!ca_file.empty()) key += "|cafile=" + ca_file;
   if (!ca_pem.empty()) {
@@ -174,8 +175,9 @@ Result<X509_STORE*> MakeStore(const ConnectionSpec& spec) {
   if (!spec.ca_file.empty() &&
       X509_STORE_load_locations(store, spec.ca_file.c_str(), nullptr) != 1) {
     X509_STORE_free(store);
-    return TlsError("The extra CA bundle file could not be read as PEM "
-                    "certificates.");
+    return TlsError(
+        "The extra CA bundle file could not be read as PEM "
+        "certificates.");
   }
   if (!spec.ca_pem.empty()) {
     BIO* bio = BIO_new_mem_buf(spec.ca_pem.data(),
@@ -211,7 +213,8 @@ Result<Connection> ConnectionPool::Acquire(const ConnectionSpec& spec,
     }
   }
   if (spec.url.tls) {
-    auto ssl = std::make_unique<httplib::SSLClient>(spec.url.host, spec.url.port);
+    auto ssl =
+        std::make_unique<httplib::SSLClient>(spec.url.host, spec.url.port);
     if (!ssl->is_valid()) return TlsError("Could not set up TLS.");
     SSL_CTX_set_min_proto_version(ssl->ssl_context(), TLS1_2_VERSION);
     if (!spec.ca_file.empty() || !spec.ca_pem.empty()) {
@@ -225,7 +228,8 @@ Result<Connection> ConnectionPool::Acquire(const ConnectionSpec& spec,
     ssl->enable_server_certificate_verification(true);
     c.client = std::move(ssl);
   } else {
-    c.client = std::make_unique<httplib::ClientImpl>(spec.url.host, spec.url.port);
+    c.client =
+        std::make_unique<httplib::ClientImpl>(spec.url.host, spec.url.port);
   }
   c.client->set_keep_alive(true);
   c.client->set_tcp_nodelay(true);

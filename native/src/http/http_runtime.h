@@ -69,8 +69,8 @@ class Watchdog {
   std::mutex mu_;
   std::condition_variable cv_;
   std::multimap<Clock::time_point, std::uint64_t> by_time_;
-  std::unordered_map<std::uint64_t,
-                     std::pair<Clock::time_point, std::weak_ptr<RequestControl>>>
+  std::unordered_map<std::uint64_t, std::pair<Clock::time_point,
+                                              std::weak_ptr<RequestControl>>>
       entries_;
   std::uint64_t next_ = 1;
   bool stopping_ = false;

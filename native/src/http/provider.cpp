@@ -7,8 +7,8 @@ namespace keyref {
 namespace {
 
 constexpr std::array<const char*, kProviderCount> kNames = {
-    "openai", "openai-compatible", "litellm",      "openrouter",
-    "anthropic", "azure-openai",   "gemini",       "ollama"};
+    "openai",    "openai-compatible", "litellm", "openrouter",
+    "anthropic", "azure-openai",      "gemini",  "ollama"};
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
@@ -25,8 +25,20 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) noexcept {
 bool IsTokenChar(unsigned char c) noexcept {
   if (std::isalnum(c)) return true;
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
-    case '+': case '-': case '.': case '^': case '_': case '`': case '|':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
     case '~':
       return true;
     default:

@@ -13,14 +13,17 @@ Error Bad(std::string message) {
 }
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+    s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+    s.remove_suffix(1);
   return s;
 }
 
 std::string Lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -32,8 +35,9 @@ Result<ProxyServer> ParseProxyUrl(std::string_view url) {
   std::string_view rest = url;
   if (sep != std::string_view::npos) {
     if (Lower(url.substr(0, sep)) != "http") {
-      return Bad("The proxy URL scheme is not supported; keyref supports "
-                 "http:// proxies (which tunnel https with CONNECT).");
+      return Bad(
+          "The proxy URL scheme is not supported; keyref supports "
+          "http:// proxies (which tunnel https with CONNECT).");
     }
     rest = url.substr(sep + 3);
   }
@@ -58,10 +62,12 @@ Result<ProxyServer> ParseProxyUrl(std::string_view url) {
   std::string_view host = rest, port;
   if (!rest.empty() && rest[0] == '[') {
     std::size_t close = rest.find(']');
-    if (close == std::string_view::npos) return Bad("The proxy URL host is malformed.");
+    if (close == std::string_view::npos)
+      return Bad("The proxy URL host is malformed.");
     host = rest.substr(1, close - 1);
     if (close + 1 < rest.size()) {
-      if (rest[close + 1] != ':') return Bad("The proxy URL host is malformed.");
+      if (rest[close + 1] != ':')
+        return Bad("The proxy URL host is malformed.");
       port = rest.substr(close + 2);
     }
   } else if (std::size_t c = rest.rfind(':'); c != std::string_view::npos) {
@@ -71,8 +77,10 @@ Result<ProxyServer> ParseProxyUrl(std::string_view url) {
   if (host.empty()) return Bad("The proxy URL has no host.");
   for (char ch : host) {
     unsigned char c = static_cast<unsigned char>(ch);
-    if (!(std::isalnum(c) || ch == '-' || ch == '.' || ch == ':' || ch == '_')) {
-      return Bad("The proxy URL host contains a character that is not allowed.");
+    if (!(std::isalnum(c) || ch == '-' || ch == '.' || ch == ':' ||
+          ch == '_')) {
+      return Bad(
+          "The proxy URL host contains a character that is not allowed.");
     }
   }
   out.host = std::string(host);
