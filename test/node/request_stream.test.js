@@ -44,6 +44,41 @@ test('server-sent events arrive one at a time, in order, split however the socke
   }
 });
 
+test('a slow onEvent never stalls the native reader', async () => {
+  // The server runs in its own process (an in-process server would be
+  // stalled by the busy JS thread too) and sends ~20 MB, far more than the
+  // socket buffers hold: it can only finish if keyref keeps reading while
+  // the JS thread is blocked in the first onEvent call.
+  const { fork } = require('node:child_process');
+  const path = require('node:path');
+  const child = fork(path.join(__dirname, 'request_flood_server.js'), [], { stdio: 'ignore' });
+  try {
+    const messages = [];
+    child.on('message', (m) => messages.push(m));
+    const deadline = Date.now() + 5000;
+    while (!messages.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const { port } = messages[0];
+    let count = 0;
+    let unblockedAt = 0;
+    const res = await sidecar.request({ provider: 'openai', baseUrl: `http://127.0.0.1:${port}`, apiKeyRef: REF,
+      method: 'GET', timeoutMs: 60000, onEvent: () => {
+        if (count++ === 0) {
+          const until = Date.now() + 3000;
+          while (Date.now() < until) { /* a JS callback that is far too slow */ }
+          unblockedAt = Date.now();
+        }
+      } });
+    assert.equal(res.status, 200);
+    assert.equal(count, 200000);
+    while (messages.length < 2 && Date.now() < deadline + 10000) await new Promise((r) => setTimeout(r, 10));
+    const { finishedAt } = messages[1];
+    assert.ok(finishedAt < unblockedAt,
+      `the server finished sending ${unblockedAt - finishedAt} ms before the JS thread was free again`);
+  } finally {
+    child.kill();
+  }
+});
+
 test('with onEvent, a non-stream answer (e.g. a 401 JSON body) comes back as the body', async () => {
   const srv = await startServer((req, res) => {
     res.writeHead(401, { 'content-type': 'application/json' });
