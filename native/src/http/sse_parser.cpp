@@ -3,6 +3,20 @@
 #include <utility>
 
 namespace keyref {
+namespace {
+
+// The first CR or LF at or after `from`, or npos. (string_view's
+// find_first_of tests each byte against the set through a call; this is
+// the parser's hot loop.)
+std::size_t FindLineEnd(std::string_view s, std::size_t from) {
+  const char* p = s.data();
+  for (std::size_t i = from, n = s.size(); i < n; ++i) {
+    if (p[i] == '\n' || p[i] == '\r') return i;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
 
 bool SseParser::Feed(std::string_view chunk) {
   if (!started_ && !chunk.empty()) {
@@ -17,7 +31,7 @@ bool SseParser::Feed(std::string_view chunk) {
     if (chunk[0] == '\n') i = 1;  // the LF of a CRLF split across chunks
   }
   while (i < chunk.size()) {
-    std::size_t end = chunk.find_first_of("\r\n", i);
+    std::size_t end = FindLineEnd(chunk, i);
     if (end == std::string_view::npos) {
       line_.append(chunk.data() + i, chunk.size() - i);
       if (line_.size() > kMaxLineBytes) return false;
