@@ -129,6 +129,9 @@ export interface NativeRequester {
   abortRequest(handle: unknown): void;
 }
 
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['provider', 'baseUrl', 'apiKeyRef', 'method', 'path',
+  'headers', 'query', 'body', 'timeoutMs', 'connectTimeoutMs', 'readTimeoutMs', 'signal', 'onEvent', 'proxy',
+  'caFile', 'ca', 'retries', 'referer', 'title', 'apiVersion']);
 const CREDENTIAL_HEADERS = new Set(['authorization', 'x-api-key', 'api-key', 'x-goog-api-key',
   'proxy-authorization']);
 const FRAMING_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection']);
@@ -180,11 +183,8 @@ export function normaliseRequest(options: unknown, schemeBits: number): {
 } {
   if (!isPlainObject(options)) throw invalidArgType('options', 'an object', options);
   const o = options;
-  const known = new Set(['provider', 'baseUrl', 'apiKeyRef', 'method', 'path', 'headers', 'query', 'body',
-    'timeoutMs', 'connectTimeoutMs', 'readTimeoutMs', 'signal', 'onEvent', 'proxy', 'caFile', 'ca', 'retries',
-    'referer', 'title', 'apiVersion']);
   for (const k of Object.keys(o)) {
-    if (!known.has(k)) throw invalidArgValue('options', `unknown option ${JSON.stringify(k.slice(0, 32))}`);
+    if (!KNOWN_OPTIONS.has(k)) throw invalidArgValue('options', `unknown option ${JSON.stringify(k.slice(0, 32))}`);
   }
 
   const provider = o.provider;
@@ -233,7 +233,8 @@ export function normaliseRequest(options: unknown, schemeBits: number): {
   if (o.headers !== undefined) {
     if (!isPlainObject(o.headers)) throw invalidArgType('options.headers', 'a plain object', o.headers);
     for (const [name, value] of Object.entries(o.headers)) {
-      if (!TOKEN.test(name)) throw invalidArgValue('options.headers', `${JSON.stringify(name.slice(0, 64))} is not a valid header name`);
+      // The name is not quoted: it is not a valid name, so it may be anything.
+      if (!TOKEN.test(name)) throw invalidArgValue('options.headers', 'a header name is empty or has a character not allowed in HTTP header names');
       const lower = name.toLowerCase();
       if (CREDENTIAL_HEADERS.has(lower)) {
         throw keyrefError('HEADER_FORBIDDEN', `The header ${lower} would carry or replace the API key, which keyref sets itself.`,
@@ -256,7 +257,7 @@ export function normaliseRequest(options: unknown, schemeBits: number): {
     if (!isPlainObject(o.query)) throw invalidArgType('options.query', 'a plain object', o.query);
     for (const [name, value] of Object.entries(o.query)) {
       if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-        throw invalidArgType(`options.query[${JSON.stringify(name)}]`, 'a string, number or boolean', value);
+        throw invalidArgType(`options.query[${JSON.stringify(name.slice(0, 64))}]`, 'a string, number or boolean', value);
       }
       query.push(name, String(value));
     }
