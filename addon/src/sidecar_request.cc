@@ -122,11 +122,16 @@ void DrainEvents(Napi::Env env, JsSide* js, EventBatch* batch) {
   }
   if (events.empty() || js->on_event.IsEmpty()) return;
   Napi::Array flat = Napi::Array::New(env, events.size() * 3);
+  // Most events have no type and no id: share one empty string for them.
+  Napi::String empty = Napi::String::New(env, "");
+  auto str = [&](const std::string& s) {
+    return s.empty() ? empty : Napi::String::New(env, s);
+  };
   uint32_t i = 0;
   for (const SseEvent& e : events) {
-    flat.Set(i++, Napi::String::New(env, e.data));
-    flat.Set(i++, Napi::String::New(env, e.event));
-    flat.Set(i++, Napi::String::New(env, e.id));
+    flat.Set(i++, str(e.data));
+    flat.Set(i++, str(e.event));
+    flat.Set(i++, str(e.id));
   }
   // The TS wrapper catches what onEvent throws; nothing escapes to here.
   js->on_event.Call({flat});
