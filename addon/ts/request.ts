@@ -387,7 +387,10 @@ export function sendRequest(nat: NativeRequester, schemeBits: number,
       }
     } : null;
     handle = nat.request(opts, eventCb, (err, status, headers, body) => {
-      if (settled) return;
+      // Referencing nat here keeps the native Sidecar (and so its instance)
+      // alive until the request is done, even if the caller drops the
+      // Sidecar: its finalizer would close the instance and stop the request.
+      if (settled || nat === undefined) return;
       finish();
       if (err) {
         reject(err);

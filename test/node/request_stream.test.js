@@ -239,3 +239,33 @@ test('closing the Sidecar stops its running requests', async () => {
     await srv.close();
   }
 });
+
+test('a request outlives a dropped Sidecar (garbage collection does not stop it)', async () => {
+  const v8 = require('node:v8');
+  const vm = require('node:vm');
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc');
+  const srv = await startServer((req, res) => setTimeout(() => res.end('late but fine'), 300));
+  try {
+    // Control: a dropped Sidecar with no request is collected here, so the
+    // request below would be stopped if nothing kept its Sidecar alive.
+    let collected = 0;
+    const registry = new FinalizationRegistry(() => { collected++; });
+    // (The native object is what matters: its finalizer closes the instance.)
+    (() => { registry.register(new Sidecar().native, 'idle'); })();
+    const p = (() => {
+      const s = new Sidecar();
+      registry.register(s.native, 'busy');
+      return s.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF });
+    })();
+    for (let i = 0; i < 10 && collected === 0; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(collected, 1, 'the idle Sidecar was collected, the busy one was not');
+    const res = await p;
+    assert.equal(res.body, 'late but fine');
+  } finally {
+    await srv.close();
+  }
+});
