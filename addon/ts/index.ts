@@ -8,4 +8,4 @@ export type { SidecarOptions, SidecarPolicy } from './sidecar';
 export { PROVIDERS } from './request';
 export type { Provider, HttpMethod, RequestOptions, RequestResponse, ServerSentEvent } from './request';
 export { chat } from './chat';
-export type { ChatOptions, ChatMessage, ChatResult } from './chat';
+export type { ChatOptions, ChatMessage, ChatResult, ChatHttpError, ChatTransport } from './chat';
