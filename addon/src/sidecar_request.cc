@@ -2,6 +2,8 @@
 // The request runs on the instance's own worker threads; events and the
 // final result come back to the JS thread through one ThreadSafeFunction per
 // request, in order, queued without blocking the native reader.
+#include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -29,9 +31,17 @@ namespace {
 // thread-safe call and one JS call (onEvent then runs once per event).
 struct EventBatch {
   std::mutex mu;
+  std::condition_variable drained;
   std::vector<SseEvent> pending;
+  std::size_t pending_bytes = 0;
   bool scheduled = false;
 };
+
+// How far the JS thread may fall behind before the reader waits for it:
+// memory stays bounded (about twice this, counting the batch JS is working
+// through) even when onEvent blocks for a long time. Below it the reader
+// never waits.
+constexpr std::size_t kMaxPendingEventBytes = 64u << 20;
 
 // One queued delivery to JS: the pending events, or the final result.
 struct Item {
@@ -118,8 +128,10 @@ void DrainEvents(Napi::Env env, JsSide* js, EventBatch* batch) {
   {
     std::lock_guard<std::mutex> lock(batch->mu);
     events.swap(batch->pending);
+    batch->pending_bytes = 0;
     batch->scheduled = false;
   }
+  batch->drained.notify_all();
   if (events.empty() || js->on_event.IsEmpty()) return;
   Napi::Array flat = Napi::Array::New(env, events.size() * 3);
   // Most events have no type and no id: share one empty string for them.
@@ -179,9 +191,19 @@ void RunJob(const std::shared_ptr<Job>& job) {
   std::shared_ptr<ChannelGate> gate = job->gate;
   JsSide* js = job->js;
   auto batch = std::make_shared<EventBatch>();
-  EventSink sink = [&tsfn, &gate, js, &batch](SseEvent&& ev) {
+  RequestControl& control = job->control;
+  EventSink sink = [&tsfn, &gate, js, &batch, &control](SseEvent&& ev) {
     {
-      std::lock_guard<std::mutex> lock(batch->mu);
+      std::unique_lock<std::mutex> lock(batch->mu);
+      while (batch->pending_bytes > kMaxPendingEventBytes) {
+        if (control.cancelled()) return false;
+        {
+          std::lock_guard<std::mutex> g(gate->mu);
+          if (!gate->open) return false;
+        }
+        batch->drained.wait_for(lock, std::chrono::milliseconds(20));
+      }
+      batch->pending_bytes += ev.data.size() + ev.event.size() + ev.id.size();
       batch->pending.push_back(std::move(ev));
       if (batch->scheduled) return true;
       batch->scheduled = true;

@@ -10,10 +10,18 @@ const server = http.createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
   const pad = 'x'.repeat(80);
   let i = 0;
+  let sent = 0;
+  let nextReport = 10 << 20;
   const pump = () => {
     while (i < EVENTS) {
       let batch = '';
       for (let j = 0; j < 256 && i < EVENTS; j++) batch += `data: ${i++} ${pad}\n\n`;
+      sent += batch.length;
+      if (sent >= nextReport) {
+        // Progress, every 10 MB handed to the kernel (after this write).
+        process.send({ bytes: sent, at: Date.now() });
+        nextReport += 10 << 20;
+      }
       if (!res.write(batch)) {
         res.once('drain', pump);
         return;

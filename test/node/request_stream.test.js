@@ -70,10 +70,52 @@ test('a slow onEvent never stalls the native reader', async () => {
       } });
     assert.equal(res.status, 200);
     assert.equal(count, 200000);
-    while (messages.length < 2 && Date.now() < deadline + 10000) await new Promise((r) => setTimeout(r, 10));
-    const { finishedAt } = messages[1];
+    while (!messages.some((m) => m.finishedAt) && Date.now() < deadline + 10000) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const { finishedAt } = messages.find((m) => m.finishedAt);
     assert.ok(finishedAt < unblockedAt,
       `the server finished sending ${unblockedAt - finishedAt} ms before the JS thread was free again`);
+  } finally {
+    child.kill();
+  }
+});
+
+test('memory stays bounded: a blocked onEvent stops the reader once 64 MiB of events wait', async () => {
+  // ~165 MB of events while the JS thread is blocked: the reader keeps
+  // reading (well past the socket buffers) until 64 MiB wait for JS, then
+  // waits, so the server stalls; once JS is free everything arrives.
+  const { fork } = require('node:child_process');
+  const path = require('node:path');
+  const child = fork(path.join(__dirname, 'request_flood_server.js'), [], {
+    stdio: 'ignore', env: { ...process.env, FLOOD_EVENTS: '1800000' } });
+  try {
+    const messages = [];
+    child.on('message', (m) => messages.push(m));
+    const deadline = Date.now() + 5000;
+    while (!messages.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const { port } = messages[0];
+    let count = 0;
+    let unblockedAt = 0;
+    const res = await sidecar.request({ provider: 'openai', baseUrl: `http://127.0.0.1:${port}`, apiKeyRef: REF,
+      method: 'GET', timeoutMs: 120000, onEvent: () => {
+        if (count++ === 0) {
+          const until = Date.now() + 6000;
+          while (Date.now() < until) { /* blocked */ }
+          unblockedAt = Date.now();
+        }
+      } });
+    assert.equal(res.status, 200);
+    assert.equal(count, 1800000);
+    while (!messages.some((m) => m.finishedAt) && Date.now() < deadline + 60000) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const before = messages.filter((m) => m.bytes && m.at < unblockedAt).map((m) => m.bytes);
+    const sentWhileBlocked = before.length ? Math.max(...before) : 0;
+    const mb = (n) => `${(n / 1e6).toFixed(0)} MB`;
+    assert.ok(sentWhileBlocked >= 60e6, `the reader kept reading while JS was blocked (${mb(sentWhileBlocked)})`);
+    assert.ok(sentWhileBlocked < 110e6, `the reader stopped near the bound (${mb(sentWhileBlocked)} sent)`);
+    assert.ok(messages.find((m) => m.finishedAt).finishedAt > unblockedAt);
   } finally {
     child.kill();
   }
