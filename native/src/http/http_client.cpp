@@ -1,7 +1,5 @@
 #include "keyref/http_client.h"
 
-#include <openssl/x509.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -170,16 +168,6 @@ std::optional<std::chrono::milliseconds> ParseRetryAfter(
   return std::nullopt;
 }
 
-struct Attempt {
-  bool got_headers = false;  // a response status line and headers arrived
-  bool got_bytes = false;    // any byte of the response
-  bool sse = false;
-  bool sink_stopped = false;
-  bool too_big = false;
-  Clock::time_point last_byte;
-  HttpResponse response;
-};
-
 }  // namespace
 
 Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
@@ -292,7 +280,7 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
     }
     hreq.body = request.body;
 
-    Attempt at;
+    http::Attempt at;
     at.last_byte = Clock::now();
     SseParser parser([&](SseEvent&& ev) {
       ScrubOut(scrub, redactor, &ev.data);
@@ -412,85 +400,13 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
       continue;
     }
     if (at.sink_stopped) return CancelError(CancelReason::kAborted);
-    Error e;
-    switch (herr) {
-      case httplib::Error::Connection:
-        e = proxy ? Error(ErrorCode::kProxyFailed,
-                          "Could not connect to the proxy.",
-                          "Check the proxy setting (http.proxy, HTTPS_PROXY).")
-                  : Error(ErrorCode::kConnectFailed,
-                          "Could not connect to " + url.Origin() + ".",
-                          "Check baseUrl and that the server is running.");
-        break;
-      case httplib::Error::ConnectionTimeout:
-        e = Error(ErrorCode::kRequestTimeout,
-                  "Connecting to " + url.Origin() +
-                      " took longer than connectTimeoutMs.");
-        break;
-      case httplib::Error::SSLConnection:
-      case httplib::Error::SSLLoadingCerts:
-      case httplib::Error::SSLServerVerification: {
-        if (proxy && herr == httplib::Error::SSLConnection) {
-          // httplib 0.11 goes on to the TLS handshake after a refused
-          // CONNECT and does not keep the proxy's answer, so the two causes
-          // below cannot be told apart here.
-          e = Error(ErrorCode::kProxyFailed,
-                    "No TLS connection could be made through the proxy: it "
-                    "refused the tunnel (CONNECT), or the server does not "
-                    "speak TLS.",
-                    "Check the proxy setting and its credentials, and that "
-                    "baseUrl is right.");
-          break;
-        }
-        std::string why;
-        if (url.tls) {
-          long v =
-              static_cast<httplib::SSLClient&>(cli).get_openssl_verify_result();
-          if (v != X509_V_OK)
-            why = std::string(": ") + X509_verify_cert_error_string(v);
-        }
-        e = Error(ErrorCode::kTlsFailed,
-                  "The TLS connection to " + url.Origin() + " failed" +
-                      (herr == httplib::Error::SSLServerVerification
-                           ? " certificate verification" + why
-                           : std::string(why)) +
-                      ".",
-                  "If the server uses a private CA, pass it with caFile or "
-                  "ca; verification is never turned off.");
-        break;
-      }
-      case httplib::Error::Canceled:
-        if (at.too_big) {
-          e = Error(ErrorCode::kInternal,
-                    "The response body is larger than keyref keeps (" +
-                        std::to_string(st.options.max_body_bytes) + " bytes).",
-                    "Stream it with onEvent or ask for less.");
-        } else {
-          e = Error(ErrorCode::kInternal,
-                    "The response stream was malformed (an event or line "
-                    "too large).");
-        }
-        break;
-      default: {
-        auto idle = Clock::now() - at.last_byte;
-        if (idle + std::chrono::milliseconds(50) >= request.read_timeout) {
-          e = Error(ErrorCode::kRequestTimeout,
-                    at.got_headers
-                        ? "The server stopped sending for longer than "
-                          "readTimeoutMs."
-                        : "The server did not answer within readTimeoutMs.");
-        } else if (at.got_headers) {
-          e = Error(ErrorCode::kConnectFailed,
-                    "The connection closed before the response was complete.",
-                    "The server or a proxy dropped the connection.");
-        } else {
-          e = Error(ErrorCode::kConnectFailed,
-                    "The connection to " + url.Origin() +
-                        " closed before a response arrived (" +
-                        httplib::to_string(herr) + ").");
-        }
-      }
-    }
+    long verify =
+        url.tls
+            ? static_cast<httplib::SSLClient&>(cli).get_openssl_verify_result()
+            : 0;
+    Error e = http::DescribeSendFailure(herr, at, url, proxy.has_value(),
+                                        verify, request.read_timeout,
+                                        st.options.max_body_bytes);
     return Scrubbed(std::move(e), scrub, redactor);
   }
 }

@@ -116,4 +116,24 @@ class ConnectionPool {
       idle_;
 };
 
+// What one attempt of a request saw (filled by httplib's callbacks).
+struct Attempt {
+  bool got_headers = false;  // a response status line and headers arrived
+  bool got_bytes = false;    // any byte of the response
+  bool sse = false;          // the body is parsed as server-sent events
+  bool sink_stopped = false;
+  bool too_big = false;
+  std::chrono::steady_clock::time_point last_byte;
+  HttpResponse response;
+};
+
+// The Error for a send that produced no whole response (connection, TLS,
+// proxy, timeout, dropped mid-body …). Messages name the origin, never a
+// value; the caller still scrubs them.
+Error DescribeSendFailure(httplib::Error herr, const Attempt& at,
+                          const BaseUrl& url, bool via_proxy,
+                          long tls_verify_result,
+                          std::chrono::milliseconds read_timeout,
+                          std::size_t max_body_bytes);
+
 }  // namespace keyref::http
