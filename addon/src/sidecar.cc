@@ -46,6 +46,8 @@ void Sidecar::Init(Napi::Env env, Napi::Object exports) {
           InstanceMethod<&Sidecar::Redact>("redact"),
           InstanceMethod<&Sidecar::SecretExportAllowed>("secretExportAllowed"),
           InstanceMethod<&Sidecar::ExportWithSecrets>("exportWithSecrets"),
+          InstanceMethod<&Sidecar::Request>("request"),
+          InstanceMethod<&Sidecar::AbortRequest>("abortRequest"),
       });
   GetData(env)->sidecar_ctor = Napi::Persistent(ctor);
   exports.Set("NativeSidecar", ctor);

@@ -11,6 +11,8 @@
 
 namespace keyref::addon {
 
+struct RequestChannel;  // sidecar_request.cc
+
 class Sidecar : public Napi::ObjectWrap<Sidecar> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
@@ -33,8 +35,13 @@ class Sidecar : public Napi::ObjectWrap<Sidecar> {
   // Profile export with secrets (sidecar_export.cc, issue 6).
   Napi::Value SecretExportAllowed(const Napi::CallbackInfo& info);
   Napi::Value ExportWithSecrets(const Napi::CallbackInfo& info);
+  // sidecar_request.cc
+  Napi::Value Request(const Napi::CallbackInfo& info);
+  Napi::Value AbortRequest(const Napi::CallbackInfo& info);
 
   std::shared_ptr<Instance> instance_;
+  // The channel requests report back through (sidecar_request.cc).
+  std::shared_ptr<RequestChannel> requests_;
 };
 
 // Reads the normalised policy object the TypeScript layer passes.

@@ -18,3 +18,7 @@ export type {
   AcceptSecretOptions,
 } from './webview';
 export type { SecretOps, CheckResult } from './secret_ops';
+export { PROVIDERS } from './request';
+export type { Provider, HttpMethod, RequestOptions, RequestResponse, ServerSentEvent } from './request';
+export { chat } from './chat';
+export type { ChatOptions, ChatMessage, ChatResult, ChatHttpError, ChatTransport } from './chat';

@@ -7,6 +7,7 @@ import type { LlmProfile } from './profiles';
 import { DEFAULT_ALLOW_SCHEMES, RefScheme, schemeBits } from './ref';
 import type { SecretOps } from './secret_ops';
 import * as bridge from './webview';
+import { NativeRequester, RequestOptions, RequestResponse, sendRequest } from './request';
 
 /** What an instance may do. Every field is optional. */
 export interface SidecarPolicy {
@@ -41,7 +42,7 @@ export interface NativeSidecarOptions {
 }
 
 /** @internal The raw native object. */
-export interface NativeSidecar {
+export interface NativeSidecar extends NativeRequester {
   close(): void;
   redact(text: string): string;
   secretExportAllowed(): boolean;
@@ -98,10 +99,25 @@ type NativeCtor = new (options: NativeSidecarOptions) => NativeSidecar;
 export class Sidecar {
   /** @internal */
   protected readonly native: NativeSidecar;
+  /** @internal The policy's scheme bits, for checking refs before native code. */
+  protected readonly schemeBits: number;
 
   constructor(options?: SidecarOptions) {
     const Ctor = native.NativeSidecar as NativeCtor;
-    this.native = new Ctor(normaliseOptions(options));
+    const normalised = normaliseOptions(options);
+    this.native = new Ctor(normalised);
+    this.schemeBits = normalised.schemeBits;
+  }
+
+  /**
+   * Sends a request to an LLM provider. The key named by `apiKeyRef` is
+   * resolved, put in the provider's header and wiped in native code; the
+   * response (and every event and error) is scrubbed of it. Resolves for
+   * every HTTP status; rejects (with `.code`) only when no response was had.
+   * See RequestOptions and docs/requests.md.
+   */
+  request(options: RequestOptions): Promise<RequestResponse> {
+    return sendRequest(this.native, this.schemeBits, options);
   }
 
   /**

@@ -54,6 +54,7 @@ Result<LiveSecret> Instance::Resolve(const ParsedRef& ref) {
 void Instance::Close() noexcept {
   if (closed_) return;
   closed_ = true;
+  http_.Close();
   redactor_.ForgetAll();
 }
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <string>
 
+#include "keyref/http_client.h"
 #include "keyref/live_secret.h"
 #include "keyref/log.h"
 #include "keyref/redactor.h"
@@ -42,6 +43,8 @@ class Instance {
   Redactor& redactor() noexcept { return redactor_; }
   const Redactor& redactor() const noexcept { return redactor_; }
   Logger& logger() noexcept { return logger_; }
+  // The outbound request builder (issue 4): worker threads, connection pool.
+  HttpClient& http() noexcept { return http_; }
 
   // Resolves a validated ref to its secret. Blocking (keyring, host store,
   // child processes): never call it on the JS thread. The value is checked
@@ -56,6 +59,9 @@ class Instance {
   Policy policy_;
   Redactor redactor_;
   Logger logger_;
+  // After redactor_: it scrubs with it, and is destroyed (threads joined)
+  // before it.
+  HttpClient http_{redactor_};
   bool closed_ = false;
 };
 

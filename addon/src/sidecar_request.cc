@@ -1,0 +1,323 @@
+// sidecar.request(): glue between addon/ts/request.ts and keyref::HttpClient.
+// The request runs on the instance's own worker threads; events and the
+// final result come back to the JS thread through one ThreadSafeFunction per
+// request, in order, queued without blocking the native reader.
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "errors.h"
+#include "keyref/http_client.h"
+#include "sidecar.h"
+
+namespace keyref::addon {
+
+// Per request, on the JS thread only: the callbacks. Deleted on the JS
+// thread when the result has been delivered.
+struct JsSide {
+  Napi::FunctionReference on_event;
+  Napi::FunctionReference on_done;
+};
+
+namespace {
+
+// Events waiting for the JS thread. The reader appends and queues one
+// delivery only when none is pending, so a burst of events costs one
+// thread-safe call and one JS call (onEvent then runs once per event).
+struct EventBatch {
+  std::mutex mu;
+  std::condition_variable drained;
+  std::vector<SseEvent> pending;
+  std::size_t pending_bytes = 0;
+  bool scheduled = false;
+};
+
+// How far the JS thread may fall behind before the reader waits for it:
+// memory stays bounded (about twice this, counting the batch JS is working
+// through) even when onEvent blocks for a long time. Below it the reader
+// never waits.
+constexpr std::size_t kMaxPendingEventBytes = 64u << 20;
+
+// One queued delivery to JS: the pending events, or the final result.
+struct Item {
+  JsSide* js = nullptr;
+  std::shared_ptr<EventBatch> batch;
+  std::optional<Result<HttpResponse>> result;
+  // Set on the final item: keeps the channel alive until the JS thread has
+  // updated its in-flight count.
+  std::shared_ptr<RequestChannel> channel;
+};
+
+// Runs on the JS thread for every queued item, in queue order.
+void Deliver(Napi::Env env, Napi::Function, std::nullptr_t*, Item* item);
+using Tsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, Item, Deliver>;
+
+}  // namespace
+
+// Guards calls into the channel's ThreadSafeFunction. When the environment
+// shuts down, Node finalizes (and frees) the ThreadSafeFunction itself even
+// while workers still hold it; its finalizer closes the gate under the lock,
+// so no call is in progress then and none starts afterwards.
+struct ChannelGate {
+  std::mutex mu;
+  bool open = true;
+};
+
+// One ThreadSafeFunction per Sidecar carries every request's events and
+// results back to the JS thread (making one per request costs more than a
+// small request itself). It keeps the event loop alive only while requests
+// are in flight.
+struct RequestChannel {
+  Tsfn tsfn;
+  std::shared_ptr<ChannelGate> gate = std::make_shared<ChannelGate>();
+  std::size_t in_flight = 0;  // JS thread only
+  ~RequestChannel() {
+    // Running jobs hold their own Acquire()d share; the TSFN goes away when
+    // the last of them releases it.
+    std::lock_guard<std::mutex> lock(gate->mu);
+    if (gate->open) tsfn.Release();
+  }
+};
+
+namespace {
+
+// Shared by the worker running the request and the JS abort handle.
+struct Job {
+  std::shared_ptr<Instance> instance;
+  std::shared_ptr<RequestChannel> channel;  // released on the JS thread
+  HttpRequest request;
+  RequestControl control;
+  Tsfn tsfn;  // a copy of channel->tsfn, Acquire()d
+  std::shared_ptr<ChannelGate> gate;
+  JsSide* js = nullptr;
+};
+
+std::string Str(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+}
+
+double Num(const Napi::Object& o, const char* key, double fallback) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
+}
+
+std::vector<std::pair<std::string, std::string>> Pairs(const Napi::Object& o,
+                                                       const char* key) {
+  std::vector<std::pair<std::string, std::string>> out;
+  Napi::Value v = o.Get(key);
+  if (!v.IsArray()) return out;
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i + 1 < a.Length(); i += 2) {
+    out.emplace_back(a.Get(i).As<Napi::String>().Utf8Value(),
+                     a.Get(i + 1).As<Napi::String>().Utf8Value());
+  }
+  return out;
+}
+
+// Hands the pending events to onEvent as one flat array
+// [data, event, id, data, event, id, …]; the TS layer calls the user's
+// onEvent once per event, in order.
+void DrainEvents(Napi::Env env, JsSide* js, EventBatch* batch) {
+  std::vector<SseEvent> events;
+  {
+    std::lock_guard<std::mutex> lock(batch->mu);
+    events.swap(batch->pending);
+    batch->pending_bytes = 0;
+    batch->scheduled = false;
+  }
+  batch->drained.notify_all();
+  if (events.empty() || js->on_event.IsEmpty()) return;
+  Napi::Array flat = Napi::Array::New(env, events.size() * 3);
+  // Most events have no type and no id: share one empty string for them.
+  Napi::String empty = Napi::String::New(env, "");
+  auto str = [&](const std::string& s) {
+    return s.empty() ? empty : Napi::String::New(env, s);
+  };
+  uint32_t i = 0;
+  for (const SseEvent& e : events) {
+    flat.Set(i++, str(e.data));
+    flat.Set(i++, str(e.event));
+    flat.Set(i++, str(e.id));
+  }
+  // The TS wrapper catches what onEvent throws; nothing escapes to here.
+  js->on_event.Call({flat});
+}
+
+void Deliver(Napi::Env env, Napi::Function, std::nullptr_t*, Item* item) {
+  std::unique_ptr<Item> owned(item);
+  if (env == nullptr) return;  // the environment is shutting down
+  JsSide* js = item->js;
+  DrainEvents(env, js, item->batch.get());
+  if (!item->result) return;
+  std::unique_ptr<JsSide> js_owned(js);
+  if (item->channel && --item->channel->in_flight == 0) {
+    item->channel->tsfn.Unref(env);
+  }
+  Result<HttpResponse>& r = *item->result;
+  if (!r.ok()) {
+    js->on_done.Call({MakeError(env, r.error()).Value()});
+    return;
+  }
+  HttpResponse& res = r.value();
+  Napi::Array headers = Napi::Array::New(env, res.headers.size() * 2);
+  uint32_t i = 0;
+  for (const auto& [name, value] : res.headers) {
+    headers.Set(i++, Napi::String::New(env, name));
+    headers.Set(i++, Napi::String::New(env, value));
+  }
+  js->on_done.Call({env.Null(), Napi::Number::New(env, res.status), headers,
+                    Napi::String::New(env, res.body)});
+}
+
+// Queues an item for the JS thread. Non-blocking: the queue is unbounded,
+// so a slow JS callback never stalls the native reader. Fails only while the
+// environment shuts down.
+bool Post(Tsfn& tsfn, ChannelGate& gate, Item* item) {
+  std::lock_guard<std::mutex> lock(gate.mu);
+  if (gate.open && tsfn.NonBlockingCall(item) == napi_ok) return true;
+  delete item;
+  return false;
+}
+
+void RunJob(const std::shared_ptr<Job>& job) {
+  Instance& instance = *job->instance;
+  Tsfn tsfn = job->tsfn;
+  std::shared_ptr<ChannelGate> gate = job->gate;
+  JsSide* js = job->js;
+  auto batch = std::make_shared<EventBatch>();
+  RequestControl& control = job->control;
+  EventSink sink = [&tsfn, &gate, js, &batch, &control](SseEvent&& ev) {
+    {
+      std::unique_lock<std::mutex> lock(batch->mu);
+      while (batch->pending_bytes > kMaxPendingEventBytes) {
+        if (control.cancelled()) return false;
+        {
+          std::lock_guard<std::mutex> g(gate->mu);
+          if (!gate->open) return false;
+        }
+        batch->drained.wait_for(lock, std::chrono::milliseconds(20));
+      }
+      batch->pending_bytes += ev.data.size() + ev.event.size() + ev.id.size();
+      batch->pending.push_back(std::move(ev));
+      if (batch->scheduled) return true;
+      batch->scheduled = true;
+    }
+    return Post(tsfn, *gate, new Item{js, batch, std::nullopt, nullptr});
+  };
+  Result<HttpResponse> result = instance.http().Execute(
+      job->request,
+      [&instance](const ParsedRef& ref) { return instance.Resolve(ref); },
+      job->control, sink);
+  Post(tsfn, *gate,
+       new Item{js, batch, std::move(result), std::move(job->channel)});
+  std::lock_guard<std::mutex> lock(gate->mu);
+  if (gate->open) tsfn.Release();
+}
+
+void CloseGate(Napi::Env, std::shared_ptr<ChannelGate>* gate, std::nullptr_t*) {
+  {
+    std::lock_guard<std::mutex> lock((*gate)->mu);
+    (*gate)->open = false;
+  }
+  delete gate;
+}
+
+using JobHandle = std::shared_ptr<Job>;
+
+}  // namespace
+
+// request(options, onEvent | null, onDone) -> handle for abortRequest.
+// `options` is the normalised object built by addon/ts/request.ts.
+Napi::Value Sidecar::Request(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsObject() || !info[2].IsFunction() ||
+      !(info[1].IsFunction() || info[1].IsNull())) {
+    throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
+                       "request(options, onEvent, onDone)");
+  }
+  Napi::Object o = info[0].As<Napi::Object>();
+  auto job = std::make_shared<Job>();
+  job->instance = instance_;
+  HttpRequest& r = job->request;
+  if (!ProviderFromName(Str(o, "provider"), &r.provider)) {
+    throw MakeArgError(env, true, "ERR_INVALID_ARG_VALUE", "unknown provider");
+  }
+  r.base_url = Str(o, "baseUrl");
+  Napi::Value ref = o.Get("apiKeyRef");
+  if (ref.IsString()) {
+    // The ref, never a key: ParseRef refuses anything shaped like one.
+    Result<ParsedRef> parsed =
+        ParseRef(ref.As<Napi::String>().Utf8Value(), instance_->policy().allow);
+    if (!parsed) throw MakeError(env, parsed.error());
+    r.api_key_ref = std::move(parsed).value();
+  }
+  r.method = Str(o, "method");
+  r.path = Str(o, "path");
+  r.headers = Pairs(o, "headers");
+  r.query = Pairs(o, "query");
+  r.body = Str(o, "body");
+  r.content_type = Str(o, "contentType");
+  r.timeout = std::chrono::milliseconds(
+      static_cast<long long>(Num(o, "timeoutMs", 600000)));
+  r.connect_timeout = std::chrono::milliseconds(
+      static_cast<long long>(Num(o, "connectTimeoutMs", 10000)));
+  r.read_timeout = std::chrono::milliseconds(
+      static_cast<long long>(Num(o, "readTimeoutMs", 120000)));
+  if (o.Get("proxy").IsString()) r.proxy.explicit_proxy = Str(o, "proxy");
+  r.proxy.disabled = o.Get("proxyDisabled").ToBoolean();
+  r.proxy.env_https = Str(o, "envHttpsProxy");
+  r.proxy.env_http = Str(o, "envHttpProxy");
+  r.proxy.env_no_proxy = Str(o, "envNoProxy");
+  r.ca_file = Str(o, "caFile");
+  r.ca_pem = Str(o, "ca");
+  r.retries = static_cast<int>(Num(o, "retries", 0));
+  r.referer = Str(o, "referer");
+  r.title = Str(o, "title");
+  r.api_version = Str(o, "apiVersion");
+  r.stream_events = info[1].IsFunction();
+
+  if (!requests_) {
+    requests_ = std::make_shared<RequestChannel>();
+    requests_->tsfn = Tsfn::New(
+        env, "keyref.request", 0, 1, static_cast<std::nullptr_t*>(nullptr),
+        CloseGate, new std::shared_ptr<ChannelGate>(requests_->gate));
+    requests_->tsfn.Unref(env);
+  }
+  auto* js = new JsSide();
+  if (info[1].IsFunction()) {
+    js->on_event = Napi::Persistent(info[1].As<Napi::Function>());
+  }
+  js->on_done = Napi::Persistent(info[2].As<Napi::Function>());
+  job->js = js;
+  job->channel = requests_;
+  job->tsfn = requests_->tsfn;
+  job->gate = requests_->gate;
+  job->tsfn.Acquire();
+  if (requests_->in_flight++ == 0) requests_->tsfn.Ref(env);
+
+  instance_->http().Submit([job] { RunJob(job); });
+
+  return Napi::External<JobHandle>::New(
+      env, new JobHandle(job), [](Napi::Env, JobHandle* h) { delete h; });
+}
+
+// abortRequest(handle): stops the request now. The TS layer has already
+// rejected the promise with REQUEST_ABORTED; this closes the connection.
+Napi::Value Sidecar::AbortRequest(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsExternal()) {
+    throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
+                       "abortRequest(handle)");
+  }
+  JobHandle* h = info[0].As<Napi::External<JobHandle>>().Data();
+  if (h && *h) (*h)->control.Cancel(CancelReason::kAborted);
+  return env.Undefined();
+}
+
+}  // namespace keyref::addon

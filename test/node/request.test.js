@@ -1,0 +1,357 @@
+'use strict';
+// sidecar.request against real HTTP servers on 127.0.0.1: where each
+// provider's key goes, what is refused before anything is resolved, and
+// that nothing handed back holds the key.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { Sidecar } = require('../..');
+const { makeKey, envRef, assertNoTrace, startServer, sse } = require('./request_helpers');
+
+const KEY = makeKey('P');
+// apiKeyRef for these tests: an env: ref to a variable holding KEY (a
+// made-up key); never the key itself.
+const REF = envRef(KEY);
+const sidecar = new Sidecar();
+
+function okJson(res, obj = { ok: true }) {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(obj));
+}
+
+test('each provider gets the key in its own header, never in the URL', async () => {
+  const srv = await startServer((req, res) => okJson(res));
+  try {
+    const cases = [
+      ['openai', {}, (h) => assert.equal(h.authorization, `Bearer ${KEY}`)],
+      ['openai-compatible', {}, (h) => assert.equal(h.authorization, `Bearer ${KEY}`)],
+      ['litellm', {}, (h) => assert.equal(h.authorization, `Bearer ${KEY}`)],
+      ['openrouter', { referer: 'https://example.test/app', title: 'Keyref Test' }, (h) => {
+        assert.equal(h.authorization, `Bearer ${KEY}`);
+        assert.equal(h['http-referer'], 'https://example.test/app');
+        assert.equal(h['x-title'], 'Keyref Test');
+      }],
+      ['anthropic', {}, (h) => {
+        assert.equal(h['x-api-key'], KEY);
+        assert.equal(h['anthropic-version'], '2023-06-01');
+        assert.equal(h.authorization, undefined);
+      }],
+      ['azure-openai', { apiVersion: '2024-10-21' }, (h, url) => {
+        assert.equal(h['api-key'], KEY);
+        assert.equal(h.authorization, undefined);
+        assert.match(url, /[?&]api-version=2024-10-21(&|$)/);
+      }],
+      ['gemini', {}, (h, url) => {
+        assert.equal(h['x-goog-api-key'], KEY);
+        assert.equal(h.authorization, undefined);
+        assert.doesNotMatch(url, /[?&]key=/);
+      }],
+    ];
+    for (const [provider, extra, check] of cases) {
+      const before = srv.requests.length;
+      const res = await sidecar.request({ provider, baseUrl: `${srv.url}/v1`, apiKeyRef: REF,
+        path: '/x', body: { hello: provider }, ...extra });
+      assert.equal(res.status, 200, provider);
+      assert.deepEqual(JSON.parse(res.body), { ok: true });
+      assert.equal(srv.requests.length, before + 1, provider);
+      const got = srv.requests[before];
+      assert.equal(got.method, 'POST');
+      assert.equal(got.headers['content-type'], 'application/json');
+      assert.deepEqual(JSON.parse(got.body), { hello: provider });
+      assert.ok(got.url.startsWith('/v1/x'), got.url);
+      check(got.headers, got.url);
+      assertNoTrace(got.url, KEY, `${provider} URL`);
+      // Exactly one header carries the key.
+      const carrying = [];
+      for (let i = 0; i < got.rawHeaders.length; i += 2) {
+        if (got.rawHeaders[i + 1].includes(KEY)) carrying.push(got.rawHeaders[i].toLowerCase());
+      }
+      assert.equal(carrying.length, 1, `${provider}: ${carrying}`);
+    }
+  } finally {
+    await srv.close();
+  }
+});
+
+test('anthropic-version comes from apiVersion when given', async () => {
+  const srv = await startServer((req, res) => okJson(res));
+  try {
+    await sidecar.request({ provider: 'anthropic', baseUrl: srv.url, apiKeyRef: REF, apiVersion: '2024-01-01' });
+    assert.equal(srv.requests[0].headers['anthropic-version'], '2024-01-01');
+  } finally {
+    await srv.close();
+  }
+});
+
+test('ollama: no key is sent, and a ref is refused', async () => {
+  const srv = await startServer((req, res) => okJson(res));
+  try {
+    const res = await sidecar.request({ provider: 'ollama', baseUrl: srv.url, method: 'GET', path: '/api/tags' });
+    assert.equal(res.status, 200);
+    const h = srv.requests[0].headers;
+    for (const name of ['authorization', 'x-api-key', 'api-key', 'x-goog-api-key']) {
+      assert.equal(h[name], undefined, name);
+    }
+    await assert.rejects(sidecar.request({ provider: 'ollama', baseUrl: srv.url, apiKeyRef: REF }),
+      { name: 'RangeError', code: 'ERR_INVALID_ARG_VALUE' });
+    assert.equal(srv.requests.length, 1);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('caller headers that would carry the key are refused before anything is resolved', async () => {
+  const srv = await startServer((req, res) => okJson(res));
+  // The ref names a variable that does not exist: a refusal that came after
+  // resolution would say SECRET_NOT_FOUND instead.
+  const missing = `env:KEYREF_TEST_MISSING_${process.pid}`;
+  try {
+    for (const name of ['Authorization', 'authorization', 'X-API-KEY', 'x-api-key', 'Api-Key',
+      'X-Goog-Api-Key', 'Proxy-Authorization', 'PROXY-AUTHORIZATION']) {
+      await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: missing,
+        headers: { [name]: 'Bearer something' } }), (err) => {
+        assert.equal(err.code, 'HEADER_FORBIDDEN', name);
+        assert.ok(!err.message.includes('something'));
+        return true;
+      });
+    }
+    // The native layer refuses them too, whatever the TS layer let through.
+    const err = await new Promise((resolve) => {
+      sidecar.native.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: missing, method: 'POST',
+        headers: ['AuThOrIzAtIoN', 'x'], query: [], body: '' }, null, (e) => resolve(e));
+    });
+    assert.equal(err.code, 'HEADER_FORBIDDEN');
+    assert.equal(srv.requests.length, 0);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('base URLs with credentials, key-like queries or other schemes are refused', async () => {
+  const srv = await startServer((req, res) => okJson(res));
+  const host = `127.0.0.1:${srv.port}`;
+  try {
+    const bad = [
+      `http://user:pass@${host}/v1`,
+      `http://user@${host}`,
+      `http://${host}/v1?key=abc`,
+      `http://${host}/v1?api_key=abc`,
+      `http://${host}/v1?apikey=abc`,
+      `http://${host}/v1?TOKEN=abc`,
+      `http://${host}/v1?access_token=abc`,
+      `http://${host}/v1?x=${makeKey('Q')}`,
+      `ftp://${host}/`,
+      `file:///etc/passwd`,
+      `${host}/v1`,
+    ];
+    for (const baseUrl of bad) {
+      await assert.rejects(sidecar.request({ provider: 'openai', baseUrl, apiKeyRef: REF }), (err) => {
+        assert.equal(err.code, 'BAD_BASE_URL', baseUrl);
+        assert.ok(!err.message.includes(baseUrl) && !err.message.includes('abc'), err.message);
+        return true;
+      });
+    }
+    await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF,
+      query: { key: 'abc' } }), { code: 'BAD_BASE_URL' });
+    assert.equal(srv.requests.length, 0);
+    // Harmless query parameters pass and are kept.
+    await sidecar.request({ provider: 'gemini', baseUrl: `${srv.url}/v1beta?x=1`, apiKeyRef: REF,
+      path: '/models/m:streamGenerateContent', query: { alt: 'sse' } });
+    assert.equal(srv.requests[0].url, '/v1beta/models/m:streamGenerateContent?x=1&alt=sse');
+  } finally {
+    await srv.close();
+  }
+});
+
+test('a resolved value with a line break is refused (SECRET_MALFORMED) and nothing is sent', async () => {
+  const srv = await startServer((req, res) => okJson(res));
+  try {
+    const ref = envRef(`${makeKey('M')}\r\nX-Injected: 1`);
+    await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: ref }),
+      (err) => {
+        assert.equal(err.code, 'SECRET_MALFORMED');
+        assertNoTrace(err.message + (err.hint ?? ''), makeKey('M'), 'error');
+        return true;
+      });
+    await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: srv.url,
+      apiKeyRef: `env:KEYREF_TEST_MISSING_${process.pid}` }), { code: 'SECRET_NOT_FOUND' });
+    assert.equal(srv.requests.length, 0);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('a server that echoes the key back (401 body, header, SSE event) yields no trace of it', async () => {
+  const srv = await startServer((req, res) => {
+    const sent = req.headers.authorization.slice('Bearer '.length);
+    const start = sent.slice(0, 10);
+    const end = sent.slice(-9);
+    const middle = sent.slice(15, 27);
+    if (req.url.startsWith('/stream')) {
+      sse(res, [
+        `data: {"echo":"${sent}"}\n\n`,
+        `event: ${middle}\ndata: part ${start}...${end}\nid: ${middle}\n\n`,
+        'data: [DONE]\n\n',
+      ]);
+      return;
+    }
+    res.writeHead(401, { 'content-type': 'application/json', 'x-echo': sent, 'x-frag': `${start}*${end}`,
+      'www-authenticate': `Bearer realm="${middle}"` });
+    res.end(JSON.stringify({ error: { message: `Incorrect API key provided: ${start}*****${end}. Full: ${sent}`,
+      code: 'invalid_api_key' } }));
+  });
+  try {
+    const res = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, path: '/v1/chat' });
+    assert.equal(res.status, 401);
+    assert.match(res.body, /Incorrect API key provided: \[REDACTED\]\*+\[REDACTED\]/);
+    assert.equal(res.headers['x-echo'], '[REDACTED]');
+    assertNoTrace(JSON.stringify(res), KEY, '401 response');
+
+    const events = [];
+    const streamed = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF,
+      path: '/stream', onEvent: (e) => events.push(e) });
+    assert.equal(streamed.status, 200);
+    assert.equal(events.length, 3);
+    assert.equal(events[0].data, '{"echo":"[REDACTED]"}');
+    assert.equal(events[2].data, '[DONE]');
+    assertNoTrace(JSON.stringify({ streamed, events }), KEY, 'events');
+  } finally {
+    await srv.close();
+  }
+});
+
+test('every HTTP status resolves; connection refused rejects with CONNECT_FAILED', async () => {
+  const srv = await startServer((req, res) => {
+    const status = Number(req.url.slice(1));
+    res.writeHead(status, { 'content-type': 'text/plain' });
+    res.end(`status ${status}`);
+  });
+  try {
+    for (const status of [200, 204, 301, 400, 403, 404, 429, 500, 502, 503]) {
+      const res = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF,
+        method: 'GET', path: `/${status}` });
+      assert.equal(res.status, status);
+      if (status !== 204) assert.equal(res.body, `status ${status}`);
+    }
+  } finally {
+    await srv.close();
+  }
+  const { closedPort } = require('./request_helpers');
+  const port = await closedPort();
+  await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: `http://127.0.0.1:${port}`, apiKeyRef: REF }),
+    { code: 'CONNECT_FAILED' });
+});
+
+test('retries are off by default; when on they honour Retry-After for 429 and 503', async () => {
+  let n = 0;
+  const srv = await startServer((req, res) => {
+    n++;
+    if (n % 3 === 1) {
+      res.writeHead(429, { 'retry-after': '0' });
+      res.end('slow down');
+    } else if (n % 3 === 2) {
+      res.writeHead(503, { 'retry-after': '1' });
+      res.end('busy');
+    } else {
+      okJson(res);
+    }
+  });
+  try {
+    const first = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF });
+    assert.equal(first.status, 429);
+    assert.equal(srv.requests.length, 1);
+    n = 0;
+    const t0 = Date.now();
+    const res = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, retries: 2 });
+    const took = Date.now() - t0;
+    assert.equal(res.status, 200);
+    assert.equal(srv.requests.length, 4);
+    assert.ok(took >= 900, `waited for Retry-After: 1 (${took} ms)`);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('keep-alive: sequential requests to one origin reuse a connection', async () => {
+  const srv = await startServer((req, res) => okJson(res));
+  try {
+    for (let i = 0; i < 20; i++) {
+      await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, body: { i } });
+    }
+    const sockets = new Set(srv.requests.map((r) => r.socket));
+    assert.equal(srv.requests.length, 20);
+    assert.ok(sockets.size <= 2, `used ${sockets.size} connections`);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('a kept-alive connection the server has since closed is replaced transparently', async () => {
+  const srv = await startServer((req, res) => okJson(res));
+  srv.server.keepAliveTimeout = 100;
+  try {
+    for (let i = 0; i < 3; i++) {
+      const res = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, body: { i } });
+      assert.equal(res.status, 200);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal(srv.requests.length, 3);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('200 concurrent requests all complete with their own answers', async () => {
+  const srv = await startServer((req, res, body) => {
+    setTimeout(() => okJson(res, { echo: JSON.parse(body).n, auth: req.headers.authorization === `Bearer ${KEY}` }), 20);
+  });
+  try {
+    const n = 200;
+    const results = await Promise.all(Array.from({ length: n }, (_, i) =>
+      sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, body: { n: i } })));
+    assert.equal(results.length, n);
+    results.forEach((r, i) => {
+      assert.equal(r.status, 200);
+      assert.deepEqual(JSON.parse(r.body), { echo: i, auth: true });
+    });
+    assert.equal(srv.requests.length, n);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('options are checked precisely before native code runs', async () => {
+  const base = { provider: 'openai', baseUrl: 'http://127.0.0.1:1', apiKeyRef: REF };
+  const cases = [
+    [undefined, 'TypeError'],
+    [{ ...base, provider: 'OpenAI' }, 'RangeError'],
+    [{ ...base, provider: 42 }, 'TypeError'],
+    [{ ...base, baseUrl: 1 }, 'TypeError'],
+    [{ ...base, apiKeyRef: undefined }, 'TypeError'],
+    [{ ...base, method: 'get' }, 'RangeError'],
+    [{ ...base, path: 'v1' }, 'RangeError'],
+    [{ ...base, path: '/v1?key=1' }, 'RangeError'],
+    [{ ...base, headers: { 'x-a': 'a\nb' } }, 'RangeError'],
+    [{ ...base, headers: { 'bad name': 'x' } }, 'RangeError'],
+    [{ ...base, headers: { 'x-a': 1 } }, 'TypeError'],
+    [{ ...base, body: 42 }, 'TypeError'],
+    [{ ...base, method: 'GET', body: 'x' }, 'RangeError'],
+    [{ ...base, timeoutMs: 0 }, 'RangeError'],
+    [{ ...base, timeoutMs: '5' }, 'TypeError'],
+    [{ ...base, signal: {} }, 'TypeError'],
+    [{ ...base, onEvent: 'x' }, 'TypeError'],
+    [{ ...base, proxy: 1 }, 'TypeError'],
+    [{ ...base, retries: 11 }, 'RangeError'],
+    [{ ...base, referer: 'x' }, 'RangeError'],
+    [{ ...base, apiVersion: '1' }, 'RangeError'],
+    [{ ...base, unknownOption: 1 }, 'RangeError'],
+  ];
+  for (const [opts, name] of cases) {
+    await assert.rejects(sidecar.request(opts), { name }, JSON.stringify(opts));
+  }
+  const literal = makeKey('L');
+  await assert.rejects(sidecar.request({ ...base, apiKeyRef: literal }), (err) => {
+    assert.equal(err.code, 'REF_LITERAL_SECRET');
+    assertNoTrace(err.message, literal, 'error');
+    return true;
+  });
+});

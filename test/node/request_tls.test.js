@@ -1,0 +1,131 @@
+'use strict';
+// HTTPS and proxies: a CA and server certificate made at test time with
+// openssl, a loopback HTTPS server, and a small CONNECT/forward proxy.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { Sidecar } = require('../..');
+const { makeKey, envRef, assertNoTrace, startServer, makeCerts, startProxy, closedPort } =
+  require('./request_helpers');
+
+const KEY = makeKey('T');
+// apiKeyRef for these tests: an env: ref to a variable holding KEY (a
+// made-up key); never the key itself.
+const REF = envRef(KEY);
+const sidecar = new Sidecar();
+let certs;
+
+test.before(() => { certs = makeCerts(); });
+test.after(() => certs.cleanup());
+
+function okJson(res) {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end('{"ok":true}');
+}
+
+test('a certificate from an unknown CA is refused (TLS_FAILED) unless its CA is given', async () => {
+  const srv = await startServer((req, res) => okJson(res), { tls: certs });
+  try {
+    await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF }), (err) => {
+      assert.equal(err.code, 'TLS_FAILED');
+      assert.match(err.hint, /caFile/);
+      return true;
+    });
+    assert.equal(srv.requests.length, 0, 'nothing reached the server');
+
+    const viaFile = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, caFile: certs.caFile });
+    assert.equal(viaFile.status, 200);
+    const viaPem = await sidecar.request({ provider: 'anthropic', baseUrl: srv.url, apiKeyRef: REF, ca: certs.ca });
+    assert.equal(viaPem.status, 200);
+    assert.equal(srv.requests[0].headers.authorization, `Bearer ${KEY}`);
+    assert.equal(srv.requests[1].headers['x-api-key'], KEY);
+
+    // The extra CA does not make a wrong host name acceptable.
+    await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: `https://127.0.0.2:${srv.port}`,
+      apiKeyRef: REF, ca: certs.ca }), { code: /TLS_FAILED|CONNECT_FAILED/ });
+    // A CA option that holds no certificate is refused.
+    await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, ca: 'not a pem' }),
+      { code: 'TLS_FAILED' });
+  } finally {
+    await srv.close();
+  }
+});
+
+test('https through a CONNECT proxy: the proxy never sees the key', async () => {
+  const srv = await startServer((req, res) => okJson(res), { tls: certs });
+  const proxy = await startProxy();
+  try {
+    const res = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, ca: certs.ca,
+      proxy: proxy.url });
+    assert.equal(res.status, 200);
+    assert.equal(proxy.log.length, 1);
+    assert.equal(proxy.log[0].kind, 'connect');
+    assert.equal(proxy.log[0].url, `127.0.0.1:${srv.port}`);
+    assertNoTrace(JSON.stringify(proxy.log), KEY, 'what the proxy saw');
+    assert.equal(srv.requests[0].headers.authorization, `Bearer ${KEY}`);
+  } finally {
+    await proxy.close();
+    await srv.close();
+  }
+});
+
+test('plain http through a forward proxy, and HTTP_PROXY / NO_PROXY from the environment', async () => {
+  const srv = await startServer((req, res) => okJson(res));
+  const proxy = await startProxy();
+  const saved = { HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY };
+  try {
+    const res = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, proxy: proxy.url,
+      path: '/v1/models', method: 'GET' });
+    assert.equal(res.status, 200);
+    assert.equal(proxy.log.length, 1);
+    assert.equal(proxy.log[0].kind, 'forward');
+    assert.equal(proxy.log[0].url, `${srv.url}/v1/models`);
+
+    process.env.HTTP_PROXY = proxy.url;
+    delete process.env.NO_PROXY;
+    await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, method: 'GET' });
+    assert.equal(proxy.log.length, 2, 'HTTP_PROXY was used');
+    process.env.NO_PROXY = 'example.com,127.0.0.1';
+    await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, method: 'GET' });
+    assert.equal(proxy.log.length, 2, 'NO_PROXY bypassed the proxy');
+    delete process.env.NO_PROXY;
+    await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, method: 'GET', proxy: false });
+    assert.equal(proxy.log.length, 2, 'proxy: false ignores the environment');
+    assert.equal(srv.requests.length, 4);
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    }
+    await proxy.close();
+    await srv.close();
+  }
+});
+
+test('an unreachable or unsupported proxy gives PROXY_FAILED', async () => {
+  const port = await closedPort();
+  await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: 'http://127.0.0.1:9', apiKeyRef: REF,
+    proxy: `http://127.0.0.1:${port}` }), { code: 'PROXY_FAILED' });
+  await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: 'https://127.0.0.1:9', apiKeyRef: REF,
+    proxy: `http://127.0.0.1:${port}` }), { code: 'PROXY_FAILED' });
+  await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: 'http://127.0.0.1:9', apiKeyRef: REF,
+    proxy: 'socks5://127.0.0.1:1080' }), { code: 'PROXY_FAILED' });
+});
+
+test('a proxy that refuses the CONNECT tunnel gives PROXY_FAILED', async () => {
+  const http = require('node:http');
+  const refusing = http.createServer();
+  refusing.on('connect', (req, socket) => {
+    socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
+  });
+  await new Promise((r) => refusing.listen(0, '127.0.0.1', r));
+  try {
+    await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: 'https://127.0.0.1:9', apiKeyRef: REF,
+      proxy: `http://127.0.0.1:${refusing.address().port}` }), (err) => {
+      assert.equal(err.code, 'PROXY_FAILED');
+      assert.match(err.message, /tunnel/);
+      return true;
+    });
+  } finally {
+    // Not awaited: the tunnel socket handed to 'connect' keeps close() waiting.
+    refusing.close();
+  }
+});
