@@ -36,3 +36,16 @@ for (const ref of examples) {
     if (r.hint) console.log(`          ${''.padEnd(44)} hint: ${r.hint}`);
   }
 }
+
+// The main job: a streamed chat turn whose key is resolved, sent and wiped
+// in native code, then profiles and the webview bridge.
+const { demoChat } = require('./demo_chat');
+const { demoProfiles } = require('./demo_profiles');
+
+(async () => {
+  await demoChat();
+  await demoProfiles();
+})().catch((err) => {
+  console.error(`demo failed: ${err.code || ''} ${err.message}`);
+  process.exitCode = 1;
+});
