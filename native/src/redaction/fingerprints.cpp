@@ -1,0 +1,219 @@
+// The process-wide fingerprint store: keyed hashes (SipHash-2-4 under a
+// per-process random key) of every 8-byte window of every encoded form of
+// every value registered in the process. Never the values themselves.
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+#include "keyref/secret_value.h"
+#include "redaction/internal.h"
+
+namespace keyref::redaction {
+namespace {
+
+inline std::uint64_t Rotl(std::uint64_t x, int b) {
+  return (x << b) | (x >> (64 - b));
+}
+
+// SipHash-2-4 of exactly one 8-byte block (Aumasson and Bernstein, 2012).
+inline std::uint64_t SipHash8(std::uint64_t k0, std::uint64_t k1,
+                              std::uint64_t m) {
+  std::uint64_t v0 = k0 ^ 0x736f6d6570736575ULL;
+  std::uint64_t v1 = k1 ^ 0x646f72616e646f6dULL;
+  std::uint64_t v2 = k0 ^ 0x6c7967656e657261ULL;
+  std::uint64_t v3 = k1 ^ 0x7465646279746573ULL;
+  auto round = [&] {
+    v0 += v1; v1 = Rotl(v1, 13); v1 ^= v0; v0 = Rotl(v0, 32);
+    v2 += v3; v3 = Rotl(v3, 16); v3 ^= v2;
+    v0 += v3; v3 = Rotl(v3, 21); v3 ^= v0;
+    v2 += v1; v1 = Rotl(v1, 17); v1 ^= v2; v2 = Rotl(v2, 32);
+  };
+  v3 ^= m; round(); round(); v0 ^= m;
+  const std::uint64_t b = std::uint64_t{8} << 56;  // length 8, no tail
+  v3 ^= b; round(); round(); v0 ^= b;
+  v2 ^= 0xff; round(); round(); round(); round();
+  return v0 ^ v1 ^ v2 ^ v3;
+}
+
+inline std::uint64_t Load8(const char* p) {
+  std::uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
+inline std::size_t Prefilter(const FingerprintSnapshot& fp, std::uint64_t w) {
+  return static_cast<std::size_t>((w * fp.mul) >>
+                                  (64 - FingerprintSnapshot::kBitsLog2));
+}
+
+// Encoders. Each appends to `out`, a string the caller wipes.
+void Base64(std::string_view in, bool url, bool pad, std::string* out) {
+  const char* abc =
+      url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+          : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    std::uint32_t v = (std::uint8_t(in[i]) << 16) |
+                      (std::uint8_t(in[i + 1]) << 8) | std::uint8_t(in[i + 2]);
+    out->push_back(abc[v >> 18]);
+    out->push_back(abc[(v >> 12) & 63]);
+    out->push_back(abc[(v >> 6) & 63]);
+    out->push_back(abc[v & 63]);
+  }
+  std::size_t rest = in.size() - i;
+  if (rest == 0) return;
+  std::uint32_t v = std::uint8_t(in[i]) << 16;
+  if (rest == 2) v |= std::uint8_t(in[i + 1]) << 8;
+  out->push_back(abc[v >> 18]);
+  out->push_back(abc[(v >> 12) & 63]);
+  if (rest == 2) out->push_back(abc[(v >> 6) & 63]);
+  if (pad) out->append(rest == 1 ? "==" : "=");
+}
+
+void Percent(std::string_view in, bool lower, std::string* out) {
+  const char* hex = lower ? "0123456789abcdef" : "0123456789ABCDEF";
+  for (char ch : in) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out->push_back(ch);
+    } else {
+      out->push_back('%');
+      out->push_back(hex[c >> 4]);
+      out->push_back(hex[c & 15]);
+    }
+  }
+}
+
+void JsonEscape(std::string_view in, std::string* out) {
+  static const char* hex = "0123456789abcdef";
+  for (char ch : in) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(ch);
+    } else if (c < 0x20) {
+      out->append("\\u00");
+      out->push_back(hex[c >> 4]);
+      out->push_back(hex[c & 15]);
+    } else {
+      out->push_back(ch);
+    }
+  }
+}
+
+// A string that wipes itself: encoded forms of a secret are secrets too.
+struct WipedString {
+  std::string s;
+  ~WipedString() { SecureZero(s.data(), s.size()); }
+};
+
+}  // namespace
+
+FingerprintStore& FingerprintStore::Get() {
+  // Function-local static: created on first use, thread-safe (C++11), and
+  // never destroyed before the last Redactor of the process.
+  static FingerprintStore* store = new FingerprintStore();
+  return *store;
+}
+
+FingerprintStore::FingerprintStore() {
+  auto snap = std::make_shared<FingerprintSnapshot>();
+  std::uint64_t key[3];
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(key), sizeof key) != 1) {
+    throw std::runtime_error("keyref: the OS random generator failed");
+  }
+  snap->k0 = key[0];
+  snap->k1 = key[1];
+  snap->mul = key[2] | 1;  // odd: multiply-shift hashing
+  SecureZero(key, sizeof key);
+  snap_ = std::move(snap);
+}
+
+std::shared_ptr<const FingerprintSnapshot> FingerprintStore::Snapshot() const {
+  return std::atomic_load(&snap_);
+}
+
+void FingerprintStore::Add(std::string_view value) {
+  if (value.size() < kWindow) return;  // too short to fingerprint
+  // The forms, one after another in `forms`, separated by `cuts`.
+  WipedString forms;
+  std::vector<std::size_t> cuts;
+  auto cut = [&] { cuts.push_back(forms.s.size()); };
+  forms.s.reserve(value.size() * 20 + 16);
+  forms.s.append(value); cut();
+  for (bool url : {false, true}) {
+    Base64(value, url, /*pad=*/!url, &forms.s); cut();
+    // Shifted by 1 and 2 bytes, as inside "user:KEY" (Basic auth): drop the
+    // characters that depend on the unknown bytes before and after.
+    for (std::size_t shift : {1, 2}) {
+      WipedString in, enc;
+      in.s.assign(shift, '\0');
+      in.s.append(value);
+      Base64(in.s, url, false, &enc.s);
+      std::size_t drop_front = shift == 1 ? 2 : 3;
+      std::size_t drop_back = in.s.size() % 3 ? 1 : 0;
+      if (enc.s.size() > drop_front + drop_back) {
+        forms.s.append(enc.s, drop_front,
+                       enc.s.size() - drop_front - drop_back);
+      }
+      cut();
+    }
+  }
+  Percent(value, false, &forms.s); cut();
+  Percent(value, true, &forms.s); cut();
+  JsonEscape(value, &forms.s); cut();
+
+  std::lock_guard<std::mutex> lock(mu_);
+  auto next = std::make_shared<FingerprintSnapshot>(*Snapshot());
+  std::size_t from = 0;
+  for (std::size_t to : cuts) {
+    for (std::size_t i = from; i + kWindow <= to; ++i) {
+      std::uint64_t w = Load8(forms.s.data() + i);
+      std::size_t h = Prefilter(*next, w);
+      next->bits[h >> 6] |= std::uint64_t{1} << (h & 63);
+      next->fingerprints.push_back(SipHash8(next->k0, next->k1, w));
+    }
+    from = to;
+  }
+  std::sort(next->fingerprints.begin(), next->fingerprints.end());
+  next->fingerprints.erase(
+      std::unique(next->fingerprints.begin(), next->fingerprints.end()),
+      next->fingerprints.end());
+  std::atomic_store(&snap_,
+                    std::shared_ptr<const FingerprintSnapshot>(std::move(next)));
+}
+
+void FindFingerprintRuns(const FingerprintSnapshot& fp, std::string_view text,
+                         std::vector<Redactor::Span>* out) {
+  if (fp.empty() || text.size() < kWindow) return;
+  const char* p = text.data();
+  const std::size_t last = text.size() - kWindow;
+  const std::uint64_t* bits = fp.bits.data();
+  std::size_t run_begin = 0;
+  std::size_t run_last = 0;
+  bool open = false;
+  for (std::size_t i = 0; i <= last; ++i) {
+    std::uint64_t w = Load8(p + i);
+    std::size_t h = Prefilter(fp, w);
+    if (!((bits[h >> 6] >> (h & 63)) & 1)) continue;  // the common case
+    if (!std::binary_search(fp.fingerprints.begin(), fp.fingerprints.end(),
+                            SipHash8(fp.k0, fp.k1, w))) {
+      continue;
+    }
+    if (open && i == run_last + 1) {
+      run_last = i;  // the run goes on
+      continue;
+    }
+    if (open) out->push_back({run_begin, run_last + kWindow, run_begin});
+    open = true;
+    run_begin = run_last = i;
+  }
+  if (open) out->push_back({run_begin, run_last + kWindow, run_begin});
+}
+
+}  // namespace keyref::redaction

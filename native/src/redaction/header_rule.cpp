@@ -1,0 +1,139 @@
+// Rule 3 of the redactor: the values of credential headers and fields, in
+// header blocks and in free text, case-insensitive:
+//   Authorization: Bearer …        (header line: value up to the line end)
+//   "x-api-key": "…"               (JSON/YAML: the quoted value)
+//   api_key=…&                     (query strings, cookies, env dumps)
+// Found by looking back from every ':' and '=' for a credential name, so the
+// text is crossed by memchr at memory speed.
+#include <array>
+#include <cstring>
+#include <string_view>
+
+#include "redaction/internal.h"
+
+namespace keyref::redaction {
+namespace {
+
+// Names whose value is always redacted. Compared lowercased with '_' read
+// as '-'.
+constexpr std::string_view kNames[] = {
+    "authorization",   "proxy-authorization", "x-api-key",
+    "api-key",         "apikey",              "x-goog-api-key",
+    "cookie",          "set-cookie",          "x-auth-token",
+    "x-access-token",  "private-token",       "x-amz-security-token",
+    "ocp-apim-subscription-key", "x-functions-key", "token",
+    "access-token",    "refresh-token",       "id-token",
+    "client-secret",   "password",            "passwd",
+    "secret",          "api-secret",          "session-token",
+};
+// Name endings that are redacted too ("openai-api-key", "github-token").
+constexpr std::string_view kSuffixes[] = {"-api-key", "-apikey", "-token",
+                                          "-secret", "-password"};
+constexpr std::size_t kMaxName = 48;
+
+constexpr std::array<bool, 256> MakeNameChars() {
+  std::array<bool, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  t['-'] = t['_'] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kNameChar = MakeNameChars();
+
+inline bool IsNameChar(char c) {
+  return kNameChar[static_cast<unsigned char>(c)];
+}
+
+bool IsCredentialName(std::string_view raw) {
+  if (raw.empty() || raw.size() > kMaxName) return false;
+  char buf[kMaxName];
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c == '_') c = '-';
+    buf[i] = c;
+  }
+  std::string_view name(buf, raw.size());
+  for (std::string_view n : kNames) {
+    if (name == n) return true;
+  }
+  for (std::string_view s : kSuffixes) {
+    if (name.size() > s.size() &&
+        name.compare(name.size() - s.size(), s.size(), s) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Looks at the separator at `sep` (':' or '='); appends a span when a
+// credential name precedes it.
+void TrySeparator(std::string_view s, std::size_t sep,
+                  std::vector<Redactor::Span>* out) {
+  // Back over blanks and one closing quote to the name.
+  std::size_t j = sep;
+  while (j > 0 && (s[j - 1] == ' ' || s[j - 1] == '\t')) --j;
+  bool name_quoted = false;
+  if (j > 0 && (s[j - 1] == '"' || s[j - 1] == '\'')) {
+    name_quoted = true;
+    --j;
+  }
+  std::size_t name_end = j;
+  while (j > 0 && name_end - j <= kMaxName && IsNameChar(s[j - 1])) --j;
+  if (j == name_end || name_end - j > kMaxName) return;
+  if (!IsCredentialName(s.substr(j, name_end - j))) return;
+  std::size_t name_begin = name_quoted && j > 0 ? j - 1 : j;
+  // Forward over blanks to the value.
+  std::size_t v = sep + 1;
+  while (v < s.size() && (s[v] == ' ' || s[v] == '\t')) ++v;
+  if (v >= s.size()) return;
+  std::size_t end = v;
+  char q = s[v];
+  if (q == '"' || q == '\'') {
+    // A quoted value: up to the closing quote (backslash escapes skipped)
+    // or the line end.
+    ++v;
+    end = v;
+    while (end < s.size() && s[end] != q && s[end] != '\n' && s[end] != '\r') {
+      end += (s[end] == '\\' && end + 1 < s.size()) ? 2 : 1;
+    }
+    if (end > s.size()) end = s.size();
+  } else if (s[sep] == ':' && !name_quoted) {
+    // A header line: the whole rest of the line.
+    while (end < s.size() && s[end] != '\n' && s[end] != '\r') ++end;
+    while (end > v && (s[end - 1] == ' ' || s[end - 1] == '\t')) --end;
+  } else {
+    // name=value, or a JSON name with a bare value: up to a delimiter.
+    while (end < s.size()) {
+      char c = s[end];
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '&' ||
+          c == ';' || c == ',' || c == '}' || c == ']' || c == '"' ||
+          c == '\'') {
+        break;
+      }
+      ++end;
+    }
+  }
+  if (end > v) out->push_back({v, end, name_begin});
+}
+
+}  // namespace
+
+void FindHeaderValues(std::string_view text,
+                      std::vector<Redactor::Span>* out) {
+  const char* base = text.data();
+  const std::size_t n = text.size();
+  for (char sep : {':', '='}) {
+    std::size_t i = 0;
+    while (i < n) {
+      const void* hit = std::memchr(base + i, sep, n - i);
+      if (!hit) break;
+      std::size_t at = static_cast<const char*>(hit) - base;
+      TrySeparator(text, at, out);
+      i = at + 1;
+    }
+  }
+}
+
+}  // namespace keyref::redaction

@@ -1,0 +1,66 @@
+// Internals of the redactor (native/src/redactor.cpp): the process-wide
+// fingerprint store and the header rule. Not part of the public interface.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <vector>
+
+#include "keyref/redactor.h"
+
+namespace keyref::redaction {
+
+// Length of the windows fingerprinted and matched: the "run of 8 or more of
+// a secret's characters" rule.
+inline constexpr std::size_t kWindow = 8;
+
+// An immutable view of every fingerprint recorded in this process. Built on
+// registration, swapped in atomically, read without locks by Scrub.
+struct FingerprintSnapshot {
+  // Prefilter: one bit per multiply-shift hash of an 8-byte window (under a
+  // random odd multiplier). Only on a set bit is the keyed hash computed.
+  static constexpr int kBitsLog2 = 20;
+  std::vector<std::uint64_t> bits = std::vector<std::uint64_t>(
+      (std::size_t{1} << kBitsLog2) / 64);
+  std::uint64_t mul = 1;
+  // SipHash-2-4 of the 8-byte window under the per-process key: the
+  // fingerprints themselves, sorted for binary search.
+  std::uint64_t k0 = 0;
+  std::uint64_t k1 = 0;
+  std::vector<std::uint64_t> fingerprints;
+  bool empty() const noexcept { return fingerprints.empty(); }
+};
+
+// The process-wide store. The one deliberate global of keyref: the issue asks
+// that values resolved by any instance, at any time in the process's life,
+// keep being caught after they are wiped. It holds keyed hashes only, never a
+// value; its key comes from the OS RNG (RAND_bytes) at first use.
+class FingerprintStore {
+ public:
+  static FingerprintStore& Get();
+
+  // Records the windows of every encoded form of `value` (raw, base64 at
+  // three alignments, base64url, percent-encoding, JSON escaping). Every
+  // temporary holding an encoded form is wiped before return.
+  void Add(std::string_view value);
+  std::shared_ptr<const FingerprintSnapshot> Snapshot() const;
+
+ private:
+  FingerprintStore();
+  std::mutex mu_;  // serialises Add; readers use the atomic snapshot
+  std::shared_ptr<const FingerprintSnapshot> snap_;
+};
+
+// Appends [begin, end) spans of `text` whose 8-byte windows are fingerprints,
+// each extended to the maximal run of consecutive matching windows.
+void FindFingerprintRuns(const FingerprintSnapshot& fp, std::string_view text,
+                         std::vector<Redactor::Span>* out);
+
+// Appends the value spans of credential headers and credential fields
+// (`Authorization: …`, `"x-api-key": "…"`, `api_key=…`), case-insensitive.
+void FindHeaderValues(std::string_view text, std::vector<Redactor::Span>* out);
+
+}  // namespace keyref::redaction
