@@ -24,7 +24,7 @@ constexpr std::string_view kNames[] = {
     "ocp-apim-subscription-key", "x-functions-key", "token",
     "access-token",    "refresh-token",       "id-token",
     "client-secret",   "password",            "passwd",
-    "secret",          "api-secret",          "session-token",
+    "api-secret",      "session-token",
 };
 // Name endings that are redacted too ("openai-api-key", "github-token").
 constexpr std::string_view kSuffixes[] = {"-api-key", "-apikey", "-token",

@@ -41,7 +41,7 @@ std::string StreamScrubber::Write(std::string_view chunk) {
   // Never cut through a span, and hold a span that touches the end (from
   // its header name, when it has one) until it is complete.
   for (auto it = spans.rbegin(); it != spans.rend(); ++it) {
-    if (it->end >= n || (it->begin < cut && it->end > cut)) {
+    if (it->end >= n || (it->hold_from < cut && it->end > cut)) {
       cut = std::min(cut, it->hold_from);
     }
   }
