@@ -1,8 +1,13 @@
 #include "keyref/credential_shape.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace keyref {
 namespace {
@@ -45,8 +50,12 @@ inline std::uint8_t Cls(char c) {
 
 inline bool StartsWith(std::string_view s, std::size_t i,
                        std::string_view prefix) {
-  return s.size() - i >= prefix.size() &&
-         s.compare(i, prefix.size(), prefix) == 0;
+  if (s.size() - i < prefix.size()) return false;
+  // Prefixes are a few bytes: a loop beats a call to memcmp.
+  for (std::size_t k = 0; k < prefix.size(); ++k) {
+    if (s[i + k] != prefix[k]) return false;
+  }
+  return true;
 }
 
 // Length of the run of bytes in `mask` starting at i.
@@ -139,6 +148,49 @@ std::size_t MatchPrivateKey(std::string_view s, std::size_t i) {
   return close + 5 - i;
 }
 
+// Bytes that can start a match at a boundary: the first byte of every
+// prefix, 'e' (JWT), 'b'/'B' (Bearer) and '-' (PEM). All are run bytes.
+constexpr std::array<bool, 256> MakeFirstBytes() {
+  std::array<bool, 256> t{};
+  for (const Prefix& p : kPrefixes) t[static_cast<unsigned char>(p.text[0])] = true;
+  t['e'] = t['b'] = t['B'] = t['-'] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kFirstByte = MakeFirstBytes();
+// For each byte, the indices of the prefixes that start with it, in
+// kPrefixes order (which decides between prefixes that share a start),
+// ended by kNoPrefix.
+constexpr std::uint8_t kNoPrefix = 0xFF;
+constexpr std::size_t kMaxSameFirst = 8;
+using PrefixList = std::array<std::uint8_t, kMaxSameFirst>;
+constexpr std::array<PrefixList, 256> MakePrefixesByFirst() {
+  std::array<PrefixList, 256> t{};
+  for (auto& list : t) {
+    for (auto& k : list) k = kNoPrefix;
+  }
+  std::uint8_t k = 0;
+  for (const Prefix& p : kPrefixes) {
+    PrefixList& list = t[static_cast<unsigned char>(p.text[0])];
+    std::size_t at = 0;
+    while (list[at] != kNoPrefix) ++at;
+    list[at] = k++;  // fails to compile if more than kMaxSameFirst - 1
+  }
+  return t;
+}
+constexpr std::array<PrefixList, 256> kPrefixesByFirst = MakePrefixesByFirst();
+
+// ClassifyBlock (SSE2) spells these bytes out: keep both in step.
+constexpr bool FirstBytesAre(std::string_view set) {
+  int count = 0;
+  for (int c = 0; c < 256; ++c) count += kFirstByte[c];
+  for (char c : set) {
+    if (!kFirstByte[static_cast<unsigned char>(c)]) return false;
+  }
+  return count == static_cast<int>(set.size());
+}
+static_assert(FirstBytesAre("sAghxpreBb-"),
+              "update ClassifyBlock when a prefix family is added");
+
 }  // namespace
 
 const char* CredentialFamilyName(CredentialFamily family) noexcept {
@@ -209,13 +261,95 @@ bool IsHighEntropyToken(std::string_view t) noexcept {
 
 namespace {
 
+// Bit k of *run / *alnum / *first: byte b[k] is a run byte (kRun), is
+// alphanumeric, can start a match (kFirstByte). len <= 64; bits past len
+// are 0.
+inline void ClassifyBlockScalar(const unsigned char* b, std::size_t len,
+                                std::uint64_t* run, std::uint64_t* alnum,
+                                std::uint64_t* first) {
+  for (std::size_t k = 0; k < len; ++k) {
+    std::uint8_t c = kClass[b[k]];
+    *run |= static_cast<std::uint64_t>((c & kRun) != 0) << k;
+    *alnum |= static_cast<std::uint64_t>((c & kAlnum) != 0) << k;
+    *first |= static_cast<std::uint64_t>(kFirstByte[b[k]]) << k;
+  }
+}
+
+#if defined(__SSE2__)
+// x in [lo, hi], bytewise, as a mask (the signed-compare range trick).
+inline __m128i InRange(__m128i x, char lo, char hi) {
+  __m128i shifted = _mm_add_epi8(x, _mm_set1_epi8(static_cast<char>(0x80 - lo)));
+  return _mm_cmplt_epi8(
+      shifted, _mm_set1_epi8(static_cast<char>(0x80 + (hi - lo + 1))));
+}
+inline __m128i Eq(__m128i x, char c) {
+  return _mm_cmpeq_epi8(x, _mm_set1_epi8(c));
+}
+
+// The same masks, 16 bytes at a time with SSE2 (every x86-64 CPU).
+inline void ClassifyBlock(const unsigned char* b, std::size_t len,
+                          std::uint64_t* run, std::uint64_t* alnum,
+                          std::uint64_t* first) {
+  if (len < 64) return ClassifyBlockScalar(b, len, run, alnum, first);
+  for (int q = 0; q < 4; ++q) {
+    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 16 * q));
+    __m128i an = _mm_or_si128(_mm_or_si128(InRange(x, 'A', 'Z'),
+                                           InRange(x, 'a', 'z')),
+                              InRange(x, '0', '9'));
+    __m128i extra = _mm_or_si128(
+        _mm_or_si128(Eq(x, '-'), Eq(x, '_')),
+        _mm_or_si128(_mm_or_si128(Eq(x, '+'), Eq(x, '/')), Eq(x, '=')));
+    __m128i fb = _mm_or_si128(
+        _mm_or_si128(_mm_or_si128(Eq(x, 's'), Eq(x, 'A')),
+                     _mm_or_si128(Eq(x, 'g'), Eq(x, 'h'))),
+        _mm_or_si128(_mm_or_si128(Eq(x, 'x'), Eq(x, 'p')),
+                     _mm_or_si128(Eq(x, 'r'), Eq(x, 'e'))));
+    fb = _mm_or_si128(fb, _mm_or_si128(_mm_or_si128(Eq(x, 'b'), Eq(x, 'B')),
+                                       Eq(x, '-')));
+    const int shift = 16 * q;
+    *alnum |= static_cast<std::uint64_t>(
+                  static_cast<std::uint16_t>(_mm_movemask_epi8(an)))
+              << shift;
+    *run |= static_cast<std::uint64_t>(static_cast<std::uint16_t>(
+                _mm_movemask_epi8(_mm_or_si128(an, extra))))
+            << shift;
+    *first |= static_cast<std::uint64_t>(
+                  static_cast<std::uint16_t>(_mm_movemask_epi8(fb)))
+              << shift;
+  }
+}
+#else
+inline void ClassifyBlock(const unsigned char* b, std::size_t len,
+                          std::uint64_t* run, std::uint64_t* alnum,
+                          std::uint64_t* first) {
+  ClassifyBlockScalar(b, len, run, alnum, first);
+}
+#endif
+
 // The scanner. `sink(match)` returns false to stop early.
+//
+// Step() is the rule at one position i. Most positions cannot change
+// anything: a byte outside base64 runs starts nothing, and a byte inside a run
+// that was already judged matters only when it can start a prefix, JWT,
+// Bearer or PEM match at a boundary. So the driver finds, 64 bytes at a
+// time and without a branch per byte, the only positions Step() can act on:
+// run starts, and "first bytes" at a boundary. Right after a match, the next
+// byte is examined too (the run state was reset there). The result is the
+// same as running Step() on every byte (test/native/credential_shape_test.cpp
+// checks this against the plain loop).
 template <typename Sink>
 void ScanShapes(std::string_view s, Sink&& sink) {
+  const std::size_t n = s.size();
   std::size_t i = 0;
   std::size_t run_end = 0;  // end of the base64 run that contains i, if any
-  const std::size_t n = s.size();
-  while (i < n) {
+  bool reset = false;       // the last step matched and reset run_end
+  bool stop = false;
+  // The driver may know, from its masks, the length of the run at hint_at.
+  std::size_t hint_at = std::string_view::npos;
+  std::size_t hint_len = 0;
+
+  auto step = [&]() {
+    reset = false;
     std::uint8_t cls = Cls(s[i]);
     bool boundary = i == 0 || !(Cls(s[i - 1]) & kAlnum);
     if (boundary) {
@@ -231,12 +365,11 @@ void ScanShapes(std::string_view s, Sink&& sink) {
         case 'b':
         case 'B':
           if (MatchBearer(s, i, &tb, &te)) {
-            if (!sink(CredentialMatch{tb, te, CredentialFamily::kBearer})) {
-              return;
-            }
+            stop = !sink(CredentialMatch{tb, te, CredentialFamily::kBearer});
             i = te;
             run_end = 0;
-            continue;
+            reset = true;
+            return;
           }
           break;
         case '-':
@@ -244,8 +377,11 @@ void ScanShapes(std::string_view s, Sink&& sink) {
           fam = CredentialFamily::kPrivateKey;
           break;
         default:
-          for (const Prefix& p : kPrefixes) {
-            if (p.text[0] != s[i] || !StartsWith(s, i, p.text)) continue;
+          // Only the prefixes that start with this byte, in kPrefixes order.
+          for (std::uint8_t k : kPrefixesByFirst[static_cast<unsigned char>(s[i])]) {
+            if (k == kNoPrefix) break;
+            const Prefix& p = kPrefixes[k];
+            if (!StartsWith(s, i, p.text)) continue;
             std::size_t body = RunLength(s, i + p.text.size(), p.body);
             if (body >= p.min_body) {
               len = p.text.size() + body;
@@ -255,25 +391,70 @@ void ScanShapes(std::string_view s, Sink&& sink) {
           }
       }
       if (len) {
-        if (!sink(CredentialMatch{i, i + len, fam})) return;
+        stop = !sink(CredentialMatch{i, i + len, fam});
         i += len;
         run_end = 0;
-        continue;
+        reset = true;
+        return;
       }
     }
     if ((cls & kRun) && i >= run_end) {
       // The start of a base64/base64url run: judge it as a whole.
-      std::size_t len = RunLength(s, i, kRun);
+      std::size_t len = i == hint_at ? hint_len : RunLength(s, i, kRun);
       run_end = i + len;
       if (len >= kMinEntropyRun && IsHighEntropyToken(s.substr(i, len))) {
-        if (!sink(CredentialMatch{i, i + len, CredentialFamily::kHighEntropy})) {
-          return;
-        }
+        stop = !sink(CredentialMatch{i, i + len, CredentialFamily::kHighEntropy});
         i += len;
-        continue;
+        return;
       }
     }
     ++i;
+  };
+
+  std::uint64_t carry_run = 0;    // bit 0: the byte before the block is a run byte
+  std::uint64_t carry_alnum = 0;  // bit 0: … is alphanumeric
+  for (std::size_t block = 0; block < n; block += 64) {
+    const std::size_t len = std::min<std::size_t>(64, n - block);
+    const unsigned char* b =
+        reinterpret_cast<const unsigned char*>(s.data()) + block;
+    std::uint64_t run = 0;
+    std::uint64_t alnum = 0;
+    std::uint64_t first = 0;
+    ClassifyBlock(b, len, &run, &alnum, &first);
+    const std::uint64_t run_start = run & ~((run << 1) | carry_run);
+    const std::uint64_t first_at_boundary =
+        first & ~((alnum << 1) | carry_alnum);
+    std::uint64_t cand = run_start | first_at_boundary;
+    carry_run = run >> 63;
+    carry_alnum = alnum >> 63;
+    while (cand) {
+      const unsigned bit = static_cast<unsigned>(__builtin_ctzll(cand));
+      std::size_t p = block + bit;
+      cand &= cand - 1;
+      if (p < i) continue;  // inside a match already made
+      if ((run_start >> bit) & 1) {
+        std::uint64_t rest = ~run >> bit;  // bit 0 is p (a run byte)
+        std::size_t run_len = rest ? static_cast<std::size_t>(
+                                         __builtin_ctzll(rest))
+                                   : 64;
+        if (bit + run_len < len) {  // the run ends inside this block
+          if (!((first_at_boundary >> bit) & 1) && run_len < kMinEntropyRun) {
+            // A run start that can begin no match, too short for the
+            // entropy rule: Step() would only record where the run ends.
+            run_end = p + run_len;
+            i = p + 1;
+            continue;
+          }
+          hint_at = p;
+          hint_len = run_len;
+        }
+      }
+      i = p;
+      do {
+        step();
+        if (stop) return;
+      } while (reset && i < n && (Cls(s[i]) & kRun));
+    }
   }
 }
 
