@@ -46,6 +46,21 @@ inline std::uint64_t Load8(const char* p) {
   return w;
 }
 
+inline std::uint32_t Load4(const char* p) {
+  std::uint32_t w;
+  std::memcpy(&w, p, 4);
+  return w;
+}
+
+inline std::size_t Prefilter4(const FingerprintSnapshot& fp, std::uint32_t w) {
+  return static_cast<std::size_t>((w * fp.mul4) >>
+                                  (64 - FingerprintSnapshot::kBitsLog2));
+}
+
+inline bool TestBit(const std::vector<std::uint64_t>& bits, std::size_t h) {
+  return (bits[h >> 6] >> (h & 63)) & 1;
+}
+
 inline std::size_t Prefilter(const FingerprintSnapshot& fp, std::uint64_t w) {
   return static_cast<std::size_t>((w * fp.mul) >>
                                   (64 - FingerprintSnapshot::kBitsLog2));
@@ -123,13 +138,14 @@ FingerprintStore& FingerprintStore::Get() {
 
 FingerprintStore::FingerprintStore() {
   auto snap = std::make_shared<FingerprintSnapshot>();
-  std::uint64_t key[3];
+  std::uint64_t key[4];
   if (RAND_bytes(reinterpret_cast<unsigned char*>(key), sizeof key) != 1) {
     throw std::runtime_error("keyref: the OS random generator failed");
   }
   snap->k0 = key[0];
   snap->k1 = key[1];
   snap->mul = key[2] | 1;  // odd: multiply-shift hashing
+  snap->mul4 = key[3] | 1;
   SecureZero(key, sizeof key);
   snap_ = std::move(snap);
 }
@@ -172,6 +188,10 @@ void FingerprintStore::Add(std::string_view value) {
   auto next = std::make_shared<FingerprintSnapshot>(*Snapshot());
   std::size_t from = 0;
   for (std::size_t to : cuts) {
+    for (std::size_t i = from; i + 4 <= to; ++i) {
+      std::size_t h = Prefilter4(*next, Load4(forms.s.data() + i));
+      next->bits4[h >> 6] |= std::uint64_t{1} << (h & 63);
+    }
     for (std::size_t i = from; i + kWindow <= to; ++i) {
       std::uint64_t w = Load8(forms.s.data() + i);
       std::size_t h = Prefilter(*next, w);
@@ -192,26 +212,33 @@ void FindFingerprintRuns(const FingerprintSnapshot& fp, std::string_view text,
                          std::vector<Redactor::Span>* out) {
   if (fp.empty() || text.size() < kWindow) return;
   const char* p = text.data();
-  const std::size_t last = text.size() - kWindow;
-  const std::uint64_t* bits = fp.bits.data();
+  const std::size_t n = text.size();
+  const std::size_t last = n - kWindow;  // last 8-byte window start
+  std::size_t checked = 0;  // 8-byte windows below this were checked
   std::size_t run_begin = 0;
   std::size_t run_last = 0;
   bool open = false;
-  for (std::size_t i = 0; i <= last; ++i) {
-    std::uint64_t w = Load8(p + i);
-    std::size_t h = Prefilter(fp, w);
-    if (!((bits[h >> 6] >> (h & 63)) & 1)) continue;  // the common case
-    if (!std::binary_search(fp.fingerprints.begin(), fp.fingerprints.end(),
-                            SipHash8(fp.k0, fp.k1, w))) {
-      continue;
+  for (std::size_t q = 0; q + 4 <= n; q += 4) {
+    if (!TestBit(fp.bits4, Prefilter4(fp, Load4(p + q)))) continue;
+    // The 8-byte windows that contain [q, q + 4).
+    std::size_t from = std::max(checked, q >= 4 ? q - 4 : std::size_t{0});
+    std::size_t to = std::min(q, last);
+    for (std::size_t i = from; i <= to; ++i) {
+      std::uint64_t w = Load8(p + i);
+      if (!TestBit(fp.bits, Prefilter(fp, w))) continue;
+      if (!std::binary_search(fp.fingerprints.begin(), fp.fingerprints.end(),
+                              SipHash8(fp.k0, fp.k1, w))) {
+        continue;
+      }
+      if (open && i == run_last + 1) {
+        run_last = i;  // the run goes on
+        continue;
+      }
+      if (open) out->push_back({run_begin, run_last + kWindow, run_begin});
+      open = true;
+      run_begin = run_last = i;
     }
-    if (open && i == run_last + 1) {
-      run_last = i;  // the run goes on
-      continue;
-    }
-    if (open) out->push_back({run_begin, run_last + kWindow, run_begin});
-    open = true;
-    run_begin = run_last = i;
+    if (to + 1 > checked) checked = to + 1;
   }
   if (open) out->push_back({run_begin, run_last + kWindow, run_begin});
 }

@@ -45,6 +45,36 @@ inline bool IsNameChar(char c) {
   return kNameChar[static_cast<unsigned char>(c)];
 }
 
+constexpr char Lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+constexpr bool EndsLikeCredentialName(std::string_view last3) {
+  char a = Lower(last3[0]), b = Lower(last3[1]), c = Lower(last3[2]);
+  switch (c) {
+    case 'n': return (a == 'i' && b == 'o') || (a == 'k' && b == 'e');
+    case 'y': return a == 'k' && b == 'e';
+    case 'e': return a == 'k' && b == 'i';
+    case 't': return a == 'r' && b == 'e';
+    case 'd': return (a == 'o' && b == 'r') || (a == 's' && b == 'w');
+    default: return false;
+  }
+}
+
+constexpr bool AllNamesPassTheEndingFilter() {
+  for (std::string_view n : kNames) {
+    if (n.size() < 5 || !EndsLikeCredentialName(n.substr(n.size() - 3))) {
+      return false;
+    }
+  }
+  for (std::string_view n : kSuffixes) {
+    if (!EndsLikeCredentialName(n.substr(n.size() - 3))) return false;
+  }
+  return true;
+}
+static_assert(AllNamesPassTheEndingFilter(),
+              "update EndsLikeCredentialName when a name is added");
+
 bool IsCredentialName(std::string_view raw) {
   if (raw.empty() || raw.size() > kMaxName) return false;
   char buf[kMaxName];
@@ -80,6 +110,11 @@ void TrySeparator(std::string_view s, std::size_t sep,
     --j;
   }
   std::size_t name_end = j;
+  // Every name and suffix ends in one of these: reject most separators
+  // (JSON keys, times, URLs) on three bytes.
+  if (name_end < 5 || !EndsLikeCredentialName(s.substr(name_end - 3, 3))) {
+    return;
+  }
   while (j > 0 && name_end - j <= kMaxName && IsNameChar(s[j - 1])) --j;
   if (j == name_end || name_end - j > kMaxName) return;
   if (!IsCredentialName(s.substr(j, name_end - j))) return;

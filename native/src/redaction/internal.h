@@ -26,6 +26,13 @@ struct FingerprintSnapshot {
   std::vector<std::uint64_t> bits = std::vector<std::uint64_t>(
       (std::size_t{1} << kBitsLog2) / 64);
   std::uint64_t mul = 1;
+  // Second prefilter: one bit per hash of every 4-byte window. Any 8-byte
+  // run of text contains a 4-byte window starting at a multiple of 4, so the
+  // text is probed every 4 bytes, and only around a hit are the 8-byte
+  // windows checked.
+  std::vector<std::uint64_t> bits4 = std::vector<std::uint64_t>(
+      (std::size_t{1} << kBitsLog2) / 64);
+  std::uint64_t mul4 = 1;
   // SipHash-2-4 of the 8-byte window under the per-process key: the
   // fingerprints themselves, sorted for binary search.
   std::uint64_t k0 = 0;
