@@ -42,7 +42,7 @@ constexpr std::array<std::uint8_t, 256> kClass = MakeTable();
 constexpr std::uint8_t kAlnum = kUpper | kLower | kDigit;
 constexpr std::uint8_t kWord = kAlnum | kDashUnderscore;
 constexpr std::uint8_t kRun = kWord | kBase64Extra;  // base64 and base64url
-constexpr std::size_t kMinEntropyRun = 32;
+constexpr std::size_t kMinEntropyRun = 32;  // ScanShapes' masks assume 32
 
 inline std::uint8_t Cls(char c) {
   return kClass[static_cast<unsigned char>(c)];
@@ -424,7 +424,17 @@ void ScanShapes(std::string_view s, Sink&& sink) {
     const std::uint64_t run_start = run & ~((run << 1) | carry_run);
     const std::uint64_t first_at_boundary =
         first & ~((alnum << 1) | carry_alnum);
-    std::uint64_t cand = run_start | first_at_boundary;
+    // Run starts of runs long enough for the entropy rule (bits past the
+    // block count as run bytes, so a run reaching the next block counts as
+    // long). A shorter run that starts no match needs no visit: Step() would
+    // only record its end, and a later visit inside it (after - _ + / =)
+    // measures the rest of the same run, which is shorter still.
+    static_assert(kMinEntropyRun == 32, "five doublings cover 32 bytes");
+    std::uint64_t long_from = len == 64 ? run : (run | (~0ULL << len));
+    for (int k : {1, 2, 4, 8, 16}) {
+      long_from &= (long_from >> k) | (~0ULL << (64 - k));
+    }
+    std::uint64_t cand = (run_start & long_from) | first_at_boundary;
     carry_run = run >> 63;
     carry_alnum = alnum >> 63;
     while (cand) {
@@ -438,13 +448,6 @@ void ScanShapes(std::string_view s, Sink&& sink) {
                                          __builtin_ctzll(rest))
                                    : 64;
         if (bit + run_len < len) {  // the run ends inside this block
-          if (!((first_at_boundary >> bit) & 1) && run_len < kMinEntropyRun) {
-            // A run start that can begin no match, too short for the
-            // entropy rule: Step() would only record where the run ends.
-            run_end = p + run_len;
-            i = p + 1;
-            continue;
-          }
           hint_at = p;
           hint_len = run_len;
         }

@@ -54,7 +54,7 @@ inline std::uint32_t Load4(const char* p) {
 
 inline std::size_t Prefilter4(const FingerprintSnapshot& fp, std::uint32_t w) {
   return static_cast<std::size_t>((w * fp.mul4) >>
-                                  (64 - FingerprintSnapshot::kBitsLog2));
+                                  (64 - FingerprintSnapshot::kBits4Log2));
 }
 
 inline bool TestBit(const std::vector<std::uint64_t>& bits, std::size_t h) {
@@ -204,6 +204,15 @@ void FingerprintStore::Add(std::string_view value) {
   next->fingerprints.erase(
       std::unique(next->fingerprints.begin(), next->fingerprints.end()),
       next->fingerprints.end());
+  std::size_t size = 16;
+  while (size < next->fingerprints.size() * 2) size *= 2;
+  next->table.assign(size, 0);
+  for (std::uint64_t f : next->fingerprints) {
+    if (f == 0) f = 1;
+    std::size_t at = f & (size - 1);
+    while (next->table[at] != 0) at = (at + 1) & (size - 1);
+    next->table[at] = f;
+  }
   std::atomic_store(&snap_,
                     std::shared_ptr<const FingerprintSnapshot>(std::move(next)));
 }
@@ -214,33 +223,40 @@ void FindFingerprintRuns(const FingerprintSnapshot& fp, std::string_view text,
   const char* p = text.data();
   const std::size_t n = text.size();
   const std::size_t last = n - kWindow;  // last 8-byte window start
-  std::size_t checked = 0;  // 8-byte windows below this were checked
-  std::size_t run_begin = 0;
-  std::size_t run_last = 0;
-  bool open = false;
-  for (std::size_t q = 0; q + 4 <= n; q += 4) {
-    if (!TestBit(fp.bits4, Prefilter4(fp, Load4(p + q)))) continue;
-    // The 8-byte windows that contain [q, q + 4).
-    std::size_t from = std::max(checked, q >= 4 ? q - 4 : std::size_t{0});
-    std::size_t to = std::min(q, last);
-    for (std::size_t i = from; i <= to; ++i) {
-      std::uint64_t w = Load8(p + i);
-      if (!TestBit(fp.bits, Prefilter(fp, w))) continue;
-      if (!std::binary_search(fp.fingerprints.begin(), fp.fingerprints.end(),
-                              SipHash8(fp.k0, fp.k1, w))) {
-        continue;
+  auto maybe = [&](std::size_t i) {
+    return TestBit(fp.bits, Prefilter(fp, Load8(p + i)));
+  };
+  auto confirmed = [&](std::size_t i) {
+    std::uint64_t w = Load8(p + i);
+    return TestBit(fp.bits, Prefilter(fp, w)) &&
+           fp.Has(SipHash8(fp.k0, fp.k1, w));
+  };
+  std::size_t checked = 0;  // 8-byte windows below this are done
+  for (std::size_t q = 0; q + 4 <= n;) {
+    std::size_t next_q = q + 4;
+    if (TestBit(fp.bits4, Prefilter4(fp, Load4(p + q)))) {
+      // The 8-byte windows that contain [q, q + 4).
+      std::size_t to = std::min(q, last);
+      for (std::size_t i = std::max(checked, q >= 4 ? q - 4 : 0); i <= to;
+           ++i) {
+        if (!confirmed(i)) continue;
+        // A run starts at i. Extend it while the prefilter agrees, then
+        // confirm its last window (backing off if needed), so the span ends
+        // exactly where the matching ends. A window in the middle that only
+        // passed the prefilter (~1% of non-matching windows) can at worst
+        // join two runs that are a few bytes apart.
+        std::size_t j = i + 1;
+        while (j <= last && maybe(j)) ++j;
+        while (j - 1 > i && !confirmed(j - 1)) --j;
+        out->push_back({i, j - 1 + kWindow, i});
+        checked = j;
+        next_q = std::max(next_q, (j + 3) / 4 * 4);
+        i = j - 1;
       }
-      if (open && i == run_last + 1) {
-        run_last = i;  // the run goes on
-        continue;
-      }
-      if (open) out->push_back({run_begin, run_last + kWindow, run_begin});
-      open = true;
-      run_begin = run_last = i;
+      checked = std::max(checked, to + 1);
     }
-    if (to + 1 > checked) checked = to + 1;
+    q = next_q;
   }
-  if (open) out->push_back({run_begin, run_last + kWindow, run_begin});
 }
 
 }  // namespace keyref::redaction

@@ -30,15 +30,28 @@ struct FingerprintSnapshot {
   // run of text contains a 4-byte window starting at a multiple of 4, so the
   // text is probed every 4 bytes, and only around a hit are the 8-byte
   // windows checked.
+  // Smaller, so it stays in L1 while the text streams past.
+  static constexpr int kBits4Log2 = 17;
   std::vector<std::uint64_t> bits4 = std::vector<std::uint64_t>(
-      (std::size_t{1} << kBitsLog2) / 64);
+      (std::size_t{1} << kBits4Log2) / 64);
   std::uint64_t mul4 = 1;
   // SipHash-2-4 of the 8-byte window under the per-process key: the
   // fingerprints themselves, sorted for binary search.
   std::uint64_t k0 = 0;
   std::uint64_t k1 = 0;
   std::vector<std::uint64_t> fingerprints;
+  // The same fingerprints in an open-addressing table (linear probing,
+  // 0 = empty, a fingerprint of 0 is stored as 1): one cache miss a lookup.
+  std::vector<std::uint64_t> table;
   bool empty() const noexcept { return fingerprints.empty(); }
+  bool Has(std::uint64_t fingerprint) const noexcept {
+    if (fingerprint == 0) fingerprint = 1;
+    const std::size_t mask = table.size() - 1;
+    for (std::size_t at = fingerprint & mask;; at = (at + 1) & mask) {
+      if (table[at] == fingerprint) return true;
+      if (table[at] == 0) return false;
+    }
+  }
 };
 
 // The process-wide store. The one deliberate global of keyref: the issue asks
