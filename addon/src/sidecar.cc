@@ -2,6 +2,7 @@
 
 #include "addon_data.h"
 #include "errors.h"
+#include "sidecar_log.h"
 
 namespace keyref::addon {
 namespace {
@@ -35,6 +36,8 @@ Policy PolicyFromJs(const Napi::Object& options) {
       GetNumber(options, "resolveTimeoutMs", 10000)));
   Napi::Value exp = options.Get("allowSecretExport");
   p.allow_secret_export = exp.IsBoolean() && exp.As<Napi::Boolean>().Value();
+  Napi::Value bodies = options.Get("logBodies");
+  p.log_bodies = bodies.IsBoolean() && bodies.As<Napi::Boolean>().Value();
   return p;
 }
 
@@ -44,6 +47,7 @@ void Sidecar::Init(Napi::Env env, Napi::Object exports) {
       {
           InstanceMethod<&Sidecar::Close>("close"),
           InstanceMethod<&Sidecar::Redact>("redact"),
+          InstanceMethod<&Sidecar::RedactionProbe>("_redactionProbe"),
       });
   GetData(env)->sidecar_ctor = Napi::Persistent(ctor);
   exports.Set("NativeSidecar", ctor);
@@ -57,6 +61,7 @@ Sidecar::Sidecar(const Napi::CallbackInfo& info)
                        "NativeSidecar(options: object)");
   }
   instance_ = std::make_shared<Instance>(PolicyFromJs(info[0].As<Napi::Object>()));
+  ConfigureLogging(env, *instance_, info[0].As<Napi::Object>());
   napi_type_tag_object(env, info.This(), &kSidecarTag);
 }
 

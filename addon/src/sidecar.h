@@ -30,6 +30,8 @@ class Sidecar : public Napi::ObjectWrap<Sidecar> {
  private:
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Redact(const Napi::CallbackInfo& info);
+  // sidecar_log.cc: test hook, see there.
+  Napi::Value RedactionProbe(const Napi::CallbackInfo& info);
 
   std::shared_ptr<Instance> instance_;
 };

@@ -235,9 +235,10 @@ void Logger::LogRequest(const RequestLog& r) {
   Log(LogLevel::kTrace, line);
   if (!log_bodies()) return;
   // logBodies: values and bodies, each line scrubbed by the sink chain.
-  for (const auto* hs : {r.request_headers, r.response_headers}) {
+  const std::pair<const char*, const RequestLog::Headers*> lists[] = {
+      {"request", r.request_headers}, {"response", r.response_headers}};
+  for (const auto& [dir, hs] : lists) {
     if (!hs) continue;
-    const char* dir = hs == r.request_headers ? "request" : "response";
     for (const auto& [name, value] : *hs) {
       Log(LogLevel::kTrace,
           std::string(dir) + "-header " + name + ": " + value);
