@@ -60,6 +60,7 @@ void Instance::Close() noexcept {
   // Lets go of the host's callback (the addon's thread-safe function); the
   // stderr and file sinks stay for lines logged while closing.
   try {
+    logger_.Flush();
     logger_.SetHostSink(nullptr);
   } catch (...) {
   }

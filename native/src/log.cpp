@@ -153,6 +153,8 @@ struct Logger::State {
     // spdlog's default error handler prints the failing message to stderr,
     // unredacted if a sink failed mid-line: drop it instead.
     logger->set_error_handler([](const std::string&) {});
+    // Warnings and errors reach the file at once (a crash may follow).
+    logger->flush_on(spdlog::level::warn);
   }
   std::shared_ptr<RedactingSink> sink;
   std::shared_ptr<spdlog::logger> logger;
