@@ -8,6 +8,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 namespace keyref {
 namespace {
@@ -179,6 +182,18 @@ constexpr std::array<PrefixList, 256> MakePrefixesByFirst() {
 }
 constexpr std::array<PrefixList, 256> kPrefixesByFirst = MakePrefixesByFirst();
 
+// Bytes that can follow a first byte in a match: the second byte of every
+// prefix, 'y' (eyJ), 'e'/'E' (Bearer), '-' (-----BEGIN).
+constexpr std::array<bool, 256> MakeSecondBytes() {
+  std::array<bool, 256> t{};
+  for (const Prefix& p : kPrefixes) {
+    t[static_cast<unsigned char>(p.text[1])] = true;
+  }
+  t['y'] = t['e'] = t['E'] = t['-'] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kSecondByte = MakeSecondBytes();
+
 // ClassifyBlock (SSE2) spells these bytes out: keep both in step.
 constexpr bool FirstBytesAre(std::string_view set) {
   int count = 0;
@@ -318,7 +333,71 @@ inline void ClassifyBlock(const unsigned char* b, std::size_t len,
               << shift;
   }
 }
-#else
+#endif
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define KEYREF_HAVE_AVX2_PATH 1
+// The same masks, 32 bytes at a time with AVX2, chosen at run time (the
+// build targets baseline x86-64). The first-byte set is a nibble lookup:
+// byte x is in the set when kLo[x & 15] & kHi[x >> 4] is not 0, one bit per
+// high nibble that occurs in the set (2, 4, 6, 7).
+__attribute__((target("avx2"))) inline __m256i InRange256(__m256i x, char lo,
+                                                          char hi) {
+  __m256i shifted =
+      _mm256_add_epi8(x, _mm256_set1_epi8(static_cast<char>(0x80 - lo)));
+  return _mm256_cmpgt_epi8(
+      _mm256_set1_epi8(static_cast<char>(0x80 + (hi - lo + 1))), shifted);
+}
+
+__attribute__((target("avx2"))) void ClassifyBlockAvx2(
+    const unsigned char* b, std::uint64_t* run, std::uint64_t* alnum,
+    std::uint64_t* first) {
+  // Bits: 1 = high nibble 7 (p r s x), 2 = 4 (A B), 4 = 6 (b e g h),
+  // 8 = 2 (-).
+  const __m256i lo_table = _mm256_setr_epi8(
+      1, 2, 1 | 2 | 4, 1, 0, 4, 0, 4, 1 | 4, 0, 0, 0, 0, 8, 0, 0,
+      1, 2, 1 | 2 | 4, 1, 0, 4, 0, 4, 1 | 4, 0, 0, 0, 0, 8, 0, 0);
+  const __m256i hi_table = _mm256_setr_epi8(
+      0, 0, 8, 0, 2, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0,
+      0, 0, 8, 0, 2, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m256i nibble = _mm256_set1_epi8(0x0F);
+  for (int h = 0; h < 2; ++h) {
+    __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32 * h));
+    __m256i an = _mm256_or_si256(
+        _mm256_or_si256(InRange256(x, 'A', 'Z'), InRange256(x, 'a', 'z')),
+        InRange256(x, '0', '9'));
+    __m256i extra = _mm256_or_si256(
+        _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('-')),
+                        _mm256_cmpeq_epi8(x, _mm256_set1_epi8('_'))),
+        _mm256_or_si256(
+            _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('+')),
+                            _mm256_cmpeq_epi8(x, _mm256_set1_epi8('/'))),
+            _mm256_cmpeq_epi8(x, _mm256_set1_epi8('='))));
+    __m256i lo = _mm256_shuffle_epi8(lo_table, _mm256_and_si256(x, nibble));
+    __m256i hi = _mm256_shuffle_epi8(
+        hi_table, _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble));
+    __m256i fb = _mm256_cmpeq_epi8(_mm256_and_si256(lo, hi),
+                                   _mm256_setzero_si256());
+    const int shift = 32 * h;
+    *alnum |= static_cast<std::uint64_t>(
+                  static_cast<std::uint32_t>(_mm256_movemask_epi8(an)))
+              << shift;
+    *run |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(
+                _mm256_movemask_epi8(_mm256_or_si256(an, extra))))
+            << shift;
+    *first |= static_cast<std::uint64_t>(
+                  ~static_cast<std::uint32_t>(_mm256_movemask_epi8(fb)))
+              << shift;
+  }
+}
+
+bool HaveAvx2() {
+  static const bool have = __builtin_cpu_supports("avx2");
+  return have;
+}
+#endif
+
+#if !defined(__SSE2__)
 inline void ClassifyBlock(const unsigned char* b, std::size_t len,
                           std::uint64_t* run, std::uint64_t* alnum,
                           std::uint64_t* first) {
@@ -411,6 +490,9 @@ void ScanShapes(std::string_view s, Sink&& sink) {
     ++i;
   };
 
+#if defined(KEYREF_HAVE_AVX2_PATH)
+  const bool use_avx2 = HaveAvx2();
+#endif
   std::uint64_t carry_run = 0;    // bit 0: the byte before the block is a run byte
   std::uint64_t carry_alnum = 0;  // bit 0: … is alphanumeric
   for (std::size_t block = 0; block < n; block += 64) {
@@ -420,7 +502,15 @@ void ScanShapes(std::string_view s, Sink&& sink) {
     std::uint64_t run = 0;
     std::uint64_t alnum = 0;
     std::uint64_t first = 0;
+#if defined(KEYREF_HAVE_AVX2_PATH)
+    if (len == 64 && use_avx2) {
+      ClassifyBlockAvx2(b, &run, &alnum, &first);
+    } else {
+      ClassifyBlock(b, len, &run, &alnum, &first);
+    }
+#else
     ClassifyBlock(b, len, &run, &alnum, &first);
+#endif
     const std::uint64_t run_start = run & ~((run << 1) | carry_run);
     const std::uint64_t first_at_boundary =
         first & ~((alnum << 1) | carry_alnum);
@@ -442,6 +532,13 @@ void ScanShapes(std::string_view s, Sink&& sink) {
       std::size_t p = block + bit;
       cand &= cand - 1;
       if (p < i) continue;  // inside a match already made
+      if (!((run_start & long_from) >> bit & 1) && p + 1 < n &&
+          !kSecondByte[static_cast<unsigned char>(s[p + 1])]) {
+        // A first byte whose next byte starts no match ("the", "secret"),
+        // and not the start of a long run: as for short runs above, Step()
+        // could at most record a run end.
+        continue;
+      }
       if ((run_start >> bit) & 1) {
         std::uint64_t rest = ~run >> bit;  // bit 0 is p (a run byte)
         std::size_t run_len = rest ? static_cast<std::size_t>(

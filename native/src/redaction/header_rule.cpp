@@ -4,10 +4,15 @@
 //   "x-api-key": "…"               (JSON/YAML: the quoted value)
 //   api_key=…&                     (query strings, cookies, env dumps)
 // Found by looking back from every ':' and '=' for a credential name, so the
-// text is crossed by memchr at memory speed.
+// text is crossed 16 bytes at a time (SSE2) and most separators are
+// rejected on one byte.
 #include <array>
 #include <cstdint>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <string_view>
 
 #include "redaction/internal.h"
@@ -65,6 +70,16 @@ constexpr bool EndsLikeCredentialName(std::string_view last3) {
          (v == Pack3('r', 'e', 't')) | (v == Pack3('o', 'r', 'd')) |
          (v == Pack3('s', 'w', 'd'));
 }
+
+// The last letters of every name, either case.
+constexpr std::array<bool, 256> MakeNameEnds() {
+  std::array<bool, 256> t{};
+  for (char c : std::string_view("nyetdNYETD")) {
+    t[static_cast<unsigned char>(c)] = true;
+  }
+  return t;
+}
+constexpr std::array<bool, 256> kNameEnd = MakeNameEnds();
 
 constexpr bool AllNamesPassTheEndingFilter() {
   for (std::string_view n : kNames) {
@@ -164,15 +179,34 @@ void FindHeaderValues(std::string_view text,
                       std::vector<Redactor::Span>* out) {
   const char* base = text.data();
   const std::size_t n = text.size();
-  for (char sep : {':', '='}) {
-    std::size_t i = 0;
-    while (i < n) {
-      const void* hit = std::memchr(base + i, sep, n - i);
-      if (!hit) break;
-      std::size_t at = static_cast<const char*>(hit) - base;
-      TrySeparator(text, at, out);
-      i = at + 1;
+  // Visits every ':' and '=' in order. Most are rejected on the byte before
+  // them (or before a closing quote): every name ends in n, y, e, t or d.
+  auto visit = [&](std::size_t at) {
+    if (at >= 2) {
+      char c = base[at - 1];
+      if (c == '"' || c == '\'') c = base[at - 2];
+      if (c != ' ' && c != '\t' && !kNameEnd[static_cast<unsigned char>(c)]) {
+        return;
+      }
     }
+    TrySeparator(text, at, out);
+  };
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i colon = _mm_set1_epi8(':');
+  const __m128i equals = _mm_set1_epi8('=');
+  for (; i + 16 <= n; i += 16) {
+    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + i));
+    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(
+        _mm_cmpeq_epi8(x, colon), _mm_cmpeq_epi8(x, equals))));
+    while (m) {
+      visit(i + static_cast<std::size_t>(__builtin_ctz(m)));
+      m &= m - 1;
+    }
+  }
+#endif
+  for (; i < n; ++i) {
+    if (base[i] == ':' || base[i] == '=') visit(i);
   }
 }
 
