@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 
@@ -391,9 +392,12 @@ __attribute__((target("avx2"))) void ClassifyBlockAvx2(
   }
 }
 
+// Set only by tests (UseBaselineShapeScanForTesting).
+std::atomic<bool> g_baseline_for_testing{false};
+
 bool HaveAvx2() {
   static const bool have = __builtin_cpu_supports("avx2");
-  return have;
+  return have && !g_baseline_for_testing.load(std::memory_order_relaxed);
 }
 #endif
 
@@ -559,6 +563,14 @@ void ScanShapes(std::string_view s, Sink&& sink) {
 }
 
 }  // namespace
+
+void UseBaselineShapeScanForTesting(bool on) noexcept {
+#if defined(KEYREF_HAVE_AVX2_PATH)
+  g_baseline_for_testing = on;
+#else
+  (void)on;
+#endif
+}
 
 void FindCredentialShapes(std::string_view text,
                           std::vector<CredentialMatch>* out) {

@@ -63,7 +63,17 @@ TEST(CredentialShape, EachFamilyIsFound) {
             CredentialFamily::kNone);
 }
 
-TEST(CredentialShape, FastScannerMatchesThePlainLoopOnGeneratedText) {
+class CredentialShapeScan : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override { UseBaselineShapeScanForTesting(GetParam()); }
+  void TearDown() override { UseBaselineShapeScanForTesting(false); }
+};
+INSTANTIATE_TEST_SUITE_P(BothPaths, CredentialShapeScan, ::testing::Bool(),
+                         [](const auto& info) {
+                           return info.param ? "Baseline" : "Best";
+                         });
+
+TEST_P(CredentialShapeScan, MatchesThePlainLoopOnGeneratedText) {
   const std::vector<std::string> pieces = {
       "sk-", "sk-proj-", "AIza", "AKIA", "ASIA", "github_pat_", "ghp_", "gho_",
       "gsk_", "hf_", "xai-", "pplx-", "r8_", "xoxb-", "xoxp-", "eyJ", "eyJhbGci",
@@ -93,7 +103,7 @@ TEST(CredentialShape, FastScannerMatchesThePlainLoopOnGeneratedText) {
   }
 }
 
-TEST(CredentialShape, EveryAlignmentAgainstA64ByteBlock) {
+TEST_P(CredentialShapeScan, EveryAlignmentAgainstA64ByteBlock) {
   const std::string token = "sk-proj-abcdefghijklmnopqrstuvwxyz0123";
   for (std::size_t pad = 0; pad < 140; ++pad) {
     for (char fill : {' ', 'a', '-', '.'}) {
