@@ -94,9 +94,44 @@ Napi::Value Sidecar::Redact(const Napi::CallbackInfo& info) {
     throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
                        "redact(text: string)");
   }
-  std::string text = info[0].As<Napi::String>().Utf8Value();
-  std::string out;
-  if (!instance_->redactor().Scrub(text, &out)) return info[0];
+  // redact(text, true): the TS layer found `text` to be ASCII, so its
+  // Latin-1 bytes are its UTF-8 bytes and both copies are plain memcpy
+  // (much faster than UTF-8 transcoding for large texts).
+  const bool ascii = info.Length() > 1 && info[1].IsBoolean() &&
+                     info[1].As<Napi::Boolean>().Value();
+  // Scratch buffers reused across calls on this (the JS) thread: fresh
+  // megabyte buffers would cost a page fault per 4 KiB on every call. Wiped
+  // after each use, since a host string may hold a key.
+  thread_local std::string text;
+  thread_local std::string out;
+  struct Wipe {
+    ~Wipe() {
+      SecureZero(text.data(), text.size());
+      SecureZero(out.data(), out.size());
+      text.clear();
+      out.clear();
+    }
+  } wipe;
+  if (ascii) {
+    std::size_t len = 0;
+    NAPI_THROW_IF_FAILED(env, napi_get_value_string_latin1(
+                                  env, info[0], nullptr, 0, &len),
+                         Napi::Value());
+    text.resize(len);
+    NAPI_THROW_IF_FAILED(env, napi_get_value_string_latin1(
+                                  env, info[0], text.data(), len + 1, &len),
+                         Napi::Value());
+  } else {
+    text = info[0].As<Napi::String>().Utf8Value();
+  }
+  if (!instance_->redactor().Scrub(text, &out)) return info[0];  // no copy
+  if (ascii) {
+    napi_value result;
+    NAPI_THROW_IF_FAILED(env, napi_create_string_latin1(
+                                  env, out.data(), out.size(), &result),
+                         Napi::Value());
+    return Napi::Value(env, result);
+  }
   return Napi::String::New(env, out);
 }
 

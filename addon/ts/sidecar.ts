@@ -79,7 +79,8 @@ export interface NativeSidecarOptions {
 /** @internal The raw native object. */
 export interface NativeSidecar {
   close(): void;
-  redact(text: string): string;
+  /** `ascii`: the caller checked that `text` is ASCII (faster copies). */
+  redact(text: string, ascii?: boolean): string;
   /** Test hook (sidecar_log.cc): resolves `ref` and logs/throws it like the worst call site could. */
   _redactionProbe(ref: string): Promise<void>;
 }
@@ -211,7 +212,8 @@ export class Sidecar {
    */
   redact(text: string): string {
     if (typeof text !== 'string') throw invalidArgType('text', 'of type string', text);
-    return this.native.redact(text);
+    // ASCII (UTF-8 length = UTF-16 length) travels as Latin-1: no transcoding.
+    return this.native.redact(text, Buffer.byteLength(text, 'utf8') === text.length);
   }
 
   /** Wipes every secret this instance holds. Further calls fail. */

@@ -81,14 +81,27 @@ constexpr std::array<bool, 256> MakeNameEnds() {
 }
 constexpr std::array<bool, 256> kNameEnd = MakeNameEnds();
 
+// The last two letters only (a cheaper first look than the last three).
+constexpr bool EndsLikeCredentialName2(char b, char c) {
+  std::uint32_t v = Pack3(b, c, 0);
+  return (v == Pack3('o', 'n', 0)) | (v == Pack3('e', 'y', 0)) |
+         (v == Pack3('i', 'e', 0)) | (v == Pack3('e', 'n', 0)) |
+         (v == Pack3('e', 't', 0)) | (v == Pack3('r', 'd', 0)) |
+         (v == Pack3('w', 'd', 0));
+}
+
 constexpr bool AllNamesPassTheEndingFilter() {
   for (std::string_view n : kNames) {
-    if (n.size() < 5 || !EndsLikeCredentialName(n.substr(n.size() - 3))) {
+    if (n.size() < 5 || !EndsLikeCredentialName(n.substr(n.size() - 3)) ||
+        !EndsLikeCredentialName2(n[n.size() - 2], n[n.size() - 1])) {
       return false;
     }
   }
   for (std::string_view n : kSuffixes) {
-    if (!EndsLikeCredentialName(n.substr(n.size() - 3))) return false;
+    if (!EndsLikeCredentialName(n.substr(n.size() - 3)) ||
+        !EndsLikeCredentialName2(n[n.size() - 2], n[n.size() - 1])) {
+      return false;
+    }
   }
   return true;
 }
@@ -182,11 +195,13 @@ void FindHeaderValues(std::string_view text,
   // Visits every ':' and '=' in order. Most are rejected on the byte before
   // them (or before a closing quote): every name ends in n, y, e, t or d.
   auto visit = [&](std::size_t at) {
-    if (at >= 2) {
-      char c = base[at - 1];
-      if (c == '"' || c == '\'') c = base[at - 2];
-      if (c != ' ' && c != '\t' && !kNameEnd[static_cast<unsigned char>(c)]) {
-        return;
+    if (at >= 3) {
+      std::size_t e = at;  // one past the last byte of the name, if any
+      if (base[e - 1] == '"' || base[e - 1] == '\'') --e;
+      char c = base[e - 1];
+      if (c != ' ' && c != '\t') {
+        if (!kNameEnd[static_cast<unsigned char>(c)]) return;
+        if (e >= 2 && !EndsLikeCredentialName2(base[e - 2], c)) return;
       }
     }
     TrySeparator(text, at, out);

@@ -31,7 +31,7 @@ struct FingerprintSnapshot {
   // text is probed every 4 bytes, and only around a hit are the 8-byte
   // windows checked.
   // Smaller, so it stays in L1 while the text streams past.
-  static constexpr int kBits4Log2 = 17;
+  static constexpr int kBits4Log2 = 18;
   std::vector<std::uint64_t> bits4 = std::vector<std::uint64_t>(
       (std::size_t{1} << kBits4Log2) / 64);
   std::uint64_t mul4 = 1;
