@@ -141,8 +141,8 @@ class ProbeWorker : public Napi::AsyncWorker {
   void Execute() override {
     Logger& log = instance_->logger();
     std::string scheme = SchemeName(ref_.scheme);
-    log.Log(LogLevel::kTrace, "probe: resolving ref=" + ref_.ref +
-                                  " scheme=" + scheme);
+    log.Log(LogLevel::kTrace,
+            "probe: resolving ref=" + ref_.ref + " scheme=" + scheme);
     Result<LiveSecret> r = instance_->Resolve(ref_);
     if (!r) {
       error_ = std::move(r).error();
@@ -173,9 +173,10 @@ class ProbeWorker : public Napi::AsyncWorker {
             Join({"Authorization: Basic ", basic64.Reveal()}).Reveal());
 
     SecretValue bearer = Join({"Bearer ", v});
-    SecretValue body = Join({"{\"error\":{\"message\":\"Incorrect API key "
-                             "provided: ",
-                             v, "\"}}"});
+    SecretValue body =
+        Join({"{\"error\":{\"message\":\"Incorrect API key "
+              "provided: ",
+              v, "\"}}"});
     // The header list is std::string by RequestLog's contract; these copies
     // are wiped below.
     RequestLog::Headers headers = {
@@ -198,20 +199,19 @@ class ProbeWorker : public Napi::AsyncWorker {
     for (auto& [name, value] : headers) SecureZero(value.data(), value.size());
     log.Flush();
 
-    error_ = Error(ErrorCode::kSourceDenied,
-                   std::string(Join({"Provider said: Incorrect API key ", v})
-                                   .Reveal()),
-                   std::string(Join({"Check the key ", v.substr(0, 8),
-                                     " in your settings."})
-                                   .Reveal()));
+    error_ = Error(
+        ErrorCode::kSourceDenied,
+        std::string(Join({"Provider said: Incorrect API key ", v}).Reveal()),
+        std::string(
+            Join({"Check the key ", v.substr(0, 8), " in your settings."})
+                .Reveal()));
     failed_ = true;
   }
 
   void OnOK() override {
     Napi::Env env = Env();
     if (failed_) {
-      deferred_.Reject(
-          MakeError(env, error_, &instance_->redactor()).Value());
+      deferred_.Reject(MakeError(env, error_, &instance_->redactor()).Value());
       WipeError();
     } else {
       deferred_.Resolve(env.Undefined());
@@ -254,8 +254,8 @@ void ConfigureLogging(Napi::Env env, Instance& instance,
   if (!path.empty()) {
     Status st = log.EnableFile(
         path,
-        static_cast<std::size_t>(GetNumber(options, "logFileMaxBytes",
-                                           5 * 1024 * 1024)),
+        static_cast<std::size_t>(
+            GetNumber(options, "logFileMaxBytes", 5 * 1024 * 1024)),
         static_cast<std::size_t>(GetNumber(options, "logFileMaxFiles", 3)));
     if (!st) throw MakeError(env, st.error(), &instance.redactor());
   }

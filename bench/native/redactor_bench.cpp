@@ -53,9 +53,10 @@ struct Fixture {
     dirty = clean;
     // A few secrets, an Authorization header and a JSON api key.
     dirty.insert(dirty.size() / 4, " key " + secrets[3] + " ");
-    dirty.insert(dirty.size() / 2, "\r\nAuthorization: Bearer " + secrets[7] +
-                                       "\r\n");
-    dirty.insert(dirty.size() * 3 / 4, "\"x-api-key\": \"" + secrets[11] + "\"");
+    dirty.insert(dirty.size() / 2,
+                 "\r\nAuthorization: Bearer " + secrets[7] + "\r\n");
+    dirty.insert(dirty.size() * 3 / 4,
+                 "\"x-api-key\": \"" + secrets[11] + "\"");
   }
   Redactor redactor;
   std::vector<std::string> secrets;

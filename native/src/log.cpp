@@ -22,28 +22,40 @@ namespace {
 
 spdlog::level::level_enum ToSpd(LogLevel level) {
   switch (level) {
-    case LogLevel::kTrace: return spdlog::level::trace;
-    case LogLevel::kDebug: return spdlog::level::debug;
-    case LogLevel::kInfo: return spdlog::level::info;
-    case LogLevel::kWarn: return spdlog::level::warn;
-    case LogLevel::kError: return spdlog::level::err;
-    case LogLevel::kOff: return spdlog::level::off;
+    case LogLevel::kTrace:
+      return spdlog::level::trace;
+    case LogLevel::kDebug:
+      return spdlog::level::debug;
+    case LogLevel::kInfo:
+      return spdlog::level::info;
+    case LogLevel::kWarn:
+      return spdlog::level::warn;
+    case LogLevel::kError:
+      return spdlog::level::err;
+    case LogLevel::kOff:
+      return spdlog::level::off;
   }
   return spdlog::level::off;
 }
 
 LogLevel FromSpd(spdlog::level::level_enum level) {
   switch (level) {
-    case spdlog::level::trace: return LogLevel::kTrace;
-    case spdlog::level::debug: return LogLevel::kDebug;
-    case spdlog::level::info: return LogLevel::kInfo;
-    case spdlog::level::warn: return LogLevel::kWarn;
-    default: return LogLevel::kError;
+    case spdlog::level::trace:
+      return LogLevel::kTrace;
+    case spdlog::level::debug:
+      return LogLevel::kDebug;
+    case spdlog::level::info:
+      return LogLevel::kInfo;
+    case spdlog::level::warn:
+      return LogLevel::kWarn;
+    default:
+      return LogLevel::kError;
   }
 }
 
 // Delivers the (already redacted) message text to the host's callback.
-class HostCallbackSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
+class HostCallbackSink
+    : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
  public:
   explicit HostCallbackSink(Logger::HostSink fn) : fn_(std::move(fn)) {}
 
@@ -125,12 +137,18 @@ void AppendHeaderNames(std::string* line, const char* label,
 
 const char* LogLevelName(LogLevel level) noexcept {
   switch (level) {
-    case LogLevel::kTrace: return "trace";
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
-    case LogLevel::kOff: return "off";
+    case LogLevel::kTrace:
+      return "trace";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+    case LogLevel::kOff:
+      return "off";
   }
   return "off";
 }
@@ -174,8 +192,8 @@ bool Logger::Enabled(LogLevel level) const noexcept {
 
 void Logger::SetHostSink(HostSink sink) {
   state_->sink->SetChild(
-      kHostSlot, sink ? std::make_shared<HostCallbackSink>(std::move(sink))
-                      : nullptr);
+      kHostSlot,
+      sink ? std::make_shared<HostCallbackSink>(std::move(sink)) : nullptr);
 }
 
 void Logger::EnableStderr(bool on) {
@@ -199,8 +217,7 @@ Status Logger::EnableFile(const std::string& path, std::size_t max_bytes,
     s->set_pattern("%Y-%m-%dT%H:%M:%S.%e [%l] [t%t] %v");
     state_->sink->SetChild(kFileSlot, std::move(s));
   } catch (const std::exception&) {
-    return Error(ErrorCode::kInternal,
-                 "Cannot open the log file " + path + ".",
+    return Error(ErrorCode::kInternal, "Cannot open the log file " + path + ".",
                  "Check that its folder exists and is writable.");
   }
   return {};

@@ -123,9 +123,8 @@ void Redactor::FindSpans(std::string_view text, std::vector<Span>* out) const {
   }
   // Sort and merge overlapping or touching spans (one marker each).
   auto begin = out->begin() + static_cast<std::ptrdiff_t>(first);
-  std::sort(begin, out->end(), [](const Span& a, const Span& b) {
-    return a.begin < b.begin;
-  });
+  std::sort(begin, out->end(),
+            [](const Span& a, const Span& b) { return a.begin < b.begin; });
   auto w = begin;
   for (auto r = begin + 1; r != out->end(); ++r) {
     if (r->begin <= w->end) {

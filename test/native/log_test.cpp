@@ -109,7 +109,8 @@ TEST_F(LogTest, TraceDescribesRequestsWithoutValuesOrBodies) {
   log_.LogRequest(SampleRequest(&req, &resp, "bad key " + secret_));
   ASSERT_EQ(cap_.lines.size(), 1u);
   const std::string& line = cap_.lines[0].second;
-  EXPECT_NE(line.find("POST https://api.example.com/v1/chat"), std::string::npos);
+  EXPECT_NE(line.find("POST https://api.example.com/v1/chat"),
+            std::string::npos);
   EXPECT_NE(line.find("ref=env:CANARY_VAR scheme=env status=401"),
             std::string::npos);
   EXPECT_NE(line.find("total=12.5ms sent=10B received=20B"), std::string::npos);

@@ -118,9 +118,7 @@ TEST_F(RedactorTest, RunIsExtendedToTheMaximalSpan) {
 
 TEST_F(RedactorTest, WipedValueIsStillCaughtByItsFingerprints) {
   std::string s = FreshSecret(32);
-  {
-    LiveSecret live(Sv(s), r_);
-  }  // forgotten and wiped here
+  { LiveSecret live(Sv(s), r_); }  // forgotten and wiped here
   EXPECT_EQ(r_.Redact("err: " + s), "err: [REDACTED]");
   // Also by another instance: the fingerprints are process-wide.
   Redactor other;
@@ -171,15 +169,15 @@ TEST_F(RedactorTest, CredentialShapes) {
 }
 
 TEST_F(RedactorTest, HeaderValuesInBlocksJsonAndText) {
-  const char* names[] = {"Authorization", "x-api-key", "api-key",
-                         "x-goog-api-key", "Cookie", "Set-Cookie",
-                         "Proxy-Authorization", "AUTHORIZATION",
-                         "X-Api-Key", "anthropic_api_key"};
+  const char* names[] = {"Authorization",       "x-api-key",     "api-key",
+                         "x-goog-api-key",      "Cookie",        "Set-Cookie",
+                         "Proxy-Authorization", "AUTHORIZATION", "X-Api-Key",
+                         "anthropic_api_key"};
   for (const char* name : names) {
     std::string n = name;
-    EXPECT_EQ(r_.Redact("GET / HTTP/1.1\r\n" + n +
-                        ": abc def\r\nAccept: */*\r\n"),
-              "GET / HTTP/1.1\r\n" + n + ": [REDACTED]\r\nAccept: */*\r\n")
+    EXPECT_EQ(
+        r_.Redact("GET / HTTP/1.1\r\n" + n + ": abc def\r\nAccept: */*\r\n"),
+        "GET / HTTP/1.1\r\n" + n + ": [REDACTED]\r\nAccept: */*\r\n")
         << n;
     EXPECT_EQ(r_.Redact("{\"" + n + "\": \"abc\\\"def\", \"a\": 1}"),
               "{\"" + n + "\": \"[REDACTED]\", \"a\": 1}")
@@ -235,7 +233,8 @@ TEST_F(RedactorTest, VeryLongLines) {
   text.replace(text.size() - s.size(), s.size(), s);
   std::string out = r_.Redact(text);
   EXPECT_EQ(out.find(s.substr(0, 8)), std::string::npos);
-  EXPECT_EQ(out.size(), text.size() - 2 * s.size() + 2 * kRedactedMarker.size());
+  EXPECT_EQ(out.size(),
+            text.size() - 2 * s.size() + 2 * kRedactedMarker.size());
   std::string header = "Cookie: " + std::string(1 << 20, 'c');
   EXPECT_EQ(r_.Redact(header), "Cookie: [REDACTED]");
 }
@@ -257,8 +256,11 @@ TEST_F(RedactorTest, BinaryData) {
 bool ValidUtf8(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
     unsigned char c = s[i];
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
-                                 : (c >> 3) == 30 ? 4 : 0;
+    std::size_t n = c < 0x80         ? 1
+                    : (c >> 5) == 6  ? 2
+                    : (c >> 4) == 14 ? 3
+                    : (c >> 3) == 30 ? 4
+                                     : 0;
     if (!n || i + n > s.size()) return false;
     for (std::size_t k = 1; k < n; ++k) {
       if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;

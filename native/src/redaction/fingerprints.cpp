@@ -28,15 +28,35 @@ inline std::uint64_t SipHash8(std::uint64_t k0, std::uint64_t k1,
   std::uint64_t v2 = k0 ^ 0x6c7967656e657261ULL;
   std::uint64_t v3 = k1 ^ 0x7465646279746573ULL;
   auto round = [&] {
-    v0 += v1; v1 = Rotl(v1, 13); v1 ^= v0; v0 = Rotl(v0, 32);
-    v2 += v3; v3 = Rotl(v3, 16); v3 ^= v2;
-    v0 += v3; v3 = Rotl(v3, 21); v3 ^= v0;
-    v2 += v1; v1 = Rotl(v1, 17); v1 ^= v2; v2 = Rotl(v2, 32);
+    v0 += v1;
+    v1 = Rotl(v1, 13);
+    v1 ^= v0;
+    v0 = Rotl(v0, 32);
+    v2 += v3;
+    v3 = Rotl(v3, 16);
+    v3 ^= v2;
+    v0 += v3;
+    v3 = Rotl(v3, 21);
+    v3 ^= v0;
+    v2 += v1;
+    v1 = Rotl(v1, 17);
+    v1 ^= v2;
+    v2 = Rotl(v2, 32);
   };
-  v3 ^= m; round(); round(); v0 ^= m;
+  v3 ^= m;
+  round();
+  round();
+  v0 ^= m;
   const std::uint64_t b = std::uint64_t{8} << 56;  // length 8, no tail
-  v3 ^= b; round(); round(); v0 ^= b;
-  v2 ^= 0xff; round(); round(); round(); round();
+  v3 ^= b;
+  round();
+  round();
+  v0 ^= b;
+  v2 ^= 0xff;
+  round();
+  round();
+  round();
+  round();
   return v0 ^ v1 ^ v2 ^ v3;
 }
 
@@ -161,9 +181,11 @@ void FingerprintStore::Add(std::string_view value) {
   std::vector<std::size_t> cuts;
   auto cut = [&] { cuts.push_back(forms.s.size()); };
   forms.s.reserve(value.size() * 20 + 16);
-  forms.s.append(value); cut();
+  forms.s.append(value);
+  cut();
   for (bool url : {false, true}) {
-    Base64(value, url, /*pad=*/!url, &forms.s); cut();
+    Base64(value, url, /*pad=*/!url, &forms.s);
+    cut();
     // Shifted by 1 and 2 bytes, as inside "user:KEY" (Basic auth): drop the
     // characters that depend on the unknown bytes before and after.
     for (std::size_t shift : {1, 2}) {
@@ -180,9 +202,12 @@ void FingerprintStore::Add(std::string_view value) {
       cut();
     }
   }
-  Percent(value, false, &forms.s); cut();
-  Percent(value, true, &forms.s); cut();
-  JsonEscape(value, &forms.s); cut();
+  Percent(value, false, &forms.s);
+  cut();
+  Percent(value, true, &forms.s);
+  cut();
+  JsonEscape(value, &forms.s);
+  cut();
 
   std::lock_guard<std::mutex> lock(mu_);
   auto next = std::make_shared<FingerprintSnapshot>(*Snapshot());
@@ -213,8 +238,8 @@ void FingerprintStore::Add(std::string_view value) {
     while (next->table[at] != 0) at = (at + 1) & (size - 1);
     next->table[at] = f;
   }
-  std::atomic_store(&snap_,
-                    std::shared_ptr<const FingerprintSnapshot>(std::move(next)));
+  std::atomic_store(
+      &snap_, std::shared_ptr<const FingerprintSnapshot>(std::move(next)));
 }
 
 void FindFingerprintRuns(const FingerprintSnapshot& fp, std::string_view text,

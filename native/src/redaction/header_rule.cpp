@@ -23,14 +23,29 @@ namespace {
 // Names whose value is always redacted. Compared lowercased with '_' read
 // as '-'.
 constexpr std::string_view kNames[] = {
-    "authorization",   "proxy-authorization", "x-api-key",
-    "api-key",         "apikey",              "x-goog-api-key",
-    "cookie",          "set-cookie",          "x-auth-token",
-    "x-access-token",  "private-token",       "x-amz-security-token",
-    "ocp-apim-subscription-key", "x-functions-key", "token",
-    "access-token",    "refresh-token",       "id-token",
-    "client-secret",   "password",            "passwd",
-    "api-secret",      "session-token",
+    "authorization",
+    "proxy-authorization",
+    "x-api-key",
+    "api-key",
+    "apikey",
+    "x-goog-api-key",
+    "cookie",
+    "set-cookie",
+    "x-auth-token",
+    "x-access-token",
+    "private-token",
+    "x-amz-security-token",
+    "ocp-apim-subscription-key",
+    "x-functions-key",
+    "token",
+    "access-token",
+    "refresh-token",
+    "id-token",
+    "client-secret",
+    "password",
+    "passwd",
+    "api-secret",
+    "session-token",
 };
 // Name endings that are redacted too ("openai-api-key", "github-token").
 constexpr std::string_view kSuffixes[] = {"-api-key", "-apikey", "-token",
@@ -188,8 +203,7 @@ void TrySeparator(std::string_view s, std::size_t sep,
 
 }  // namespace
 
-void FindHeaderValues(std::string_view text,
-                      std::vector<Redactor::Span>* out) {
+void FindHeaderValues(std::string_view text, std::vector<Redactor::Span>* out) {
   const char* base = text.data();
   const std::size_t n = text.size();
   // Visits every ':' and '=' in order. Most are rejected on the byte before
@@ -212,8 +226,8 @@ void FindHeaderValues(std::string_view text,
   const __m128i equals = _mm_set1_epi8('=');
   for (; i + 16 <= n; i += 16) {
     __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + i));
-    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(
-        _mm_cmpeq_epi8(x, colon), _mm_cmpeq_epi8(x, equals))));
+    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(x, colon), _mm_cmpeq_epi8(x, equals))));
     while (m) {
       visit(i + static_cast<std::size_t>(__builtin_ctz(m)));
       m &= m - 1;

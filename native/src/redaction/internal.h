@@ -23,8 +23,8 @@ struct FingerprintSnapshot {
   // Prefilter: one bit per multiply-shift hash of an 8-byte window (under a
   // random odd multiplier). Only on a set bit is the keyed hash computed.
   static constexpr int kBitsLog2 = 20;
-  std::vector<std::uint64_t> bits = std::vector<std::uint64_t>(
-      (std::size_t{1} << kBitsLog2) / 64);
+  std::vector<std::uint64_t> bits =
+      std::vector<std::uint64_t>((std::size_t{1} << kBitsLog2) / 64);
   std::uint64_t mul = 1;
   // Second prefilter: one bit per hash of every 4-byte window. Any 8-byte
   // run of text contains a 4-byte window starting at a multiple of 4, so the
@@ -32,8 +32,8 @@ struct FingerprintSnapshot {
   // windows checked.
   // Smaller, so it stays in L1 while the text streams past.
   static constexpr int kBits4Log2 = 18;
-  std::vector<std::uint64_t> bits4 = std::vector<std::uint64_t>(
-      (std::size_t{1} << kBits4Log2) / 64);
+  std::vector<std::uint64_t> bits4 =
+      std::vector<std::uint64_t>((std::size_t{1} << kBits4Log2) / 64);
   std::uint64_t mul4 = 1;
   // SipHash-2-4 of the 8-byte window under the per-process key: the
   // fingerprints themselves, sorted for binary search.

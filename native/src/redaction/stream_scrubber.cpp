@@ -23,7 +23,8 @@ std::string StreamScrubber::Write(std::string_view chunk) {
     // Grow by hand so the old buffer, which may hold part of a secret, is
     // wiped rather than freed as it is.
     std::string bigger;
-    bigger.reserve(std::max(carry_.capacity() * 2, carry_.size() + chunk.size()));
+    bigger.reserve(
+        std::max(carry_.capacity() * 2, carry_.size() + chunk.size()));
     bigger.append(carry_);
     SecureZero(carry_.data(), carry_.size());
     carry_.swap(bigger);
