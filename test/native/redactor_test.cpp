@@ -215,6 +215,28 @@ TEST_F(RedactorTest, SplitAcrossChunksOfAStream) {
   EXPECT_EQ(got, whole);
 }
 
+TEST_F(RedactorTest, StreamOfJsonWithoutBlanksAndALongToken) {
+  // SSE data lines have few blanks; a 300-byte random token (entropy rule)
+  // and a GitHub token must survive every split.
+  std::string token;
+  std::mt19937 rng(3);
+  const char abc[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  for (int i = 0; i < 300; ++i) token.push_back(abc[rng() % 62]);
+  std::string stream = "data:{\"a\":\"" + std::string(200, 'q') +
+                       "\",\"t\":\"" + token + "\",\"g\":\"ghp_" +
+                       std::string(36, 'Z') + "1a\"}\n\n";
+  std::string whole = r_.Redact(stream);
+  ASSERT_EQ(whole.find(token.substr(0, 40)), std::string::npos);
+  for (std::size_t cut = 0; cut <= stream.size(); cut += 7) {
+    StreamScrubber sc(r_);
+    std::string got = sc.Write(stream.substr(0, cut));
+    got += sc.Write(stream.substr(cut));
+    got += sc.Finish();
+    ASSERT_EQ(got, whole) << "cut at " << cut;
+  }
+}
+
 TEST_F(RedactorTest, StreamCarryStaysBounded) {
   StreamScrubber sc(r_);
   std::string block(4096, 'a');  // one token, no blanks, no spans

@@ -79,8 +79,9 @@ class Redactor {
 //
 // Write holds back the tail of what it has seen: at least the last
 // kHoldback bytes (enough for any pattern's prefix and for an 8-byte
-// fingerprint window less one), from the start of the last whitespace-
-// delimited token, and from the start of any span that touches the end (a
+// fingerprint window less one), from the start of the last token a
+// credential shape could belong to (letters, digits, - _ + / = . ~), and
+// from the start of any span that touches the end (a
 // header line without its line break yet, a PEM block without its END line).
 // The carry never grows past kMaxCarry: beyond that the oldest part is
 // emitted scrubbed as it stands. Everything returned has been scrubbed.

@@ -10,8 +10,15 @@
 namespace keyref {
 namespace {
 
-inline bool IsBlank(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+// Bytes that end a token a credential shape could be part of (shapes are
+// made of letters, digits and - _ + / = . ~; the ones with blanks, Bearer and
+// PEM, start within the held-back tail or touch the end as spans).
+inline bool EndsToken(char c) {
+  unsigned char u = static_cast<unsigned char>(c);
+  bool shape_byte = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
+                    (u >= '0' && u <= '9') || u == '-' || u == '_' ||
+                    u == '+' || u == '/' || u == '=' || u == '.' || u == '~';
+  return !shape_byte;
 }
 
 }  // namespace
@@ -36,9 +43,9 @@ std::string StreamScrubber::Write(std::string_view chunk) {
 
   std::size_t cut = n > kHoldback ? n - kHoldback : 0;
   const std::size_t floor = n > kMaxCarry ? n - kMaxCarry : 0;
-  // Back to the start of the token the cut falls in: a pattern is judged
-  // on the whole token.
-  while (cut > floor && !IsBlank(carry_[cut - 1])) --cut;
+  // Back to the start of the token the cut falls in: a shape is judged on
+  // the whole token.
+  while (cut > floor && !EndsToken(carry_[cut - 1])) --cut;
   // Never cut through a span, and hold a span that touches the end (from
   // its header name, when it has one) until it is complete.
   for (auto it = spans.rbegin(); it != spans.rend(); ++it) {
