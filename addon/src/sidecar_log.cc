@@ -2,6 +2,7 @@
 // function, and NativeSidecar._redactionProbe (a test hook, see below).
 #include "sidecar_log.h"
 
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -125,7 +126,7 @@ SecretValue Base64(std::string_view in, bool url) {
 // fails with an error whose message and hint echo it, like a provider's 401
 // text. Everything that comes out (host log lines, the file, stderr, the
 // rejection) must be scrubbed. Test hook for test/node/redaction.test.js; not
-// part of the public Sidecar class.
+// part of the public Sidecar class, and refused unless KEYREF_TEST_HOOKS=1.
 class ProbeWorker : public Napi::AsyncWorker {
  public:
   ProbeWorker(Napi::Env env, std::shared_ptr<Instance> instance, ParsedRef ref)
@@ -263,6 +264,14 @@ void ConfigureLogging(Napi::Env env, Instance& instance,
 
 Napi::Value Sidecar::RedactionProbe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  // Only in tests and benchmarks: in production nothing should be able to
+  // make keyref log a value on purpose, scrubbed or not.
+  const char* hooks = std::getenv("KEYREF_TEST_HOOKS");
+  if (!hooks || std::string_view(hooks) != "1") {
+    throw MakeError(
+        env, Error(ErrorCode::kInternal, "_redactionProbe is a test hook.",
+                   "Set KEYREF_TEST_HOOKS=1 to use it in tests."));
+  }
   if (info.Length() < 1 || !info[0].IsString()) {
     throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
                        "_redactionProbe(ref: string)");

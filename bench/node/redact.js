@@ -8,6 +8,8 @@
 const crypto = require('node:crypto');
 const { Sidecar } = require('../..');
 
+process.env.KEYREF_TEST_HOOKS = '1';  // the probe registers the secrets
+
 function typicalText(bytes) {
   let t = '';
   for (let i = 0; t.length < bytes; ++i) {

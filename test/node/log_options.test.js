@@ -8,6 +8,9 @@ const os = require('node:os');
 const path = require('node:path');
 const { Sidecar } = require('../..');
 
+// Enables NativeSidecar._redactionProbe (addon/src/sidecar_log.cc).
+process.env.KEYREF_TEST_HOOKS = '1';
+
 test('bad logging options throw precise TypeError / RangeError', () => {
   const type = { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' };
   const range = { name: 'RangeError', code: 'ERR_INVALID_ARG_VALUE' };
@@ -56,6 +59,17 @@ test('a throwing log callback is swallowed', async () => {
   await new Promise((r) => setTimeout(r, 150));
   assert.ok(calls >= 1);
   s.close();
+});
+
+test('the probe is refused without KEYREF_TEST_HOOKS=1', async () => {
+  const s = new Sidecar();
+  process.env.KEYREF_TEST_HOOKS = '0';
+  try {
+    assert.throws(() => s.native._redactionProbe('env:X'), { code: 'INTERNAL' });
+  } finally {
+    process.env.KEYREF_TEST_HOOKS = '1';
+    s.close();
+  }
 });
 
 test('redact() scrubs and leaves clean text alone', () => {
