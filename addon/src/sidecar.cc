@@ -100,14 +100,14 @@ Napi::Value Sidecar::Redact(const Napi::CallbackInfo& info) {
   const bool ascii = info.Length() > 1 && info[1].IsBoolean() &&
                      info[1].As<Napi::Boolean>().Value();
   // Scratch buffers reused across calls on this (the JS) thread: fresh
-  // megabyte buffers would cost a page fault per 4 KiB on every call. Wiped
-  // after each use, since a host string may hold a key.
+  // megabyte buffers would cost a page fault per 4 KiB on every call. The
+  // input is wiped after each use, since a host string may hold a key; the
+  // output is scrubbed already.
   thread_local std::string text;
   thread_local std::string out;
   struct Wipe {
     ~Wipe() {
       SecureZero(text.data(), text.size());
-      SecureZero(out.data(), out.size());
       text.clear();
       out.clear();
     }
