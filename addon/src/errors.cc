@@ -2,12 +2,25 @@
 
 namespace keyref::addon {
 
-Napi::Error MakeError(Napi::Env env, const Error& error) {
-  Napi::Error e = Napi::Error::New(env, error.message);
+namespace {
+
+// The text as it may leave native code: scrubbed when there is a redactor.
+std::string Scrubbed(const std::string& text, const Redactor* redactor) {
+  std::string out;
+  if (redactor && redactor->Scrub(text, &out)) return out;
+  return text;
+}
+
+}  // namespace
+
+Napi::Error MakeError(Napi::Env env, const Error& error,
+                      const Redactor* redactor) {
+  // Napi::Error::New captures the stack with this message: scrub first.
+  Napi::Error e = Napi::Error::New(env, Scrubbed(error.message, redactor));
   Napi::Object obj = e.Value();
   obj.Set("code", Napi::String::New(env, ErrorCodeName(error.code)));
   if (!error.hint.empty()) {
-    obj.Set("hint", Napi::String::New(env, error.hint));
+    obj.Set("hint", Napi::String::New(env, Scrubbed(error.hint, redactor)));
   }
   return e;
 }

@@ -2,6 +2,7 @@
 
 #include "addon_data.h"
 #include "errors.h"
+#include "sidecar_log.h"
 
 namespace keyref::addon {
 namespace {
@@ -35,6 +36,8 @@ Policy PolicyFromJs(const Napi::Object& options) {
       GetNumber(options, "resolveTimeoutMs", 10000)));
   Napi::Value exp = options.Get("allowSecretExport");
   p.allow_secret_export = exp.IsBoolean() && exp.As<Napi::Boolean>().Value();
+  Napi::Value bodies = options.Get("logBodies");
+  p.log_bodies = bodies.IsBoolean() && bodies.As<Napi::Boolean>().Value();
   return p;
 }
 
@@ -48,6 +51,7 @@ void Sidecar::Init(Napi::Env env, Napi::Object exports) {
           InstanceMethod<&Sidecar::ExportWithSecrets>("exportWithSecrets"),
           InstanceMethod<&Sidecar::Request>("request"),
           InstanceMethod<&Sidecar::AbortRequest>("abortRequest"),
+          InstanceMethod<&Sidecar::RedactionProbe>("_redactionProbe"),
       });
   GetData(env)->sidecar_ctor = Napi::Persistent(ctor);
   exports.Set("NativeSidecar", ctor);
@@ -61,6 +65,7 @@ Sidecar::Sidecar(const Napi::CallbackInfo& info)
                        "NativeSidecar(options: object)");
   }
   instance_ = std::make_shared<Instance>(PolicyFromJs(info[0].As<Napi::Object>()));
+  ConfigureLogging(env, *instance_, info[0].As<Napi::Object>());
   napi_type_tag_object(env, info.This(), &kSidecarTag);
 }
 
@@ -93,9 +98,44 @@ Napi::Value Sidecar::Redact(const Napi::CallbackInfo& info) {
     throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
                        "redact(text: string)");
   }
-  std::string text = info[0].As<Napi::String>().Utf8Value();
-  std::string out;
-  if (!instance_->redactor().Scrub(text, &out)) return info[0];
+  // redact(text, true): the TS layer found `text` to be ASCII, so its
+  // Latin-1 bytes are its UTF-8 bytes and both copies are plain memcpy
+  // (much faster than UTF-8 transcoding for large texts).
+  const bool ascii = info.Length() > 1 && info[1].IsBoolean() &&
+                     info[1].As<Napi::Boolean>().Value();
+  // Scratch buffers reused across calls on this (the JS) thread: fresh
+  // megabyte buffers would cost a page fault per 4 KiB on every call. The
+  // input is wiped after each use, since a host string may hold a key; the
+  // output is scrubbed already.
+  thread_local std::string text;
+  thread_local std::string out;
+  struct Wipe {
+    ~Wipe() {
+      SecureZero(text.data(), text.size());
+      text.clear();
+      out.clear();
+    }
+  } wipe;
+  if (ascii) {
+    std::size_t len = 0;
+    NAPI_THROW_IF_FAILED(env, napi_get_value_string_latin1(
+                                  env, info[0], nullptr, 0, &len),
+                         Napi::Value());
+    text.resize(len);
+    NAPI_THROW_IF_FAILED(env, napi_get_value_string_latin1(
+                                  env, info[0], text.data(), len + 1, &len),
+                         Napi::Value());
+  } else {
+    text = info[0].As<Napi::String>().Utf8Value();
+  }
+  if (!instance_->redactor().Scrub(text, &out)) return info[0];  // no copy
+  if (ascii) {
+    napi_value result;
+    NAPI_THROW_IF_FAILED(env, napi_create_string_latin1(
+                                  env, out.data(), out.size(), &result),
+                         Napi::Value());
+    return Napi::Value(env, result);
+  }
   return Napi::String::New(env, out);
 }
 

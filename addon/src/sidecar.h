@@ -38,6 +38,8 @@ class Sidecar : public Napi::ObjectWrap<Sidecar> {
   // sidecar_request.cc
   Napi::Value Request(const Napi::CallbackInfo& info);
   Napi::Value AbortRequest(const Napi::CallbackInfo& info);
+  // sidecar_log.cc: test hook, see there.
+  Napi::Value RedactionProbe(const Napi::CallbackInfo& info);
 
   std::shared_ptr<Instance> instance_;
   // The channel requests report back through (sidecar_request.cc).

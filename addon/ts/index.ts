@@ -4,7 +4,7 @@ export { parseRef, DEFAULT_ALLOW_SCHEMES } from './ref';
 export type { ApiKeyRef, RefScheme, RefPolicy, ParsedRef, ParsedRefOk, ParsedRefError } from './ref';
 export type { KeyrefError, KeyrefErrorCode } from './errors';
 export { Sidecar } from './sidecar';
-export type { SidecarOptions, SidecarPolicy } from './sidecar';
+export type { SidecarOptions, SidecarPolicy, LogLevel, LogFileOptions } from './sidecar';
 export { ProfileStore, migrateProfiles } from './profiles';
 export { profileSecretRef } from './secret_ops';
 export type {

@@ -23,12 +23,44 @@ export interface SidecarPolicy {
   resolveTimeoutMs?: number;
   /** Allows exporting profiles with secrets; a confirm callback must still answer true. Default false. */
   allowSecretExport?: boolean;
+  /**
+   * At `trace`, also log request and response header values and bodies, scrubbed by the
+   * redactor like every line. Default false: trace describes each request (method, origin
+   * and path, status, timings, bytes, the ref and its scheme, header names) without them.
+   */
+  logBodies?: boolean;
+}
+
+/** Log levels, most verbose first. `off` logs nothing. */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'off';
+const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'off'];
+
+/** A rotating log file. */
+export interface LogFileOptions {
+  /** Path of the current file; rotated files get `.1`, `.2`, … before the extension. */
+  path: string;
+  /** Size at which the file rotates, in bytes (1024 to 2^31-1). Default 5 MiB. */
+  maxBytes?: number;
+  /** Rotated files kept besides the current one (0 to 100). Default 3. */
+  maxFiles?: number;
 }
 
 /** Options of `new Sidecar(options)`. */
 export interface SidecarOptions {
   /** What this instance may do. */
   policy?: SidecarPolicy;
+  /**
+   * Receives every log line (e.g. a VS Code LogOutputChannel), on the JS thread, in the
+   * order lines were logged on any native thread. Every line has been redacted. An
+   * exception it throws is swallowed: logging never takes the host down.
+   */
+  log?: (level: Exclude<LogLevel, 'off'>, line: string) => void;
+  /** The least severe level logged. Default `info`. */
+  logLevel?: LogLevel;
+  /** Also write lines to a rotating file. */
+  logFile?: LogFileOptions;
+  /** Also write lines to stderr (command-line use). Default false. */
+  logStderr?: boolean;
 }
 
 /** @internal What the native constructor receives: validated and normalised. */
@@ -39,12 +71,23 @@ export interface NativeSidecarOptions {
   cacheTtlMs: number;
   resolveTimeoutMs: number;
   allowSecretExport: boolean;
+  logBodies: boolean;
+  log: ((level: string, line: string) => void) | undefined;
+  logLevel: LogLevel;
+  /** '' = no file. */
+  logFilePath: string;
+  logFileMaxBytes: number;
+  logFileMaxFiles: number;
+  logStderr: boolean;
 }
 
 /** @internal The raw native object. */
 export interface NativeSidecar extends NativeRequester {
   close(): void;
-  redact(text: string): string;
+  /** `ascii`: the caller checked that `text` is ASCII (faster copies). */
+  redact(text: string, ascii?: boolean): string;
+  /** Test hook (sidecar_log.cc): resolves `ref` and logs/throws it like the worst call site could. */
+  _redactionProbe(ref: string): Promise<void>;
   secretExportAllowed(): boolean;
   exportWithSecrets(items: Array<[string, string]>, file: string): Promise<{ profiles: number; secrets: number }>;
 }
@@ -67,6 +110,69 @@ function optionalMs(obj: Record<string, unknown>, key: string, name: string, fal
   return v;
 }
 
+function optionalBoolean(obj: Record<string, unknown>, key: string, name: string): boolean {
+  const v = obj[key];
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') throw invalidArgType(name, 'of type boolean', v);
+  return v;
+}
+
+function optionalInt(obj: Record<string, unknown>, key: string, name: string,
+  min: number, max: number, fallback: number): number {
+  const v = obj[key];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number') throw invalidArgType(name, 'of type number', v);
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw invalidArgValue(name, `must be an integer from ${min} to ${max}`);
+  }
+  return v;
+}
+
+interface NormalisedLogOptions {
+  log: ((level: string, line: string) => void) | undefined;
+  logLevel: LogLevel;
+  logFilePath: string;
+  logFileMaxBytes: number;
+  logFileMaxFiles: number;
+  logStderr: boolean;
+}
+
+function normaliseLogOptions(options: Record<string, unknown>): NormalisedLogOptions {
+  const log = options.log;
+  if (log !== undefined && typeof log !== 'function') throw invalidArgType('options.log', 'a function', log);
+  const level = options.logLevel;
+  if (level !== undefined && typeof level !== 'string') {
+    throw invalidArgType('options.logLevel', 'of type string', level);
+  }
+  if (level !== undefined && !LOG_LEVELS.includes(level as LogLevel)) {
+    throw invalidArgValue('options.logLevel', `must be one of ${LOG_LEVELS.map((l) => `'${l}'`).join(', ')}`);
+  }
+  let logFilePath = '';
+  let logFileMaxBytes = 5 * 1024 * 1024;
+  let logFileMaxFiles = 3;
+  const file = options.logFile;
+  if (file !== undefined) {
+    if (file === null || typeof file !== 'object' || Array.isArray(file)) {
+      throw invalidArgType('options.logFile', 'an object', file);
+    }
+    const f = file as Record<string, unknown>;
+    if (typeof f.path !== 'string') throw invalidArgType('options.logFile.path', 'of type string', f.path);
+    if (f.path === '') throw invalidArgValue('options.logFile.path', 'must not be empty');
+    if (f.path.includes('\0')) throw invalidArgValue('options.logFile.path', 'contains a NUL character');
+    logFilePath = f.path;
+    logFileMaxBytes = optionalInt(f, 'maxBytes', 'options.logFile.maxBytes', 1024, 2 ** 31 - 1, logFileMaxBytes);
+    logFileMaxFiles = optionalInt(f, 'maxFiles', 'options.logFile.maxFiles', 0, 100, logFileMaxFiles);
+  }
+  return {
+    log: log as NormalisedLogOptions['log'],
+    logLevel: (level ?? 'info') as LogLevel,
+    logFilePath,
+    logFileMaxBytes,
+    logFileMaxFiles,
+    logStderr: optionalBoolean(options, 'logStderr', 'options.logStderr'),
+  };
+}
+
 /** @internal Validates and normalises options for the native constructor. */
 export function normaliseOptions(options: SidecarOptions | undefined): NativeSidecarOptions {
   if (options === undefined) options = {};
@@ -87,6 +193,8 @@ export function normaliseOptions(options: SidecarOptions | undefined): NativeSid
     cacheTtlMs: optionalMs(policy, 'cacheTtlMs', 'options.policy.cacheTtlMs', 0),
     resolveTimeoutMs: optionalMs(policy, 'resolveTimeoutMs', 'options.policy.resolveTimeoutMs', 10000),
     allowSecretExport: exp === true,
+    logBodies: optionalBoolean(policy, 'logBodies', 'options.policy.logBodies'),
+    ...normaliseLogOptions(options as Record<string, unknown>),
   };
 }
 
@@ -126,7 +234,8 @@ export class Sidecar {
    */
   redact(text: string): string {
     if (typeof text !== 'string') throw invalidArgType('text', 'of type string', text);
-    return this.native.redact(text);
+    // ASCII (UTF-8 length = UTF-16 length) travels as Latin-1: no transcoding.
+    return this.native.redact(text, Buffer.byteLength(text, 'utf8') === text.length);
   }
 
   // The webview bridge (addon/ts/webview.ts, where the boundary is

@@ -1,9 +1,18 @@
 #include "keyref/credential_shape.h"
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <string>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 namespace keyref {
 namespace {
@@ -38,7 +47,7 @@ constexpr std::array<std::uint8_t, 256> kClass = MakeTable();
 constexpr std::uint8_t kAlnum = kUpper | kLower | kDigit;
 constexpr std::uint8_t kWord = kAlnum | kDashUnderscore;
 constexpr std::uint8_t kRun = kWord | kBase64Extra;  // base64 and base64url
-constexpr std::size_t kMinEntropyRun = 32;
+constexpr std::size_t kMinEntropyRun = 32;  // ScanShapes' masks assume 32
 
 inline std::uint8_t Cls(char c) {
   return kClass[static_cast<unsigned char>(c)];
@@ -46,8 +55,12 @@ inline std::uint8_t Cls(char c) {
 
 inline bool StartsWith(std::string_view s, std::size_t i,
                        std::string_view prefix) {
-  return s.size() - i >= prefix.size() &&
-         s.compare(i, prefix.size(), prefix) == 0;
+  if (s.size() - i < prefix.size()) return false;
+  // Prefixes are a few bytes: a loop beats a call to memcmp.
+  for (std::size_t k = 0; k < prefix.size(); ++k) {
+    if (s[i + k] != prefix[k]) return false;
+  }
+  return true;
 }
 
 // Length of the run of bytes in `mask` starting at i.
@@ -106,31 +119,6 @@ constexpr Prefix kPrefixes[] = {
     {"xoxr-", kAlnum | kDashUnderscore, 10, CredentialFamily::kSlack},
 };
 
-// Bytes that may start a prefix, a JWT ('e'), a Bearer header ('b', 'B') or
-// a PEM block ('-'): the scanner tries the matchers only at those.
-constexpr std::array<bool, 256> MakeStartTable() {
-  std::array<bool, 256> t{};
-  for (const Prefix& p : kPrefixes) {
-    t[static_cast<unsigned char>(p.text[0])] = true;
-  }
-  t['e'] = t['b'] = t['B'] = t['-'] = true;
-  return t;
-}
-constexpr std::array<bool, 256> kCanStart = MakeStartTable();
-
-// For each byte, the kPrefixes entries that start with it, as a bit set in
-// table order, so a candidate byte tries only its own prefixes.
-constexpr std::size_t kPrefixCount = sizeof(kPrefixes) / sizeof(kPrefixes[0]);
-static_assert(kPrefixCount <= 32, "the prefix index is a 32-bit set");
-constexpr std::array<std::uint32_t, 256> MakePrefixIndex() {
-  std::array<std::uint32_t, 256> t{};
-  for (std::size_t k = 0; k < kPrefixCount; ++k) {
-    t[static_cast<unsigned char>(kPrefixes[k].text[0])] |= 1u << k;
-  }
-  return t;
-}
-constexpr std::array<std::uint32_t, 256> kPrefixIndex = MakePrefixIndex();
-
 // eyJ<header>.<payload>.<signature>: header at least 10 bytes in all,
 // payload at least 4, signature may be empty (unsigned tokens).
 std::size_t MatchJwt(std::string_view s, std::size_t i) {
@@ -178,6 +166,61 @@ std::size_t MatchPrivateKey(std::string_view s, std::size_t i) {
   if (close == std::string_view::npos) return s.size() - i;
   return close + 5 - i;
 }
+
+// Bytes that can start a match at a boundary: the first byte of every
+// prefix, 'e' (JWT), 'b'/'B' (Bearer) and '-' (PEM). All are run bytes.
+constexpr std::array<bool, 256> MakeFirstBytes() {
+  std::array<bool, 256> t{};
+  for (const Prefix& p : kPrefixes) t[static_cast<unsigned char>(p.text[0])] = true;
+  t['e'] = t['b'] = t['B'] = t['-'] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kFirstByte = MakeFirstBytes();
+// For each byte, the indices of the prefixes that start with it, in
+// kPrefixes order (which decides between prefixes that share a start),
+// ended by kNoPrefix.
+constexpr std::uint8_t kNoPrefix = 0xFF;
+constexpr std::size_t kMaxSameFirst = 8;
+using PrefixList = std::array<std::uint8_t, kMaxSameFirst>;
+constexpr std::array<PrefixList, 256> MakePrefixesByFirst() {
+  std::array<PrefixList, 256> t{};
+  for (auto& list : t) {
+    for (auto& k : list) k = kNoPrefix;
+  }
+  std::uint8_t k = 0;
+  for (const Prefix& p : kPrefixes) {
+    PrefixList& list = t[static_cast<unsigned char>(p.text[0])];
+    std::size_t at = 0;
+    while (list[at] != kNoPrefix) ++at;
+    list[at] = k++;  // fails to compile if more than kMaxSameFirst - 1
+  }
+  return t;
+}
+constexpr std::array<PrefixList, 256> kPrefixesByFirst = MakePrefixesByFirst();
+
+// Bytes that can follow a first byte in a match: the second byte of every
+// prefix, 'y' (eyJ), 'e'/'E' (Bearer), '-' (-----BEGIN).
+constexpr std::array<bool, 256> MakeSecondBytes() {
+  std::array<bool, 256> t{};
+  for (const Prefix& p : kPrefixes) {
+    t[static_cast<unsigned char>(p.text[1])] = true;
+  }
+  t['y'] = t['e'] = t['E'] = t['-'] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kSecondByte = MakeSecondBytes();
+
+// ClassifyBlock (SSE2) spells these bytes out: keep both in step.
+constexpr bool FirstBytesAre(std::string_view set) {
+  int count = 0;
+  for (int c = 0; c < 256; ++c) count += kFirstByte[c];
+  for (char c : set) {
+    if (!kFirstByte[static_cast<unsigned char>(c)]) return false;
+  }
+  return count == static_cast<int>(set.size());
+}
+static_assert(FirstBytesAre("sAghxpreBb-"),
+              "update ClassifyBlock when a prefix family is added");
 
 }  // namespace
 
@@ -313,16 +356,165 @@ bool IsHighEntropyToken(std::string_view t) noexcept {
 
 namespace {
 
+// Bit k of *run / *alnum / *first: byte b[k] is a run byte (kRun), is
+// alphanumeric, can start a match (kFirstByte). len <= 64; bits past len
+// are 0.
+inline void ClassifyBlockScalar(const unsigned char* b, std::size_t len,
+                                std::uint64_t* run, std::uint64_t* alnum,
+                                std::uint64_t* first) {
+  for (std::size_t k = 0; k < len; ++k) {
+    std::uint8_t c = kClass[b[k]];
+    *run |= static_cast<std::uint64_t>((c & kRun) != 0) << k;
+    *alnum |= static_cast<std::uint64_t>((c & kAlnum) != 0) << k;
+    *first |= static_cast<std::uint64_t>(kFirstByte[b[k]]) << k;
+  }
+}
+
+#if defined(__SSE2__)
+// x in [lo, hi], bytewise, as a mask (the signed-compare range trick).
+inline __m128i InRange(__m128i x, char lo, char hi) {
+  __m128i shifted = _mm_add_epi8(x, _mm_set1_epi8(static_cast<char>(0x80 - lo)));
+  return _mm_cmplt_epi8(
+      shifted, _mm_set1_epi8(static_cast<char>(0x80 + (hi - lo + 1))));
+}
+inline __m128i Eq(__m128i x, char c) {
+  return _mm_cmpeq_epi8(x, _mm_set1_epi8(c));
+}
+
+// The same masks, 16 bytes at a time with SSE2 (every x86-64 CPU).
+inline void ClassifyBlock(const unsigned char* b, std::size_t len,
+                          std::uint64_t* run, std::uint64_t* alnum,
+                          std::uint64_t* first) {
+  if (len < 64) return ClassifyBlockScalar(b, len, run, alnum, first);
+  for (int q = 0; q < 4; ++q) {
+    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 16 * q));
+    __m128i an = _mm_or_si128(_mm_or_si128(InRange(x, 'A', 'Z'),
+                                           InRange(x, 'a', 'z')),
+                              InRange(x, '0', '9'));
+    __m128i extra = _mm_or_si128(
+        _mm_or_si128(Eq(x, '-'), Eq(x, '_')),
+        _mm_or_si128(_mm_or_si128(Eq(x, '+'), Eq(x, '/')), Eq(x, '=')));
+    __m128i fb = _mm_or_si128(
+        _mm_or_si128(_mm_or_si128(Eq(x, 's'), Eq(x, 'A')),
+                     _mm_or_si128(Eq(x, 'g'), Eq(x, 'h'))),
+        _mm_or_si128(_mm_or_si128(Eq(x, 'x'), Eq(x, 'p')),
+                     _mm_or_si128(Eq(x, 'r'), Eq(x, 'e'))));
+    fb = _mm_or_si128(fb, _mm_or_si128(_mm_or_si128(Eq(x, 'b'), Eq(x, 'B')),
+                                       Eq(x, '-')));
+    const int shift = 16 * q;
+    *alnum |= static_cast<std::uint64_t>(
+                  static_cast<std::uint16_t>(_mm_movemask_epi8(an)))
+              << shift;
+    *run |= static_cast<std::uint64_t>(static_cast<std::uint16_t>(
+                _mm_movemask_epi8(_mm_or_si128(an, extra))))
+            << shift;
+    *first |= static_cast<std::uint64_t>(
+                  static_cast<std::uint16_t>(_mm_movemask_epi8(fb)))
+              << shift;
+  }
+}
+#endif
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define KEYREF_HAVE_AVX2_PATH 1
+// The same masks, 32 bytes at a time with AVX2, chosen at run time (the
+// build targets baseline x86-64). The first-byte set is a nibble lookup:
+// byte x is in the set when kLo[x & 15] & kHi[x >> 4] is not 0, one bit per
+// high nibble that occurs in the set (2, 4, 6, 7).
+__attribute__((target("avx2"))) inline __m256i InRange256(__m256i x, char lo,
+                                                          char hi) {
+  __m256i shifted =
+      _mm256_add_epi8(x, _mm256_set1_epi8(static_cast<char>(0x80 - lo)));
+  return _mm256_cmpgt_epi8(
+      _mm256_set1_epi8(static_cast<char>(0x80 + (hi - lo + 1))), shifted);
+}
+
+__attribute__((target("avx2"))) void ClassifyBlockAvx2(
+    const unsigned char* b, std::uint64_t* run, std::uint64_t* alnum,
+    std::uint64_t* first) {
+  // Bits: 1 = high nibble 7 (p r s x), 2 = 4 (A B), 4 = 6 (b e g h),
+  // 8 = 2 (-).
+  const __m256i lo_table = _mm256_setr_epi8(
+      1, 2, 1 | 2 | 4, 1, 0, 4, 0, 4, 1 | 4, 0, 0, 0, 0, 8, 0, 0,
+      1, 2, 1 | 2 | 4, 1, 0, 4, 0, 4, 1 | 4, 0, 0, 0, 0, 8, 0, 0);
+  const __m256i hi_table = _mm256_setr_epi8(
+      0, 0, 8, 0, 2, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0,
+      0, 0, 8, 0, 2, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m256i nibble = _mm256_set1_epi8(0x0F);
+  for (int h = 0; h < 2; ++h) {
+    __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32 * h));
+    __m256i an = _mm256_or_si256(
+        _mm256_or_si256(InRange256(x, 'A', 'Z'), InRange256(x, 'a', 'z')),
+        InRange256(x, '0', '9'));
+    __m256i extra = _mm256_or_si256(
+        _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('-')),
+                        _mm256_cmpeq_epi8(x, _mm256_set1_epi8('_'))),
+        _mm256_or_si256(
+            _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('+')),
+                            _mm256_cmpeq_epi8(x, _mm256_set1_epi8('/'))),
+            _mm256_cmpeq_epi8(x, _mm256_set1_epi8('='))));
+    __m256i lo = _mm256_shuffle_epi8(lo_table, _mm256_and_si256(x, nibble));
+    __m256i hi = _mm256_shuffle_epi8(
+        hi_table, _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble));
+    __m256i fb = _mm256_cmpeq_epi8(_mm256_and_si256(lo, hi),
+                                   _mm256_setzero_si256());
+    const int shift = 32 * h;
+    *alnum |= static_cast<std::uint64_t>(
+                  static_cast<std::uint32_t>(_mm256_movemask_epi8(an)))
+              << shift;
+    *run |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(
+                _mm256_movemask_epi8(_mm256_or_si256(an, extra))))
+            << shift;
+    *first |= static_cast<std::uint64_t>(
+                  ~static_cast<std::uint32_t>(_mm256_movemask_epi8(fb)))
+              << shift;
+  }
+}
+
+// Set only by tests (UseBaselineShapeScanForTesting).
+std::atomic<bool> g_baseline_for_testing{false};
+
+bool HaveAvx2() {
+  static const bool have = __builtin_cpu_supports("avx2");
+  return have && !g_baseline_for_testing.load(std::memory_order_relaxed);
+}
+#endif
+
+#if !defined(__SSE2__)
+inline void ClassifyBlock(const unsigned char* b, std::size_t len,
+                          std::uint64_t* run, std::uint64_t* alnum,
+                          std::uint64_t* first) {
+  ClassifyBlockScalar(b, len, run, alnum, first);
+}
+#endif
+
 // The scanner. `sink(match)` returns false to stop early.
+//
+// Step() is the rule at one position i. Most positions cannot change
+// anything: a byte outside base64 runs starts nothing, and a byte inside a run
+// that was already judged matters only when it can start a prefix, JWT,
+// Bearer or PEM match at a boundary. So the driver finds, 64 bytes at a
+// time and without a branch per byte, the only positions Step() can act on:
+// run starts, and "first bytes" at a boundary. Right after a match, the next
+// byte is examined too (the run state was reset there). The result is the
+// same as running Step() on every byte (test/native/credential_shape_test.cpp
+// checks this against the plain loop).
 template <typename Sink>
 void ScanShapes(std::string_view s, Sink&& sink) {
+  const std::size_t n = s.size();
   std::size_t i = 0;
   std::size_t run_end = 0;  // end of the base64 run that contains i, if any
-  const std::size_t n = s.size();
-  while (i < n) {
+  bool reset = false;       // the last step matched and reset run_end
+  bool stop = false;
+  // The driver may know, from its masks, the length of the run at hint_at.
+  std::size_t hint_at = std::string_view::npos;
+  std::size_t hint_len = 0;
+
+  auto step = [&]() {
+    reset = false;
     std::uint8_t cls = Cls(s[i]);
-    if (kCanStart[static_cast<unsigned char>(s[i])] &&
-        (i == 0 || !(Cls(s[i - 1]) & kAlnum))) {
+    bool boundary = i == 0 || !(Cls(s[i - 1]) & kAlnum);
+    if (boundary) {
       std::size_t tb = 0;
       std::size_t te = 0;
       std::size_t len = 0;
@@ -335,12 +527,11 @@ void ScanShapes(std::string_view s, Sink&& sink) {
         case 'b':
         case 'B':
           if (MatchBearer(s, i, &tb, &te)) {
-            if (!sink(CredentialMatch{tb, te, CredentialFamily::kBearer})) {
-              return;
-            }
+            stop = !sink(CredentialMatch{tb, te, CredentialFamily::kBearer});
             i = te;
             run_end = 0;
-            continue;
+            reset = true;
+            return;
           }
           break;
         case '-':
@@ -348,9 +539,10 @@ void ScanShapes(std::string_view s, Sink&& sink) {
           fam = CredentialFamily::kPrivateKey;
           break;
         default:
-          std::uint32_t m = kPrefixIndex[static_cast<unsigned char>(s[i])];
-          for (; m != 0; m &= m - 1) {
-            const Prefix& p = kPrefixes[__builtin_ctz(m)];
+          // Only the prefixes that start with this byte, in kPrefixes order.
+          for (std::uint8_t k : kPrefixesByFirst[static_cast<unsigned char>(s[i])]) {
+            if (k == kNoPrefix) break;
+            const Prefix& p = kPrefixes[k];
             if (!StartsWith(s, i, p.text)) continue;
             std::size_t body = RunLength(s, i + p.text.size(), p.body);
             if (body >= p.min_body &&
@@ -362,35 +554,103 @@ void ScanShapes(std::string_view s, Sink&& sink) {
           }
       }
       if (len) {
-        if (!sink(CredentialMatch{i, i + len, fam})) return;
+        stop = !sink(CredentialMatch{i, i + len, fam});
         i += len;
         run_end = 0;
-        continue;
+        reset = true;
+        return;
       }
     }
     if ((cls & kRun) && i >= run_end) {
       // The start of a base64/base64url run: judge it as a whole.
-      std::size_t len = RunLength(s, i, kRun);
+      std::size_t len = i == hint_at ? hint_len : RunLength(s, i, kRun);
       run_end = i + len;
       if (len >= kMinEntropyRun && IsHighEntropyToken(s.substr(i, len))) {
-        if (!sink(CredentialMatch{i, i + len, CredentialFamily::kHighEntropy})) {
-          return;
-        }
+        stop = !sink(CredentialMatch{i, i + len, CredentialFamily::kHighEntropy});
         i += len;
-        continue;
+        return;
       }
     }
     ++i;
-    // Inside a run nothing happens until a byte that may start a match
-    // follows a non-alphanumeric one: skip there in a tight loop.
-    while (i < run_end && !(kCanStart[static_cast<unsigned char>(s[i])] &&
-                            !(Cls(s[i - 1]) & kAlnum))) {
-      ++i;
+  };
+
+#if defined(KEYREF_HAVE_AVX2_PATH)
+  const bool use_avx2 = HaveAvx2();
+#endif
+  std::uint64_t carry_run = 0;    // bit 0: the byte before the block is a run byte
+  std::uint64_t carry_alnum = 0;  // bit 0: … is alphanumeric
+  for (std::size_t block = 0; block < n; block += 64) {
+    const std::size_t len = std::min<std::size_t>(64, n - block);
+    const unsigned char* b =
+        reinterpret_cast<const unsigned char*>(s.data()) + block;
+    std::uint64_t run = 0;
+    std::uint64_t alnum = 0;
+    std::uint64_t first = 0;
+#if defined(KEYREF_HAVE_AVX2_PATH)
+    if (len == 64 && use_avx2) {
+      ClassifyBlockAvx2(b, &run, &alnum, &first);
+    } else {
+      ClassifyBlock(b, len, &run, &alnum, &first);
+    }
+#else
+    ClassifyBlock(b, len, &run, &alnum, &first);
+#endif
+    const std::uint64_t run_start = run & ~((run << 1) | carry_run);
+    const std::uint64_t first_at_boundary =
+        first & ~((alnum << 1) | carry_alnum);
+    // Run starts of runs long enough for the entropy rule (bits past the
+    // block count as run bytes, so a run reaching the next block counts as
+    // long). A shorter run that starts no match needs no visit: Step() would
+    // only record its end, and a later visit inside it (after - _ + / =)
+    // measures the rest of the same run, which is shorter still.
+    static_assert(kMinEntropyRun == 32, "five doublings cover 32 bytes");
+    std::uint64_t long_from = len == 64 ? run : (run | (~0ULL << len));
+    for (int k : {1, 2, 4, 8, 16}) {
+      long_from &= (long_from >> k) | (~0ULL << (64 - k));
+    }
+    std::uint64_t cand = (run_start & long_from) | first_at_boundary;
+    carry_run = run >> 63;
+    carry_alnum = alnum >> 63;
+    while (cand) {
+      const unsigned bit = static_cast<unsigned>(__builtin_ctzll(cand));
+      std::size_t p = block + bit;
+      cand &= cand - 1;
+      if (p < i) continue;  // inside a match already made
+      if (!((run_start & long_from) >> bit & 1) && p + 1 < n &&
+          !kSecondByte[static_cast<unsigned char>(s[p + 1])]) {
+        // A first byte whose next byte starts no match ("the", "secret"),
+        // and not the start of a long run: as for short runs above, Step()
+        // could at most record a run end.
+        continue;
+      }
+      if ((run_start >> bit) & 1) {
+        std::uint64_t rest = ~run >> bit;  // bit 0 is p (a run byte)
+        std::size_t run_len = rest ? static_cast<std::size_t>(
+                                         __builtin_ctzll(rest))
+                                   : 64;
+        if (bit + run_len < len) {  // the run ends inside this block
+          hint_at = p;
+          hint_len = run_len;
+        }
+      }
+      i = p;
+      do {
+        step();
+        if (stop) return;
+      } while (reset && i < n && (Cls(s[i]) & kRun));
     }
   }
 }
 
 }  // namespace
+
+void UseBaselineShapeScanForTesting(bool on) noexcept {
+#if defined(KEYREF_HAVE_AVX2_PATH)
+  g_baseline_for_testing = on;
+#else
+  (void)on;
+#endif
+}
 
 void FindCredentialShapes(std::string_view text,
                           std::vector<CredentialMatch>* out) {

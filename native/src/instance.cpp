@@ -24,7 +24,9 @@ Status ValidateSecretValue(const SecretValue& value) {
 }
 
 Instance::Instance(Policy policy)
-    : policy_(std::move(policy)), logger_(redactor_) {}
+    : policy_(std::move(policy)), logger_(redactor_) {
+  logger_.SetLogBodies(policy_.log_bodies);
+}
 
 Instance::~Instance() { Close(); }
 
@@ -56,6 +58,13 @@ void Instance::Close() noexcept {
   closed_ = true;
   http_.Close();
   redactor_.ForgetAll();
+  // Lets go of the host's callback (the addon's thread-safe function); the
+  // stderr and file sinks stay for lines logged while closing.
+  try {
+    logger_.Flush();
+    logger_.SetHostSink(nullptr);
+  } catch (...) {
+  }
 }
 
 }  // namespace keyref

@@ -1,7 +1,16 @@
-// Placeholder implementation: host sink and stderr without spdlog. Issue 5
-// replaces it with spdlog sinks (host, stderr, rotating file).
+// Logging on spdlog. One spdlog logger per instance (never registered in
+// spdlog's global registry), whose only sink is a RedactingSink: it scrubs
+// each line with the instance's Redactor and only then hands it to the real
+// sinks (host callback, stderr, rotating file). A call site that forgets to
+// redact cannot leak, because no sink is reachable except through it.
 #include "keyref/log.h"
 
+#include <spdlog/logger.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/rotating_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <mutex>
@@ -9,15 +18,137 @@
 #include "keyref/redactor.h"
 
 namespace keyref {
+namespace {
+
+spdlog::level::level_enum ToSpd(LogLevel level) {
+  switch (level) {
+    case LogLevel::kTrace:
+      return spdlog::level::trace;
+    case LogLevel::kDebug:
+      return spdlog::level::debug;
+    case LogLevel::kInfo:
+      return spdlog::level::info;
+    case LogLevel::kWarn:
+      return spdlog::level::warn;
+    case LogLevel::kError:
+      return spdlog::level::err;
+    case LogLevel::kOff:
+      return spdlog::level::off;
+  }
+  return spdlog::level::off;
+}
+
+LogLevel FromSpd(spdlog::level::level_enum level) {
+  switch (level) {
+    case spdlog::level::trace:
+      return LogLevel::kTrace;
+    case spdlog::level::debug:
+      return LogLevel::kDebug;
+    case spdlog::level::info:
+      return LogLevel::kInfo;
+    case spdlog::level::warn:
+      return LogLevel::kWarn;
+    default:
+      return LogLevel::kError;
+  }
+}
+
+// Delivers the (already redacted) message text to the host's callback.
+class HostCallbackSink
+    : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
+ public:
+  explicit HostCallbackSink(Logger::HostSink fn) : fn_(std::move(fn)) {}
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    try {
+      fn_(FromSpd(msg.level),
+          std::string(msg.payload.data(), msg.payload.size()));
+    } catch (...) {
+      // The host callback must never take a native worker down.
+    }
+  }
+  void flush_() override {}
+
+ private:
+  Logger::HostSink fn_;
+};
+
+enum Slot { kHostSlot = 0, kStderrSlot, kFileSlot, kSlots };
+
+// The sink every line goes through. Holds the real sinks; the base_sink
+// mutex serialises lines, so each real sink sees them in one order.
+class RedactingSink : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit RedactingSink(const Redactor& redactor) : redactor_(redactor) {}
+
+  void SetChild(Slot slot, std::shared_ptr<spdlog::sinks::sink> child) {
+    std::shared_ptr<spdlog::sinks::sink> old;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      old = std::move(children_[slot]);
+      children_[slot] = std::move(child);
+    }
+    // `old` (e.g. the host bridge) is released outside the lock.
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    std::string_view payload(msg.payload.data(), msg.payload.size());
+    std::string scrubbed;
+    spdlog::details::log_msg out(msg);
+    if (redactor_.Scrub(payload, &scrubbed)) {
+      out.payload = spdlog::string_view_t(scrubbed.data(), scrubbed.size());
+    }
+    for (auto& child : children_) {
+      if (child && child->should_log(out.level)) child->log(out);
+    }
+  }
+  void flush_() override {
+    for (auto& child : children_) {
+      if (child) child->flush();
+    }
+  }
+
+ private:
+  const Redactor& redactor_;
+  std::array<std::shared_ptr<spdlog::sinks::sink>, kSlots> children_;
+};
+
+void AppendMs(std::string* line, const char* name, double ms) {
+  if (ms < 0) return;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, " %s=%.1fms", name, ms);
+  line->append(buf);
+}
+
+void AppendHeaderNames(std::string* line, const char* label,
+                       const RequestLog::Headers* headers) {
+  if (!headers || headers->empty()) return;
+  line->append(" ").append(label).append("=[");
+  for (std::size_t i = 0; i < headers->size(); ++i) {
+    if (i) line->append(",");
+    line->append((*headers)[i].first);
+  }
+  line->append("]");
+}
+
+}  // namespace
 
 const char* LogLevelName(LogLevel level) noexcept {
   switch (level) {
-    case LogLevel::kTrace: return "trace";
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
-    case LogLevel::kOff: return "off";
+    case LogLevel::kTrace:
+      return "trace";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+    case LogLevel::kOff:
+      return "off";
   }
   return "off";
 }
@@ -33,12 +164,20 @@ bool LogLevelFromName(std::string_view name, LogLevel* out) noexcept {
 }
 
 struct Logger::State {
-  explicit State(const Redactor& r) : redactor(r) {}
-  const Redactor& redactor;
+  explicit State(const Redactor& r)
+      : sink(std::make_shared<RedactingSink>(r)),
+        logger(std::make_shared<spdlog::logger>("keyref", sink)) {
+    logger->set_level(spdlog::level::trace);  // filtering is Enabled()'s
+    // spdlog's default error handler prints the failing message to stderr,
+    // unredacted if a sink failed mid-line: drop it instead.
+    logger->set_error_handler([](const std::string&) {});
+    // Warnings and errors reach the file at once (a crash may follow).
+    logger->flush_on(spdlog::level::warn);
+  }
+  std::shared_ptr<RedactingSink> sink;
+  std::shared_ptr<spdlog::logger> logger;
   std::atomic<LogLevel> level{LogLevel::kInfo};
-  std::mutex mu;
-  HostSink host;
-  bool to_stderr = false;
+  std::atomic<bool> log_bodies{false};
 };
 
 Logger::Logger(const Redactor& redactor)
@@ -52,24 +191,86 @@ bool Logger::Enabled(LogLevel level) const noexcept {
 }
 
 void Logger::SetHostSink(HostSink sink) {
-  std::lock_guard<std::mutex> lock(state_->mu);
-  state_->host = std::move(sink);
+  state_->sink->SetChild(
+      kHostSlot,
+      sink ? std::make_shared<HostCallbackSink>(std::move(sink)) : nullptr);
 }
 
 void Logger::EnableStderr(bool on) {
-  std::lock_guard<std::mutex> lock(state_->mu);
-  state_->to_stderr = on;
+  std::shared_ptr<spdlog::sinks::sink> s;
+  if (on) {
+    s = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    s->set_pattern("[keyref] [%l] %v");
+  }
+  state_->sink->SetChild(kStderrSlot, std::move(s));
 }
+
+Status Logger::EnableFile(const std::string& path, std::size_t max_bytes,
+                          std::size_t max_files) {
+  if (path.empty()) {
+    state_->sink->SetChild(kFileSlot, nullptr);
+    return {};
+  }
+  try {
+    auto s = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
+        path, max_bytes, max_files);
+    s->set_pattern("%Y-%m-%dT%H:%M:%S.%e [%l] [t%t] %v");
+    state_->sink->SetChild(kFileSlot, std::move(s));
+  } catch (const std::exception&) {
+    return Error(ErrorCode::kInternal, "Cannot open the log file " + path + ".",
+                 "Check that its folder exists and is writable.");
+  }
+  return {};
+}
+
+void Logger::SetLogBodies(bool on) noexcept { state_->log_bodies = on; }
+bool Logger::log_bodies() const noexcept { return state_->log_bodies; }
 
 void Logger::Log(LogLevel level, std::string_view message) {
   if (!Enabled(level)) return;
-  std::string line = state_->redactor.Redact(message);
-  std::lock_guard<std::mutex> lock(state_->mu);
-  if (state_->host) state_->host(level, line);
-  if (state_->to_stderr) {
-    std::fprintf(stderr, "[keyref] [%s] %s\n", LogLevelName(level),
-                 line.c_str());
+  state_->logger->log(ToSpd(level),
+                      spdlog::string_view_t(message.data(), message.size()));
+}
+
+void Logger::LogRequest(const RequestLog& r) {
+  if (!Enabled(LogLevel::kTrace)) return;
+  std::string line = "request ";
+  line.append(r.method).append(" ").append(r.origin);
+  std::size_t q = r.path.find('?');
+  line.append(r.path.substr(0, q));
+  if (q != std::string_view::npos) line.append("?…");  // query not logged
+  line.append(" ref=").append(r.ref).append(" scheme=").append(r.scheme);
+  if (r.status) line.append(" status=").append(std::to_string(r.status));
+  if (!r.error_code.empty()) line.append(" error=").append(r.error_code);
+  AppendMs(&line, "connect", r.connect_ms);
+  AppendMs(&line, "ttfb", r.first_byte_ms);
+  AppendMs(&line, "total", r.total_ms);
+  line.append(" sent=").append(std::to_string(r.bytes_sent)).append("B");
+  line.append(" received=")
+      .append(std::to_string(r.bytes_received))
+      .append("B");
+  AppendHeaderNames(&line, "request-headers", r.request_headers);
+  AppendHeaderNames(&line, "response-headers", r.response_headers);
+  Log(LogLevel::kTrace, line);
+  if (!log_bodies()) return;
+  // logBodies: values and bodies, each line scrubbed by the sink chain.
+  const std::pair<const char*, const RequestLog::Headers*> lists[] = {
+      {"request", r.request_headers}, {"response", r.response_headers}};
+  for (const auto& [dir, hs] : lists) {
+    if (!hs) continue;
+    for (const auto& [name, value] : *hs) {
+      Log(LogLevel::kTrace,
+          std::string(dir) + "-header " + name + ": " + value);
+    }
+  }
+  if (!r.request_body.empty()) {
+    Log(LogLevel::kTrace, "request-body " + std::string(r.request_body));
+  }
+  if (!r.response_body.empty()) {
+    Log(LogLevel::kTrace, "response-body " + std::string(r.response_body));
   }
 }
+
+void Logger::Flush() { state_->logger->flush(); }
 
 }  // namespace keyref

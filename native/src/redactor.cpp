@@ -1,55 +1,161 @@
-// Placeholder implementation: exact live values only. Issue 5 replaces it
-// with the full rule set (encodings, 8-character runs, fingerprints, shapes,
-// header values).
+// The redactor: fingerprints of every value ever registered (rule 1, incl.
+// encodings and 8-byte runs; redaction/fingerprints.cpp), exact matches of
+// live values too short to fingerprint, credential shapes (rule 2, shared
+// with the ref parser) and credential header values (rule 3,
+// redaction/header_rule.cpp). All spans are merged and replaced by one
+// marker each.
 #include "keyref/redactor.h"
 
+#include <algorithm>
+#include <atomic>
 #include <map>
 #include <mutex>
+#include <utility>
+
+#include "keyref/credential_shape.h"
+#include "redaction/internal.h"
 
 namespace keyref {
+namespace {
+
+// Live values shorter than a fingerprint window are matched exactly while
+// they are live. Below this length a "secret" would redact ordinary words
+// everywhere, so it is not matched at all (docs/redaction.md).
+constexpr std::size_t kMinExactLength = 4;
+
+using ShortValues = std::vector<std::shared_ptr<const SecretValue>>;
+
+inline bool IsContinuation(char c) {
+  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
+
+}  // namespace
 
 struct Redactor::State {
-  mutable std::mutex mu;
+  std::mutex mu;  // serialises Register/Forget; Scrub reads `shorts` only
   std::uint64_t next_id = 1;
-  std::map<std::uint64_t, SecretValue> live;
+  // Live values shorter than 8 bytes, by id. Copies in locked pages, wiped
+  // when forgotten (SecretValue's destructor).
+  std::map<std::uint64_t, std::shared_ptr<const SecretValue>> live_short;
+  // What Scrub reads: an immutable list swapped atomically.
+  std::shared_ptr<const ShortValues> shorts = std::make_shared<ShortValues>();
+
+  void Publish() {
+    auto next = std::make_shared<ShortValues>();
+    for (const auto& entry : live_short) next->push_back(entry.second);
+    std::atomic_store(&shorts,
+                      std::shared_ptr<const ShortValues>(std::move(next)));
+  }
 };
 
 Redactor::Redactor() : state_(std::make_unique<State>()) {}
 Redactor::~Redactor() = default;
 
 std::uint64_t Redactor::Register(const SecretValue& value) {
+  // Fingerprints first: from here on the value is caught for the rest of the
+  // process's life, whatever happens to this instance.
+  redaction::FingerprintStore::Get().Add(value.Reveal());
   std::lock_guard<std::mutex> lock(state_->mu);
   std::uint64_t id = state_->next_id++;
-  state_->live.emplace(id, value.Clone());
+  if (value.size() >= kMinExactLength && value.size() < redaction::kWindow) {
+    state_->live_short.emplace(
+        id, std::make_shared<const SecretValue>(value.Clone()));
+    state_->Publish();
+  }
   return id;
 }
 
 void Redactor::Forget(std::uint64_t id) noexcept {
   std::lock_guard<std::mutex> lock(state_->mu);
-  state_->live.erase(id);
+  if (state_->live_short.erase(id)) {
+    try {
+      state_->Publish();
+    } catch (...) {
+      // Out of memory: the stale list keeps the value matched, which is the
+      // safe direction.
+    }
+  }
 }
 
 void Redactor::ForgetAll() noexcept {
   std::lock_guard<std::mutex> lock(state_->mu);
-  state_->live.clear();
+  if (state_->live_short.empty()) return;
+  state_->live_short.clear();
+  try {
+    state_->Publish();
+  } catch (...) {
+  }
+}
+
+void Redactor::FindSpans(std::string_view text, std::vector<Span>* out) const {
+  std::size_t first = out->size();
+  auto fp = redaction::FingerprintStore::Get().Snapshot();
+  redaction::FindFingerprintRuns(*fp, text, out);
+  auto shorts = std::atomic_load(&state_->shorts);
+  for (const auto& v : *shorts) {
+    std::string_view needle = v->Reveal();
+    for (std::size_t pos = text.find(needle); pos != std::string_view::npos;
+         pos = text.find(needle, pos + 1)) {
+      out->push_back({pos, pos + needle.size(), pos});
+    }
+  }
+  std::vector<CredentialMatch> shapes;
+  FindCredentialShapes(text, &shapes);
+  for (const CredentialMatch& m : shapes) {
+    out->push_back({m.begin, m.end, m.begin});
+  }
+  redaction::FindHeaderValues(text, out);
+  if (out->size() == first) return;
+
+  // Byte-based matching may cut a UTF-8 sequence: widen to whole sequences
+  // so that valid UTF-8 stays valid.
+  for (std::size_t i = first; i < out->size(); ++i) {
+    Span& s = (*out)[i];
+    for (int k = 0; k < 3 && s.begin > 0 && IsContinuation(text[s.begin]);
+         ++k) {
+      --s.begin;
+    }
+    for (int k = 0; k < 3 && s.end < text.size() && IsContinuation(text[s.end]);
+         ++k) {
+      ++s.end;
+    }
+    s.hold_from = std::min(s.hold_from, s.begin);
+  }
+  // Sort and merge overlapping or touching spans (one marker each).
+  auto begin = out->begin() + static_cast<std::ptrdiff_t>(first);
+  std::sort(begin, out->end(),
+            [](const Span& a, const Span& b) { return a.begin < b.begin; });
+  auto w = begin;
+  for (auto r = begin + 1; r != out->end(); ++r) {
+    if (r->begin <= w->end) {
+      w->end = std::max(w->end, r->end);
+      w->hold_from = std::min(w->hold_from, r->hold_from);
+    } else {
+      *++w = *r;
+    }
+  }
+  out->erase(w + 1, out->end());
+}
+
+void Redactor::Render(std::string_view text, const std::vector<Span>& spans,
+                      std::string* out) {
+  out->clear();
+  out->reserve(text.size() + spans.size() * kRedactedMarker.size());
+  std::size_t at = 0;
+  for (const Span& s : spans) {
+    out->append(text.data() + at, s.begin - at);
+    out->append(kRedactedMarker);
+    at = s.end;
+  }
+  out->append(text.data() + at, text.size() - at);
 }
 
 bool Redactor::Scrub(std::string_view text, std::string* out) const {
-  std::lock_guard<std::mutex> lock(state_->mu);
-  std::string result(text);
-  bool changed = false;
-  for (const auto& [id, v] : state_->live) {
-    std::string_view s = v.Reveal();
-    if (s.empty()) continue;
-    for (std::size_t pos = result.find(s); pos != std::string::npos;
-         pos = result.find(s, pos + kRedactedMarker.size())) {
-      result.replace(pos, s.size(), kRedactedMarker);
-      changed = true;
-    }
-  }
-  if (changed) *out = std::move(result);
-  SecureZero(result.data(), result.size());
-  return changed;
+  std::vector<Span> spans;
+  FindSpans(text, &spans);
+  if (spans.empty()) return false;  // no copy
+  Render(text, spans, out);
+  return true;
 }
 
 std::string Redactor::Redact(std::string_view text) const {
@@ -59,8 +165,9 @@ std::string Redactor::Redact(std::string_view text) const {
 }
 
 bool Redactor::Contains(std::string_view text) const {
-  std::string out;
-  return Scrub(text, &out);
+  std::vector<Span> spans;
+  FindSpans(text, &spans);
+  return !spans.empty();
 }
 
 }  // namespace keyref

@@ -52,4 +52,9 @@ CredentialFamily FirstCredentialShape(std::string_view text) noexcept;
 // rule (documented in docs/apikeyref.md). Exposed for tests.
 bool IsHighEntropyToken(std::string_view token) noexcept;
 
+// For tests: makes the scanner use its baseline (SSE2) path even where the
+// CPU has AVX2, so both paths are checked on one machine. Same results
+// either way.
+void UseBaselineShapeScanForTesting(bool on) noexcept;
+
 }  // namespace keyref

@@ -30,6 +30,10 @@ struct Policy {
   std::chrono::milliseconds resolve_timeout{10000};
   // Exporting profiles with secrets also needs a confirm callback (issue 6).
   bool allow_secret_export = false;
+  // Trace logs may include header values and bodies, always scrubbed
+  // (options.policy.logBodies). Default false: trace describes requests
+  // without them.
+  bool log_bodies = false;
 };
 
 class Instance {

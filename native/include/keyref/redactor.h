@@ -6,12 +6,19 @@
 // earlier in the process (by keyed fingerprints, never the values), credential
 // shapes, and the values of credential headers. Nothing about the set of live
 // values, not even its size, is exposed.
+//
+// Matching is byte-based: text need not be UTF-8 (binary and invalid UTF-8
+// are scrubbed like any bytes and never crash). A redacted span that would
+// start or end inside a UTF-8 sequence is widened to the whole sequence, so
+// valid UTF-8 in gives valid UTF-8 out. Rules and figures: docs/redaction.md.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "keyref/secret_value.h"
 
@@ -43,9 +50,62 @@ class Redactor {
   // True when Scrub would change `text`.
   bool Contains(std::string_view text) const;
 
+  // One span to replace: [begin, end). `hold_from` is where a streaming
+  // caller must hold back from when the span touches the end of the text
+  // (for a header value it is the header name, which must be seen again).
+  struct Span {
+    std::size_t begin = 0;
+    std::size_t end = 0;
+    std::size_t hold_from = 0;
+  };
+  // Appends the merged, sorted spans Scrub would replace. For StreamScrubber
+  // and tests; the spans say where, never what.
+  void FindSpans(std::string_view text, std::vector<Span>* out) const;
+  // Writes `text` with `spans` (sorted, disjoint) replaced by the marker.
+  static void Render(std::string_view text, const std::vector<Span>& spans,
+                     std::string* out);
+
  private:
   struct State;
   std::unique_ptr<State> state_;
+};
+
+// Scrubs a stream (an SSE body, a chunked response) chunk by chunk, so that a
+// secret split across two chunks is still caught.
+//
+//   StreamScrubber s(redactor);
+//   for (each chunk) Emit(s.Write(chunk));  // may return less than it got
+//   Emit(s.Finish());                       // the rest, at end of stream
+//
+// Write holds back the tail of what it has seen: at least the last
+// kHoldback bytes (enough for any pattern's prefix and for an 8-byte
+// fingerprint window less one), from the start of the last token a
+// credential shape could belong to (letters, digits, - _ + / = . ~), and
+// from the start of any span that touches the end (a
+// header line without its line break yet, a PEM block without its END line).
+// The carry never grows past kMaxCarry: beyond that the oldest part is
+// emitted scrubbed as it stands. Everything returned has been scrubbed.
+// Concatenating every return value gives the same result as scrubbing the
+// whole stream at once, except at those forced flushes. Not thread-safe; one
+// per stream. The redactor must outlive it.
+class StreamScrubber {
+ public:
+  static constexpr std::size_t kHoldback = 128;
+  static constexpr std::size_t kMaxCarry = 64 * 1024;
+
+  explicit StreamScrubber(const Redactor& redactor) : redactor_(redactor) {}
+  ~StreamScrubber();
+  StreamScrubber(const StreamScrubber&) = delete;
+  StreamScrubber& operator=(const StreamScrubber&) = delete;
+
+  // Takes the next chunk; returns the scrubbed bytes that are safe to emit.
+  std::string Write(std::string_view chunk);
+  // End of stream: returns everything still held, scrubbed.
+  std::string Finish();
+
+ private:
+  const Redactor& redactor_;
+  std::string carry_;  // wiped on destruction: it may hold part of a secret
 };
 
 }  // namespace keyref

@@ -1,0 +1,242 @@
+// Rule 3 of the redactor: the values of credential headers and fields, in
+// header blocks and in free text, case-insensitive:
+//   Authorization: Bearer …        (header line: value up to the line end)
+//   "x-api-key": "…"               (JSON/YAML: the quoted value)
+//   api_key=…&                     (query strings, cookies, env dumps)
+// Found by looking back from every ':' and '=' for a credential name, so the
+// text is crossed 16 bytes at a time (SSE2) and most separators are
+// rejected on one byte.
+#include <array>
+#include <cstdint>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#include <string_view>
+
+#include "redaction/internal.h"
+
+namespace keyref::redaction {
+namespace {
+
+// Names whose value is always redacted. Compared lowercased with '_' read
+// as '-'.
+constexpr std::string_view kNames[] = {
+    "authorization",
+    "proxy-authorization",
+    "x-api-key",
+    "api-key",
+    "apikey",
+    "x-goog-api-key",
+    "cookie",
+    "set-cookie",
+    "x-auth-token",
+    "x-access-token",
+    "private-token",
+    "x-amz-security-token",
+    "ocp-apim-subscription-key",
+    "x-functions-key",
+    "token",
+    "access-token",
+    "refresh-token",
+    "id-token",
+    "client-secret",
+    "password",
+    "passwd",
+    "api-secret",
+    "session-token",
+};
+// Name endings that are redacted too ("openai-api-key", "github-token").
+constexpr std::string_view kSuffixes[] = {"-api-key", "-apikey", "-token",
+                                          "-secret", "-password"};
+constexpr std::size_t kMaxName = 48;
+
+constexpr std::array<bool, 256> MakeNameChars() {
+  std::array<bool, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  t['-'] = t['_'] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kNameChar = MakeNameChars();
+
+inline bool IsNameChar(char c) {
+  return kNameChar[static_cast<unsigned char>(c)];
+}
+
+constexpr char Lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+constexpr std::uint32_t Pack3(char a, char b, char c) {
+  return static_cast<std::uint32_t>(static_cast<unsigned char>(Lower(a))) |
+         static_cast<std::uint32_t>(static_cast<unsigned char>(Lower(b))) << 8 |
+         static_cast<std::uint32_t>(static_cast<unsigned char>(Lower(c))) << 16;
+}
+
+// Every name and suffix ends in one of these three letters (checked below).
+// Compared without a branch per ending: separators are frequent in JSON.
+constexpr bool EndsLikeCredentialName(std::string_view last3) {
+  std::uint32_t v = Pack3(last3[0], last3[1], last3[2]);
+  return (v == Pack3('i', 'o', 'n')) | (v == Pack3('k', 'e', 'y')) |
+         (v == Pack3('k', 'i', 'e')) | (v == Pack3('k', 'e', 'n')) |
+         (v == Pack3('r', 'e', 't')) | (v == Pack3('o', 'r', 'd')) |
+         (v == Pack3('s', 'w', 'd'));
+}
+
+// The last letters of every name, either case.
+constexpr std::array<bool, 256> MakeNameEnds() {
+  std::array<bool, 256> t{};
+  for (char c : std::string_view("nyetdNYETD")) {
+    t[static_cast<unsigned char>(c)] = true;
+  }
+  return t;
+}
+constexpr std::array<bool, 256> kNameEnd = MakeNameEnds();
+
+// The last two letters only (a cheaper first look than the last three).
+constexpr bool EndsLikeCredentialName2(char b, char c) {
+  std::uint32_t v = Pack3(b, c, 0);
+  return (v == Pack3('o', 'n', 0)) | (v == Pack3('e', 'y', 0)) |
+         (v == Pack3('i', 'e', 0)) | (v == Pack3('e', 'n', 0)) |
+         (v == Pack3('e', 't', 0)) | (v == Pack3('r', 'd', 0)) |
+         (v == Pack3('w', 'd', 0));
+}
+
+constexpr bool AllNamesPassTheEndingFilter() {
+  for (std::string_view n : kNames) {
+    if (n.size() < 5 || !EndsLikeCredentialName(n.substr(n.size() - 3)) ||
+        !EndsLikeCredentialName2(n[n.size() - 2], n[n.size() - 1])) {
+      return false;
+    }
+  }
+  for (std::string_view n : kSuffixes) {
+    if (!EndsLikeCredentialName(n.substr(n.size() - 3)) ||
+        !EndsLikeCredentialName2(n[n.size() - 2], n[n.size() - 1])) {
+      return false;
+    }
+  }
+  return true;
+}
+static_assert(AllNamesPassTheEndingFilter(),
+              "update EndsLikeCredentialName when a name is added");
+
+bool IsCredentialName(std::string_view raw) {
+  if (raw.empty() || raw.size() > kMaxName) return false;
+  char buf[kMaxName];
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c == '_') c = '-';
+    buf[i] = c;
+  }
+  std::string_view name(buf, raw.size());
+  for (std::string_view n : kNames) {
+    if (name == n) return true;
+  }
+  for (std::string_view s : kSuffixes) {
+    if (name.size() > s.size() &&
+        name.compare(name.size() - s.size(), s.size(), s) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Looks at the separator at `sep` (':' or '='); appends a span when a
+// credential name precedes it.
+void TrySeparator(std::string_view s, std::size_t sep,
+                  std::vector<Redactor::Span>* out) {
+  // Back over blanks and one closing quote to the name.
+  std::size_t j = sep;
+  while (j > 0 && (s[j - 1] == ' ' || s[j - 1] == '\t')) --j;
+  bool name_quoted = false;
+  if (j > 0 && (s[j - 1] == '"' || s[j - 1] == '\'')) {
+    name_quoted = true;
+    --j;
+  }
+  std::size_t name_end = j;
+  // Every name and suffix ends in one of these: reject most separators
+  // (JSON keys, times, URLs) on three bytes.
+  if (name_end < 5 || !EndsLikeCredentialName(s.substr(name_end - 3, 3))) {
+    return;
+  }
+  while (j > 0 && name_end - j <= kMaxName && IsNameChar(s[j - 1])) --j;
+  if (j == name_end || name_end - j > kMaxName) return;
+  if (!IsCredentialName(s.substr(j, name_end - j))) return;
+  std::size_t name_begin = name_quoted && j > 0 ? j - 1 : j;
+  // Forward over blanks to the value.
+  std::size_t v = sep + 1;
+  while (v < s.size() && (s[v] == ' ' || s[v] == '\t')) ++v;
+  if (v >= s.size()) return;
+  std::size_t end = v;
+  char q = s[v];
+  if (q == '"' || q == '\'') {
+    // A quoted value: up to the closing quote (backslash escapes skipped)
+    // or the line end.
+    ++v;
+    end = v;
+    while (end < s.size() && s[end] != q && s[end] != '\n' && s[end] != '\r') {
+      end += (s[end] == '\\' && end + 1 < s.size()) ? 2 : 1;
+    }
+    if (end > s.size()) end = s.size();
+  } else if (s[sep] == ':' && !name_quoted) {
+    // A header line: the whole rest of the line.
+    while (end < s.size() && s[end] != '\n' && s[end] != '\r') ++end;
+    while (end > v && (s[end - 1] == ' ' || s[end - 1] == '\t')) --end;
+  } else {
+    // name=value, or a JSON name with a bare value: up to a delimiter.
+    while (end < s.size()) {
+      char c = s[end];
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '&' ||
+          c == ';' || c == ',' || c == '}' || c == ']' || c == '"' ||
+          c == '\'') {
+        break;
+      }
+      ++end;
+    }
+  }
+  if (end > v) out->push_back({v, end, name_begin});
+}
+
+}  // namespace
+
+void FindHeaderValues(std::string_view text, std::vector<Redactor::Span>* out) {
+  const char* base = text.data();
+  const std::size_t n = text.size();
+  // Visits every ':' and '=' in order. Most are rejected on the byte before
+  // them (or before a closing quote): every name ends in n, y, e, t or d.
+  auto visit = [&](std::size_t at) {
+    if (at >= 3) {
+      std::size_t e = at;  // one past the last byte of the name, if any
+      if (base[e - 1] == '"' || base[e - 1] == '\'') --e;
+      char c = base[e - 1];
+      if (c != ' ' && c != '\t') {
+        if (!kNameEnd[static_cast<unsigned char>(c)]) return;
+        if (e >= 2 && !EndsLikeCredentialName2(base[e - 2], c)) return;
+      }
+    }
+    TrySeparator(text, at, out);
+  };
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i colon = _mm_set1_epi8(':');
+  const __m128i equals = _mm_set1_epi8('=');
+  for (; i + 16 <= n; i += 16) {
+    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + i));
+    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(x, colon), _mm_cmpeq_epi8(x, equals))));
+    while (m) {
+      visit(i + static_cast<std::size_t>(__builtin_ctz(m)));
+      m &= m - 1;
+    }
+  }
+#endif
+  for (; i < n; ++i) {
+    if (base[i] == ':' || base[i] == '=') visit(i);
+  }
+}
+
+}  // namespace keyref::redaction

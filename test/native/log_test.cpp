@@ -1,0 +1,208 @@
+#include "keyref/log.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "keyref/live_secret.h"
+#include "keyref/redactor.h"
+#include "redaction_test_util.h"
+
+namespace keyref {
+namespace {
+
+using testing_util::FreshSecret;
+
+// A host sink that keeps every line it is given.
+struct Capture {
+  std::mutex mu;
+  std::vector<std::pair<LogLevel, std::string>> lines;
+  Logger::HostSink Sink() {
+    return [this](LogLevel l, const std::string& line) {
+      std::lock_guard<std::mutex> lock(mu);
+      lines.emplace_back(l, line);
+    };
+  }
+  std::string All() {
+    std::lock_guard<std::mutex> lock(mu);
+    std::string all;
+    for (auto& [l, line] : lines) all += line + "\n";
+    return all;
+  }
+};
+
+class LogTest : public ::testing::Test {
+ protected:
+  LogTest() : log_(redactor_) {
+    log_.SetHostSink(cap_.Sink());
+    secret_ = FreshSecret(24);
+    live_ = std::make_unique<LiveSecret>(
+        SecretValue::FromBytes(secret_.data(), secret_.size()), redactor_);
+  }
+  Redactor redactor_;
+  Logger log_;
+  Capture cap_;
+  std::string secret_;
+  std::unique_ptr<LiveSecret> live_;
+};
+
+TEST_F(LogTest, EveryLineIsRedactedBeforeTheSink) {
+  log_.Log(LogLevel::kInfo, "provider said: invalid key " + secret_);
+  log_.Log(LogLevel::kError, "Authorization: Bearer abcdefgh12345678");
+  ASSERT_EQ(cap_.lines.size(), 2u);
+  EXPECT_EQ(cap_.lines[0].second, "provider said: invalid key [REDACTED]");
+  EXPECT_EQ(cap_.lines[0].first, LogLevel::kInfo);
+  EXPECT_EQ(cap_.lines[1].second, "Authorization: [REDACTED]");
+  EXPECT_EQ(cap_.lines[1].first, LogLevel::kError);
+}
+
+TEST_F(LogTest, LevelsFilter) {
+  log_.SetLevel(LogLevel::kWarn);
+  log_.Log(LogLevel::kTrace, "t");
+  log_.Log(LogLevel::kDebug, "d");
+  log_.Log(LogLevel::kInfo, "i");
+  log_.Log(LogLevel::kWarn, "w");
+  log_.Log(LogLevel::kError, "e");
+  EXPECT_EQ(cap_.All(), "w\ne\n");
+  log_.SetLevel(LogLevel::kOff);
+  log_.Log(LogLevel::kError, "e2");
+  EXPECT_EQ(cap_.lines.size(), 2u);
+  LogLevel l;
+  ASSERT_TRUE(LogLevelFromName("trace", &l));
+  EXPECT_EQ(l, LogLevel::kTrace);
+  EXPECT_FALSE(LogLevelFromName("verbose", &l));
+}
+
+RequestLog SampleRequest(const RequestLog::Headers* req,
+                         const RequestLog::Headers* resp,
+                         const std::string& body) {
+  RequestLog r;
+  r.method = "POST";
+  r.origin = "https://api.example.com";
+  r.path = "/v1/chat?key=zzz";
+  r.ref = "env:CANARY_VAR";
+  r.scheme = "env";
+  r.status = 401;
+  r.total_ms = 12.5;
+  r.bytes_sent = 10;
+  r.bytes_received = 20;
+  r.request_headers = req;
+  r.response_headers = resp;
+  r.request_body = "{\"messages\":[]}";
+  r.response_body = body;
+  return r;
+}
+
+TEST_F(LogTest, TraceDescribesRequestsWithoutValuesOrBodies) {
+  log_.SetLevel(LogLevel::kTrace);
+  RequestLog::Headers req = {{"authorization", "Bearer " + secret_},
+                             {"content-type", "application/json"}};
+  RequestLog::Headers resp = {{"x-request-id", "req_42"}};
+  log_.LogRequest(SampleRequest(&req, &resp, "bad key " + secret_));
+  ASSERT_EQ(cap_.lines.size(), 1u);
+  const std::string& line = cap_.lines[0].second;
+  EXPECT_NE(line.find("POST https://api.example.com/v1/chat"),
+            std::string::npos);
+  EXPECT_NE(line.find("ref=env:CANARY_VAR scheme=env status=401"),
+            std::string::npos);
+  EXPECT_NE(line.find("total=12.5ms sent=10B received=20B"), std::string::npos);
+  EXPECT_NE(line.find("request-headers=[authorization,content-type]"),
+            std::string::npos);
+  EXPECT_EQ(line.find("key=zzz"), std::string::npos);  // query dropped
+  EXPECT_EQ(line.find("application/json"), std::string::npos);
+  EXPECT_EQ(line.find("req_42"), std::string::npos);
+  EXPECT_EQ(line.find("messages"), std::string::npos);
+}
+
+TEST_F(LogTest, LogBodiesWritesValuesAndBodiesScrubbed) {
+  log_.SetLevel(LogLevel::kTrace);
+  log_.SetLogBodies(true);
+  RequestLog::Headers req = {{"authorization", "Bearer " + secret_},
+                             {"content-type", "application/json"}};
+  log_.LogRequest(SampleRequest(&req, nullptr, "bad key " + secret_));
+  std::string all = cap_.All();
+  EXPECT_EQ(all.find(secret_.substr(0, 8)), std::string::npos);
+  EXPECT_NE(all.find("request-header authorization: [REDACTED]"),
+            std::string::npos);
+  EXPECT_NE(all.find("request-header content-type: application/json"),
+            std::string::npos);
+  EXPECT_NE(all.find("request-body {\"messages\":[]}"), std::string::npos);
+  EXPECT_NE(all.find("response-body bad key [REDACTED]"), std::string::npos);
+}
+
+TEST_F(LogTest, AThrowingHostSinkNeverPropagates) {
+  log_.SetHostSink([](LogLevel, const std::string&) {
+    throw std::runtime_error("host failed");
+  });
+  EXPECT_NO_THROW(log_.Log(LogLevel::kError, "x"));
+}
+
+TEST_F(LogTest, LinesFromManyThreadsKeepEachThreadsOrder) {
+  constexpr int kThreads = 4, kLines = 500;
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kThreads; ++t) {
+    ts.emplace_back([this, t] {
+      for (int i = 0; i < kLines; ++i) {
+        log_.Log(LogLevel::kInfo,
+                 std::to_string(t) + " " + std::to_string(i) + " " + secret_);
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  ASSERT_EQ(cap_.lines.size(), std::size_t{kThreads * kLines});
+  std::vector<int> next(kThreads, 0);
+  for (auto& [l, line] : cap_.lines) {
+    int t = 0, i = 0;
+    ASSERT_EQ(std::sscanf(line.c_str(), "%d %d", &t, &i), 2);
+    EXPECT_EQ(i, next[t]++);
+    EXPECT_EQ(line.find(secret_.substr(3, 8)), std::string::npos);
+  }
+}
+
+TEST_F(LogTest, StderrSinkIsRedacted) {
+  log_.EnableStderr(true);
+  ::testing::internal::CaptureStderr();
+  log_.Log(LogLevel::kWarn, "key " + secret_);
+  log_.Flush();
+  std::string err = ::testing::internal::GetCapturedStderr();
+  log_.EnableStderr(false);
+  EXPECT_EQ(err, "[keyref] [warning] key [REDACTED]\n");
+}
+
+TEST_F(LogTest, RotatingFileIsRedactedAndRotates) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("keyref-log-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto path = dir / "keyref.log";
+  ASSERT_TRUE(log_.EnableFile(path.string(), 4096, 2).ok());
+  for (int i = 0; i < 200; ++i) {
+    log_.Log(LogLevel::kInfo, "line " + std::to_string(i) + " " + secret_);
+  }
+  log_.Flush();
+  ASSERT_TRUE(log_.EnableFile("", 0, 0).ok());
+  std::string all;
+  int files = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir)) {
+    ++files;
+    std::ifstream in(e.path());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    all += ss.str();
+  }
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(files, 3);  // current + 2 rotated
+  EXPECT_NE(all.find("line 199 [REDACTED]"), std::string::npos);
+  EXPECT_EQ(all.find(secret_.substr(0, 8)), std::string::npos);
+  EXPECT_FALSE(log_.EnableFile("/dev/null/keyref.log", 1024, 1).ok());
+}
+
+}  // namespace
+}  // namespace keyref

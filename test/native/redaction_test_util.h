@@ -1,0 +1,20 @@
+// Helpers shared by the redactor and logger tests.
+#pragma once
+
+#include <random>
+#include <string>
+
+namespace keyref::testing_util {
+
+// A fresh secret of `n` bytes from [a-z0-9] that matches no credential shape
+// when n < 32 (so only rule 1 can catch it). The fingerprint store is
+// process-wide, so every test draws its own.
+inline std::string FreshSecret(std::size_t n = 24) {
+  static std::mt19937_64 rng{std::random_device{}()};
+  static const char abc[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string s;
+  for (std::size_t i = 0; i < n; ++i) s.push_back(abc[rng() % 36]);
+  return s;
+}
+
+}  // namespace keyref::testing_util

@@ -1,0 +1,370 @@
+#include "keyref/redactor.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "keyref/live_secret.h"
+#include "redaction_test_util.h"
+
+namespace keyref {
+namespace {
+
+using testing_util::FreshSecret;
+
+std::string B64(std::string_view in, bool url) {
+  const char* abc =
+      url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+          : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 |
+                 (unsigned char)in[i + 2];
+    for (int k = 18; k >= 0; k -= 6) out.push_back(abc[(v >> k) & 63]);
+  }
+  std::size_t rest = in.size() - i;
+  if (rest) {
+    unsigned v = (unsigned char)in[i] << 16;
+    if (rest == 2) v |= (unsigned char)in[i + 1] << 8;
+    out.push_back(abc[v >> 18]);
+    out.push_back(abc[(v >> 12) & 63]);
+    if (rest == 2) out.push_back(abc[(v >> 6) & 63]);
+    if (!url) out.append(rest == 1 ? "==" : "=");
+  }
+  return out;
+}
+
+SecretValue Sv(const std::string& s) {
+  return SecretValue::FromBytes(s.data(), s.size());
+}
+
+class RedactorTest : public ::testing::Test {
+ protected:
+  // Registers `s` with the redactor for the whole test.
+  void Live(const std::string& s) {
+    live_.push_back(std::make_unique<LiveSecret>(Sv(s), r_));
+  }
+  Redactor r_;
+  std::vector<std::unique_ptr<LiveSecret>> live_;
+};
+
+TEST_F(RedactorTest, NothingToRedactReturnsFalseAndLeavesOutAlone) {
+  Live(FreshSecret());
+  std::string out = "untouched";
+  EXPECT_FALSE(r_.Scrub("{\"model\":\"gpt-4o\",\"messages\":[]}", &out));
+  EXPECT_EQ(out, "untouched");
+  EXPECT_FALSE(r_.Contains("plain text, nothing to see"));
+  EXPECT_EQ(r_.Redact("plain"), "plain");
+}
+
+TEST_F(RedactorTest, LiveValueAndItsEncodings) {
+  // Characters that every encoding changes: / + = " \ space and UTF-8.
+  std::string s = FreshSecret(12) + "/+= \"\\\xC3\xA9" + FreshSecret(12);
+  Live(s);
+  std::string pct;
+  for (unsigned char c : s) {
+    if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      pct.push_back(c);
+    } else {
+      char b[4];
+      snprintf(b, sizeof b, "%%%02X", c);
+      pct += b;
+    }
+  }
+  std::string json;
+  for (char c : s) {
+    if (c == '"' || c == '\\') json.push_back('\\');
+    json.push_back(c);
+  }
+  const std::vector<std::pair<std::string, std::string>> forms = {
+      {"raw", s},
+      {"base64", B64(s, false)},
+      {"base64url", B64(s, true)},
+      {"percent", pct},
+      {"json", json},
+      {"basic auth", B64("user:" + s, false)},
+      {"basic auth shifted", B64("ab:" + s, false)},
+  };
+  for (const auto& [name, form] : forms) {
+    std::string text = "before " + form + " after";
+    std::string out = r_.Redact(text);
+    EXPECT_EQ(out.find(form), std::string::npos) << name;
+    EXPECT_NE(out.find(kRedactedMarker), std::string::npos) << name;
+    EXPECT_EQ(out.rfind("before ", 0), 0u) << name;
+  }
+}
+
+TEST_F(RedactorTest, AnyRunOfEightCharactersButNotSeven) {
+  std::string s = FreshSecret(30);
+  Live(s);
+  for (std::size_t at = 0; at + 8 <= s.size(); at += 3) {
+    std::string text = "x " + s.substr(at, 8) + " y";
+    EXPECT_EQ(r_.Redact(text), "x [REDACTED] y") << at;
+  }
+  // Seven characters are not a run (a 7-byte window is never fingerprinted).
+  EXPECT_FALSE(r_.Contains("x " + s.substr(5, 7) + " y"));
+}
+
+TEST_F(RedactorTest, RunIsExtendedToTheMaximalSpan) {
+  std::string s = FreshSecret(40);
+  Live(s);
+  EXPECT_EQ(r_.Redact("<" + s.substr(3, 30) + ">"), "<[REDACTED]>");
+}
+
+TEST_F(RedactorTest, WipedValueIsStillCaughtByItsFingerprints) {
+  std::string s = FreshSecret(32);
+  { LiveSecret live(Sv(s), r_); }  // forgotten and wiped here
+  EXPECT_EQ(r_.Redact("err: " + s), "err: [REDACTED]");
+  // Also by another instance: the fingerprints are process-wide.
+  Redactor other;
+  EXPECT_EQ(other.Redact(B64(s, false)), "[REDACTED]");
+  r_.ForgetAll();
+  EXPECT_TRUE(r_.Contains(s.substr(10, 8)));
+}
+
+TEST_F(RedactorTest, ShortLiveValuesMatchExactlyWhileLive) {
+  std::string s = FreshSecret(6);
+  std::uint64_t id = r_.Register(Sv(s));
+  EXPECT_EQ(r_.Redact("k=" + s + "!"), "k=[REDACTED]!");
+  r_.Forget(id);
+  EXPECT_EQ(r_.Redact("k " + s + "!"), "k " + s + "!");
+}
+
+TEST_F(RedactorTest, OverlappingSecretsLeaveNothingBehind) {
+  std::string a = FreshSecret(20);
+  std::string b = a.substr(10) + FreshSecret(15);  // b starts inside a
+  std::string c = FreshSecret(20);
+  Live(a);
+  Live(b);
+  Live(c);
+  std::string text = "[" + a + b.substr(10) + "][" + b + c + "]";
+  std::string out = r_.Redact(text);
+  EXPECT_EQ(out, "[[REDACTED]][[REDACTED]]");
+}
+
+TEST_F(RedactorTest, CredentialShapes) {
+  const std::vector<std::string> shapes = {
+      "sk-proj-abcdefghijklmnopqrstuvwxyz012345",
+      "AIzaSyA1234567890abcdefghijklmnopqrstu",
+      "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+      "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghij",
+      "xoxb-1234567890-abcdefghij",
+      "Bearer abcdef0123456789",
+  };
+  for (const std::string& s : shapes) {
+    std::string out = r_.Redact("got " + s + " here");
+    EXPECT_NE(out.find(kRedactedMarker), std::string::npos) << s;
+    EXPECT_EQ(out.find(s.substr(s.size() - 8)), std::string::npos) << s;
+  }
+  std::string pem =
+      "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----";
+  EXPECT_EQ(r_.Redact("k=" + pem + "\nok"), "k=[REDACTED]\nok");
+  // Ordinary words and short names are left alone.
+  EXPECT_FALSE(r_.Contains("secret:sk-prod keyring:svc/alice eyJ"));
+}
+
+TEST_F(RedactorTest, HeaderValuesInBlocksJsonAndText) {
+  const char* names[] = {"Authorization",       "x-api-key",     "api-key",
+                         "x-goog-api-key",      "Cookie",        "Set-Cookie",
+                         "Proxy-Authorization", "AUTHORIZATION", "X-Api-Key",
+                         "anthropic_api_key"};
+  for (const char* name : names) {
+    std::string n = name;
+    EXPECT_EQ(
+        r_.Redact("GET / HTTP/1.1\r\n" + n + ": abc def\r\nAccept: */*\r\n"),
+        "GET / HTTP/1.1\r\n" + n + ": [REDACTED]\r\nAccept: */*\r\n")
+        << n;
+    EXPECT_EQ(r_.Redact("{\"" + n + "\": \"abc\\\"def\", \"a\": 1}"),
+              "{\"" + n + "\": \"[REDACTED]\", \"a\": 1}")
+        << n;
+    EXPECT_EQ(r_.Redact("sent " + n + ": abc to the server"),
+              "sent " + n + ": [REDACTED]")
+        << n;
+  }
+  EXPECT_EQ(r_.Redact("https://h/x?api_key=abc123&b=2"),
+            "https://h/x?api_key=[REDACTED]&b=2");
+  EXPECT_FALSE(r_.Contains("Content-Type: application/json\r\n"));
+  EXPECT_FALSE(r_.Contains("{\"max_tokens\": 100, \"keys\": 2}"));
+}
+
+TEST_F(RedactorTest, SplitAcrossChunksOfAStream) {
+  std::string s = FreshSecret(28);
+  Live(s);
+  std::string stream = "data: {\"delta\":\"" + s + "\"}\n\n" +
+                       "Authorization: Bearer tok" + "en-value-1234\r\n" +
+                       std::string(300, 'x') + " " + s + " end";
+  std::string whole = r_.Redact(stream);
+  ASSERT_EQ(whole.find(s), std::string::npos);
+  // Every split point, and byte-by-byte.
+  for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
+    StreamScrubber sc(r_);
+    std::string got = sc.Write(stream.substr(0, cut));
+    got += sc.Write(stream.substr(cut));
+    got += sc.Finish();
+    ASSERT_EQ(got, whole) << "cut at " << cut;
+  }
+  StreamScrubber sc(r_);
+  std::string got;
+  for (char c : stream) got += sc.Write(std::string_view(&c, 1));
+  got += sc.Finish();
+  EXPECT_EQ(got, whole);
+}
+
+TEST_F(RedactorTest, StreamOfJsonWithoutBlanksAndALongToken) {
+  // SSE data lines have few blanks; a 300-byte random token (entropy rule)
+  // and a GitHub token must survive every split.
+  std::string token;
+  std::mt19937 rng(3);
+  const char abc[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  for (int i = 0; i < 300; ++i) token.push_back(abc[rng() % 62]);
+  std::string stream = "data:{\"a\":\"" + std::string(200, 'q') +
+                       "\",\"t\":\"" + token + "\",\"g\":\"ghp_" +
+                       std::string(36, 'Z') + "1a\"}\n\n";
+  std::string whole = r_.Redact(stream);
+  ASSERT_EQ(whole.find(token.substr(0, 40)), std::string::npos);
+  for (std::size_t cut = 0; cut <= stream.size(); cut += 7) {
+    StreamScrubber sc(r_);
+    std::string got = sc.Write(stream.substr(0, cut));
+    got += sc.Write(stream.substr(cut));
+    got += sc.Finish();
+    ASSERT_EQ(got, whole) << "cut at " << cut;
+  }
+}
+
+TEST_F(RedactorTest, StreamCarryStaysBounded) {
+  StreamScrubber sc(r_);
+  std::string block(4096, 'a');  // one token, no blanks, no spans
+  std::size_t emitted = 0;
+  for (int i = 0; i < 64; ++i) emitted += sc.Write(block).size();
+  emitted += sc.Finish().size();
+  EXPECT_EQ(emitted, 64u * 4096u);
+  // Everything but the carry came out before Finish.
+}
+
+TEST_F(RedactorTest, VeryLongLines) {
+  std::string s = FreshSecret(24);
+  Live(s);
+  std::string text(8 << 20, 'a');
+  text.replace(4 << 20, s.size(), s);
+  text.replace(text.size() - s.size(), s.size(), s);
+  std::string out = r_.Redact(text);
+  EXPECT_EQ(out.find(s.substr(0, 8)), std::string::npos);
+  EXPECT_EQ(out.size(),
+            text.size() - 2 * s.size() + 2 * kRedactedMarker.size());
+  std::string header = "Cookie: " + std::string(1 << 20, 'c');
+  EXPECT_EQ(r_.Redact(header), "Cookie: [REDACTED]");
+}
+
+TEST_F(RedactorTest, BinaryData) {
+  std::string s = FreshSecret(24);
+  Live(s);
+  std::mt19937 rng(7);
+  std::string bin;
+  for (int i = 0; i < 1 << 16; ++i) bin.push_back(static_cast<char>(rng()));
+  std::string all;
+  for (int c = 0; c < 256; ++c) all.push_back(static_cast<char>(c));
+  bin += all + s + std::string("\0\0", 2) + all;
+  std::string out = r_.Redact(bin);
+  EXPECT_EQ(out.find(s.substr(4, 8)), std::string::npos);
+  EXPECT_NE(out.find(kRedactedMarker), std::string::npos);
+}
+
+bool ValidUtf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    unsigned char c = s[i];
+    std::size_t n = c < 0x80         ? 1
+                    : (c >> 5) == 6  ? 2
+                    : (c >> 4) == 14 ? 3
+                    : (c >> 3) == 30 ? 4
+                                     : 0;
+    if (!n || i + n > s.size()) return false;
+    for (std::size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+TEST_F(RedactorTest, Utf8StaysValidAndInvalidUtf8NeverCrashes) {
+  // A secret whose 8-byte runs start and end inside multibyte characters.
+  std::string s = "\xE2\x82\xAC" + FreshSecret(9) + "\xF0\x9F\x94\x91\xC3\xA9";
+  Live(s);
+  std::string text = "\xE6\x97\xA5\xE6\x9C\xAC " + s + " \xE2\x9C\x93";
+  ASSERT_TRUE(ValidUtf8(text));
+  for (std::size_t a = 0; a < s.size(); ++a) {
+    for (std::size_t len = 8; a + len <= s.size(); ++len) {
+      std::string t = "\xC3\xA9" + s.substr(a, len) + "\xC3\xA9";
+      std::string out = r_.Redact(t);
+      if (ValidUtf8(t)) EXPECT_TRUE(ValidUtf8(out)) << a << "+" << len;
+    }
+  }
+  EXPECT_TRUE(ValidUtf8(r_.Redact(text)));
+  std::string bad = "\xFF\xFE\xC3" + s + "\x80\x80\xE2\x82";
+  std::string out = r_.Redact(bad);
+  EXPECT_EQ(out.find(s.substr(3, 9)), std::string::npos);
+}
+
+TEST_F(RedactorTest, RegistrationFromWorkerThreadsWhileScrubbing) {
+  std::vector<std::string> secrets;
+  for (int i = 0; i < 16; ++i) secrets.push_back(FreshSecret(24));
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    std::string t = "nothing " + std::string(1000, 'z');
+    while (!stop) EXPECT_FALSE(r_.Contains(t));
+  });
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = w; i < 16; i += 4) LiveSecret live(Sv(secrets[i]), r_);
+    });
+  }
+  for (auto& t : writers) t.join();
+  stop = true;
+  reader.join();
+  for (const auto& s : secrets) EXPECT_EQ(r_.Redact(s), "[REDACTED]");
+}
+
+// The set of live values is not observable: no count, size or iteration.
+template <typename T, typename = void>
+struct HasSize : std::false_type {};
+template <typename T>
+struct HasSize<T, std::void_t<decltype(std::declval<T>().size())>>
+    : std::true_type {};
+template <typename T, typename = void>
+struct HasCount : std::false_type {};
+template <typename T>
+struct HasCount<T, std::void_t<decltype(std::declval<T>().count())>>
+    : std::true_type {};
+template <typename T, typename = void>
+struct HasBegin : std::false_type {};
+template <typename T>
+struct HasBegin<T, std::void_t<decltype(std::declval<T>().begin())>>
+    : std::true_type {};
+
+TEST(RedactorSurface, ExposesNothingAboutTheLiveSet) {
+  static_assert(!HasSize<Redactor>::value);
+  static_assert(!HasCount<Redactor>::value);
+  static_assert(!HasBegin<Redactor>::value);
+  static_assert(!std::is_copy_constructible_v<Redactor>);
+  // Spans say where, never what: same spans for two different secrets.
+  Redactor r;
+  std::string a = FreshSecret(24), b = FreshSecret(24);
+  LiveSecret la(Sv(a), r), lb(Sv(b), r);
+  std::vector<Redactor::Span> sa, sb;
+  r.FindSpans("x " + a, &sa);
+  r.FindSpans("x " + b, &sb);
+  ASSERT_EQ(sa.size(), 1u);
+  ASSERT_EQ(sb.size(), 1u);
+  EXPECT_EQ(sa[0].begin, sb[0].begin);
+  EXPECT_EQ(sa[0].end, sb[0].end);
+}
+
+}  // namespace
+}  // namespace keyref

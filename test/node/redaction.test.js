@@ -1,0 +1,92 @@
+'use strict';
+// The canary test: a unique secret, put only in a child process's
+// environment, is resolved by keyref there (env:CANARY_VAR) while logging is
+// at trace with logBodies, stderr and a file. Every path of
+// redaction_paths.js runs; nothing that comes back (return values, error
+// code/message/hint/stack, host log lines, stderr, the log file) may contain
+// the canary, its base64/base64url/percent/JSON forms, or any 8-character
+// run of it.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { paths } = require('./redaction_paths');
+
+// Lowercase hex, 28 characters: no credential shape, so only the redactor's
+// value rule (fingerprints) can catch it.
+const fresh = (tag) => `${tag}${crypto.randomBytes(12).toString('hex')}`;
+
+function forms(value) {
+  const out = new Map([
+    ['raw', value],
+    ['base64', Buffer.from(value).toString('base64').replace(/=+$/, '')],
+    ['base64url', Buffer.from(value).toString('base64url')],
+    ['percent', encodeURIComponent(value)],
+    ['json', JSON.stringify(value).slice(1, -1)],
+  ]);
+  for (let i = 0; i + 8 <= value.length; ++i) out.set(`run@${i}`, value.slice(i, i + 8));
+  return out;
+}
+
+/** Names the forms of any canary found in `text` (never the value itself). */
+function leaks(text, canaries) {
+  const found = [];
+  for (const [which, value] of Object.entries(canaries)) {
+    for (const [form, s] of forms(value)) if (text.includes(s)) found.push(`${which}:${form}`);
+  }
+  return found;
+}
+
+test('no path leaks the canary', async (t) => {
+  const canaries = { resolved: fresh('cnry'), malformed: fresh('cnrm'), literal: fresh('cnrl') };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyref-canary-'));
+  const logFile = path.join(dir, 'keyref.log');
+  const child = spawnSync(process.execPath, [path.join(__dirname, 'redaction_child.js')], {
+    env: {
+      ...process.env,
+      KEYREF_CANARY_CHILD: '1',
+      KEYREF_TEST_HOOKS: '1',
+      KEYREF_CANARY_LOGFILE: logFile,
+      CANARY_VAR: canaries.resolved,
+      CANARY_MALFORMED: `${canaries.malformed}\nnext`,
+      CANARY_LITERAL: canaries.literal,
+    },
+    encoding: 'utf8',
+    timeout: 60000,
+    maxBuffer: 64 << 20,
+  });
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  assert.equal(child.status, 0, `child exited ${child.status} ${child.signal ?? ''}`);
+  const results = JSON.parse(child.stdout);
+  assert.deepEqual(results.map((r) => r.name), paths.map((p) => p.name));
+
+  for (const [i, r] of results.entries()) {
+    await t.test(r.name, () => {
+      for (const s of [...r.emitted, ...r.lines]) {
+        assert.deepEqual(leaks(s, canaries), [], `path "${r.name}" leaked`);
+      }
+      assert.equal(paths[i].expect(r.emitted, r.lines), null);
+    });
+  }
+
+  await t.test('stderr', () => {
+    assert.match(child.stderr, /\[keyref\] \[trace\] request POST/);
+    assert.deepEqual(leaks(child.stderr, canaries), []);
+  });
+
+  await t.test('log file', () => {
+    const text = fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('');
+    assert.match(text, /\[REDACTED\]/);
+    assert.deepEqual(leaks(text, canaries), []);
+  });
+});
+
+test('the leak detector finds every form (so the test above can fail)', () => {
+  const c = fresh('self');
+  for (const [form, s] of forms(c)) {
+    assert.deepEqual(leaks(`x${s}y`, { c }).includes(`c:${form}`), true, form);
+  }
+});
