@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "errors.h"
+#include "keyref/base_url.h"
 #include "keyref/http_client.h"
+#include "keyref/log.h"
 #include "sidecar.h"
 
 namespace keyref::addon {
@@ -185,6 +187,46 @@ bool Post(Tsfn& tsfn, ChannelGate& gate, Item* item) {
   return false;
 }
 
+// Describes the request at trace level: method, origin and path, the ref
+// and its scheme, status or error code, time and bytes. Header values and
+// bodies only with policy.logBodies, and the logger scrubs every line.
+void LogOutcome(Instance& instance, const HttpRequest& request,
+                const Result<HttpResponse>& result,
+                std::chrono::steady_clock::time_point started) {
+  Logger& log = instance.logger();
+  if (!log.Enabled(LogLevel::kTrace)) return;
+  RequestLog entry;
+  entry.method = request.method;
+  std::string origin;
+  std::string path;
+  if (Result<BaseUrl> url = ParseBaseUrl(request.base_url); url.ok()) {
+    origin = url.value().Origin();
+    path = url.value().path;
+  }
+  path += request.path;
+  entry.origin = origin;
+  entry.path = path;
+  if (request.api_key_ref) {
+    entry.ref = request.api_key_ref->ref;
+    entry.scheme = SchemeName(request.api_key_ref->scheme);
+  }
+  entry.total_ms = std::chrono::duration<double, std::milli>(
+                       std::chrono::steady_clock::now() - started)
+                       .count();
+  entry.bytes_sent = request.body.size();
+  entry.request_headers = &request.headers;
+  entry.request_body = request.body;
+  if (result.ok()) {
+    entry.status = result.value().status;
+    entry.bytes_received = result.value().body.size();
+    entry.response_headers = &result.value().headers;
+    entry.response_body = result.value().body;
+  } else {
+    entry.error_code = ErrorCodeName(result.error().code);
+  }
+  log.LogRequest(entry);
+}
+
 void RunJob(const std::shared_ptr<Job>& job) {
   Instance& instance = *job->instance;
   Tsfn tsfn = job->tsfn;
@@ -210,10 +252,19 @@ void RunJob(const std::shared_ptr<Job>& job) {
     }
     return Post(tsfn, *gate, new Item{js, batch, std::nullopt, nullptr});
   };
+  const auto started = std::chrono::steady_clock::now();
   Result<HttpResponse> result = instance.http().Execute(
       job->request,
       [&instance](const ParsedRef& ref) { return instance.Resolve(ref); },
       job->control, sink);
+  LogOutcome(instance, job->request, result, started);
+  if (!result.ok()) {
+    // The builder scrubs its errors of the key; this is the one path every
+    // error to JS takes, so the instance's redactor sees it too.
+    const Error& e = result.error();
+    result = Error(e.code, instance.redactor().Redact(e.message),
+                   instance.redactor().Redact(e.hint));
+  }
   Post(tsfn, *gate,
        new Item{js, batch, std::move(result), std::move(job->channel)});
   std::lock_guard<std::mutex> lock(gate->mu);
