@@ -30,6 +30,13 @@ class Sidecar : public Napi::ObjectWrap<Sidecar> {
  private:
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Redact(const Napi::CallbackInfo& info);
+  // Secret resolution (sidecar_secrets.cc).
+  Napi::Value Check(const Napi::CallbackInfo& info);
+  Napi::Value GetStatus(const Napi::CallbackInfo& info);
+  Napi::Value StoreSecret(const Napi::CallbackInfo& info);
+  Napi::Value DeleteSecret(const Napi::CallbackInfo& info);
+  static std::shared_ptr<HostSecretStore> HostStoreFromJs(
+      Napi::Env env, const Napi::Object& options);
 
   std::shared_ptr<Instance> instance_;
 };

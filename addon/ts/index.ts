@@ -4,4 +4,6 @@ export { parseRef, DEFAULT_ALLOW_SCHEMES } from './ref';
 export type { ApiKeyRef, RefScheme, RefPolicy, ParsedRef, ParsedRefOk, ParsedRefError } from './ref';
 export type { KeyrefError, KeyrefErrorCode } from './errors';
 export { Sidecar } from './sidecar';
-export type { SidecarOptions, SidecarPolicy } from './sidecar';
+export type {
+  SidecarOptions, SidecarPolicy, SecretStorageLike, CheckResult, CheckOk, CheckFailed, SourceStatus,
+} from './sidecar';

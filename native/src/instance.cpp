@@ -193,13 +193,14 @@ std::vector<SchemeStatus> Instance::SchemeStatuses() {
     st.enabled = policy_.allow.Has(s);
     if (closed_) {
       st.reason = "the Sidecar is closed";
+    } else if (!st.enabled) {
+      // A disabled source is not touched (the plaintext file is not even
+      // opened): the policy said not to use it.
+      st.reason = "disabled by policy.allowSchemes";
     } else {
       SourceProbe p = SourceFor(s).Probe();
       st.available = p.available;
       st.reason = std::move(p.reason);
-    }
-    if (!st.enabled && st.reason.empty()) {
-      st.reason = "disabled by policy.allowSchemes";
     }
     out.push_back(std::move(st));
   }

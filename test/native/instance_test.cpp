@@ -289,7 +289,14 @@ TEST(InstanceTest, StatusCoversEverySchemeWithReasons) {
   const auto& op = all[static_cast<int>(Scheme::kOp)];
   EXPECT_FALSE(op.enabled);
   EXPECT_FALSE(op.available);
-  EXPECT_FALSE(op.reason.empty());
+  EXPECT_NE(op.reason.find("disabled"), std::string::npos);
+
+  p.allow = SchemeSet::All();
+  Instance all_on(p);
+  const auto op2 = all_on.SchemeStatuses()[static_cast<int>(Scheme::kOp)];
+  EXPECT_TRUE(op2.enabled);
+  EXPECT_FALSE(op2.available);
+  EXPECT_NE(op2.reason.find("not installed"), std::string::npos);
 }
 
 TEST(InstanceTest, OneMegabyteValue) {

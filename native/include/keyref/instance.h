@@ -86,7 +86,7 @@ class Instance {
   Status Delete(const ParsedRef& ref);
 
   // Every scheme: enabled by the policy? reachable now? Blocking (probes
-  // D-Bus, PATH and the plaintext file).
+  // D-Bus, PATH and the plaintext file). Disabled sources are not probed.
   std::vector<SchemeStatus> SchemeStatuses();
 
   // Replaces a scheme's source (tests: the fake source with error
