@@ -87,6 +87,20 @@ TEST_F(KeyringTest, WrittenBySecretToolReadByKeyref) {
   EXPECT_EQ(got.value().Reveal(), value);
 }
 
+TEST_F(KeyringTest, TwoMatchesTheNewestWins) {
+  // keyref's (keytar-style, with xdg:schema) and secret-tool's (without)
+  // are two items with the same service/account.
+  auto old_value = SecretValue::FromBytes("older", 5);
+  ASSERT_TRUE(source_->Store(Ref(RefText()), old_value).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // mtime: s
+  ASSERT_EQ(Sh("printf newer | secret-tool store --label=t service " +
+               service_ + " account " + account_),
+            0);
+  auto got = source_->Resolve(Ref(RefText()));
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got.value().Reveal(), "newer");
+}
+
 TEST_F(KeyringTest, DefaultServiceFromPolicy) {
   ASSERT_EQ(Sh("printf v1 | secret-tool store --label=t service " +
                config_.keyring_service + " account " + account_),
