@@ -83,8 +83,6 @@ keyref::SecretValue CopyString(Napi::Env env, napi_value v) {
   return out;
 }
 
-struct JsSide;
-
 // Shared by the core-facing object and the TSFN finaliser.
 struct Shared {
   std::mutex mu;
@@ -131,7 +129,6 @@ void CallHost(Napi::Env env, Napi::Function, JsSide* js,
     return;
   }
   Napi::HandleScope scope(env);
-  std::shared_ptr<Shared> shared = js->shared;
   try {
     Napi::Object store = js->store.Value();
     Napi::Value fn = store.Get(OpName(call->op));
@@ -169,7 +166,6 @@ void CallHost(Napi::Env env, Napi::Function, JsSide* js,
     // swallow the JS exception, report a clean error.
     call->Finish(HostFailed(call->op, "threw"));
   }
-  (void)shared;
 }
 
 void FinaliseJsSide(Napi::Env, void*, JsSide* js) {

@@ -228,6 +228,39 @@ TEST(KeyringLocked, LockedCollectionIsSourceLockedNotNotFound) {
   EXPECT_EQ(RunChild("Locked", "", true), 0);
 }
 
+TEST(KeyringChild, Hung) {
+  if (!IsChild("Hung")) GTEST_SKIP() << "runs in a private session";
+  SourceConfig config;
+  config.timeout = std::chrono::milliseconds(300);
+  auto source = MakeSource(Scheme::kKeyring, config);
+  auto v = SecretValue::FromBytes("v", 1);
+  ASSERT_TRUE(source->Store(Ref("keyring:hungsvc/alice"), v).ok());
+  // Freeze this private session's keyring daemon (found by its bus name).
+  std::string pid = ShOut(
+      "gdbus call --session --dest org.freedesktop.DBus --object-path "
+      "/org/freedesktop/DBus --method "
+      "org.freedesktop.DBus.GetConnectionUnixProcessID "
+      "org.freedesktop.secrets | sed -E 's/.*uint32 ([0-9]+).*/\\1/' | "
+      "tr -dc 0-9");
+  ASSERT_FALSE(pid.empty());
+  ASSERT_EQ(Sh("kill -STOP " + pid), 0);
+  auto t0 = std::chrono::steady_clock::now();
+  auto got = source->Resolve(Ref("keyring:hungsvc/alice"));
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - t0)
+                .count();
+  Sh("kill -CONT " + pid);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().code, ErrorCode::kSourceTimeout)
+      << got.error().message;
+  EXPECT_LT(ms, 5000);
+}
+
+TEST(KeyringHung, HungDaemonIsSourceTimeout) {
+  if (std::getenv("KEYREF_CHILD")) GTEST_SKIP();
+  EXPECT_EQ(RunChild("Hung", "", true), 0);
+}
+
 TEST(KeyringChild, NoDbus) {
   if (!IsChild("NoDbus")) GTEST_SKIP() << "runs without D-Bus";
   ASSERT_EQ(std::getenv("DBUS_SESSION_BUS_ADDRESS"), nullptr);

@@ -16,6 +16,8 @@
 #define SECRET_WITH_UNSTABLE 1
 #include <libsecret/secret.h>
 
+#include <algorithm>
+#include <chrono>
 #include <mutex>
 
 #include "keyref/source.h"
@@ -67,6 +69,15 @@ bool IsUnavailable(const GError* e) {
 }
 
 Error ServiceError(const GError* e, const char* what) {
+  if (e && (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
+            g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_TIMEOUT) ||
+            g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY))) {
+    return Error(ErrorCode::kSourceTimeout,
+                 std::string("The Secret Service did not answer in time; the "
+                             "entry could not be ") + what + ".",
+                 "The keyring daemon may be busy or waiting for a prompt. "
+                 "Retry, or raise policy.resolveTimeoutMs.");
+  }
   if (e && g_error_matches(e, SECRET_ERROR, SECRET_ERROR_IS_LOCKED)) {
     return Error(ErrorCode::kSourceLocked,
                  std::string("The keyring is locked, so the entry could not "
@@ -91,7 +102,7 @@ Error ServiceError(const GError* e, const char* what) {
 class KeyringSource final : public SecretSource {
  public:
   explicit KeyringSource(const SourceConfig& c)
-      : default_service_(c.keyring_service) {}
+      : default_service_(c.keyring_service), timeout_(c.timeout) {}
 
   ~KeyringSource() override {
     if (service_) g_object_unref(service_);
@@ -266,6 +277,13 @@ class KeyringSource final : public SecretSource {
         }
         return false;
       }
+      // libsecret's calls go through this proxy with its default timeout
+      // (25 s); bound them by the resolve timeout instead. The service
+      // object is shared process-wide by libsecret, so the last instance's
+      // timeout wins; they are normally all the same.
+      g_dbus_proxy_set_default_timeout(
+          G_DBUS_PROXY(service_),
+          static_cast<gint>(std::min<long long>(timeout_.count(), G_MAXINT)));
     }
     *out = SECRET_SERVICE(g_object_ref(service_));
     return true;
@@ -301,6 +319,7 @@ class KeyringSource final : public SecretSource {
   }
 
   std::string default_service_;
+  std::chrono::milliseconds timeout_;
   std::mutex mu_;
   SecretService* service_ = nullptr;
 };
