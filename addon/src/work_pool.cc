@@ -33,19 +33,20 @@ void WorkPool::Submit(Napi::Env env, Work work, Done on_throw) {
   if (pending_++ == 0) tsfn_.Ref(env);
   std::lock_guard<std::mutex> lock(mu_);
   queue_.emplace_back(std::move(work), std::move(on_throw));
-  if (idle_ == 0 && threads_.size() < kMaxThreads) {
-    threads_.emplace_back([this] { Run(); });
-  } else {
-    cv_.notify_one();
+  if (threads_.empty()) {
+    // All threads at once, on first use: creating one later would cost the
+    // JS thread a clone() in the middle of a burst.
+    for (std::size_t i = 0; i < kMaxThreads; ++i) {
+      threads_.emplace_back([this] { Run(); });
+    }
   }
+  cv_.notify_one();
 }
 
 void WorkPool::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    ++idle_;
     cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
-    --idle_;
     if (stop_) return;
     auto [work, on_throw] = std::move(queue_.front());
     queue_.pop_front();

@@ -53,7 +53,6 @@ class WorkPool {
   std::condition_variable cv_;
   std::deque<std::pair<Work, Done>> queue_;
   std::vector<std::thread> threads_;
-  std::size_t idle_ = 0;
   bool stop_ = false;
   bool shut_ = false;
   std::size_t pending_ = 0;  // JS thread only
