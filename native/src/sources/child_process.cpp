@@ -130,6 +130,9 @@ ChildResult RunChild(const std::vector<std::string>& argv,
     return r;
   }
 
+  // Reserved once, so appending never leaves an unwiped older copy of what
+  // stderr echoed in freed memory.
+  r.err.reserve(kMaxStderr);
   // The buffer passes the child's stdout (the secret) on to r.out; it is
   // wiped after every read.
   char buf[4096];
