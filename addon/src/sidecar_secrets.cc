@@ -3,6 +3,7 @@
 // and the sources. Blocking work runs on the per-environment WorkPool; the
 // JS thread only parses refs, answers cache hits and env: refs (both
 // cheap), and settles promises. Nothing here hands a secret value to JS.
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,27 +20,25 @@ namespace {
 
 constexpr std::size_t kMaxRefCopy = 4096;
 
-// The ref as text, copied off the JS string. Inputs longer than 4 KiB are
-// cut (they are refused as REF_TOO_LONG either way, like parseRef).
+// The ref as text, copied off the JS string into a stack buffer (no heap
+// allocation on the cache-hit path). Inputs longer than 4 KiB are cut (they
+// are refused as REF_TOO_LONG either way, like parseRef).
 struct RefText {
-  std::string text;
+  std::array<char, kMaxRefCopy + 1> buf;
+  std::size_t len = 0;
   bool truncated = false;
+  std::string_view text() const { return {buf.data(), len}; }
   // A refused ref may be a pasted key: wipe the copy.
-  ~RefText() { SecureZero(text.data(), text.size()); }
+  ~RefText() { SecureZero(buf.data(), len); }
 };
 
-RefText ReadRef(Napi::Env env, Napi::Value v, const char* method) {
+void ReadRef(Napi::Env env, Napi::Value v, const char* method, RefText* r) {
   if (!v.IsString()) {
     throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
                        std::string(method) + "(ref: string)");
   }
-  RefText r;
-  r.text.resize(kMaxRefCopy + 1);
-  std::size_t len = 0;
-  napi_get_value_string_utf8(env, v, r.text.data(), r.text.size(), &len);
-  r.truncated = len >= kMaxRefCopy;
-  r.text.resize(len);
-  return r;
+  napi_get_value_string_utf8(env, v, r->buf.data(), r->buf.size(), &r->len);
+  r->truncated = r->len >= kMaxRefCopy;
 }
 
 Napi::Object CheckOk(Napi::Env env, Scheme scheme) {
@@ -113,7 +112,8 @@ std::shared_ptr<HostSecretStore> Sidecar::HostStoreFromJs(
 Napi::Value Sidecar::Check(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto deferred = Napi::Promise::Deferred::New(env);
-  RefText ref = ReadRef(env, info[0], "check");
+  RefText ref;
+  ReadRef(env, info[0], "check", &ref);
   std::shared_ptr<Instance> inst = instance_;
   if (inst->closed()) {
     deferred.Reject(MakeError(env, ClosedError()).Value());
@@ -121,20 +121,20 @@ Napi::Value Sidecar::Check(const Napi::CallbackInfo& info) {
   }
   // Parse on the JS thread: cheap, and a refused ref (maybe a pasted key)
   // never leaves this stack frame.
-  RefCheck c = CheckRef(ref.text, inst->policy().allow, ref.truncated);
+  RefCheck c = CheckRef(ref.text(), inst->policy().allow, ref.truncated);
   if (!c.ok()) {
     deferred.Resolve(CheckFailed(env, *inst, DescribeRefError(c)));
     return deferred.Promise();
   }
   Scheme cached;
-  if (inst->CheckCached(ref.text, &cached)) {
+  if (inst->CheckCached(ref.text(), &cached)) {
     deferred.Resolve(CheckOk(env, cached));
     return deferred.Promise();
   }
   if (c.scheme == Scheme::kEnv) {
     // getenv must not race with process.env writes, which happen on this
     // thread; reading the environment does not block.
-    Result<Scheme> r = inst->Check(ref.text);
+    Result<Scheme> r = inst->Check(ref.text());
     deferred.Resolve(r.ok() ? CheckOk(env, r.value())
                             : CheckFailed(env, *inst, r.error()));
     return deferred.Promise();
@@ -142,7 +142,7 @@ Napi::Value Sidecar::Check(const Napi::CallbackInfo& info) {
   auto d = std::make_shared<Napi::Promise::Deferred>(deferred);
   Pool(env).Submit(
       env,
-      [inst, d, text = std::string(ref.text)]() -> WorkPool::Done {
+      [inst, d, text = std::string(ref.text())]() -> WorkPool::Done {
         Result<Scheme> r = inst->Check(text);
         return [inst, d, r = std::move(r)](Napi::Env env) {
           d->Resolve(r.ok() ? CheckOk(env, r.value())
@@ -194,7 +194,8 @@ Napi::Value Sidecar::GetStatus(const Napi::CallbackInfo& info) {
 Napi::Value Sidecar::StoreSecret(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto deferred = Napi::Promise::Deferred::New(env);
-  RefText ref = ReadRef(env, info[0], "storeSecret");
+  RefText ref;
+  ReadRef(env, info[0], "storeSecret", &ref);
   if (info.Length() < 2 || !info[1].IsString()) {
     throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
                        "storeSecret(ref: string, value: string)");
@@ -205,7 +206,7 @@ Napi::Value Sidecar::StoreSecret(const Napi::CallbackInfo& info) {
     return deferred.Promise();
   }
   Result<ParsedRef> parsed =
-      ParseRef(std::string_view(ref.text), inst->policy().allow);
+      ParseRef(ref.text(), inst->policy().allow);
   if (!parsed.ok()) {
     deferred.Reject(Rejection(env, *inst, parsed.error()).Value());
     return deferred.Promise();
@@ -232,14 +233,15 @@ Napi::Value Sidecar::StoreSecret(const Napi::CallbackInfo& info) {
 Napi::Value Sidecar::DeleteSecret(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto deferred = Napi::Promise::Deferred::New(env);
-  RefText ref = ReadRef(env, info[0], "deleteSecret");
+  RefText ref;
+  ReadRef(env, info[0], "deleteSecret", &ref);
   std::shared_ptr<Instance> inst = instance_;
   if (inst->closed()) {
     deferred.Reject(MakeError(env, ClosedError()).Value());
     return deferred.Promise();
   }
   Result<ParsedRef> parsed =
-      ParseRef(std::string_view(ref.text), inst->policy().allow);
+      ParseRef(ref.text(), inst->policy().allow);
   if (!parsed.ok()) {
     deferred.Reject(Rejection(env, *inst, parsed.error()).Value());
     return deferred.Promise();
