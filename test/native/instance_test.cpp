@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <unistd.h>
 #include <thread>
 #include <vector>
 
@@ -306,6 +307,58 @@ TEST(InstanceTest, OneMegabyteValue) {
   auto r = f.inst->Resolve(Ref("secret:big"));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.value().value().size(), big.size());
+}
+
+}  // namespace
+}  // namespace keyref
+
+namespace keyref {
+namespace {
+
+// A failed mlock is logged, not fatal. Root may always mlock, so the check
+// runs in a child started without CAP_IPC_LOCK and with RLIMIT_MEMLOCK 0.
+TEST(InstanceMlock, ChildWithoutMemlock) {
+  const char* c = std::getenv("KEYREF_CHILD");
+  if (!c || std::string(c) != "NoMemlock") GTEST_SKIP() << "child run";
+  setenv("KEYREF_TEST_MLOCK", "mlock-value", 1);
+  Policy p;
+  Instance inst(p);
+  std::vector<std::string> lines;
+  inst.logger().SetHostSink(
+      [&](LogLevel, const std::string& l) { lines.push_back(l); });
+  auto r = inst.Resolve(Ref("env:KEYREF_TEST_MLOCK"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r.value().value().locked());
+  EXPECT_EQ(r.value().value().Reveal(), "mlock-value");
+  bool warned = false;
+  for (const auto& l : lines) {
+    warned |= l.find("not locked in RAM") != std::string::npos &&
+              l.find("env:KEYREF_TEST_MLOCK") != std::string::npos;
+    EXPECT_EQ(l.find("mlock-value"), std::string::npos);
+  }
+  EXPECT_TRUE(warned);
+  inst.logger().SetHostSink(nullptr);
+}
+
+TEST(InstanceMlock, FailedMlockIsLoggedNotFatal) {
+  if (std::getenv("KEYREF_CHILD")) GTEST_SKIP();
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  ASSERT_GT(n, 0);
+  exe[n] = 0;
+  test::TempDir dir;
+  const std::string log = dir.path() + "/log";
+  std::string drop = geteuid() == 0
+                         ? "setpriv --inh-caps=-ipc_lock --bounding-set=-ipc_lock "
+                         : "";
+  int rc = test::Sh("KEYREF_CHILD=NoMemlock prlimit --memlock=0:0 " + drop +
+                    exe + " --gtest_filter=InstanceMlock.ChildWithoutMemlock >" +
+                    log + " 2>&1");
+  std::string out = test::ShOut("cat " + log);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("[       OK ] InstanceMlock.ChildWithoutMemlock"),
+            std::string::npos)
+      << out;
 }
 
 }  // namespace
