@@ -177,8 +177,9 @@ async function main() {
     for (let i = 0; i < 5; i++) quiet.push(await longestStall(run, false));
     const worst = quiet.reduce((a, b) => (b.histMax > a.histMax ? b : a));
     console.log(`  same, no spinning probe, worst of 5 runs: monitorEventLoopDelay max ${us(worst.histMax)}, ` +
-      `longest synchronous call ${us(Math.max(...quiet.map((q) => q.maxCall)))}, ` +
-      `JS thread waited ${worst.waitMs.toFixed(1)} ms for a CPU in that run`);
+      `longest synchronous call ${us(Math.max(...quiet.map((q) => q.maxCall)))}; in that run the JS thread ` +
+      `was on a CPU for ${worst.runMs.toFixed(2)} ms in all (submitting 100 checks, settling 100 promises, ` +
+      `the bench itself) and waited ${worst.waitMs.toFixed(1)} ms for one`);
   }
   if (napiEntry) {
     const stall = await longestStall(async () => {
