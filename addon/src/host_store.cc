@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "keyref/secret_value.h"
+#include "work_pool.h"
 
 namespace keyref::addon {
 namespace {
@@ -73,7 +74,7 @@ Error HostFailed(HostCall::Op op, const char* how) {
 }
 
 // Copies a JS string into a SecretValue through a buffer that is wiped.
-keyref::SecretValue CopyString(Napi::Env env, napi_value v) {
+keyref::SecretValue CopyString(napi_env env, napi_value v) {
   std::size_t len = 0;
   napi_get_value_string_utf8(env, v, nullptr, 0, &len);
   std::vector<char> buf(len + 1);
@@ -86,12 +87,14 @@ keyref::SecretValue CopyString(Napi::Env env, napi_value v) {
 // Shared by the core-facing object and the TSFN finaliser.
 struct Shared {
   std::mutex mu;
-  bool alive = true;  // false once the TSFN is finalised
+  // False once the environment is being torn down (the pool's abort hook)
+  // or the TSFN is finalised: the TSFN may no longer be called.
+  bool alive = true;
   std::set<std::shared_ptr<HostCall>> in_flight;
 };
 
 struct JsSide {
-  Napi::ObjectReference store;
+  napi_ref store = nullptr;  // strong reference to the JS store object
   std::shared_ptr<Shared> shared;
 };
 
@@ -101,16 +104,38 @@ void Settle(const std::shared_ptr<Shared>& shared,
   shared->in_flight.erase(call);
 }
 
+// The rest of this file uses the raw Node-API, not node-addon-api: it runs
+// from a thread-safe function (and from promise callbacks), where the
+// environment may start terminating at any moment (worker.terminate()). A
+// failing node-addon-api call builds a Napi::Error, which aborts the
+// process once JS can no longer run; a failing raw call is just a status.
+
+// Drops a pending JS exception (a throwing get(), a throwing getter).
+void ClearPending(napi_env env) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+    napi_value ignored;
+    napi_get_and_clear_last_exception(env, &ignored);
+  }
+}
+
+napi_valuetype TypeOf(napi_env env, napi_value v) {
+  napi_valuetype t = napi_undefined;
+  if (!v || napi_typeof(env, v, &t) != napi_ok) return napi_undefined;
+  return t;
+}
+
 // Settles `call` from the value a get/store/delete produced (or its
 // promise fulfilled with).
-void OnValue(Napi::Env env, HostCall& call, Napi::Value v) {
+void OnValue(napi_env env, HostCall& call, napi_value v) {
   if (call.op != HostCall::Op::kGet) {
     call.FinishOk(true, {});
     return;
   }
-  if (v.IsUndefined() || v.IsNull()) {
+  napi_valuetype t = TypeOf(env, v);
+  if (t == napi_undefined || t == napi_null) {
     call.FinishOk(false, {});
-  } else if (v.IsString()) {
+  } else if (t == napi_string) {
     call.FinishOk(true, CopyString(env, v));
   } else {
     call.Finish(Error(ErrorCode::kSecretMalformed,
@@ -120,66 +145,139 @@ void OnValue(Napi::Env env, HostCall& call, Napi::Value v) {
   }
 }
 
-void CallHost(Napi::Env env, Napi::Function, JsSide* js,
-              std::shared_ptr<HostCall>* data) {
-  std::shared_ptr<HostCall> call = std::move(*data);
-  delete data;
-  if (env == nullptr) {
-    call->Finish(HostFailed(call->op, "could not be called (shutting down)"));
+using CallPtr = std::shared_ptr<HostCall>;
+
+CallPtr* CallbackCall(napi_env env, napi_callback_info info, napi_value* arg) {
+  std::size_t argc = 1;
+  napi_value argv[1] = {nullptr};
+  void* data = nullptr;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) != napi_ok) {
+    return nullptr;
+  }
+  if (arg) *arg = argc ? argv[0] : nullptr;
+  return static_cast<CallPtr*>(data);
+}
+
+napi_value OnFulfilled(napi_env env, napi_callback_info info) {
+  napi_value v = nullptr;
+  if (CallPtr* call = CallbackCall(env, info, &v)) OnValue(env, **call, v);
+  return nullptr;
+}
+
+napi_value OnRejected(napi_env env, napi_callback_info info) {
+  if (CallPtr* call = CallbackCall(env, info, nullptr)) {
+    (*call)->Finish(HostFailed((*call)->op, "rejected"));
+  }
+  return nullptr;
+}
+
+void DeleteCallPtr(napi_env, void* data, void*) {
+  delete static_cast<CallPtr*>(data);
+}
+
+// A function holding `call` alive until the function is collected.
+napi_value MakeCallback(napi_env env, napi_callback cb, const CallPtr& call) {
+  auto* data = new CallPtr(call);
+  napi_value fn = nullptr;
+  if (napi_create_function(env, nullptr, 0, cb, data, &fn) != napi_ok ||
+      napi_add_finalizer(env, fn, data, DeleteCallPtr, nullptr, nullptr) !=
+          napi_ok) {
+    if (!fn) delete data;  // else the function owns it via the finaliser
+    return nullptr;
+  }
+  return fn;
+}
+
+void CallHostIn(napi_env env, JsSide* js, const CallPtr& call) {
+  const char* name = OpName(call->op);
+  napi_value store = nullptr, fn = nullptr;
+  if (napi_get_reference_value(env, js->store, &store) != napi_ok || !store) {
+    call->Finish(HostFailed(call->op, "could not be called"));
     return;
   }
-  Napi::HandleScope scope(env);
-  try {
-    Napi::Object store = js->store.Value();
-    Napi::Value fn = store.Get(OpName(call->op));
-    if (!fn.IsFunction()) {
-      call->Finish(HostFailed(call->op, "is not a function"));
+  if (napi_get_named_property(env, store, name, &fn) != napi_ok) {
+    ClearPending(env);
+    call->Finish(HostFailed(call->op, "threw"));
+    return;
+  }
+  if (TypeOf(env, fn) != napi_function) {
+    call->Finish(HostFailed(call->op, "is not a function"));
+    return;
+  }
+  napi_value args[2] = {nullptr, nullptr};
+  std::size_t argc = 1;
+  bool made = napi_create_string_utf8(env, call->key.data(), call->key.size(),
+                                      &args[0]) == napi_ok;
+  if (made && call->op == HostCall::Op::kStore) {
+    std::string_view v = call->value.Reveal();
+    // HAZARD: this makes the one JS copy store() needs (see top).
+    made = napi_create_string_utf8(env, v.data(), v.size(), &args[1]) ==
+           napi_ok;
+    argc = 2;
+  }
+  napi_value result = nullptr;
+  if (!made || napi_call_function(env, store, fn, argc, args, &result) !=
+                   napi_ok) {
+    // A throwing get()/store()/delete(): swallow the JS exception, report a
+    // clean error.
+    ClearPending(env);
+    call->Finish(HostFailed(call->op, "threw"));
+    return;
+  }
+  napi_valuetype rt = TypeOf(env, result);
+  napi_value then = nullptr;
+  if (rt == napi_object || rt == napi_function) {
+    if (napi_get_named_property(env, result, "then", &then) != napi_ok) {
+      ClearPending(env);
+      call->Finish(HostFailed(call->op, "threw"));
       return;
     }
-    std::vector<napi_value> args{Napi::String::New(env, call->key)};
-    if (call->op == HostCall::Op::kStore) {
-      std::string_view v = call->value.Reveal();
-      // HAZARD: this makes the one JS copy store() needs (see top).
-      args.push_back(Napi::String::New(env, v.data(), v.size()));
-    }
-    Napi::Value result = fn.As<Napi::Function>().Call(store, args);
-    Napi::Value then = result.IsObject()
-                           ? result.As<Napi::Object>().Get("then")
-                           : env.Undefined();
-    if (!then.IsFunction()) {
-      OnValue(env, *call, result);
-      return;
-    }
-    // A thenable: settle when it does. The callbacks hold the call alive.
-    auto on_ok = Napi::Function::New(
-        env, [call](const Napi::CallbackInfo& info) {
-          OnValue(info.Env(), *call,
-                  info.Length() ? info[0] : info.Env().Undefined());
-        });
-    auto on_err = Napi::Function::New(
-        env, [call](const Napi::CallbackInfo&) {
-          call->Finish(HostFailed(call->op, "rejected"));
-        });
-    then.As<Napi::Function>().Call(result, {on_ok, on_err});
-  } catch (const Napi::Error&) {
-    // A throwing get()/store()/delete() (or a throwing `then` getter):
-    // swallow the JS exception, report a clean error.
+  }
+  if (TypeOf(env, then) != napi_function) {
+    OnValue(env, *call, result);
+    return;
+  }
+  // A thenable: settle when it does. The callbacks hold the call alive.
+  napi_value cbs[2] = {MakeCallback(env, OnFulfilled, call),
+                       MakeCallback(env, OnRejected, call)};
+  napi_value ignored;
+  if (!cbs[0] || !cbs[1] ||
+      napi_call_function(env, result, then, 2, cbs, &ignored) != napi_ok) {
+    ClearPending(env);
     call->Finish(HostFailed(call->op, "threw"));
   }
 }
 
-void FinaliseJsSide(Napi::Env, void*, JsSide* js) {
-  std::shared_ptr<Shared> shared = js->shared;
+void CallHost(Napi::Env env, Napi::Function, JsSide* js, CallPtr* data) {
+  CallPtr call = std::move(*data);
+  delete data;
+  if (env == nullptr || !WorkPool::CanRunJs(env)) {
+    call->Finish(HostFailed(call->op, "could not be called (shutting down)"));
+    return;
+  }
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) {
+    call->Finish(HostFailed(call->op, "could not be called"));
+    return;
+  }
+  CallHostIn(env, js, call);
+  napi_close_handle_scope(env, scope);
+}
+
+// Marks the store gone and fails every call still waiting for JS.
+void AbortAll(const std::shared_ptr<Shared>& shared, const char* how) {
   std::set<std::shared_ptr<HostCall>> waiting;
   {
     std::lock_guard<std::mutex> lock(shared->mu);
     shared->alive = false;
     waiting.swap(shared->in_flight);
   }
-  for (const auto& call : waiting) {
-    call->Finish(HostFailed(call->op, "was abandoned (shutting down)"));
-  }
-  js->store.Reset();
+  for (const auto& call : waiting) call->Finish(HostFailed(call->op, how));
+}
+
+void FinaliseJsSide(Napi::Env env, void*, JsSide* js) {
+  AbortAll(js->shared, "was abandoned (shutting down)");
+  if (js->store) napi_delete_reference(env, js->store);
   delete js;
 }
 
@@ -273,9 +371,14 @@ class JsHostStore final : public HostSecretStore {
 }  // namespace
 
 std::shared_ptr<HostSecretStore> MakeJsHostStore(Napi::Env env,
-                                                 Napi::Object store) {
+                                                 Napi::Object store,
+                                                 WorkPool& pool) {
   auto shared = std::make_shared<Shared>();
-  auto* js = new JsSide{Napi::Persistent(store), shared};
+  pool.AddAbortHook([weak = std::weak_ptr<Shared>(shared)] {
+    if (auto s = weak.lock()) AbortAll(s, "was abandoned (shutting down)");
+  });
+  auto* js = new JsSide{nullptr, shared};
+  napi_create_reference(env, store, 1, &js->store);
   Tsfn tsfn = Tsfn::New(env, "keyref.secretStorage", 0, 1, js,
                         FinaliseJsSide, static_cast<void*>(nullptr));
   // Calls come only from pool work, which keeps the loop alive itself.

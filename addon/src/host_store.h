@@ -13,9 +13,13 @@
 
 namespace keyref::addon {
 
+class WorkPool;
+
 // Wraps `store` (already checked by addon/ts/sidecar.ts to have get, store
-// and delete functions). JS thread.
+// and delete functions). JS thread. Registers with `pool` so that teardown
+// fails calls still waiting for JS.
 std::shared_ptr<HostSecretStore> MakeJsHostStore(Napi::Env env,
-                                                 Napi::Object store);
+                                                 Napi::Object store,
+                                                 WorkPool& pool);
 
 }  // namespace keyref::addon

@@ -18,8 +18,10 @@ namespace keyref::addon {
 
 class WorkPool {
  public:
-  // Runs on the JS thread after the work is done.
-  using Done = std::function<void(Napi::Env)>;
+  // Runs on the JS thread after the work is done. Use the raw Node-API in
+  // it (no node-addon-api calls that throw): the environment may be
+  // terminating, and a Napi::Error made then aborts the process.
+  using Done = std::function<void(napi_env)>;
   // Runs on a pool thread and returns what to do on the JS thread. Must not
   // touch JS values. What it captures must not hold a secret it does not
   // wipe itself.
@@ -35,6 +37,18 @@ class WorkPool {
   // JS thread. Keeps the event loop alive until the Done (or, when `work`
   // throws, `on_throw`) has run on the JS thread.
   void Submit(Napi::Env env, Work work, Done on_throw);
+
+  // False while the environment is terminating (worker.terminate(), exit):
+  // JS can no longer run, and a node-addon-api call that needs it would
+  // abort the process (Napi::Error cannot be made). Callbacks from other
+  // threads check this before touching JS.
+  static bool CanRunJs(Napi::Env env);
+
+  // Registers `abort`, run on environment teardown before the threads are
+  // joined: it must wake any work blocked on the JS thread (the host store
+  // waits for promises that will never settle once JS has stopped). It may
+  // run on the JS thread during teardown; it must not touch JS values.
+  void AddAbortHook(std::function<void()> abort);
 
  private:
   struct Completion {
@@ -53,6 +67,7 @@ class WorkPool {
   std::condition_variable cv_;
   std::deque<std::pair<Work, Done>> queue_;
   std::vector<std::thread> threads_;
+  std::vector<std::function<void()>> abort_hooks_;
   bool stop_ = false;
   bool shut_ = false;
   std::size_t pending_ = 0;  // JS thread only
