@@ -56,9 +56,12 @@ struct HostCall {
 
 const char* OpName(HostCall::Op op) {
   switch (op) {
-    case HostCall::Op::kGet: return "get";
-    case HostCall::Op::kStore: return "store";
-    case HostCall::Op::kDelete: return "delete";
+    case HostCall::Op::kGet:
+      return "get";
+    case HostCall::Op::kStore:
+      return "store";
+    case HostCall::Op::kDelete:
+      return "delete";
   }
   return "get";
 }
@@ -66,11 +69,11 @@ const char* OpName(HostCall::Op op) {
 Error HostFailed(HostCall::Op op, const char* how) {
   // The host's own error text is not passed on: it is the host's, and may
   // quote what it was handed.
-  return Error(ErrorCode::kSourceUnavailable,
-               std::string("The host secret store's ") + OpName(op) + "() " +
-                   how + ".",
-               "Check the extension's secretStorage (VS Code: "
-               "context.secrets); its own logs say why.");
+  return Error(
+      ErrorCode::kSourceUnavailable,
+      std::string("The host secret store's ") + OpName(op) + "() " + how + ".",
+      "Check the extension's secretStorage (VS Code: "
+      "context.secrets); its own logs say why.");
 }
 
 // Copies a JS string into a SecretValue through a buffer that is wiped.
@@ -211,13 +214,13 @@ void CallHostIn(napi_env env, JsSide* js, const CallPtr& call) {
   if (made && call->op == HostCall::Op::kStore) {
     std::string_view v = call->value.Reveal();
     // HAZARD: this makes the one JS copy store() needs (see top).
-    made = napi_create_string_utf8(env, v.data(), v.size(), &args[1]) ==
-           napi_ok;
+    made =
+        napi_create_string_utf8(env, v.data(), v.size(), &args[1]) == napi_ok;
     argc = 2;
   }
   napi_value result = nullptr;
-  if (!made || napi_call_function(env, store, fn, argc, args, &result) !=
-                   napi_ok) {
+  if (!made ||
+      napi_call_function(env, store, fn, argc, args, &result) != napi_ok) {
     // A throwing get()/store()/delete(): swallow the JS exception, report a
     // clean error.
     ClearPending(env);
@@ -281,8 +284,8 @@ void FinaliseJsSide(Napi::Env env, void*, JsSide* js) {
   delete js;
 }
 
-using Tsfn = Napi::TypedThreadSafeFunction<JsSide, std::shared_ptr<HostCall>,
-                                           CallHost>;
+using Tsfn =
+    Napi::TypedThreadSafeFunction<JsSide, std::shared_ptr<HostCall>, CallHost>;
 
 class JsHostStore final : public HostSecretStore {
  public:
@@ -379,8 +382,8 @@ std::shared_ptr<HostSecretStore> MakeJsHostStore(Napi::Env env,
   });
   auto* js = new JsSide{nullptr, shared};
   napi_create_reference(env, store, 1, &js->store);
-  Tsfn tsfn = Tsfn::New(env, "keyref.secretStorage", 0, 1, js,
-                        FinaliseJsSide, static_cast<void*>(nullptr));
+  Tsfn tsfn = Tsfn::New(env, "keyref.secretStorage", 0, 1, js, FinaliseJsSide,
+                        static_cast<void*>(nullptr));
   // Calls come only from pool work, which keeps the loop alive itself.
   tsfn.Unref(env);
   return std::make_shared<JsHostStore>(tsfn, std::move(shared));

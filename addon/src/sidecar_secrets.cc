@@ -51,8 +51,7 @@ void ReadRef(Napi::Env env, Napi::Value v, const char* method, RefText* r) {
 void SetStr(napi_env env, napi_value obj, const char* key,
             std::string_view value) {
   napi_value v;
-  if (napi_create_string_utf8(env, value.data(), value.size(), &v) ==
-      napi_ok) {
+  if (napi_create_string_utf8(env, value.data(), value.size(), &v) == napi_ok) {
     napi_set_named_property(env, obj, key, v);
   }
 }
@@ -219,8 +218,7 @@ Napi::Value Sidecar::GetStatus(const Napi::CallbackInfo& info) {
         std::vector<SchemeStatus> all = inst->SchemeStatuses();
         return [inst, d, all = std::move(all)](napi_env env) {
           napi_value out = nullptr;
-          if (napi_create_array_with_length(env, all.size(), &out) !=
-              napi_ok) {
+          if (napi_create_array_with_length(env, all.size(), &out) != napi_ok) {
             Settle(env, d, false, nullptr);
             return;
           }

@@ -66,8 +66,8 @@ void Instance::SetSourceForTesting(Scheme scheme,
 std::string Instance::CacheKey(const ParsedRef& ref) const {
   if (ref.scheme == Scheme::kKeyring) {
     return "keyring:" +
-           (ref.service.empty() ? policy_.keyring_service : ref.service) +
-           "/" + ref.account;
+           (ref.service.empty() ? policy_.keyring_service : ref.service) + "/" +
+           ref.account;
   }
   return ref.ref;
 }
@@ -90,10 +90,12 @@ void Instance::NoteLocking(const ParsedRef& ref, const SecretValue& value) {
       !mlock_warned_.exchange(true)) {
     logger_.Log(LogLevel::kWarn,
                 "secret for " + ref.ref +
-                    (value.locked() ? "" : " is not locked in RAM (mlock "
-                                           "failed; raise RLIMIT_MEMLOCK)") +
-                    (value.dump_excluded() ? "" : " is not excluded from "
-                                                  "core dumps"));
+                    (value.locked() ? ""
+                                    : " is not locked in RAM (mlock "
+                                      "failed; raise RLIMIT_MEMLOCK)") +
+                    (value.dump_excluded() ? ""
+                                           : " is not excluded from "
+                                             "core dumps"));
   }
 }
 
@@ -111,21 +113,20 @@ Result<LiveSecret> Instance::Resolve(const ParsedRef& ref) {
   if (!got.ok()) {
     const Error& e = got.error();
     logger_.Log(LogLevel::kDebug, "resolve " + ref.ref + " (" +
-                                      SchemeName(ref.scheme) + "): " +
-                                      ErrorCodeName(e.code));
+                                      SchemeName(ref.scheme) +
+                                      "): " + ErrorCodeName(e.code));
     return std::move(got).error();
   }
   SecretValue value = std::move(got).value();
   if (Status st = ValidateSecretValue(value); !st) {
-    logger_.Log(LogLevel::kDebug,
-                "resolve " + ref.ref + ": SECRET_MALFORMED");
+    logger_.Log(LogLevel::kDebug, "resolve " + ref.ref + ": SECRET_MALFORMED");
     return std::move(st).error();
   }
   NoteLocking(ref, value);
   if (closed_) return Closed();  // close() ran while the source worked
   cache_.Put(key, value);
-  logger_.Log(LogLevel::kDebug, "resolve " + ref.ref + " (" +
-                                    SchemeName(ref.scheme) + "): ok");
+  logger_.Log(LogLevel::kDebug,
+              "resolve " + ref.ref + " (" + SchemeName(ref.scheme) + "): ok");
   return LiveSecret(std::move(value), redactor_);
 }
 
@@ -145,9 +146,9 @@ bool Instance::CheckCached(std::string_view text, Scheme* scheme) {
   std::string key;
   if (c.scheme == Scheme::kKeyring) {
     key.append("keyring:")
-        .append(c.parts.service.empty() ? std::string_view(
-                                              policy_.keyring_service)
-                                        : c.parts.service)
+        .append(c.parts.service.empty()
+                    ? std::string_view(policy_.keyring_service)
+                    : c.parts.service)
         .append("/")
         .append(c.parts.account);
   } else {
@@ -169,8 +170,9 @@ Status Instance::Store(const ParsedRef& ref, const SecretValue& value) {
   // Erase again: a resolution that raced with the write may have cached
   // the old value in between.
   cache_.Erase(CacheKey(ref));
-  logger_.Log(LogLevel::kInfo, "store " + ref.ref + ": " +
-                                   (st ? "ok" : ErrorCodeName(st.error().code)));
+  logger_.Log(
+      LogLevel::kInfo,
+      "store " + ref.ref + ": " + (st ? "ok" : ErrorCodeName(st.error().code)));
   return st;
 }
 
@@ -179,8 +181,9 @@ Status Instance::Delete(const ParsedRef& ref) {
   cache_.Erase(CacheKey(ref));
   Status st = SourceFor(ref.scheme).Delete(ref);
   cache_.Erase(CacheKey(ref));
-  logger_.Log(LogLevel::kInfo, "delete " + ref.ref + ": " +
-                                   (st ? "ok" : ErrorCodeName(st.error().code)));
+  logger_.Log(LogLevel::kInfo,
+              "delete " + ref.ref + ": " +
+                  (st ? "ok" : ErrorCodeName(st.error().code)));
   return st;
 }
 

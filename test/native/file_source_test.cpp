@@ -1,9 +1,8 @@
 // The file: source: a real JSON file in a temp folder, with the ssh-style
 // permission rules.
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "keyref/source.h"
 #include "test_util.h"

@@ -2,11 +2,10 @@
 // scripts/with-keyring.sh starts (dbus-run-session + an unlocked
 // gnome-keyring-daemon), plus private sessions started here for the locked
 // and no-D-Bus cases, so locking never disturbs tests running in parallel.
+#include <gtest/gtest.h>
 #include <libsecret/secret.h>
 #include <limits.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "keyref/instance.h"
 #include "keyref/source.h"
@@ -49,9 +48,7 @@ class KeyringTest : public ::testing::Test {
       Sh("secret-tool clear service " + service_ + " >/dev/null 2>&1");
     }
   }
-  std::string RefText() const {
-    return "keyring:" + service_ + "/" + account_;
-  }
+  std::string RefText() const { return "keyring:" + service_ + "/" + account_; }
 
   std::string service_, account_;
   SourceConfig config_;
@@ -62,12 +59,12 @@ TEST_F(KeyringTest, WrittenByKeyrefReadBySecretTool) {
   const std::string value = RandomName("value-");
   auto sv = SecretValue::FromBytes(value.data(), value.size());
   ASSERT_TRUE(source_->Store(Ref(RefText()), sv).ok());
-  EXPECT_EQ(ShOut("secret-tool lookup service " + service_ + " account " +
-                  account_),
-            value);
+  EXPECT_EQ(
+      ShOut("secret-tool lookup service " + service_ + " account " + account_),
+      value);
   // keytar's schema name is on the entry too.
-  EXPECT_NE(ShOut("secret-tool search --all service " + service_ +
-                  " account " + account_ + " 2>&1")
+  EXPECT_NE(ShOut("secret-tool search --all service " + service_ + " account " +
+                  account_ + " 2>&1")
                 .find("org.freedesktop.Secret.Generic"),
             std::string::npos);
   auto got = source_->Resolve(Ref(RefText()));
@@ -79,8 +76,10 @@ TEST_F(KeyringTest, WrittenBySecretToolReadByKeyref) {
   // secret-tool sets no xdg:schema: a lookup that matched the schema name
   // would miss this entry.
   const std::string value = RandomName("st-value-");
-  ASSERT_EQ(Sh("printf %s '" + value + "' | secret-tool store --label=t "
-               "service " + service_ + " account " + account_),
+  ASSERT_EQ(Sh("printf %s '" + value +
+               "' | secret-tool store --label=t "
+               "service " +
+               service_ + " account " + account_),
             0);
   auto got = source_->Resolve(Ref(RefText()));
   ASSERT_TRUE(got.ok()) << got.error().message;
@@ -133,9 +132,9 @@ TEST_F(KeyringTest, DeleteRemovesEntryAndMissingDeleteSucceeds) {
                " account " + account_),
             0);
   ASSERT_TRUE(source_->Delete(Ref(RefText())).ok());
-  EXPECT_EQ(ShOut("secret-tool lookup service " + service_ + " account " +
-                  account_),
-            "");
+  EXPECT_EQ(
+      ShOut("secret-tool lookup service " + service_ + " account " + account_),
+      "");
   EXPECT_TRUE(source_->Delete(Ref(RefText())).ok());
 }
 
@@ -166,14 +165,14 @@ int RunChild(const std::string& name, const std::string& env_prefix,
   const std::string filter = "--gtest_filter=KeyringChild." + name;
   std::string cmd;
   if (private_keyring) {
-    cmd = "cd / && XDG_DATA_HOME=" + dir.path() + " XDG_RUNTIME_DIR=" +
-          dir.path() + " KEYREF_CHILD=" + name +
+    cmd = "cd / && XDG_DATA_HOME=" + dir.path() +
+          " XDG_RUNTIME_DIR=" + dir.path() + " KEYREF_CHILD=" + name +
           " dbus-run-session -- sh -c 'eval \"$(printf pw | "
           "gnome-keyring-daemon --unlock --components=secrets)\" >/dev/null; "
-          "exec \"$0\" \"$1\"' " + SelfExe() + " " + filter;
+          "exec \"$0\" \"$1\"' " +
+          SelfExe() + " " + filter;
   } else {
-    cmd = env_prefix + " KEYREF_CHILD=" + name + " " + SelfExe() + " " +
-          filter;
+    cmd = env_prefix + " KEYREF_CHILD=" + name + " " + SelfExe() + " " + filter;
   }
   int rc = Sh(cmd + " >" + log + " 2>&1");
   const std::string out = ShOut("cat " + log);
@@ -199,8 +198,8 @@ TEST(KeyringChild, Locked) {
   ASSERT_TRUE(source->Store(Ref(ref), v).ok());
   // Lock the default collection with the Secret Service Lock method.
   GError* err = nullptr;
-  SecretService* svc = secret_service_get_sync(SECRET_SERVICE_NONE, nullptr,
-                                               &err);
+  SecretService* svc =
+      secret_service_get_sync(SECRET_SERVICE_NONE, nullptr, &err);
   ASSERT_NE(svc, nullptr);
   SecretCollection* coll = secret_collection_for_alias_sync(
       svc, SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE, nullptr, &err);
@@ -251,8 +250,7 @@ TEST(KeyringChild, Hung) {
                 .count();
   Sh("kill -CONT " + pid);
   ASSERT_FALSE(got.ok());
-  EXPECT_EQ(got.error().code, ErrorCode::kSourceTimeout)
-      << got.error().message;
+  EXPECT_EQ(got.error().code, ErrorCode::kSourceTimeout) << got.error().message;
   EXPECT_LT(ms, 5000);
 }
 
@@ -283,7 +281,8 @@ TEST(KeyringNoDbus, NoSessionIsSourceUnavailableWithHint) {
   test::TempDir dir;
   EXPECT_EQ(RunChild("NoDbus",
                      "env -u DBUS_SESSION_BUS_ADDRESS -u DISPLAY "
-                     "-u WAYLAND_DISPLAY XDG_RUNTIME_DIR=" + dir.path(),
+                     "-u WAYLAND_DISPLAY XDG_RUNTIME_DIR=" +
+                         dir.path(),
                      false),
             0);
 }

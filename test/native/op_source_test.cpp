@@ -3,9 +3,9 @@
 // that speaks `op read --no-newline REF` the way op does: value on stdout,
 // `[ERROR] …` on stderr and exit 1 on failures. The spawning, argv,
 // timeout, output capture and classification are keyref's real code.
-#include <chrono>
-
 #include <gtest/gtest.h>
+
+#include <chrono>
 
 #include "keyref/source.h"
 #include "test_util.h"
@@ -24,9 +24,11 @@ class OpSourceTest : public ::testing::Test {
   void SetUp() override {
     args_ = tmp_.path() + "/args";
     const std::string script = tmp_.path() + "/op";
-    test::WriteFile(script, R"(#!/bin/sh
+    test::WriteFile(script,
+                    R"(#!/bin/sh
 # Stand-in for the 1Password CLI (op is not installable in this sandbox).
-printf '%s\n' "$@" > ")" + args_ + R"("
+printf '%s\n' "$@" > ")" +
+                        args_ + R"("
 [ "$1" = read ] && [ "$2" = --no-newline ] || exit 2
 case "$3" in
   op://vault/item/field) printf '%s' 'op-value-123' ;;

@@ -1,8 +1,8 @@
 // The pass: source against the real pass(1) and gpg, with a throwaway gpg
 // key (no passphrase, %no-protection) made in a temp GNUPGHOME.
-#include <chrono>
-
 #include <gtest/gtest.h>
+
+#include <chrono>
 
 #include "keyref/source.h"
 #include "test_util.h"

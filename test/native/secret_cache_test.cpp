@@ -1,8 +1,8 @@
 #include "keyref/secret_cache.h"
 
-#include <thread>
-
 #include <gtest/gtest.h>
+
+#include <thread>
 
 namespace keyref {
 namespace {

@@ -25,8 +25,8 @@ class TempDir {
  public:
   TempDir() {
     const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") +
-                       "/keyref-test.XXXXXX";
+    std::string tmpl =
+        std::string(base && *base ? base : "/tmp") + "/keyref-test.XXXXXX";
     path_ = mkdtemp(tmpl.data());
   }
   ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }

@@ -46,8 +46,8 @@ struct SourceConfig {
   std::string plaintext_file;   // file: (empty = the default path)
   std::string keyring_service;  // keyring: service for keyring:ACCOUNT
   std::chrono::milliseconds timeout{10000};
-  std::string op_program = "op";      // looked up on PATH
-  std::string pass_program = "pass";  // looked up on PATH
+  std::string op_program = "op";          // looked up on PATH
+  std::string pass_program = "pass";      // looked up on PATH
   std::shared_ptr<HostSecretStore> host;  // secret: (may be null)
   Logger* logger = nullptr;               // may be null
 };

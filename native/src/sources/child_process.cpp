@@ -109,7 +109,8 @@ ChildResult RunChild(const std::vector<std::string>& argv,
 
   std::vector<char*> cargv;
   cargv.reserve(argv.size() + 1);
-  for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : argv)
+    cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
 
   pid_t pid = -1;

@@ -14,10 +14,10 @@ namespace keyref::sources {
 // What became of one run.
 struct ChildResult {
   enum class Outcome {
-    kExited,     // ran to the end; see exit_status
-    kNotFound,   // the program is not on PATH (ENOENT at spawn)
-    kTimedOut,   // killed (with its process group) at the deadline
-    kTooLarge,   // stdout passed max_stdout; killed
+    kExited,    // ran to the end; see exit_status
+    kNotFound,  // the program is not on PATH (ENOENT at spawn)
+    kTimedOut,  // killed (with its process group) at the deadline
+    kTooLarge,  // stdout passed max_stdout; killed
     kSpawnFailed,
   };
   Outcome outcome = Outcome::kSpawnFailed;
@@ -34,8 +34,7 @@ struct ChildResult {
 // Runs argv[0] (looked up on PATH) with argv, stdin from /dev/null, in its
 // own process group, inheriting the environment. No shell is involved.
 ChildResult RunChild(const std::vector<std::string>& argv,
-                     std::chrono::milliseconds timeout,
-                     std::size_t max_stdout);
+                     std::chrono::milliseconds timeout, std::size_t max_stdout);
 
 // True when `program` names an executable: a path with '/', or a file
 // found on PATH.

@@ -44,22 +44,25 @@ Error Denied(const std::string& what, const std::string& path,
 Status CheckDir(const std::string& dir) {
   struct stat sb;
   if (stat(dir.c_str(), &sb) != 0) {
-    return Error(ErrorCode::kSecretNotFound,
-                 "The folder of the plaintext secrets file does not exist: " +
-                     dir + ".",
-                 "Create it with mode 0700, or store a secret with "
-                 "storeSecret('file:NAME', value).");
+    return Error(
+        ErrorCode::kSecretNotFound,
+        "The folder of the plaintext secrets file does not exist: " + dir + ".",
+        "Create it with mode 0700, or store a secret with "
+        "storeSecret('file:NAME', value).");
   }
   if (!S_ISDIR(sb.st_mode)) {
-    return Denied("folder", dir, "it is not a folder|Point "
+    return Denied("folder", dir,
+                  "it is not a folder|Point "
                   "policy.plaintextFile at a file in a folder of your own.");
   }
   if (sb.st_uid != geteuid()) {
-    return Denied("folder", dir, "it is not owned by you|Use a folder you "
+    return Denied("folder", dir,
+                  "it is not owned by you|Use a folder you "
                   "own (chown), mode 0700.");
   }
   if (sb.st_mode & 066) {
-    return Denied("folder", dir, "group or others can read or write it|Run "
+    return Denied("folder", dir,
+                  "group or others can read or write it|Run "
                   "chmod 700 on the folder.");
   }
   return {};
@@ -67,15 +70,18 @@ Status CheckDir(const std::string& dir) {
 
 Status CheckFile(const struct stat& sb, const std::string& path) {
   if (!S_ISREG(sb.st_mode)) {
-    return Denied("file", path, "it is not a regular file|Point "
+    return Denied("file", path,
+                  "it is not a regular file|Point "
                   "policy.plaintextFile at a regular file.");
   }
   if (sb.st_uid != geteuid()) {
-    return Denied("file", path, "it is not owned by you|chown it to "
+    return Denied("file", path,
+                  "it is not owned by you|chown it to "
                   "yourself, mode 0600.");
   }
   if (sb.st_mode & 077) {
-    return Denied("file", path, "group or others have access to it|Run "
+    return Denied("file", path,
+                  "group or others have access to it|Run "
                   "chmod 600 on the file (like ssh, keyref refuses keys "
                   "others can read).");
   }
@@ -161,14 +167,30 @@ class JsonScanner {
       char e = s_[i_++];
       char ch;
       switch (e) {
-        case '"': ch = '"'; break;
-        case '\\': ch = '\\'; break;
-        case '/': ch = '/'; break;
-        case 'b': ch = '\b'; break;
-        case 'f': ch = '\f'; break;
-        case 'n': ch = '\n'; break;
-        case 'r': ch = '\r'; break;
-        case 't': ch = '\t'; break;
+        case '"':
+          ch = '"';
+          break;
+        case '\\':
+          ch = '\\';
+          break;
+        case '/':
+          ch = '/';
+          break;
+        case 'b':
+          ch = '\b';
+          break;
+        case 'f':
+          ch = '\f';
+          break;
+        case 'n':
+          ch = '\n';
+          break;
+        case 'r':
+          ch = '\r';
+          break;
+        case 't':
+          ch = '\t';
+          break;
         case 'u': {
           unsigned cp = 0;
           if (!Hex4(&cp)) return false;
@@ -197,14 +219,12 @@ class JsonScanner {
   }
 
   bool StringTo(std::string* out) {
-    return StringGeneric([out](const char* p, std::size_t n) {
-      out->append(p, n);
-    });
+    return StringGeneric(
+        [out](const char* p, std::size_t n) { out->append(p, n); });
   }
   bool StringInto(keyref::SecretValue* out) {
-    return StringGeneric([out](const char* p, std::size_t n) {
-      out->Append(p, n);
-    });
+    return StringGeneric(
+        [out](const char* p, std::size_t n) { out->Append(p, n); });
   }
 
   bool Hex4(unsigned* out) {
@@ -213,10 +233,14 @@ class JsonScanner {
     for (int k = 0; k < 4; ++k) {
       char c = s_[i_++];
       v <<= 4;
-      if (c >= '0' && c <= '9') v |= c - '0';
-      else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-      else return false;
+      if (c >= '0' && c <= '9')
+        v |= c - '0';
+      else if (c >= 'a' && c <= 'f')
+        v |= c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F')
+        v |= c - 'A' + 10;
+      else
+        return false;
     }
     *out = v;
     return true;
@@ -312,7 +336,8 @@ class FileSource final : public SecretSource {
                  "Add it with storeSecret('file:" + ref.name + "', value).");
   }
 
-  Status Store(const ParsedRef& ref, const keyref::SecretValue& value) override {
+  Status Store(const ParsedRef& ref,
+               const keyref::SecretValue& value) override {
     return Rewrite(ref.name, &value);
   }
 
@@ -339,13 +364,13 @@ class FileSource final : public SecretSource {
       if (errno == ENOENT) {
         if (!must_exist) return {};
         return Error(ErrorCode::kSecretNotFound,
-                     "The plaintext secrets file " + path_ +
-                         " does not exist.",
+                     "The plaintext secrets file " + path_ + " does not exist.",
                      "Create it with storeSecret('file:NAME', value), or as "
                      "a JSON object of name -> key with mode 0600.");
       }
       if (errno == ELOOP) {
-        return Denied("file", path_, "it is a symbolic link|Point "
+        return Denied("file", path_,
+                      "it is a symbolic link|Point "
                       "policy.plaintextFile at the real file.");
       }
       return Error(ErrorCode::kSourceDenied,
@@ -357,7 +382,8 @@ class FileSource final : public SecretSource {
     Status st;
     if (fstat(fd, &sb) != 0) {
       st = Error(ErrorCode::kInternal, "fstat failed on " + path_ + ".");
-    } else if (st = CheckFile(sb, path_); st && sb.st_size > 0 &&
+    } else if (st = CheckFile(sb, path_);
+               st && sb.st_size > 0 &&
                static_cast<std::size_t>(sb.st_size) > kMaxFile) {
       st = Error(ErrorCode::kSecretMalformed,
                  "The plaintext secrets file is larger than 16 MiB.",
@@ -384,7 +410,8 @@ class FileSource final : public SecretSource {
       return Error(ErrorCode::kSourceUnavailable,
                    "The plaintext secrets file " + path_ +
                        " is not a JSON object of strings (syntax error near "
-                       "byte " + std::to_string(j.pos()) + ").",
+                       "byte " +
+                       std::to_string(j.pos()) + ").",
                    "Fix the file: it must be {\"NAME\": \"KEY\", …}.");
     }
     return {};
@@ -397,8 +424,8 @@ class FileSource final : public SecretSource {
     if (stat(dir.c_str(), &sb) != 0 && errno == ENOENT && value) {
       if (mkdir(dir.c_str(), 0700) != 0) {
         return Error(ErrorCode::kSourceDenied,
-                     "The folder " + dir + " cannot be created: " +
-                         std::strerror(errno) + ".",
+                     "The folder " + dir +
+                         " cannot be created: " + std::strerror(errno) + ".",
                      "Create it with mode 0700.");
       }
     }

@@ -34,7 +34,14 @@ const SecretSchema kGenericSchema = {
         {"account", SECRET_SCHEMA_ATTRIBUTE_STRING},
         {nullptr, SECRET_SCHEMA_ATTRIBUTE_STRING},
     },
-    0, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+    0,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr};
 
 const char kNoServiceHint[] =
     "No Secret Service is reachable (no D-Bus session, or no keyring daemon "
@@ -74,14 +81,16 @@ Error ServiceError(const GError* e, const char* what) {
             g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY))) {
     return Error(ErrorCode::kSourceTimeout,
                  std::string("The Secret Service did not answer in time; the "
-                             "entry could not be ") + what + ".",
+                             "entry could not be ") +
+                     what + ".",
                  "The keyring daemon may be busy or waiting for a prompt. "
                  "Retry, or raise policy.resolveTimeoutMs.");
   }
   if (e && g_error_matches(e, SECRET_ERROR, SECRET_ERROR_IS_LOCKED)) {
     return Error(ErrorCode::kSourceLocked,
                  std::string("The keyring is locked, so the entry could not "
-                             "be ") + what + ".",
+                             "be ") +
+                     what + ".",
                  "Unlock the login keyring (log in to the desktop session, "
                  "or `gnome-keyring-daemon --unlock`) and retry.");
   }
@@ -93,7 +102,8 @@ Error ServiceError(const GError* e, const char* what) {
   }
   return Error(ErrorCode::kSourceUnavailable,
                std::string("The Secret Service failed; the entry could not "
-                           "be ") + what + ".",
+                           "be ") +
+                   what + ".",
                "Check the keyring daemon (gnome-keyring, KWallet) is "
                "running; `secret-tool search --all service SERVICE` shows "
                "what it holds.");
@@ -157,15 +167,16 @@ class KeyringSource final : public SecretSource {
     return out;
   }
 
-  Status Store(const ParsedRef& ref, const keyref::SecretValue& value) override {
+  Status Store(const ParsedRef& ref,
+               const keyref::SecretValue& value) override {
     SecretService* svc = nullptr;
     if (Error err; !Connect(&svc, &err)) return err;
     const std::string service = ServiceOf(ref);
     GHashTable* attrs = Attributes(service, "account", ref.account);
     std::string_view v = value.Reveal();
     // secret_value_new copies into libsecret's wiped memory.
-    ::SecretValue* sv = secret_value_new(v.data(), static_cast<gssize>(v.size()),
-                                         "text/plain");
+    ::SecretValue* sv =
+        secret_value_new(v.data(), static_cast<gssize>(v.size()), "text/plain");
     std::string label = service + "/" + ref.account + " (keyref)";
     GErrorPtr err;
     gboolean ok = secret_service_store_sync(svc, &kGenericSchema, attrs,
@@ -195,8 +206,9 @@ class KeyringSource final : public SecretSource {
   SourceProbe Probe() override {
     SecretService* svc = nullptr;
     if (Error err; !Connect(&svc, &err)) {
-      return {false, "no Secret Service is reachable (no D-Bus session or "
-                     "no keyring daemon)"};
+      return {false,
+              "no Secret Service is reachable (no D-Bus session or "
+              "no keyring daemon)"};
     }
     SourceProbe p{true, {}};
     GErrorPtr err;
@@ -290,10 +302,10 @@ class KeyringSource final : public SecretSource {
   }
 
   Error NotFound(const std::string& service, const std::string& account) {
-    std::string hint =
-        "Store it with sidecar.storeSecret('keyring:" + service + "/" +
-        account + "', value) or `secret-tool store --label=" + service +
-        " service " + service + " account " + account + "`.";
+    std::string hint = "Store it with sidecar.storeSecret('keyring:" + service +
+                       "/" + account +
+                       "', value) or `secret-tool store --label=" + service +
+                       " service " + service + " account " + account + "`.";
     // An entry @napi-rs/keyring (keyring-rs) wrote names the account
     // `username`; say so rather than read it silently.
     SecretService* svc = nullptr;
@@ -305,8 +317,8 @@ class KeyringSource final : public SecretSource {
       g_hash_table_unref(attrs);
       g_object_unref(svc);
       if (items) {
-        hint = "An entry with service " + service + " and username " +
-               account + " exists (written by @napi-rs/keyring or "
+        hint = "An entry with service " + service + " and username " + account +
+               " exists (written by @napi-rs/keyring or "
                "keyring-rs). keyref reads only the `account` attribute "
                "(keytar's); store the key again with storeSecret.";
       }

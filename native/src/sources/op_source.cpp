@@ -59,8 +59,7 @@ class OpSource final : public SecretSource {
                      "op read printed more than 8 MiB; that is not a key.",
                      "Point the op:// ref at the field that holds the key.");
       case O::kSpawnFailed:
-        return Error(ErrorCode::kSourceUnavailable,
-                     "op could not be started.",
+        return Error(ErrorCode::kSourceUnavailable, "op could not be started.",
                      "Check that the op binary is executable.");
       case O::kExited:
         break;

@@ -1,6 +1,7 @@
 // pass:PATH — pass(1): `pass show PATH`, first line.
-#include <cstdlib>
 #include <sys/stat.h>
+
+#include <cstdlib>
 
 #include "keyref/source.h"
 #include "sources/child_process.h"

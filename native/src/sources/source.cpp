@@ -29,12 +29,18 @@ Status SecretSource::Delete(const ParsedRef&) {
 std::unique_ptr<SecretSource> MakeSource(Scheme scheme,
                                          const SourceConfig& config) {
   switch (scheme) {
-    case Scheme::kSecret: return sources::MakeHostSource(config);
-    case Scheme::kEnv: return sources::MakeEnvSource(config);
-    case Scheme::kKeyring: return sources::MakeKeyringSource(config);
-    case Scheme::kOp: return sources::MakeOpSource(config);
-    case Scheme::kPass: return sources::MakePassSource(config);
-    case Scheme::kFile: return sources::MakeFileSource(config);
+    case Scheme::kSecret:
+      return sources::MakeHostSource(config);
+    case Scheme::kEnv:
+      return sources::MakeEnvSource(config);
+    case Scheme::kKeyring:
+      return sources::MakeKeyringSource(config);
+    case Scheme::kOp:
+      return sources::MakeOpSource(config);
+    case Scheme::kPass:
+      return sources::MakePassSource(config);
+    case Scheme::kFile:
+      return sources::MakeFileSource(config);
   }
   return nullptr;
 }
