@@ -29,7 +29,11 @@
       "libraries": [
         "<!@(pkg-config --libs libsecret-1 spdlog cpp-httplib openssl)"
       ],
-      "ldflags": ["-Wl,-z,relro,-z,now"]
+      # -z nodelete: the addon (and with it libsecret) is never unloaded.
+      # Node dlcloses an addon when the last worker that loaded it exits;
+      # libsecret registers GObject types that cannot be unregistered, so a
+      # reload would crash (seen in test/node/secrets_lifecycle.test.js).
+      "ldflags": ["-Wl,-z,relro,-z,now", "-Wl,-z,nodelete"]
     }
   ]
 }

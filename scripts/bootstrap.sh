@@ -42,6 +42,13 @@ newer_than() {  # newer_than TARGET PATH... : true if TARGET is missing or older
   [ -n "$(find "$@" -newer "$target" -type f -print -quit 2>/dev/null)" ]
 }
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
+# keytar (a benchmark devDependency) builds from source with node-gyp when
+# npm runs its install script; point node-gyp at the installed headers, as
+# scripts/build-addon.js does, since this machine cannot download them.
+node_prefix=$(node -p "require('path').resolve(process.execPath, '..', '..')" 2>/dev/null || true)
+if [ -z "${npm_config_nodedir:-}" ] && [ -f "$node_prefix/include/node/node_api.h" ]; then
+  export npm_config_nodedir="$node_prefix"
+fi
 if newer_than node_modules/.package-lock.json package.json package-lock.json; then
   echo "keyref: npm install"
   npm install --no-audit --no-fund --loglevel=error

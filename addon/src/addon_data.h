@@ -7,6 +7,9 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <memory>
+
+#include "work_pool.h"
 
 namespace keyref::addon {
 
@@ -16,6 +19,8 @@ struct AddonData {
   std::int32_t* ref_out_data = nullptr;
   // Constructors of the classes this environment exports.
   Napi::FunctionReference sidecar_ctor;
+  // Worker threads for blocking work; made with the first Sidecar.
+  std::unique_ptr<WorkPool> pool;
 };
 
 inline AddonData* GetData(Napi::Env env) { return env.GetInstanceData<AddonData>(); }

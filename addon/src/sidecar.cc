@@ -52,6 +52,10 @@ void Sidecar::Init(Napi::Env env, Napi::Object exports) {
           InstanceMethod<&Sidecar::Request>("request"),
           InstanceMethod<&Sidecar::AbortRequest>("abortRequest"),
           InstanceMethod<&Sidecar::RedactionProbe>("_redactionProbe"),
+          InstanceMethod<&Sidecar::Check>("check"),
+          InstanceMethod<&Sidecar::GetStatus>("status"),
+          InstanceMethod<&Sidecar::StoreSecret>("storeSecret"),
+          InstanceMethod<&Sidecar::DeleteSecret>("deleteSecret"),
       });
   GetData(env)->sidecar_ctor = Napi::Persistent(ctor);
   exports.Set("NativeSidecar", ctor);
@@ -64,8 +68,10 @@ Sidecar::Sidecar(const Napi::CallbackInfo& info)
     throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
                        "NativeSidecar(options: object)");
   }
-  instance_ = std::make_shared<Instance>(PolicyFromJs(info[0].As<Napi::Object>()));
-  ConfigureLogging(env, *instance_, info[0].As<Napi::Object>());
+  Napi::Object options = info[0].As<Napi::Object>();
+  instance_ = std::make_shared<Instance>(PolicyFromJs(options),
+                                         HostStoreFromJs(env, options));
+  ConfigureLogging(env, *instance_, options);
   napi_type_tag_object(env, info.This(), &kSidecarTag);
 }
 

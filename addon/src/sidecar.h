@@ -40,6 +40,13 @@ class Sidecar : public Napi::ObjectWrap<Sidecar> {
   Napi::Value AbortRequest(const Napi::CallbackInfo& info);
   // sidecar_log.cc: test hook, see there.
   Napi::Value RedactionProbe(const Napi::CallbackInfo& info);
+  // Secret resolution (sidecar_secrets.cc).
+  Napi::Value Check(const Napi::CallbackInfo& info);
+  Napi::Value GetStatus(const Napi::CallbackInfo& info);
+  Napi::Value StoreSecret(const Napi::CallbackInfo& info);
+  Napi::Value DeleteSecret(const Napi::CallbackInfo& info);
+  static std::shared_ptr<HostSecretStore> HostStoreFromJs(
+      Napi::Env env, const Napi::Object& options);
 
   std::shared_ptr<Instance> instance_;
   // The channel requests report back through (sidecar_request.cc).

@@ -4,7 +4,10 @@ export { parseRef, DEFAULT_ALLOW_SCHEMES } from './ref';
 export type { ApiKeyRef, RefScheme, RefPolicy, ParsedRef, ParsedRefOk, ParsedRefError } from './ref';
 export type { KeyrefError, KeyrefErrorCode } from './errors';
 export { Sidecar } from './sidecar';
-export type { SidecarOptions, SidecarPolicy, LogLevel, LogFileOptions } from './sidecar';
+export type {
+  SidecarOptions, SidecarPolicy, LogLevel, LogFileOptions, SecretStorageLike, CheckResult, CheckOk, CheckFailed,
+  SourceStatus,
+} from './sidecar';
 export { ProfileStore, migrateProfiles } from './profiles';
 export { profileSecretRef } from './secret_ops';
 export type {
@@ -17,7 +20,7 @@ export type {
   SecretState, ProfileView, StateMessage, SecretStoredMessage, HostToWebviewMessage, WebviewToHostMessage,
   AcceptSecretOptions,
 } from './webview';
-export type { SecretOps, CheckResult } from './secret_ops';
+export type { SecretOps } from './secret_ops';
 export { PROVIDERS } from './request';
 export type { Provider, HttpMethod, RequestOptions, RequestResponse, ServerSentEvent } from './request';
 export { chat } from './chat';

@@ -1,10 +1,10 @@
 // The Sidecar: one keyref instance per extension (or per test). Options are
 // checked here, with precise errors, before native code sees them.
 import { native } from './binding';
-import { invalidArgType, invalidArgValue } from './errors';
+import { invalidArgType, invalidArgValue, KeyrefErrorCode } from './errors';
 import { kExportWithSecrets, kSecretExportAllowed } from './internal';
 import type { LlmProfile } from './profiles';
-import { DEFAULT_ALLOW_SCHEMES, RefScheme, schemeBits } from './ref';
+import { ApiKeyRef, DEFAULT_ALLOW_SCHEMES, RefScheme, schemeBits } from './ref';
 import type { SecretOps } from './secret_ops';
 import * as bridge from './webview';
 import { NativeRequester, RequestOptions, RequestResponse, sendRequest } from './request';
@@ -45,6 +45,25 @@ export interface LogFileOptions {
   maxFiles?: number;
 }
 
+/**
+ * The host's secret store that `secret:NAME` refs read: VS Code's
+ * `context.secrets`, an SDK SecretRegistry, a test object — anything with
+ * these three methods. keyref calls `get` only when a secret is needed
+ * (never at construction), with the NAME of the ref as the key.
+ *
+ * The value `get` returns is a JS string: keyref copies it into native
+ * memory at once and never hands it back, but that string (and the one
+ * `store` receives) lives in the JS heap under the host's control.
+ */
+export interface SecretStorageLike {
+  /** The value stored under `key`, or undefined when there is none. */
+  get(key: string): PromiseLike<string | undefined> | string | undefined;
+  /** Stores `value` under `key`. */
+  store(key: string, value: string): PromiseLike<void> | void;
+  /** Removes `key`. */
+  delete(key: string): PromiseLike<void> | void;
+}
+
 /** Options of `new Sidecar(options)`. */
 export interface SidecarOptions {
   /** What this instance may do. */
@@ -61,6 +80,43 @@ export interface SidecarOptions {
   logFile?: LogFileOptions;
   /** Also write lines to stderr (command-line use). Default false. */
   logStderr?: boolean;
+  /** The host's secret store for `secret:` refs (VS Code: `context.secrets`). Without it, `secret:` refs fail with SOURCE_UNAVAILABLE. */
+  secretStorage?: SecretStorageLike;
+}
+
+/** What `check()` resolves to when the ref would resolve. */
+export interface CheckOk {
+  ok: true;
+  /** The ref's scheme. */
+  scheme: RefScheme;
+}
+
+/**
+ * What `check()` resolves to when the ref is refused or would not resolve.
+ * `code` is a parse code (REF_*) or a resolution code (SECRET_NOT_FOUND,
+ * SOURCE_UNAVAILABLE, SOURCE_LOCKED, SOURCE_DENIED, SOURCE_TIMEOUT,
+ * SECRET_MALFORMED). Neither text holds a secret value.
+ */
+export interface CheckFailed {
+  ok: false;
+  code: KeyrefErrorCode;
+  message: string;
+  /** What to do about it. */
+  hint?: string;
+}
+
+/** The result of `sidecar.check(ref)`. */
+export type CheckResult = CheckOk | CheckFailed;
+
+/** One line of `sidecar.status()`: a scheme and whether it can be used now. */
+export interface SourceStatus {
+  scheme: RefScheme;
+  /** The policy allows the scheme (`policy.allowSchemes`). */
+  enabled: boolean;
+  /** The source is reachable now (D-Bus and the Secret Service, op/pass on PATH, the file's permissions, …). */
+  available: boolean;
+  /** Why it is not available, or that the policy disables it. One line. */
+  reason?: string;
 }
 
 /** @internal What the native constructor receives: validated and normalised. */
@@ -79,6 +135,7 @@ export interface NativeSidecarOptions {
   logFileMaxBytes: number;
   logFileMaxFiles: number;
   logStderr: boolean;
+  secretStorage?: SecretStorageLike;
 }
 
 /** @internal The raw native object. */
@@ -90,6 +147,24 @@ export interface NativeSidecar extends NativeRequester {
   _redactionProbe(ref: string): Promise<void>;
   secretExportAllowed(): boolean;
   exportWithSecrets(items: Array<[string, string]>, file: string): Promise<{ profiles: number; secrets: number }>;
+  check(ref: string): Promise<CheckResult>;
+  status(): Promise<SourceStatus[]>;
+  storeSecret(ref: string, value: string): Promise<void>;
+  deleteSecret(ref: string): Promise<void>;
+}
+
+function optionalSecretStorage(v: unknown): SecretStorageLike | undefined {
+  if (v === undefined) return undefined;
+  if (v === null || typeof v !== 'object') {
+    throw invalidArgType('options.secretStorage', 'an object with get, store and delete methods', v);
+  }
+  for (const m of ['get', 'store', 'delete']) {
+    const f = (v as Record<string, unknown>)[m];
+    if (typeof f !== 'function') {
+      throw invalidArgType(`options.secretStorage.${m}`, 'a function', f);
+    }
+  }
+  return v as SecretStorageLike;
 }
 
 function optionalString(obj: Record<string, unknown>, key: string, name: string): string {
@@ -186,7 +261,8 @@ export function normaliseOptions(options: SidecarOptions | undefined): NativeSid
   if (exp !== undefined && typeof exp !== 'boolean') {
     throw invalidArgType('options.policy.allowSecretExport', 'of type boolean', exp);
   }
-  return {
+  const secretStorage = optionalSecretStorage(options.secretStorage);
+  const out: NativeSidecarOptions = {
     schemeBits: schemeBits(allow, 'options.policy.allowSchemes'),
     plaintextFile: optionalString(policy, 'plaintextFile', 'options.policy.plaintextFile'),
     keyringService: optionalString(policy, 'keyringService', 'options.policy.keyringService'),
@@ -196,6 +272,8 @@ export function normaliseOptions(options: SidecarOptions | undefined): NativeSid
     logBodies: optionalBoolean(policy, 'logBodies', 'options.policy.logBodies'),
     ...normaliseLogOptions(options as Record<string, unknown>),
   };
+  if (secretStorage) out.secretStorage = secretStorage;
+  return out;
 }
 
 type NativeCtor = new (options: NativeSidecarOptions) => NativeSidecar;
@@ -271,6 +349,61 @@ export class Sidecar {
   /** @internal Only ProfileStore.exportProfiles calls this, after its gate. */
   [kExportWithSecrets](items: Array<[string, string]>, file: string): Promise<{ profiles: number; secrets: number }> {
     return this.native.exportWithSecrets(items, file);
+  }
+
+  /**
+   * Preflight: resolves `ref` in native code and reports whether it would
+   * work, without revealing the value. Call it before switching a profile so
+   * a missing key shows up before the first request. Refused refs (parse
+   * codes) and failed resolutions are results, not rejections.
+   *
+   * @param ref an apiKeyRef such as `secret:openai` or `keyring:openai/alice`
+   * @returns `{ ok: true, scheme }` or `{ ok: false, code, message, hint? }`
+   * @throws (rejects) TypeError `ERR_INVALID_ARG_TYPE` when ref is not a
+   *   string; Error `INTERNAL` after close()
+   */
+  check(ref: ApiKeyRef): Promise<CheckResult> {
+    // Not `async`: the native promise is returned as is (an async wrapper
+    // would add microtask turns to every call, a cache hit included).
+    if (typeof ref !== 'string') return Promise.reject(invalidArgType('ref', 'of type string', ref));
+    try {
+      return this.native.check(ref);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Every scheme with whether the policy enables it, whether its source is
+   * reachable now, and a one-line reason when it is not.
+   */
+  async status(): Promise<SourceStatus[]> {
+    return this.native.status();
+  }
+
+  /**
+   * Writes `value` to the store `ref` names: `secret:` (the host store),
+   * `keyring:` (the Secret Service) or `file:` (the plaintext file, when
+   * enabled). Write-only: nothing in keyref reads a value back to JS.
+   * Other schemes reject with SOURCE_DENIED; a value with control
+   * characters or an empty one with SECRET_MALFORMED.
+   *
+   * @param ref where to store, e.g. `keyring:openai/alice`
+   * @param value the key; copied into native memory at once
+   */
+  async storeSecret(ref: ApiKeyRef, value: string): Promise<void> {
+    if (typeof ref !== 'string') throw invalidArgType('ref', 'of type string', ref);
+    if (typeof value !== 'string') throw invalidArgType('value', 'of type string', value);
+    return this.native.storeSecret(ref, value);
+  }
+
+  /**
+   * Removes the entry `ref` names from `secret:`, `keyring:` or `file:`. A
+   * missing entry is not an error.
+   */
+  async deleteSecret(ref: ApiKeyRef): Promise<void> {
+    if (typeof ref !== 'string') throw invalidArgType('ref', 'of type string', ref);
+    return this.native.deleteSecret(ref);
   }
 
   /** Wipes every secret this instance holds. Further calls fail. */

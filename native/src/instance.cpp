@@ -1,6 +1,5 @@
 #include "keyref/instance.h"
 
-#include <cstdlib>
 #include <utility>
 
 namespace keyref {
@@ -23,44 +22,204 @@ Status ValidateSecretValue(const SecretValue& value) {
   return {};
 }
 
-Instance::Instance(Policy policy)
-    : policy_(std::move(policy)), logger_(redactor_) {
+namespace {
+
+Error Closed() {
+  return Error(ErrorCode::kInternal, "This Sidecar is closed.",
+               "Create a new Sidecar.");
+}
+
+bool Writable(Scheme s) {
+  return s == Scheme::kSecret || s == Scheme::kKeyring || s == Scheme::kFile;
+}
+
+}  // namespace
+
+Instance::Instance(Policy policy, std::shared_ptr<HostSecretStore> host)
+    : policy_(std::move(policy)),
+      logger_(redactor_),
+      cache_(policy_.cache_ttl) {
   logger_.SetLogBodies(policy_.log_bodies);
+  SourceConfig config;
+  config.plaintext_file = policy_.plaintext_file;
+  config.keyring_service = policy_.keyring_service;
+  config.timeout = policy_.resolve_timeout;
+  config.op_program = policy_.op_program;
+  config.pass_program = policy_.pass_program;
+  config.host = std::move(host);
+  config.logger = &logger_;
+  for (int i = 0; i < kSchemeCount; ++i) {
+    sources_[i] = MakeSource(static_cast<Scheme>(i), config);
+  }
 }
 
 Instance::~Instance() { Close(); }
 
-// Placeholder resolution: env: only. The secret sources (issue 3) replace
-// this with the source factory, every scheme and the cache.
+SecretSource& Instance::SourceFor(Scheme scheme) {
+  return *sources_[static_cast<int>(scheme)];
+}
+
+void Instance::SetSourceForTesting(Scheme scheme,
+                                   std::unique_ptr<SecretSource> src) {
+  sources_[static_cast<int>(scheme)] = std::move(src);
+}
+
+std::string Instance::CacheKey(const ParsedRef& ref) const {
+  if (ref.scheme == Scheme::kKeyring) {
+    return "keyring:" +
+           (ref.service.empty() ? policy_.keyring_service : ref.service) + "/" +
+           ref.account;
+  }
+  return ref.ref;
+}
+
+Status Instance::Usable(const ParsedRef& ref) const {
+  if (closed_) return Closed();
+  if (!policy_.allow.Has(ref.scheme)) {
+    RefCheck c;
+    c.code = ErrorCode::kRefSchemeDisabled;
+    c.scheme = ref.scheme;
+    c.scheme_known = true;
+    return DescribeRefError(c);
+  }
+  return {};
+}
+
+void Instance::NoteLocking(const ParsedRef& ref, const SecretValue& value) {
+  // Not fatal (RLIMIT_MEMLOCK is often 64 KiB in containers); said once.
+  if ((!value.locked() || !value.dump_excluded()) &&
+      !mlock_warned_.exchange(true)) {
+    logger_.Log(LogLevel::kWarn,
+                "secret for " + ref.ref +
+                    (value.locked() ? ""
+                                    : " is not locked in RAM (mlock "
+                                      "failed; raise RLIMIT_MEMLOCK)") +
+                    (value.dump_excluded() ? ""
+                                           : " is not excluded from "
+                                             "core dumps"));
+  }
+}
+
 Result<LiveSecret> Instance::Resolve(const ParsedRef& ref) {
-  if (closed_) {
-    return Error(ErrorCode::kInternal, "This Sidecar is closed.",
-                 "Create a new Sidecar.");
+  if (Status st = Usable(ref); !st) return std::move(st).error();
+  const std::string key = CacheKey(ref);
+  if (cache_.enabled()) {
+    SecretValue hit = cache_.Get(key);
+    if (!hit.empty()) {
+      logger_.Log(LogLevel::kTrace, "resolve " + ref.ref + ": cache hit");
+      return LiveSecret(std::move(hit), redactor_);
+    }
   }
-  if (ref.scheme != Scheme::kEnv) {
-    return Error(ErrorCode::kSourceUnavailable,
-                 std::string("The ") + SchemeName(ref.scheme) +
-                     " source is not available yet.");
+  Result<SecretValue> got = SourceFor(ref.scheme).Resolve(ref);
+  if (!got.ok()) {
+    const Error& e = got.error();
+    logger_.Log(LogLevel::kDebug, "resolve " + ref.ref + " (" +
+                                      SchemeName(ref.scheme) +
+                                      "): " + ErrorCodeName(e.code));
+    return std::move(got).error();
   }
-  const char* v = std::getenv(ref.name.c_str());
-  if (!v) {
-    return Error(ErrorCode::kSecretNotFound,
-                 "The environment variable " + ref.name + " is not set.",
-                 "Set it in the environment the editor starts from.");
+  SecretValue value = std::move(got).value();
+  if (Status st = ValidateSecretValue(value); !st) {
+    logger_.Log(LogLevel::kDebug, "resolve " + ref.ref + ": SECRET_MALFORMED");
+    return std::move(st).error();
   }
-  SecretValue value = SecretValue::FromBytes(v, std::char_traits<char>::length(v));
-  if (Status st = ValidateSecretValue(value); !st) return std::move(st).error();
+  NoteLocking(ref, value);
+  if (closed_) return Closed();  // close() ran while the source worked
+  cache_.Put(key, value);
+  logger_.Log(LogLevel::kDebug,
+              "resolve " + ref.ref + " (" + SchemeName(ref.scheme) + "): ok");
   return LiveSecret(std::move(value), redactor_);
 }
 
+Result<Scheme> Instance::Check(std::string_view text) {
+  Result<ParsedRef> parsed = ParseRef(text, policy_.allow);
+  if (!parsed.ok()) return std::move(parsed).error();
+  const ParsedRef& ref = parsed.value();
+  Result<LiveSecret> live = Resolve(ref);
+  if (!live.ok()) return std::move(live).error();
+  return ref.scheme;  // the LiveSecret is wiped here
+}
+
+bool Instance::CheckCached(std::string_view text, Scheme* scheme) {
+  if (!cache_.enabled() || closed_) return false;
+  RefCheck c = CheckRef(text, policy_.allow);
+  if (!c.ok()) return false;
+  std::string key;
+  if (c.scheme == Scheme::kKeyring) {
+    key.append("keyring:")
+        .append(c.parts.service.empty()
+                    ? std::string_view(policy_.keyring_service)
+                    : c.parts.service)
+        .append("/")
+        .append(c.parts.account);
+  } else {
+    key.assign(text);
+  }
+  if (!cache_.Contains(key)) return false;
+  *scheme = c.scheme;
+  return true;
+}
+
+Status Instance::Store(const ParsedRef& ref, const SecretValue& value) {
+  if (Status st = Usable(ref); !st) return st;
+  if (!Writable(ref.scheme)) {
+    return SourceFor(ref.scheme).Store(ref, value);  // SOURCE_DENIED
+  }
+  if (Status st = ValidateSecretValue(value); !st) return st;
+  cache_.Erase(CacheKey(ref));
+  Status st = SourceFor(ref.scheme).Store(ref, value);
+  // Erase again: a resolution that raced with the write may have cached
+  // the old value in between.
+  cache_.Erase(CacheKey(ref));
+  logger_.Log(
+      LogLevel::kInfo,
+      "store " + ref.ref + ": " + (st ? "ok" : ErrorCodeName(st.error().code)));
+  return st;
+}
+
+Status Instance::Delete(const ParsedRef& ref) {
+  if (Status st = Usable(ref); !st) return st;
+  cache_.Erase(CacheKey(ref));
+  Status st = SourceFor(ref.scheme).Delete(ref);
+  cache_.Erase(CacheKey(ref));
+  logger_.Log(LogLevel::kInfo,
+              "delete " + ref.ref + ": " +
+                  (st ? "ok" : ErrorCodeName(st.error().code)));
+  return st;
+}
+
+std::vector<SchemeStatus> Instance::SchemeStatuses() {
+  std::vector<SchemeStatus> out;
+  for (int i = 0; i < kSchemeCount; ++i) {
+    const Scheme s = static_cast<Scheme>(i);
+    SchemeStatus st;
+    st.scheme = s;
+    st.enabled = policy_.allow.Has(s);
+    if (closed_) {
+      st.reason = "the Sidecar is closed";
+    } else if (!st.enabled) {
+      // A disabled source is not touched (the plaintext file is not even
+      // opened): the policy said not to use it.
+      st.reason = "disabled by policy.allowSchemes";
+    } else {
+      SourceProbe p = SourceFor(s).Probe();
+      st.available = p.available;
+      st.reason = std::move(p.reason);
+    }
+    out.push_back(std::move(st));
+  }
+  return out;
+}
+
 void Instance::Close() noexcept {
-  if (closed_) return;
-  closed_ = true;
+  if (closed_.exchange(true)) return;
   http_.Close();
+  cache_.Clear();
   redactor_.ForgetAll();
   // Lets go of the host's callback (the addon's thread-safe function); the
   // stderr and file sinks stay for lines logged while closing.
   try {
+    logger_.Log(LogLevel::kDebug, "closed: secrets wiped");
     logger_.Flush();
     logger_.SetHostSink(nullptr);
   } catch (...) {

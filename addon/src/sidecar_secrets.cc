@@ -1,0 +1,306 @@
+// Sidecar methods of secret resolution (issue 3): check, status,
+// storeSecret, deleteSecret. Glue only: the rules are in keyref::Instance
+// and the sources. Blocking work runs on the per-environment WorkPool; the
+// JS thread only parses refs, answers cache hits and env: refs (both
+// cheap), and settles promises. Nothing here hands a secret value to JS.
+//
+// Results and errors are built with the raw Node-API: promises are settled
+// from the pool's thread-safe function, where the environment may be
+// terminating (worker.terminate()); a failing raw call is a status, while a
+// failing node-addon-api call would abort the process.
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "addon_data.h"
+#include "errors.h"
+#include "host_store.h"
+#include "keyref/secret_value.h"
+#include "sidecar.h"
+#include "work_pool.h"
+
+namespace keyref::addon {
+namespace {
+
+constexpr std::size_t kMaxRefCopy = 4096;
+
+// The ref as text, copied off the JS string into a stack buffer (no heap
+// allocation on the cache-hit path). Inputs longer than 4 KiB are cut (they
+// are refused as REF_TOO_LONG either way, like parseRef).
+struct RefText {
+  std::array<char, kMaxRefCopy + 1> buf;
+  std::size_t len = 0;
+  bool truncated = false;
+  std::string_view text() const { return {buf.data(), len}; }
+  // A refused ref may be a pasted key: wipe the copy.
+  ~RefText() { SecureZero(buf.data(), len); }
+};
+
+void ReadRef(Napi::Env env, Napi::Value v, const char* method, RefText* r) {
+  if (!v.IsString()) {
+    throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
+                       std::string(method) + "(ref: string)");
+  }
+  napi_get_value_string_utf8(env, v, r->buf.data(), r->buf.size(), &r->len);
+  r->truncated = r->len >= kMaxRefCopy;
+}
+
+// --- raw Node-API builders: nullptr when the environment refuses.
+
+void SetStr(napi_env env, napi_value obj, const char* key,
+            std::string_view value) {
+  napi_value v;
+  if (napi_create_string_utf8(env, value.data(), value.size(), &v) == napi_ok) {
+    napi_set_named_property(env, obj, key, v);
+  }
+}
+
+void SetBool(napi_env env, napi_value obj, const char* key, bool value) {
+  napi_value v;
+  if (napi_get_boolean(env, value, &v) == napi_ok) {
+    napi_set_named_property(env, obj, key, v);
+  }
+}
+
+napi_value CheckResult(napi_env env, const Instance& inst,
+                       const Result<Scheme>& r) {
+  napi_value o = nullptr;
+  if (napi_create_object(env, &o) != napi_ok) return nullptr;
+  SetBool(env, o, "ok", r.ok());
+  if (r.ok()) {
+    SetStr(env, o, "scheme", SchemeName(r.value()));
+    return o;
+  }
+  const Error& e = r.error();
+  SetStr(env, o, "code", ErrorCodeName(e.code));
+  SetStr(env, o, "message", inst.redactor().Redact(e.message));
+  if (!e.hint.empty()) SetStr(env, o, "hint", inst.redactor().Redact(e.hint));
+  return o;
+}
+
+// An Error with .code and .hint, after the instance's redactor (a message
+// never holds a value; this is the sink-side guarantee). The raw twin of
+// MakeError (errors.cc).
+napi_value ErrorValue(napi_env env, const Instance* inst, const Error& e) {
+  std::string message = inst ? inst->redactor().Redact(e.message) : e.message;
+  napi_value msg = nullptr, err = nullptr;
+  if (napi_create_string_utf8(env, message.data(), message.size(), &msg) !=
+          napi_ok ||
+      napi_create_error(env, nullptr, msg, &err) != napi_ok) {
+    return nullptr;
+  }
+  SetStr(env, err, "code", ErrorCodeName(e.code));
+  if (!e.hint.empty()) {
+    SetStr(env, err, "hint", inst ? inst->redactor().Redact(e.hint) : e.hint);
+  }
+  return err;
+}
+
+void Settle(napi_env env, napi_deferred d, bool resolve, napi_value v) {
+  if (!v) napi_get_undefined(env, &v);
+  napi_status st = resolve ? napi_resolve_deferred(env, d, v)
+                           : napi_reject_deferred(env, d, v);
+  if (st != napi_ok) {
+    bool pending = false;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+      napi_value ignored;
+      napi_get_and_clear_last_exception(env, &ignored);
+    }
+  }
+}
+
+// A new promise and its deferred (JS thread).
+napi_value NewPromise(napi_env env, napi_deferred* d) {
+  napi_value promise = nullptr;
+  if (napi_create_promise(env, d, &promise) != napi_ok) {
+    throw Napi::Error::New(env, "could not create a promise");
+  }
+  return promise;
+}
+
+Error ClosedError() {
+  return Error(ErrorCode::kInternal, "This Sidecar is closed.",
+               "Create a new Sidecar.");
+}
+
+Error InternalError() {
+  return Error(ErrorCode::kInternal, "keyref failed internally.");
+}
+
+WorkPool& Pool(Napi::Env env) { return *GetData(env)->pool; }
+
+// Runs `work` on the pool and settles `d` with its Status (undefined or a
+// rejection).
+void SubmitStatus(Napi::Env env, std::shared_ptr<Instance> inst,
+                  napi_deferred d, std::function<Status()> work) {
+  Pool(env).Submit(
+      env,
+      [inst, d, work = std::move(work)]() -> WorkPool::Done {
+        Status st = work();
+        return [inst, d, st = std::move(st)](napi_env env) {
+          if (st) {
+            Settle(env, d, true, nullptr);
+          } else {
+            Settle(env, d, false, ErrorValue(env, inst.get(), st.error()));
+          }
+        };
+      },
+      [inst, d](napi_env env) {
+        Settle(env, d, false, ErrorValue(env, inst.get(), InternalError()));
+      });
+}
+
+}  // namespace
+
+std::shared_ptr<HostSecretStore> Sidecar::HostStoreFromJs(
+    Napi::Env env, const Napi::Object& options) {
+  AddonData* data = GetData(env);
+  if (!data->pool) data->pool = std::make_unique<WorkPool>(env);
+  Napi::Value store = options.Get("secretStorage");
+  if (!store.IsObject()) return nullptr;
+  return MakeJsHostStore(env, store.As<Napi::Object>(), *data->pool);
+}
+
+// check(ref): Promise<{ok: true, scheme} | {ok: false, code, message, hint?}>
+Napi::Value Sidecar::Check(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RefText ref;
+  ReadRef(env, info[0], "check", &ref);
+  napi_deferred d;
+  napi_value promise = NewPromise(env, &d);
+  std::shared_ptr<Instance> inst = instance_;
+  if (inst->closed()) {
+    Settle(env, d, false, ErrorValue(env, nullptr, ClosedError()));
+    return Napi::Value(env, promise);
+  }
+  // Parse on the JS thread: cheap, and a refused ref (maybe a pasted key)
+  // never leaves this stack frame.
+  RefCheck c = CheckRef(ref.text(), inst->policy().allow, ref.truncated);
+  if (!c.ok()) {
+    Settle(env, d, true, CheckResult(env, *inst, DescribeRefError(c)));
+    return Napi::Value(env, promise);
+  }
+  Scheme cached;
+  if (inst->CheckCached(ref.text(), &cached)) {
+    Settle(env, d, true, CheckResult(env, *inst, cached));
+    return Napi::Value(env, promise);
+  }
+  if (c.scheme == Scheme::kEnv) {
+    // getenv must not race with process.env writes, which happen on this
+    // thread; reading the environment does not block.
+    Settle(env, d, true, CheckResult(env, *inst, inst->Check(ref.text())));
+    return Napi::Value(env, promise);
+  }
+  Pool(env).Submit(
+      env,
+      [inst, d, text = std::string(ref.text())]() -> WorkPool::Done {
+        Result<Scheme> r = inst->Check(text);
+        return [inst, d, r = std::move(r)](napi_env env) {
+          Settle(env, d, true, CheckResult(env, *inst, r));
+        };
+      },
+      [inst, d](napi_env env) {
+        Settle(env, d, true, CheckResult(env, *inst, InternalError()));
+      });
+  return Napi::Value(env, promise);
+}
+
+// status(): Promise<Array<{scheme, enabled, available, reason?}>>
+Napi::Value Sidecar::GetStatus(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  napi_deferred d;
+  napi_value promise = NewPromise(env, &d);
+  std::shared_ptr<Instance> inst = instance_;
+  Pool(env).Submit(
+      env,
+      [inst, d]() -> WorkPool::Done {
+        std::vector<SchemeStatus> all = inst->SchemeStatuses();
+        return [inst, d, all = std::move(all)](napi_env env) {
+          napi_value out = nullptr;
+          if (napi_create_array_with_length(env, all.size(), &out) != napi_ok) {
+            Settle(env, d, false, nullptr);
+            return;
+          }
+          for (std::size_t i = 0; i < all.size(); ++i) {
+            napi_value o;
+            if (napi_create_object(env, &o) != napi_ok) break;
+            SetStr(env, o, "scheme", SchemeName(all[i].scheme));
+            SetBool(env, o, "enabled", all[i].enabled);
+            SetBool(env, o, "available", all[i].available);
+            if (!all[i].reason.empty()) {
+              SetStr(env, o, "reason", inst->redactor().Redact(all[i].reason));
+            }
+            napi_set_element(env, out, static_cast<std::uint32_t>(i), o);
+          }
+          Settle(env, d, true, out);
+        };
+      },
+      [inst, d](napi_env env) {
+        Settle(env, d, false, ErrorValue(env, inst.get(), InternalError()));
+      });
+  return Napi::Value(env, promise);
+}
+
+// storeSecret(ref, value): Promise<void>. Write-only: nothing reads back.
+Napi::Value Sidecar::StoreSecret(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RefText ref;
+  ReadRef(env, info[0], "storeSecret", &ref);
+  if (info.Length() < 2 || !info[1].IsString()) {
+    throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
+                       "storeSecret(ref: string, value: string)");
+  }
+  napi_deferred d;
+  napi_value promise = NewPromise(env, &d);
+  std::shared_ptr<Instance> inst = instance_;
+  if (inst->closed()) {
+    Settle(env, d, false, ErrorValue(env, nullptr, ClosedError()));
+    return Napi::Value(env, promise);
+  }
+  Result<ParsedRef> parsed = ParseRef(ref.text(), inst->policy().allow);
+  if (!parsed.ok()) {
+    Settle(env, d, false, ErrorValue(env, inst.get(), parsed.error()));
+    return Napi::Value(env, promise);
+  }
+  // HAZARD: the value. Copied from the JS string into a SecretValue through
+  // a wiped buffer; the JS string itself is the caller's.
+  std::size_t len = 0;
+  napi_get_value_string_utf8(env, info[1], nullptr, 0, &len);
+  std::vector<char> buf(len + 1);
+  napi_get_value_string_utf8(env, info[1], buf.data(), buf.size(), &len);
+  auto value = std::make_shared<keyref::SecretValue>(
+      keyref::SecretValue::FromBytes(buf.data(), len));
+  SecureZero(buf.data(), buf.size());
+  auto pref = std::make_shared<ParsedRef>(std::move(parsed).value());
+  SubmitStatus(env, inst, d, [inst, pref, value]() {
+    Status st = inst->Store(*pref, *value);
+    value->Wipe();
+    return st;
+  });
+  return Napi::Value(env, promise);
+}
+
+// deleteSecret(ref): Promise<void>.
+Napi::Value Sidecar::DeleteSecret(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RefText ref;
+  ReadRef(env, info[0], "deleteSecret", &ref);
+  napi_deferred d;
+  napi_value promise = NewPromise(env, &d);
+  std::shared_ptr<Instance> inst = instance_;
+  if (inst->closed()) {
+    Settle(env, d, false, ErrorValue(env, nullptr, ClosedError()));
+    return Napi::Value(env, promise);
+  }
+  Result<ParsedRef> parsed = ParseRef(ref.text(), inst->policy().allow);
+  if (!parsed.ok()) {
+    Settle(env, d, false, ErrorValue(env, inst.get(), parsed.error()));
+    return Napi::Value(env, promise);
+  }
+  auto pref = std::make_shared<ParsedRef>(std::move(parsed).value());
+  SubmitStatus(env, inst, d, [inst, pref]() { return inst->Delete(*pref); });
+  return Napi::Value(env, promise);
+}
+
+}  // namespace keyref::addon

@@ -1,0 +1,345 @@
+// keyring:[SERVICE/]ACCOUNT — the Secret Service (gnome-keyring, KWallet)
+// through libsecret.
+//
+// Entries are written with the generic schema org.freedesktop.Secret.Generic
+// and the attributes `service` and `account`, as keytar writes them, so
+// keytar and `secret-tool lookup service S account A` find them. Lookups
+// match on the two attributes only (SECRET_SCHEMA_DONT_MATCH_NAME), so they
+// also find entries `secret-tool store service S account A` made, which have
+// no xdg:schema attribute. Entries @napi-rs/keyring (keyring-rs) made name
+// the account `username`: keyref does not read them (one ref, one meaning);
+// a miss that has such an entry says so in its hint. docs/sources.md.
+// The D-Bus path API (search without item proxies, one GetSecret) is
+// marked unstable but has not changed since libsecret 0.18; it saves the
+// per-item property round trips that made lookups 2-3x slower.
+#define SECRET_API_SUBJECT_TO_CHANGE 1
+#define SECRET_WITH_UNSTABLE 1
+#include <libsecret/secret.h>
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+
+#include "keyref/source.h"
+#include "sources/sources.h"
+
+namespace keyref::sources {
+namespace {
+
+const SecretSchema kGenericSchema = {
+    "org.freedesktop.Secret.Generic",
+    SECRET_SCHEMA_DONT_MATCH_NAME,
+    {
+        {"service", SECRET_SCHEMA_ATTRIBUTE_STRING},
+        {"account", SECRET_SCHEMA_ATTRIBUTE_STRING},
+        {nullptr, SECRET_SCHEMA_ATTRIBUTE_STRING},
+    },
+    0,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr};
+
+const char kNoServiceHint[] =
+    "No Secret Service is reachable (no D-Bus session, or no keyring daemon "
+    "such as gnome-keyring running), which is usual on headless machines and "
+    "in containers. Use secret: refs (the editor's own secret store), or "
+    "enable the plaintext file source (policy.allowSchemes with 'file', a "
+    "0600 JSON file) instead.";
+
+// RAII for the GLib objects used here.
+struct GErrorPtr {
+  GError* e = nullptr;
+  ~GErrorPtr() {
+    if (e) g_error_free(e);
+  }
+};
+
+GHashTable* Attributes(const std::string& service, const char* account_key,
+                       const std::string& account) {
+  GHashTable* t = g_hash_table_new(g_str_hash, g_str_equal);
+  g_hash_table_insert(t, const_cast<char*>("service"),
+                      const_cast<char*>(service.c_str()));
+  g_hash_table_insert(t, const_cast<char*>(account_key),
+                      const_cast<char*>(account.c_str()));
+  return t;
+}
+
+bool IsUnavailable(const GError* e) {
+  // Connection failures (no bus, autolaunch impossible) and a bus without
+  // the org.freedesktop.secrets name.
+  return e->domain == G_IO_ERROR || e->domain == G_DBUS_ERROR ||
+         g_error_matches(e, G_SPAWN_ERROR, G_SPAWN_ERROR_NOENT);
+}
+
+Error ServiceError(const GError* e, const char* what) {
+  if (e && (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
+            g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_TIMEOUT) ||
+            g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY))) {
+    return Error(ErrorCode::kSourceTimeout,
+                 std::string("The Secret Service did not answer in time; the "
+                             "entry could not be ") +
+                     what + ".",
+                 "The keyring daemon may be busy or waiting for a prompt. "
+                 "Retry, or raise policy.resolveTimeoutMs.");
+  }
+  if (e && g_error_matches(e, SECRET_ERROR, SECRET_ERROR_IS_LOCKED)) {
+    return Error(ErrorCode::kSourceLocked,
+                 std::string("The keyring is locked, so the entry could not "
+                             "be ") +
+                     what + ".",
+                 "Unlock the login keyring (log in to the desktop session, "
+                 "or `gnome-keyring-daemon --unlock`) and retry.");
+  }
+  if (e && IsUnavailable(e)) {
+    return Error(ErrorCode::kSourceUnavailable,
+                 "No Secret Service is reachable, so keyring: refs cannot "
+                 "be used here.",
+                 kNoServiceHint);
+  }
+  return Error(ErrorCode::kSourceUnavailable,
+               std::string("The Secret Service failed; the entry could not "
+                           "be ") +
+                   what + ".",
+               "Check the keyring daemon (gnome-keyring, KWallet) is "
+               "running; `secret-tool search --all service SERVICE` shows "
+               "what it holds.");
+}
+
+class KeyringSource final : public SecretSource {
+ public:
+  explicit KeyringSource(const SourceConfig& c)
+      : default_service_(c.keyring_service), timeout_(c.timeout) {}
+
+  ~KeyringSource() override {
+    if (service_) g_object_unref(service_);
+  }
+
+  Scheme scheme() const noexcept override { return Scheme::kKeyring; }
+
+  Result<SecretValue> Resolve(const ParsedRef& ref) override {
+    SecretService* svc = nullptr;
+    if (Error err; !Connect(&svc, &err)) return err;
+    const std::string service = ServiceOf(ref);
+    // Fast path: SearchItems, then GetSecret on the one unlocked match (as
+    // keytar's lookup does, minus its unlock prompt). Locked matches are
+    // reported, not unlocked: a prompt cannot be answered headless.
+    GHashTable* attrs = Attributes(service, "account", ref.account);
+    gchar** unlocked = nullptr;
+    gchar** locked = nullptr;
+    GErrorPtr err;
+    gboolean ok = secret_service_search_for_dbus_paths_sync(
+        svc, &kGenericSchema, attrs, nullptr, &unlocked, &locked, &err.e);
+    g_hash_table_unref(attrs);
+    const guint n_unlocked = unlocked ? g_strv_length(unlocked) : 0;
+    const guint n_locked = locked ? g_strv_length(locked) : 0;
+    Result<SecretValue> out = Error();
+    if (!ok) {
+      out = ServiceError(err.e, "read");
+    } else if (n_unlocked == 1) {
+      GErrorPtr gerr;
+      ::SecretValue* sv = secret_service_get_secret_for_dbus_path_sync(
+          svc, unlocked[0], nullptr, &gerr.e);
+      if (sv) {
+        out = TakeValue(sv);
+      } else if (gerr.e) {
+        out = ServiceError(gerr.e, "read");
+      } else {
+        out = NotFound(service, ref.account);  // deleted in between
+      }
+    } else if (n_unlocked > 1) {
+      out = ResolveNewest(svc, service, ref.account);
+    } else if (n_locked > 0) {
+      out = Error(ErrorCode::kSourceLocked,
+                  "The keyring entry " + service + "/" + ref.account +
+                      " is in a locked collection.",
+                  "Unlock the login keyring (log in to the desktop session, "
+                  "or `gnome-keyring-daemon --unlock`) and retry.");
+    } else {
+      out = NotFound(service, ref.account);
+    }
+    g_strfreev(unlocked);
+    g_strfreev(locked);
+    g_object_unref(svc);
+    return out;
+  }
+
+  Status Store(const ParsedRef& ref,
+               const keyref::SecretValue& value) override {
+    SecretService* svc = nullptr;
+    if (Error err; !Connect(&svc, &err)) return err;
+    const std::string service = ServiceOf(ref);
+    GHashTable* attrs = Attributes(service, "account", ref.account);
+    std::string_view v = value.Reveal();
+    // secret_value_new copies into libsecret's wiped memory.
+    ::SecretValue* sv =
+        secret_value_new(v.data(), static_cast<gssize>(v.size()), "text/plain");
+    std::string label = service + "/" + ref.account + " (keyref)";
+    GErrorPtr err;
+    gboolean ok = secret_service_store_sync(svc, &kGenericSchema, attrs,
+                                            SECRET_COLLECTION_DEFAULT,
+                                            label.c_str(), sv, nullptr, &err.e);
+    secret_value_unref(sv);
+    g_hash_table_unref(attrs);
+    g_object_unref(svc);
+    if (!ok) return ServiceError(err.e, "stored");
+    return {};
+  }
+
+  Status Delete(const ParsedRef& ref) override {
+    SecretService* svc = nullptr;
+    if (Error err; !Connect(&svc, &err)) return err;
+    const std::string service = ServiceOf(ref);
+    GHashTable* attrs = Attributes(service, "account", ref.account);
+    GErrorPtr err;
+    // Removes every match, keytar's and secret-tool's alike.
+    secret_service_clear_sync(svc, &kGenericSchema, attrs, nullptr, &err.e);
+    g_hash_table_unref(attrs);
+    g_object_unref(svc);
+    if (err.e) return ServiceError(err.e, "deleted");
+    return {};
+  }
+
+  SourceProbe Probe() override {
+    SecretService* svc = nullptr;
+    if (Error err; !Connect(&svc, &err)) {
+      return {false,
+              "no Secret Service is reachable (no D-Bus session or "
+              "no keyring daemon)"};
+    }
+    SourceProbe p{true, {}};
+    GErrorPtr err;
+    SecretCollection* c = secret_collection_for_alias_sync(
+        svc, SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE, nullptr,
+        &err.e);
+    if (c) {
+      if (secret_collection_get_locked(c)) {
+        p = {false, "the default keyring collection is locked"};
+      }
+      g_object_unref(c);
+    }
+    g_object_unref(svc);
+    return p;
+  }
+
+ private:
+  // Copies libsecret's value (kept in its own wiped memory) into a
+  // keyref::SecretValue and releases it.
+  static keyref::SecretValue TakeValue(::SecretValue* sv) {
+    gsize len = 0;
+    const gchar* data = secret_value_get(sv, &len);
+    keyref::SecretValue v = keyref::SecretValue::FromBytes(data, len);
+    secret_value_unref(sv);
+    return v;
+  }
+
+  // Several unlocked matches (say one from keytar with xdg:schema and one
+  // from secret-tool without): the most recently modified one wins.
+  Result<SecretValue> ResolveNewest(SecretService* svc,
+                                    const std::string& service,
+                                    const std::string& account) {
+    GHashTable* attrs = Attributes(service, "account", account);
+    GErrorPtr err;
+    GList* items = secret_service_search_sync(
+        svc, &kGenericSchema, attrs,
+        static_cast<SecretSearchFlags>(SECRET_SEARCH_ALL |
+                                       SECRET_SEARCH_LOAD_SECRETS),
+        nullptr, &err.e);
+    g_hash_table_unref(attrs);
+    if (err.e) return ServiceError(err.e, "read");
+    SecretItem* best = nullptr;
+    for (GList* l = items; l; l = l->next) {
+      SecretItem* item = SECRET_ITEM(l->data);
+      if (secret_item_get_locked(item)) continue;
+      if (!best ||
+          secret_item_get_modified(item) > secret_item_get_modified(best)) {
+        best = item;
+      }
+    }
+    Result<SecretValue> out = NotFound(service, account);
+    if (best) {
+      ::SecretValue* sv = secret_item_get_secret(best);
+      if (sv) out = TakeValue(sv);
+    }
+    g_list_free_full(items, g_object_unref);
+    return out;
+  }
+
+  std::string ServiceOf(const ParsedRef& ref) const {
+    return ref.service.empty() ? default_service_ : ref.service;
+  }
+
+  // The connection is made once and kept; a failed attempt is retried next
+  // time (the session may appear later).
+  bool Connect(SecretService** out, Error* error) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!service_) {
+      GErrorPtr err;
+      service_ = secret_service_get_sync(SECRET_SERVICE_NONE, nullptr, &err.e);
+      if (!service_) {
+        *error = ServiceError(err.e, "reached");
+        if (error->code != ErrorCode::kSourceLocked) {
+          *error = Error(ErrorCode::kSourceUnavailable,
+                         "No Secret Service is reachable, so keyring: refs "
+                         "cannot be used here.",
+                         kNoServiceHint);
+        }
+        return false;
+      }
+      // libsecret's calls go through this proxy with its default timeout
+      // (25 s); bound them by the resolve timeout instead. The service
+      // object is shared process-wide by libsecret, so the last instance's
+      // timeout wins; they are normally all the same.
+      g_dbus_proxy_set_default_timeout(
+          G_DBUS_PROXY(service_),
+          static_cast<gint>(std::min<long long>(timeout_.count(), G_MAXINT)));
+    }
+    *out = SECRET_SERVICE(g_object_ref(service_));
+    return true;
+  }
+
+  Error NotFound(const std::string& service, const std::string& account) {
+    std::string hint = "Store it with sidecar.storeSecret('keyring:" + service +
+                       "/" + account +
+                       "', value) or `secret-tool store --label=" + service +
+                       " service " + service + " account " + account + "`.";
+    // An entry @napi-rs/keyring (keyring-rs) wrote names the account
+    // `username`; say so rather than read it silently.
+    SecretService* svc = nullptr;
+    Error ignored;
+    if (Connect(&svc, &ignored)) {
+      GHashTable* attrs = Attributes(service, "username", account);
+      GList* items = secret_service_search_sync(
+          svc, nullptr, attrs, SECRET_SEARCH_ALL, nullptr, nullptr);
+      g_hash_table_unref(attrs);
+      g_object_unref(svc);
+      if (items) {
+        hint = "An entry with service " + service + " and username " + account +
+               " exists (written by @napi-rs/keyring or "
+               "keyring-rs). keyref reads only the `account` attribute "
+               "(keytar's); store the key again with storeSecret.";
+      }
+      g_list_free_full(items, g_object_unref);
+    }
+    return Error(ErrorCode::kSecretNotFound,
+                 "The keyring has no entry with service " + service +
+                     " and account " + account + ".",
+                 hint);
+  }
+
+  std::string default_service_;
+  std::chrono::milliseconds timeout_;
+  std::mutex mu_;
+  SecretService* service_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<SecretSource> MakeKeyringSource(const SourceConfig& config) {
+  return std::make_unique<KeyringSource>(config);
+}
+
+}  // namespace keyref::sources

@@ -1,0 +1,184 @@
+// The file: source: a real JSON file in a temp folder, with the ssh-style
+// permission rules.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "keyref/source.h"
+#include "test_util.h"
+
+namespace keyref {
+namespace {
+
+using test::TempDir;
+using test::WriteFile;
+
+ParsedRef Ref(const std::string& text) {
+  auto r = ParseRef(text, SchemeSet::All());
+  EXPECT_TRUE(r.ok()) << text;
+  return r.value();
+}
+
+class FileSourceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = tmp_.path() + "/keyref";
+    mkdir(dir_.c_str(), 0700);
+    path_ = dir_ + "/secrets.json";
+    config_.plaintext_file = path_;
+    source_ = MakeSource(Scheme::kFile, config_);
+  }
+  Result<SecretValue> Get(const std::string& name) {
+    return source_->Resolve(Ref("file:" + name));
+  }
+  ErrorCode CodeOf(const std::string& name) {
+    auto r = Get(name);
+    return r.ok() ? ErrorCode::kOk : r.error().code;
+  }
+
+  TempDir tmp_;
+  std::string dir_, path_;
+  SourceConfig config_;
+  std::unique_ptr<SecretSource> source_;
+};
+
+TEST_F(FileSourceTest, ResolvesAnEntry) {
+  WriteFile(path_, R"({"openai": "sk-one", "other": {"x": [1, true, null]},
+                      "esc": "a\"b\\c\u00e9\ud83d\ude00"})",
+            0600);
+  auto r = Get("openai");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r.value().Reveal(), "sk-one");
+  auto e = Get("esc");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e.value().Reveal(), "a\"b\\c\xC3\xA9\xF0\x9F\x98\x80");
+  EXPECT_EQ(CodeOf("nope"), ErrorCode::kSecretNotFound);
+  EXPECT_TRUE(source_->Probe().available);
+}
+
+TEST_F(FileSourceTest, MissingFileIsNotFound) {
+  EXPECT_EQ(CodeOf("openai"), ErrorCode::kSecretNotFound);
+}
+
+TEST_F(FileSourceTest, FileReadableByOthersIsDenied) {
+  for (mode_t mode : {0644, 0640, 0604, 0660, 0602}) {
+    WriteFile(path_, R"({"a": "v"})", mode);
+    chmod(path_.c_str(), mode);
+    auto r = Get("a");
+    ASSERT_FALSE(r.ok()) << std::oct << mode;
+    EXPECT_EQ(r.error().code, ErrorCode::kSourceDenied);
+    EXPECT_NE(r.error().hint.find("chmod 600"), std::string::npos);
+  }
+  chmod(path_.c_str(), 0600);
+  EXPECT_EQ(CodeOf("a"), ErrorCode::kOk);
+  chmod(path_.c_str(), 0400);
+  EXPECT_EQ(CodeOf("a"), ErrorCode::kOk);
+}
+
+TEST_F(FileSourceTest, FolderOpenToOthersIsDenied) {
+  WriteFile(path_, R"({"a": "v"})", 0600);
+  for (mode_t mode : {0755, 0750, 0705, 0722}) {
+    chmod(dir_.c_str(), mode);
+    auto r = Get("a");
+    ASSERT_FALSE(r.ok()) << std::oct << mode;
+    EXPECT_EQ(r.error().code, ErrorCode::kSourceDenied);
+    EXPECT_NE(r.error().hint.find("chmod 700"), std::string::npos);
+  }
+  chmod(dir_.c_str(), 0711);  // traversable, not listable: accepted
+  EXPECT_EQ(CodeOf("a"), ErrorCode::kOk);
+}
+
+TEST_F(FileSourceTest, NotOwnedByTheUserIsDenied) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  WriteFile(path_, R"({"a": "v"})", 0600);
+  ASSERT_EQ(chown(path_.c_str(), 65534, 65534), 0);
+  EXPECT_EQ(CodeOf("a"), ErrorCode::kSourceDenied);
+  ASSERT_EQ(chown(path_.c_str(), 0, 0), 0);
+  ASSERT_EQ(chown(dir_.c_str(), 65534, 65534), 0);
+  EXPECT_EQ(CodeOf("a"), ErrorCode::kSourceDenied);
+  ASSERT_EQ(chown(dir_.c_str(), 0, 0), 0);
+  EXPECT_EQ(CodeOf("a"), ErrorCode::kOk);
+}
+
+TEST_F(FileSourceTest, SymlinkIsDenied) {
+  const std::string real = dir_ + "/real.json";
+  WriteFile(real, R"({"a": "v"})", 0600);
+  ASSERT_EQ(symlink(real.c_str(), path_.c_str()), 0);
+  EXPECT_EQ(CodeOf("a"), ErrorCode::kSourceDenied);
+}
+
+TEST_F(FileSourceTest, BrokenJsonAndNonStringValues) {
+  WriteFile(path_, R"({"a": "v",})", 0600);
+  EXPECT_EQ(CodeOf("a"), ErrorCode::kSourceUnavailable);
+  WriteFile(path_, R"(["a"])", 0600);
+  EXPECT_EQ(CodeOf("a"), ErrorCode::kSourceUnavailable);
+  WriteFile(path_, R"({"a": 42, "b": null})", 0600);
+  EXPECT_EQ(CodeOf("a"), ErrorCode::kSecretMalformed);
+  EXPECT_EQ(CodeOf("b"), ErrorCode::kSecretMalformed);
+  // A broken file's message never quotes it.
+  WriteFile(path_, R"({"a": "sk-canary-in-broken-file)", 0600);
+  auto r = Get("a");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message.find("canary"), std::string::npos);
+}
+
+TEST_F(FileSourceTest, StoreCreatesFolderAndFileWithPrivateModes) {
+  rmdir(dir_.c_str());
+  auto v = SecretValue::FromBytes("new\"value", 9);
+  ASSERT_TRUE(source_->Store(Ref("file:k/one"), v).ok());
+  struct stat sb;
+  ASSERT_EQ(stat(dir_.c_str(), &sb), 0);
+  EXPECT_EQ(sb.st_mode & 0777, 0700u);
+  ASSERT_EQ(stat(path_.c_str(), &sb), 0);
+  EXPECT_EQ(sb.st_mode & 0777, 0600u);
+  auto r = Get("k/one");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value().Reveal(), "new\"value");
+}
+
+TEST_F(FileSourceTest, StoreKeepsOtherEntriesAndDeleteRemoves) {
+  WriteFile(path_, R"({"keep": "k\u0041", "obj": {"n": [1,2]}, "x": "old"})",
+            0600);
+  auto v = SecretValue::FromBytes("new", 3);
+  ASSERT_TRUE(source_->Store(Ref("file:x"), v).ok());
+  ASSERT_TRUE(source_->Store(Ref("file:y"), v).ok());
+  EXPECT_EQ(Get("keep").value().Reveal(), "kA");
+  EXPECT_EQ(Get("x").value().Reveal(), "new");
+  EXPECT_EQ(Get("y").value().Reveal(), "new");
+  EXPECT_EQ(test::ShOut("cat " + path_).find("\"obj\": {\"n\": [1,2]}") !=
+                std::string::npos,
+            true);
+  ASSERT_TRUE(source_->Delete(Ref("file:x")).ok());
+  EXPECT_EQ(CodeOf("x"), ErrorCode::kSecretNotFound);
+  EXPECT_EQ(Get("keep").value().Reveal(), "kA");
+  EXPECT_TRUE(source_->Delete(Ref("file:x")).ok());  // already gone
+}
+
+TEST_F(FileSourceTest, StoreRefusesAFileOthersCanRead) {
+  WriteFile(path_, R"({"a": "v"})", 0644);
+  auto v = SecretValue::FromBytes("new", 3);
+  auto st = source_->Store(Ref("file:a"), v);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::kSourceDenied);
+}
+
+TEST_F(FileSourceTest, OneMegabyteValue) {
+  std::string big(1 << 20, 'k');
+  WriteFile(path_, "{\"big\": \"" + big + "\"}", 0600);
+  auto r = Get("big");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value().size(), big.size());
+  EXPECT_EQ(r.value().Reveal(), big);
+}
+
+TEST(FileSourcePath, DefaultIsUnderXdgConfigHome) {
+  setenv("XDG_CONFIG_HOME", "/x/cfg", 1);
+  EXPECT_EQ(PlaintextFilePath(""), "/x/cfg/keyref/secrets.json");
+  unsetenv("XDG_CONFIG_HOME");
+  setenv("HOME", "/home/u", 1);
+  EXPECT_EQ(PlaintextFilePath(""), "/home/u/.config/keyref/secrets.json");
+  EXPECT_EQ(PlaintextFilePath("/p/s.json"), "/p/s.json");
+}
+
+}  // namespace
+}  // namespace keyref

@@ -1,0 +1,291 @@
+// The keyring: source against a real gnome-keyring: the one
+// scripts/with-keyring.sh starts (dbus-run-session + an unlocked
+// gnome-keyring-daemon), plus private sessions started here for the locked
+// and no-D-Bus cases, so locking never disturbs tests running in parallel.
+#include <gtest/gtest.h>
+#include <libsecret/secret.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include "keyref/instance.h"
+#include "keyref/source.h"
+#include "test_util.h"
+
+namespace keyref {
+namespace {
+
+using test::RandomName;
+using test::Sh;
+using test::ShOut;
+
+std::string SelfExe() {
+  char buf[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+}
+
+bool HaveSession() { return std::getenv("DBUS_SESSION_BUS_ADDRESS"); }
+
+ParsedRef Ref(const std::string& text) {
+  auto r = ParseRef(text);
+  EXPECT_TRUE(r.ok()) << text;
+  return r.value();
+}
+
+class KeyringTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::getenv("KEYREF_CHILD")) GTEST_SKIP() << "child run";
+    ASSERT_TRUE(HaveSession())
+        << "no D-Bus session: run under scripts/with-keyring.sh";
+    service_ = RandomName("keyref-test-svc-");
+    account_ = RandomName("acct");
+    config_.keyring_service = "keyref-default-" + service_;
+    source_ = MakeSource(Scheme::kKeyring, config_);
+  }
+  void TearDown() override {
+    if (!service_.empty()) {
+      Sh("secret-tool clear service " + service_ + " >/dev/null 2>&1");
+    }
+  }
+  std::string RefText() const { return "keyring:" + service_ + "/" + account_; }
+
+  std::string service_, account_;
+  SourceConfig config_;
+  std::unique_ptr<SecretSource> source_;
+};
+
+TEST_F(KeyringTest, WrittenByKeyrefReadBySecretTool) {
+  const std::string value = RandomName("value-");
+  auto sv = SecretValue::FromBytes(value.data(), value.size());
+  ASSERT_TRUE(source_->Store(Ref(RefText()), sv).ok());
+  EXPECT_EQ(
+      ShOut("secret-tool lookup service " + service_ + " account " + account_),
+      value);
+  // keytar's schema name is on the entry too.
+  EXPECT_NE(ShOut("secret-tool search --all service " + service_ + " account " +
+                  account_ + " 2>&1")
+                .find("org.freedesktop.Secret.Generic"),
+            std::string::npos);
+  auto got = source_->Resolve(Ref(RefText()));
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got.value().Reveal(), value);
+}
+
+TEST_F(KeyringTest, WrittenBySecretToolReadByKeyref) {
+  // secret-tool sets no xdg:schema: a lookup that matched the schema name
+  // would miss this entry.
+  const std::string value = RandomName("st-value-");
+  ASSERT_EQ(Sh("printf %s '" + value +
+               "' | secret-tool store --label=t "
+               "service " +
+               service_ + " account " + account_),
+            0);
+  auto got = source_->Resolve(Ref(RefText()));
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got.value().Reveal(), value);
+}
+
+TEST_F(KeyringTest, TwoMatchesTheNewestWins) {
+  // keyref's (keytar-style, with xdg:schema) and secret-tool's (without)
+  // are two items with the same service/account.
+  auto old_value = SecretValue::FromBytes("older", 5);
+  ASSERT_TRUE(source_->Store(Ref(RefText()), old_value).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // mtime: s
+  ASSERT_EQ(Sh("printf newer | secret-tool store --label=t service " +
+               service_ + " account " + account_),
+            0);
+  auto got = source_->Resolve(Ref(RefText()));
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got.value().Reveal(), "newer");
+}
+
+TEST_F(KeyringTest, DefaultServiceFromPolicy) {
+  ASSERT_EQ(Sh("printf v1 | secret-tool store --label=t service " +
+               config_.keyring_service + " account " + account_),
+            0);
+  auto got = source_->Resolve(Ref("keyring:" + account_));
+  Sh("secret-tool clear service " + config_.keyring_service);
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got.value().Reveal(), "v1");
+}
+
+TEST_F(KeyringTest, MissingEntryIsNotFound) {
+  auto got = source_->Resolve(Ref(RefText()));
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().code, ErrorCode::kSecretNotFound);
+  EXPECT_NE(got.error().hint.find("storeSecret"), std::string::npos);
+}
+
+TEST_F(KeyringTest, NapiRsUsernameEntryIsNotReadButNamedInTheHint) {
+  ASSERT_EQ(Sh("printf nv | secret-tool store --label=t service " + service_ +
+               " username " + account_),
+            0);
+  auto got = source_->Resolve(Ref(RefText()));
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().code, ErrorCode::kSecretNotFound);
+  EXPECT_NE(got.error().hint.find("username"), std::string::npos);
+}
+
+TEST_F(KeyringTest, DeleteRemovesEntryAndMissingDeleteSucceeds) {
+  ASSERT_EQ(Sh("printf x | secret-tool store --label=t service " + service_ +
+               " account " + account_),
+            0);
+  ASSERT_TRUE(source_->Delete(Ref(RefText())).ok());
+  EXPECT_EQ(
+      ShOut("secret-tool lookup service " + service_ + " account " + account_),
+      "");
+  EXPECT_TRUE(source_->Delete(Ref(RefText())).ok());
+}
+
+TEST_F(KeyringTest, ProbeSaysAvailable) {
+  SourceProbe p = source_->Probe();
+  EXPECT_TRUE(p.available) << p.reason;
+}
+
+TEST_F(KeyringTest, MalformedValueIsRefusedByInstance) {
+  ASSERT_EQ(Sh("printf 'a\\nb' | secret-tool store --label=t service " +
+               service_ + " account " + account_),
+            0);
+  Policy policy;
+  Instance inst(policy);
+  auto got = inst.Resolve(Ref(RefText()));
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().code, ErrorCode::kSecretMalformed);
+}
+
+// --- child runs: the parent starts this binary again in another session.
+
+// Runs this binary's KeyringChild.NAME in another environment. 0 only when
+// the child ran that test and it passed (a skipped child does not count).
+int RunChild(const std::string& name, const std::string& env_prefix,
+             bool private_keyring) {
+  test::TempDir dir;
+  const std::string log = dir.path() + "/child.log";
+  const std::string filter = "--gtest_filter=KeyringChild." + name;
+  std::string cmd;
+  if (private_keyring) {
+    cmd = "cd / && XDG_DATA_HOME=" + dir.path() +
+          " XDG_RUNTIME_DIR=" + dir.path() + " KEYREF_CHILD=" + name +
+          " dbus-run-session -- sh -c 'eval \"$(printf pw | "
+          "gnome-keyring-daemon --unlock --components=secrets)\" >/dev/null; "
+          "exec \"$0\" \"$1\"' " +
+          SelfExe() + " " + filter;
+  } else {
+    cmd = env_prefix + " KEYREF_CHILD=" + name + " " + SelfExe() + " " + filter;
+  }
+  int rc = Sh(cmd + " >" + log + " 2>&1");
+  const std::string out = ShOut("cat " + log);
+  if (rc != 0 ||
+      out.find("[       OK ] KeyringChild." + name) == std::string::npos) {
+    ADD_FAILURE() << "child " << name << " failed:\n" << out;
+    return rc ? rc : 1;
+  }
+  return 0;
+}
+
+bool IsChild(const char* name) {
+  const char* c = std::getenv("KEYREF_CHILD");
+  return c && std::string(c) == name;
+}
+
+TEST(KeyringChild, Locked) {
+  if (!IsChild("Locked")) GTEST_SKIP() << "runs in a private session";
+  SourceConfig config;
+  auto source = MakeSource(Scheme::kKeyring, config);
+  const std::string ref = "keyring:locksvc/alice";
+  auto v = SecretValue::FromBytes("v", 1);
+  ASSERT_TRUE(source->Store(Ref(ref), v).ok());
+  // Lock the default collection with the Secret Service Lock method.
+  GError* err = nullptr;
+  SecretService* svc =
+      secret_service_get_sync(SECRET_SERVICE_NONE, nullptr, &err);
+  ASSERT_NE(svc, nullptr);
+  SecretCollection* coll = secret_collection_for_alias_sync(
+      svc, SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE, nullptr, &err);
+  ASSERT_NE(coll, nullptr);
+  GList* objs = g_list_append(nullptr, coll);
+  GList* locked = nullptr;
+  ASSERT_GE(secret_service_lock_sync(svc, objs, nullptr, &locked, &err), 1);
+  g_list_free_full(locked, g_object_unref);
+  g_list_free(objs);
+  ASSERT_TRUE(secret_collection_get_locked(coll));
+  g_object_unref(coll);
+  g_object_unref(svc);
+
+  auto got = source->Resolve(Ref(ref));
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().code, ErrorCode::kSourceLocked)
+      << ErrorCodeName(got.error().code) << ": " << got.error().message;
+  SourceProbe p = source->Probe();
+  EXPECT_FALSE(p.available);
+  EXPECT_NE(p.reason.find("locked"), std::string::npos);
+}
+
+TEST(KeyringLocked, LockedCollectionIsSourceLockedNotNotFound) {
+  if (std::getenv("KEYREF_CHILD")) GTEST_SKIP();
+  EXPECT_EQ(RunChild("Locked", "", true), 0);
+}
+
+TEST(KeyringChild, Hung) {
+  if (!IsChild("Hung")) GTEST_SKIP() << "runs in a private session";
+  SourceConfig config;
+  config.timeout = std::chrono::milliseconds(300);
+  auto source = MakeSource(Scheme::kKeyring, config);
+  auto v = SecretValue::FromBytes("v", 1);
+  ASSERT_TRUE(source->Store(Ref("keyring:hungsvc/alice"), v).ok());
+  // Freeze this private session's keyring daemon (found by its bus name).
+  std::string pid = ShOut(
+      "gdbus call --session --dest org.freedesktop.DBus --object-path "
+      "/org/freedesktop/DBus --method "
+      "org.freedesktop.DBus.GetConnectionUnixProcessID "
+      "org.freedesktop.secrets | sed -E 's/.*uint32 ([0-9]+).*/\\1/' | "
+      "tr -dc 0-9");
+  ASSERT_FALSE(pid.empty());
+  ASSERT_EQ(Sh("kill -STOP " + pid), 0);
+  auto t0 = std::chrono::steady_clock::now();
+  auto got = source->Resolve(Ref("keyring:hungsvc/alice"));
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - t0)
+                .count();
+  Sh("kill -CONT " + pid);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().code, ErrorCode::kSourceTimeout) << got.error().message;
+  EXPECT_LT(ms, 5000);
+}
+
+TEST(KeyringHung, HungDaemonIsSourceTimeout) {
+  if (std::getenv("KEYREF_CHILD")) GTEST_SKIP();
+  EXPECT_EQ(RunChild("Hung", "", true), 0);
+}
+
+TEST(KeyringChild, NoDbus) {
+  if (!IsChild("NoDbus")) GTEST_SKIP() << "runs without D-Bus";
+  ASSERT_EQ(std::getenv("DBUS_SESSION_BUS_ADDRESS"), nullptr);
+  SourceConfig config;
+  auto source = MakeSource(Scheme::kKeyring, config);
+  auto got = source->Resolve(Ref("keyring:svc/alice"));
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().code, ErrorCode::kSourceUnavailable);
+  EXPECT_NE(got.error().hint.find("secret:"), std::string::npos);
+  EXPECT_NE(got.error().hint.find("plaintext file"), std::string::npos);
+  EXPECT_EQ(got.error().message.find("org.freedesktop"), std::string::npos);
+  auto v = SecretValue::FromBytes("v", 1);
+  EXPECT_EQ(source->Store(Ref("keyring:svc/alice"), v).error().code,
+            ErrorCode::kSourceUnavailable);
+  EXPECT_FALSE(source->Probe().available);
+}
+
+TEST(KeyringNoDbus, NoSessionIsSourceUnavailableWithHint) {
+  if (std::getenv("KEYREF_CHILD")) GTEST_SKIP();
+  test::TempDir dir;
+  EXPECT_EQ(RunChild("NoDbus",
+                     "env -u DBUS_SESSION_BUS_ADDRESS -u DISPLAY "
+                     "-u WAYLAND_DISPLAY XDG_RUNTIME_DIR=" +
+                         dir.path(),
+                     false),
+            0);
+}
+
+}  // namespace
+}  // namespace keyref
