@@ -19,15 +19,7 @@ function hostSecretStore() {
 }
 
 function makeSidecar() {
-  const secretStorage = hostSecretStore();
-  if (typeof keyref.Sidecar.prototype.check === 'function') {
-    return { sidecar: new keyref.Sidecar({ secretStorage }), note: '' };
-  }
-  // Before issue 3 is merged, Sidecar has no check/storeSecret yet: use the
-  // labelled stand-in the tests use (test/node/helpers/secret_ops_standin.js).
-  const { standIn } = require('../test/node/helpers/secret_ops_standin');
-  return { sidecar: standIn(new keyref.Sidecar(), secretStorage),
-    note: ' (check/storeSecret from the test stand-in until issue 3 is merged)' };
+  return { sidecar: new keyref.Sidecar({ secretStorage: hostSecretStore() }), note: '' };
 }
 
 /** Runs the profiles demo, printing with `log` (default console.log). */

@@ -318,17 +318,16 @@ export class Sidecar {
 
   // The webview bridge (addon/ts/webview.ts, where the boundary is
   // explained): the webview may be shown refs and states and may send one
-  // key once; nothing secret flows back. `this as SecretOps`: check and
-  // storeSecret are issue 3's; once they are on this class the cast goes.
+  // key once; nothing secret flows back.
 
   /** The llmProfiles.state message for `profiles`: fields, apiKeyRef and a secret state each; never a value. */
   webviewState(profiles: readonly LlmProfile[], options?: { selectedId?: string }): Promise<bridge.StateMessage> {
-    return bridge.webviewState(this as unknown as SecretOps, profiles, options);
+    return bridge.webviewState(this, profiles, options);
   }
 
   /** Stores the key of an llmProfiles.storeSecret message write-only; resolves to the secretStored reply (ref and state, no key). */
   acceptSecretFromWebview(message: unknown, options?: bridge.AcceptSecretOptions): Promise<bridge.SecretStoredMessage> {
-    return bridge.acceptSecretFromWebview(this as unknown as SecretOps, message, options);
+    return bridge.acceptSecretFromWebview(this, message, options);
   }
 
   /** Checks a message for the webview; returns a frozen copy to post, or throws WEBVIEW_LEAK_BLOCKED. */

@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { ProfileStore, containsCredential, isCredentialName } = require('../..');
-const { makeOps } = require('./helpers/secret_ops_standin');
+const { makeOps } = require('./helpers/sidecar_ops');
 const { skCanary, plainCanary, assertNoCanary } = require('./helpers/canary');
 
 function tmpDir(t) {

@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { webviewErrorMessage } = require('../..');
-const { makeOps } = require('./helpers/secret_ops_standin');
+const { makeOps } = require('./helpers/sidecar_ops');
 const { skCanary, plainCanary, assertNoCanary } = require('./helpers/canary');
 
 function profile(id, extra = {}) {

@@ -5,7 +5,7 @@
 // env: ref names exists only here, never in the test runner's environment.
 if (require.main !== module || process.argv.length < 4) return;
 const { ProfileStore } = require('../../..');
-const { makeOps } = require('./secret_ops_standin');
+const { makeOps } = require('./sidecar_ops');
 
 (async () => {
   const { ops } = makeOps({ policy: { allowSecretExport: true } });
