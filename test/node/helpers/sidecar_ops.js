@@ -26,7 +26,7 @@ function makeOps(options = {}) {
     await sidecar.storeSecret(ref, value);
     await sidecar.check(ref);
   };
-  return { ops: sidecar, sidecar, storage, merged: true, makeLive };
+  return { ops: sidecar, sidecar, storage, makeLive };
 }
 
 module.exports = { makeOps, memorySecretStorage };
