@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <mutex>
 #include <new>
 #include <utility>
+#include <vector>
 
 namespace keyref {
 namespace {
@@ -22,6 +24,52 @@ std::size_t RoundUp(std::size_t n) {
   std::size_t page = PageSize();
   return (n + page - 1) / page * page;
 }
+
+// Single pages that held a secret, already zeroed, kept mapped, locked and
+// excluded from dumps for the next small secret: mmap + madvise + mlock +
+// munlock + munmap per value cost tens of microseconds on every request.
+// Process-wide on purpose (pages are a process resource) and bounded; it
+// never holds a secret: a page is zeroed before it enters the pool.
+class PagePool {
+ public:
+  static PagePool& Get() {
+    // Leaked on purpose: SecretValues may be destroyed during static
+    // destruction (thread exit, atexit), after a pool object would be gone.
+    static PagePool* pool = new PagePool();
+    return *pool;
+  }
+
+  struct Page {
+    char* data;
+    bool locked;
+    bool dump_excluded;
+  };
+
+  bool Take(Page* out) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.empty()) return false;
+    *out = free_.back();
+    free_.pop_back();
+    return true;
+  }
+
+  // Takes a zeroed page; false when the pool is full (the caller unmaps).
+  bool Give(const Page& page) noexcept {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.size() >= kMaxPages) return false;
+    try {
+      free_.push_back(page);
+    } catch (...) {
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  static constexpr std::size_t kMaxPages = 64;  // 256 KiB locked at most
+  std::mutex mu_;
+  std::vector<Page> free_;
+};
 
 }  // namespace
 
@@ -60,8 +108,12 @@ void SecretValue::Wipe() noexcept {
   if (!data_) return;
   // Wipe the whole mapping, not only size_: Truncate may have left bytes.
   SecureZero(data_, capacity_);
-  if (locked_) munlock(data_, capacity_);
-  munmap(data_, capacity_);
+  bool pooled = capacity_ == PageSize() &&
+                PagePool::Get().Give({data_, locked_, dump_excluded_});
+  if (!pooled) {
+    if (locked_) munlock(data_, capacity_);
+    munmap(data_, capacity_);
+  }
   data_ = nullptr;
   size_ = capacity_ = 0;
   locked_ = dump_excluded_ = false;
@@ -70,13 +122,23 @@ void SecretValue::Wipe() noexcept {
 void SecretValue::Reserve(std::size_t capacity) {
   if (capacity <= capacity_) return;
   std::size_t bytes = RoundUp(capacity);
-  void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (mem == MAP_FAILED) throw std::bad_alloc();
-  char* fresh = static_cast<char*>(mem);
-  // Both are best effort: RLIMIT_MEMLOCK may be small (the owner logs it).
-  bool dump_excluded = madvise(fresh, bytes, MADV_DONTDUMP) == 0;
-  bool locked = mlock(fresh, bytes) == 0;
+  char* fresh = nullptr;
+  bool locked = false;
+  bool dump_excluded = false;
+  PagePool::Page page;
+  if (bytes == PageSize() && PagePool::Get().Take(&page)) {
+    fresh = page.data;  // zeroed when it was given back
+    locked = page.locked;
+    dump_excluded = page.dump_excluded;
+  } else {
+    void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) throw std::bad_alloc();
+    fresh = static_cast<char*>(mem);
+    // Both are best effort: RLIMIT_MEMLOCK may be small (the owner logs it).
+    dump_excluded = madvise(fresh, bytes, MADV_DONTDUMP) == 0;
+    locked = mlock(fresh, bytes) == 0;
+  }
   if (size_) std::memcpy(fresh, data_, size_);
   std::size_t keep = size_;
   Wipe();  // the old pages are zeroed before they are returned
