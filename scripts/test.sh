@@ -7,6 +7,15 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 
+echo "== formatting (clang-format, .clang-format)"
+if command -v clang-format >/dev/null; then
+  mapfile -t cxx < <(git ls-files 'native/*.h' 'native/*.cpp' 'addon/src/*.cc' \
+    'addon/src/*.h' 'test/native/*.cpp' 'test/native/*.h' 'bench/native/*.cpp')
+  clang-format --dry-run --Werror "${cxx[@]}"
+else
+  echo "clang-format not installed: formatting not checked"
+fi
+
 echo "== native tests (CTest)"
 cmake -S . -B build-native -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-native -j"$jobs"

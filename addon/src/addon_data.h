@@ -23,6 +23,8 @@ struct AddonData {
   std::unique_ptr<WorkPool> pool;
 };
 
-inline AddonData* GetData(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
+inline AddonData* GetData(Napi::Env env) {
+  return env.GetInstanceData<AddonData>();
+}
 
 }  // namespace keyref::addon

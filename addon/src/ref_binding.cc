@@ -36,13 +36,14 @@ Napi::Value CheckRefJs(const Napi::CallbackInfo& info) {
   }
   std::array<char, kMaxCopy + 1> buf;
   std::size_t len = 0;
-  napi_status st = napi_get_value_string_utf8(env, info[0], buf.data(),
-                                              buf.size(), &len);
+  napi_status st =
+      napi_get_value_string_utf8(env, info[0], buf.data(), buf.size(), &len);
   if (st != napi_ok) throw Napi::Error::New(env, "could not read the ref");
   // A string that filled the buffer may be longer: it is certainly over the
   // 256-character limit, and only its start is needed for the literal check.
   bool truncated = len >= kMaxCopy;
-  auto bits = static_cast<std::uint8_t>(info[1].As<Napi::Number>().Uint32Value());
+  auto bits =
+      static_cast<std::uint8_t>(info[1].As<Napi::Number>().Uint32Value());
   std::string_view input(buf.data(), len);
   RefCheck c = CheckRef(input, SchemeSet::FromBits(bits), truncated);
 
@@ -54,10 +55,9 @@ Napi::Value CheckRefJs(const Napi::CallbackInfo& info) {
   out[kPosition] = static_cast<std::int32_t>(c.position);
   out[kFamily] = static_cast<std::int32_t>(c.family);
   out[kCaseMismatch] = c.case_mismatch ? 1 : 0;
-  const std::string_view parts[] = {c.parts.name,  c.parts.service,
-                                    c.parts.account, c.parts.vault,
-                                    c.parts.item,  c.parts.section,
-                                    c.parts.field};
+  const std::string_view parts[] = {
+      c.parts.name, c.parts.service, c.parts.account, c.parts.vault,
+      c.parts.item, c.parts.section, c.parts.field};
   for (int i = 0; i < 7; ++i) {
     const std::string_view& p = parts[i];
     out[kNameStart + 2 * i] =

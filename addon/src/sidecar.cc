@@ -9,7 +9,8 @@ namespace {
 
 // Tags objects made by this copy of the addon, so that an object from a
 // second loaded copy (its Instance layout may differ) is refused.
-constexpr napi_type_tag kSidecarTag = {0x6b657972656673ULL, 0x7369646563617231ULL};
+constexpr napi_type_tag kSidecarTag = {0x6b657972656673ULL,
+                                       0x7369646563617231ULL};
 
 std::string GetString(const Napi::Object& o, const char* key) {
   Napi::Value v = o.Get(key);
@@ -25,15 +26,15 @@ double GetNumber(const Napi::Object& o, const char* key, double fallback) {
 
 Policy PolicyFromJs(const Napi::Object& options) {
   Policy p;
-  p.allow = SchemeSet::FromBits(
-      static_cast<std::uint8_t>(GetNumber(options, "schemeBits", p.allow.bits())));
+  p.allow = SchemeSet::FromBits(static_cast<std::uint8_t>(
+      GetNumber(options, "schemeBits", p.allow.bits())));
   p.plaintext_file = GetString(options, "plaintextFile");
   std::string service = GetString(options, "keyringService");
   if (!service.empty()) p.keyring_service = service;
   p.cache_ttl = std::chrono::milliseconds(
       static_cast<long long>(GetNumber(options, "cacheTtlMs", 0)));
-  p.resolve_timeout = std::chrono::milliseconds(static_cast<long long>(
-      GetNumber(options, "resolveTimeoutMs", 10000)));
+  p.resolve_timeout = std::chrono::milliseconds(
+      static_cast<long long>(GetNumber(options, "resolveTimeoutMs", 10000)));
   Napi::Value exp = options.Get("allowSecretExport");
   p.allow_secret_export = exp.IsBoolean() && exp.As<Napi::Boolean>().Value();
   Napi::Value bodies = options.Get("logBodies");
@@ -124,22 +125,23 @@ Napi::Value Sidecar::Redact(const Napi::CallbackInfo& info) {
   } wipe;
   if (ascii) {
     std::size_t len = 0;
-    NAPI_THROW_IF_FAILED(env, napi_get_value_string_latin1(
-                                  env, info[0], nullptr, 0, &len),
-                         Napi::Value());
+    NAPI_THROW_IF_FAILED(
+        env, napi_get_value_string_latin1(env, info[0], nullptr, 0, &len),
+        Napi::Value());
     text.resize(len);
-    NAPI_THROW_IF_FAILED(env, napi_get_value_string_latin1(
-                                  env, info[0], text.data(), len + 1, &len),
-                         Napi::Value());
+    NAPI_THROW_IF_FAILED(
+        env,
+        napi_get_value_string_latin1(env, info[0], text.data(), len + 1, &len),
+        Napi::Value());
   } else {
     text = info[0].As<Napi::String>().Utf8Value();
   }
   if (!instance_->redactor().Scrub(text, &out)) return info[0];  // no copy
   if (ascii) {
     napi_value result;
-    NAPI_THROW_IF_FAILED(env, napi_create_string_latin1(
-                                  env, out.data(), out.size(), &result),
-                         Napi::Value());
+    NAPI_THROW_IF_FAILED(
+        env, napi_create_string_latin1(env, out.data(), out.size(), &result),
+        Napi::Value());
     return Napi::Value(env, result);
   }
   return Napi::String::New(env, out);

@@ -86,8 +86,8 @@ inline bool HasUpperOrDigit(std::string_view body) {
 
 struct Prefix {
   std::string_view text;
-  std::uint8_t body;      // classes allowed after the prefix
-  std::size_t min_body;   // the body needs at least this many bytes
+  std::uint8_t body;     // classes allowed after the prefix
+  std::size_t min_body;  // the body needs at least this many bytes
   CredentialFamily family;
 };
 
@@ -171,7 +171,8 @@ std::size_t MatchPrivateKey(std::string_view s, std::size_t i) {
 // prefix, 'e' (JWT), 'b'/'B' (Bearer) and '-' (PEM). All are run bytes.
 constexpr std::array<bool, 256> MakeFirstBytes() {
   std::array<bool, 256> t{};
-  for (const Prefix& p : kPrefixes) t[static_cast<unsigned char>(p.text[0])] = true;
+  for (const Prefix& p : kPrefixes)
+    t[static_cast<unsigned char>(p.text[0])] = true;
   t['e'] = t['b'] = t['B'] = t['-'] = true;
   return t;
 }
@@ -226,22 +227,36 @@ static_assert(FirstBytesAre("sAghxpreBb-"),
 
 const char* CredentialFamilyName(CredentialFamily family) noexcept {
   switch (family) {
-    case CredentialFamily::kNone: return "none";
+    case CredentialFamily::kNone:
+      return "none";
     case CredentialFamily::kSkKey:
       return "an sk- key (OpenAI, Anthropic, OpenRouter)";
-    case CredentialFamily::kGoogle: return "a Google API key (AIza)";
-    case CredentialFamily::kAws: return "an AWS access key id";
-    case CredentialFamily::kGitHub: return "a GitHub token";
-    case CredentialFamily::kGroq: return "a Groq key (gsk_)";
-    case CredentialFamily::kHuggingFace: return "a Hugging Face token (hf_)";
-    case CredentialFamily::kXai: return "an xAI key (xai-)";
-    case CredentialFamily::kPerplexity: return "a Perplexity key (pplx-)";
-    case CredentialFamily::kReplicate: return "a Replicate token (r8_)";
-    case CredentialFamily::kSlack: return "a Slack token (xox?-)";
-    case CredentialFamily::kJwt: return "a JSON Web Token";
-    case CredentialFamily::kBearer: return "a Bearer token";
-    case CredentialFamily::kPrivateKey: return "a PEM private key";
-    case CredentialFamily::kHighEntropy: return "a long random-looking token";
+    case CredentialFamily::kGoogle:
+      return "a Google API key (AIza)";
+    case CredentialFamily::kAws:
+      return "an AWS access key id";
+    case CredentialFamily::kGitHub:
+      return "a GitHub token";
+    case CredentialFamily::kGroq:
+      return "a Groq key (gsk_)";
+    case CredentialFamily::kHuggingFace:
+      return "a Hugging Face token (hf_)";
+    case CredentialFamily::kXai:
+      return "an xAI key (xai-)";
+    case CredentialFamily::kPerplexity:
+      return "a Perplexity key (pplx-)";
+    case CredentialFamily::kReplicate:
+      return "a Replicate token (r8_)";
+    case CredentialFamily::kSlack:
+      return "a Slack token (xox?-)";
+    case CredentialFamily::kJwt:
+      return "a JSON Web Token";
+    case CredentialFamily::kBearer:
+      return "a Bearer token";
+    case CredentialFamily::kPrivateKey:
+      return "a PEM private key";
+    case CredentialFamily::kHighEntropy:
+      return "a long random-looking token";
   }
   return "none";
 }
@@ -265,8 +280,8 @@ bool UuidAt(std::string_view t, std::size_t i) {
     if (dash ? t[i + k] != '-' : !IsHex(t[i + k])) return false;
   }
   bool left_ok = i == 0 || !(Cls(t[i - 1]) & kAlnum);
-  bool right_ok = i + kUuidLength == t.size() ||
-                  !(Cls(t[i + kUuidLength]) & kAlnum);
+  bool right_ok =
+      i + kUuidLength == t.size() || !(Cls(t[i + kUuidLength]) & kAlnum);
   return left_ok && right_ok;
 }
 
@@ -309,8 +324,8 @@ bool IsHighEntropyToken(std::string_view t) noexcept {
     unsigned char c = static_cast<unsigned char>(ch);
     std::uint8_t k = kClass[c] & kAlnum;
     bool digit = k == kDigit;
-    hex_only = hex_only &&
-               (digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
+    hex_only =
+        hex_only && (digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
     any_alpha = any_alpha || (k && !digit);
     any_digit = any_digit || digit;
     digit_runs += digit && !prev_was_digit;
@@ -373,9 +388,10 @@ inline void ClassifyBlockScalar(const unsigned char* b, std::size_t len,
 #if defined(__SSE2__)
 // x in [lo, hi], bytewise, as a mask (the signed-compare range trick).
 inline __m128i InRange(__m128i x, char lo, char hi) {
-  __m128i shifted = _mm_add_epi8(x, _mm_set1_epi8(static_cast<char>(0x80 - lo)));
-  return _mm_cmplt_epi8(
-      shifted, _mm_set1_epi8(static_cast<char>(0x80 + (hi - lo + 1))));
+  __m128i shifted =
+      _mm_add_epi8(x, _mm_set1_epi8(static_cast<char>(0x80 - lo)));
+  return _mm_cmplt_epi8(shifted,
+                        _mm_set1_epi8(static_cast<char>(0x80 + (hi - lo + 1))));
 }
 inline __m128i Eq(__m128i x, char c) {
   return _mm_cmpeq_epi8(x, _mm_set1_epi8(c));
@@ -388,19 +404,19 @@ inline void ClassifyBlock(const unsigned char* b, std::size_t len,
   if (len < 64) return ClassifyBlockScalar(b, len, run, alnum, first);
   for (int q = 0; q < 4; ++q) {
     __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 16 * q));
-    __m128i an = _mm_or_si128(_mm_or_si128(InRange(x, 'A', 'Z'),
-                                           InRange(x, 'a', 'z')),
-                              InRange(x, '0', '9'));
+    __m128i an =
+        _mm_or_si128(_mm_or_si128(InRange(x, 'A', 'Z'), InRange(x, 'a', 'z')),
+                     InRange(x, '0', '9'));
     __m128i extra = _mm_or_si128(
         _mm_or_si128(Eq(x, '-'), Eq(x, '_')),
         _mm_or_si128(_mm_or_si128(Eq(x, '+'), Eq(x, '/')), Eq(x, '=')));
-    __m128i fb = _mm_or_si128(
-        _mm_or_si128(_mm_or_si128(Eq(x, 's'), Eq(x, 'A')),
-                     _mm_or_si128(Eq(x, 'g'), Eq(x, 'h'))),
-        _mm_or_si128(_mm_or_si128(Eq(x, 'x'), Eq(x, 'p')),
-                     _mm_or_si128(Eq(x, 'r'), Eq(x, 'e'))));
-    fb = _mm_or_si128(fb, _mm_or_si128(_mm_or_si128(Eq(x, 'b'), Eq(x, 'B')),
-                                       Eq(x, '-')));
+    __m128i fb =
+        _mm_or_si128(_mm_or_si128(_mm_or_si128(Eq(x, 's'), Eq(x, 'A')),
+                                  _mm_or_si128(Eq(x, 'g'), Eq(x, 'h'))),
+                     _mm_or_si128(_mm_or_si128(Eq(x, 'x'), Eq(x, 'p')),
+                                  _mm_or_si128(Eq(x, 'r'), Eq(x, 'e'))));
+    fb = _mm_or_si128(
+        fb, _mm_or_si128(_mm_or_si128(Eq(x, 'b'), Eq(x, 'B')), Eq(x, '-')));
     const int shift = 16 * q;
     *alnum |= static_cast<std::uint64_t>(
                   static_cast<std::uint16_t>(_mm_movemask_epi8(an)))
@@ -429,20 +445,22 @@ __attribute__((target("avx2"))) inline __m256i InRange256(__m256i x, char lo,
       _mm256_set1_epi8(static_cast<char>(0x80 + (hi - lo + 1))), shifted);
 }
 
-__attribute__((target("avx2"))) void ClassifyBlockAvx2(
-    const unsigned char* b, std::uint64_t* run, std::uint64_t* alnum,
-    std::uint64_t* first) {
+__attribute__((target("avx2"))) void ClassifyBlockAvx2(const unsigned char* b,
+                                                       std::uint64_t* run,
+                                                       std::uint64_t* alnum,
+                                                       std::uint64_t* first) {
   // Bits: 1 = high nibble 7 (p r s x), 2 = 4 (A B), 4 = 6 (b e g h),
   // 8 = 2 (-).
   const __m256i lo_table = _mm256_setr_epi8(
-      1, 2, 1 | 2 | 4, 1, 0, 4, 0, 4, 1 | 4, 0, 0, 0, 0, 8, 0, 0,
-      1, 2, 1 | 2 | 4, 1, 0, 4, 0, 4, 1 | 4, 0, 0, 0, 0, 8, 0, 0);
-  const __m256i hi_table = _mm256_setr_epi8(
-      0, 0, 8, 0, 2, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0,
-      0, 0, 8, 0, 2, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+      1, 2, 1 | 2 | 4, 1, 0, 4, 0, 4, 1 | 4, 0, 0, 0, 0, 8, 0, 0, 1, 2,
+      1 | 2 | 4, 1, 0, 4, 0, 4, 1 | 4, 0, 0, 0, 0, 8, 0, 0);
+  const __m256i hi_table =
+      _mm256_setr_epi8(0, 0, 8, 0, 2, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8,
+                       0, 2, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0);
   const __m256i nibble = _mm256_set1_epi8(0x0F);
   for (int h = 0; h < 2; ++h) {
-    __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32 * h));
+    __m256i x =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32 * h));
     __m256i an = _mm256_or_si256(
         _mm256_or_si256(InRange256(x, 'A', 'Z'), InRange256(x, 'a', 'z')),
         InRange256(x, '0', '9'));
@@ -456,8 +474,8 @@ __attribute__((target("avx2"))) void ClassifyBlockAvx2(
     __m256i lo = _mm256_shuffle_epi8(lo_table, _mm256_and_si256(x, nibble));
     __m256i hi = _mm256_shuffle_epi8(
         hi_table, _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble));
-    __m256i fb = _mm256_cmpeq_epi8(_mm256_and_si256(lo, hi),
-                                   _mm256_setzero_si256());
+    __m256i fb =
+        _mm256_cmpeq_epi8(_mm256_and_si256(lo, hi), _mm256_setzero_si256());
     const int shift = 32 * h;
     *alnum |= static_cast<std::uint64_t>(
                   static_cast<std::uint32_t>(_mm256_movemask_epi8(an)))
@@ -540,7 +558,8 @@ void ScanShapes(std::string_view s, Sink&& sink) {
           break;
         default:
           // Only the prefixes that start with this byte, in kPrefixes order.
-          for (std::uint8_t k : kPrefixesByFirst[static_cast<unsigned char>(s[i])]) {
+          for (std::uint8_t k :
+               kPrefixesByFirst[static_cast<unsigned char>(s[i])]) {
             if (k == kNoPrefix) break;
             const Prefix& p = kPrefixes[k];
             if (!StartsWith(s, i, p.text)) continue;
@@ -566,7 +585,8 @@ void ScanShapes(std::string_view s, Sink&& sink) {
       std::size_t len = i == hint_at ? hint_len : RunLength(s, i, kRun);
       run_end = i + len;
       if (len >= kMinEntropyRun && IsHighEntropyToken(s.substr(i, len))) {
-        stop = !sink(CredentialMatch{i, i + len, CredentialFamily::kHighEntropy});
+        stop =
+            !sink(CredentialMatch{i, i + len, CredentialFamily::kHighEntropy});
         i += len;
         return;
       }
@@ -577,7 +597,8 @@ void ScanShapes(std::string_view s, Sink&& sink) {
 #if defined(KEYREF_HAVE_AVX2_PATH)
   const bool use_avx2 = HaveAvx2();
 #endif
-  std::uint64_t carry_run = 0;    // bit 0: the byte before the block is a run byte
+  std::uint64_t carry_run =
+      0;  // bit 0: the byte before the block is a run byte
   std::uint64_t carry_alnum = 0;  // bit 0: … is alphanumeric
   for (std::size_t block = 0; block < n; block += 64) {
     const std::size_t len = std::min<std::size_t>(64, n - block);
@@ -625,9 +646,8 @@ void ScanShapes(std::string_view s, Sink&& sink) {
       }
       if ((run_start >> bit) & 1) {
         std::uint64_t rest = ~run >> bit;  // bit 0 is p (a run byte)
-        std::size_t run_len = rest ? static_cast<std::size_t>(
-                                         __builtin_ctzll(rest))
-                                   : 64;
+        std::size_t run_len =
+            rest ? static_cast<std::size_t>(__builtin_ctzll(rest)) : 64;
         if (bit + run_len < len) {  // the run ends inside this block
           hint_at = p;
           hint_len = run_len;

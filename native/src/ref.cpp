@@ -36,8 +36,8 @@ inline bool In(char c, std::uint8_t set) {
   return kNameChars[static_cast<unsigned char>(c)] & set;
 }
 
-constexpr const char* kSchemeNames[kSchemeCount] = {
-    "secret", "env", "keyring", "op", "pass", "file"};
+constexpr const char* kSchemeNames[kSchemeCount] = {"secret", "env",  "keyring",
+                                                    "op",     "pass", "file"};
 // The same names as views, for comparisons without strlen.
 constexpr std::string_view kSchemeViews[kSchemeCount] = {
     "secret", "env", "keyring", "op", "pass", "file"};
@@ -285,31 +285,45 @@ void CheckOpName(std::string_view rest, std::size_t base, RefCheck& c) {
 
 const char* RuleText(RefRule rule) {
   switch (rule) {
-    case RefRule::kNone: return "";
-    case RefRule::kWhitespace: return "whitespace";
-    case RefRule::kControl: return "a control character";
+    case RefRule::kNone:
+      return "";
+    case RefRule::kWhitespace:
+      return "whitespace";
+    case RefRule::kControl:
+      return "a control character";
     case RefRule::kNonAscii:
       return "a non-ASCII character (a look-alike letter, a zero-width "
              "character or a byte-order mark)";
-    case RefRule::kNameEmpty: return "the name is empty";
-    case RefRule::kNameTooLong: return "the name is longer than 128 characters";
+    case RefRule::kNameEmpty:
+      return "the name is empty";
+    case RefRule::kNameTooLong:
+      return "the name is longer than 128 characters";
     case RefRule::kCharNotAllowed:
       return "a character the scheme does not allow";
     case RefRule::kSegmentEmpty:
       return "an empty path segment (a leading, trailing or doubled '/')";
-    case RefRule::kSegmentDot: return "a '.' segment";
-    case RefRule::kSegmentDotDot: return "a '..' segment";
-    case RefRule::kLeadingDash: return "a segment that starts with '-'";
-    case RefRule::kEnvFirstChar: return "a variable name that starts with a digit";
+    case RefRule::kSegmentDot:
+      return "a '.' segment";
+    case RefRule::kSegmentDotDot:
+      return "a '..' segment";
+    case RefRule::kLeadingDash:
+      return "a segment that starts with '-'";
+    case RefRule::kEnvFirstChar:
+      return "a variable name that starts with a digit";
     case RefRule::kServiceTooLong:
       return "a keyring service longer than 64 characters";
     case RefRule::kAccountTooLong:
       return "a keyring account longer than 128 characters";
-    case RefRule::kTooManySegments: return "too many '/'-separated segments";
-    case RefRule::kTooFewSegments: return "too few '/'-separated segments";
-    case RefRule::kOpForm: return "op refs start with op://";
-    case RefRule::kQueryString: return "a query string or fragment ('?' or '#')";
-    case RefRule::kSegmentTooLong: return "a segment longer than 64 characters";
+    case RefRule::kTooManySegments:
+      return "too many '/'-separated segments";
+    case RefRule::kTooFewSegments:
+      return "too few '/'-separated segments";
+    case RefRule::kOpForm:
+      return "op refs start with op://";
+    case RefRule::kQueryString:
+      return "a query string or fragment ('?' or '#')";
+    case RefRule::kSegmentTooLong:
+      return "a segment longer than 64 characters";
     case RefRule::kBadSpace:
       return "a leading, trailing or doubled space in a segment";
   }
@@ -319,7 +333,8 @@ const char* RuleText(RefRule rule) {
 const char* SchemeForm(Scheme scheme) {
   switch (scheme) {
     case Scheme::kSecret:
-      return "secret:NAME, NAME 1-128 characters: segments of A-Z a-z 0-9 . _ - "
+      return "secret:NAME, NAME 1-128 characters: segments of A-Z a-z 0-9 . _ "
+             "- "
              "joined by single '/', no '.' or '..' segment, none starting "
              "with '-' (example: secret:openai/prod)";
     case Scheme::kEnv:
@@ -507,12 +522,12 @@ Error DescribeRefError(const RefCheck& c) {
                    "A ref names where a key lives, e.g. secret:openai/prod; "
                    "it is never the key itself.");
     case ErrorCode::kRefBadChar:
-      return Error(c.code,
-                   std::string("apiKeyRef contains ") + RuleText(c.rule) + pos +
-                       ".",
-                   "Retype the ref in plain ASCII. Nothing is trimmed or "
-                   "normalised: look for a pasted space, a zero-width "
-                   "character or a look-alike letter.");
+      return Error(
+          c.code,
+          std::string("apiKeyRef contains ") + RuleText(c.rule) + pos + ".",
+          "Retype the ref in plain ASCII. Nothing is trimmed or "
+          "normalised: look for a pasted space, a zero-width "
+          "character or a look-alike letter.");
     case ErrorCode::kRefNoScheme:
       return Error(c.code, "apiKeyRef has no scheme.",
                    "keyref does not guess what a bare name means. Write "

@@ -166,9 +166,7 @@ void SecretValue::Truncate(std::size_t size) noexcept {
   size_ = size;
 }
 
-SecretValue SecretValue::Clone() const {
-  return FromBytes(data_, size_);
-}
+SecretValue SecretValue::Clone() const { return FromBytes(data_, size_); }
 
 bool SecretValue::Equals(const SecretValue& other) const noexcept {
   if (size_ != other.size_) return false;

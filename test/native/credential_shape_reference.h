@@ -6,14 +6,13 @@
 // keyref::IsHighEntropyToken.
 #pragma once
 
-#include "keyref/credential_shape.h"
-
-
 #include <array>
-#include <string_view>
-#include <vector>
 #include <cmath>
 #include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "keyref/credential_shape.h"
 
 namespace keyref_reference {
 using keyref::CredentialFamily;
@@ -72,8 +71,8 @@ inline std::size_t RunLength(std::string_view s, std::size_t i,
 
 struct Prefix {
   std::string_view text;
-  std::uint8_t body;      // classes allowed after the prefix
-  std::size_t min_body;   // the body needs at least this many bytes
+  std::uint8_t body;     // classes allowed after the prefix
+  std::size_t min_body;  // the body needs at least this many bytes
   CredentialFamily family;
 };
 
@@ -156,22 +155,36 @@ std::size_t MatchPrivateKey(std::string_view s, std::size_t i) {
 
 const char* CredentialFamilyName(CredentialFamily family) noexcept {
   switch (family) {
-    case CredentialFamily::kNone: return "none";
+    case CredentialFamily::kNone:
+      return "none";
     case CredentialFamily::kSkKey:
       return "an sk- key (OpenAI, Anthropic, OpenRouter)";
-    case CredentialFamily::kGoogle: return "a Google API key (AIza)";
-    case CredentialFamily::kAws: return "an AWS access key id";
-    case CredentialFamily::kGitHub: return "a GitHub token";
-    case CredentialFamily::kGroq: return "a Groq key (gsk_)";
-    case CredentialFamily::kHuggingFace: return "a Hugging Face token (hf_)";
-    case CredentialFamily::kXai: return "an xAI key (xai-)";
-    case CredentialFamily::kPerplexity: return "a Perplexity key (pplx-)";
-    case CredentialFamily::kReplicate: return "a Replicate token (r8_)";
-    case CredentialFamily::kSlack: return "a Slack token (xox?-)";
-    case CredentialFamily::kJwt: return "a JSON Web Token";
-    case CredentialFamily::kBearer: return "a Bearer token";
-    case CredentialFamily::kPrivateKey: return "a PEM private key";
-    case CredentialFamily::kHighEntropy: return "a long random-looking token";
+    case CredentialFamily::kGoogle:
+      return "a Google API key (AIza)";
+    case CredentialFamily::kAws:
+      return "an AWS access key id";
+    case CredentialFamily::kGitHub:
+      return "a GitHub token";
+    case CredentialFamily::kGroq:
+      return "a Groq key (gsk_)";
+    case CredentialFamily::kHuggingFace:
+      return "a Hugging Face token (hf_)";
+    case CredentialFamily::kXai:
+      return "an xAI key (xai-)";
+    case CredentialFamily::kPerplexity:
+      return "a Perplexity key (pplx-)";
+    case CredentialFamily::kReplicate:
+      return "a Replicate token (r8_)";
+    case CredentialFamily::kSlack:
+      return "a Slack token (xox?-)";
+    case CredentialFamily::kJwt:
+      return "a JSON Web Token";
+    case CredentialFamily::kBearer:
+      return "a Bearer token";
+    case CredentialFamily::kPrivateKey:
+      return "a PEM private key";
+    case CredentialFamily::kHighEntropy:
+      return "a long random-looking token";
   }
   return "none";
 }
@@ -243,7 +256,8 @@ void ScanShapes(std::string_view s, Sink&& sink) {
       std::size_t len = RunLength(s, i, kRun);
       run_end = i + len;
       if (len >= kMinEntropyRun && IsHighEntropyToken(s.substr(i, len))) {
-        if (!sink(CredentialMatch{i, i + len, CredentialFamily::kHighEntropy})) {
+        if (!sink(
+                CredentialMatch{i, i + len, CredentialFamily::kHighEntropy})) {
           return;
         }
         i += len;

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <random>
-
 #include <string>
 #include <string_view>
 #include <vector>
@@ -250,8 +249,9 @@ TEST(IsHighEntropyToken, UuidExemptionKeepsTheRestOfTheRun) {
   // Without dashes it is 32 hex digits: as likely a key as an id.
   EXPECT_TRUE(IsHighEntropyToken("3f9c2b7e8d414a6fb0e291c7d5a8f413"));
   // A random token glued to a UUID is still judged, and caught.
-  EXPECT_TRUE(IsHighEntropyToken(
-      "3f9c2b7e-8d41-4a6f-b0e2-91c7d5a8f413-Xq7Rt2Lm9Vb4Nc8Wd1Zf6Hg3Jk5Pa0SeFAKE"));
+  EXPECT_TRUE(
+      IsHighEntropyToken("3f9c2b7e-8d41-4a6f-b0e2-91c7d5a8f413-"
+                         "Xq7Rt2Lm9Vb4Nc8Wd1Zf6Hg3Jk5Pa0SeFAKE"));
 }
 
 // The fast scanner against the plain loop (issue 5).

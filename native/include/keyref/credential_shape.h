@@ -14,11 +14,11 @@ namespace keyref {
 // people ("looks like an OpenAI key"); the span itself never is.
 enum class CredentialFamily {
   kNone = 0,
-  kSkKey,        // sk-… (OpenAI incl. proj/svcacct/admin, Anthropic, OpenRouter)
-  kGoogle,       // AIza…
-  kAws,          // AKIA…, ASIA…
-  kGitHub,       // ghp_ gho_ ghu_ ghs_ ghr_ github_pat_
-  kGroq,         // gsk_
+  kSkKey,   // sk-… (OpenAI incl. proj/svcacct/admin, Anthropic, OpenRouter)
+  kGoogle,  // AIza…
+  kAws,     // AKIA…, ASIA…
+  kGitHub,  // ghp_ gho_ ghu_ ghs_ ghr_ github_pat_
+  kGroq,    // gsk_
   kHuggingFace,  // hf_
   kXai,          // xai-
   kPerplexity,   // pplx-

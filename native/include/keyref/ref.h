@@ -61,25 +61,25 @@ class SchemeSet {
 // Append only: the numbers cross into the addon.
 enum class RefRule : std::uint8_t {
   kNone = 0,
-  kWhitespace,        // REF_BAD_CHAR
-  kControl,           // REF_BAD_CHAR
-  kNonAscii,          // REF_BAD_CHAR
-  kNameEmpty,         // the part after the scheme is empty
-  kNameTooLong,       // secret/file NAME > 128, env NAME > 128
-  kCharNotAllowed,    // a character outside the scheme's set
-  kSegmentEmpty,      // "a//b", leading or trailing "/"
-  kSegmentDot,        // a "." segment
-  kSegmentDotDot,     // a ".." segment
-  kLeadingDash,       // a segment that starts with "-"
-  kEnvFirstChar,      // env NAME starts with a digit
-  kServiceTooLong,    // keyring SERVICE > 64
-  kAccountTooLong,    // keyring ACCOUNT > 128
-  kTooManySegments,   // keyring with two "/", op with more than 4 segments
-  kTooFewSegments,    // op with fewer than 3 segments
-  kOpForm,            // "op:" not followed by "//"
-  kQueryString,       // "?" or "#" in an op ref
-  kSegmentTooLong,    // op segment > 64
-  kBadSpace,          // op segment with a leading, trailing or doubled space
+  kWhitespace,       // REF_BAD_CHAR
+  kControl,          // REF_BAD_CHAR
+  kNonAscii,         // REF_BAD_CHAR
+  kNameEmpty,        // the part after the scheme is empty
+  kNameTooLong,      // secret/file NAME > 128, env NAME > 128
+  kCharNotAllowed,   // a character outside the scheme's set
+  kSegmentEmpty,     // "a//b", leading or trailing "/"
+  kSegmentDot,       // a "." segment
+  kSegmentDotDot,    // a ".." segment
+  kLeadingDash,      // a segment that starts with "-"
+  kEnvFirstChar,     // env NAME starts with a digit
+  kServiceTooLong,   // keyring SERVICE > 64
+  kAccountTooLong,   // keyring ACCOUNT > 128
+  kTooManySegments,  // keyring with two "/", op with more than 4 segments
+  kTooFewSegments,   // op with fewer than 3 segments
+  kOpForm,           // "op:" not followed by "//"
+  kQueryString,      // "?" or "#" in an op ref
+  kSegmentTooLong,   // op segment > 64
+  kBadSpace,         // op segment with a leading, trailing or doubled space
 };
 
 // A view of a valid ref's parts, pointing into the checked input.
