@@ -11,7 +11,7 @@ echo "== formatting (clang-format, .clang-format)"
 if command -v clang-format >/dev/null; then
   mapfile -t cxx < <(git ls-files 'native/*.h' 'native/*.cpp' 'addon/src/*.cc' \
     'addon/src/*.h' 'test/native/*.cpp' 'test/native/*.h' 'bench/native/*.cpp')
-  clang-format --dry-run --Werror "${cxx[@]}"
+  if [ ${#cxx[@]} -gt 0 ]; then clang-format --dry-run --Werror "${cxx[@]}"; fi
 else
   echo "clang-format not installed: formatting not checked"
 fi
