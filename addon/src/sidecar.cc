@@ -2,6 +2,7 @@
 
 #include "addon_data.h"
 #include "errors.h"
+#include "js_values.h"
 #include "sidecar_log.h"
 
 namespace keyref::addon {
@@ -12,29 +13,19 @@ namespace {
 constexpr napi_type_tag kSidecarTag = {0x6b657972656673ULL,
                                        0x7369646563617231ULL};
 
-std::string GetString(const Napi::Object& o, const char* key) {
-  Napi::Value v = o.Get(key);
-  return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
-}
-
-double GetNumber(const Napi::Object& o, const char* key, double fallback) {
-  Napi::Value v = o.Get(key);
-  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
-}
-
 }  // namespace
 
 Policy PolicyFromJs(const Napi::Object& options) {
   Policy p;
   p.allow = SchemeSet::FromBits(static_cast<std::uint8_t>(
-      GetNumber(options, "schemeBits", p.allow.bits())));
-  p.plaintext_file = GetString(options, "plaintextFile");
-  std::string service = GetString(options, "keyringService");
+      NumberProp(options, "schemeBits", p.allow.bits())));
+  p.plaintext_file = StringProp(options, "plaintextFile");
+  std::string service = StringProp(options, "keyringService");
   if (!service.empty()) p.keyring_service = service;
   p.cache_ttl = std::chrono::milliseconds(
-      static_cast<long long>(GetNumber(options, "cacheTtlMs", 0)));
+      static_cast<long long>(NumberProp(options, "cacheTtlMs", 0)));
   p.resolve_timeout = std::chrono::milliseconds(
-      static_cast<long long>(GetNumber(options, "resolveTimeoutMs", 10000)));
+      static_cast<long long>(NumberProp(options, "resolveTimeoutMs", 10000)));
   Napi::Value exp = options.Get("allowSecretExport");
   p.allow_secret_export = exp.IsBoolean() && exp.As<Napi::Boolean>().Value();
   Napi::Value bodies = options.Get("logBodies");

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "errors.h"
+#include "js_values.h"
 #include "keyref/log.h"
 #include "keyref/ref.h"
 #include "sidecar.h"
@@ -79,16 +80,6 @@ class HostLogBridge {
   bool alive_ = true;
   Napi::ThreadSafeFunction tsfn_;
 };
-
-std::string GetString(const Napi::Object& o, const char* key) {
-  Napi::Value v = o.Get(key);
-  return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
-}
-
-double GetNumber(const Napi::Object& o, const char* key, double fallback) {
-  Napi::Value v = o.Get(key);
-  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
-}
 
 // A SecretValue holding several pieces, one of which is a secret: the probe
 // builds its deliberately leaky lines in locked, wiped memory.
@@ -240,7 +231,7 @@ void ConfigureLogging(Napi::Env env, Instance& instance,
                       const Napi::Object& options) {
   Logger& log = instance.logger();
   LogLevel level = LogLevel::kInfo;
-  LogLevelFromName(GetString(options, "logLevel"), &level);
+  LogLevelFromName(StringProp(options, "logLevel"), &level);
   log.SetLevel(level);
   Napi::Value fn = options.Get("log");
   if (fn.IsFunction()) {
@@ -251,13 +242,13 @@ void ConfigureLogging(Napi::Env env, Instance& instance,
   }
   Napi::Value err = options.Get("logStderr");
   log.EnableStderr(err.IsBoolean() && err.As<Napi::Boolean>().Value());
-  std::string path = GetString(options, "logFilePath");
+  std::string path = StringProp(options, "logFilePath");
   if (!path.empty()) {
     Status st = log.EnableFile(
         path,
         static_cast<std::size_t>(
-            GetNumber(options, "logFileMaxBytes", 5 * 1024 * 1024)),
-        static_cast<std::size_t>(GetNumber(options, "logFileMaxFiles", 3)));
+            NumberProp(options, "logFileMaxBytes", 5 * 1024 * 1024)),
+        static_cast<std::size_t>(NumberProp(options, "logFileMaxFiles", 3)));
     if (!st) throw MakeError(env, st.error(), &instance.redactor());
   }
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "js_values.h"
 #include "keyref/base_url.h"
 #include "keyref/http_client.h"
 #include "keyref/log.h"
@@ -98,16 +99,6 @@ struct Job {
   std::shared_ptr<ChannelGate> gate;
   JsSide* js = nullptr;
 };
-
-std::string Str(const Napi::Object& o, const char* key) {
-  Napi::Value v = o.Get(key);
-  return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
-}
-
-double Num(const Napi::Object& o, const char* key, double fallback) {
-  Napi::Value v = o.Get(key);
-  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
-}
 
 std::vector<std::pair<std::string, std::string>> Pairs(const Napi::Object& o,
                                                        const char* key) {
@@ -296,10 +287,10 @@ Napi::Value Sidecar::Request(const Napi::CallbackInfo& info) {
   auto job = std::make_shared<Job>();
   job->instance = instance_;
   HttpRequest& r = job->request;
-  if (!ProviderFromName(Str(o, "provider"), &r.provider)) {
+  if (!ProviderFromName(StringProp(o, "provider"), &r.provider)) {
     throw MakeArgError(env, true, "ERR_INVALID_ARG_VALUE", "unknown provider");
   }
-  r.base_url = Str(o, "baseUrl");
+  r.base_url = StringProp(o, "baseUrl");
   Napi::Value ref = o.Get("apiKeyRef");
   if (ref.IsString()) {
     // The ref, never a key: ParseRef refuses anything shaped like one.
@@ -308,29 +299,30 @@ Napi::Value Sidecar::Request(const Napi::CallbackInfo& info) {
     if (!parsed) throw MakeError(env, parsed.error());
     r.api_key_ref = std::move(parsed).value();
   }
-  r.method = Str(o, "method");
-  r.path = Str(o, "path");
+  r.method = StringProp(o, "method");
+  r.path = StringProp(o, "path");
   r.headers = Pairs(o, "headers");
   r.query = Pairs(o, "query");
-  r.body = Str(o, "body");
-  r.content_type = Str(o, "contentType");
+  r.body = StringProp(o, "body");
+  r.content_type = StringProp(o, "contentType");
   r.timeout = std::chrono::milliseconds(
-      static_cast<long long>(Num(o, "timeoutMs", 600000)));
+      static_cast<long long>(NumberProp(o, "timeoutMs", 600000)));
   r.connect_timeout = std::chrono::milliseconds(
-      static_cast<long long>(Num(o, "connectTimeoutMs", 10000)));
+      static_cast<long long>(NumberProp(o, "connectTimeoutMs", 10000)));
   r.read_timeout = std::chrono::milliseconds(
-      static_cast<long long>(Num(o, "readTimeoutMs", 120000)));
-  if (o.Get("proxy").IsString()) r.proxy.explicit_proxy = Str(o, "proxy");
+      static_cast<long long>(NumberProp(o, "readTimeoutMs", 120000)));
+  if (o.Get("proxy").IsString())
+    r.proxy.explicit_proxy = StringProp(o, "proxy");
   r.proxy.disabled = o.Get("proxyDisabled").ToBoolean();
-  r.proxy.env_https = Str(o, "envHttpsProxy");
-  r.proxy.env_http = Str(o, "envHttpProxy");
-  r.proxy.env_no_proxy = Str(o, "envNoProxy");
-  r.ca_file = Str(o, "caFile");
-  r.ca_pem = Str(o, "ca");
-  r.retries = static_cast<int>(Num(o, "retries", 0));
-  r.referer = Str(o, "referer");
-  r.title = Str(o, "title");
-  r.api_version = Str(o, "apiVersion");
+  r.proxy.env_https = StringProp(o, "envHttpsProxy");
+  r.proxy.env_http = StringProp(o, "envHttpProxy");
+  r.proxy.env_no_proxy = StringProp(o, "envNoProxy");
+  r.ca_file = StringProp(o, "caFile");
+  r.ca_pem = StringProp(o, "ca");
+  r.retries = static_cast<int>(NumberProp(o, "retries", 0));
+  r.referer = StringProp(o, "referer");
+  r.title = StringProp(o, "title");
+  r.api_version = StringProp(o, "apiVersion");
   r.stream_events = info[1].IsFunction();
 
   if (!requests_) {
