@@ -242,6 +242,28 @@ Napi::Value Sidecar::GetStatus(const Napi::CallbackInfo& info) {
   return Napi::Value(env, promise);
 }
 
+namespace {
+
+// The shared start of storeSecret and deleteSecret: a closed instance or a
+// refused ref settles the promise (and returns null); otherwise the parsed
+// ref, shared with the worker.
+std::shared_ptr<ParsedRef> ParseForWrite(Napi::Env env,
+                                         const std::shared_ptr<Instance>& inst,
+                                         napi_deferred d, const RefText& ref) {
+  if (inst->closed()) {
+    Settle(env, d, false, ErrorValue(env, nullptr, ClosedError()));
+    return nullptr;
+  }
+  Result<ParsedRef> parsed = ParseRef(ref.text(), inst->policy().allow);
+  if (!parsed.ok()) {
+    Settle(env, d, false, ErrorValue(env, inst.get(), parsed.error()));
+    return nullptr;
+  }
+  return std::make_shared<ParsedRef>(std::move(parsed).value());
+}
+
+}  // namespace
+
 // storeSecret(ref, value): Promise<void>. Write-only: nothing reads back.
 Napi::Value Sidecar::StoreSecret(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -254,15 +276,8 @@ Napi::Value Sidecar::StoreSecret(const Napi::CallbackInfo& info) {
   napi_deferred d;
   napi_value promise = NewPromise(env, &d);
   std::shared_ptr<Instance> inst = instance_;
-  if (inst->closed()) {
-    Settle(env, d, false, ErrorValue(env, nullptr, ClosedError()));
-    return Napi::Value(env, promise);
-  }
-  Result<ParsedRef> parsed = ParseRef(ref.text(), inst->policy().allow);
-  if (!parsed.ok()) {
-    Settle(env, d, false, ErrorValue(env, inst.get(), parsed.error()));
-    return Napi::Value(env, promise);
-  }
+  std::shared_ptr<ParsedRef> pref = ParseForWrite(env, inst, d, ref);
+  if (!pref) return Napi::Value(env, promise);
   // HAZARD: the value. Copied from the JS string into a SecretValue through
   // a wiped buffer; the JS string itself is the caller's.
   std::size_t len = 0;
@@ -272,7 +287,6 @@ Napi::Value Sidecar::StoreSecret(const Napi::CallbackInfo& info) {
   auto value = std::make_shared<keyref::SecretValue>(
       keyref::SecretValue::FromBytes(buf.data(), len));
   SecureZero(buf.data(), buf.size());
-  auto pref = std::make_shared<ParsedRef>(std::move(parsed).value());
   SubmitStatus(env, inst, d, [inst, pref, value]() {
     Status st = inst->Store(*pref, *value);
     value->Wipe();
@@ -289,16 +303,8 @@ Napi::Value Sidecar::DeleteSecret(const Napi::CallbackInfo& info) {
   napi_deferred d;
   napi_value promise = NewPromise(env, &d);
   std::shared_ptr<Instance> inst = instance_;
-  if (inst->closed()) {
-    Settle(env, d, false, ErrorValue(env, nullptr, ClosedError()));
-    return Napi::Value(env, promise);
-  }
-  Result<ParsedRef> parsed = ParseRef(ref.text(), inst->policy().allow);
-  if (!parsed.ok()) {
-    Settle(env, d, false, ErrorValue(env, inst.get(), parsed.error()));
-    return Napi::Value(env, promise);
-  }
-  auto pref = std::make_shared<ParsedRef>(std::move(parsed).value());
+  std::shared_ptr<ParsedRef> pref = ParseForWrite(env, inst, d, ref);
+  if (!pref) return Napi::Value(env, promise);
   SubmitStatus(env, inst, d, [inst, pref]() { return inst->Delete(*pref); });
   return Napi::Value(env, promise);
 }
