@@ -4,7 +4,7 @@
 // forms) plus one regex per credential shape and one for credential headers.
 // The JS loop does less than keyref (no 8-character runs, no fingerprints of
 // wiped values, no entropy rule), so the ratio is a lower bound.
-// Usage: node bench/node/redact.js  (prints MB/s and the ratio; no asserts)
+// Usage: node bench/node/redact_bench.js  (prints MB/s and the ratio; no asserts)
 const crypto = require('node:crypto');
 const { Sidecar } = require('../..');
 
