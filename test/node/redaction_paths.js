@@ -381,6 +381,65 @@ const paths = [
     },
   },
   {
+    // secret:, the host's store (VS Code's context.secrets): a JS object,
+    // so the value is in this process's JS heap by design; keyref must
+    // still hand none of it back. storeSecret takes the value from the
+    // environment here; the host store's get() rejects with the key in its
+    // message (a careless backend), and one never answers.
+    name: 'host secretStorage: storeSecret, check, request, refusals, a get() that rejects quoting the key, a hung get()',
+    async run(ctx) {
+      const map = new Map();
+      const store = {
+        get: async (k) => {
+          if (k === 'rejects') throw new Error(`backend failed for key ${map.get('openai')}`);
+          if (k === 'hangs') return new Promise(() => {});
+          return map.get(k);
+        },
+        store: async (k, v) => { map.set(k, v); },
+        delete: async (k) => { map.delete(k); },
+      };
+      const srv = await ctx.server((req, res, key) => {
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: `Incorrect API key provided: ${key}` } }));
+      });
+      const s = ctx.sidecar({ secretStorage: store, policy: { logBodies: true, resolveTimeoutMs: 200,
+        allowSchemes: ['env', 'secret', 'keyring'] } });
+      const out = [];
+      const attempt = async (what, f) => {
+        try {
+          out.push(`${what} resolved ${JSON.stringify(await f())}`);
+        } catch (e) {
+          out.push(`${what} rejected`, ...ctx.describeError(e));
+        }
+      };
+      await attempt('store', () => s.storeSecret('secret:openai', process.env.CANARY_VAR));
+      out.push(`stored ${map.get('openai') === process.env.CANARY_VAR}`);
+      out.push(JSON.stringify(await s.check('secret:openai')));
+      await attempt('request', () => s.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: 'secret:openai' }));
+      await attempt('store malformed', () => s.storeSecret('secret:bad', process.env.CANARY_MALFORMED));
+      await attempt('store to env', () => s.storeSecret('env:CANARY_VAR', process.env.CANARY_VAR));
+      out.push(JSON.stringify(await s.check('secret:rejects')));
+      await attempt('request rejects', () => s.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: 'secret:rejects' }));
+      out.push(JSON.stringify(await s.check('secret:hangs')));
+      await attempt('delete', () => s.deleteSecret('secret:openai'));
+      out.push(`deleted ${!map.has('openai')}`, `carried ${srv.seen.carried}/${srv.seen.requests}`);
+      return out;
+    },
+    expect(emitted) {
+      const want = ['store resolved undefined', 'stored true', '{"ok":true,"scheme":"secret"}',
+        'store malformed rejected', 'SECRET_MALFORMED', 'store to env rejected', 'SOURCE_DENIED',
+        'request rejects rejected', 'SOURCE_UNAVAILABLE', 'delete resolved undefined', 'deleted true', 'carried 1/1'];
+      for (const w of want) if (!emitted.includes(w)) return `missing "${w}"`;
+      const request = emitted.find((e) => e.startsWith('request resolved '));
+      if (!request || !request.includes('"status":401') || !request.includes('provided: [REDACTED]')) {
+        return 'the host-store request did not come back as a scrubbed 401';
+      }
+      if (!emitted.some((e) => e.includes('"code":"SOURCE_UNAVAILABLE"'))) return 'check of a rejecting get(): expected SOURCE_UNAVAILABLE';
+      if (!emitted.some((e) => e.includes('"code":"SOURCE_TIMEOUT"'))) return 'check of a hung get(): expected SOURCE_TIMEOUT';
+      return null;
+    },
+  },
+  {
     // The child runs in a private D-Bus session and gnome-keyring (the
     // parent starts it through scripts/with-keyring.sh), so locking the
     // default collection disturbs no other test. The canary goes into the
