@@ -440,6 +440,68 @@ const paths = [
     },
   },
   {
+    // The webview bridge: the one message that carries a key in, every
+    // message out. The key comes from the environment, as if typed in the
+    // page; nothing that goes back to the page (or to the host) may hold it.
+    name: 'webview bridge: the key sent in, states, a malformed key, a message quoting the key blocked',
+    async run(ctx) {
+      const { webviewErrorMessage } = require('../..');
+      const map = new Map();
+      const store = { get: async (k) => map.get(k), store: async (k, v) => { map.set(k, v); },
+        delete: async (k) => { map.delete(k); } };
+      const srv = await ctx.server((req, res, key) => {
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: `Incorrect API key provided: ${key}` } }));
+      });
+      const s = ctx.sidecar({ secretStorage: store });
+      const out = [];
+      const reply = await s.acceptSecretFromWebview({ type: 'llmProfiles.storeSecret', requestId: 'r1',
+        profileId: 'work', value: process.env.CANARY_VAR });
+      out.push(JSON.stringify(reply));
+      try {
+        await s.acceptSecretFromWebview({ type: 'llmProfiles.storeSecret', profileId: 'bad',
+          value: process.env.CANARY_MALFORMED });
+        out.push('malformed key accepted');
+      } catch (e) {
+        out.push(...ctx.describeError(e), JSON.stringify(s.toWebview(webviewErrorMessage(e, { profileId: 'bad' }, s))));
+      }
+      const profile = (id, apiKeyRef) => ({ id, label: id, provider: 'openai', model: 'm', baseUrl: srv.url, apiKeyRef });
+      out.push(JSON.stringify(await s.webviewState([profile('work', reply.apiKeyRef), profile('env', 'env:CANARY_VAR'),
+        profile('bad', 'env:CANARY_MALFORMED'), profile('none', 'env:CANARY_MISSING_VAR')], { selectedId: 'work' })));
+      out.push(JSON.stringify(await s.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: reply.apiKeyRef })));
+      // A host that puts the key into a message by mistake: blocked.
+      const quoting = [
+        { type: 'llmProfiles.error', code: 'INTERNAL', message: `failed: ${process.env.CANARY_VAR}` },
+        { type: 'llmProfiles.error', code: 'INTERNAL', message: `b64 ${Buffer.from(process.env.CANARY_VAR).toString('base64')}` },
+      ];
+      for (const m of quoting) {
+        try {
+          out.push(`posted ${JSON.stringify(s.toWebview(m))}`);
+        } catch (e) {
+          out.push(...ctx.describeError(e));
+        }
+      }
+      out.push(JSON.stringify(webviewErrorMessage(new Error(`boom ${process.env.CANARY_VAR}`), {}, s)));
+      out.push(`carried ${srv.seen.carried}/${srv.seen.requests}`);
+      return out;
+    },
+    expect(emitted) {
+      const reply = JSON.parse(emitted[0]);
+      if (reply.secretState !== 'stored' || reply.apiKeyRef !== 'secret:keyref/profiles/work') return `bad reply ${emitted[0]}`;
+      if (emitted[1] !== 'SECRET_MALFORMED') return 'a malformed key: expected SECRET_MALFORMED';
+      const state = JSON.parse(emitted.find((e) => e.startsWith('{"type":"llmProfiles.state"')) ?? '{"profiles":[]}');
+      const states = state.profiles.map((p) => `${p.id}=${p.secretState}`).join(' ');
+      if (states !== 'work=stored env=stored bad=unavailable none=missing') return `states: ${states}`;
+      if (!emitted.includes('carried 1/1')) return `the server did not get the canary: ${emitted.at(-1)}`;
+      if (emitted.some((e) => e.startsWith('posted '))) return 'a message quoting the key was posted';
+      if (emitted.filter((e) => e === 'WEBVIEW_LEAK_BLOCKED').length !== 2) return 'expected WEBVIEW_LEAK_BLOCKED twice';
+      if (!emitted.includes('{"type":"llmProfiles.error","code":"INTERNAL","message":"The request failed (INTERNAL)."}')) {
+        return 'a foreign error was not replaced by the generic text';
+      }
+      return null;
+    },
+  },
+  {
     // The child runs in a private D-Bus session and gnome-keyring (the
     // parent starts it through scripts/with-keyring.sh), so locking the
     // default collection disturbs no other test. The canary goes into the
