@@ -166,7 +166,8 @@ const paths = [
       const s = ctx.sidecar();
       const out = [];
       const base = { provider: 'openai', baseUrl: `${srv.url}/v1`, apiKeyRef: 'env:CANARY_VAR' };
-      out.push(JSON.stringify(await s.request({ ...base, path: '/chat/completions', body: { q: 1 } })));
+      out.push(JSON.stringify(await s.request({ ...base, path: '/chat/completions', body: { q: 1 },
+        headers: { 'x-client': 'canary-test' } })));
       const events = [];
       out.push(JSON.stringify(await s.request({ ...base, path: '/stream', onEvent: (e) => events.push(e) })));
       out.push(...events.map((e) => JSON.stringify(e)));
@@ -184,9 +185,10 @@ const paths = [
       if (lines.filter((l) => /request POST http:\/\/127\.0\.0\.1:\d+\/v1\/.* status=200/.test(l)).length < 3) {
         return 'fewer than 3 trace request lines with status=200';
       }
-      // Request header values are not logged even with logBodies (the
-      // key is set in native code after the request is described), so the
-      // log proves the ref, not the value.
+      // The caller's request headers are logged with logBodies; the key
+      // header is added at send time and never described, so the log
+      // proves the ref, not the value.
+      if (!lines.includes('trace request-header x-client: canary-test')) return 'no request-header line';
       if (!lines.some((l) => l.includes(' ref=env:CANARY_VAR scheme=env status=200'))) return 'no ref in the trace line';
       if (!lines.some((l) => l.startsWith('trace response-body ') && l.includes('hello'))) return 'no body line';
       return null;
