@@ -1,11 +1,16 @@
 'use strict';
-// The canary test: a unique secret, put only in a child process's
-// environment, is resolved by keyref there (env:CANARY_VAR) while logging is
-// at trace with logBodies, stderr and a file. Every path of
-// redaction_paths.js runs; nothing that comes back (return values, error
-// code/message/hint/stack, host log lines, stderr, the log file) may contain
-// the canary, its base64/base64url/percent/JSON forms, or any 8-character
-// run of it.
+// The canary test: unique secrets, put only in a child process's
+// environment, are resolved by keyref there (env:CANARY_VAR, and
+// keyring:… for CANARY_KEYRING, which a shell in the child stores in the
+// child's private gnome-keyring) while logging is at trace with logBodies,
+// stderr and a file. Every path of redaction_paths.js runs (check, status,
+// requests that succeed, get a 401 echoing the key in body, headers and SSE
+// events, time out, are aborted, a malformed value, a missing secret, a
+// locked keyring…), each against a real server on 127.0.0.1 in the child
+// and each proving it really carried the canary. Nothing that comes back
+// (return values, responses, events, error code/message/hint/stack and
+// util.inspect, host log lines, stderr, the log file) may contain a canary,
+// its base64/base64url/percent/JSON forms, or any 8-character run of it.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
@@ -41,25 +46,37 @@ function leaks(text, canaries) {
 }
 
 test('no path leaks the canary', async (t) => {
-  const canaries = { resolved: fresh('cnry'), malformed: fresh('cnrm'), literal: fresh('cnrl') };
+  const canaries = {
+    resolved: fresh('cnry'), malformed: fresh('cnrm'), literal: fresh('cnrl'), keyring: fresh('cnrk'),
+  };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyref-canary-'));
   const logFile = path.join(dir, 'keyref.log');
-  const child = spawnSync(process.execPath, [path.join(__dirname, 'redaction_child.js')], {
+  // The child gets a private D-Bus session and gnome-keyring of its own
+  // (with-keyring.sh starts one unless told it is already inside one), so
+  // its locked-keyring path can lock the collection without disturbing
+  // anything else.
+  const env = { ...process.env };
+  delete env.KEYREF_IN_KEYRING_SESSION;
+  const withKeyring = path.join(__dirname, '..', '..', 'scripts', 'with-keyring.sh');
+  const child = spawnSync(withKeyring, [process.execPath, path.join(__dirname, 'redaction_child.js')], {
     env: {
-      ...process.env,
+      ...env,
       KEYREF_CANARY_CHILD: '1',
       KEYREF_TEST_HOOKS: '1',
       KEYREF_CANARY_LOGFILE: logFile,
       CANARY_VAR: canaries.resolved,
       CANARY_MALFORMED: `${canaries.malformed}\nnext`,
       CANARY_LITERAL: canaries.literal,
+      CANARY_KEYRING: canaries.keyring,
     },
     encoding: 'utf8',
-    timeout: 60000,
+    timeout: 120000,
     maxBuffer: 64 << 20,
   });
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  assert.equal(child.status, 0, `child exited ${child.status} ${child.signal ?? ''}`);
+  // On failure, show the child's stderr only if it holds no canary.
+  const why = leaks(child.stderr, canaries).length ? '(stderr withheld: it leaks)' : child.stderr.slice(-2000);
+  assert.equal(child.status, 0, `child exited ${child.status} ${child.signal ?? ''}: ${why}`);
   const results = JSON.parse(child.stdout);
   assert.deepEqual(results.map((r) => r.name), paths.map((p) => p.name));
 
@@ -74,6 +91,8 @@ test('no path leaks the canary', async (t) => {
 
   await t.test('stderr', () => {
     assert.match(child.stderr, /\[keyref\] \[trace\] request POST/);
+    assert.match(child.stderr, /\[keyref\] \[trace\] response-header x-echo: \[REDACTED\]/);
+    assert.match(child.stderr, /scheme=keyring error=SOURCE_LOCKED/);
     assert.deepEqual(leaks(child.stderr, canaries), []);
   });
 

@@ -7,24 +7,75 @@
 if (process.env.KEYREF_CANARY_CHILD === '1') main();
 
 function main() {
+  const http = require('node:http');
   const util = require('node:util');
   const { Sidecar } = require('../..');
   const { paths } = require('./redaction_paths');
+
+  // A watchdog: a path that hangs must not hang the test (the parent's
+  // timeout would kill only the keyring session's shell).
+  setTimeout(() => {
+    process.stderr.write('child watchdog: a path hung\n');
+    process.exit(3);
+  }, 90000).unref();
+
+  // The header keyref puts the key in, per provider of these paths.
+  const keyHeader = (req) => {
+    const a = req.headers.authorization;
+    if (a !== undefined) return a.startsWith('Bearer ') ? a.slice('Bearer '.length) : '';
+    return req.headers['x-api-key'] ?? '';
+  };
+
+  const track = (list, s) => { list.push(s); return s; };
 
   const run = async () => {
     const results = [];
     for (const p of paths) {
       const lines = [];
+      const servers = [];
+      const sidecars = [];
       const ctx = {
         lines,
-        sidecar: (extra = {}) => new Sidecar({
+        sidecar: (extra = {}) => track(sidecars, new Sidecar({
           log: (level, line) => lines.push(`${level} ${line}`),
           logLevel: 'trace',
           logStderr: true,
           logFile: { path: process.env.KEYREF_CANARY_LOGFILE, maxBytes: 1 << 20, maxFiles: 2 },
           policy: { logBodies: true, allowSchemes: ['env', 'secret', 'keyring'] },
           ...extra,
-        }),
+        })),
+        // A loopback server playing the provider. `seen` counts requests,
+        // the requests whose key header held exactly the value of the env
+        // variable `carriedEnv` (a boolean per request, so a path that sent
+        // nothing or sent something else fails), and closed connections.
+        // handler(req, res, key) gets the key the server received, as a
+        // provider that echoes it would.
+        server: async (handler, carriedEnv = 'CANARY_VAR') => {
+          const seen = { requests: 0, carried: 0, closed: 0 };
+          const sockets = new Set();
+          const srv = http.createServer((req, res) => {
+            req.resume();
+            req.on('end', () => {
+              const key = keyHeader(req);
+              seen.requests += 1;
+              if (key !== '' && key === process.env[carriedEnv]) seen.carried += 1;
+              handler(req, res, key);
+            });
+          });
+          srv.on('connection', (sock) => {
+            sockets.add(sock);
+            sock.on('close', () => { sockets.delete(sock); seen.closed += 1; });
+          });
+          await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
+          servers.push({ srv, sockets });
+          return { url: `http://127.0.0.1:${srv.address().port}`, seen };
+        },
+        // Waits (bounded) until cond() holds; returns whether it did.
+        waitFor: async (cond, ms = 3000) => {
+          const end = Date.now() + ms;
+          while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+          return cond();
+        },
         describeError: (e) => [
           String(e && e.code), String(e && e.message), String(e && e.hint), String(e && e.stack),
           String(e), JSON.stringify(e), util.inspect(e, { depth: 5 }),
@@ -53,6 +104,14 @@ function main() {
         emitted = await p.run(ctx);
       } catch (e) {
         emitted = ['PATH THREW', ...ctx.describeError(e)];
+      }
+      for (const { srv, sockets } of servers) {
+        for (const sock of sockets) sock.destroy();
+        await new Promise((resolve) => srv.close(resolve));
+      }
+      await ctx.settle();
+      for (const s of sidecars) {
+        try { s.close(); } catch { /* closed by the path */ }
       }
       results.push({ name: p.name, emitted, lines });
     }
