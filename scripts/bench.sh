@@ -21,7 +21,7 @@ shopt -s nullglob
 for src in bench/native/*_bench.cpp; do
   bin="build-bench/$(basename "$src" .cpp)"
   echo "== $bin"
-  "$bin" --benchmark_min_time="${KEYREF_BENCH_MIN_TIME:-0.5}"
+  scripts/with-keyring.sh "$bin" --benchmark_min_time="${KEYREF_BENCH_MIN_TIME:-0.5}"
 done
 for script in bench/node/*_bench.js; do
   echo "== node $script"
