@@ -46,6 +46,7 @@ async function demoChat({ write = (s) => process.stdout.write(s) } = {}) {
     // scrubs it before JavaScript sees the answer.
     process.env[WRONG_VAR] = `sk-demo-${crypto.randomBytes(24).toString('base64url')}`;
     const res = await sidecar.request({ provider: 'openai-compatible', baseUrl: server.url,
+      // A ref to the wrong key's variable, never the key itself.
       apiKeyRef: `env:${WRONG_VAR}`, path: '/chat/completions',
       body: { model: 'loopback-mini', messages: [{ role: 'user', content: 'hi' }] } });
     const message = JSON.parse(res.body).error.message;

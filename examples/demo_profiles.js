@@ -59,9 +59,10 @@ async function demoProfiles(log = console.log) {
     section('Leaks refused');
     const tries = [
       ['save a profile with an apiKey field', () => store.save({ id: 'x', label: 'X', provider: 'openai', model: 'm', apiKey: fakeKey })],
+      // Deliberately wrong: a key where a ref belongs, to show the refusal.
       ['save a key pasted into apiKeyRef', () => store.save({ id: 'x', label: 'X', provider: 'openai', model: 'm', apiKeyRef: fakeKey })],
       ['save an Authorization header', () => store.save({ id: 'x', label: 'X', provider: 'openai', model: 'm', headers: { Authorization: 'Bearer abc' } })],
-      ['save a baseUrl with ?key=', () => store.save({ id: 'x', label: 'X', provider: 'google', model: 'm', baseUrl: 'https://example.com/v1?key=abc' })],
+      ['save a baseUrl with ?key=', () => store.save({ id: 'x', label: 'X', provider: 'gemini', model: 'm', baseUrl: 'https://example.com/v1?key=abc' })],
       ['send the webview a "prefill" of the key', async () => sidecar.toWebview({ type: 'llmProfiles.state',
         profiles: [{ ...profiles[1], secretState: 'stored', apiKey: fakeKey }] })],
       ['send the webview an error quoting the key', async () => sidecar.toWebview({ type: 'llmProfiles.error',

@@ -630,6 +630,7 @@ export class ProfileStore {
     // Renamed over the old file: no copy or backup of it is kept.
     await writeFileAtomic(this.dir, path.basename(file), `${JSON.stringify(next, null, 2)}\n`);
     const entry: MigrationEntry = { id, file, action: 'migrated', from, how };
+    // The report names the new ref, never the key (reports are logged).
     if (ref !== undefined) entry.apiKeyRef = ref;
     return entry;
   }

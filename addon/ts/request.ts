@@ -98,6 +98,7 @@ export interface RequestResponse {
 export interface NativeRequestOptions {
   provider: Provider;
   baseUrl: string;
+  /** A ref already checked by parseRef (where the key lives), never a key; native code parses it again. */
   apiKeyRef?: string;
   method: string;
   path: string;
@@ -210,6 +211,8 @@ export function normaliseRequest(options: unknown, schemeBits: number): {
     }
     const parsed = parseRefBits(o.apiKeyRef, schemeBits);
     if (!parsed.ok) throw keyrefError(parsed.code, parsed.message, parsed.hint);
+    // Only a ref that parsed (no literal, no guessing) is passed on; the key
+    // it names is resolved in native code for this request alone.
     apiKeyRef = o.apiKeyRef;
   }
 
@@ -342,6 +345,7 @@ export function normaliseRequest(options: unknown, schemeBits: number): {
     title: optHeaderText(o, 'title'),
     apiVersion: optHeaderText(o, 'apiVersion'),
   };
+  // The validated ref from above, never a key.
   if (apiKeyRef !== undefined) native.apiKeyRef = apiKeyRef;
   if (proxy !== undefined) native.proxy = proxy;
   return { native, signal, onEvent };

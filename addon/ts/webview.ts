@@ -44,6 +44,7 @@ export interface SecretStoredMessage {
 export type HostToWebviewMessage =
   | StateMessage
   | SecretStoredMessage
+  // apiKeyRef: the ref whose entry was deleted, never a key.
   | { type: 'llmProfiles.secretDeleted'; requestId?: string; profileId: string; apiKeyRef?: string; secretState: SecretState }
   | { type: 'llmProfiles.saved' | 'llmProfiles.deleted' | 'llmProfiles.selected'; requestId?: string; profileId: string }
   | { type: 'llmProfiles.error'; requestId?: string; profileId?: string; code: string; message: string; hint?: string };
@@ -169,6 +170,8 @@ export async function acceptSecretFromWebview(ops: SecretOps, message: unknown,
   } catch (err) {
     throw scrubbed(err, msg.value, ops);
   }
+  // The reply names the ref the key went to (secret:keyref/profiles/<id>),
+  // never the key: the webview is shown refs and states only.
   const reply: SecretStoredMessage = {
     type: 'llmProfiles.secretStored', profileId: msg.profileId, apiKeyRef: ref,
     secretState: secretStateOf(await ops.check(ref)).secretState,
