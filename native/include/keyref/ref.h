@@ -119,7 +119,10 @@ RefCheck CheckRef(std::string_view input, SchemeSet allowed,
 // any piece of it; they may name the scheme, the rule and the position.
 Error DescribeRefError(const RefCheck& check);
 
-// An owning, validated ref: what the rest of the core passes around.
+// An owning, validated ref (an apiKeyRef): what the rest of the core passes
+// around. It names WHERE a key lives and never holds one: CheckRef refuses
+// anything shaped like a credential, so a ParsedRef is safe to log, persist
+// and show, which a key never is.
 struct ParsedRef {
   Scheme scheme = Scheme::kSecret;
   std::string ref;  // the full ref as given
