@@ -34,15 +34,26 @@ inline bool IsContinuation(char c) {
 struct Redactor::State {
   std::mutex mu;  // serialises Register/Forget; Scrub reads `shorts` only
   std::uint64_t next_id = 1;
-  // Live values shorter than 8 bytes, by id. Copies in locked pages, wiped
-  // when forgotten (SecretValue's destructor).
-  std::map<std::uint64_t, std::shared_ptr<const SecretValue>> live_short;
-  // What Scrub reads: an immutable list swapped atomically.
+  // A live value shorter than 8 bytes, held once however many LiveSecrets
+  // hold it: a copy in locked pages, wiped when the last one is forgotten
+  // (SecretValue's destructor).
+  struct Short {
+    std::shared_ptr<const SecretValue> value;
+    std::size_t refs = 0;
+  };
+  // Few entries (the distinct short values live in one instance), so a
+  // linear search with the constant-time Equals: exact, no digest needed.
+  std::vector<Short> live_short;
+  // Which short value each id holds; ids of longer values are not kept
+  // (their fingerprints are all that matches them, live or not).
+  std::map<std::uint64_t, const SecretValue*> short_ids;
+  // What Scrub reads: an immutable list swapped atomically. Rebuilt only
+  // when the set of distinct short values changes.
   std::shared_ptr<const ShortValues> shorts = std::make_shared<ShortValues>();
 
   void Publish() {
     auto next = std::make_shared<ShortValues>();
-    for (const auto& entry : live_short) next->push_back(entry.second);
+    for (const Short& entry : live_short) next->push_back(entry.value);
     std::atomic_store(&shorts,
                       std::shared_ptr<const ShortValues>(std::move(next)));
   }
@@ -53,32 +64,54 @@ Redactor::~Redactor() = default;
 
 std::uint64_t Redactor::Register(const SecretValue& value) {
   // Fingerprints first: from here on the value is caught for the rest of the
-  // process's life, whatever happens to this instance.
+  // process's life, whatever happens to this instance. A value seen before
+  // costs one keyed hash here (FingerprintStore::Add).
   redaction::FingerprintStore::Get().Add(value.Reveal());
   std::lock_guard<std::mutex> lock(state_->mu);
   std::uint64_t id = state_->next_id++;
-  if (value.size() >= kMinExactLength && value.size() < redaction::kWindow) {
-    state_->live_short.emplace(
-        id, std::make_shared<const SecretValue>(value.Clone()));
-    state_->Publish();
+  if (value.size() < kMinExactLength || value.size() >= redaction::kWindow) {
+    return id;
   }
+  auto& shorts = state_->live_short;
+  auto it = std::find_if(shorts.begin(), shorts.end(),
+                         [&](const auto& e) { return e.value->Equals(value); });
+  if (it == shorts.end()) {
+    shorts.push_back({std::make_shared<const SecretValue>(value.Clone()), 0});
+    try {
+      state_->Publish();
+    } catch (...) {
+      shorts.pop_back();  // not matched: refuse the registration
+      throw;
+    }
+    it = shorts.end() - 1;
+  }
+  state_->short_ids.emplace(id, it->value.get());
+  ++it->refs;
   return id;
 }
 
 void Redactor::Forget(std::uint64_t id) noexcept {
   std::lock_guard<std::mutex> lock(state_->mu);
-  if (state_->live_short.erase(id)) {
-    try {
-      state_->Publish();
-    } catch (...) {
-      // Out of memory: the stale list keeps the value matched, which is the
-      // safe direction.
-    }
+  auto held = state_->short_ids.find(id);
+  if (held == state_->short_ids.end()) return;
+  const SecretValue* value = held->second;
+  state_->short_ids.erase(held);
+  auto& shorts = state_->live_short;
+  auto it = std::find_if(shorts.begin(), shorts.end(),
+                         [&](const auto& e) { return e.value.get() == value; });
+  if (it == shorts.end() || --it->refs > 0) return;  // still live elsewhere
+  shorts.erase(it);
+  try {
+    state_->Publish();
+  } catch (...) {
+    // Out of memory: the stale list keeps the value matched, which is the
+    // safe direction.
   }
 }
 
 void Redactor::ForgetAll() noexcept {
   std::lock_guard<std::mutex> lock(state_->mu);
+  state_->short_ids.clear();
   if (state_->live_short.empty()) return;
   state_->live_short.clear();
   try {

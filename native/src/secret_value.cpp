@@ -87,6 +87,7 @@ SecretValue::SecretValue(SecretValue&& other) noexcept
     : data_(std::exchange(other.data_, nullptr)),
       size_(std::exchange(other.size_, 0)),
       capacity_(std::exchange(other.capacity_, 0)),
+      dirty_(std::exchange(other.dirty_, 0)),
       locked_(std::exchange(other.locked_, false)),
       dump_excluded_(std::exchange(other.dump_excluded_, false)) {}
 
@@ -96,6 +97,7 @@ SecretValue& SecretValue::operator=(SecretValue&& other) noexcept {
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
     capacity_ = std::exchange(other.capacity_, 0);
+    dirty_ = std::exchange(other.dirty_, 0);
     locked_ = std::exchange(other.locked_, false);
     dump_excluded_ = std::exchange(other.dump_excluded_, false);
   }
@@ -106,8 +108,10 @@ SecretValue::~SecretValue() { Wipe(); }
 
 void SecretValue::Wipe() noexcept {
   if (!data_) return;
-  // Wipe the whole mapping, not only size_: Truncate may have left bytes.
-  SecureZero(data_, capacity_);
+  // Every byte ever written, not only size_ (the whole mapping would be
+  // correct too, but zeroing a 4 KiB page per value cost more than the rest
+  // of a cached resolution): pooled pages must come back all zero.
+  SecureZero(data_, dirty_);
   bool pooled = capacity_ == PageSize() &&
                 PagePool::Get().Give({data_, locked_, dump_excluded_});
   if (!pooled) {
@@ -115,7 +119,7 @@ void SecretValue::Wipe() noexcept {
     munmap(data_, capacity_);
   }
   data_ = nullptr;
-  size_ = capacity_ = 0;
+  size_ = capacity_ = dirty_ = 0;
   locked_ = dump_excluded_ = false;
 }
 
@@ -144,6 +148,7 @@ void SecretValue::Reserve(std::size_t capacity) {
   Wipe();  // the old pages are zeroed before they are returned
   data_ = fresh;
   size_ = keep;
+  dirty_ = keep;
   capacity_ = bytes;
   locked_ = locked;
   dump_excluded_ = dump_excluded;
@@ -158,6 +163,7 @@ void SecretValue::Append(const char* data, std::size_t size) {
   }
   std::memcpy(data_ + size_, data, size);
   size_ += size;
+  if (size_ > dirty_) dirty_ = size_;
 }
 
 void SecretValue::Truncate(std::size_t size) noexcept {

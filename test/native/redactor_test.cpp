@@ -135,6 +135,59 @@ TEST_F(RedactorTest, ShortLiveValuesMatchExactlyWhileLive) {
   EXPECT_EQ(r_.Redact("k " + s + "!"), "k " + s + "!");
 }
 
+TEST_F(RedactorTest, SameValueRegisteredTwiceStaysCaughtUntilBothAreGone) {
+  // Every cached resolution registers the same value again; a value already
+  // fingerprinted is recorded once. Forgetting one of two registrations must
+  // leave it matched while the other is live, and both gone must leave the
+  // fingerprints.
+  std::string s = FreshSecret(28);
+  std::uint64_t first = r_.Register(Sv(s));
+  std::uint64_t second = r_.Register(Sv(s));
+  EXPECT_NE(first, second);
+  EXPECT_EQ(r_.Redact("a " + s + " b"), "a [REDACTED] b");
+  r_.Forget(first);
+  EXPECT_EQ(r_.Redact("a " + s + " b"), "a [REDACTED] b");
+  EXPECT_EQ(r_.Redact(B64(s, true)), "[REDACTED]");
+  r_.Forget(second);
+  EXPECT_EQ(r_.Redact("a " + s + " b"), "a [REDACTED] b");
+  EXPECT_EQ(r_.Redact("x" + s.substr(9, 8) + "y"), "x[REDACTED]y");
+  // Also when registered by another instance after it was known here.
+  Redactor other;
+  { LiveSecret again(Sv(s), other); }
+  EXPECT_EQ(other.Redact(B64(s, false)), "[REDACTED]");
+  // And a value never registered is still not matched: the shortcut is per
+  // value, not "anything seen before".
+  std::string fresh = FreshSecret(28);
+  EXPECT_FALSE(r_.Contains("a " + fresh + " b"));
+  LiveSecret live(Sv(fresh), r_);
+  EXPECT_EQ(r_.Redact("a " + fresh + " b"), "a [REDACTED] b");
+}
+
+TEST_F(RedactorTest, ShortValueRegisteredTwiceIsMatchedUntilTheLastForget) {
+  std::string s = FreshSecret(5);
+  std::uint64_t first = r_.Register(Sv(s));
+  std::uint64_t second = r_.Register(Sv(s));
+  std::string other_short = FreshSecret(6);
+  while (other_short.find(s) != std::string::npos) other_short[0] ^= 1;
+  std::uint64_t third = r_.Register(Sv(other_short));
+  EXPECT_EQ(r_.Redact("k=" + s + "!"), "k=[REDACTED]!");
+  r_.Forget(second);
+  EXPECT_EQ(r_.Redact("k=" + s + "!"), "k=[REDACTED]!");
+  r_.Forget(second);  // forgetting an id twice changes nothing
+  EXPECT_EQ(r_.Redact("k=" + s + "!"), "k=[REDACTED]!");
+  r_.Forget(first);
+  EXPECT_EQ(r_.Redact("k=" + s + "!"), "k=" + s + "!");
+  // The other short value is still live, then gone with ForgetAll.
+  EXPECT_EQ(r_.Redact("k=" + other_short + "!"), "k=[REDACTED]!");
+  r_.ForgetAll();
+  EXPECT_EQ(r_.Redact("k=" + other_short + "!"), "k=" + other_short + "!");
+  r_.Forget(third);  // after ForgetAll: a no-op
+  // Registered again after the last forget: matched again.
+  std::uint64_t fourth = r_.Register(Sv(s));
+  EXPECT_EQ(r_.Redact("k=" + s + "!"), "k=[REDACTED]!");
+  r_.Forget(fourth);
+}
+
 TEST_F(RedactorTest, OverlappingSecretsLeaveNothingBehind) {
   std::string a = FreshSecret(20);
   std::string b = a.substr(10) + FreshSecret(15);  // b starts inside a

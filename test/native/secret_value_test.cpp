@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace keyref {
 namespace {
@@ -88,6 +90,41 @@ TEST(SecretValue, AReusedPageIsZeroBeforeItIsHandedOut) {
     }
   }
   EXPECT_TRUE(reused) << "the pool did not reuse the freed page";
+}
+
+TEST(SecretValue, ATruncatedOrGrownValueLeavesItsPageZero) {
+  // Wipe zeroes only the bytes ever written: after a Truncate, and after
+  // growing out of a page, the pooled page must still come back all zero.
+  const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  std::string previous(300, 'T');
+  std::vector<const char*> freed;
+  {
+    SecretValue a = SecretValue::FromBytes(previous.data(), previous.size());
+    a.Truncate(3);
+    freed.push_back(a.Reveal().data());
+  }
+  {
+    SecretValue b = SecretValue::FromBytes(previous.data(), 100);
+    freed.push_back(b.Reveal().data());
+    std::string more(page, 'G');
+    b.Append(more.data(), more.size());  // moves to two pages, wipes the one
+  }
+  // b may have been given a's page back first: count distinct pages.
+  std::sort(freed.begin(), freed.end());
+  freed.erase(std::unique(freed.begin(), freed.end()), freed.end());
+  const int want = static_cast<int>(freed.size());
+  int reused = 0;
+  std::vector<SecretValue> held;
+  for (int i = 0; i < 128 && reused < want; ++i) {
+    held.push_back(SecretValue::FromBytes("y", 1));
+    const char* d = held.back().Reveal().data();
+    if (std::find(freed.begin(), freed.end(), d) == freed.end()) continue;
+    ++reused;
+    for (std::size_t k = 1; k < page; ++k) {
+      ASSERT_EQ(d[k], '\0') << "byte " << k;
+    }
+  }
+  EXPECT_EQ(reused, want) << "the pool did not reuse the freed pages";
 }
 
 }  // namespace

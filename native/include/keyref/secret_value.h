@@ -58,6 +58,9 @@ class SecretValue {
   char* data_ = nullptr;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;  // bytes mapped
+  // Bytes [0, dirty_) of the mapping may have held secret bytes; the rest is
+  // still zero (fresh or pooled pages are zero), so Wipe zeroes only these.
+  std::size_t dirty_ = 0;
   bool locked_ = false;
   bool dump_excluded_ = false;
 };

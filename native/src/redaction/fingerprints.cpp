@@ -60,6 +60,63 @@ inline std::uint64_t SipHash8(std::uint64_t k0, std::uint64_t k1,
   return v0 ^ v1 ^ v2 ^ v3;
 }
 
+// SipHash-2-4 with 128-bit output of any length of bytes (the reference
+// siphash.c with outlen 16), for the digest of a whole value.
+void SipHash128(std::uint64_t k0, std::uint64_t k1, std::string_view in,
+                std::uint64_t* lo, std::uint64_t* hi) {
+  std::uint64_t v0 = k0 ^ 0x736f6d6570736575ULL;
+  std::uint64_t v1 = k1 ^ 0x646f72616e646f6dULL ^ 0xee;
+  std::uint64_t v2 = k0 ^ 0x6c7967656e657261ULL;
+  std::uint64_t v3 = k1 ^ 0x7465646279746573ULL;
+  auto round = [&] {
+    v0 += v1;
+    v1 = Rotl(v1, 13);
+    v1 ^= v0;
+    v0 = Rotl(v0, 32);
+    v2 += v3;
+    v3 = Rotl(v3, 16);
+    v3 ^= v2;
+    v0 += v3;
+    v3 = Rotl(v3, 21);
+    v3 ^= v0;
+    v2 += v1;
+    v1 = Rotl(v1, 17);
+    v1 ^= v2;
+    v2 = Rotl(v2, 32);
+  };
+  const std::size_t n = in.size();
+  std::size_t i = 0;
+  std::uint64_t m;
+  for (; i + 8 <= n; i += 8) {
+    std::memcpy(&m, in.data() + i, 8);
+    v3 ^= m;
+    round();
+    round();
+    v0 ^= m;
+  }
+  // The tail, little-endian, with the length in the top byte.
+  std::uint64_t b = static_cast<std::uint64_t>(n) << 56;
+  for (std::size_t k = 0; i + k < n; ++k) {
+    b |= std::uint64_t{static_cast<unsigned char>(in[i + k])} << (8 * k);
+  }
+  v3 ^= b;
+  round();
+  round();
+  v0 ^= b;
+  v2 ^= 0xee;
+  round();
+  round();
+  round();
+  round();
+  *lo = v0 ^ v1 ^ v2 ^ v3;
+  v1 ^= 0xdd;
+  round();
+  round();
+  round();
+  round();
+  *hi = v0 ^ v1 ^ v2 ^ v3;
+}
+
 inline std::uint64_t Load8(const char* p) {
   std::uint64_t w;
   std::memcpy(&w, p, 8);
@@ -158,7 +215,7 @@ FingerprintStore& FingerprintStore::Get() {
 
 FingerprintStore::FingerprintStore() {
   auto snap = std::make_shared<FingerprintSnapshot>();
-  std::uint64_t key[4];
+  std::uint64_t key[6];
   if (RAND_bytes(reinterpret_cast<unsigned char*>(key), sizeof key) != 1) {
     throw std::runtime_error("keyref: the OS random generator failed");
   }
@@ -166,6 +223,8 @@ FingerprintStore::FingerprintStore() {
   snap->k1 = key[1];
   snap->mul = key[2] | 1;  // odd: multiply-shift hashing
   snap->mul4 = key[3] | 1;
+  digest_k0_ = key[4];
+  digest_k1_ = key[5];
   SecureZero(key, sizeof key);
   snap_ = std::move(snap);
 }
@@ -174,8 +233,22 @@ std::shared_ptr<const FingerprintSnapshot> FingerprintStore::Snapshot() const {
   return std::atomic_load(&snap_);
 }
 
+FingerprintStore::Digest FingerprintStore::DigestOf(
+    std::string_view value) const noexcept {
+  Digest d;
+  SipHash128(digest_k0_, digest_k1_, value, &d.lo, &d.hi);
+  return d;
+}
+
 void FingerprintStore::Add(std::string_view value) {
   if (value.size() < kWindow) return;  // too short to fingerprint
+  const Digest digest = DigestOf(value);
+  // Held for the whole of a first Add, so that two threads adding the same
+  // new value cannot both skip it, nor both rebuild the snapshot.
+  std::lock_guard<std::mutex> lock(mu_);
+  // Fingerprints are never removed, so a value recorded once stays caught:
+  // re-registering it (every cached resolution) need not rebuild anything.
+  if (added_.count(digest)) return;
   // The forms, one after another in `forms`, separated by `cuts`.
   WipedString forms;
   std::vector<std::size_t> cuts;
@@ -209,7 +282,6 @@ void FingerprintStore::Add(std::string_view value) {
   JsonEscape(value, &forms.s);
   cut();
 
-  std::lock_guard<std::mutex> lock(mu_);
   auto next = std::make_shared<FingerprintSnapshot>(*Snapshot());
   std::size_t from = 0;
   for (std::size_t to : cuts) {
@@ -240,6 +312,13 @@ void FingerprintStore::Add(std::string_view value) {
   }
   std::atomic_store(
       &snap_, std::shared_ptr<const FingerprintSnapshot>(std::move(next)));
+  // Recorded only once the snapshot holds the windows (if anything above
+  // threw, the next Add of this value tries again). Out of memory here only
+  // costs a rebuild next time.
+  try {
+    added_.insert(digest);
+  } catch (...) {
+  }
 }
 
 void FindFingerprintRuns(const FingerprintSnapshot& fp, std::string_view text,

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "keyref/redactor.h"
@@ -64,14 +65,39 @@ class FingerprintStore {
 
   // Records the windows of every encoded form of `value` (raw, base64 at
   // three alignments, base64url, percent-encoding, JSON escaping). Every
-  // temporary holding an encoded form is wiped before return.
+  // temporary holding an encoded form is wiped before return. A value added
+  // before (same keyed digest) costs one keyed hash and a set lookup: its
+  // windows are in the snapshot already, and fingerprints are never removed.
   void Add(std::string_view value);
   std::shared_ptr<const FingerprintSnapshot> Snapshot() const;
 
  private:
+  // SipHash-2-4 with 128-bit output of a whole value, under its own
+  // per-process key (not the window key). A keyed digest, never the value:
+  // it says only "this value was fingerprinted already". Two values share a
+  // digest with probability ~2^-128, which would leave the second value's
+  // windows unrecorded.
+  struct Digest {
+    std::uint64_t lo = 0;
+    std::uint64_t hi = 0;
+    bool operator==(const Digest& o) const noexcept {
+      return lo == o.lo && hi == o.hi;
+    }
+  };
+  struct DigestHash {
+    std::size_t operator()(const Digest& d) const noexcept {
+      return static_cast<std::size_t>(d.lo);  // already uniformly keyed
+    }
+  };
+
   FingerprintStore();
+  Digest DigestOf(std::string_view value) const noexcept;
+
   std::mutex mu_;  // serialises Add; readers use the atomic snapshot
   std::shared_ptr<const FingerprintSnapshot> snap_;
+  std::uint64_t digest_k0_ = 0;  // set once in the constructor
+  std::uint64_t digest_k1_ = 0;
+  std::unordered_set<Digest, DigestHash> added_;  // guarded by mu_
 };
 
 // Appends [begin, end) spans of `text` whose 8-byte windows are fingerprints,
