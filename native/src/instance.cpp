@@ -106,7 +106,11 @@ Result<LiveSecret> Instance::Resolve(const ParsedRef& ref) {
   if (cache_.enabled()) {
     SecretValue hit = cache_.Get(key);
     if (!hit.empty()) {
-      logger_.Log(LogLevel::kTrace, "resolve " + ref.ref + ": cache hit");
+      // The line is built only when it will be written: this is the hot
+      // path of every request with a cached key.
+      if (logger_.Enabled(LogLevel::kTrace)) {
+        logger_.Log(LogLevel::kTrace, "resolve " + ref.ref + ": cache hit");
+      }
       return LiveSecret(std::move(hit), redactor_);
     }
   }
