@@ -38,7 +38,7 @@ class KeyScrubber {
   // Scrubs `*text` in place.
   void ScrubInPlace(std::string* text) const;
 
-  bool empty() const { return table_.empty() && short_key_.empty(); }
+  bool empty() const { return slots_ == 0 && short_key_.empty(); }
 
  private:
   bool Has(std::uint64_t gram) const;
@@ -46,7 +46,12 @@ class KeyScrubber {
 
   // Open-addressing set of the key's 8-byte windows; 0 marks an empty slot
   // (a window of eight NUL bytes cannot occur: keys hold no control bytes).
-  std::vector<std::uint64_t> table_;
+  // The windows are the key itself, so the table lives in SecretValue
+  // storage (locked, excluded from core dumps, wiped, move-only), never on
+  // the ordinary heap. table_ points into table_mem_ (page-aligned).
+  SecretValue table_mem_;
+  std::uint64_t* table_ = nullptr;
+  std::size_t slots_ = 0;
   std::uint64_t mask_ = 0;
   SecretValue short_key_;
 };

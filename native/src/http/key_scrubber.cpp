@@ -32,7 +32,14 @@ KeyScrubber::KeyScrubber(const SecretValue& key) {
   std::size_t grams = k.size() - kMinRun + 1;
   std::size_t cap = 16;
   while (cap < grams * 2) cap <<= 1;
-  table_.assign(cap, 0);
+  // Zeroed SecretValue pages: the mapping is page-aligned, so it can hold
+  // the uint64 slots directly. Every byte counts as written (size() covers
+  // the whole table), so SecretValue::Wipe zeroes all of it.
+  std::string zeros(cap * sizeof(std::uint64_t), '\0');
+  table_mem_ = SecretValue::FromBytes(zeros.data(), zeros.size());
+  table_ = reinterpret_cast<std::uint64_t*>(
+      const_cast<char*>(table_mem_.Reveal().data()));
+  slots_ = cap;
   mask_ = cap - 1;
   for (std::size_t i = 0; i < grams; ++i) {
     std::uint64_t g = Load8(k.data() + i);
@@ -50,27 +57,32 @@ KeyScrubber::KeyScrubber(const SecretValue& key) {
 KeyScrubber::~KeyScrubber() { Wipe(); }
 
 KeyScrubber::KeyScrubber(KeyScrubber&& other) noexcept
-    : table_(std::move(other.table_)),
-      mask_(other.mask_),
-      short_key_(std::move(other.short_key_)) {
-  other.table_.clear();
-}
+    : table_mem_(std::move(other.table_mem_)),
+      table_(std::exchange(other.table_, nullptr)),
+      slots_(std::exchange(other.slots_, 0)),
+      mask_(std::exchange(other.mask_, 0)),
+      short_key_(std::move(other.short_key_)) {}
 
 KeyScrubber& KeyScrubber::operator=(KeyScrubber&& other) noexcept {
   if (this != &other) {
     Wipe();
-    table_ = std::move(other.table_);
-    mask_ = other.mask_;
+    // Moving a SecretValue moves its pages, so table_ stays valid.
+    table_mem_ = std::move(other.table_mem_);
+    table_ = std::exchange(other.table_, nullptr);
+    slots_ = std::exchange(other.slots_, 0);
+    mask_ = std::exchange(other.mask_, 0);
     short_key_ = std::move(other.short_key_);
-    other.table_.clear();
   }
   return *this;
 }
 
 void KeyScrubber::Wipe() noexcept {
-  // The table holds every 8-byte window of the key: wipe before freeing.
-  SecureZero(table_.data(), table_.size() * sizeof(std::uint64_t));
-  table_.clear();
+  // The table holds every 8-byte window of the key: SecretValue::Wipe zeroes
+  // it before the pages are released.
+  table_mem_.Wipe();
+  table_ = nullptr;
+  slots_ = 0;
+  mask_ = 0;
   short_key_.Wipe();
 }
 
@@ -97,7 +109,7 @@ bool KeyScrubber::Scrub(std::string_view text, std::string* out) const {
     *out = std::move(result);
     return true;
   }
-  if (table_.empty() || text.size() < kMinRun) return false;
+  if (slots_ == 0 || text.size() < kMinRun) return false;
   // Every window that is a window of the key is covered; overlapping and
   // touching windows merge into one span, so a run of N >= 8 characters of
   // the key becomes a single marker.
