@@ -1,5 +1,9 @@
 #include "sidecar.h"
 
+#include <memory>
+#include <string>
+#include <string_view>
+
 #include "addon_data.h"
 #include "errors.h"
 #include "js_values.h"
@@ -103,30 +107,33 @@ Napi::Value Sidecar::Redact(const Napi::CallbackInfo& info) {
                      info[1].As<Napi::Boolean>().Value();
   // Scratch buffers reused across calls on this (the JS) thread: fresh
   // megabyte buffers would cost a page fault per 4 KiB on every call. The
-  // input is wiped after each use, since a host string may hold a key; the
-  // output is scrubbed already.
-  thread_local std::string text;
+  // input buffer is never zero-filled before the copy (a std::string resize
+  // would write every byte once more), and is wiped after each use, since a
+  // host string may hold a key; the output is scrubbed already.
+  thread_local std::unique_ptr<char[]> in_buf;
+  thread_local std::size_t in_cap = 0;
   thread_local std::string out;
+  std::size_t len = 0;
+  napi_status (*const get)(napi_env, napi_value, char*, std::size_t,
+                           std::size_t*) =
+      ascii ? napi_get_value_string_latin1 : napi_get_value_string_utf8;
+  NAPI_THROW_IF_FAILED(env, get(env, info[0], nullptr, 0, &len), Napi::Value());
+  if (len + 1 > in_cap) {
+    in_buf.reset();  // wiped after its last use already
+    in_cap = 0;
+    in_buf.reset(new char[len + 1]);
+    in_cap = len + 1;
+  }
   struct Wipe {
+    std::size_t size;  // the copy below may fill all of it
     ~Wipe() {
-      SecureZero(text.data(), text.size());
-      text.clear();
+      SecureZero(in_buf.get(), size);
       out.clear();
     }
-  } wipe;
-  if (ascii) {
-    std::size_t len = 0;
-    NAPI_THROW_IF_FAILED(
-        env, napi_get_value_string_latin1(env, info[0], nullptr, 0, &len),
-        Napi::Value());
-    text.resize(len);
-    NAPI_THROW_IF_FAILED(
-        env,
-        napi_get_value_string_latin1(env, info[0], text.data(), len + 1, &len),
-        Napi::Value());
-  } else {
-    text = info[0].As<Napi::String>().Utf8Value();
-  }
+  } wipe{len + 1};
+  NAPI_THROW_IF_FAILED(env, get(env, info[0], in_buf.get(), len + 1, &len),
+                       Napi::Value());
+  const std::string_view text(in_buf.get(), len);
   if (!instance_->redactor().Scrub(text, &out)) return info[0];  // no copy
   if (ascii) {
     napi_value result;

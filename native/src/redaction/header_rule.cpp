@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -66,14 +67,16 @@ inline bool IsNameChar(char c) {
   return kNameChar[static_cast<unsigned char>(c)];
 }
 
-constexpr char Lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
+// Three bytes with bit 5 set in each (0x20, the ASCII case bit), packed.
+// Only ever compared with Pack3 of lowercase letters (and of 0, on both
+// sides): a byte with the case bit set equals a lowercase letter exactly when
+// the byte is that letter in either case, so this reads as a case-insensitive
+// compare without a branch per byte.
 constexpr std::uint32_t Pack3(char a, char b, char c) {
-  return static_cast<std::uint32_t>(static_cast<unsigned char>(Lower(a))) |
-         static_cast<std::uint32_t>(static_cast<unsigned char>(Lower(b))) << 8 |
-         static_cast<std::uint32_t>(static_cast<unsigned char>(Lower(c))) << 16;
+  return (static_cast<std::uint32_t>(static_cast<unsigned char>(a)) |
+          static_cast<std::uint32_t>(static_cast<unsigned char>(b)) << 8 |
+          static_cast<std::uint32_t>(static_cast<unsigned char>(c)) << 16) |
+         0x202020u;
 }
 
 // Every name and suffix ends in one of these three letters (checked below).
@@ -123,6 +126,18 @@ constexpr bool AllNamesPassTheEndingFilter() {
 static_assert(AllNamesPassTheEndingFilter(),
               "update EndsLikeCredentialName when a name is added");
 
+// Bit k of kNamesOfLength[len]: kNames[k] is len bytes long.
+constexpr std::array<std::uint32_t, kMaxName + 1> MakeNamesOfLength() {
+  std::array<std::uint32_t, kMaxName + 1> t{};
+  static_assert(std::size(kNames) <= 32, "one bit per name");
+  for (std::size_t k = 0; k < std::size(kNames); ++k) {
+    t[kNames[k].size()] |= 1u << k;
+  }
+  return t;
+}
+constexpr std::array<std::uint32_t, kMaxName + 1> kNamesOfLength =
+    MakeNamesOfLength();
+
 bool IsCredentialName(std::string_view raw) {
   if (raw.empty() || raw.size() > kMaxName) return false;
   char buf[kMaxName];
@@ -133,8 +148,9 @@ bool IsCredentialName(std::string_view raw) {
     buf[i] = c;
   }
   std::string_view name(buf, raw.size());
-  for (std::string_view n : kNames) {
-    if (name == n) return true;
+  // Only the names of this length (kNamesOfLength).
+  for (std::uint32_t m = kNamesOfLength[name.size()]; m; m &= m - 1) {
+    if (name == kNames[__builtin_ctz(m)]) return true;
   }
   for (std::string_view s : kSuffixes) {
     if (name.size() > s.size() &&
