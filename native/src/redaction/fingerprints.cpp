@@ -20,14 +20,16 @@ inline std::uint64_t Rotl(std::uint64_t x, int b) {
   return (x << b) | (x >> (64 - b));
 }
 
-// SipHash-2-4 of exactly one 8-byte block (Aumasson and Bernstein, 2012).
-inline std::uint64_t SipHash8(std::uint64_t k0, std::uint64_t k1,
-                              std::uint64_t m) {
-  std::uint64_t v0 = k0 ^ 0x736f6d6570736575ULL;
-  std::uint64_t v1 = k1 ^ 0x646f72616e646f6dULL;
-  std::uint64_t v2 = k0 ^ 0x6c7967656e657261ULL;
-  std::uint64_t v3 = k1 ^ 0x7465646279746573ULL;
-  auto round = [&] {
+// SipHash-2-4 state (Aumasson and Bernstein, 2012): the one round both
+// hashes below share.
+struct SipState {
+  std::uint64_t v0, v1, v2, v3;
+  SipState(std::uint64_t k0, std::uint64_t k1, std::uint64_t v1_tweak)
+      : v0(k0 ^ 0x736f6d6570736575ULL),
+        v1(k1 ^ 0x646f72616e646f6dULL ^ v1_tweak),
+        v2(k0 ^ 0x6c7967656e657261ULL),
+        v3(k1 ^ 0x7465646279746573ULL) {}
+  void Round() {
     v0 += v1;
     v1 = Rotl(v1, 13);
     v1 ^= v0;
@@ -42,80 +44,57 @@ inline std::uint64_t SipHash8(std::uint64_t k0, std::uint64_t k1,
     v1 = Rotl(v1, 17);
     v1 ^= v2;
     v2 = Rotl(v2, 32);
-  };
-  v3 ^= m;
-  round();
-  round();
-  v0 ^= m;
-  const std::uint64_t b = std::uint64_t{8} << 56;  // length 8, no tail
-  v3 ^= b;
-  round();
-  round();
-  v0 ^= b;
-  v2 ^= 0xff;
-  round();
-  round();
-  round();
-  round();
-  return v0 ^ v1 ^ v2 ^ v3;
+  }
+  // Two compression rounds on one 64-bit word.
+  void Compress(std::uint64_t m) {
+    v3 ^= m;
+    Round();
+    Round();
+    v0 ^= m;
+  }
+  // Four finalisation rounds; the caller xors its constant in first.
+  std::uint64_t Finish() {
+    Round();
+    Round();
+    Round();
+    Round();
+    return v0 ^ v1 ^ v2 ^ v3;
+  }
+};
+
+}  // namespace
+
+std::uint64_t SipHash8(std::uint64_t k0, std::uint64_t k1, std::uint64_t m) {
+  SipState st(k0, k1, 0);
+  st.Compress(m);
+  st.Compress(std::uint64_t{8} << 56);  // length 8, no tail
+  st.v2 ^= 0xff;
+  return st.Finish();
 }
 
-// SipHash-2-4 with 128-bit output of any length of bytes (the reference
-// siphash.c with outlen 16), for the digest of a whole value.
 void SipHash128(std::uint64_t k0, std::uint64_t k1, std::string_view in,
                 std::uint64_t* lo, std::uint64_t* hi) {
-  std::uint64_t v0 = k0 ^ 0x736f6d6570736575ULL;
-  std::uint64_t v1 = k1 ^ 0x646f72616e646f6dULL ^ 0xee;
-  std::uint64_t v2 = k0 ^ 0x6c7967656e657261ULL;
-  std::uint64_t v3 = k1 ^ 0x7465646279746573ULL;
-  auto round = [&] {
-    v0 += v1;
-    v1 = Rotl(v1, 13);
-    v1 ^= v0;
-    v0 = Rotl(v0, 32);
-    v2 += v3;
-    v3 = Rotl(v3, 16);
-    v3 ^= v2;
-    v0 += v3;
-    v3 = Rotl(v3, 21);
-    v3 ^= v0;
-    v2 += v1;
-    v1 = Rotl(v1, 17);
-    v1 ^= v2;
-    v2 = Rotl(v2, 32);
-  };
+  SipState st(k0, k1, 0xee);
   const std::size_t n = in.size();
   std::size_t i = 0;
-  std::uint64_t m;
   for (; i + 8 <= n; i += 8) {
+    std::uint64_t m;
     std::memcpy(&m, in.data() + i, 8);
-    v3 ^= m;
-    round();
-    round();
-    v0 ^= m;
+    st.Compress(m);
   }
   // The tail, little-endian, with the length in the top byte.
   std::uint64_t b = static_cast<std::uint64_t>(n) << 56;
   for (std::size_t k = 0; i + k < n; ++k) {
     b |= std::uint64_t{static_cast<unsigned char>(in[i + k])} << (8 * k);
   }
-  v3 ^= b;
-  round();
-  round();
-  v0 ^= b;
-  v2 ^= 0xee;
-  round();
-  round();
-  round();
-  round();
-  *lo = v0 ^ v1 ^ v2 ^ v3;
-  v1 ^= 0xdd;
-  round();
-  round();
-  round();
-  round();
-  *hi = v0 ^ v1 ^ v2 ^ v3;
+  st.Compress(b);
+  st.v2 ^= 0xee;
+  *lo = st.Finish();
+  st.v1 ^= 0xdd;
+  *hi = st.Finish();
 }
+
+namespace {
 
 inline std::uint64_t Load8(const char* p) {
   std::uint64_t w;

@@ -14,6 +14,13 @@
 
 namespace keyref::redaction {
 
+// SipHash-2-4 of one 8-byte word (the fingerprint of a window).
+std::uint64_t SipHash8(std::uint64_t k0, std::uint64_t k1, std::uint64_t m);
+// SipHash-2-4 with a 128-bit output (the reference siphash.c with outlen 16),
+// for the digest of a whole value.
+void SipHash128(std::uint64_t k0, std::uint64_t k1, std::string_view in,
+                std::uint64_t* lo, std::uint64_t* hi);
+
 // Length of the windows fingerprinted and matched: the "run of 8 or more of
 // a secret's characters" rule.
 inline constexpr std::size_t kWindow = 8;
