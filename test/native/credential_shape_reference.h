@@ -153,42 +153,6 @@ std::size_t MatchPrivateKey(std::string_view s, std::size_t i) {
 
 }  // namespace
 
-const char* CredentialFamilyName(CredentialFamily family) noexcept {
-  switch (family) {
-    case CredentialFamily::kNone:
-      return "none";
-    case CredentialFamily::kSkKey:
-      return "an sk- key (OpenAI, Anthropic, OpenRouter)";
-    case CredentialFamily::kGoogle:
-      return "a Google API key (AIza)";
-    case CredentialFamily::kAws:
-      return "an AWS access key id";
-    case CredentialFamily::kGitHub:
-      return "a GitHub token";
-    case CredentialFamily::kGroq:
-      return "a Groq key (gsk_)";
-    case CredentialFamily::kHuggingFace:
-      return "a Hugging Face token (hf_)";
-    case CredentialFamily::kXai:
-      return "an xAI key (xai-)";
-    case CredentialFamily::kPerplexity:
-      return "a Perplexity key (pplx-)";
-    case CredentialFamily::kReplicate:
-      return "a Replicate token (r8_)";
-    case CredentialFamily::kSlack:
-      return "a Slack token (xox?-)";
-    case CredentialFamily::kJwt:
-      return "a JSON Web Token";
-    case CredentialFamily::kBearer:
-      return "a Bearer token";
-    case CredentialFamily::kPrivateKey:
-      return "a PEM private key";
-    case CredentialFamily::kHighEntropy:
-      return "a long random-looking token";
-  }
-  return "none";
-}
-
 bool IsHighEntropyToken(std::string_view t) noexcept {
   return keyref::IsHighEntropyToken(t);
 }
