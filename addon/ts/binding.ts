@@ -1,5 +1,5 @@
 // The private typing of the raw native binding (the public surface is in
-// index.ts). Loads build/Release then build/Debug, like other native modules.
+// index.ts), and its loader.
 import * as path from 'path';
 
 /** The raw addon exports. Internal: use the functions in index.ts. */
@@ -19,24 +19,30 @@ export interface NativeBinding {
   [key: string]: unknown;
 }
 
+// node-gyp-build's order: build/Release, build/Debug (a source build, when
+// there is one, is the fresher), then prebuilds/<platform>-<arch>/ for this
+// libc (keyref.napi.glibc.node, scripts/prebuild.sh). In a package installed
+// from npm only one of them exists: scripts/install.js builds from source
+// only when no prebuild loads. PREBUILDS_ONLY=1 skips build/ (the test
+// suite runs that way against the portable build); KEYREF_PREBUILD names
+// another package root to load from.
 function load(): NativeBinding {
   const root = path.resolve(__dirname, '..', '..');
-  const tried: string[] = [];
-  for (const dir of ['build/Release', 'build/Debug']) {
-    const file = path.join(root, dir, 'keyref.node');
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
-      return require(file) as NativeBinding;
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (e.code !== 'MODULE_NOT_FOUND') throw err;
-      tried.push(file);
-    }
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+  let file: string;
+  try {
+    file = nodeGypBuild.resolve(root);
+  } catch (cause) {
+    const err = new Error('keyref: no native addon for this platform: no prebuild matches ' +
+      `${process.platform}-${process.arch} and nothing was built from source in ${root}. ` +
+      'Run `npm rebuild keyref` (or `npm run build:addon` in the package) to build it; ' +
+      'docs/building.md lists what that needs.', { cause }) as Error & { code: string };
+    err.code = 'ADDON_NOT_BUILT';
+    throw err;
   }
-  const err = new Error(`keyref: the native addon is not built (looked for ${tried.join(', ')}). ` +
-    'Run `npm install` (or `npm run build`) in the keyref package.') as Error & { code: string };
-  err.code = 'ADDON_NOT_BUILT';
-  throw err;
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  return require(file) as NativeBinding;
 }
 
 export const native: NativeBinding = load();

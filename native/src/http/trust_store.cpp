@@ -124,6 +124,14 @@ void InitOpenSsl() {
       once, [] { OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr); });
 }
 
+// Whichever OpenSSL initialisation comes first decides whether a config
+// file is read, and cpp-httplib initialises OpenSSL from a static
+// constructor in every file that includes it; priority 101 runs this before
+// all of them.
+__attribute__((constructor(101))) static void InitOpenSslAtLoad() {
+  InitOpenSsl();
+}
+
 Result<X509_STORE*> MakeTrustStore(const GetEnvFn& getenv,
                                    const std::string& ca_file,
                                    const std::string& ca_pem,
