@@ -8,8 +8,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 APT_PACKAGES=(
   build-essential cmake pkg-config python3
-  nlohmann-json3-dev libspdlog-dev libfmt-dev libsecret-1-dev libglib2.0-dev
-  libcpp-httplib-dev libssl-dev openssl
+  nlohmann-json3-dev libsecret-1-dev libglib2.0-dev libssl-dev openssl
+  dpkg-dev qemu-user-static
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
   dbus dbus-x11 gnome-keyring libsecret-tools pass gnupg
 )
@@ -49,10 +49,14 @@ node_prefix=$(node -p "require('path').resolve(process.execPath, '..', '..')" 2>
 if [ -z "${npm_config_nodedir:-}" ] && [ -f "$node_prefix/include/node/node_api.h" ]; then
   export npm_config_nodedir="$node_prefix"
 fi
+# KEYREF_NO_SOURCE_BUILD=1 (scripts/test.sh): no build/Release; the tests
+# run on the prebuilds scripts/prebuild.sh makes (scripts/install.js skips
+# its source build too).
 if newer_than node_modules/.package-lock.json package.json package-lock.json; then
   echo "keyref: npm install"
   npm install --no-audit --no-fund --loglevel=error
-elif newer_than build/Release/keyref.node native addon/src binding.gyp scripts/gyp-sources.js; then
+elif [ -z "${KEYREF_NO_SOURCE_BUILD:-}" ] &&
+  newer_than build/Release/keyref.node native addon/src third_party binding.gyp scripts/gyp-sources.js; then
   echo "keyref: building the addon"
   node scripts/build-addon.js --incremental
 fi

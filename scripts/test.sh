@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # Runs every test: the GoogleTest suite (CTest), the same suite under
-# AddressSanitizer and UBSan, and the Node tests, all inside a throwaway
-# D-Bus session with an unlocked gnome-keyring (scripts/with-keyring.sh).
+# AddressSanitizer and UBSan, the portable prebuilds (scripts/prebuild.sh),
+# the Node tests against the x64 prebuild, all inside a throwaway D-Bus
+# session with an unlocked gnome-keyring (scripts/with-keyring.sh), and the
+# packed artifact in bare roots (scripts/test-artifact.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/bootstrap.sh
+KEYREF_NO_SOURCE_BUILD=1 bash scripts/bootstrap.sh
 jobs=$(nproc 2>/dev/null || echo 2)
+
+# The Node tests run on the binary that ships, so the prebuilds come first
+# (and the node-gyp source build is skipped: KEYREF_NO_SOURCE_BUILD).
+echo "== prebuilds (npm run prebuild: linux-x64 and linux-arm64, checked)"
+bash scripts/prebuild.sh
 
 echo "== formatting (clang-format, .clang-format)"
 if command -v clang-format >/dev/null; then
@@ -28,5 +35,12 @@ cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   scripts/with-keyring.sh ctest --test-dir build-asan --output-on-failure -j"$jobs"
 
-echo "== Node tests"
-scripts/with-keyring.sh node --test --test-concurrency=1 test/node/
+echo "== Node tests (against the x64 prebuild, the binary that ships)"
+PREBUILDS_ONLY=1 scripts/with-keyring.sh node --test --test-concurrency=1 test/node/
+
+echo "== shipped artifact (npm pack, bare roots, Debian 11, arm64 under qemu)"
+if [ "$(id -u)" = 0 ]; then
+  bash scripts/test-artifact.sh
+else
+  echo "skipped: scripts/test-artifact.sh needs root (chroot); CI runs it"
+fi
