@@ -298,10 +298,12 @@ TEST(InstanceTest, StatusCoversEverySchemeWithReasons) {
 
 // Lower-case hex: no credential shape, so only the value's fingerprints
 // (its registration with the redactor) can make Redact touch it.
-std::string HexValue(std::size_t size) {
+// The redactor remembers fingerprints process-wide, so each test passes its
+// own seed: no value may share a run with another test's.
+std::string HexValue(std::size_t size, std::uint64_t seed) {
   std::string out;
   out.reserve(size);
-  std::uint64_t x = 0x9e3779b97f4a7c15ULL;
+  std::uint64_t x = 0x9e3779b97f4a7c15ULL ^ (seed * 0xbf58476d1ce4e5b9ULL);
   while (out.size() < size) {
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
     out.push_back("0123456789abcdef"[x & 15]);
@@ -314,7 +316,7 @@ std::string HexValue(std::size_t size) {
 // SECRET_MALFORMED before it is cached or registered with the redactor.
 TEST(InstanceTest, ValuesUpToTheCapResolve) {
   Fixture f(1000ms);
-  std::string big = HexValue(kMaxSecretBytes);
+  std::string big = HexValue(kMaxSecretBytes, 1);
   f.fake->Set("big", big);
   auto r = f.inst->Resolve(Ref("secret:big"));
   ASSERT_TRUE(r.ok());
@@ -326,7 +328,7 @@ TEST(InstanceTest, ValuesUpToTheCapResolve) {
 TEST(InstanceTest, ValuesOverTheCapAreRefusedBeforeFingerprinting) {
   Fixture f(1000ms);
   for (std::size_t size : {kMaxSecretBytes + 1, std::size_t{2} << 20}) {
-    std::string big = HexValue(size);
+    std::string big = HexValue(size, size);
     f.fake->Set("big", big);
     auto r = f.inst->Resolve(Ref("secret:big"));
     ASSERT_FALSE(r.ok());
@@ -354,7 +356,7 @@ TEST(InstanceTest, ALateAnswerIsATimeout) {
   Instance inst(p);
   auto fake = std::make_unique<FakeSource>(Scheme::kSecret);
   fake->delay = 150ms;
-  const std::string value = HexValue(64);
+  const std::string value = HexValue(28, 3);
   fake->Set("late", value);
   inst.SetSourceForTesting(Scheme::kSecret, std::move(fake));
   auto r = inst.Resolve(Ref("secret:late"));

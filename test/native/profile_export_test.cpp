@@ -57,7 +57,7 @@ TEST_F(ProfileExportTest, RefusedWhenThePolicyDoesNotAllowIt) {
 // The native half of the gate: an open policy is not enough; the confirm
 // callback, called by native code, must have answered exactly true.
 TEST_F(ProfileExportTest, RefusedWithoutTheUsersConfirmation) {
-  setenv("KEYREF_EXPORT_TEST_KEY", "sk-never-written-0123456789", 1);
+  setenv("KEYREF_EXPORT_TEST_KEY", "cnrx5f0e9a1b7c3d2e8f4a6b", 1);
   Instance instance{Allowing()};
   auto r = WriteProfileExportWithSecrets(
       instance, {{"{\"id\":\"a\"}", "env:KEYREF_EXPORT_TEST_KEY"}}, path_,
@@ -66,8 +66,8 @@ TEST_F(ProfileExportTest, RefusedWithoutTheUsersConfirmation) {
   EXPECT_EQ(r.error().code, ErrorCode::kExportDenied);
   EXPECT_NE(r.error().message.find("not confirmed"), std::string::npos);
   EXPECT_FALSE(Exists());
-  EXPECT_EQ(instance.redactor().Redact("sk-never-written-0123456789"),
-            "sk-never-written-0123456789");  // not even resolved
+  EXPECT_EQ(instance.redactor().Redact("cnrx5f0e9a1b7c3d2e8f4a6b"),
+            "cnrx5f0e9a1b7c3d2e8f4a6b");  // not even resolved
 }
 
 TEST(ProfileExportIdsTest, IdsComeFromTheProfiles) {
