@@ -49,16 +49,18 @@ node_prefix=$(node -p "require('path').resolve(process.execPath, '..', '..')" 2>
 if [ -z "${npm_config_nodedir:-}" ] && [ -f "$node_prefix/include/node/node_api.h" ]; then
   export npm_config_nodedir="$node_prefix"
 fi
-# KEYREF_NO_SOURCE_BUILD=1 (scripts/test.sh): no build/Release; the tests
-# run on the prebuilds scripts/prebuild.sh makes (scripts/install.js skips
-# its source build too).
 if newer_than node_modules/.package-lock.json package.json package-lock.json; then
   echo "keyref: npm install"
   npm install --no-audit --no-fund --loglevel=error
-elif [ -z "${KEYREF_NO_SOURCE_BUILD:-}" ] &&
-  newer_than build/Release/keyref.node native addon/src third_party binding.gyp scripts/gyp-sources.js; then
-  echo "keyref: building the addon"
-  node scripts/build-addon.js --incremental
+fi
+# The shipped addon and, for the tests, its variant with the test hooks
+# compiled in (build/Release/keyref_test_hooks.node; binding.gyp). npm
+# install above builds only the shipped one.
+addon_inputs=(native addon/src third_party binding.gyp scripts/gyp-sources.js scripts/build-addon.js)
+if newer_than build/Release/keyref.node "${addon_inputs[@]}" ||
+   newer_than build/Release/keyref_test_hooks.node "${addon_inputs[@]}"; then
+  echo "keyref: building the addon (and its test-hooks variant)"
+  node scripts/build-addon.js --incremental --test-hooks
 fi
 if newer_than addon/dist/index.js addon/ts; then
   npm run --silent build:ts

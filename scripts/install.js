@@ -27,10 +27,7 @@ function prebuildLoads() {
   return false;
 }
 
-if (process.env.KEYREF_NO_SOURCE_BUILD) {
-  // scripts/test.sh: the prebuilds are made next and the tests use them.
-  console.log('keyref: KEYREF_NO_SOURCE_BUILD set; not building from source');
-} else if (!prebuildLoads()) {
+if (!prebuildLoads()) {
   const r = spawnSync(process.execPath, [path.join(__dirname, 'build-addon.js')],
     { cwd: root, stdio: 'inherit' });
   process.exit(r.status === null ? 1 : r.status);

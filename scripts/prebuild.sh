@@ -144,7 +144,9 @@ build_openssl() {  # build_openssl ARCH: from Debian's source package
 }
 
 # --- keyref ------------------------------------------------------------------
-sources=$(node scripts/gyp-sources.js)
+# The shipped addon's sources: gyp-sources.js lists the module entry and the
+# test hooks (compiled here without KEYREF_TEST_HOOKS, so absent) apart.
+sources="$(node scripts/gyp-sources.js) $(node scripts/gyp-sources.js --per-variant)"
 cli_sources=$(cd "$root" && ls cli/*.cpp 2>/dev/null | tr '\n' ' ' || true)
 build_keyref() {  # build_keyref ARCH
   local arch=$1 dir=$out/$1/keyref dest=$root/prebuilds/linux-$1

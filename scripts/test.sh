@@ -6,11 +6,12 @@
 # packed artifact in bare roots (scripts/test-artifact.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-KEYREF_NO_SOURCE_BUILD=1 bash scripts/bootstrap.sh
+bash scripts/bootstrap.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 
-# The Node tests run on the binary that ships, so the prebuilds come first
-# (and the node-gyp source build is skipped: KEYREF_NO_SOURCE_BUILD).
+# The Node tests run on the binary that ships (PREBUILDS_ONLY=1 below), so
+# the prebuilds come first. bootstrap.sh still builds build/Release: the
+# test-hooks variant the hooks tests load, and the source-build fallback.
 echo "== prebuilds (npm run prebuild: linux-x64 and linux-arm64, checked)"
 bash scripts/prebuild.sh
 
