@@ -24,6 +24,7 @@ for a in "${arches[@]}"; do
   [ -f "prebuilds/linux-$a/keyref.napi.glibc.node" ] ||
     { echo "test-artifact: prebuilds/linux-$a missing; run npm run prebuild" >&2; exit 1; }
 done
+chroot=$(command -v chroot)
 work=$root/build-prebuild/artifact
 rm -rf "$work" && mkdir -p "$work"
 passed=0 failed=0
@@ -34,8 +35,10 @@ ARM64_NODE_INTEGRITY=sha512-LCXJnNTFiyGuYBw2gZSI5OBFMbkjAPt8sqD/NKrWoE2QmDgSubTq
 
 echo "== pack and install (--ignore-scripts)"
 tgz=$(npm pack --silent --pack-destination "$work" 2>/dev/null | tail -1)
+listing=$(tar -tzf "$work/$tgz")
 for a in "${arches[@]}"; do
-  tar -tzf "$work/$tgz" | grep -q "package/prebuilds/linux-$a/keyref.napi.glibc.node"
+  grep -qx "package/prebuilds/linux-$a/keyref.napi.glibc.node" <<<"$listing" ||
+    { echo "test-artifact: the tarball lacks prebuilds/linux-$a" >&2; exit 1; }
 done
 mkdir -p "$work/install"
 (cd "$work/install" && echo '{"private":true}' >package.json &&
@@ -113,7 +116,7 @@ run_check() {
   [ -x "$r/qemu-aarch64-static" ] && prefix=(/qemu-aarch64-static)
   if env -i PATH=/usr/bin HOME=/tmp OPENSSL_CONF=/etc/ssl/openssl.cnf \
       KEYREF_CHECK_EXPECT=$expect KEYREF_CHECK_CA_AT="$ca_at" "$@" \
-      chroot "$r" "${prefix[@]}" /usr/bin/node /check.js >"$work/out.txt" 2>&1; then
+      "$chroot" "$r" "${prefix[@]}" /usr/bin/node /check.js >"$work/out.txt" 2>&1; then
     passed=$((passed + 1))
     grep -E '^(ok|not ok) ' "$work/out.txt" | sed 's/^/   /'
   else
