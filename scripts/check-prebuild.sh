@@ -33,7 +33,7 @@ done < <(readelf -d "$file" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
 
 # Version floor: the highest version of each family the binary requires.
 max_version() {  # max_version PREFIX -> highest PREFIX_x.y.z required, or empty
-  readelf -V "$file" | grep -o "Name: $1_[0-9.]*" | sed "s/Name: $1_//" | sort -V | tail -1
+  { readelf -V "$file" | grep -o "Name: $1_[0-9.]*" || true; } | sed "s/Name: $1_//" | sort -V | tail -1
 }
 above() { [ -n "$1" ] && [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | tail -1)" != "$2" ]; }
 v=$(max_version GLIBC); above "$v" 2.28 && err "needs GLIBC_$v (floor 2.28)"
@@ -42,14 +42,14 @@ v=$(max_version CXXABI); above "$v" 1.3.11 && err "needs CXXABI_$v (floor 1.3.11
 
 # Undefined symbols: Node-API (napi_*, node_api_*, from node itself) or
 # versioned C-runtime symbols (name@GLIBC_x); anything else unversioned is a
-# library the host may not have.
+# library the host may not have. Weak ones (__gmon_start__) may stay unbound.
 while read -r sym; do
   case $sym in
     napi_* | node_api_*) [ $exe = 0 ] || err "undefined symbol $sym in an executable" ;;
     *@GLIBC_* | *@GCC_* | *@GLIBCXX_* | *@CXXABI_*) ;;
     *) err "undefined symbol $sym (not Node-API, not the C runtime)" ;;
   esac
-done < <(readelf --dyn-syms -W "$file" | awk '$7 == "UND" && $8 != "" { print $8 }')
+done < <(readelf --dyn-syms -W "$file" | awk '$7 == "UND" && $5 != "WEAK" && $8 != "" { print $8 }')
 
 # Exports: the Node-API entry points only.
 while read -r sym; do
@@ -58,7 +58,7 @@ while read -r sym; do
     _IO_stdin_used) [ $exe = 1 ] || err "exports $sym" ;;  # glibc's crt1 marker
     *) err "exports $sym (only the Node-API entry points may be exported)" ;;
   esac
-done < <(readelf --dyn-syms -W "$file" | awk '$7 != "UND" && $5 != "LOCAL" && $8 != "" { print $8 }')
+done < <(readelf --dyn-syms -W "$file" | awk '$1 ~ /^[0-9]+:$/ && $7 != "UND" && $5 != "LOCAL" && $8 != "" { print $8 }')
 
 if [ $fail -ne 0 ]; then exit 1; fi
 echo "check-prebuild: $file ok ($arch; NEEDED: $(readelf -d "$file" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')GLIBC <= $(max_version GLIBC))"
