@@ -83,7 +83,7 @@ export function findLeak(value: unknown, ops: Pick<SecretOps, 'redact'> | undefi
     }
     for (const [k, child] of Object.entries(v as Record<string, unknown>)) {
       const p = `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-      if (!skipNames.has(k) && isCredentialName(k)) return { kind: 'name', path: safePath(p) };
+      if (!skipNames.has(k) && isCredentialName(k)) return { kind: 'name', path: safePath(p, ops) };
       const nameLeak = scanString(k, p, ops);
       if (nameLeak) return nameLeak;
       const l = walk(child, p, depth + 1);
@@ -97,7 +97,7 @@ export function findLeak(value: unknown, ops: Pick<SecretOps, 'redact'> | undefi
 function scanString(s: string, pointer: string, ops: Pick<SecretOps, 'redact'> | undefined): Leak | null {
   if (s.length === 0) return null;
   const family = containsCredential(s);
-  if (family !== null) return { kind: 'shape', path: safePath(pointer), family };
-  if (ops && ops.redact(s) !== s) return { kind: 'live', path: safePath(pointer) };
+  if (family !== null) return { kind: 'shape', path: safePath(pointer, ops), family };
+  if (ops && ops.redact(s) !== s) return { kind: 'live', path: safePath(pointer, ops) };
   return null;
 }
