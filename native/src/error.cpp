@@ -48,6 +48,8 @@ const char* ErrorCodeName(ErrorCode code) noexcept {
       return "HEADER_FORBIDDEN";
     case ErrorCode::kBadBaseUrl:
       return "BAD_BASE_URL";
+    case ErrorCode::kResponseTooLarge:
+      return "RESPONSE_TOO_LARGE";
     case ErrorCode::kProfileContainsSecret:
       return "PROFILE_CONTAINS_SECRET";
     case ErrorCode::kProfileInvalid:

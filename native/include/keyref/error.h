@@ -41,6 +41,7 @@ enum class ErrorCode {
   kProxyFailed,
   kHeaderForbidden,
   kBadBaseUrl,
+  kResponseTooLarge,  // a body or event over the documented caps
   // Profiles and the webview bridge.
   kProfileContainsSecret,
   kProfileInvalid,

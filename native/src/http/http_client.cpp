@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "http/http_runtime.h"
+#include "http/trailer_filter.h"
 #include "keyref/key_scrubber.h"
 
 namespace keyref {
@@ -336,15 +337,23 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
 
     httplib::Response hres;
     httplib::Error herr = httplib::Error::Success;
-    control.Attach(&cli);
-    bool ok = control.cancelled() ? false : cli.send(hreq, hres, herr);
-    control.Detach();
-
-    if (key) {
+    auto wipe_key = [&] {
+      if (!key) return;
       for (auto& [name, value] : hreq.headers) {
         SecureZero(value.data(), value.size());
       }
+    };
+    bool ok;
+    {
+      // Wipes the header as soon as the request is written (the server
+      // may take minutes to answer), and again below for a send that
+      // failed before writing.
+      http::OnRequestWritten wipe_when_written(wipe_key);
+      control.Attach(&cli);
+      ok = control.cancelled() ? false : cli.send(hreq, hres, herr);
+      control.Detach();
     }
+    wipe_key();
 
     if (control.cancelled()) return CancelError(control.reason());
     if (ok &&
