@@ -25,22 +25,30 @@ std::string Lower(std::string s) {
 
 // ---- TrailerFilter -----------------------------------------------------
 
+// Mirrors how httplib 0.11 reads a response head, so that the filter never
+// takes for chunked a body httplib reads otherwise: lines end at LF (one CR
+// before it dropped), the blank line is "\r\n" or "\n", the first line is
+// the status line, and the body is chunked when the FIRST Transfer-Encoding
+// field's value, after leading blanks, is "chunked" (any case).
 void TrailerFilter::EndHeadLine() {
-  if (head_empty_line_) {  // the blank line: the head is over
+  if (!line_overflow_ && !line_.empty() && line_.back() == '\r') {
+    line_.pop_back();
+  }
+  if (line_.empty() && !line_overflow_) {  // the blank line: head is over
     state_ = chunked_ ? State::kSize : State::kPass;
-    line_.clear();
     return;
   }
-  std::string l = Lower(line_);
-  if (!line_overflow_ && l.rfind("transfer-encoding:", 0) == 0) {
-    // The last coding decides (RFC 9112 6.3): "gzip, chunked" is chunked.
-    std::size_t end = l.find_last_not_of(" \t\r");
-    chunked_ = end != std::string::npos && end >= 6 &&
-               l.compare(end - 6, 7, "chunked") == 0;
+  std::size_t colon = line_.find(':');
+  if (!status_line_seen_) {
+    status_line_seen_ = true;
+  } else if (!line_overflow_ && !te_seen_ && colon != std::string::npos &&
+             Lower(line_.substr(0, colon)) == "transfer-encoding") {
+    te_seen_ = true;
+    std::size_t v = line_.find_first_not_of(" \t", colon + 1);
+    chunked_ = v != std::string::npos && Lower(line_.substr(v)) == "chunked";
   }
   line_.clear();
   line_overflow_ = false;
-  head_empty_line_ = true;
 }
 
 void TrailerFilter::EndSizeLine() {
@@ -77,13 +85,10 @@ std::size_t TrailerFilter::Filter(char* buf, std::size_t n) {
       case State::kHead:
         if (c == '\n') {
           EndHeadLine();
-        } else if (c != '\r') {
-          head_empty_line_ = false;
-          if (line_.size() < kMaxLine) {
-            line_.push_back(c);
-          } else {
-            line_overflow_ = true;
-          }
+        } else if (line_.size() < kMaxLine) {
+          line_.push_back(c);
+        } else {
+          line_overflow_ = true;
         }
         break;
       case State::kSize:

@@ -45,7 +45,8 @@ class TrailerFilter {
   std::string line_;  // the current head or size line, bounded
   bool line_overflow_ = false;
   bool chunked_ = false;
-  bool head_empty_line_ = true;  // the head line so far is empty
+  bool status_line_seen_ = false;
+  bool te_seen_ = false;  // the first Transfer-Encoding field decides
   std::uint64_t remaining_ = 0;
 };
 
