@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "keyref/source.h"
+#include "keyref/temp_file.h"
 #include "sources/sources.h"
 
 namespace keyref::sources {
@@ -466,7 +467,10 @@ class FileSource final : public SecretSource {
   }
 
   Status WriteAtomically(const keyref::SecretValue& out) {
-    std::string tmp = path_ + ".XXXXXX";
+    // A writer killed before its rename left its temporary (secrets
+    // included): remove those of dead processes (keyref/temp_file.h).
+    RemoveDeadWritersTemps(path_);
+    std::string tmp = TempPrefixFor(path_) + "XXXXXX";
     int fd = mkstemp(tmp.data());  // mode 0600
     if (fd < 0) {
       return Error(ErrorCode::kSourceDenied,
