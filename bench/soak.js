@@ -22,7 +22,10 @@ const CONCURRENCY = arg('concurrency', 32);
 // warm-up to the end of the run.
 const MAX_RSS_GROWTH_MB = 64;
 const MAX_FD_GROWTH = 8;
-const MAX_THREAD_GROWTH = 4;
+// Request workers start on demand (HttpClientOptions::max_concurrent) and
+// stay for reuse, so threads may grow up to the number of requests in
+// flight, never past it.
+const MAX_THREAD_GROWTH = CONCURRENCY;
 
 function figures() {
   if (global.gc) global.gc();
