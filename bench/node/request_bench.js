@@ -148,23 +148,36 @@ async function main() {
   // only finish after.
   const BLOCK_MS = 2000;
   const SLOW_EVENTS = quick ? 100000 : 300000;
-  const finished = new Promise((resolve) => child.on('message', (m) => m.sseFinished && resolve(BigInt(m.sseFinished))));
-  let unblocked = 0n;
-  let slowCount = 0;
-  const tStart = process.hrtime.bigint();
-  await sidecar.request({ provider: 'openai', baseUrl: base, apiKeyRef: ref, method: 'GET', path: '/sse',
-    query: { n: SLOW_EVENTS }, onEvent: () => {
-      if (slowCount++ === 0) {
+  const msFrom = (a, b) => Number(a - b) / 1e6;
+  async function slowStream(name, tag, run) {
+    const finished = new Promise((resolve) => child.on('message', (m) => m.tag === tag && resolve(BigInt(m.sseFinished))));
+    let unblocked = 0n;
+    let count = 0;
+    const onEvent = () => {
+      if (count++ === 0) {
         const until = Date.now() + BLOCK_MS;
         while (Date.now() < until) { /* a handler doing heavy synchronous work */ }
         unblocked = process.hrtime.bigint();
       }
-    } });
-  const tEnd = process.hrtime.bigint();
-  const serverDone = await finished;
-  const msFrom = (a, b) => Number(a - b) / 1e6;
-  const slow = { count: slowCount, serverDoneMs: msFrom(serverDone, tStart), unblockedMs: msFrom(unblocked, tStart),
-    endMs: msFrom(tEnd, tStart) };
+    };
+    const tStart = process.hrtime.bigint();
+    await run(tag, onEvent);
+    const tEnd = process.hrtime.bigint();
+    const serverDone = await finished;
+    return { name, count, serverDoneMs: msFrom(serverDone, tStart), unblockedMs: msFrom(unblocked, tStart),
+      endMs: msFrom(tEnd, tStart) };
+  }
+  const slow = [
+    await slowStream('keyref', 'slow-keyref', (tag, onEvent) => sidecar.request({ provider: 'openai', baseUrl: base,
+      apiKeyRef: ref, method: 'GET', path: '/sse', query: { n: SLOW_EVENTS, tag }, onEvent })),
+    // The contrast: fetch reads on the JS thread, so a blocked handler stops
+    // the reading too (this is what the check must be able to see).
+    await slowStream('fetch', 'slow-fetch', async (tag, onEvent) => {
+      const r = await fetch(`${base}/sse?n=${SLOW_EVENTS}&tag=${tag}`, { headers: {
+        authorization: `Bearer ${process.env.KEYREF_BENCH_KEY}`, accept: 'text/event-stream' } });
+      await parseSse(r.body, onEvent);
+    }),
+  ];
   sidecar.close();
   child.kill();
 
@@ -180,9 +193,11 @@ async function main() {
   row(`SSE events/s, one stream of ${SSE_EVENTS}`, median(k.eps), median(f.eps), 'ev/s');
   const eps = k.eps.map((x, i) => (x / f.eps[i]).toFixed(2));
   console.log(`SSE events/s ratio per round (both sides parse into { event, data, id } objects): ${eps.join(', ')} (aim ≥ 1.0)`);
-  console.log(`slow onEvent (first call blocks ${BLOCK_MS} ms), ${slow.count} events of ${SLOW_EVENTS + 1}: server wrote its ` +
-    `last byte at ${slow.serverDoneMs.toFixed(0)} ms, onEvent returned at ${slow.unblockedMs.toFixed(0)} ms, stream done at ` +
-    `${slow.endMs.toFixed(0)} ms: reader ${slow.serverDoneMs < slow.unblockedMs ? 'kept reading (not stalled)' : 'STALLED'}`);
+  for (const x of slow) {
+    console.log(`slow onEvent, ${x.name} (first call blocks ${BLOCK_MS} ms; ${x.count} events of ${SLOW_EVENTS + 1}): server ` +
+      `wrote its last byte at ${x.serverDoneMs.toFixed(0)} ms, onEvent returned at ${x.unblockedMs.toFixed(0)} ms, ` +
+      `stream done at ${x.endMs.toFixed(0)} ms: reader ${x.serverDoneMs < x.unblockedMs ? 'kept reading (not stalled)' : 'STALLED'}`);
+  }
 }
 
 main().catch((err) => {
