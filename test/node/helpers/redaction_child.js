@@ -9,7 +9,7 @@ if (process.env.KEYREF_CANARY_CHILD === '1') main();
 function main() {
   const http = require('node:http');
   const util = require('node:util');
-  const { Sidecar } = require('../..');
+  const { Sidecar } = require('../../..');
   const { paths } = require('./redaction_paths');
 
   // A watchdog: a path that hangs must not hang the test (the parent's
