@@ -6,38 +6,19 @@
 import { randomBytes } from 'crypto';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { native } from './binding';
+import { PROFILE_URL_KEY_NAMES, SCHEMES } from './catalog';
+import { native } from './native';
 import { invalidArgType, invalidArgValue, keyrefError, KeyrefError, KeyrefErrorCode } from './errors';
 import { describeLeak, findLeak, isCredentialName } from './guard';
 import { kExportWithSecrets, kSecretExportAllowed } from './internal';
 import { ApiKeyRef, parseRef, RefScheme } from './ref';
 import { profileSchemaError } from './schemas';
+import type { LlmProfile } from './llm_profile';
 import { profileSecretRef, SecretOps } from './secret_ops';
 import { Sidecar } from './sidecar';
 
-/**
- * One LLM profile (schemas/llm-profile.schema.json). It never holds a key:
- * `apiKeyRef` names where the key lives.
- */
-export interface LlmProfile {
-  /** `^[A-Za-z0-9._-]{1,64}$`; also the file name. */
-  id: string;
-  label: string;
-  /** openai, anthropic, azure-openai, google, openrouter, ollama, … */
-  provider: string;
-  model: string;
-  /** No user:password@ and no key-like query parameter. */
-  baseUrl?: string;
-  /**
-   * Where the key lives (secret:, env:, keyring:, op://, pass:, file:),
-   * never the key: profiles are synced, shared and shown in the webview.
-   */
-  apiKeyRef?: ApiKeyRef;
-  /** Non-secret headers; credential header names are refused. */
-  headers?: Record<string, string>;
-  /** Provider options (temperature, maxTokens, apiVersion, …). */
-  options?: Record<string, string | number | boolean>;
-}
+/** One LLM profile; defined in llm_profile.ts (a leaf, so no module imports this file for it). */
+export type { LlmProfile };
 
 /** A profile file that list() or load() could not use. Never holds a value. */
 export interface InvalidProfileFile {
@@ -125,9 +106,7 @@ const LOCK_NAME = '.keyref-profiles.lock';
 const TMP_RE = /^\..*\.tmp$/;
 const INVALID_RE = /^(.*)\.json\.invalid-[0-9TZ-]+$/;
 const MAX_FILE_BYTES = 1 << 20;
-const ALL_SCHEMES: readonly RefScheme[] = ['secret', 'env', 'keyring', 'op', 'pass', 'file'];
-/** Query parameters refused in baseUrl besides credential-named ones (Azure SAS `sig`). */
-const QUERY_KEY_NAMES = new Set(['sig', 'code']);
+const ALL_SCHEMES: readonly RefScheme[] = SCHEMES;
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -173,7 +152,7 @@ export function findProfileProblem(raw: unknown, ops: Pick<SecretOps, 'redact'> 
     if (url && (url.username || url.password)) return secret('baseUrl carries a user name or password');
     if (url) {
       for (const name of url.searchParams.keys()) {
-        if (isCredentialName(name) || QUERY_KEY_NAMES.has(name.toLowerCase())) {
+        if (isCredentialName(name) || PROFILE_URL_KEY_NAMES.has(name.toLowerCase())) {
           return secret("baseUrl's query has a key parameter");
         }
       }
