@@ -32,7 +32,7 @@ class Sidecar : public Napi::ObjectWrap<Sidecar> {
  private:
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Redact(const Napi::CallbackInfo& info);
-  // Profile export with secrets (sidecar_export.cc, issue 6).
+  // Profile export with secrets (sidecar_export.cc; docs/profiles.md).
   Napi::Value SecretExportAllowed(const Napi::CallbackInfo& info);
   Napi::Value ExportWithSecrets(const Napi::CallbackInfo& info);
   // sidecar_request.cc

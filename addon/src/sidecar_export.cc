@@ -1,6 +1,6 @@
-// Sidecar methods of the profile export (issue 6). The secret-free export is
-// written by addon/ts/profiles.ts; only the export WITH secrets is here, so
-// that resolved values never return to JavaScript.
+// Sidecar methods of the profile export (docs/profiles.md). The secret-free
+// export is written by addon/ts/profiles.ts; only the export WITH secrets is
+// here, so that resolved values never return to JavaScript.
 #include <string>
 #include <utility>
 #include <vector>

@@ -1,4 +1,4 @@
-// Sidecar methods of secret resolution (issue 3): check, status,
+// Sidecar methods of secret resolution (docs/sources.md): check, status,
 // storeSecret, deleteSecret. Glue only: the rules are in keyref::Instance
 // and the sources. Blocking work runs on the per-environment WorkPool; the
 // JS thread only parses refs, answers cache hits and env: refs (both

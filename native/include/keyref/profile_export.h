@@ -5,8 +5,9 @@
 //
 // The gate in front of it (policy.allowSecretExport AND a confirm callback
 // that answers true, addon/ts/profiles.ts) must not be loosened without a
-// maintainer's explicit approval: invariant 1 of the project is that no raw
-// secret reaches a persisted file, and this is its only, deliberate exception.
+// maintainer's explicit approval: docs/invariants.md, "No secret at rest": no
+// raw secret reaches a persisted file, and this is its only, deliberate
+// exception.
 #pragma once
 
 #include <cstddef>

@@ -125,7 +125,7 @@ const paths = [
     },
     expect: (emitted) => (emitted.includes('still alive') ? null : 'the process did not survive'),
   },
-  // --- The public surface, path by path (issue 5's list). A path returns
+  // --- The public surface, path by path (docs/redaction.md's list). A path returns
   // everything keyref handed back (results, responses, events, errors) plus
   // proof lines ("carried N/M": of M requests the server saw, N had exactly
   // the canary in their key header), which `expect` requires.
