@@ -55,7 +55,7 @@ test('every public Sidecar method and every option is documented in its entry', 
   for (const m of methods) assert.ok(sidecar.includes(`\`${m}(`), `docs/api.md, Sidecar: no row for ${m}()`);
   for (const [file, iface] of [['addon/ts/request.ts', 'RequestOptions'], ['addon/ts/sidecar.ts', 'SidecarOptions'],
     ['addon/ts/sidecar.ts', 'SidecarPolicy'], ['addon/ts/chat.ts', 'ChatOptions'],
-    ['addon/ts/profiles.ts', 'ExportOptions']]) {
+    ['addon/ts/profile_export.ts', 'ExportOptions']]) {
     const text = entry(iface);
     for (const name of members(file, iface)) {
       assert.ok(text.includes(`\`${name}\``), `docs/api.md, ${iface}: option ${name} is not documented`);
