@@ -2,6 +2,9 @@
 // function, and NativeSidecar._redactionProbe (a test hook, see below).
 #include "sidecar_log.h"
 
+#include <openssl/evp.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -89,25 +92,28 @@ SecretValue Join(std::initializer_list<std::string_view> parts) {
   return out;
 }
 
+// base64 (url: base64url, unpadded) of `in`, by OpenSSL's EVP_EncodeBlock.
+// It writes only into the buffer it is given, so each 48-byte block is
+// encoded into a stack buffer that is appended to the SecretValue and wiped.
+// 48 is a multiple of 3: only the last block can carry padding.
 SecretValue Base64(std::string_view in, bool url) {
-  const char* abc =
-      url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-          : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   SecretValue out;
-  char quad[4];
-  for (std::size_t i = 0; i < in.size(); i += 3) {
-    std::size_t n = std::min<std::size_t>(3, in.size() - i);
-    std::uint32_t v = static_cast<std::uint8_t>(in[i]) << 16;
-    if (n > 1) v |= static_cast<std::uint8_t>(in[i + 1]) << 8;
-    if (n > 2) v |= static_cast<std::uint8_t>(in[i + 2]);
-    quad[0] = abc[v >> 18];
-    quad[1] = abc[(v >> 12) & 63];
-    quad[2] = n > 1 ? abc[(v >> 6) & 63] : '=';
-    quad[3] = n > 2 ? abc[v & 63] : '=';
-    std::size_t keep = url ? n + 1 : 4;
-    out.Append(quad, keep);
+  unsigned char buf[65];
+  for (std::size_t i = 0; i < in.size(); i += 48) {
+    int n = static_cast<int>(std::min<std::size_t>(48, in.size() - i));
+    int len = EVP_EncodeBlock(
+        buf, reinterpret_cast<const unsigned char*>(in.data() + i), n);
+    if (url) {
+      for (int k = 0; k < len; ++k) {
+        if (buf[k] == '+') buf[k] = '-';
+        if (buf[k] == '/') buf[k] = '_';
+      }
+      while (len > 0 && buf[len - 1] == '=') --len;
+    }
+    out.Append(reinterpret_cast<const char*>(buf),
+               static_cast<std::size_t>(len));
   }
-  SecureZero(quad, sizeof quad);
+  SecureZero(buf, sizeof buf);
   return out;
 }
 
