@@ -37,6 +37,7 @@ Napi::Array Schemes(Napi::Env env) {
     o.Set("name", Str(env, s.name));
     o.Set("defaultEnabled", Napi::Boolean::New(env, s.default_enabled));
     o.Set("form", Str(env, s.form));
+    o.Set("writable", Napi::Boolean::New(env, s.writable));
     out.Set(i++, Frozen(o));
   }
   out.Freeze();

@@ -21,6 +21,9 @@ export const SCHEMES: readonly RefScheme[] = Object.freeze(c.schemes.map((s) => 
 /** The schemes enabled when a policy does not say. */
 export const DEFAULT_SCHEMES: readonly RefScheme[] =
   Object.freeze(c.schemes.filter((s) => s.defaultEnabled).map((s) => s.name));
+/** The schemes storeSecret can write to. */
+export const WRITABLE: readonly RefScheme[] =
+  Object.freeze(c.schemes.filter((s) => s.writable).map((s) => s.name));
 /** Every error code, in table order. */
 export const ERROR_CODES: readonly KeyrefErrorCode[] = Object.freeze(c.errorCodes.map((e) => e.code));
 /** Every provider name, in table order. */

@@ -20,6 +20,8 @@ export interface NativeSchemeInfo {
   readonly defaultEnabled: boolean;
   /** The documented form, e.g. `keyring:[SERVICE/]ACCOUNT`. */
   readonly form: string;
+  /** storeSecret/deleteSecret can write to its source. */
+  readonly writable: boolean;
 }
 
 /** One row of native's error-code table (error.h kErrorCodes). */

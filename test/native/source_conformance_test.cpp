@@ -50,8 +50,6 @@ class Harness {
     (void)policy;
     return std::nullopt;
   }
-  // storeSecret/deleteSecret work (else SOURCE_DENIED).
-  virtual bool writable() const = 0;
 
  protected:
   test::TempDir tmp_;
@@ -75,7 +73,6 @@ class EnvHarness : public Harness {
   std::string MissingRef() override {
     return "env:" + test::RandomName("KEYREF_CONFORMANCE_MISSING_");
   }
-  bool writable() const override { return false; }
 };
 
 // Stand-in for the host's SecretStorage (JavaScript in the product).
@@ -112,7 +109,6 @@ class HostHarness : public Harness {
   std::string MissingRef() override {
     return "secret:" + test::RandomName("missing/");
   }
-  bool writable() const override { return true; }
 
  private:
   std::shared_ptr<MapHostStore> store_ = std::make_shared<MapHostStore>();
@@ -136,7 +132,6 @@ class FileHarness : public Harness {
     if (entries_.empty()) test::WriteFile(file_, "{}", 0600);
     return "file:" + test::RandomName("missing-");
   }
-  bool writable() const override { return true; }
 
  private:
   static std::string Escape(const std::string& v) {
@@ -181,7 +176,6 @@ class KeyringHarness : public Harness {
   std::string MissingRef() override {
     return "keyring:" + service_ + "/" + test::RandomName("missing");
   }
-  bool writable() const override { return true; }
 
  private:
   std::string service_ = test::RandomName("keyref-conformance-");
@@ -217,7 +211,6 @@ class OpHarness : public Harness {
     policy->op_program = HangingProgram(tmp_.path());
     return "op://v/i/slow";
   }
-  bool writable() const override { return false; }
 
  private:
   std::string program_ = tmp_.path() + "/op";
@@ -251,7 +244,6 @@ class PassHarness : public Harness {
     policy->pass_program = HangingProgram(tmp_.path());
     return "pass:slow";
   }
-  bool writable() const override { return false; }
 
  private:
   void Init() {
@@ -360,7 +352,8 @@ TEST_P(SourceConformance, StoreDeleteRoundTripOrDenied) {
   const SecretValue sv = SecretValue::FromBytes(value.data(), value.size());
   const std::string ref = harness_->MissingRef();
   Status stored = Inst().Store(Ref(ref), sv);
-  if (!harness_->writable()) {
+  // The scheme table says which sources are writable; the source must agree.
+  if (!kSchemes[static_cast<int>(GetParam())].writable) {
     ASSERT_FALSE(stored.ok());
     EXPECT_EQ(stored.error().code, ErrorCode::kSourceDenied);
     Status deleted = Inst().Delete(Ref(ref));

@@ -36,8 +36,11 @@ struct SchemeInfo {
   // Enabled when a policy says nothing. Schemes that reach outside the
   // editor's own stores (op, pass, file) are opt-in.
   bool default_enabled;
-  std::string_view
-      form;  // the documented form, e.g. "keyring:[SERVICE/]ACCOUNT"
+  // The documented form, e.g. "keyring:[SERVICE/]ACCOUNT".
+  std::string_view form;
+  // storeSecret/deleteSecret can write to its source (the others answer
+  // SOURCE_DENIED; test/native/source_conformance_test.cpp checks both).
+  bool writable;
 };
 
 // THE list of schemes, in enum order. SchemeName, SchemeSet::Default, the
@@ -46,12 +49,12 @@ struct SchemeInfo {
 // test/node/catalog_drift.test.js fails when one disagrees. Adding a scheme:
 // docs/architecture.md, "Adding a scheme".
 inline constexpr SchemeInfo kSchemes[] = {
-    {Scheme::kSecret, "secret", true, "secret:NAME"},
-    {Scheme::kEnv, "env", true, "env:NAME"},
-    {Scheme::kKeyring, "keyring", true, "keyring:[SERVICE/]ACCOUNT"},
-    {Scheme::kOp, "op", false, "op://VAULT/ITEM/[SECTION/]FIELD"},
-    {Scheme::kPass, "pass", false, "pass:PATH"},
-    {Scheme::kFile, "file", false, "file:NAME"},
+    {Scheme::kSecret, "secret", true, "secret:NAME", true},
+    {Scheme::kEnv, "env", true, "env:NAME", false},
+    {Scheme::kKeyring, "keyring", true, "keyring:[SERVICE/]ACCOUNT", true},
+    {Scheme::kOp, "op", false, "op://VAULT/ITEM/[SECTION/]FIELD", false},
+    {Scheme::kPass, "pass", false, "pass:PATH", false},
+    {Scheme::kFile, "file", false, "file:NAME", true},
 };
 static_assert(sizeof(kSchemes) / sizeof(kSchemes[0]) == kSchemeCount,
               "kSchemes must have one row per Scheme");
