@@ -13,6 +13,8 @@
 #include <utility>
 #include <variant>
 
+#include "keyref/table.h"
+
 namespace keyref {
 
 // Stable codes. The string form (ErrorCodeName) is public API: it is what
@@ -103,13 +105,10 @@ inline constexpr ErrorCodeInfo kErrorCodes[] = {
 inline constexpr std::size_t kErrorCodeCount =
     sizeof(kErrorCodes) / sizeof(kErrorCodes[0]);
 
-constexpr bool ErrorCodeTableInEnumOrder() {
-  for (std::size_t i = 0; i < kErrorCodeCount; ++i) {
-    if (static_cast<std::size_t>(kErrorCodes[i].code) != i) return false;
-  }
-  return static_cast<std::size_t>(ErrorCode::kInternal) + 1 == kErrorCodeCount;
-}
-static_assert(ErrorCodeTableInEnumOrder(),
+static_assert(RowsInEnumOrder(kErrorCodes,
+                              [](const ErrorCodeInfo& r) { return r.code; }) &&
+                  static_cast<std::size_t>(ErrorCode::kInternal) + 1 ==
+                      kErrorCodeCount,
               "kErrorCodes must list every ErrorCode once, in enum order: "
               "add a row for the new code (error.h)");
 

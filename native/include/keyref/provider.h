@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "keyref/error.h"
+#include "keyref/table.h"
 
 namespace keyref {
 
@@ -142,14 +143,9 @@ inline constexpr ProviderInfo kProviders[] = {
 };
 static_assert(sizeof(kProviders) / sizeof(kProviders[0]) == kProviderCount,
               "kProviders must have one row per Provider");
-
-constexpr bool ProviderTableInEnumOrder() {
-  for (int i = 0; i < kProviderCount; ++i) {
-    if (static_cast<int>(kProviders[i].provider) != i) return false;
-  }
-  return true;
-}
-static_assert(ProviderTableInEnumOrder(), "kProviders must be in enum order");
+static_assert(RowsInEnumOrder(kProviders,
+                              [](const ProviderInfo& r) { return r.provider; }),
+              "kProviders must be in enum order");
 
 // The row of `provider`.
 const ProviderInfo& ProviderInfoOf(Provider provider) noexcept;

@@ -13,6 +13,7 @@
 
 #include "keyref/credential_shape.h"
 #include "keyref/error.h"
+#include "keyref/table.h"
 
 namespace keyref {
 
@@ -58,14 +59,9 @@ inline constexpr SchemeInfo kSchemes[] = {
 };
 static_assert(sizeof(kSchemes) / sizeof(kSchemes[0]) == kSchemeCount,
               "kSchemes must have one row per Scheme");
-
-constexpr bool SchemeTableInEnumOrder() {
-  for (int i = 0; i < kSchemeCount; ++i) {
-    if (static_cast<int>(kSchemes[i].scheme) != i) return false;
-  }
-  return true;
-}
-static_assert(SchemeTableInEnumOrder(), "kSchemes must be in enum order");
+static_assert(RowsInEnumOrder(kSchemes,
+                              [](const SchemeInfo& r) { return r.scheme; }),
+              "kSchemes must be in enum order");
 
 // "secret", "env", …
 const char* SchemeName(Scheme scheme) noexcept;

@@ -369,6 +369,87 @@ bool RetryOnNewConnection(const http::Connection& c, const Sent& sent,
           sent.error == httplib::Error::Connection);
 }
 
+// The key: resolved here, on this worker thread, and alive until the
+// response is scrubbed (LiveSecret registers it with the redactor). Refused
+// when it could never be sent in a header. Errors are not yet scrubbed.
+Status ResolveKey(const HttpRequest& request, const KeyResolver& resolve,
+                  std::optional<LiveSecret>* key, KeyScrubber* scrub) {
+  if (!request.api_key_ref) return {};
+  Result<LiveSecret> r = resolve(*request.api_key_ref);
+  if (!r) return std::move(r).error();
+  key->emplace(std::move(r).value());
+  if (Status s = ValidateSecretValue((*key)->value()); !s) return s;
+  *scrub = KeyScrubber((*key)->value());
+  return {};
+}
+
+// The connections of one Execute, shared by its attempts.
+struct Wire {
+  http::ConnectionPool& pool;
+  http::ConnectionSpec spec;
+};
+
+// Attempts until a whole response is had (after any 429/503 retries and one
+// retry on a stale keep-alive connection) or the request fails.
+Result<HttpResponse> RunAttempts(const Exchange& ex, Wire& wire) {
+  const HttpRequest& request = ex.request;
+  RetryBudget budget{std::max(0, request.retries)};
+  bool stale_retry_used = false;
+  const bool via_proxy = wire.spec.proxy.has_value();
+  for (;;) {
+    Result<http::Connection> conn =
+        wire.pool.Acquire(wire.spec, stale_retry_used);
+    if (!conn) return Scrubbed(std::move(conn).error(), ex.scrub, ex.redactor);
+    http::Connection c = std::move(conn).value();
+    httplib::ClientImpl& cli = *c.client;
+    cli.set_connection_timeout(request.connect_timeout);
+    cli.set_read_timeout(request.read_timeout);
+    cli.set_write_timeout(request.read_timeout);
+
+    Sent sent;
+    SendOnce(ex, cli, &sent);
+
+    if (ex.control.cancelled()) return CancelError(ex.control.reason());
+    if (sent.ok && TakeResponse(ex, via_proxy, &sent)) {
+      wire.pool.Release(std::move(c));
+      if (auto wait = RetryWait(sent.at.response, &budget)) {
+        if (!ex.control.SleepFor(*wait)) {
+          return CancelError(ex.control.reason());
+        }
+        continue;
+      }
+      HttpResponse& res = sent.at.response;
+      for (auto& [name, value] : res.headers) {
+        ScrubOut(ex.scrub, ex.redactor, &name);
+        ScrubOut(ex.scrub, ex.redactor, &value);
+      }
+      ScrubOut(ex.scrub, ex.redactor, &res.body);
+      return std::move(res);
+    }
+    if (sent.ok) {
+      return Scrubbed(
+          Error(ErrorCode::kProxyFailed,
+                "The proxy refused to open a tunnel (CONNECT answered " +
+                    std::to_string(sent.response.status) + ").",
+                "Check the proxy setting and its credentials."),
+          ex.scrub, ex.redactor);
+    }
+    if (RetryOnNewConnection(c, sent, stale_retry_used)) {
+      stale_retry_used = true;
+      continue;
+    }
+    if (sent.at.sink_stopped) return CancelError(CancelReason::kAborted);
+    long verify =
+        ex.url.tls
+            ? static_cast<httplib::SSLClient&>(cli).get_openssl_verify_result()
+            : 0;
+    Error e = http::DescribeSendFailure(sent.error, sent.at, ex.url, via_proxy,
+                                        verify, request.read_timeout,
+                                        ex.max_body_bytes);
+    return Scrubbed(std::move(e), ex.scrub, ex.redactor);
+  }
+}
+
 }  // namespace
 
 Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
@@ -407,18 +488,10 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
     ~Unwatch() { w.Remove(token); }
   } unwatch{st.watchdog, watch};
 
-  // The key: resolved here, on this worker thread, and alive until the
-  // response is scrubbed. LiveSecret registers it with the redactor.
   std::optional<LiveSecret> key;
   KeyScrubber scrub;
-  if (request.api_key_ref) {
-    Result<LiveSecret> r = resolve(*request.api_key_ref);
-    if (!r) return Scrubbed(std::move(r).error(), no_key, redactor);
-    key.emplace(std::move(r).value());
-    if (Status s = ValidateSecretValue(key->value()); !s) {
-      return Scrubbed(std::move(s).error(), no_key, redactor);
-    }
-    scrub = KeyScrubber(key->value());
+  if (Status s = ResolveKey(request, resolve, &key, &scrub); !s) {
+    return Scrubbed(std::move(s).error(), no_key, redactor);
   }
   if (control.cancelled()) return CancelError(control.reason());
 
@@ -431,59 +504,8 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
                     control,
                     on_event,
                     st.options.max_body_bytes};
-  http::ConnectionSpec spec{url, proxy, request.ca_file, request.ca_pem};
-  RetryBudget budget{std::max(0, request.retries)};
-  bool stale_retry_used = false;
-
-  for (;;) {
-    Result<http::Connection> conn = st.pool.Acquire(spec, stale_retry_used);
-    if (!conn) return Scrubbed(std::move(conn).error(), scrub, redactor);
-    http::Connection c = std::move(conn).value();
-    httplib::ClientImpl& cli = *c.client;
-    cli.set_connection_timeout(request.connect_timeout);
-    cli.set_read_timeout(request.read_timeout);
-    cli.set_write_timeout(request.read_timeout);
-
-    Sent sent;
-    SendOnce(ex, cli, &sent);
-
-    if (control.cancelled()) return CancelError(control.reason());
-    if (sent.ok && TakeResponse(ex, proxy.has_value(), &sent)) {
-      st.pool.Release(std::move(c));
-      if (auto wait = RetryWait(sent.at.response, &budget)) {
-        if (!control.SleepFor(*wait)) return CancelError(control.reason());
-        continue;
-      }
-      HttpResponse& res = sent.at.response;
-      for (auto& [name, value] : res.headers) {
-        ScrubOut(scrub, redactor, &name);
-        ScrubOut(scrub, redactor, &value);
-      }
-      ScrubOut(scrub, redactor, &res.body);
-      return std::move(res);
-    }
-    if (sent.ok) {
-      return Scrubbed(
-          Error(ErrorCode::kProxyFailed,
-                "The proxy refused to open a tunnel (CONNECT answered " +
-                    std::to_string(sent.response.status) + ").",
-                "Check the proxy setting and its credentials."),
-          scrub, redactor);
-    }
-    if (RetryOnNewConnection(c, sent, stale_retry_used)) {
-      stale_retry_used = true;
-      continue;
-    }
-    if (sent.at.sink_stopped) return CancelError(CancelReason::kAborted);
-    long verify =
-        url.tls
-            ? static_cast<httplib::SSLClient&>(cli).get_openssl_verify_result()
-            : 0;
-    Error e = http::DescribeSendFailure(
-        sent.error, sent.at, url, proxy.has_value(), verify,
-        request.read_timeout, st.options.max_body_bytes);
-    return Scrubbed(std::move(e), scrub, redactor);
-  }
+  Wire wire{st.pool, {url, proxy, request.ca_file, request.ca_pem}};
+  return RunAttempts(ex, wire);
 }
 
 }  // namespace keyref
