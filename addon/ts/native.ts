@@ -146,10 +146,18 @@ export interface NativeSidecar {
   close(): void;
   /** `ascii`: the caller checked that `text` is ASCII (faster copies). */
   redact(text: string, ascii?: boolean): string;
-  /** Test hook (sidecar_log.cc): resolves `ref` and logs/throws it like the worst call site could. */
-  _redactionProbe(ref: string): Promise<void>;
+  /**
+   * Test hook (addon/src/test_hooks.cc): resolves `ref` and logs/throws it like the worst call site
+   * could. Only in the test build of the addon (keyref_test_hooks.node); absent from the shipped one.
+   */
+  _redactionProbe?(ref: string): Promise<void>;
   secretExportAllowed(): boolean;
-  exportWithSecrets(items: Array<[string, string]>, file: string): Promise<{ profiles: number; secrets: number }>;
+  /**
+   * Native half of the secret-export gate (sidecar_export.cc): refuses unless policy.allowSecretExport
+   * and `confirm`, called by native code, answers exactly true.
+   */
+  exportWithSecrets(items: Array<[string, string]>, file: string,
+    confirm: (info: { file: string; profileIds: string[] }) => unknown): Promise<{ profiles: number; secrets: number }>;
   check(ref: string): Promise<NativeCheckResult>;
   status(): Promise<NativeSourceStatus[]>;
   storeSecret(ref: string, value: string): Promise<void>;

@@ -308,9 +308,13 @@ export class Sidecar {
     return this.native.secretExportAllowed();
   }
 
-  /** @internal Only ProfileStore.exportProfiles calls this, after its gate. */
-  [kExportWithSecrets](items: Array<[string, string]>, file: string): Promise<{ profiles: number; secrets: number }> {
-    return this.native.exportWithSecrets(items, file);
+  /**
+   * @internal Only ProfileStore.exportProfiles calls this, after its gate. Native code keeps the
+   * gate again: it checks the policy and calls `confirm` itself, accepting only a literal `true`.
+   */
+  [kExportWithSecrets](items: Array<[string, string]>, file: string,
+    confirm: (info: { file: string; profileIds: string[] }) => unknown): Promise<{ profiles: number; secrets: number }> {
+    return this.native.exportWithSecrets(items, file, confirm);
   }
 
   /**
