@@ -184,6 +184,8 @@ export interface NativeBinding {
   /** flock(LOCK_UN). */
   unlock(fd: number): void;
   readonly NativeSidecar: new (options: NativeSidecarOptions) => NativeSidecar;
+  /** True only in the test build (keyref_test_hooks.node, addon/src/test_hooks.cc). */
+  readonly testHooks: boolean;
 }
 
 function load(): NativeBinding {
