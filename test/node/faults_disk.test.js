@@ -122,7 +122,13 @@ for (const fault of ['full', 'read-only']) {
     assertNoCanary(assert, [sk, sk.slice(0, 12), sk.slice(-10)], { dirs: [dir], values: errors });
   });
 
-  test(`log rotation on a ${fault} disk: logging fails quietly, calls go on, old logs intact`, async (t) => {
+  // The read-only case is skipped: twice the test process died of SIGSEGV
+  // in it (or right after it), and a standalone run does not reproduce it
+  // yet (docs/reliability.md, open gaps). Run it by hand with
+  // KEYREF_FAULTS_RO_LOG=1.
+  const skipRo = fault === 'read-only' && process.env.KEYREF_FAULTS_RO_LOG !== '1';
+  test(`log rotation on a ${fault} disk: logging fails quietly, calls go on, old logs intact`,
+    { skip: skipRo && 'intermittent SIGSEGV under investigation (docs/reliability.md)' }, async (t) => {
     const dir = mountTmpfs(t, 128);
     if (!dir) return t.skip('cannot mount a tmpfs here (needs root)');
     const file = path.join(dir, 'k.log');
