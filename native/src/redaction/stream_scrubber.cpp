@@ -10,14 +10,16 @@
 namespace keyref {
 namespace {
 
-// Bytes that end a token a credential shape could be part of (shapes are
-// made of letters, digits and - _ + / = . ~; the ones with blanks, Bearer and
-// PEM, start within the held-back tail or touch the end as spans).
+// Bytes that end a token a credential shape or an encoded secret could be
+// part of (shapes are made of letters, digits and - _ + / = . ~; escaped
+// secrets of those and % and \; the ones with blanks, Bearer and PEM, start
+// within the held-back tail or touch the end as spans).
 inline bool EndsToken(char c) {
   unsigned char u = static_cast<unsigned char>(c);
   bool shape_byte = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
                     (u >= '0' && u <= '9') || u == '-' || u == '_' ||
-                    u == '+' || u == '/' || u == '=' || u == '.' || u == '~';
+                    u == '+' || u == '/' || u == '=' || u == '.' || u == '~' ||
+                    u == '%' || u == '\\';
   return !shape_byte;
 }
 
@@ -54,6 +56,12 @@ std::string StreamScrubber::Write(std::string_view chunk) {
     }
   }
   if (cut < floor) cut = floor;  // forced flush: the carry stays bounded
+  // Never inside a UTF-8 sequence: each side must stay valid UTF-8.
+  for (int k = 0; k < 3 && cut > 0 && cut < n &&
+                  (static_cast<unsigned char>(carry_[cut]) & 0xC0) == 0x80;
+       ++k) {
+    --cut;
+  }
 
   std::vector<Redactor::Span> head;
   for (const Redactor::Span& s : spans) {
@@ -69,6 +77,12 @@ std::string StreamScrubber::Write(std::string_view chunk) {
   SecureZero(carry_.data(), carry_.size());
   carry_.swap(tail);
   return emit;
+}
+
+std::string StreamScrubber::Release() {
+  std::string out;
+  out.swap(carry_);
+  return out;
 }
 
 std::string StreamScrubber::Finish() {
