@@ -309,6 +309,38 @@ TEST_F(RedactorTest, StreamOfJsonWithoutBlanksAndALongToken) {
   }
 }
 
+TEST_F(RedactorTest, TextStreamHoldsBackOnlyWhatCouldStillMatch) {
+  // Holdback 0 (chat deltas): prose flows a token behind; a key split into
+  // 4-character pieces is never emitted in a countable run, not even before
+  // its last piece arrives; credential names wait for their values.
+  const std::string key = "sk-proj-" + FreshKey(40);
+  Live(key);
+  StreamScrubber prose(r_, 0);
+  EXPECT_EQ(prose.Write("Hello world, this is"), "Hello world, this ");
+  EXPECT_EQ(prose.Write(" fine"), "is ");
+  EXPECT_EQ(prose.Finish(), "fine");
+
+  const std::string text = "Your key is " + key +
+                           " and password: hunter2 ok, "
+                           "\"x-api-key\": \"abc123def456\" end";
+  const std::string whole = r_.Redact(text);
+  EXPECT_EQ(whole.find("hunter2"), std::string::npos);
+  EXPECT_EQ(whole.find("abc123def456"), std::string::npos);
+  for (std::size_t piece : {1, 3, 4, 7}) {
+    StreamScrubber sc(r_, 0);
+    std::string shown;
+    for (std::size_t at = 0; at < text.size(); at += piece) {
+      shown += sc.Write(text.substr(at, piece));
+      for (std::size_t i = 8; i + 12 <= key.size() - 4; ++i) {
+        ASSERT_EQ(shown.find(key.substr(i, 12)), std::string::npos)
+            << piece << " " << at;
+      }
+    }
+    shown += sc.Finish();
+    EXPECT_EQ(shown, whole) << piece;
+  }
+}
+
 TEST_F(RedactorTest, StreamCarryStaysBounded) {
   StreamScrubber sc(r_);
   std::string block(4096, 'a');  // one token, no blanks, no spans

@@ -105,6 +105,14 @@ class StreamScrubber {
   static constexpr std::size_t kMaxCarry = 64 * 1024;
 
   explicit StreamScrubber(const Redactor& redactor) : redactor_(redactor) {}
+  // With a smaller fixed holdback (0 for text shown as it streams, such as
+  // chat deltas): then only the rules that look at the text itself hold
+  // anything back: the last token, and the token before it when it can
+  // name a credential ("password:", "api_key=", "Bearer"), and spans that
+  // touch the end. Never anything that depends on a secret: what is held
+  // must not tell the reader whether a prefix matched.
+  StreamScrubber(const Redactor& redactor, std::size_t holdback)
+      : redactor_(redactor), holdback_(holdback) {}
   ~StreamScrubber();
   StreamScrubber(const StreamScrubber&) = delete;
   StreamScrubber& operator=(const StreamScrubber&) = delete;
@@ -121,6 +129,7 @@ class StreamScrubber {
 
  private:
   const Redactor& redactor_;
+  std::size_t holdback_ = kHoldback;
   std::string carry_;  // wiped on destruction: it may hold part of a secret
 };
 
