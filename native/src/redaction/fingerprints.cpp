@@ -206,6 +206,12 @@ void FingerprintValue(const Keys& keys, std::string_view value,
                       ValuePrints* out) {
   const std::size_t n = value.size();
   if (n < kMinFingerprinted) return;
+  for (char c : value) {
+    if (c == '"' || c == '\\' || c == '/' ||
+        static_cast<unsigned char>(c) < 0x20) {
+      out->json_escapable = true;
+    }
+  }
   std::size_t p = PublicPrefixLength(value);
   if (p + kPublicTail > n) p = 0;
   const std::size_t mid_end = n >= kPublicTail ? n - kPublicTail : 0;
@@ -278,6 +284,7 @@ std::shared_ptr<const PrintSet> PrintSet::Build(
   std::vector<std::uint64_t> prints;
   bool have_length[kMaxWindow + 1] = {};
   for (const ValuePrints* v : values) {
+    set->json_escapable = set->json_escapable || v->json_escapable;
     prints.insert(prints.end(), v->prints.begin(), v->prints.end());
     for (std::uint8_t len : v->lengths) have_length[len] = true;
   }
@@ -291,10 +298,11 @@ std::shared_ptr<const PrintSet> PrintSet::Build(
     set->lengths.push_back(static_cast<std::uint8_t>(len));
     set->powers.push_back(pw);
   }
-  // About 8 bits per window (a prefilter hit rate near 1/8 of the fill),
-  // at least 32 KiB, at most 2 MiB.
+  // About 64 bits per window (a false hit, which costs a SipHash, on ~1/64
+  // of the windows of ordinary text per length), at least 32 KiB, at most
+  // 2 MiB.
   while (set->bits_log2 < 24 &&
-         (std::size_t{1} << set->bits_log2) < set->count * 8) {
+         (std::size_t{1} << set->bits_log2) < set->count * 64) {
     ++set->bits_log2;
   }
   set->bits.assign((std::size_t{1} << set->bits_log2) / 64, 0);

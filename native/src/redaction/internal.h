@@ -56,6 +56,9 @@ struct ValuePrints {
   std::vector<std::uint64_t> prints;  // SipHash64 of the window
   std::vector<std::uint64_t> rolls;   // rolling hash of the window
   std::vector<std::uint8_t> lengths;  // window length, per print
+  // The value has a byte JSON writes as a short escape (" \ / or a control
+  // character), so \" \\ \n... in a text may hide part of it.
+  bool json_escapable = false;
 };
 
 // Length of a partial run that counts for a value whose middle (the part
@@ -92,6 +95,9 @@ struct PrintSet {
   // as 1): one cache miss a lookup.
   std::vector<std::uint64_t> table;
   std::size_t count = 0;
+  // Some value has a byte JSON escapes without \u (ValuePrints): only then
+  // is a text with no \u escape read with its escapes decoded.
+  bool json_escapable = false;
 
   bool empty() const noexcept { return count == 0; }
   bool Has(std::uint64_t print) const noexcept;

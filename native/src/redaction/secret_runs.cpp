@@ -22,10 +22,6 @@ static_assert(kRing > kMaxWindow, "the ring must hold a whole window");
 constexpr std::size_t kWidenLeft = 24;
 constexpr std::size_t kWidenRight = 12;
 
-inline bool TestBit(const std::vector<std::uint64_t>& bits, std::size_t b) {
-  return (bits[b >> 6] >> (b & 63)) & 1;
-}
-
 // What a run is widened over: the characters of keys and of base64 and
 // base64url, and on the right the padding '='. Not '=' on the left (it is
 // the separator of name=value), nor '.' (the end of a sentence).
@@ -41,7 +37,13 @@ void ScanView(const PrintSet& set, std::string_view t,
               std::vector<Redactor::Span>* runs) {
   const std::size_t n = t.size();
   if (set.empty() || n < set.lengths.front()) return;
+  // Hot loop: everything it reads, in locals.
   const std::uint64_t base = set.keys.base;
+  const std::uint64_t mix = set.keys.mix;
+  const unsigned shift = 64 - static_cast<unsigned>(set.bits_log2);
+  const std::uint64_t* bits = set.bits.data();
+  const std::uint8_t* lens = set.lengths.data();
+  const std::uint64_t* pows = set.powers.data();
   const std::size_t nlen = set.lengths.size();
   std::uint64_t ring[kRing];
   std::uint64_t prefix = 0;
@@ -52,11 +54,13 @@ void ScanView(const PrintSet& set, std::string_view t,
     prefix = prefix * base + static_cast<unsigned char>(t[e - 1]);
     ring[e % kRing] = prefix;
     for (std::size_t li = 0; li < nlen; ++li) {
-      const std::size_t len = set.lengths[li];
+      const std::size_t len = lens[li];
       if (len > e) break;
-      const std::uint64_t roll =
-          prefix - ring[(e - len) % kRing] * set.powers[li];
-      if (!TestBit(set.bits, set.BitOf(roll, len))) continue;
+      const std::uint64_t roll = prefix - ring[(e - len) % kRing] * pows[li];
+      // PrintSet::BitOf, inlined.
+      const std::size_t bit =
+          static_cast<std::size_t>(((roll + len) * mix) >> shift);
+      if (!((bits[bit >> 6] >> (bit & 63)) & 1)) continue;
       if (!set.Has(SipHash64(set.keys.k0, set.keys.k1, t.substr(e - len, len))))
         continue;
       const std::size_t b = e - len;
@@ -221,12 +225,12 @@ void ScanDecoded(const PrintSet& set, const View& v,
   }
 }
 
-// True when `t` may hold an escape worth decoding.
-bool MayHaveJsonEscapes(std::string_view t) {
+// True when `t` may hold an escape worth decoding: a \u escape, or any
+// escape when some value has a byte JSON escapes without \u.
+bool MayHaveJsonEscapes(std::string_view t, bool any_escape) {
   for (std::size_t i = t.find('\\'); i != std::string_view::npos;
        i = t.find('\\', i + 2)) {
-    if (i + 1 < t.size() && std::strchr("u\"\\/", t[i + 1]) && t[i + 1])
-      return true;
+    if (i + 1 < t.size() && (t[i + 1] == 'u' || any_escape)) return true;
   }
   return false;
 }
@@ -248,7 +252,7 @@ void FindSecretRuns(const PrintSet& set, std::string_view text,
   const std::size_t first = out->size();
   ScanView(set, text, out);
   Widen(text, first, out);
-  const bool json = MayHaveJsonEscapes(text);
+  const bool json = MayHaveJsonEscapes(text, set.json_escapable);
   const bool percent = MayHavePercentEscapes(text);
   if (!json && !percent) return;
   View plain;  // the text itself as a view, when only percent escapes occur
