@@ -95,7 +95,7 @@ test('redact(): 100,000 probes recover nothing beyond the public prefix', async 
   const c = await extensionAttack(ask, start, 500);
   assert.equal(c.known.slice(0, 8 + 12), proj.slice(0, 8 + 12));
   // The whole key and a run of 12 middle characters are still redacted.
-  assert.equal(sidecar.redact(`k=${proj}`), 'k=[REDACTED]');
+  assert.equal(sidecar.redact(`key ${proj}`), 'key [REDACTED]');
   assert.equal(sidecar.redact(`<${proj.slice(20, 32)}>`), '<[REDACTED]>');
 });
 
