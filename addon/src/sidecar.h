@@ -33,14 +33,12 @@ class Sidecar : public Napi::ObjectWrap<Sidecar> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Redact(const Napi::CallbackInfo& info);
   Napi::Value RedactStream(const Napi::CallbackInfo& info);
-  // Profile export with secrets (sidecar_export.cc, issue 6).
+  // Profile export with secrets (sidecar_export.cc).
   Napi::Value SecretExportAllowed(const Napi::CallbackInfo& info);
   Napi::Value ExportWithSecrets(const Napi::CallbackInfo& info);
   // sidecar_request.cc
   Napi::Value Request(const Napi::CallbackInfo& info);
   Napi::Value AbortRequest(const Napi::CallbackInfo& info);
-  // sidecar_log.cc: test hook, see there.
-  Napi::Value RedactionProbe(const Napi::CallbackInfo& info);
   // Secret resolution (sidecar_secrets.cc).
   Napi::Value Check(const Napi::CallbackInfo& info);
   Napi::Value GetStatus(const Napi::CallbackInfo& info);

@@ -1,13 +1,14 @@
-// Sidecar methods of secret resolution (issue 3): check, status,
+// Sidecar methods of secret resolution: check, status,
 // storeSecret, deleteSecret. Glue only: the rules are in keyref::Instance
 // and the sources. Blocking work runs on the per-environment WorkPool; the
 // JS thread only parses refs, answers cache hits and env: refs (both
 // cheap), and settles promises. Nothing here hands a secret value to JS.
 //
-// Results and errors are built with the raw Node-API: promises are settled
-// from the pool's thread-safe function, where the environment may be
-// terminating (worker.terminate()); a failing raw call is a status, while a
-// failing node-addon-api call would abort the process.
+// Results are built with the raw Node-API, errors with ErrorValue (the one
+// maker of JS errors, errors.cc): promises are settled from the pool's
+// thread-safe function, where the environment may be terminating
+// (worker.terminate()); a failing raw call is a status, while a failing
+// node-addon-api call would abort the process.
 #include <array>
 #include <memory>
 #include <string>
@@ -79,75 +80,30 @@ napi_value CheckResult(napi_env env, const Instance& inst,
   return o;
 }
 
-// An Error with .code and .hint, after the instance's redactor (a message
-// never holds a value; this is the sink-side guarantee). The raw twin of
-// MakeError (errors.cc).
-napi_value ErrorValue(napi_env env, const Instance* inst, const Error& e) {
-  std::string message = inst ? inst->redactor().Redact(e.message) : e.message;
-  napi_value msg = nullptr, err = nullptr;
-  if (napi_create_string_utf8(env, message.data(), message.size(), &msg) !=
-          napi_ok ||
-      napi_create_error(env, nullptr, msg, &err) != napi_ok) {
-    return nullptr;
-  }
-  SetStr(env, err, "code", ErrorCodeName(e.code));
-  if (!e.hint.empty()) {
-    SetStr(env, err, "hint", inst ? inst->redactor().Redact(e.hint) : e.hint);
-  }
-  return err;
-}
-
-void Settle(napi_env env, napi_deferred d, bool resolve, napi_value v) {
-  if (!v) napi_get_undefined(env, &v);
-  napi_status st = resolve ? napi_resolve_deferred(env, d, v)
-                           : napi_reject_deferred(env, d, v);
-  if (st != napi_ok) {
-    bool pending = false;
-    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
-      napi_value ignored;
-      napi_get_and_clear_last_exception(env, &ignored);
-    }
-  }
-}
-
-// A new promise and its deferred (JS thread).
-napi_value NewPromise(napi_env env, napi_deferred* d) {
-  napi_value promise = nullptr;
-  if (napi_create_promise(env, d, &promise) != napi_ok) {
-    throw Napi::Error::New(env, "could not create a promise");
-  }
-  return promise;
-}
-
-Error ClosedError() {
-  return Error(ErrorCode::kInternal, "This Sidecar is closed.",
-               "Create a new Sidecar.");
-}
-
 Error InternalError() {
   return Error(ErrorCode::kInternal, "keyref failed internally.");
 }
-
-WorkPool& Pool(Napi::Env env) { return *GetData(env)->pool; }
 
 // Runs `work` on the pool and settles `d` with its Status (undefined or a
 // rejection).
 void SubmitStatus(Napi::Env env, std::shared_ptr<Instance> inst,
                   napi_deferred d, std::function<Status()> work) {
-  Pool(env).Submit(
+  GetPool(env).Submit(
       env,
       [inst, d, work = std::move(work)]() -> WorkPool::Done {
         Status st = work();
         return [inst, d, st = std::move(st)](napi_env env) {
           if (st) {
-            Settle(env, d, true, nullptr);
+            SettleDeferred(env, d, true, nullptr);
           } else {
-            Settle(env, d, false, ErrorValue(env, inst.get(), st.error()));
+            SettleDeferred(env, d, false,
+                           ErrorValue(env, st.error(), &inst->redactor()));
           }
         };
       },
       [inst, d](napi_env env) {
-        Settle(env, d, false, ErrorValue(env, inst.get(), InternalError()));
+        SettleDeferred(env, d, false,
+                       ErrorValue(env, InternalError(), &inst->redactor()));
       });
 }
 
@@ -171,37 +127,38 @@ Napi::Value Sidecar::Check(const Napi::CallbackInfo& info) {
   napi_value promise = NewPromise(env, &d);
   std::shared_ptr<Instance> inst = instance_;
   if (inst->closed()) {
-    Settle(env, d, false, ErrorValue(env, nullptr, ClosedError()));
+    SettleDeferred(env, d, false, ErrorValue(env, SidecarClosedError()));
     return Napi::Value(env, promise);
   }
   // Parse on the JS thread: cheap, and a refused ref (maybe a pasted key)
   // never leaves this stack frame.
   RefCheck c = CheckRef(ref.text(), inst->policy().allow, ref.truncated);
   if (!c.ok()) {
-    Settle(env, d, true, CheckResult(env, *inst, DescribeRefError(c)));
+    SettleDeferred(env, d, true, CheckResult(env, *inst, DescribeRefError(c)));
     return Napi::Value(env, promise);
   }
   Scheme cached;
   if (inst->CheckCached(ref.text(), &cached)) {
-    Settle(env, d, true, CheckResult(env, *inst, cached));
+    SettleDeferred(env, d, true, CheckResult(env, *inst, cached));
     return Napi::Value(env, promise);
   }
   if (c.scheme == Scheme::kEnv) {
     // getenv must not race with process.env writes, which happen on this
     // thread; reading the environment does not block.
-    Settle(env, d, true, CheckResult(env, *inst, inst->Check(ref.text())));
+    SettleDeferred(env, d, true,
+                   CheckResult(env, *inst, inst->Check(ref.text())));
     return Napi::Value(env, promise);
   }
-  Pool(env).Submit(
+  GetPool(env).Submit(
       env,
       [inst, d, text = std::string(ref.text())]() -> WorkPool::Done {
         Result<Scheme> r = inst->Check(text);
         return [inst, d, r = std::move(r)](napi_env env) {
-          Settle(env, d, true, CheckResult(env, *inst, r));
+          SettleDeferred(env, d, true, CheckResult(env, *inst, r));
         };
       },
       [inst, d](napi_env env) {
-        Settle(env, d, true, CheckResult(env, *inst, InternalError()));
+        SettleDeferred(env, d, true, CheckResult(env, *inst, InternalError()));
       });
   return Napi::Value(env, promise);
 }
@@ -212,14 +169,14 @@ Napi::Value Sidecar::GetStatus(const Napi::CallbackInfo& info) {
   napi_deferred d;
   napi_value promise = NewPromise(env, &d);
   std::shared_ptr<Instance> inst = instance_;
-  Pool(env).Submit(
+  GetPool(env).Submit(
       env,
       [inst, d]() -> WorkPool::Done {
         std::vector<SchemeStatus> all = inst->SchemeStatuses();
         return [inst, d, all = std::move(all)](napi_env env) {
           napi_value out = nullptr;
           if (napi_create_array_with_length(env, all.size(), &out) != napi_ok) {
-            Settle(env, d, false, nullptr);
+            SettleDeferred(env, d, false, nullptr);
             return;
           }
           for (std::size_t i = 0; i < all.size(); ++i) {
@@ -233,11 +190,12 @@ Napi::Value Sidecar::GetStatus(const Napi::CallbackInfo& info) {
             }
             napi_set_element(env, out, static_cast<std::uint32_t>(i), o);
           }
-          Settle(env, d, true, out);
+          SettleDeferred(env, d, true, out);
         };
       },
       [inst, d](napi_env env) {
-        Settle(env, d, false, ErrorValue(env, inst.get(), InternalError()));
+        SettleDeferred(env, d, false,
+                       ErrorValue(env, InternalError(), &inst->redactor()));
       });
   return Napi::Value(env, promise);
 }
@@ -251,12 +209,13 @@ std::shared_ptr<ParsedRef> ParseForWrite(Napi::Env env,
                                          const std::shared_ptr<Instance>& inst,
                                          napi_deferred d, const RefText& ref) {
   if (inst->closed()) {
-    Settle(env, d, false, ErrorValue(env, nullptr, ClosedError()));
+    SettleDeferred(env, d, false, ErrorValue(env, SidecarClosedError()));
     return nullptr;
   }
   Result<ParsedRef> parsed = ParseRef(ref.text(), inst->policy().allow);
   if (!parsed.ok()) {
-    Settle(env, d, false, ErrorValue(env, inst.get(), parsed.error()));
+    SettleDeferred(env, d, false,
+                   ErrorValue(env, parsed.error(), &inst->redactor()));
     return nullptr;
   }
   return std::make_shared<ParsedRef>(std::move(parsed).value());
@@ -282,6 +241,11 @@ Napi::Value Sidecar::StoreSecret(const Napi::CallbackInfo& info) {
   // a wiped buffer; the JS string itself is the caller's.
   std::size_t len = 0;
   napi_get_value_string_utf8(env, info[1], nullptr, 0, &len);
+  if (Status st = CheckSecretSize(len); !st) {  // refused before any copy
+    SettleDeferred(env, d, false,
+                   ErrorValue(env, st.error(), &inst->redactor()));
+    return Napi::Value(env, promise);
+  }
   std::vector<char> buf(len + 1);
   napi_get_value_string_utf8(env, info[1], buf.data(), buf.size(), &len);
   auto value = std::make_shared<keyref::SecretValue>(

@@ -64,7 +64,6 @@ test('no path leaks the canary', async (t) => {
     env: {
       ...env,
       KEYREF_CANARY_CHILD: '1',
-      KEYREF_TEST_HOOKS: '1',
       KEYREF_CANARY_LOGFILE: logFile,
       CANARY_VAR: canaries.resolved,
       CANARY_MALFORMED: `${canaries.malformed}\nnext`,

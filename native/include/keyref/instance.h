@@ -56,6 +56,10 @@ struct SchemeStatus {
   std::string reason;      // why not, one line; empty when available
 };
 
+// The error every operation of a closed instance gives (INTERNAL, "This
+// Sidecar is closed."): one definition for the core and the addon.
+Error SidecarClosedError();
+
 class Instance {
  public:
   // `host` is the host's secret store for secret: refs (may be null).
