@@ -1,13 +1,13 @@
 // The Sidecar: one keyref instance per extension (or per test). Options are
 // checked here, with precise errors, before native code sees them.
-import { native } from './binding';
+import { native, NativeSidecar, NativeSidecarOptions } from './native';
 import { invalidArgType, invalidArgValue, KeyrefErrorCode } from './errors';
 import { kExportWithSecrets, kSecretExportAllowed } from './internal';
-import type { LlmProfile } from './profiles';
+import type { LlmProfile } from './llm_profile';
 import { ApiKeyRef, DEFAULT_ALLOW_SCHEMES, RefScheme, schemeBits } from './ref';
 import type { SecretOps } from './secret_ops';
 import * as bridge from './webview';
-import { NativeRequester, RequestOptions, RequestResponse, sendRequest } from './request';
+import { RequestOptions, RequestResponse, sendRequest } from './request';
 
 /** What an instance may do. Every field is optional. */
 export interface SidecarPolicy {
@@ -119,56 +119,12 @@ export interface SourceStatus {
   reason?: string;
 }
 
-/** @internal What the native constructor receives: validated and normalised. */
-export interface NativeSidecarOptions {
-  schemeBits: number;
-  plaintextFile: string;
-  keyringService: string;
-  cacheTtlMs: number;
-  resolveTimeoutMs: number;
-  allowSecretExport: boolean;
-  logBodies: boolean;
-  log: ((level: string, line: string) => void) | undefined;
-  logLevel: LogLevel;
-  /** '' = no file. */
-  logFilePath: string;
-  logFileMaxBytes: number;
-  logFileMaxFiles: number;
-  logStderr: boolean;
-  secretStorage?: SecretStorageLike;
-}
-
 /** A stream scrubber (Sidecar.redactStream). */
 export interface StreamRedactor {
   /** Takes the next piece; returns the scrubbed text that is safe to hand on (may be less than given). */
   write(piece: string): string;
   /** End of the stream: returns everything still held, scrubbed. */
   end(): string;
-}
-
-/** @internal The raw native object. */
-export interface NativeSidecar extends NativeRequester {
-  close(): void;
-  /** `ascii`: the caller checked that `text` is ASCII (faster copies). */
-  redact(text: string, ascii?: boolean): string;
-  /** One step of a stream scrubber over carry + piece: [scrubbed text to emit, carry to pass back]. */
-  redactStream(text: string, final: boolean): [string, string];
-  /**
-   * Test hook (addon/src/test_hooks.cc): resolves `ref` and logs/throws it like the worst call site
-   * could. Only in the test build of the addon (keyref_test_hooks.node); absent from the shipped one.
-   */
-  _redactionProbe?(ref: string): Promise<void>;
-  secretExportAllowed(): boolean;
-  /**
-   * Native half of the secret-export gate (sidecar_export.cc): refuses unless policy.allowSecretExport
-   * and `confirm`, called by native code, answers exactly true.
-   */
-  exportWithSecrets(items: Array<[string, string]>, file: string,
-    confirm: (info: { file: string; profileIds: string[] }) => unknown): Promise<{ profiles: number; secrets: number }>;
-  check(ref: string): Promise<CheckResult>;
-  status(): Promise<SourceStatus[]>;
-  storeSecret(ref: string, value: string): Promise<void>;
-  deleteSecret(ref: string): Promise<void>;
 }
 
 function optionalSecretStorage(v: unknown): SecretStorageLike | undefined {
@@ -294,8 +250,6 @@ export function normaliseOptions(options: SidecarOptions | undefined): NativeSid
   return out;
 }
 
-type NativeCtor = new (options: NativeSidecarOptions) => NativeSidecar;
-
 /**
  * A keyref instance. It resolves secrets only inside native code and never
  * returns one to JavaScript; every string it hands back has been redacted.
@@ -307,9 +261,8 @@ export class Sidecar {
   protected readonly schemeBits: number;
 
   constructor(options?: SidecarOptions) {
-    const Ctor = native.NativeSidecar as NativeCtor;
     const normalised = normaliseOptions(options);
-    this.native = new Ctor(normalised);
+    this.native = new native.NativeSidecar(normalised);
     this.schemeBits = normalised.schemeBits;
   }
 

@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { Sidecar } = require('../..');
-const { makeKey, envRef, assertNoTrace, startServer, sse } = require('./request_helpers');
+const { makeKey, envRef, assertNoTrace, startServer, sse } = require('./helpers/request_helpers');
 
 const KEY = makeKey('P');
 // apiKeyRef for these tests: an env: ref to a variable holding KEY (a
@@ -238,7 +238,7 @@ test('every HTTP status resolves; connection refused rejects with CONNECT_FAILED
   } finally {
     await srv.close();
   }
-  const { closedPort } = require('./request_helpers');
+  const { closedPort } = require('./helpers/request_helpers');
   const port = await closedPort();
   await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: `http://127.0.0.1:${port}`, apiKeyRef: REF }),
     { code: 'CONNECT_FAILED' });

@@ -10,7 +10,7 @@ const https = require('node:https');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { countableRuns } = require('./helpers/countable_runs');
+const { countableRuns } = require('./countable_runs');
 
 // A made-up key of a realistic shape, built at run time so that no
 // key-shaped literal sits in the source.
