@@ -1,7 +1,7 @@
-// Internals of the redactor (native/src/redaction/redactor.cpp) and of KeyScrubber:
-// the fingerprint sets, the process-wide store and the header rule. Not part
-// of the public interface. The rule they implement (which runs of a secret
-// count, and why no probe can confirm less than that) is argued in
+// Internals of the redactor (native/src/redaction/redactor.cpp) and of
+// KeyScrubber: the fingerprint sets, the process-wide store and the header
+// rule. Not part of the public interface. The rule they implement (which runs
+// of a secret count, and why no probe can confirm less than that) is argued in
 // docs/threat-model.md, "No oracle".
 #pragma once
 
