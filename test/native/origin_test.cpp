@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
@@ -446,6 +448,62 @@ TEST(InstanceOriginsTest, FingerprintStableAcrossInstancesOfOneStore) {
   Instance c(HostOnly(), std::make_shared<MapHost>());
   ASSERT_TRUE(c.Store(Ref("secret:one"), Sv("key-one-0123456789")).ok());
   EXPECT_NE(c.Fingerprint(Ref("secret:one")).value(), fp1);
+}
+
+}  // namespace
+}  // namespace keyref
+
+namespace keyref {
+namespace {
+
+// keyring: and file: keys keep their binding record in their own store:
+// a keyring item with service keyref:origins, an entry of the same file.
+TEST(InstanceOriginsTest, KeyringAndFileKeysKeepTheirRecordInTheirOwnStore) {
+  ASSERT_TRUE(std::getenv("DBUS_SESSION_BUS_ADDRESS"))
+      << "no D-Bus session: run under scripts/with-keyring.sh";
+  test::TempDir dir;
+  Policy p;
+  p.allow = SchemeSet::All();
+  p.plaintext_file = dir.path() + "/secrets.json";
+  p.keyring_service = test::RandomName("keyref-origins-svc-");
+  Instance inst(p);
+  StoreOptions so;
+  so.origins = {Pat("http://127.0.0.1:9")};
+  const std::string acct = test::RandomName("acct");
+  const std::string record_account = p.keyring_service + "/" + acct;
+  ParsedRef kr = Ref("keyring:" + acct);
+  ASSERT_TRUE(inst.Store(kr, Sv("kr-0123456789abcdef"), so).ok());
+  std::string seen = test::ShOut(
+      "secret-tool lookup service keyref:origins account " + record_account);
+  EXPECT_NE(seen.find("http://127.0.0.1:9"), std::string::npos) << seen;
+  // Both spellings of the entry find the record.
+  EXPECT_TRUE(inst.Grant(Ref("keyring:" + record_account),
+                         Provider::kOpenAICompatible, Url("http://127.0.0.1:9"))
+                  .ok());
+  EXPECT_EQ(
+      inst.Grant(kr, Provider::kOpenAICompatible, Url("http://127.0.0.1:10"))
+          .error()
+          .code,
+      ErrorCode::kKeyOriginDenied);
+  ASSERT_TRUE(inst.Delete(kr).ok());
+  EXPECT_EQ(test::ShOut("secret-tool lookup service keyref:origins account " +
+                        record_account),
+            "");
+
+  ParsedRef fr = Ref("file:llm");
+  ASSERT_TRUE(inst.Store(fr, Sv("file-0123456789abcdef"), so).ok());
+  std::ifstream in(p.plaintext_file);
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("keyref:origins:llm"), std::string::npos);
+  EXPECT_TRUE(
+      inst.Grant(fr, Provider::kLiteLLM, Url("http://127.0.0.1:9/v1")).ok());
+  EXPECT_EQ(inst.Grant(fr, Provider::kLiteLLM, Url("http://127.0.0.2:9"))
+                .error()
+                .code,
+            ErrorCode::kKeyOriginDenied);
+  test::Sh("secret-tool clear service " + p.keyring_service +
+           " >/dev/null 2>&1");
 }
 
 }  // namespace
