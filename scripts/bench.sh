@@ -14,7 +14,7 @@ echo "== build (Release, build-bench/)"
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DKEYREF_BUILD_TESTS=OFF \
   -DKEYREF_BUILD_BENCH=ON >/dev/null
 cmake --build build-bench -j"$jobs" >/dev/null
-node scripts/build-addon.js --incremental >/dev/null
+node scripts/build-addon.js --incremental --test-hooks >/dev/null
 npm run --silent build:ts >/dev/null
 
 shopt -s nullglob

@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "js_values.h"
 #include "sidecar_log.h"
+#include "test_hooks.h"
 
 namespace keyref::addon {
 namespace {
@@ -66,7 +67,6 @@ void Sidecar::Init(Napi::Env env, Napi::Object exports) {
           InstanceMethod<&Sidecar::ExportWithSecrets>("exportWithSecrets"),
           InstanceMethod<&Sidecar::Request>("request"),
           InstanceMethod<&Sidecar::AbortRequest>("abortRequest"),
-          InstanceMethod<&Sidecar::RedactionProbe>("_redactionProbe"),
           InstanceMethod<&Sidecar::Check>("check"),
           InstanceMethod<&Sidecar::GetStatus>("status"),
           InstanceMethod<&Sidecar::StoreSecret>("storeSecret"),
@@ -75,8 +75,10 @@ void Sidecar::Init(Napi::Env env, Napi::Object exports) {
           InstanceMethod<&Sidecar::Describe>("describe"),
           InstanceMethod<&Sidecar::Audit>("audit"),
       });
+  InstallTestHooks(env, ctor);  // none in the shipped addon
   GetData(env)->sidecar_ctor = Napi::Persistent(ctor);
   exports.Set("NativeSidecar", ctor);
+  exports.Set("testHooks", Napi::Boolean::New(env, HasTestHooks()));
 }
 
 Sidecar::Sidecar(const Napi::CallbackInfo& info)

@@ -676,26 +676,26 @@ export class ProfileStore {
     // raw secret in any persisted file". It needs all of: a real keyref
     // Sidecar (its native code does the writing), policy.allowSecretExport
     // (read from native code, which checks it again), and the host's confirm
-    // modal answering exactly true. Values are resolved and written natively
-    // (native/src/profile_export.cpp) and never come back to JavaScript.
+    // modal answering exactly true, which native code asks itself
+    // (addon/src/sidecar_export.cc: it calls `confirm` and accepts only a
+    // literal true, so a caller of the raw binding cannot skip it). Values
+    // are resolved and written natively (native/src/profile_export.cpp) and
+    // never come back to JavaScript. docs/threat-model.md says what this gate
+    // can and cannot stop.
     const deny = (why: string): KeyrefError => keyrefError('EXPORT_DENIED',
       `Profiles were not exported with their secrets: ${why}. Nothing was written.`,
       'Export without includeSecrets: the file then holds the apiKeyRef of each profile, which is enough to re-create it.');
     const sidecar = this.ops as unknown;
     if (!(sidecar instanceof Sidecar)) throw deny('the store was not given a keyref Sidecar');
     const s = sidecar as Sidecar & { [kSecretExportAllowed](): boolean;
-      [kExportWithSecrets](items: Array<[string, string]>, file: string): Promise<{ profiles: number; secrets: number }> };
+      [kExportWithSecrets](items: Array<[string, string]>, file: string,
+        ask: (info: ExportConfirmInfo) => unknown): Promise<{ profiles: number; secrets: number }> };
     if (s[kSecretExportAllowed]() !== true) throw deny('policy.allowSecretExport is not true');
     if (typeof confirm !== 'function') throw deny('no confirm callback was given');
-    let answer: unknown;
-    try {
-      answer = await confirm({ file: target, profileIds: profiles.map((p) => p.id) });
-    } catch {
-      throw deny('the confirm callback failed');
-    }
-    if (answer !== true) throw deny('the export was not confirmed');
     const items = profiles.map((p): [string, string] => [JSON.stringify(p), p.apiKeyRef ?? '']);
-    const stats = await s[kExportWithSecrets](items, target);
+    // Native code calls confirm once, with { file, profileIds } built from
+    // the items, and proceeds only on a literal true (EXPORT_DENIED otherwise).
+    const stats = await s[kExportWithSecrets](items, target, confirm);
     return { file: target, profiles: stats.profiles, secrets: stats.secrets, includesSecrets: true, skipped };
   }
 }

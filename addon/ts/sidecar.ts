@@ -173,10 +173,18 @@ export interface NativeSidecar extends NativeRequester {
   close(): void;
   /** `ascii`: the caller checked that `text` is ASCII (faster copies). */
   redact(text: string, ascii?: boolean): string;
-  /** Test hook (sidecar_log.cc): resolves `ref` and logs/throws it like the worst call site could. */
-  _redactionProbe(ref: string): Promise<void>;
+  /**
+   * Test hook (addon/src/test_hooks.cc): resolves `ref` and logs/throws it like the worst call site
+   * could. Only in the test build of the addon (keyref_test_hooks.node); absent from the shipped one.
+   */
+  _redactionProbe?(ref: string): Promise<void>;
   secretExportAllowed(): boolean;
-  exportWithSecrets(items: Array<[string, string]>, file: string): Promise<{ profiles: number; secrets: number }>;
+  /**
+   * Native half of the secret-export gate (sidecar_export.cc): refuses unless policy.allowSecretExport
+   * and `confirm`, called by native code, answers exactly true.
+   */
+  exportWithSecrets(items: Array<[string, string]>, file: string,
+    confirm: (info: { file: string; profileIds: string[] }) => unknown): Promise<{ profiles: number; secrets: number }>;
   check(ref: string): Promise<CheckResult>;
   status(): Promise<SourceStatus[]>;
   /** `origins`: canonical origin texts (already checked). */
@@ -402,9 +410,13 @@ export class Sidecar {
     return this.native.secretExportAllowed();
   }
 
-  /** @internal Only ProfileStore.exportProfiles calls this, after its gate. */
-  [kExportWithSecrets](items: Array<[string, string]>, file: string): Promise<{ profiles: number; secrets: number }> {
-    return this.native.exportWithSecrets(items, file);
+  /**
+   * @internal Only ProfileStore.exportProfiles calls this, after its gate. Native code keeps the
+   * gate again: it checks the policy and calls `confirm` itself, accepting only a literal `true`.
+   */
+  [kExportWithSecrets](items: Array<[string, string]>, file: string,
+    confirm: (info: { file: string; profileIds: string[] }) => unknown): Promise<{ profiles: number; secrets: number }> {
+    return this.native.exportWithSecrets(items, file, confirm);
   }
 
   /**

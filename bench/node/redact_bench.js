@@ -6,9 +6,8 @@
 // wiped values, no entropy rule), so the ratio is a lower bound.
 // Usage: node bench/node/redact_bench.js  (prints MB/s and the ratio; no asserts)
 const crypto = require('node:crypto');
-const { Sidecar } = require('../..');
-
-process.env.KEYREF_TEST_HOOKS = '1';  // the probe registers the secrets
+// The test build of the addon: its redaction probe registers the secrets.
+const { Sidecar } = require('../../test/node/helpers/test_hooks');
 
 function typicalText(bytes) {
   let t = '';

@@ -63,7 +63,6 @@ test('no path leaks the canary', async (t) => {
     env: {
       ...env,
       KEYREF_CANARY_CHILD: '1',
-      KEYREF_TEST_HOOKS: '1',
       KEYREF_CANARY_LOGFILE: logFile,
       KEYREF_CANARY_AUDITFILE: auditFile,
       CANARY_VAR: canaries.resolved,

@@ -9,7 +9,8 @@ if (process.env.KEYREF_CANARY_CHILD === '1') main();
 function main() {
   const http = require('node:http');
   const util = require('node:util');
-  const { Sidecar } = require('../..');
+  // The test build of the addon: the paths use its redaction probe.
+  const { Sidecar } = require('./helpers/test_hooks');
   const { paths } = require('./redaction_paths');
 
   // A watchdog: a path that hangs must not hang the test (the parent's

@@ -92,6 +92,10 @@ struct SchemeStatus {
 // Unix time now, in milliseconds.
 std::int64_t NowMs();
 
+// The error every operation of a closed instance gives (INTERNAL, "This
+// Sidecar is closed."): one definition for the core and the addon.
+Error SidecarClosedError();
+
 class Instance {
  public:
   // `host` is the host's secret store for secret: refs (may be null).

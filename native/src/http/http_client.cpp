@@ -8,6 +8,7 @@
 
 #include "http/http_runtime.h"
 #include "keyref/key_scrubber.h"
+#include "keyref/request_head.h"
 
 namespace keyref {
 
@@ -54,6 +55,7 @@ Status ValidateRequest(const HttpRequest& request, BaseUrl* url) {
                  "Remove apiKeyRef.");
   }
   if (Status st = CheckCallerHeaders(request.headers); !st) return st;
+  if (Status st = CheckRequestHead(request); !st) return st;
   Result<BaseUrl> parsed = ParseBaseUrl(request.base_url);
   if (!parsed) return std::move(parsed).error();
   if (Status st = CheckRequestPath(request.path); !st) return st;
