@@ -4,6 +4,7 @@
 // The key never passes through here: only its reference (apiKeyRef).
 import { invalidArgType, invalidArgValue } from './errors';
 import { ApiKeyRef } from './ref';
+import { providerInfo } from './catalog';
 import { Provider, PROVIDERS, RequestOptions, RequestResponse, ServerSentEvent } from './request';
 
 /** One message of the conversation. */
@@ -57,13 +58,12 @@ export interface ChatTransport {
   request(options: RequestOptions): Promise<RequestResponse>;
 }
 
-const DEFAULT_BASE: Partial<Record<Provider, string>> = {
-  openai: 'https://api.openai.com/v1',
-  openrouter: 'https://openrouter.ai/api/v1',
-  anthropic: 'https://api.anthropic.com',
-  gemini: 'https://generativelanguage.googleapis.com/v1beta',
-  ollama: 'http://127.0.0.1:11434/v1',
-};
+// The provider's usual base URL (native provider table: defaultOrigin +
+// defaultPath), or undefined when it has none.
+function defaultBase(p: Provider): string | undefined {
+  const info = providerInfo(p);
+  return info && info.defaultOrigin ? info.defaultOrigin + info.defaultPath : undefined;
+}
 
 type Family = 'openai' | 'anthropic' | 'gemini';
 function familyOf(p: Provider): Family {
@@ -119,7 +119,7 @@ export async function chat(sidecar: ChatTransport, options: ChatOptions): Promis
     }
   }
   if (o.onDelta !== undefined && typeof o.onDelta !== 'function') throw invalidArgType('options.onDelta', 'a function', o.onDelta);
-  const baseUrl = o.baseUrl ?? DEFAULT_BASE[o.provider];
+  const baseUrl = o.baseUrl ?? defaultBase(o.provider);
   if (baseUrl === undefined) throw invalidArgType('options.baseUrl', `a string (required for provider ${o.provider})`, o.baseUrl);
   const stream = o.stream ?? true;
   const family = familyOf(o.provider);

@@ -6,7 +6,7 @@ import Ajv2020, { ErrorObject, ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import * as fs from 'fs';
 import * as path from 'path';
-import { native } from './binding';
+import { native } from './native';
 
 const ROOT = path.resolve(__dirname, '..', '..', 'schemas');
 /** $id of schemas/llm-profile.schema.json. */

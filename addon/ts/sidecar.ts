@@ -1,13 +1,14 @@
 // The Sidecar: one keyref instance per extension (or per test). Options are
 // checked here, with precise errors, before native code sees them.
-import { native } from './binding';
+import { native, NativeSidecar, NativeSidecarOptions } from './native';
 import { invalidArgType, invalidArgValue, KeyrefErrorCode } from './errors';
 import { kExportWithSecrets, kSecretExportAllowed } from './internal';
-import type { LlmProfile } from './profiles';
+import type { LlmProfile } from './llm_profile';
 import { ApiKeyRef, DEFAULT_ALLOW_SCHEMES, RefScheme, schemeBits } from './ref';
 import type { SecretOps } from './secret_ops';
 import * as bridge from './webview';
-import { NativeRequester, Provider, PROVIDERS, RequestOptions, RequestResponse, sendRequest } from './request';
+import { PROVIDERS, RequestOptions, RequestResponse, sendRequest } from './request';
+import type { Provider } from './catalog';
 import { AuditFileOptions, AuditRecord, KeyDescription, normaliseAuditFile, normaliseOrigins,
   normalisePolicyOrigins, StoreSecretOptions } from './origins';
 
@@ -143,71 +144,6 @@ export interface SourceStatus {
   reason?: string;
 }
 
-/** @internal What the native constructor receives: validated and normalised. */
-export interface NativeSidecarOptions {
-  schemeBits: number;
-  plaintextFile: string;
-  keyringService: string;
-  cacheTtlMs: number;
-  resolveTimeoutMs: number;
-  allowSecretExport: boolean;
-  logBodies: boolean;
-  log: ((level: string, line: string) => void) | undefined;
-  logLevel: LogLevel;
-  /** '' = no file. */
-  logFilePath: string;
-  logFileMaxBytes: number;
-  logFileMaxFiles: number;
-  logStderr: boolean;
-  secretStorage?: SecretStorageLike;
-  /** policy.origins as [ref, canonical origin, …] rows; refs already parsed. */
-  origins: Array<[string, ...string[]]>;
-  /** '' = no audit file. */
-  auditFilePath: string;
-  auditFileMaxBytes: number;
-  auditFileMaxFiles: number;
-}
-
-/** @internal The raw native object. */
-export interface NativeSidecar extends NativeRequester {
-  close(): void;
-  /** `ascii`: the caller checked that `text` is ASCII (faster copies). */
-  redact(text: string, ascii?: boolean): string;
-  /**
-   * Test hook (addon/src/test_hooks.cc): resolves `ref` and logs/throws it like the worst call site
-   * could. Only in the test build of the addon (keyref_test_hooks.node); absent from the shipped one.
-   */
-  _redactionProbe?(ref: string): Promise<void>;
-  secretExportAllowed(): boolean;
-  /**
-   * Native half of the secret-export gate (sidecar_export.cc): refuses unless policy.allowSecretExport
-   * and `confirm`, called by native code, answers exactly true.
-   */
-  exportWithSecrets(items: Array<[string, string]>, file: string,
-    confirm: (info: { file: string; profileIds: string[] }) => unknown): Promise<{ profiles: number; secrets: number }>;
-  check(ref: string): Promise<CheckResult>;
-  status(): Promise<SourceStatus[]>;
-  /** `origins`: canonical origin texts (already checked). */
-  storeSecret(ref: string, value: string, origins: string[]): Promise<void>;
-  deleteSecret(ref: string): Promise<void>;
-  bindOrigins(ref: string, origins: string[]): Promise<void>;
-  /** `provider`: '' for none. */
-  describe(ref: string, provider: string): Promise<NativeKeyDescription>;
-  audit(n: number): Promise<AuditRecord[]>;
-}
-
-/** @internal What native describe() resolves to (times in ms, 0 = unknown). */
-export interface NativeKeyDescription {
-  ok: boolean;
-  code?: KeyrefErrorCode;
-  message?: string;
-  hint?: string;
-  fingerprint: string;
-  origins: string[];
-  storedAt: number;
-  lastUsedAt: number;
-}
-
 function optionalSecretStorage(v: unknown): SecretStorageLike | undefined {
   if (v === undefined) return undefined;
   if (v === null || typeof v !== 'object') {
@@ -341,8 +277,6 @@ export function normaliseOptions(options: SidecarOptions | undefined): NativeSid
   return out;
 }
 
-type NativeCtor = new (options: NativeSidecarOptions) => NativeSidecar;
-
 /**
  * A keyref instance. It resolves secrets only inside native code and never
  * returns one to JavaScript; every string it hands back has been redacted.
@@ -354,9 +288,8 @@ export class Sidecar {
   protected readonly schemeBits: number;
 
   constructor(options?: SidecarOptions) {
-    const Ctor = native.NativeSidecar as NativeCtor;
     const normalised = normaliseOptions(options);
-    this.native = new Ctor(normalised);
+    this.native = new native.NativeSidecar(normalised);
     this.schemeBits = normalised.schemeBits;
   }
 

@@ -18,7 +18,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { paths } = require('./redaction_paths');
+const { paths } = require('./helpers/redaction_paths');
 
 // Lowercase hex, 28 characters: no credential shape, so only the redactor's
 // value rule (fingerprints) can catch it.
@@ -59,7 +59,7 @@ test('no path leaks the canary', async (t) => {
   const env = { ...process.env };
   delete env.KEYREF_IN_KEYRING_SESSION;
   const withKeyring = path.join(__dirname, '..', '..', 'scripts', 'with-keyring.sh');
-  const child = spawnSync(withKeyring, [process.execPath, path.join(__dirname, 'redaction_child.js')], {
+  const child = spawnSync(withKeyring, [process.execPath, path.join(__dirname, 'helpers', 'redaction_child.js')], {
     env: {
       ...env,
       KEYREF_CANARY_CHILD: '1',

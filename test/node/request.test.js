@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { Sidecar } = require('../..');
-const { makeKey, envRef, assertNoTrace, startServer, sse, boundSidecar } = require('./request_helpers');
+const { makeKey, envRef, assertNoTrace, startServer, sse, boundSidecar } = require('./helpers/request_helpers');
 
 const KEY = makeKey('P');
 // apiKeyRef for these tests: an env: ref to a variable holding KEY (a
@@ -244,7 +244,7 @@ test('every HTTP status resolves; connection refused rejects with CONNECT_FAILED
   } finally {
     await srv.close();
   }
-  const { closedPort } = require('./request_helpers');
+  const { closedPort } = require('./helpers/request_helpers');
   const port = await closedPort();
   const bound = boundSidecar(REF, [`http://127.0.0.1:${port}`]);
   await assert.rejects(bound.request({ provider: 'openai', baseUrl: `http://127.0.0.1:${port}`, apiKeyRef: REF }),

@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const { Sidecar, chat } = require('../..');
 const { startOpenAIServer } = require('../../examples/openai_server');
 const { demoChat } = require('../../examples/demo_chat');
-const { makeKey, envRef, assertNoTrace, startServer, sse, boundSidecar } = require('./request_helpers');
+const { makeKey, envRef, assertNoTrace, startServer, sse, boundSidecar } = require('./helpers/request_helpers');
 
 const KEY = makeKey('C');
 // apiKeyRef for these tests: an env: ref to a variable holding KEY (a

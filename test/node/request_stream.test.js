@@ -4,7 +4,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { Sidecar } = require('../..');
-const { makeKey, envRef, startServer, sse, boundSidecar } = require('./request_helpers');
+const { makeKey, envRef, startServer, sse, boundSidecar } = require('./helpers/request_helpers');
 
 const KEY = makeKey('S');
 // apiKeyRef for these tests: an env: ref to a variable holding KEY (a
@@ -52,7 +52,7 @@ test('a slow onEvent never stalls the native reader', async () => {
   // the JS thread is blocked in the first onEvent call.
   const { fork } = require('node:child_process');
   const path = require('node:path');
-  const child = fork(path.join(__dirname, 'request_flood_server.js'), [], { stdio: 'ignore' });
+  const child = fork(path.join(__dirname, 'helpers', 'request_flood_server.js'), [], { stdio: 'ignore' });
   try {
     const messages = [];
     child.on('message', (m) => messages.push(m));
@@ -89,7 +89,7 @@ test('memory stays bounded: a blocked onEvent stops the reader once 64 MiB of ev
   // waits, so the server stalls; once JS is free everything arrives.
   const { fork } = require('node:child_process');
   const path = require('node:path');
-  const child = fork(path.join(__dirname, 'request_flood_server.js'), [], {
+  const child = fork(path.join(__dirname, 'helpers', 'request_flood_server.js'), [], {
     stdio: 'ignore', env: { ...process.env, FLOOD_EVENTS: '1800000' } });
   try {
     const messages = [];

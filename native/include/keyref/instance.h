@@ -42,7 +42,8 @@ struct Policy {
   std::chrono::milliseconds cache_ttl{0};
   // How long one resolution (keyring, host store, op, pass) may take.
   std::chrono::milliseconds resolve_timeout{10000};
-  // Exporting profiles with secrets also needs a confirm callback (issue 6).
+  // Exporting profiles with secrets also needs a confirm callback
+  // (docs/profiles.md).
   bool allow_secret_export = false;
   // Trace logs may include header values and bodies, always scrubbed
   // (options.policy.logBodies). Default false: trace describes requests
@@ -109,7 +110,8 @@ class Instance {
   Redactor& redactor() noexcept { return redactor_; }
   const Redactor& redactor() const noexcept { return redactor_; }
   Logger& logger() noexcept { return logger_; }
-  // The outbound request builder (issue 4): worker threads, connection pool.
+  // The outbound request builder (docs/requests.md): worker threads, connection
+  // pool.
   HttpClient& http() noexcept { return http_; }
 
   // Resolves a validated ref to its secret, from the cache when it holds

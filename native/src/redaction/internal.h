@@ -1,5 +1,6 @@
-// Internals of the redactor (native/src/redactor.cpp): the process-wide
-// fingerprint store and the header rule. Not part of the public interface.
+// Internals of the redactor (native/src/redaction/redactor.cpp): the
+// process-wide fingerprint store and the header rule. Not part of the public
+// interface.
 #pragma once
 
 #include <cstddef>

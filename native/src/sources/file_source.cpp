@@ -96,6 +96,16 @@ struct Member {
   bool is_string = false;
 };
 
+// Why a scanner of our own and not nlohmann/json (the project's JSON
+// library, used elsewhere): this file holds every key the user stores in it,
+// and only the one asked for may be decoded, into locked, wiped memory.
+// nlohmann's parser builds every value (all the keys) as strings; a wiping
+// allocator can be given to its DOM strings, but not to its lexer, which
+// copies each token into a std::vector<char> with the default allocator
+// (lexer::token_string, grown by push_back and freed unwiped) and quotes it
+// in parse errors. This scanner reads the bytes in place inside the
+// SecretValue, skips other values without decoding them, and decodes one
+// string straight into a SecretValue.
 class JsonScanner {
  public:
   explicit JsonScanner(std::string_view text) : s_(text) {}

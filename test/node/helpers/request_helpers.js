@@ -10,7 +10,7 @@ const https = require('node:https');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { Sidecar } = require('../..');
+const { Sidecar } = require('../../..');
 
 // A made-up key of a realistic shape, built at run time so that no
 // key-shaped literal sits in the source.

@@ -10,7 +10,7 @@ function main() {
   const http = require('node:http');
   const util = require('node:util');
   // The test build of the addon: the paths use its redaction probe.
-  const { Sidecar } = require('./helpers/test_hooks');
+  const { Sidecar } = require('./test_hooks');
   const { paths } = require('./redaction_paths');
 
   // A watchdog: a path that hangs must not hang the test (the parent's
