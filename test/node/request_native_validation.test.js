@@ -10,7 +10,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const net = require('node:net');
 const { Sidecar } = require('../..');
-const { makeKey, envRef } = require('./request_helpers');
+const { makeKey, envRef } = require('./helpers/request_helpers');
 
 async function rawServer() {
   const seen = { connections: 0, bytes: '' };
