@@ -33,6 +33,7 @@ class Sidecar : public Napi::ObjectWrap<Sidecar> {
  private:
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Redact(const Napi::CallbackInfo& info);
+  Napi::Value RedactStream(const Napi::CallbackInfo& info);
   // Profile export with secrets (sidecar_export.cc).
   Napi::Value SecretExportAllowed(const Napi::CallbackInfo& info);
   Napi::Value ExportWithSecrets(const Napi::CallbackInfo& info);

@@ -86,6 +86,10 @@ function scanString(s: string, pointer: string, ops: Pick<SecretOps, 'redact'> |
   if (s.length === 0) return null;
   const family = containsCredential(s);
   if (family !== null) return { kind: 'shape', path: safePath(pointer), family };
+  // The redactor's answer follows the no-oracle rule (docs/threat-model.md):
+  // a whole value, or 12+ characters of a secret's middle; never fewer, so
+  // a refusal here (PROFILE_CONTAINS_SECRET, WEBVIEW_LEAK_BLOCKED) cannot
+  // confirm a guess about part of a secret.
   if (ops && ops.redact(s) !== s) return { kind: 'live', path: safePath(pointer) };
   return null;
 }

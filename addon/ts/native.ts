@@ -180,6 +180,8 @@ export interface NativeSidecar {
   close(): void;
   /** `ascii`: the caller checked that `text` is ASCII (faster copies). */
   redact(text: string, ascii?: boolean): string;
+  /** One step of a stream scrubber over carry + piece: [scrubbed text to emit, carry to pass back]. */
+  redactStream(text: string, final: boolean): [string, string];
   /**
    * Test hook (addon/src/test_hooks.cc): resolves `ref` and logs/throws it like the worst call site
    * could. Only in the test build of the addon (keyref_test_hooks.node); absent from the shipped one.

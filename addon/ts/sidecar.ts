@@ -144,6 +144,14 @@ export interface SourceStatus {
   reason?: string;
 }
 
+/** A stream scrubber (Sidecar.redactStream). */
+export interface StreamRedactor {
+  /** Takes the next piece; returns the scrubbed text that is safe to hand on (may be less than given). */
+  write(piece: string): string;
+  /** End of the stream: returns everything still held, scrubbed. */
+  end(): string;
+}
+
 function optionalSecretStorage(v: unknown): SecretStorageLike | undefined {
   if (v === undefined) return undefined;
   if (v === null || typeof v !== 'object') {
@@ -312,6 +320,28 @@ export class Sidecar {
     if (typeof text !== 'string') throw invalidArgType('text', 'of type string', text);
     // ASCII (UTF-8 length = UTF-16 length) travels as Latin-1: no transcoding.
     return this.native.redact(text, Buffer.byteLength(text, 'utf8') === text.length);
+  }
+
+  /**
+   * A scrubber for a stream the host assembles from pieces (model output
+   * shown as it arrives): `write(piece)` returns the scrubbed text that is
+   * safe to show now, holding back only what could still complete a match
+   * (so a secret split across pieces is caught before its last piece is
+   * shown); `end()` returns the rest. Joining every return value equals
+   * `redact()` of the whole text. chat() uses one per turn.
+   */
+  redactStream(): StreamRedactor {
+    let carry = '';
+    let ended = false;
+    const step = (piece: string, final: boolean): string => {
+      if (ended) throw invalidArgValue('stream', 'has ended');
+      if (typeof piece !== 'string') throw invalidArgType('piece', 'of type string', piece);
+      const [emit, rest] = this.native.redactStream(carry + piece, final);
+      carry = rest;
+      ended = final;
+      return emit;
+    };
+    return { write: (piece: string) => step(piece, false), end: () => step('', true) };
   }
 
   // The webview bridge (addon/ts/webview.ts, where the boundary is

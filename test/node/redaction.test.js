@@ -10,7 +10,8 @@
 // and each proving it really carried the canary. Nothing that comes back
 // (return values, responses, events, error code/message/hint/stack and
 // util.inspect, host log lines, stderr, the log file) may contain a canary,
-// its base64/base64url/percent/JSON forms, or any 8-character run of it.
+// its base64/base64url/percent/JSON forms, or any run of it that counts
+// (docs/threat-model.md, "No oracle": 12+ characters of its middle).
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
@@ -19,6 +20,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { paths } = require('./helpers/redaction_paths');
+const { countableRuns } = require('./helpers/countable_runs');
 
 // Lowercase hex, 28 characters: no credential shape, so only the redactor's
 // value rule (fingerprints) can catch it.
@@ -32,7 +34,7 @@ function forms(value) {
     ['percent', encodeURIComponent(value)],
     ['json', JSON.stringify(value).slice(1, -1)],
   ]);
-  for (let i = 0; i + 8 <= value.length; ++i) out.set(`run@${i}`, value.slice(i, i + 8));
+  for (const [i, run] of countableRuns(value)) out.set(`run@${i}`, run);
   return out;
 }
 

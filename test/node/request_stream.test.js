@@ -65,14 +65,16 @@ test('a slow onEvent never stalls the native reader', async () => {
     const res = await sidecar.request({ provider: 'openai', baseUrl: `http://127.0.0.1:${port}`, apiKeyRef: REF,
       method: 'GET', timeoutMs: 60000, onEvent: () => {
         if (count++ === 0) {
-          const until = Date.now() + 3000;
+          // Long enough for the reader to take the whole flood even on a loaded
+          // 2-core CI machine (per-event scrubbing is the reader's main cost).
+          const until = Date.now() + 10000;
           while (Date.now() < until) { /* a JS callback that is far too slow */ }
           unblockedAt = Date.now();
         }
       } });
     assert.equal(res.status, 200);
     assert.equal(count, 200000);
-    while (!messages.some((m) => m.finishedAt) && Date.now() < deadline + 10000) {
+    while (!messages.some((m) => m.finishedAt) && Date.now() < deadline + 20000) {
       await new Promise((r) => setTimeout(r, 10));
     }
     const { finishedAt } = messages.find((m) => m.finishedAt);
@@ -103,7 +105,8 @@ test('memory stays bounded: a blocked onEvent stops the reader once 64 MiB of ev
     const res = await sidecar.request({ provider: 'openai', baseUrl: `http://127.0.0.1:${port}`, apiKeyRef: REF,
       method: 'GET', timeoutMs: 120000, onEvent: () => {
         if (count++ === 0) {
-          const until = Date.now() + 6000;
+          // Long enough to reach the 64 MiB bound even on a loaded 2-core machine.
+          const until = Date.now() + 15000;
           while (Date.now() < until) { /* blocked */ }
           unblockedAt = Date.now();
         }

@@ -12,6 +12,7 @@ function main() {
   // The test build of the addon: the paths use its redaction probe.
   const { Sidecar } = require('./test_hooks');
   const { paths } = require('./redaction_paths');
+  const { countableRuns } = require('./countable_runs');
 
   // A watchdog: a path that hangs must not hang the test (the parent's
   // timeout would kill only the keyring session's shell).
@@ -110,7 +111,7 @@ function main() {
             `${'x'.repeat(100000)}${c}${'y'.repeat(100000)}`,
             `é${c}ü`,
           ];
-          for (let i = 0; i + 8 <= c.length; i += 3) texts.push(`run <${c.slice(i, i + 8)}>`);
+          for (const [i, run] of countableRuns(c)) if (i % 3 === 0) texts.push(`run <${run}>`);
           return texts;
         },
         literal: () => `sk-proj-${process.env.CANARY_LITERAL}`,
