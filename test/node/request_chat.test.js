@@ -150,6 +150,7 @@ test('a key echoed in 4-character deltas is caught before its last piece is show
     sse(res, [...pieces.map((p) => `data: ${JSON.stringify({ choices: [{ delta: { content: p } }] })}\n\n`),
       `data: ${JSON.stringify({ choices: [{ delta: {}, finish_reason: 'stop' }] })}\n\n`, 'data: [DONE]\n\n']);
   });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     let shown = '';
     const r = await chat(sidecar, { provider: 'openai-compatible', baseUrl: srv.url, apiKeyRef: REF, model: 'm',
@@ -173,6 +174,7 @@ test('a \\u-escaped key in a JSON error body or an SSE error event is scrubbed a
     res.writeHead(401, { 'content-type': 'application/json' });
     res.end(`{"error":{"message":"Incorrect API key provided: ${u(KEY)}"}}`);
   });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     await assert.rejects(chat(sidecar, { provider: 'openai-compatible', baseUrl: srv.url, apiKeyRef: REF,
       model: 'm', messages }), (err) => {
@@ -200,6 +202,7 @@ test('request(): a key with every byte percent-encoded is scrubbed', async () =>
     res.writeHead(400, { 'content-type': 'text/plain', 'x-echo': pct });
     res.end(`bad key=${pct}&retry=no`);
   });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     const res = await sidecar.request({ provider: 'openai-compatible', baseUrl: srv.url, apiKeyRef: REF,
       method: 'GET', path: '/x' });
