@@ -86,7 +86,9 @@ async function main() {
   const base = `http://127.0.0.1:${server.address().port}`;
   process.env.KEYREF_SOAK_KEY = `soak${'k'.repeat(28)}x`;  // a made-up key
   const store = new Map();
-  const sidecar = new Sidecar({ secretStorage: {
+  // The loopback server is the only origin the keys may go to (docs/origins.md).
+  const origins = { 'env:KEYREF_SOAK_KEY': [base], 'secret:soak/key': [base] };
+  const sidecar = new Sidecar({ policy: { origins }, secretStorage: {
     async get(k) { return store.get(k); }, async store(k, v) { store.set(k, v); }, async delete(k) { store.delete(k); },
   } });
   await sidecar.storeSecret('secret:soak/key', `soak${'s'.repeat(28)}y`);

@@ -93,6 +93,40 @@ export interface NativeSidecarOptions {
   logFileMaxFiles: number;
   logStderr: boolean;
   secretStorage?: NativeSecretStorage;
+  /** policy.origins as [ref, canonical origin, …] rows; refs already parsed (origins.ts). */
+  origins: Array<[string, ...string[]]>;
+  /** '' = no audit file. */
+  auditFilePath: string;
+  auditFileMaxBytes: number;
+  auditFileMaxFiles: number;
+}
+
+/** What native describe() resolves to (times in ms, 0 = unknown; sidecar_origins.cc). */
+export interface NativeKeyDescription {
+  ok: boolean;
+  code?: ErrorCodeName;
+  message?: string;
+  hint?: string;
+  fingerprint: string;
+  origins: string[];
+  storedAt: number;
+  lastUsedAt: number;
+}
+
+/** One audit record as native audit() returns it: the audit file's JSON line, parsed. */
+export interface NativeAuditRecord {
+  time: string;
+  ref?: string;
+  fingerprint?: string;
+  provider: string;
+  origin: string;
+  method: string;
+  path: string;
+  status?: number;
+  error?: string;
+  durationMs: number;
+  bytesSent: number;
+  bytesReceived: number;
 }
 
 /** What native request() receives: validated and normalised (request.ts). */
@@ -162,8 +196,13 @@ export interface NativeSidecar {
     confirm: (info: { file: string; profileIds: string[] }) => unknown): Promise<{ profiles: number; secrets: number }>;
   check(ref: string): Promise<NativeCheckResult>;
   status(): Promise<NativeSourceStatus[]>;
-  storeSecret(ref: string, value: string): Promise<void>;
+  /** `origins`: canonical origin texts, recorded next to the key (docs/origins.md). */
+  storeSecret(ref: string, value: string, origins: string[]): Promise<void>;
   deleteSecret(ref: string): Promise<void>;
+  bindOrigins(ref: string, origins: string[]): Promise<void>;
+  /** `provider`: '' for none. */
+  describe(ref: string, provider: string): Promise<NativeKeyDescription>;
+  audit(n: number): Promise<NativeAuditRecord[]>;
   /** Starts a request; events arrive as flat [data, event, id, …] arrays. */
   request(options: NativeRequestOptions,
     onEvent: ((flat: string[]) => void) | null,
@@ -186,6 +225,10 @@ export interface NativeBinding {
   /** flock(LOCK_UN). */
   unlock(fd: number): void;
   readonly NativeSidecar: new (options: NativeSidecarOptions) => NativeSidecar;
+  /** The canonical text of an origin pattern, or throws BAD_ORIGIN (sidecar_origins.cc). */
+  originPattern(text: string): string;
+  /** The origin of a base URL ("https://api.openai.com"), or throws BAD_BASE_URL. */
+  originOf(baseUrl: string): string;
   /** True only in the test build (keyref_test_hooks.node, addon/src/test_hooks.cc). */
   readonly testHooks: boolean;
 }

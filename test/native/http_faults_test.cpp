@@ -136,7 +136,7 @@ class HttpFaultsTest : public ::testing::Test {
     }
     return client_.Execute(
         req,
-        [](const ParsedRef&) -> Result<LiveSecret> {
+        [](const ParsedRef&, Provider, const BaseUrl&) -> Result<KeyGrant> {
           return Error(ErrorCode::kInternal, "no key in these tests");
         },
         control, sink);
@@ -262,7 +262,7 @@ TEST_F(HttpFaultsTest, HundredMegabyteBodyStopsAtTheCap) {
   RequestControl control;
   auto r = client.Execute(
       Req(server.port()),
-      [](const ParsedRef&) -> Result<LiveSecret> {
+      [](const ParsedRef&, Provider, const BaseUrl&) -> Result<KeyGrant> {
         return Error(ErrorCode::kInternal, "no key");
       },
       control, nullptr);

@@ -30,7 +30,7 @@ const CHILD = String.raw`
 const { Sidecar } = require(process.argv[1]);
 const [, , cachedRef, requestRef, port, control] = process.argv;
 (async () => {
-  const s = new Sidecar({ policy: { cacheTtlMs: 600000 } });
+  const s = new Sidecar({ policy: { cacheTtlMs: 600000, origins: { [requestRef]: ['http://127.0.0.1:' + port] } } });
   const r = await s.check(cachedRef);
   if (!r.ok) throw new Error('check failed: ' + r.code);
   global.pending = s.request({ provider: 'openai', baseUrl: 'http://127.0.0.1:' + port, path: '/hold',

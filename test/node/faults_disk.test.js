@@ -133,12 +133,14 @@ for (const fault of ['full', 'read-only']) {
     if (!dir) return t.skip('cannot mount a tmpfs here (needs root)');
     const file = path.join(dir, 'k.log');
     const lines = [];
-    const s = new Sidecar({ logFile: { path: file, maxBytes: 2048, maxFiles: 2 }, logLevel: 'debug',
+    const ref = 'env:KEYREF_DISK_FAULT_NOT_SET';
+    const s = new Sidecar({ policy: { origins: { [ref]: ['http://127.0.0.1:9'] } },
+      logFile: { path: file, maxBytes: 2048, maxFiles: 2 }, logLevel: 'debug',
       log: (level, line) => lines.push(line) });
     t.after(() => s.close());
     // A resolution that fails logs one debug line (and sends nothing).
-    const logOne = (i) => assert.rejects(s.request({ provider: 'openai', baseUrl: 'http://127.0.0.1:9',
-      apiKeyRef: `env:KEYREF_DISK_FAULT_NOT_SET_${i}` }), { code: 'SECRET_NOT_FOUND' });
+    const logOne = () => assert.rejects(s.request({ provider: 'openai', baseUrl: 'http://127.0.0.1:9',
+      apiKeyRef: ref }), { code: 'SECRET_NOT_FOUND' });
     for (let i = 0; i < 60; i++) await logOne(i);
     const rotated = fs.readdirSync(dir).filter((n) => n.startsWith('k')).sort();
     assert.ok(rotated.length >= 2, `the log did not rotate: ${rotated}`);

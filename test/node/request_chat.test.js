@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const { Sidecar, chat } = require('../..');
 const { startOpenAIServer } = require('../../examples/openai_server');
 const { demoChat } = require('../../examples/demo_chat');
-const { makeKey, envRef, assertNoTrace, startServer, sse } = require('./helpers/request_helpers');
+const { makeKey, envRef, assertNoTrace, startServer, sse, boundSidecar } = require('./helpers/request_helpers');
 
 const KEY = makeKey('C');
 // apiKeyRef for these tests: an env: ref to a variable holding KEY (a
@@ -21,6 +21,7 @@ const messages = [
 
 test('openai-compatible: streams deltas and returns the final message', async () => {
   const srv = await startOpenAIServer({ expectedKey: KEY, delayMs: 1 });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     const deltas = [];
     const r = await chat(sidecar, { provider: 'openai-compatible', baseUrl: srv.url, apiKeyRef: REF,
@@ -43,6 +44,7 @@ test('openai-compatible: streams deltas and returns the final message', async ()
 
 test('a wrong key: chat throws with the status and a scrubbed body', async () => {
   const srv = await startOpenAIServer({ expectedKey: makeKey('X') });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     await assert.rejects(chat(sidecar, { provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, model: 'm', messages }),
       (err) => {
@@ -77,6 +79,7 @@ test('anthropic: messages body and content_block_delta events', async () => {
       ev('message_stop', {}),
     ]);
   });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     const deltas = [];
     const r = await chat(sidecar, { provider: 'anthropic', baseUrl: srv.url, apiKeyRef: REF, model: 'claude-x',
@@ -100,6 +103,7 @@ test('gemini: streamGenerateContent with alt=sse and the key in x-goog-api-key',
       parts: [{ text }] }, ...(finishReason ? { finishReason } : {}) }] })}\r\n\r\n`;
     sse(res, [chunk('Hi '), chunk('there', 'STOP')]);
   });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     const r = await chat(sidecar, { provider: 'gemini', baseUrl: `${srv.url}/v1beta`, apiKeyRef: REF,
       model: 'gemini-2.0-flash', messages });
@@ -146,6 +150,7 @@ test('a key echoed in 4-character deltas is caught before its last piece is show
     sse(res, [...pieces.map((p) => `data: ${JSON.stringify({ choices: [{ delta: { content: p } }] })}\n\n`),
       `data: ${JSON.stringify({ choices: [{ delta: {}, finish_reason: 'stop' }] })}\n\n`, 'data: [DONE]\n\n']);
   });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     let shown = '';
     const r = await chat(sidecar, { provider: 'openai-compatible', baseUrl: srv.url, apiKeyRef: REF, model: 'm',
@@ -169,6 +174,7 @@ test('a \\u-escaped key in a JSON error body or an SSE error event is scrubbed a
     res.writeHead(401, { 'content-type': 'application/json' });
     res.end(`{"error":{"message":"Incorrect API key provided: ${u(KEY)}"}}`);
   });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     await assert.rejects(chat(sidecar, { provider: 'openai-compatible', baseUrl: srv.url, apiKeyRef: REF,
       model: 'm', messages }), (err) => {
@@ -196,6 +202,7 @@ test('request(): a key with every byte percent-encoded is scrubbed', async () =>
     res.writeHead(400, { 'content-type': 'text/plain', 'x-echo': pct });
     res.end(`bad key=${pct}&retry=no`);
   });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     const res = await sidecar.request({ provider: 'openai-compatible', baseUrl: srv.url, apiKeyRef: REF,
       method: 'GET', path: '/x' });

@@ -46,6 +46,10 @@ enum class ErrorCode {
   kHeaderForbidden,
   kBadBaseUrl,
   kResponseTooLarge,  // a body or event over the documented caps
+  // Origins a key may be sent to (docs/origins.md).
+  kKeyOriginDenied,
+  kKeyOriginUnbound,
+  kBadOrigin,
   // Profiles and the webview bridge.
   kProfileContainsSecret,
   kProfileInvalid,
@@ -96,6 +100,9 @@ inline constexpr ErrorCodeInfo kErrorCodes[] = {
     {ErrorCode::kHeaderForbidden, "HEADER_FORBIDDEN", ErrorClass::kRequest},
     {ErrorCode::kBadBaseUrl, "BAD_BASE_URL", ErrorClass::kRequest},
     {ErrorCode::kResponseTooLarge, "RESPONSE_TOO_LARGE", ErrorClass::kRequest},
+    {ErrorCode::kKeyOriginDenied, "KEY_ORIGIN_DENIED", ErrorClass::kRequest},
+    {ErrorCode::kKeyOriginUnbound, "KEY_ORIGIN_UNBOUND", ErrorClass::kRequest},
+    {ErrorCode::kBadOrigin, "BAD_ORIGIN", ErrorClass::kRequest},
     {ErrorCode::kProfileContainsSecret, "PROFILE_CONTAINS_SECRET",
      ErrorClass::kProfile},
     {ErrorCode::kProfileInvalid, "PROFILE_INVALID", ErrorClass::kProfile},

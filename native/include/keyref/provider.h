@@ -155,6 +155,12 @@ const char* ProviderName(Provider provider) noexcept;
 // Exact, case-sensitive lookup.
 bool ProviderFromName(std::string_view name, Provider* out) noexcept;
 
+// The origin a key used with `provider` may be sent to without an explicit
+// binding (docs/origins.md): the row's default_origin for providers that
+// take a key ("https://api.openai.com"), "" for those with none
+// (openai-compatible, litellm, azure-openai) and for ollama (no key).
+std::string_view DefaultOrigin(Provider provider) noexcept;
+
 // The auth row of the table.
 ProviderAuth AuthFor(Provider provider) noexcept;
 // True for every provider except ollama.

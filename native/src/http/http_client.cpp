@@ -246,7 +246,8 @@ struct Exchange {
   const HttpRequest& request;
   const BaseUrl& url;
   std::string target;
-  const LiveSecret* key;  // null for providers that take no key
+  const LiveSecret* key;      // null for providers that take no key
+  const KeyBinding* binding;  // where `key` may go (null with it)
   const KeyScrubber& scrub;
   const Redactor& redactor;
   RequestControl& control;
@@ -383,17 +384,31 @@ bool RetryOnNewConnection(const http::Connection& c, const Sent& sent,
 }
 
 // The key: resolved here, on this worker thread, and alive until the
-// response is scrubbed (LiveSecret registers it with the redactor). Refused
-// when it could never be sent in a header. Errors are not yet scrubbed.
-Status ResolveKey(const HttpRequest& request, const KeyResolver& resolve,
-                  std::optional<LiveSecret>* key, KeyScrubber* scrub) {
+// response is scrubbed (LiveSecret registers it with the redactor), with
+// the origins it may be written to. The resolver refuses a target the key
+// is not bound to before resolving (docs/origins.md). Refused when it could
+// never be sent in a header. Errors are not yet scrubbed.
+Status ResolveKey(const HttpRequest& request, const BaseUrl& url,
+                  const KeyResolver& resolve, std::optional<KeyGrant>* grant,
+                  KeyScrubber* scrub) {
   if (!request.api_key_ref) return {};
-  Result<LiveSecret> r = resolve(*request.api_key_ref);
+  Result<KeyGrant> r = resolve(*request.api_key_ref, request.provider, url);
   if (!r) return std::move(r).error();
-  key->emplace(std::move(r).value());
-  if (Status s = ValidateSecretValue((*key)->value()); !s) return s;
-  *scrub = KeyScrubber((*key)->value());
+  grant->emplace(std::move(r).value());
+  const SecretValue& value = (*grant)->key.value();
+  if (Status s = ValidateSecretValue(value); !s) return s;
+  *scrub = KeyScrubber(value);
   return {};
+}
+
+// The binding check on the final target, right before a send writes the key
+// (docs/origins.md): `ex.url` is the origin this connection goes to, and
+// redirects are never followed, so no other origin can receive the header.
+Status CheckBeforeWrite(const Exchange& ex, httplib::ClientImpl& cli) {
+  if (!ex.key) return {};
+  cli.set_follow_location(false);
+  return CheckKeyOrigin(*ex.binding, *ex.request.api_key_ref,
+                        ex.request.provider, ex.url);
 }
 
 // The connections of one Execute, shared by its attempts.
@@ -419,6 +434,9 @@ Result<HttpResponse> RunAttempts(const Exchange& ex, Wire& wire) {
     cli.set_read_timeout(request.read_timeout);
     cli.set_write_timeout(request.read_timeout);
 
+    if (Status s = CheckBeforeWrite(ex, cli); !s) {
+      return Scrubbed(std::move(s).error(), ex.scrub, ex.redactor);
+    }
     Sent sent;
     SendOnce(ex, cli, &sent);
 
@@ -501,9 +519,9 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
     ~Unwatch() { w.Remove(token); }
   } unwatch{st.watchdog, watch};
 
-  std::optional<LiveSecret> key;
+  std::optional<KeyGrant> grant;
   KeyScrubber scrub;
-  if (Status s = ResolveKey(request, resolve, &key, &scrub); !s) {
+  if (Status s = ResolveKey(request, url, resolve, &grant, &scrub); !s) {
     return Scrubbed(std::move(s).error(), no_key, redactor);
   }
   if (control.cancelled()) return CancelError(control.reason());
@@ -511,7 +529,8 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
   const Exchange ex{request,
                     url,
                     RequestTarget(request, url),
-                    key ? &*key : nullptr,
+                    grant ? &grant->key : nullptr,
+                    grant ? &grant->binding : nullptr,
                     scrub,
                     redactor,
                     control,

@@ -82,6 +82,13 @@ ProviderAuth AuthFor(Provider provider) noexcept {
   return ProviderInfoOf(provider).auth;
 }
 
+std::string_view DefaultOrigin(Provider provider) noexcept {
+  // Only providers that take a key have a binding default; the row's
+  // origin is https for every one of them (test/native/origin_test.cpp).
+  const ProviderInfo& row = ProviderInfoOf(provider);
+  return row.key_required ? row.default_origin : std::string_view();
+}
+
 bool ProviderNeedsKey(Provider provider) noexcept {
   return ProviderInfoOf(provider).key_required;
 }

@@ -11,7 +11,8 @@ const [port, keyringRef, plaintextFile] = process.argv.slice(2);
 const fdCount = () => fs.readdirSync('/proc/self/fd').length;
 
 (async () => {
-  const s = new Sidecar({ policy: { allowSchemes: ['env', 'keyring', 'file'], plaintextFile } });
+  const s = new Sidecar({ policy: { allowSchemes: ['env', 'keyring', 'file'], plaintextFile,
+    origins: { 'env:KEYREF_FD_KEY': [`http://127.0.0.1:${port}`] } } });
   const ops = {
     request: () => s.request({ provider: 'openai', baseUrl: `http://127.0.0.1:${port}`, path: '/ok',
       apiKeyRef: 'env:KEYREF_FD_KEY', timeoutMs: 10000 }),
