@@ -6,6 +6,7 @@
 #include <napi.h>
 
 #include <memory>
+#include <vector>
 
 #include "keyref/instance.h"
 
@@ -32,6 +33,7 @@ class Sidecar : public Napi::ObjectWrap<Sidecar> {
  private:
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Redact(const Napi::CallbackInfo& info);
+  Napi::Value RedactStream(const Napi::CallbackInfo& info);
   // Profile export with secrets (sidecar_export.cc).
   Napi::Value SecretExportAllowed(const Napi::CallbackInfo& info);
   Napi::Value ExportWithSecrets(const Napi::CallbackInfo& info);
@@ -43,6 +45,10 @@ class Sidecar : public Napi::ObjectWrap<Sidecar> {
   Napi::Value GetStatus(const Napi::CallbackInfo& info);
   Napi::Value StoreSecret(const Napi::CallbackInfo& info);
   Napi::Value DeleteSecret(const Napi::CallbackInfo& info);
+  // Origins, fingerprints, the audit trail (sidecar_origins.cc).
+  Napi::Value BindOrigins(const Napi::CallbackInfo& info);
+  Napi::Value Describe(const Napi::CallbackInfo& info);
+  Napi::Value Audit(const Napi::CallbackInfo& info);
   static std::shared_ptr<HostSecretStore> HostStoreFromJs(
       Napi::Env env, const Napi::Object& options);
 
@@ -53,5 +59,13 @@ class Sidecar : public Napi::ObjectWrap<Sidecar> {
 
 // Reads the normalised policy object the TypeScript layer passes.
 Policy PolicyFromJs(const Napi::Object& options);
+
+// originPattern(text) and originOf(baseUrl) (sidecar_origins.cc).
+void InitOriginBinding(Napi::Env env, Napi::Object exports);
+
+// An array of origin strings (undefined: none) as patterns; throws a
+// TypeError, or the BAD_ORIGIN error, for one that does not parse (the TS
+// layer refused it first). sidecar_origins.cc.
+std::vector<OriginPattern> OriginsFromJs(Napi::Env env, Napi::Value v);
 
 }  // namespace keyref::addon

@@ -223,7 +223,9 @@ std::shared_ptr<ParsedRef> ParseForWrite(Napi::Env env,
 
 }  // namespace
 
-// storeSecret(ref, value): Promise<void>. Write-only: nothing reads back.
+// storeSecret(ref, value, origins: string[]): Promise<void>. Write-only:
+// nothing reads back. `origins` (checked by addon/ts/origins.ts, parsed
+// again here) is recorded next to the key (docs/origins.md).
 Napi::Value Sidecar::StoreSecret(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RefText ref;
@@ -232,6 +234,8 @@ Napi::Value Sidecar::StoreSecret(const Napi::CallbackInfo& info) {
     throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
                        "storeSecret(ref: string, value: string)");
   }
+  auto options = std::make_shared<StoreOptions>();
+  options->origins = OriginsFromJs(env, info[2]);
   napi_deferred d;
   napi_value promise = NewPromise(env, &d);
   std::shared_ptr<Instance> inst = instance_;
@@ -251,8 +255,8 @@ Napi::Value Sidecar::StoreSecret(const Napi::CallbackInfo& info) {
   auto value = std::make_shared<keyref::SecretValue>(
       keyref::SecretValue::FromBytes(buf.data(), len));
   SecureZero(buf.data(), buf.size());
-  SubmitStatus(env, inst, d, [inst, pref, value]() {
-    Status st = inst->Store(*pref, *value);
+  SubmitStatus(env, inst, d, [inst, pref, value, options]() {
+    Status st = inst->Store(*pref, *value, *options);
     value->Wipe();
     return st;
   });

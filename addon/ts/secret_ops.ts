@@ -1,10 +1,11 @@
-// The part of the Sidecar that the profile store and the webview bridge use.
-// check, storeSecret and deleteSecret are built in issue 3 and redact's full
-// rules in issue 5; this interface is what profiles.ts and webview.ts are
-// written against, so they work with the real Sidecar once those land (and,
-// until then, with the stand-in in test/node/helpers/secret_ops_standin.js).
+// The part of the Sidecar that the profile store and the webview bridge use:
+// profiles.ts and webview.ts are written against this interface, not the
+// Sidecar class (so they never import it for types).
+import { WRITABLE } from './catalog';
 import type { KeyrefErrorCode } from './errors';
+import type { KeyDescription } from './origins';
 import type { ApiKeyRef, RefScheme } from './ref';
+import type { Provider } from './request';
 
 /** What `sidecar.check(ref)` resolves to: never a value. */
 export type CheckResult =
@@ -15,8 +16,13 @@ export type CheckResult =
 export interface SecretOps {
   /** Preflight: resolves the ref without revealing it. */
   check(ref: string): Promise<CheckResult>;
-  /** Stores a value write-only under a ref (secret:, keyring:, file:). */
-  storeSecret(ref: string, value: string): Promise<void>;
+  /** Stores a value write-only under a ref (secret:, keyring:, file:), recording the origins it may go to. */
+  storeSecret(ref: string, value: string, options?: { origins?: readonly string[] }): Promise<void>;
+  /**
+   * State, fingerprint and origins of a key (never the key). webviewState
+   * uses it when present, check() otherwise.
+   */
+  describe?(ref: string, options?: { provider?: Provider }): Promise<KeyDescription>;
   /** Deletes the value stored under a ref. */
   deleteSecret(ref: string): Promise<void>;
   /** Scrubs a string; `redact(s) !== s` means s holds a live secret or a credential shape. */
@@ -30,8 +36,8 @@ export function profileSecretRef(id: string): ApiKeyRef {
   return `secret:keyref/profiles/${id}`;
 }
 
-/** The schemes storeSecret can write to. */
-export const WRITABLE_SCHEMES: readonly RefScheme[] = Object.freeze(['secret', 'keyring', 'file']);
+/** The schemes storeSecret can write to (native kSchemes' writable flag). */
+export const WRITABLE_SCHEMES: readonly RefScheme[] = WRITABLE;
 
 /** @internal True for a scheme storeSecret can write to. */
 export function isWritableScheme(s: RefScheme): boolean {

@@ -1,13 +1,16 @@
 // The Sidecar: one keyref instance per extension (or per test). Options are
 // checked here, with precise errors, before native code sees them.
-import { native } from './binding';
+import { native, NativeSidecar, NativeSidecarOptions } from './native';
 import { invalidArgType, invalidArgValue, KeyrefErrorCode } from './errors';
 import { kExportWithSecrets, kSecretExportAllowed } from './internal';
-import type { LlmProfile } from './profiles';
+import type { LlmProfile } from './llm_profile';
 import { ApiKeyRef, DEFAULT_ALLOW_SCHEMES, RefScheme, schemeBits } from './ref';
 import type { SecretOps } from './secret_ops';
 import * as bridge from './webview';
-import { NativeRequester, RequestOptions, RequestResponse, sendRequest } from './request';
+import { PROVIDERS, RequestOptions, RequestResponse, sendRequest } from './request';
+import type { Provider } from './catalog';
+import { AuditFileOptions, AuditRecord, KeyDescription, normaliseAuditFile, normaliseOrigins,
+  normalisePolicyOrigins, StoreSecretOptions } from './origins';
 
 /** What an instance may do. Every field is optional. */
 export interface SidecarPolicy {
@@ -29,7 +32,21 @@ export interface SidecarPolicy {
    * and path, status, timings, bytes, the ref and its scheme, header names) without them.
    */
   logBodies?: boolean;
+  /**
+   * Origins each key may be sent to, from the host's USER-scope settings
+   * (never workspace settings: a repository must not be able to widen
+   * where a key goes). A map from ref to origin patterns, for any scheme:
+   * `{ 'env:OPENAI_API_KEY': ['https://api.openai.com'], 'secret:azure':
+   * ['https://*.openai.azure.com'] }`. A pattern is an exact origin
+   * (`https://host[:port]`; `http://` only for loopback hosts) or a leftmost
+   * `*.` label (`https://*.openai.azure.com`). Added to the provider
+   * defaults and the origins recorded by storeSecret. docs/origins.md.
+   */
+  origins?: Readonly<Record<ApiKeyRef, readonly string[]>>;
 }
+
+const POLICY_KEYS: ReadonlySet<string> = new Set(['allowSchemes', 'plaintextFile', 'keyringService', 'cacheTtlMs',
+  'resolveTimeoutMs', 'allowSecretExport', 'logBodies', 'origins']);
 
 /** Log levels, most verbose first. `off` logs nothing. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'off';
@@ -82,6 +99,14 @@ export interface SidecarOptions {
   logStderr?: boolean;
   /** The host's secret store for `secret:` refs (VS Code: `context.secrets`). Without it, `secret:` refs fail with SOURCE_UNAVAILABLE. */
   secretStorage?: SecretStorageLike;
+  /**
+   * The audit trail: one JSON line per request (time, ref, key fingerprint,
+   * provider, origin, method, path without query, status or error code,
+   * duration, bytes; never a key, body or query), in a 0600 file rotated
+   * by size. A path, or `{ path, maxBytes, maxFiles }`. See `audit(n)` and
+   * docs/origins.md.
+   */
+  auditFile?: string | AuditFileOptions;
 }
 
 /** What `check()` resolves to when the ref would resolve. */
@@ -119,46 +144,12 @@ export interface SourceStatus {
   reason?: string;
 }
 
-/** @internal What the native constructor receives: validated and normalised. */
-export interface NativeSidecarOptions {
-  schemeBits: number;
-  plaintextFile: string;
-  keyringService: string;
-  cacheTtlMs: number;
-  resolveTimeoutMs: number;
-  allowSecretExport: boolean;
-  logBodies: boolean;
-  log: ((level: string, line: string) => void) | undefined;
-  logLevel: LogLevel;
-  /** '' = no file. */
-  logFilePath: string;
-  logFileMaxBytes: number;
-  logFileMaxFiles: number;
-  logStderr: boolean;
-  secretStorage?: SecretStorageLike;
-}
-
-/** @internal The raw native object. */
-export interface NativeSidecar extends NativeRequester {
-  close(): void;
-  /** `ascii`: the caller checked that `text` is ASCII (faster copies). */
-  redact(text: string, ascii?: boolean): string;
-  /**
-   * Test hook (addon/src/test_hooks.cc): resolves `ref` and logs/throws it like the worst call site
-   * could. Only in the test build of the addon (keyref_test_hooks.node); absent from the shipped one.
-   */
-  _redactionProbe?(ref: string): Promise<void>;
-  secretExportAllowed(): boolean;
-  /**
-   * Native half of the secret-export gate (sidecar_export.cc): refuses unless policy.allowSecretExport
-   * and `confirm`, called by native code, answers exactly true.
-   */
-  exportWithSecrets(items: Array<[string, string]>, file: string,
-    confirm: (info: { file: string; profileIds: string[] }) => unknown): Promise<{ profiles: number; secrets: number }>;
-  check(ref: string): Promise<CheckResult>;
-  status(): Promise<SourceStatus[]>;
-  storeSecret(ref: string, value: string): Promise<void>;
-  deleteSecret(ref: string): Promise<void>;
+/** A stream scrubber (Sidecar.redactStream). */
+export interface StreamRedactor {
+  /** Takes the next piece; returns the scrubbed text that is safe to hand on (may be less than given). */
+  write(piece: string): string;
+  /** End of the stream: returns everything still held, scrubbed. */
+  end(): string;
 }
 
 function optionalSecretStorage(v: unknown): SecretStorageLike | undefined {
@@ -264,6 +255,14 @@ export function normaliseOptions(options: SidecarOptions | undefined): NativeSid
   if (typeof policy !== 'object' || policy === null) {
     throw invalidArgType('options.policy', 'an object', options.policy);
   }
+  // Unknown keys are refused, not ignored: a workspace-shaped settings
+  // object passed as the policy by mistake ("keyref.origins": …) must fail
+  // loudly rather than half-apply (docs/origins.md).
+  for (const k of Object.keys(policy)) {
+    if (!POLICY_KEYS.has(k)) {
+      throw invalidArgValue('options.policy', `unknown policy key ${JSON.stringify(k.slice(0, 32))}`);
+    }
+  }
   const allow = policy.allowSchemes === undefined ? DEFAULT_ALLOW_SCHEMES : policy.allowSchemes;
   const exp = policy.allowSecretExport;
   if (exp !== undefined && typeof exp !== 'boolean') {
@@ -279,12 +278,12 @@ export function normaliseOptions(options: SidecarOptions | undefined): NativeSid
     allowSecretExport: exp === true,
     logBodies: optionalBoolean(policy, 'logBodies', 'options.policy.logBodies'),
     ...normaliseLogOptions(options as Record<string, unknown>),
+    origins: normalisePolicyOrigins(policy.origins, schemeBits(allow, 'options.policy.allowSchemes')),
+    ...normaliseAuditFile((options as Record<string, unknown>).auditFile),
   };
   if (secretStorage) out.secretStorage = secretStorage;
   return out;
 }
-
-type NativeCtor = new (options: NativeSidecarOptions) => NativeSidecar;
 
 /**
  * A keyref instance. It resolves secrets only inside native code and never
@@ -297,9 +296,8 @@ export class Sidecar {
   protected readonly schemeBits: number;
 
   constructor(options?: SidecarOptions) {
-    const Ctor = native.NativeSidecar as NativeCtor;
     const normalised = normaliseOptions(options);
-    this.native = new Ctor(normalised);
+    this.native = new native.NativeSidecar(normalised);
     this.schemeBits = normalised.schemeBits;
   }
 
@@ -322,6 +320,28 @@ export class Sidecar {
     if (typeof text !== 'string') throw invalidArgType('text', 'of type string', text);
     // ASCII (UTF-8 length = UTF-16 length) travels as Latin-1: no transcoding.
     return this.native.redact(text, Buffer.byteLength(text, 'utf8') === text.length);
+  }
+
+  /**
+   * A scrubber for a stream the host assembles from pieces (model output
+   * shown as it arrives): `write(piece)` returns the scrubbed text that is
+   * safe to show now, holding back only what could still complete a match
+   * (so a secret split across pieces is caught before its last piece is
+   * shown); `end()` returns the rest. Joining every return value equals
+   * `redact()` of the whole text. chat() uses one per turn.
+   */
+  redactStream(): StreamRedactor {
+    let carry = '';
+    let ended = false;
+    const step = (piece: string, final: boolean): string => {
+      if (ended) throw invalidArgValue('stream', 'has ended');
+      if (typeof piece !== 'string') throw invalidArgType('piece', 'of type string', piece);
+      const [emit, rest] = this.native.redactStream(carry + piece, final);
+      carry = rest;
+      ended = final;
+      return emit;
+    };
+    return { write: (piece: string) => step(piece, false), end: () => step('', true) };
   }
 
   // The webview bridge (addon/ts/webview.ts, where the boundary is
@@ -402,10 +422,69 @@ export class Sidecar {
    * @param ref where to store, e.g. `keyring:openai/alice`
    * @param value the key; copied into native memory at once
    */
-  async storeSecret(ref: ApiKeyRef, value: string): Promise<void> {
+  async storeSecret(ref: ApiKeyRef, value: string, options?: StoreSecretOptions): Promise<void> {
     if (typeof ref !== 'string') throw invalidArgType('ref', 'of type string', ref);
     if (typeof value !== 'string') throw invalidArgType('value', 'of type string', value);
-    return this.native.storeSecret(ref, value);
+    if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+      throw invalidArgType('options', 'an object', options);
+    }
+    const origins = options?.origins === undefined ? [] : normaliseOrigins(options.origins, 'options.origins');
+    return this.native.storeSecret(ref, value, origins);
+  }
+
+  /**
+   * Replaces the origins recorded for the key stored under `ref` (secret:,
+   * keyring:, file:), without touching the key. Call it only from a
+   * person's explicit action (a confirmed "Trust this server for this key?"
+   * prompt), never with a URL read from workspace configuration: that is
+   * exactly the attack bindings stop. docs/origins.md.
+   *
+   * @param origins exact origins (`https://host[:port]`, `http://` for
+   *   loopback only) or `https://*.suffix` patterns; [] unbinds
+   */
+  async bindOrigins(ref: ApiKeyRef, origins: readonly string[]): Promise<void> {
+    if (typeof ref !== 'string') throw invalidArgType('ref', 'of type string', ref);
+    return this.native.bindOrigins(ref, normaliseOrigins(origins, 'origins'));
+  }
+
+  /**
+   * What a person may know about a key, never the key: its state (as
+   * webviewState reports it), a fingerprint (a keyed digest, stable on this
+   * installation, different for different keys; never a piece of the key),
+   * the origins it may be sent to, and when it was stored and last sent.
+   *
+   * @param options.provider include that provider's default origin
+   */
+  async describe(ref: ApiKeyRef, options?: { provider?: Provider }): Promise<KeyDescription> {
+    if (typeof ref !== 'string') throw invalidArgType('ref', 'of type string', ref);
+    if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+      throw invalidArgType('options', 'an object', options);
+    }
+    const provider = options?.provider;
+    if (provider !== undefined && (typeof provider !== 'string' || !(PROVIDERS as readonly string[]).includes(provider))) {
+      throw invalidArgValue('options.provider', `must be one of ${PROVIDERS.join(', ')}`);
+    }
+    const d = await this.native.describe(ref, provider ?? '');
+    const state = bridge.secretStateOf(d.ok ? { ok: true, scheme: 'secret' }
+      : { ok: false, code: d.code as KeyrefErrorCode, message: d.message ?? '', hint: d.hint });
+    const out: KeyDescription = { state: state.secretState, origins: d.origins };
+    if (state.secretCode) out.code = state.secretCode;
+    if (state.secretHint) out.hint = state.secretHint;
+    if (d.fingerprint) out.fingerprint = d.fingerprint;
+    if (d.storedAt > 0) out.storedAt = new Date(d.storedAt).toISOString();
+    if (d.lastUsedAt > 0) out.lastUsedAt = new Date(d.lastUsedAt).toISOString();
+    return out;
+  }
+
+  /**
+   * The last `n` audit records (default 100, at most 10000), oldest first:
+   * from options.auditFile and its rotated files when set, else from the
+   * last 1000 requests of this instance.
+   */
+  async audit(n = 100): Promise<AuditRecord[]> {
+    if (typeof n !== 'number') throw invalidArgType('n', 'of type number', n);
+    if (!Number.isInteger(n) || n < 0 || n > 10000) throw invalidArgValue('n', 'must be an integer from 0 to 10000');
+    return this.native.audit(n);
   }
 
   /**

@@ -13,6 +13,7 @@
 
 #include "keyref/ref.h"
 #include "keyref/secret_value.h"
+#include "keyref/temp_file.h"
 
 namespace keyref {
 namespace {
@@ -57,9 +58,11 @@ std::string DirName(const std::string& path) {
 // fsync, rename and fsync of the folder, so a crash leaves the old file or
 // the new one, never a torn one.
 Status WriteAtomically(const std::string& path, const SecretValue& data) {
+  // A writer killed before its rename left its temporary, secrets
+  // included: remove those of dead processes (keyref/temp_file.h).
+  RemoveDeadWritersTemps(path);
   std::random_device rd;
-  std::string tmp =
-      path + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(rd());
+  std::string tmp = TempPrefixFor(path) + std::to_string(rd());
   int fd = open(tmp.c_str(),
                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return IoError("create", path);

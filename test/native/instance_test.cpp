@@ -188,7 +188,8 @@ TEST(InstanceTest, CloseWipesAndRefuses) {
   EXPECT_EQ(f.inst->cached_count(), 0u);
   EXPECT_EQ(f.inst->Check("secret:k").error().code, ErrorCode::kInternal);
   // The redactor forgot the live value, but a value resolved once is still
-  // caught for the process's lifetime, by its keyed fingerprints (issue 5).
+  // caught for the process's lifetime, by its keyed fingerprints
+  // (docs/redaction.md).
   EXPECT_EQ(f.inst->redactor().Redact("x sk-canary-close"), "x [REDACTED]");
   f.inst->Close();  // idempotent
 }

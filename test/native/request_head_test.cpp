@@ -56,11 +56,21 @@ class RequestHeadTest : public ::testing::Test {
     RequestControl control;
     return client.Execute(
         r,
-        [this](const ParsedRef&) -> Result<LiveSecret> {
+        // The key is bound to this test's loopback server
+        // (docs/origins.md).
+        [this](const ParsedRef&, Provider,
+               const BaseUrl& target) -> Result<KeyGrant> {
           ++resolved_;
           std::string k = "sk-head-test-0123456789abcdefghij";
-          return LiveSecret(SecretValue::FromBytes(k.data(), k.size()),
-                            redactor_);
+          KeyBinding binding;
+          (void)target;
+          binding.origins.push_back(
+              {ParseOriginPattern("http://127.0.0.1:" + std::to_string(port_))
+                   .value(),
+               OriginSource::kStored});
+          return KeyGrant{
+              LiveSecret(SecretValue::FromBytes(k.data(), k.size()), redactor_),
+              std::move(binding)};
         },
         control, nullptr);
   }

@@ -1,5 +1,5 @@
 'use strict';
-// The addon loader (addon/ts/binding.ts, node-gyp-build): which binary a
+// The addon loader (addon/ts/native.ts, node-gyp-build): which binary a
 // require of keyref loads, and the error when there is none.
 const test = require('node:test');
 const assert = require('node:assert/strict');

@@ -10,7 +10,8 @@
 // and each proving it really carried the canary. Nothing that comes back
 // (return values, responses, events, error code/message/hint/stack and
 // util.inspect, host log lines, stderr, the log file) may contain a canary,
-// its base64/base64url/percent/JSON forms, or any 8-character run of it.
+// its base64/base64url/percent/JSON forms, or any run of it that counts
+// (docs/threat-model.md, "No oracle": 12+ characters of its middle).
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
@@ -18,7 +19,8 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { paths } = require('./redaction_paths');
+const { paths } = require('./helpers/redaction_paths');
+const { countableRuns } = require('./helpers/countable_runs');
 
 // Lowercase hex, 28 characters: no credential shape, so only the redactor's
 // value rule (fingerprints) can catch it.
@@ -32,7 +34,7 @@ function forms(value) {
     ['percent', encodeURIComponent(value)],
     ['json', JSON.stringify(value).slice(1, -1)],
   ]);
-  for (let i = 0; i + 8 <= value.length; ++i) out.set(`run@${i}`, value.slice(i, i + 8));
+  for (const [i, run] of countableRuns(value)) out.set(`run@${i}`, run);
   return out;
 }
 
@@ -51,6 +53,7 @@ test('no path leaks the canary', async (t) => {
   };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyref-canary-'));
   const logFile = path.join(dir, 'keyref.log');
+  const auditFile = path.join(dir, 'audit.jsonl');
   // The child gets a private D-Bus session and gnome-keyring of its own
   // (with-keyring.sh starts one unless told it is already inside one), so
   // its locked-keyring path can lock the collection without disturbing
@@ -58,11 +61,12 @@ test('no path leaks the canary', async (t) => {
   const env = { ...process.env };
   delete env.KEYREF_IN_KEYRING_SESSION;
   const withKeyring = path.join(__dirname, '..', '..', 'scripts', 'with-keyring.sh');
-  const child = spawnSync(withKeyring, [process.execPath, path.join(__dirname, 'redaction_child.js')], {
+  const child = spawnSync(withKeyring, [process.execPath, path.join(__dirname, 'helpers', 'redaction_child.js')], {
     env: {
       ...env,
       KEYREF_CANARY_CHILD: '1',
       KEYREF_CANARY_LOGFILE: logFile,
+      KEYREF_CANARY_AUDITFILE: auditFile,
       CANARY_VAR: canaries.resolved,
       CANARY_MALFORMED: `${canaries.malformed}\nnext`,
       CANARY_LITERAL: canaries.literal,
@@ -98,6 +102,19 @@ test('no path leaks the canary', async (t) => {
   await t.test('log file', () => {
     const text = fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('');
     assert.match(text, /\[REDACTED\]/);
+    assert.deepEqual(leaks(text, canaries), []);
+  });
+
+  await t.test('audit file: 0600, one JSON line per send, fingerprints, no canary', () => {
+    assert.equal(fs.statSync(auditFile).mode & 0o777, 0o600);
+    // Rotated by size (maxBytes 4096 in the child): the current file and
+    // its predecessors together.
+    const files = fs.readdirSync(dir).filter((f) => f.startsWith('audit.jsonl'));
+    assert.ok(files.length > 1, `the audit file rotated (${files.join(', ')})`);
+    const text = files.map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('');
+    const records = text.trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(records.some((r) => r.ref === 'env:CANARY_VAR' && /^[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}$/.test(r.fingerprint)));
+    for (const r of records) assert.ok(!r.path.includes('?'), 'no query string in the audit trail');
     assert.deepEqual(leaks(text, canaries), []);
   });
 });

@@ -10,7 +10,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const net = require('node:net');
 const { Sidecar } = require('../..');
-const { makeKey, envRef } = require('./request_helpers');
+const { makeKey, envRef } = require('./helpers/request_helpers');
 
 async function rawServer() {
   const seen = { connections: 0, bytes: '' };
@@ -48,9 +48,10 @@ function nativeRequest(sidecar, options) {
 test('the raw binding refuses control characters in every text of the request head', async (t) => {
   const srv = await rawServer();
   t.after(() => srv.close());
-  const s = new Sidecar({ policy: { allowSchemes: ['env'] } });
-  t.after(() => s.close());
   const ref = envRef(makeKey('W'));
+  // The test server's origin is bound: what is refused below is the head.
+  const s = new Sidecar({ policy: { allowSchemes: ['env'], origins: { [ref]: [srv.url] } } });
+  t.after(() => s.close());
 
   const ok = await nativeRequest(s, { ...baseOptions(srv.url, ref), referer: 'https://app.invalid', title: 'T\tab' });
   assert.equal(ok.status, 200, 'a valid request goes through');

@@ -40,7 +40,8 @@ test('values over 64 KiB from the host store are refused, never registered', asy
     huge: hexValue(2 * 1024 * KIB, 13),
   };
   const store = hostStore(values);
-  const s = new Sidecar({ secretStorage: store });
+  // The request below goes to a bound origin, so what stops it is the cap.
+  const s = new Sidecar({ secretStorage: store, policy: { origins: { 'secret:huge': ['http://127.0.0.1:9'] } } });
   try {
     assert.deepEqual(await s.check('secret:atcap'), { ok: true, scheme: 'secret' });
     const inner = values.atcap.slice(30000, 30024);
@@ -70,7 +71,8 @@ test('storeSecret refuses a value over 64 KiB before copying or storing it', asy
     await assert.rejects(s.storeSecret('secret:big', hexValue(64 * KIB + 1, 5)), { code: 'SECRET_MALFORMED' });
     assert.deepEqual(store.calls, [], 'the host store was never asked to store it');
     await s.storeSecret('secret:ok', hexValue(64 * KIB, 9));
-    assert.deepEqual(store.calls, [['store', 'ok']]);
+    // The key, then its binding record (docs/origins.md).
+    assert.deepEqual(store.calls, [['store', 'ok'], ['store', 'keyref:origins:ok']]);
   } finally {
     s.close();
   }

@@ -20,7 +20,7 @@ test('the shipped addon has no test hooks, whatever the environment says', async
     const proto = Object.getPrototypeOf(s.native);
     assert.deepEqual(Object.getOwnPropertyNames(proto).filter((n) => n.startsWith('_')), []);
     // eslint-disable-next-line global-require
-    const { native } = require('../../addon/dist/binding.js');
+    const { native } = require('../../addon/dist/native.js');
     assert.equal(native.testHooks, false);
   } finally {
     delete process.env.KEYREF_TEST_HOOKS;

@@ -28,13 +28,19 @@ test('webviewState: fields, apiKeyRef and a state per profile; never a value, ma
   assert.equal(msg.type, 'llmProfiles.state');
   assert.equal(msg.selectedId, 'stored');
   const st = Object.fromEntries(msg.profiles.map((p) => [p.id, p]));
-  assert.deepEqual(st.stored, { ...profiles[0], secretState: 'stored' });
+  // describe() adds the key's fingerprint and its origins (the provider's
+  // default here), and nothing more: no storedAt, no lastUsedAt.
+  assert.match(st.stored.fingerprint, /^[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}$/);
+  assert.deepEqual(st.stored, { ...profiles[0], secretState: 'stored', fingerprint: st.stored.fingerprint,
+    origins: ['https://api.openai.com'] });
   assert.equal(st.missing.secretState, 'missing');
   assert.equal(st.missing.secretCode, 'SECRET_NOT_FOUND');
   assert.equal(st.noref.secretState, 'missing');
   assert.equal(st.badref.secretState, 'invalid-ref');
   assert.equal(st.badref.secretCode, 'REF_SCHEME_DISABLED');
-  assert.deepEqual(Object.keys(st.cached).sort(), ['apiKeyRef', 'id', 'label', 'model', 'provider', 'secretState']);
+  assert.deepEqual(Object.keys(st.cached).sort(),
+    ['apiKeyRef', 'fingerprint', 'id', 'label', 'model', 'origins', 'provider', 'secretState']);
+  assert.equal(st.cached.fingerprint, st.stored.fingerprint, 'one key, one fingerprint');
   assert.ok(Object.isFrozen(msg) && Object.isFrozen(msg.profiles[0]));
   assertNoCanary(assert, [sk, sk.slice(0, 12), sk.slice(-8)], { values: [msg] });
 });
@@ -91,6 +97,10 @@ test('toWebview refuses every kind of leak with WEBVIEW_LEAK_BLOCKED and never q
     'a live secret in a label': state({ label: `mine ${live}` }),
     'a live secret in a hint': { type: 'llmProfiles.error', code: 'INTERNAL', message: 'x', hint: live },
     'a key as a property name': { type: 'llmProfiles.saved', profileId: 'x', [sk]: 1 },
+    // Found by test/fuzz/js_validators_fuzz.js: the path in the message
+    // quoted a plain-looking live secret used as a property name.
+    'a live secret as a property name': { type: 'llmProfiles.saved', profileId: 'x', [live]: 'p' },
+    'a live secret as a nested name': state({ headers: { [live]: 'v' } }),
   };
   const errors = [];
   for (const [what, msg] of Object.entries(leaks)) {

@@ -50,7 +50,7 @@ bool LogLevelFromName(std::string_view name, LogLevel* out) noexcept;
 class Logger {
  public:
   // Receives already-redacted lines. May be called from any thread; the
-  // addon's implementation forwards to JS without blocking (issue 5).
+  // addon's implementation forwards to JS without blocking (docs/redaction.md).
   using HostSink = std::function<void(LogLevel, const std::string& line)>;
 
   explicit Logger(const Redactor& redactor);

@@ -8,6 +8,7 @@
 #include <functional>
 #include <utility>
 
+#include "http/trailer_filter.h"
 #include "http/trust_store.h"
 
 namespace keyref::http {
@@ -193,8 +194,8 @@ Result<Connection> ConnectionPool::Acquire(const ConnectionSpec& spec,
         MakeTrustStore([](const char* name) { return std::getenv(name); },
                        spec.ca_file, spec.ca_pem);
     if (!store) return std::move(store).error();
-    auto ssl =
-        std::make_unique<httplib::SSLClient>(spec.url.host, spec.url.port);
+    std::unique_ptr<httplib::SSLClient> ssl =
+        MakeTlsClient(spec.url.host, spec.url.port);
     if (!ssl->is_valid()) {
       X509_STORE_free(store.value());
       return TlsError("Could not set up TLS.");
@@ -206,8 +207,7 @@ Result<Connection> ConnectionPool::Acquire(const ConnectionSpec& spec,
     ssl->enable_server_certificate_verification(true);
     c.client = std::move(ssl);
   } else {
-    c.client =
-        std::make_unique<httplib::ClientImpl>(spec.url.host, spec.url.port);
+    c.client = MakePlainClient(spec.url.host, spec.url.port);
   }
   c.client->set_keep_alive(true);
   c.client->set_tcp_nodelay(true);

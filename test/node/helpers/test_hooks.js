@@ -12,13 +12,13 @@ const path = require('node:path');
 const Module = require('node:module');
 
 const root = path.resolve(__dirname, '..', '..', '..');
-const bindingFile = require.resolve(path.join(root, 'addon', 'dist', 'binding.js'));
+const bindingFile = require.resolve(path.join(root, 'addon', 'dist', 'native.js'));
 if (require.cache[bindingFile]) {
   throw new Error('test_hooks.js must be required before keyref is loaded');
 }
 const native = require(path.join(root, 'build', 'Release', 'keyref_test_hooks.node'));
 if (native.testHooks !== true) throw new Error('keyref_test_hooks.node has no test hooks');
-// addon/dist/binding.js exports { native }; every other module of the
+// addon/dist/native.js exports { native }; every other module of the
 // package reads the binding from there.
 const binding = new Module(bindingFile, module);
 binding.filename = bindingFile;

@@ -1,6 +1,8 @@
-// The redactor: fingerprints of every value ever registered (rule 1, incl.
-// encodings and 8-byte runs; redaction/fingerprints.cpp), exact matches of
-// live values too short to fingerprint, credential shapes (rule 2, shared
+// The redactor: fingerprints of every value ever registered (rule 1: whole
+// values, and the runs the no-oracle rule counts, incl. encodings;
+// redaction/fingerprints.cpp, redaction/secret_runs.cpp, and
+// docs/threat-model.md), exact matches of live values too short to
+// fingerprint, credential shapes (rule 2, shared
 // with the ref parser) and credential header values (rule 3,
 // redaction/header_rule.cpp). All spans are merged and replaced by one
 // marker each.
@@ -44,9 +46,11 @@ struct Redactor::State {
   // Few entries (the distinct short values live in one instance), so a
   // linear search with the constant-time Equals: exact, no digest needed.
   std::vector<Short> live_short;
-  // Which short value each id holds; ids of longer values are not kept
-  // (their fingerprints are all that matches them, live or not).
+  // Which short value each id holds.
   std::map<std::uint64_t, const SecretValue*> short_ids;
+  // Which remembered value each id of a longer value holds: released when
+  // it is forgotten, so that the store may evict it once no one holds it.
+  std::map<std::uint64_t, redaction::FingerprintStore::Digest> long_ids;
   // What Scrub reads: an immutable list swapped atomically. Rebuilt only
   // when the set of distinct short values changes.
   std::shared_ptr<const ShortValues> shorts = std::make_shared<ShortValues>();
@@ -60,18 +64,28 @@ struct Redactor::State {
 };
 
 Redactor::Redactor() : state_(std::make_unique<State>()) {}
-Redactor::~Redactor() = default;
+Redactor::~Redactor() { ForgetAll(); }
 
 std::uint64_t Redactor::Register(const SecretValue& value) {
-  // Fingerprints first: from here on the value is caught for the rest of the
-  // process's life, whatever happens to this instance. A value seen before
-  // costs one keyed hash here (FingerprintStore::Add).
-  redaction::FingerprintStore::Get().Add(value.Reveal());
+  // Fingerprints first: from here on the value is caught, by every
+  // instance, while it is live and afterwards until the store's memory
+  // bound evicts it. A value seen before costs one keyed hash here
+  // (FingerprintStore::Acquire).
+  redaction::FingerprintStore::Digest digest;
+  auto& store = redaction::FingerprintStore::Get();
+  const bool stored = store.Acquire(value.Reveal(), &digest);
   std::lock_guard<std::mutex> lock(state_->mu);
   std::uint64_t id = state_->next_id++;
-  if (value.size() < kMinExactLength || value.size() >= redaction::kWindow) {
+  if (stored) {
+    try {
+      state_->long_ids.emplace(id, digest);
+    } catch (...) {
+      store.Release(digest);
+      throw;
+    }
     return id;
   }
+  if (value.size() < kMinExactLength) return id;
   auto& shorts = state_->live_short;
   auto it = std::find_if(shorts.begin(), shorts.end(),
                          [&](const auto& e) { return e.value->Equals(value); });
@@ -92,6 +106,12 @@ std::uint64_t Redactor::Register(const SecretValue& value) {
 
 void Redactor::Forget(std::uint64_t id) noexcept {
   std::lock_guard<std::mutex> lock(state_->mu);
+  auto remembered = state_->long_ids.find(id);
+  if (remembered != state_->long_ids.end()) {
+    redaction::FingerprintStore::Get().Release(remembered->second);
+    state_->long_ids.erase(remembered);
+    return;
+  }
   auto held = state_->short_ids.find(id);
   if (held == state_->short_ids.end()) return;
   const SecretValue* value = held->second;
@@ -111,6 +131,10 @@ void Redactor::Forget(std::uint64_t id) noexcept {
 
 void Redactor::ForgetAll() noexcept {
   std::lock_guard<std::mutex> lock(state_->mu);
+  for (const auto& [id, digest] : state_->long_ids) {
+    redaction::FingerprintStore::Get().Release(digest);
+  }
+  state_->long_ids.clear();
   state_->short_ids.clear();
   if (state_->live_short.empty()) return;
   state_->live_short.clear();
@@ -122,8 +146,8 @@ void Redactor::ForgetAll() noexcept {
 
 void Redactor::FindSpans(std::string_view text, std::vector<Span>* out) const {
   std::size_t first = out->size();
-  auto fp = redaction::FingerprintStore::Get().Snapshot();
-  redaction::FindFingerprintRuns(*fp, text, out);
+  auto prints = redaction::FingerprintStore::Get().Snapshot();
+  redaction::FindSecretRuns(*prints, text, out);
   auto shorts = std::atomic_load(&state_->shorts);
   for (const auto& v : *shorts) {
     std::string_view needle = v->Reveal();
@@ -140,6 +164,12 @@ void Redactor::FindSpans(std::string_view text, std::vector<Span>* out) const {
   redaction::FindHeaderValues(text, out);
   if (out->size() == first) return;
 
+  MergeSpans(text, out, first);
+}
+
+void Redactor::MergeSpans(std::string_view text, std::vector<Span>* out,
+                          std::size_t first) {
+  if (out->size() <= first) return;
   // Byte-based matching may cut a UTF-8 sequence: widen to whole sequences
   // so that valid UTF-8 stays valid.
   for (std::size_t i = first; i < out->size(); ++i) {

@@ -91,7 +91,7 @@ const paths = [
       } catch (e) {
         out.push(...ctx.describeError(e));
       }
-      const { parseRef } = require('../..');
+      const { parseRef } = require('../../..');
       out.push(JSON.stringify(parseRef(literal)));
       await ctx.settle();
       return out;
@@ -125,7 +125,7 @@ const paths = [
     },
     expect: (emitted) => (emitted.includes('still alive') ? null : 'the process did not survive'),
   },
-  // --- The public surface, path by path (issue 5's list). A path returns
+  // --- The public surface, path by path (docs/redaction.md's list). A path returns
   // everything keyref handed back (results, responses, events, errors) plus
   // proof lines ("carried N/M": of M requests the server saw, N had exactly
   // the canary in their key header), which `expect` requires.
@@ -171,7 +171,7 @@ const paths = [
       const events = [];
       out.push(JSON.stringify(await s.request({ ...base, path: '/stream', onEvent: (e) => events.push(e) })));
       out.push(...events.map((e) => JSON.stringify(e)));
-      const { chat } = require('../..');
+      const { chat } = require('../../..');
       out.push(JSON.stringify(await chat(s, { ...base, model: 'm', stream: false,
         messages: [{ role: 'user', content: 'hi' }] })));
       out.push(`events ${events.length}`, `carried ${srv.seen.carried}/${srv.seen.requests}`);
@@ -230,7 +230,7 @@ const paths = [
         out.push(JSON.stringify(await s.request({ ...base, path: p,
           onEvent: (e) => { events += 1; out.push(JSON.stringify(e)); } })));
       }
-      const { chat } = require('../..');
+      const { chat } = require('../../..');
       try {
         await chat(s, { ...base, model: 'm', messages: [{ role: 'user', content: 'hi' }] });
         out.push('chat resolved: expected a 401');
@@ -447,7 +447,7 @@ const paths = [
     // page; nothing that goes back to the page (or to the host) may hold it.
     name: 'webview bridge: the key sent in, states, a malformed key, a message quoting the key blocked',
     async run(ctx) {
-      const { webviewErrorMessage } = require('../..');
+      const { webviewErrorMessage } = require('../../..');
       const map = new Map();
       const store = { get: async (k) => map.get(k), store: async (k, v) => { map.set(k, v); },
         delete: async (k) => { map.delete(k); } };
@@ -457,8 +457,9 @@ const paths = [
       });
       const s = ctx.sidecar({ secretStorage: store });
       const out = [];
+      // The host binds the key to the origin the person entered with it.
       const reply = await s.acceptSecretFromWebview({ type: 'llmProfiles.storeSecret', requestId: 'r1',
-        profileId: 'work', value: process.env.CANARY_VAR });
+        profileId: 'work', value: process.env.CANARY_VAR }, { origins: [srv.url] });
       out.push(JSON.stringify(reply));
       try {
         await s.acceptSecretFromWebview({ type: 'llmProfiles.storeSecret', profileId: 'bad',

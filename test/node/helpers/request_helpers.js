@@ -10,6 +10,8 @@ const https = require('node:https');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { Sidecar } = require('../../..');
+const { countableRuns } = require('./countable_runs');
 
 // A made-up key of a realistic shape, built at run time so that no
 // key-shaped literal sits in the source.
@@ -29,12 +31,13 @@ function envRef(value) {
   return `env:${name}`;
 }
 
-// Every 8-character window of the key: none may appear in anything handed back.
+// Every run of the key that counts (docs/threat-model.md, "No oracle"): none
+// may appear in anything handed back.
 function assertNoTrace(text, key, what = 'output') {
-  for (let i = 0; i + 8 <= key.length; i++) {
-    const gram = key.slice(i, i + 8);
-    if (text.includes(gram)) {
-      throw new Error(`${what} holds 8 characters of the key (offset ${i})`);
+  if (text.includes(key)) throw new Error(`${what} holds the key`);
+  for (const [i, run] of countableRuns(key)) {
+    if (text.includes(run)) {
+      throw new Error(`${what} holds ${run.length} characters of the key (offset ${i})`);
     }
   }
 }
@@ -155,4 +158,16 @@ function sse(res, events, { status = 200 } = {}) {
   res.end();
 }
 
-module.exports = { makeKey, envRef, assertNoTrace, startServer, makeCerts, startProxy, closedPort, sse };
+// A Sidecar that may send `ref`'s key to these origins (the test's own
+// loopback servers, or their URLs), bound explicitly through policy.origins
+// as a host binds an env: key from its user settings (docs/origins.md).
+// Without a binding keyref refuses with KEY_ORIGIN_UNBOUND and sends nothing.
+// `refs` is one ref or an array of them.
+function boundSidecar(refs, servers, options = {}) {
+  const origins = servers.map((s) => new URL(typeof s === 'string' ? s : s.url).origin);
+  const map = {};
+  for (const ref of [refs].flat()) map[ref] = origins;
+  return new Sidecar({ ...options, policy: { ...(options.policy ?? {}), origins: map } });
+}
+
+module.exports = { makeKey, envRef, assertNoTrace, startServer, makeCerts, startProxy, closedPort, sse, boundSidecar };
