@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 APT_PACKAGES=(
   build-essential cmake pkg-config python3
   nlohmann-json3-dev libsecret-1-dev libglib2.0-dev libssl-dev openssl
-  dpkg-dev qemu-user-static
+  dpkg-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang-format clang libclang-rt-14-dev gdb
   dbus dbus-x11 gnome-keyring libsecret-tools pass gnupg
 )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tests the shipped artifact (docs/building.md, "What is tested"): the
-# tarball `npm pack` makes, with prebuilds/linux-x64 and linux-arm64 in it,
-# installed with --ignore-scripts, then run by test/artifact/check.js in
+# tarball `npm pack` makes, with prebuilds/linux-<arch> in it, installed
+# with --ignore-scripts, then run by test/artifact/check.js (the addon and,
+# when the package has the command-line tool, its prebuilt `keyref`) in
 # bare roots that hold only node and the C runtime (no libsecret, OpenSSL,
 # spdlog, httplib, no CA bundle unless one is put there):
 #   1. x64, Debian 12's libraries (this machine's node and what it links),
@@ -39,6 +40,11 @@ listing=$(tar -tzf "$work/$tgz")
 for a in "${arches[@]}"; do
   grep -qx "package/prebuilds/linux-$a/keyref.napi.glibc.node" <<<"$listing" ||
     { echo "test-artifact: the tarball lacks prebuilds/linux-$a" >&2; exit 1; }
+  # The command-line tool ships beside the addon when the tree has one.
+  if [ -d cli ]; then
+    grep -qx "package/prebuilds/linux-$a/keyref" <<<"$listing" ||
+      { echo "test-artifact: the tarball lacks prebuilds/linux-$a/keyref (cli/)" >&2; exit 1; }
+  fi
 done
 mkdir -p "$work/install"
 (cd "$work/install" && echo '{"private":true}' >package.json &&
@@ -158,6 +164,9 @@ fi
 
 if want arm64; then
 echo "== arm64 under qemu-user, Debian 12 arm64 libraries, Node from npm"
+if [ ! -x /usr/bin/qemu-aarch64-static ]; then
+  apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends qemu-user-static >/dev/null
+fi
 arm=$work/root-arm64
 base "$arm"
 scripts/debian-apt.sh debs bookworm arm64 "$work/debs-arm64" libc6 libstdc++6 libgcc-s1

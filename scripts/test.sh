@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: the GoogleTest suite (CTest), the same suite under
-# AddressSanitizer and UBSan, the portable prebuilds (scripts/prebuild.sh),
-# the Node tests against the x64 prebuild, all inside a throwaway D-Bus
-# session with an unlocked gnome-keyring (scripts/with-keyring.sh), and the
-# packed artifact in bare roots (scripts/test-artifact.sh).
+# AddressSanitizer and UBSan, the fuzz targets briefly, the x64 prebuild
+# (scripts/prebuild.sh) and the Node tests against it, all inside a throwaway
+# D-Bus session with an unlocked gnome-keyring (scripts/with-keyring.sh), and
+# the packed artifact in bare roots (scripts/test-artifact.sh x64).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh

@@ -10,9 +10,14 @@
 //     with a hostile openssl.cnf at OpenSSL's usual places that would cap
 //     TLS at 1.2 if it were read;
 //   - with KEYREF_CHECK_EXPECT=no-ca: TLS_FAILED with a hint naming the
-//     ca-certificates package.
+//     ca-certificates package;
+//   - when the package has the command-line tool (bin/keyref.js): its
+//     prebuilt executable runs `keyref --help` and `keyref backend show
+//     --json`, directly and through the npm shim, and reports the keyring
+//     unavailable for want of libsecret.
 // Prints "N passed, N failed".
 const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const https = require('node:https');
 
@@ -98,6 +103,33 @@ async function main() {
     }
   });
   sidecar.close();
+  if (fs.existsSync(`${app}/bin/keyref.js`)) await checkCli();
+}
+
+// The keyref command (cli/) as the package ships it: prebuilds/<platform>-
+// <arch>/keyref, found by bin/keyref.js. No D-Bus and no libsecret here.
+async function checkCli() {
+  const exe = `${app}/prebuilds/${process.platform}-${process.arch}/keyref`;
+  const env = { PATH: '/usr/bin', HOME: '/tmp', XDG_CONFIG_HOME: '/tmp/keyref-cli-config' };
+  const run = (argv) => spawnSync(argv[0], argv.slice(1), { env, encoding: 'utf8', timeout: 60000 });
+  await check('keyref --help (the prebuilt executable, and through bin/keyref.js)', () => {
+    assert.ok(fs.existsSync(exe), `${exe} is not in the package`);
+    for (const argv of [[exe, '--help'], [process.execPath, `${app}/bin/keyref.js`, '--help']]) {
+      const r = run(argv);
+      assert.equal(r.status, 0, `${argv.join(' ')}: ${r.stderr}${r.error || ''}`);
+      assert.match(r.stdout, /backend show/);
+    }
+  });
+  await check('keyref backend show --json: keyring unavailable naming libsecret', () => {
+    const r = run([process.execPath, `${app}/bin/keyref.js`, 'backend', 'show', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.ok, true, r.stdout);
+    const byName = Object.fromEntries(doc.backends.map((b) => [b.backend, b]));
+    assert.equal(byName.keyring.state, 'unavailable', r.stdout);
+    assert.match(`${byName.keyring.reason} ${byName.keyring.hint}`, /libsecret/, r.stdout);
+    assert.equal(byName.env.state, 'reachable', r.stdout);
+  });
 }
 
 main().then(() => {

@@ -2,9 +2,13 @@
 // scripts/with-keyring.sh starts (dbus-run-session + an unlocked
 // gnome-keyring-daemon), plus private sessions started here for the locked
 // and no-D-Bus cases, so locking never disturbs tests running in parallel.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <limits.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <vector>
 
 #include "keyref/instance.h"
 #include "keyref/source.h"
@@ -325,6 +329,40 @@ TEST(KeyringLoader, WithoutLibsecretIsSourceUnavailableNamingThePackage) {
   SourceProbe probe = source->Probe();
   EXPECT_FALSE(probe.available);
   EXPECT_NE(probe.reason.find("libsecret"), std::string::npos) << probe.reason;
+}
+
+// A process out of file descriptors is refused before libsecret is even
+// loaded (docs/reliability.md); the probe must say so, not blame a missing
+// libsecret it never tried to load.
+bool g_absent_loader_called = false;
+const sources::SecretApi* AbsentLibsecretNoting(std::string* error) {
+  g_absent_loader_called = true;
+  return sources::LoadSecretApiForTesting("libsecret-keyref-absent.so.0",
+                                          error);
+}
+
+TEST(KeyringLoader, NoFreeDescriptorIsNotReportedAsNoLibsecret) {
+  SourceConfig config;
+  auto source = sources::MakeKeyringSource(config, AbsentLibsecretNoting);
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = 64;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<int> held;
+  for (int i = 0; i < 64; ++i) {  // bounded: the limit is 64
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) break;
+    held.push_back(fd);
+  }
+  SourceProbe probe = source->Probe();
+  for (int fd : held) close(fd);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_FALSE(probe.available);
+  EXPECT_FALSE(g_absent_loader_called);
+  EXPECT_NE(probe.reason.find("file descriptor"), std::string::npos)
+      << probe.reason;
+  EXPECT_EQ(probe.reason.find("libsecret"), std::string::npos) << probe.reason;
 }
 
 // A library without the functions keyref needs is refused the same way,

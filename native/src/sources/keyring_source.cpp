@@ -236,11 +236,13 @@ class KeyringSource final : public SecretSource {
   SourceProbe Probe() override {
     SecretService* svc = nullptr;
     if (Error err; !Connect(&svc, &err)) {
-      if (!api_) {
+      if (err.hint == kNoLibsecretHint) {
         return {false,
                 "libsecret is not installed (libsecret-1-0 on "
                 "Debian/Ubuntu, libsecret elsewhere)"};
       }
+      // Refused before libsecret was even loaded: no free descriptor.
+      if (!api_) return {false, err.message};
       return {false,
               "no Secret Service is reachable (no D-Bus session or "
               "no keyring daemon)"};
