@@ -2,11 +2,15 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
+#include <optional>
 
 #include "keyref/base_url.h"
 #include "keyref/credential_shape.h"
+#include "keyref/provider.h"
 #include "process.h"
 
 namespace keyref::cli {
@@ -330,11 +334,24 @@ BackendState ProbeBackend(Backend b, const Config& config, Instance& inst) {
 
 Status StoreInBackend(Instance& inst, Backend b, const std::string& name,
                       const SecretValue& value,
-                      const std::vector<std::string>& origins) {
-  (void)origins;
+                      const std::vector<OriginPattern>& origins) {
   Result<ParsedRef> ref = ParseRef(RefFor(b, name), SchemeSet::All());
   if (!ref.ok()) return std::move(ref).error();
-  if (b != Backend::kPass) return inst.Store(ref.value(), value);
+  if (b != Backend::kPass) {
+    StoreOptions options;
+    // The record is read without resolving the key; an unreadable one
+    // (a locked keyring) makes Store fail with the same code anyway.
+    Result<KeyBinding> old = inst.Binding(ref.value(), std::nullopt);
+    if (old.ok()) {
+      for (const BoundOrigin& o : old.value().origins) {
+        if (o.source == OriginSource::kStored) {
+          options.origins.push_back(o.pattern);
+        }
+      }
+    }
+    for (const OriginPattern& o : origins) options.origins.push_back(o);
+    return inst.Store(ref.value(), value, options);
+  }
   if (Status st = ValidateSecretValue(value); !st) return st;
   // pass insert -m reads until end of input; -f overwrites without asking.
   RunResult r = RunProgram({inst.policy().pass_program, "insert", "-m", "-f",
@@ -423,10 +440,56 @@ CliError SecretSchemeError(const std::string& ref_text) {
       kExitBackend};
 }
 
+Status AddBinding(Instance& inst, const ParsedRef& ref,
+                  const std::vector<OriginPattern>& origins) {
+  Result<KeyBinding> old = inst.Binding(ref, std::nullopt);
+  if (!old.ok()) return std::move(old).error();
+  std::vector<OriginPattern> all;
+  std::vector<std::string> seen;
+  for (const BoundOrigin& o : old.value().origins) {
+    if (o.source != OriginSource::kStored) continue;
+    all.push_back(o.pattern);
+    seen.push_back(o.pattern.ToString());
+  }
+  bool added = false;
+  for (const OriginPattern& o : origins) {
+    if (std::find(seen.begin(), seen.end(), o.ToString()) != seen.end()) {
+      continue;
+    }
+    all.push_back(o);
+    added = true;
+  }
+  if (!added) return {};
+  return inst.Bind(ref, all);
+}
+
+namespace {
+
+std::string IsoFromMs(std::int64_t ms) {
+  if (ms <= 0) return {};
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
 KeyInfo DescribeKey(Instance& inst, const ParsedRef& ref,
                     const std::string& provider) {
-  (void)provider;
   KeyInfo info;
+  std::optional<Provider> prov;
+  Provider p;
+  if (ProviderFromName(provider, &p)) prov = p;
+  KeyDescription d = inst.Describe(ref, prov);
+  info.check = d.check;
+  info.origins = d.binding.OriginTexts();
+  info.stored_at = IsoFromMs(d.stored_at_ms);
+  if (!d.check) return info;
+  info.fingerprint = d.fingerprint;
+  // Length class and shape need the value once more (the cache is off).
   Result<LiveSecret> live = inst.Resolve(ref);
   if (!live.ok()) {
     info.check = std::move(live).error();
@@ -443,19 +506,23 @@ KeyInfo DescribeKey(Instance& inst, const ParsedRef& ref,
 }
 
 bool ParseOrigins(const std::vector<std::string>& in,
-                  std::vector<std::string>* out, CliError* err) {
+                  std::vector<OriginPattern>* out, CliError* err) {
   for (const std::string& o : in) {
-    Result<BaseUrl> u = ParseBaseUrl(o);
-    if (!u.ok() || !u.value().path.empty() || !u.value().query.empty()) {
-      *err = CliError{"BAD_BASE_URL",
-                      "--origin takes an origin: scheme, host and optional "
-                      "port, such as https://api.example.com.",
-                      "No path, query or credentials.", kExitInvalid};
+    Result<OriginPattern> p = ParseOriginPattern(o);
+    if (!p.ok()) {
+      *err = FromCore(p.error());
+      err->message = "--origin: " + err->message;
       return false;
     }
-    out->push_back(u.value().Origin());
+    out->push_back(std::move(p).value());
   }
   return true;
+}
+
+std::vector<std::string> OriginTexts(const std::vector<OriginPattern>& in) {
+  std::vector<std::string> out;
+  for (const OriginPattern& o : in) out.push_back(o.ToString());
+  return out;
 }
 
 }  // namespace keyref::cli

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "config.h"
 #include "keyref/instance.h"
+#include "keyref/origin.h"
 #include "keyref/ref.h"
 #include "keyref/secret_value.h"
 
@@ -67,11 +68,16 @@ BackendState ProbeBackend(Backend b, const Config& config, Instance& inst);
 // Stores / removes NAME's value in a writable backend. keyring and file go
 // through Instance::Store; pass through `pass insert` (the core's pass
 // source is read-only).
-// `origins` (already canonical) are recorded with the key where the
-// backend keeps binding records (keyring, file; docs/origins.md).
+// `origins` are recorded with the key where the backend keeps binding
+// records (keyring, file; docs/origins.md), together with the origins
+// already recorded for NAME: storing a new key under a name keeps where
+// that name's key may go (rotation), and --origin adds to it.
 Status StoreInBackend(Instance& inst, Backend b, const std::string& name,
                       const SecretValue& value,
-                      const std::vector<std::string>& origins);
+                      const std::vector<OriginPattern>& origins);
+// Adds `origins` to those recorded for `ref` (Instance::Bind).
+Status AddBinding(Instance& inst, const ParsedRef& ref,
+                  const std::vector<OriginPattern>& origins);
 
 // What `secret get`, `secret list` and `profile use` show about a key:
 // never the value, nor anything that would let one guess part of it.
@@ -88,9 +94,11 @@ struct KeyInfo {
 KeyInfo DescribeKey(Instance& inst, const ParsedRef& ref,
                     const std::string& provider);
 
-// Parses --origin values into canonical origins ("https://host:443").
+// Parses --origin values (origin patterns, docs/origins.md).
 bool ParseOrigins(const std::vector<std::string>& in,
-                  std::vector<std::string>* out, CliError* err);
+                  std::vector<OriginPattern>* out, CliError* err);
+// The canonical texts of patterns.
+std::vector<std::string> OriginTexts(const std::vector<OriginPattern>& in);
 Status DeleteFromBackend(Instance& inst, Backend b, const std::string& name);
 
 // The CLI's hint for a failure to resolve `ref`: names the keyref command

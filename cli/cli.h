@@ -29,6 +29,7 @@ enum Exit : int {
   kExitBackend = 5,   // SOURCE_UNAVAILABLE / LOCKED / DENIED / TIMEOUT
   kExitRefused = 6,   // a safety refusal (CLI_NO_TERMINAL, CLI_REFUSED,
                       // CLI_NOT_CONFIRMED, SECRET_MALFORMED)
+  kExitOrigin = 7,    // KEY_ORIGIN_DENIED, KEY_ORIGIN_UNBOUND
   kExitInterrupted = 130,
 };
 

@@ -26,7 +26,8 @@ const char kMainHelp[] =
     "schemas/cli-output.schema.json), --help (on any command), --version.\n"
     "Exit codes: 0 ok, 1 failed, 2 usage, 3 invalid ref or profile, 4 not\n"
     "found, 5 backend unavailable/locked/denied/timeout, 6 refused for\n"
-    "safety, 130 interrupted. See docs/cli.md.\n";
+    "safety, 7 key not bound to the profile's origin, 130 interrupted.\n"
+    "See docs/cli.md.\n";
 
 void PrintMainHelp(const std::vector<Command>& cmds) {
   std::string out = std::string(kMainHelp) + "\nCommands:\n";
@@ -219,7 +220,11 @@ int ExitFor(ErrorCode code) {
     case ErrorCode::kProfileContainsSecret:
     case ErrorCode::kProfileInvalid:
     case ErrorCode::kBadBaseUrl:
+    case ErrorCode::kBadOrigin:
       return kExitInvalid;
+    case ErrorCode::kKeyOriginDenied:
+    case ErrorCode::kKeyOriginUnbound:
+      return kExitOrigin;
     case ErrorCode::kSecretNotFound:
       return kExitNotFound;
     case ErrorCode::kSourceUnavailable:

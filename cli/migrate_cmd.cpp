@@ -67,8 +67,14 @@ bool StoreLegacyKey(Run& run, const std::string& id, const WipedString& key,
     return false;
   }
   if (!existing.ok()) {
-    std::vector<std::string> origins;
-    if (!origin.empty()) origins.push_back(origin);
+    // The key is bound to the profile's own origin, as `profile create`
+    // binds it (an origin the pattern rules refuse binds nothing).
+    std::vector<OriginPattern> origins;
+    if (!origin.empty()) {
+      if (Result<OriginPattern> o = ParseOriginPattern(origin); o.ok()) {
+        origins.push_back(std::move(o).value());
+      }
+    }
     Status st = StoreInBackend(*run.inst, run.backend, id, value, origins);
     if (!st) {
       CliError err = FromCore(st.error());
@@ -123,7 +129,7 @@ Entry MigrateOne(Run& run, const std::string& file) {
   std::string origin;
   if (auto u = next.find("baseUrl"); u != next.end() && u->is_string()) {
     Result<BaseUrl> b = ParseBaseUrl(Plain(u->get_ref<const WipedString&>()));
-    if (b.ok()) origin = b.value().Origin();
+    if (b.ok()) origin = OriginOf(b.value()).ToString();
   }
   const WipedString* key = nullptr;
   if (has_env) {

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "keyref/base_url.h"
 #include "keyref/credential_shape.h"
+#include "keyref/origin.h"
 #include "keyref/provider.h"
 #include "profile_files.h"
 
@@ -66,11 +67,25 @@ int ProfileCreate(Context& ctx, const Args& args) {
     return Report(ctx, Usage("--model (and --label) take 1-200 printable "
                              "characters."));
   }
-  std::string origin;
+  // The origin the key is bound to: the base URL's, checked against the
+  // origin rules (an http origin only for loopback hosts).
+  std::vector<OriginPattern> bind;
   if (!base_url.empty()) {
     Result<BaseUrl> u = ParseBaseUrl(base_url);
     if (!u.ok()) return Report(ctx, FromCore(u.error()));
-    origin = u.value().Origin();
+    Result<OriginPattern> o =
+        ParseOriginPattern(OriginOf(u.value()).ToString());
+    if (!o.ok()) {
+      CliError e = FromCore(o.error());
+      e.message = "--base-url: " + e.message;
+      return Report(ctx, e);
+    }
+    if (o.value().ToString() != DefaultOrigin(prov)) {
+      bind.push_back(std::move(o).value());
+    }
+  } else if (DefaultOrigin(prov).empty() && ProviderNeedsKey(prov)) {
+    return Report(ctx, Usage("--base-url is needed: " + provider +
+                             " has no default endpoint."));
   }
   if (secret.empty() && ProviderNeedsKey(prov)) {
     return Report(ctx, Usage("--secret NAME is needed: the key the profile "
@@ -114,11 +129,39 @@ int ProfileCreate(Context& ctx, const Args& args) {
   if (Status st = WriteProfileFile(dir, id, p); !st) {
     return Report(ctx, FromCore(st.error()));
   }
+  lock.value().reset();
+  // Bind the key to the profile's origin (recorded next to the key, where
+  // no workspace file can change it). The key need not be stored yet:
+  // `secret set` keeps the recorded origins.
+  std::vector<std::string> origins;
+  std::string bind_note;
+  if (!ref_text.empty()) {
+    ParsedRef ref = ParseRef(ref_text, SchemeSet::All()).value();
+    Instance inst(CliPolicy(ctx.config));
+    if (!bind.empty()) {
+      Status st = AddBinding(inst, ref, bind);
+      if (!st) {
+        bind_note = std::string(ErrorCodeName(st.error().code)) + ": " +
+                    st.error().message;
+        Warn("the profile was written, but its key could not be bound to " +
+             bind[0].ToString() + " (" + bind_note + "). " +
+             HintFor(ref, st.error(), ctx.config));
+      }
+    }
+    Result<KeyBinding> b = inst.Binding(ref, prov);
+    if (b.ok()) origins = b.value().OriginTexts();
+  }
   Json body = {{"ok", true}, {"id", id}, {"file", file}};
   body["apiKeyRef"] = ref_text.empty() ? Json(nullptr) : Json(ref_text);
-  body["origin"] = origin.empty() ? Json(nullptr) : Json(origin);
+  body["origins"] = origins;
+  body["bound"] = bind_note.empty();
   std::string text = "Created profile " + id + " (" + file + ").\n";
   if (!ref_text.empty()) text += "  apiKeyRef: " + ref_text + "\n";
+  if (!origins.empty()) {
+    std::string o;
+    for (const std::string& x : origins) o += (o.empty() ? "" : ", ") + x;
+    text += "  key may be sent to: " + o + "\n";
+  }
   PrintResult(ctx, body, text);
   return kExitOk;
 }
@@ -196,6 +239,27 @@ std::string UseMessage(const std::string& id, const ParsedRef& ref,
   }
 }
 
+// The pre-flight's origin half: the key's binding (provider default,
+// recorded origins) must allow the profile's target, as a request would
+// require (docs/origins.md).
+Status CheckTarget(Instance& inst, const ProfileJson& p, const ParsedRef& ref,
+                   Provider prov, bool known_provider) {
+  if (!known_provider) return {};
+  std::string url = Field(p, "baseUrl");
+  if (url.empty()) url = std::string(DefaultOrigin(prov));
+  if (url.empty()) {
+    return Error(ErrorCode::kProfileInvalid,
+                 "the profile has no baseUrl and its provider has no default "
+                 "endpoint.",
+                 "Re-create it with --base-url.");
+  }
+  Result<BaseUrl> target = ParseBaseUrl(url);
+  if (!target.ok()) return std::move(target).error();
+  Result<KeyBinding> b = inst.Binding(ref, prov);
+  if (!b.ok()) return std::move(b).error();
+  return CheckKeyOrigin(b.value(), ref, prov, target.value());
+}
+
 int ProfileUse(Context& ctx, const Args& args) {
   const std::string id = args.positional[0];
   const std::string dir = ProfilesDir(ctx.config);
@@ -220,9 +284,9 @@ int ProfileUse(Context& ctx, const Args& args) {
   }
   const std::string provider = Field(p.value(), "provider");
   const std::string ref_text = Field(p.value(), "apiKeyRef");
-  Provider prov;
-  const bool needs_key =
-      !ProviderFromName(provider, &prov) || ProviderNeedsKey(prov);
+  Provider prov = Provider::kOpenAI;
+  const bool known = ProviderFromName(provider, &prov);
+  const bool needs_key = !known || ProviderNeedsKey(prov);
   Json body = {{"ok", true}, {"active", id}};
   body["previous"] = ctx.config.active_profile.empty()
                          ? Json(nullptr)
@@ -247,8 +311,27 @@ int ProfileUse(Context& ctx, const Args& args) {
     }
     Instance inst(CliPolicy(ctx.config));
     Verdict v = CheckOneRef(inst, ctx.config, ref_text, provider);
+    if (v.ok) {
+      // The key resolves; may it go where the profile sends it?
+      Status st = CheckTarget(inst, p.value(), ref, prov, known);
+      if (!st) {
+        CliError e = FromCore(st.error());
+        e.message = "profile '" + id + "': " + e.message +
+                    " The active profile was not changed.";
+        Backend kb;
+        std::string name;
+        if (st.error().code == ErrorCode::kKeyOriginDenied &&
+            NameFromRef(ref, &kb, &name)) {
+          e.hint =
+              "Check the profile's baseUrl first: a changed baseUrl is "
+              "how keys are stolen. If its origin is yours, allow it: "
+              "keyref secret bind " +
+              name + " --origin ORIGIN";
+        }
+        return Report(ctx, e);
+      }
+    }
     if (!v.ok) {
-      Error core(ErrorCode::kInternal, v.error.message, v.error.hint);
       CliError e = v.error;
       if (v.info.check.ok() == false) {
         e.message = UseMessage(id, ref, v.info.check.error()) + ".";

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 
 #include "backends.h"
 #include "cli.h"
@@ -60,7 +61,7 @@ int SecretSet(Context& ctx, const Args& args) {
   const std::string name = args.positional[0];
   CliError err;
   Backend b;
-  std::vector<std::string> origins;
+  std::vector<OriginPattern> origins;
   if (!CheckSecretName(name, &err) || !PickBackend(ctx, args, name, &b, &err) ||
       !ParseOrigins(args.All("--origin"), &origins, &err)) {
     return Report(ctx, err);
@@ -92,7 +93,7 @@ int SecretSet(Context& ctx, const Args& args) {
   if (!SaveConfigOrReport(ctx, &code)) return code;
   KeyInfo info =
       DescribeKey(inst, ParseRef(ref_text, SchemeSet::All()).value(), "");
-  if (info.origins.empty()) info.origins = origins;
+  if (!info.check) info.origins = OriginTexts(origins);
   Json body = {{"ok", true},
                {"name", name},
                {"backend", BackendName(b)},
@@ -264,6 +265,39 @@ int SecretRm(Context& ctx, const Args& args) {
   return kExitOk;
 }
 
+int SecretBind(Context& ctx, const Args& args) {
+  const std::string name = args.positional[0];
+  CliError err;
+  Backend b;
+  std::vector<OriginPattern> origins;
+  if (!CheckSecretName(name, &err) || !PickBackend(ctx, args, name, &b, &err) ||
+      !ParseOrigins(args.All("--origin"), &origins, &err)) {
+    return Report(ctx, err);
+  }
+  if (origins.empty()) {
+    return Report(ctx, Usage("Give at least one --origin URL."));
+  }
+  const std::string ref_text = RefFor(b, name);
+  ParsedRef ref = ParseRef(ref_text, SchemeSet::All()).value();
+  Instance inst(CliPolicy(ctx.config));
+  // A person's explicit action at a terminal: the one way besides storing
+  // the key that a binding is recorded (docs/origins.md).
+  Status st = AddBinding(inst, ref, origins);
+  if (!st) {
+    CliError e = FromCore(st.error());
+    e.hint = HintFor(ref, st.error(), ctx.config);
+    return Report(ctx, e);
+  }
+  Result<KeyBinding> now = inst.Binding(ref, std::nullopt);
+  std::vector<std::string> texts =
+      now.ok() ? now.value().OriginTexts() : OriginTexts(origins);
+  PrintResult(
+      ctx,
+      Json{{"ok", true}, {"name", name}, {"ref", ref_text}, {"origins", texts}},
+      name + " may now be sent to: " + OriginsText(texts) + "\n");
+  return kExitOk;
+}
+
 }  // namespace
 
 void AddSecretCommands(std::vector<Command>* out) {
@@ -301,6 +335,17 @@ void AddSecretCommands(std::vector<Command>* out) {
                   "migrate (recorded in the user config). Never values.\n",
                   {{}, {}, 0, 0},
                   SecretList});
+  out->push_back(
+      {"secret",
+       "bind",
+       "secret bind NAME --origin URL... [--backend B]",
+       "Allow a stored key to be sent to more origins.",
+       "Adds origins (https://host[:port], https://*.example.com, or http://\n"
+       "for loopback only) to those recorded with the key. Provider defaults\n"
+       "need no binding. A workspace file can never add one "
+       "(docs/origins.md).\n",
+       {{}, {"--backend", "--origin"}, 1, 1},
+       SecretBind});
   out->push_back({"secret",
                   "rm",
                   "secret rm NAME [--yes] [--backend B]",
