@@ -119,6 +119,21 @@ int ProfileCreate(Context& ctx, const Args& args) {
   Result<std::unique_ptr<DirLock>> lock = DirLock::Take(dir);
   if (!lock.ok()) return Report(ctx, FromCore(lock.error()));
   const std::string file = dir + "/" + id + ".json";
+  if (FileExists(file)) {
+    // A legacy file holds its key (or its variable's name): replacing it
+    // would lose that. migrate rewrites it instead (as ProfileStore.save
+    // refuses to save over one).
+    Result<ProfileJson> old = ReadProfileFile(file);
+    if (old.ok() && (old.value().contains("apiKey") ||
+                     old.value().contains("api_key_env"))) {
+      return Report(
+          ctx, CliError{"PROFILE_INVALID",
+                        "A legacy profile named " + id +
+                            " is waiting for migration; it was not "
+                            "replaced.",
+                        "Run keyref migrate " + dir + " first.", kExitInvalid});
+    }
+  }
   if (FileExists(file) && !args.Has("--force")) {
     return Report(ctx, CliError{"PROFILE_INVALID",
                                 "A profile named " + id + " exists already.",

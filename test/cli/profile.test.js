@@ -132,5 +132,12 @@ test('profile check: a folder, one verdict per profile, exit 0 only if all resol
   assert.deepEqual(r.body.results.map((x) => [x.id, x.ok, x.error && x.error.code]),
     [['bad', false, 'SECRET_NOT_FOUND'], ['good', true, undefined], ['legacy', false, 'PROFILE_INVALID']]);
   assert.match(r.body.results[2].error.hint, /keyref migrate/);
+  // --force never replaces a legacy file: migrate it instead.
+  const legacy = fs.readFileSync(path.join(dir, 'legacy.json'), 'utf8');
+  const force = runJson(user, 'error', ['profile', 'create', 'legacy', '--provider', 'openai', '--model', 'm',
+    '--secret', 'pc', '--force']);
+  assert.equal(force.status, 3);
+  assert.match(force.body.error.hint, /keyref migrate/);
+  assert.equal(fs.readFileSync(path.join(dir, 'legacy.json'), 'utf8'), legacy);
   assert.equal(runJson(user, 'profileCheck', ['profile', 'check', path.join(dir, 'good.json')]).status, 0);
 });
