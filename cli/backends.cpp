@@ -488,7 +488,18 @@ KeyInfo DescribeKey(Instance& inst, const ParsedRef& ref,
   info.origins = d.binding.OriginTexts();
   info.stored_at = IsoFromMs(d.stored_at_ms);
   if (!d.check) return info;
-  info.fingerprint = d.fingerprint;
+  // The installation key behind fingerprints lives in the keyring (or the
+  // editor's store, which a terminal cannot reach). Without a usable
+  // keyring it is made afresh in every process, so a fingerprint shown
+  // here would differ from run to run: none is shown rather than a
+  // misleading one.
+  static const bool stable = [&inst] {
+    SourceConfig c;
+    c.keyring_service = kService;
+    c.timeout = inst.policy().resolve_timeout;
+    return MakeSource(Scheme::kKeyring, c)->Probe().available;
+  }();
+  if (stable) info.fingerprint = d.fingerprint;
   // Length class and shape need the value once more (the cache is off).
   Result<LiveSecret> live = inst.Resolve(ref);
   if (!live.ok()) {

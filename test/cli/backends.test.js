@@ -36,7 +36,13 @@ test('headless (no D-Bus): backend show, secret set and profile use say how to g
   assert.match(use.body.error.message, /^profile 'hl' references secret 'hl' in the keyring, but no keyring is reachable \(there is no D-Bus session\)/);
   // The way out the hint names works without D-Bus.
   assert.equal(runJson(user, 'backendSet', ['backend', 'set', 'file'], { env }).status, 0);
-  assert.equal(runJson(user, 'secretSet', ['secret', 'set', 'hl', '--stdin'], { env, input: `${canary('hl')}\n` }).status, 0);
+  const stored = runJson(user, 'secretSet', ['secret', 'set', 'hl', '--stdin'], { env, input: `${canary('hl')}\n` });
+  assert.equal(stored.status, 0);
+  assert.equal(stored.body.ref, 'file:hl');
+  // No keyring to keep the fingerprint key: no fingerprint rather than one
+  // that changes from run to run.
+  assert.equal(stored.body.fingerprint, null);
+  assert.equal(runJson(user, 'check', ['check', 'file:hl'], { env }).status, 0);
 });
 
 test('file backend: opt-in, 0600, and refused when others can read it', () => {
