@@ -136,3 +136,19 @@ test('npx keyref: the package bin runs the native command with its exit status',
   }
   assert.equal(status, 4);
 });
+
+test('the package build (npm install: node-gyp) builds the command the shim finds', () => {
+  // build/Release/keyref comes from binding.gyp's keyref_cli target, the
+  // same cli/ sources CMake builds; without it `npx keyref` after npm
+  // install would only print the build hint.
+  const root = path.join(__dirname, '..', '..');
+  const built = path.join(root, 'build', 'Release', 'keyref');
+  assert.ok(fs.statSync(built).mode & 0o111, `${built} is not executable`);
+  const v = execFileSync(built, ['--version'], { encoding: 'utf8' });
+  assert.match(v, /^keyref \d+\.\d+\.\d+/);
+  const gypSources = execFileSync(process.execPath, [path.join(root, 'scripts', 'gyp-sources.js'), '--cli'],
+    { encoding: 'utf8' }).split(' ').sort();
+  const cliSources = fs.readdirSync(path.join(root, 'cli')).filter((f) => f.endsWith('.cpp'))
+    .map((f) => `cli/${f}`).sort();
+  assert.deepEqual(gypSources, cliSources);
+});
