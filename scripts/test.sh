@@ -12,7 +12,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 echo "== formatting (clang-format, .clang-format)"
 if command -v clang-format >/dev/null; then
   mapfile -t cxx < <(git ls-files 'native/*.h' 'native/*.cpp' 'addon/src/*.cc' \
-    'addon/src/*.h' 'test/native/*.cpp' 'test/native/*.h' 'bench/native/*.cpp')
+    'addon/src/*.h' 'test/native/*.cpp' 'test/native/*.h' 'bench/native/*.cpp' \
+    'cli/*.cpp' 'cli/*.h')
   if [ ${#cxx[@]} -gt 0 ]; then clang-format --dry-run --Werror "${cxx[@]}"; fi
 else
   echo "clang-format not installed: formatting not checked"
@@ -25,7 +26,7 @@ scripts/with-keyring.sh ctest --test-dir build-native --output-on-failure -j"$jo
 
 echo "== native tests under AddressSanitizer + UBSan"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKEYREF_SANITIZE=ON \
-  -DKEYREF_BUILD_BENCH=OFF >/dev/null
+  -DKEYREF_BUILD_BENCH=OFF -DKEYREF_BUILD_CLI=OFF >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   scripts/with-keyring.sh ctest --test-dir build-asan --output-on-failure -j"$jobs"
@@ -33,16 +34,20 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 echo "== fuzz targets, ${KEYREF_FUZZ_SECONDS:-15} s each (scripts/fuzz.sh)"
 FUZZ_WORK=$(mktemp -d) bash scripts/fuzz.sh "${KEYREF_FUZZ_SECONDS:-15}"
 
-# The Node tests run on the binary that ships (PREBUILDS_ONLY=1 below), so
-# the prebuild comes first. bootstrap.sh still builds build/Release: the
-# test-hooks variant the hooks tests load, and the source-build fallback.
-# CI builds x64 only (the budget of docs/building.md, "What is tested");
-# `npm run prebuild` builds arm64 too.
-echo "== prebuild (scripts/prebuild.sh x64, checked by scripts/check-prebuild.sh)"
+# The Node and CLI tests run on the binaries that ship (PREBUILDS_ONLY=1,
+# KEYREF_CLI_BIN below), so the prebuild comes first. bootstrap.sh still
+# builds build/Release: the test-hooks variant the hooks tests load, and the
+# source-build fallback. CI builds x64 only (the budget of docs/building.md,
+# "Tests"); `npm run prebuild` builds arm64 too.
+echo "== prebuild (scripts/prebuild.sh x64: addon and CLI, checked by scripts/check-prebuild.sh)"
 bash scripts/prebuild.sh x64
 
 echo "== Node tests (against the x64 prebuild, the binary that ships)"
 PREBUILDS_ONLY=1 scripts/with-keyring.sh node --test --test-concurrency=1 test/node/
+
+echo "== keyref CLI tests (the real binary as it ships, prebuilds/linux-x64/keyref)"
+KEYREF_CLI_BIN=$PWD/prebuilds/linux-x64/keyref \
+  scripts/with-keyring.sh node --test --test-concurrency=1 test/cli/
 
 echo "== shipped artifact (npm pack, bare roots per CA layout, Debian 11)"
 if [ "$(id -u)" = 0 ]; then
