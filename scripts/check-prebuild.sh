@@ -11,7 +11,8 @@
 #   - exports only the Node-API entry points (scripts/prebuild/exports.map);
 #   - the right machine for ARCH.
 #   check-prebuild.sh [--exe] ARCH FILE
-# --exe: FILE is the command-line tool: no Node-API symbols, no exports.
+# --exe: FILE is the command-line tool: no Node-API symbols, no exports
+# (but compiler-rt's weak libc functions; see below).
 set -euo pipefail
 exe=0
 if [ "${1:-}" = --exe ]; then exe=1; shift; fi
@@ -51,14 +52,23 @@ while read -r sym; do
   esac
 done < <(readelf --dyn-syms -W "$file" | awk '$7 == "UND" && $5 != "WEAK" && $8 != "" { print $8 }')
 
-# Exports: the Node-API entry points only.
-while read -r sym; do
+# Exports: the Node-API entry points only. An executable (--exe) exports
+# glibc's crt1 marker and, as weak symbols, the memory and math functions
+# zig's compiler-rt defines: lld exports an executable's definition of a name
+# the C runtime's libraries also define, and no option zig passes through
+# keeps it local. They are complete implementations of the same functions,
+# so a library the command loads (libsecret) that binds to them still works;
+# a shared library (the addon) must export nothing of the kind.
+exe_weak='^(mem(set|cpy|move|cmp)|bcmp|(sin|cos|tan|sincos|exp|exp2|log|log2|log10|fabs|fmod|fma|fmin|fmax|floor|ceil|round|trunc|sqrt)[fl]?)$'
+while read -r bind sym; do
   case $sym in
     napi_register_module_v1 | node_api_module_get_api_version_v1) [ $exe = 0 ] || err "exports $sym" ;;
     _IO_stdin_used) [ $exe = 1 ] || err "exports $sym" ;;  # glibc's crt1 marker
-    *) err "exports $sym (only the Node-API entry points may be exported)" ;;
+    *)
+      if [ $exe = 1 ] && [ "$bind" = WEAK ] && [[ $sym =~ $exe_weak ]]; then continue; fi
+      err "exports $sym (only the Node-API entry points may be exported)" ;;
   esac
-done < <(readelf --dyn-syms -W "$file" | awk '$1 ~ /^[0-9]+:$/ && $7 != "UND" && $5 != "LOCAL" && $8 != "" { print $8 }')
+done < <(readelf --dyn-syms -W "$file" | awk '$1 ~ /^[0-9]+:$/ && $7 != "UND" && $5 != "LOCAL" && $8 != "" { print $5, $8 }')
 
 if [ $fail -ne 0 ]; then exit 1; fi
 echo "check-prebuild: $file ok ($arch; NEEDED: $(readelf -d "$file" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')GLIBC <= $(max_version GLIBC))"
