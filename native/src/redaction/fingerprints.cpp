@@ -162,14 +162,6 @@ std::uint64_t Roll(const Keys& keys, std::string_view w) {
   return h;
 }
 
-// A-Z a-z 0-9 - _ + /: the bytes of keys, base64 and base64url
-// (WindowBytes). The same class as IsKeyByte in secret_runs.cpp.
-bool IsKeyByte(char ch) {
-  unsigned char c = static_cast<unsigned char>(ch);
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '+' || c == '/';
-}
-
 void AddWindow(const Keys& keys, std::string_view w, ValuePrints* out) {
   for (char c : w) {
     if (c == '=') {

@@ -65,6 +65,15 @@ struct ValuePrints {
   bool other_in_window = false;
 };
 
+// A-Z a-z 0-9 - _ + /: the bytes of keys, base64 and base64url. A run of a
+// secret is widened over them (secret_runs.cpp), and they are the class of
+// bytes windows hold (WindowBytes).
+inline bool IsKeyByte(char ch) {
+  unsigned char c = static_cast<unsigned char>(ch);
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '+' || c == '/';
+}
+
 // Which bytes a window of a set may hold, as one of three FIXED classes
 // (never the bytes of a particular secret): ScanRuns reads only the runs of
 // such bytes that are long enough to hold a window. Key bytes are

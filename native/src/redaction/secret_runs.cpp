@@ -28,14 +28,9 @@ static_assert(kRing > kMaxWindow, "the ring must hold a whole window");
 constexpr std::size_t kWidenLeft = 24;
 constexpr std::size_t kWidenRight = 12;
 
-// What a run is widened over: the characters of keys and of base64 and
-// base64url, and on the right the padding '='. Not '=' on the left (it is
-// the separator of name=value), nor '.' (the end of a sentence).
-inline bool IsKeyByte(char ch) {
-  unsigned char c = static_cast<unsigned char>(ch);
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '+' || c == '/';
-}
+// What a run is widened over: IsKeyByte (internal.h), and on the right the
+// padding '='. Not '=' on the left (it is the separator of name=value), nor
+// '.' (the end of a sentence).
 
 // Windows found so far, merged into maximal runs (a window that overlaps or
 // touches the current run joins it).
