@@ -23,5 +23,6 @@ export type {
 export type { SecretOps } from './secret_ops';
 export { PROVIDERS } from './request';
 export type { Provider, HttpMethod, RequestOptions, RequestResponse, ServerSentEvent } from './request';
+export type { LLMConfiguration } from './llm_configuration';
 export { chat } from './chat';
 export type { ChatOptions, ChatMessage, ChatResult, ChatHttpError, ChatTransport } from './chat';

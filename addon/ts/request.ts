@@ -4,6 +4,7 @@
 // nothing here ever sees it, and every string that comes back (body,
 // headers, events, error messages) has already been scrubbed of it.
 import { invalidArgType, invalidArgValue, keyrefError, KeyrefError } from './errors';
+import type { LLMConfiguration } from './llm_configuration';
 import { ApiKeyRef, parseRefBits } from './ref';
 
 /** The providers `request` knows; each decides where the key goes. */
@@ -31,8 +32,12 @@ export interface ServerSentEvent {
   id: string;
 }
 
-/** Options of `sidecar.request(options)`. */
-export interface RequestOptions {
+/**
+ * Options of `sidecar.request(options)`. The provider, apiKeyRef and
+ * apiVersion fields are those of LLMConfiguration (never a key: see its
+ * invariants); baseUrl is required here.
+ */
+export interface RequestOptions extends Omit<LLMConfiguration, 'model' | 'baseUrl'> {
   /**
    * Who the request goes to. It decides where the key is put:
    * openai, openai-compatible, litellm, openrouter: `Authorization: Bearer`;
