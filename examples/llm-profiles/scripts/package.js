@@ -68,7 +68,8 @@ function vendor(name, from) {
   seen.add(name);
   const pj = require.resolve(`${name}/package.json`, { paths: [from] });
   const dir = path.dirname(pj);
-  copy(dir, path.join(stage, 'node_modules', name), (f) => !f.includes(`${path.sep}node_modules${path.sep}`) && runtimeJs(f));
+  copy(dir, path.join(stage, 'node_modules', name),
+    (f) => !path.relative(dir, f).split(path.sep).includes('node_modules') && runtimeJs(f));
   const deps = JSON.parse(fs.readFileSync(pj, 'utf8')).dependencies || {};
   for (const d of Object.keys(deps)) vendor(d, dir);
 }
