@@ -21,13 +21,20 @@ async function demoChat({ write = (s) => process.stdout.write(s) } = {}) {
   const demoKey = `sk-demo-${crypto.randomBytes(24).toString('base64url')}`;
   process.env[KEY_VAR] = demoKey;
   const server = await startOpenAIServer({ expectedKey: demoKey });
-  const sidecar = new keyref.Sidecar();
+  // apiKeyRef names WHERE the key lives (an environment variable of this
+  // process); it never holds the key itself.
+  const apiKeyRef = `env:${KEY_VAR}`;
+  const wrongRef = `env:${WRONG_VAR}`;
+  // Keys go only to origins they are bound to (docs/origins.md). An env:
+  // key is bound by policy.origins, which a host reads from its USER
+  // settings; the loopback origin of this demo's server is bound explicitly.
+  const origin = keyref.originOf(server.url);
+  const sidecar = new keyref.Sidecar({
+    policy: { origins: { [apiKeyRef]: [origin], [wrongRef]: [origin] } },
+  });
   try {
     write(`\n== Streamed chat turn via keyref (provider openai-compatible at ${server.url})\n`);
-    // apiKeyRef names WHERE the key lives (an environment variable of this
-    // process); it never holds the key itself.
-    const apiKeyRef = `env:${KEY_VAR}`;
-    write(`  apiKeyRef: ${apiKeyRef}\n  assistant: `);
+    write(`  apiKeyRef: ${apiKeyRef}, bound to ${origin}\n  assistant: `);
     const result = await keyref.chat(sidecar, {
       provider: 'openai-compatible',
       baseUrl: server.url,
@@ -47,10 +54,21 @@ async function demoChat({ write = (s) => process.stdout.write(s) } = {}) {
     process.env[WRONG_VAR] = `sk-demo-${crypto.randomBytes(24).toString('base64url')}`;
     const res = await sidecar.request({ provider: 'openai-compatible', baseUrl: server.url,
       // A ref to the wrong key's variable, never the key itself.
-      apiKeyRef: `env:${WRONG_VAR}`, path: '/chat/completions',
+      apiKeyRef: wrongRef, path: '/chat/completions',
       body: { model: 'loopback-mini', messages: [{ role: 'user', content: 'hi' }] } });
     const message = JSON.parse(res.body).error.message;
     write(`  with a wrong key: HTTP ${res.status}: ${message}\n`);
+
+    // A workspace that points baseUrl elsewhere (another loopback address
+    // here) gets nothing: the key is not bound there, so nothing is sent.
+    const elsewhere = server.url.replace('127.0.0.1', '127.0.0.2');
+    try {
+      await sidecar.request({ provider: 'openai-compatible', baseUrl: elsewhere, apiKeyRef,
+        path: '/chat/completions', body: { model: 'loopback-mini', messages: [] } });
+      write('  sent to another origin?! (this is a bug)\n');
+    } catch (err) {
+      write(`  baseUrl changed to ${keyref.originOf(elsewhere)}: ${err.code}, nothing sent\n`);
+    }
     return result;
   } finally {
     delete process.env[WRONG_VAR];

@@ -17,6 +17,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitShapeBinding(env, exports);
   InitLockBinding(env, exports);
   Sidecar::Init(env, exports);
+  InitOriginBinding(env, exports);
   return exports;
 }
 

@@ -34,6 +34,25 @@ Policy PolicyFromJs(const Napi::Object& options) {
   p.allow_secret_export = exp.IsBoolean() && exp.As<Napi::Boolean>().Value();
   Napi::Value bodies = options.Get("logBodies");
   p.log_bodies = bodies.IsBoolean() && bodies.As<Napi::Boolean>().Value();
+  // policy.origins as rows [ref, origin, …], checked by addon/ts/origins.ts;
+  // parsed again here, and a row that does not parse binds nothing.
+  Napi::Value origins = options.Get("origins");
+  if (origins.IsArray()) {
+    Napi::Array rows = origins.As<Napi::Array>();
+    for (std::uint32_t i = 0; i < rows.Length(); ++i) {
+      Napi::Value row = rows.Get(i);
+      if (!row.IsArray()) continue;
+      Napi::Array r = row.As<Napi::Array>();
+      if (r.Length() < 1 || !r.Get(0u).IsString()) continue;
+      auto& list = p.origins[r.Get(0u).As<Napi::String>().Utf8Value()];
+      for (std::uint32_t j = 1; j < r.Length(); ++j) {
+        if (!r.Get(j).IsString()) continue;
+        Result<OriginPattern> o =
+            ParseOriginPattern(r.Get(j).As<Napi::String>().Utf8Value());
+        if (o) list.push_back(std::move(o).value());
+      }
+    }
+  }
   return p;
 }
 
@@ -52,6 +71,9 @@ void Sidecar::Init(Napi::Env env, Napi::Object exports) {
           InstanceMethod<&Sidecar::GetStatus>("status"),
           InstanceMethod<&Sidecar::StoreSecret>("storeSecret"),
           InstanceMethod<&Sidecar::DeleteSecret>("deleteSecret"),
+          InstanceMethod<&Sidecar::BindOrigins>("bindOrigins"),
+          InstanceMethod<&Sidecar::Describe>("describe"),
+          InstanceMethod<&Sidecar::Audit>("audit"),
       });
   GetData(env)->sidecar_ctor = Napi::Persistent(ctor);
   exports.Set("NativeSidecar", ctor);
@@ -68,6 +90,16 @@ Sidecar::Sidecar(const Napi::CallbackInfo& info)
   instance_ = std::make_shared<Instance>(PolicyFromJs(options),
                                          HostStoreFromJs(env, options));
   ConfigureLogging(env, *instance_, options);
+  AuditOptions audit;
+  audit.path = StringProp(options, "auditFilePath");
+  audit.max_bytes = static_cast<std::uint64_t>(
+      NumberProp(options, "auditFileMaxBytes", 10 << 20));
+  audit.max_files =
+      static_cast<int>(NumberProp(options, "auditFileMaxFiles", 5));
+  if (Status st = instance_->ConfigureAudit(std::move(audit)); !st) {
+    instance_->Close();
+    throw MakeError(env, st.error());
+  }
   napi_type_tag_object(env, info.This(), &kSidecarTag);
 }
 

@@ -45,6 +45,10 @@ class Sidecar : public Napi::ObjectWrap<Sidecar> {
   Napi::Value GetStatus(const Napi::CallbackInfo& info);
   Napi::Value StoreSecret(const Napi::CallbackInfo& info);
   Napi::Value DeleteSecret(const Napi::CallbackInfo& info);
+  // Origins, fingerprints, the audit trail (sidecar_origins.cc).
+  Napi::Value BindOrigins(const Napi::CallbackInfo& info);
+  Napi::Value Describe(const Napi::CallbackInfo& info);
+  Napi::Value Audit(const Napi::CallbackInfo& info);
   static std::shared_ptr<HostSecretStore> HostStoreFromJs(
       Napi::Env env, const Napi::Object& options);
 
@@ -55,5 +59,8 @@ class Sidecar : public Napi::ObjectWrap<Sidecar> {
 
 // Reads the normalised policy object the TypeScript layer passes.
 Policy PolicyFromJs(const Napi::Object& options);
+
+// originPattern(text) and originOf(baseUrl) (sidecar_origins.cc).
+void InitOriginBinding(Napi::Env env, Napi::Object exports);
 
 }  // namespace keyref::addon

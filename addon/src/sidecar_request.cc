@@ -244,10 +244,8 @@ void RunJob(const std::shared_ptr<Job>& job) {
     return Post(tsfn, *gate, new Item{js, batch, std::nullopt, nullptr});
   };
   const auto started = std::chrono::steady_clock::now();
-  Result<HttpResponse> result = instance.http().Execute(
-      job->request,
-      [&instance](const ParsedRef& ref) { return instance.Resolve(ref); },
-      job->control, sink);
+  // Send: the origin check, resolution and the audit record (instance.h).
+  Result<HttpResponse> result = instance.Send(job->request, job->control, sink);
   LogOutcome(instance, job->request, result, started);
   if (!result.ok()) {
     // The builder scrubs its errors of the key; this is the one path every

@@ -1,5 +1,5 @@
-// Sidecar methods of secret resolution (issue 3): check, status,
-// storeSecret, deleteSecret. Glue only: the rules are in keyref::Instance
+// Sidecar methods of secret resolution: check, status, storeSecret,
+// deleteSecret. Glue only: the rules are in keyref::Instance
 // and the sources. Blocking work runs on the per-environment WorkPool; the
 // JS thread only parses refs, answers cache hits and env: refs (both
 // cheap), and settles promises. Nothing here hands a secret value to JS.
@@ -18,51 +18,11 @@
 #include "host_store.h"
 #include "keyref/secret_value.h"
 #include "sidecar.h"
+#include "sidecar_glue.h"
 #include "work_pool.h"
 
 namespace keyref::addon {
 namespace {
-
-constexpr std::size_t kMaxRefCopy = 4096;
-
-// The ref as text, copied off the JS string into a stack buffer (no heap
-// allocation on the cache-hit path). Inputs longer than 4 KiB are cut (they
-// are refused as REF_TOO_LONG either way, like parseRef).
-struct RefText {
-  std::array<char, kMaxRefCopy + 1> buf;
-  std::size_t len = 0;
-  bool truncated = false;
-  std::string_view text() const { return {buf.data(), len}; }
-  // A refused ref may be a pasted key: wipe the copy.
-  ~RefText() { SecureZero(buf.data(), len); }
-};
-
-void ReadRef(Napi::Env env, Napi::Value v, const char* method, RefText* r) {
-  if (!v.IsString()) {
-    throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
-                       std::string(method) + "(ref: string)");
-  }
-  napi_get_value_string_utf8(env, v, r->buf.data(), r->buf.size(), &r->len);
-  r->truncated = r->len >= kMaxRefCopy;
-}
-
-// --- raw Node-API builders: nullptr when the environment refuses.
-
-void SetStr(napi_env env, napi_value obj, const char* key,
-            std::string_view value) {
-  napi_value v;
-  if (napi_create_string_utf8(env, value.data(), value.size(), &v) == napi_ok) {
-    napi_set_named_property(env, obj, key, v);
-  }
-}
-
-void SetBool(napi_env env, napi_value obj, const char* key, bool value) {
-  napi_value v;
-  if (napi_get_boolean(env, value, &v) == napi_ok) {
-    napi_set_named_property(env, obj, key, v);
-  }
-}
-
 napi_value CheckResult(napi_env env, const Instance& inst,
                        const Result<Scheme>& r) {
   napi_value o = nullptr;
@@ -77,78 +37,6 @@ napi_value CheckResult(napi_env env, const Instance& inst,
   SetStr(env, o, "message", inst.redactor().Redact(e.message));
   if (!e.hint.empty()) SetStr(env, o, "hint", inst.redactor().Redact(e.hint));
   return o;
-}
-
-// An Error with .code and .hint, after the instance's redactor (a message
-// never holds a value; this is the sink-side guarantee). The raw twin of
-// MakeError (errors.cc).
-napi_value ErrorValue(napi_env env, const Instance* inst, const Error& e) {
-  std::string message = inst ? inst->redactor().Redact(e.message) : e.message;
-  napi_value msg = nullptr, err = nullptr;
-  if (napi_create_string_utf8(env, message.data(), message.size(), &msg) !=
-          napi_ok ||
-      napi_create_error(env, nullptr, msg, &err) != napi_ok) {
-    return nullptr;
-  }
-  SetStr(env, err, "code", ErrorCodeName(e.code));
-  if (!e.hint.empty()) {
-    SetStr(env, err, "hint", inst ? inst->redactor().Redact(e.hint) : e.hint);
-  }
-  return err;
-}
-
-void Settle(napi_env env, napi_deferred d, bool resolve, napi_value v) {
-  if (!v) napi_get_undefined(env, &v);
-  napi_status st = resolve ? napi_resolve_deferred(env, d, v)
-                           : napi_reject_deferred(env, d, v);
-  if (st != napi_ok) {
-    bool pending = false;
-    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
-      napi_value ignored;
-      napi_get_and_clear_last_exception(env, &ignored);
-    }
-  }
-}
-
-// A new promise and its deferred (JS thread).
-napi_value NewPromise(napi_env env, napi_deferred* d) {
-  napi_value promise = nullptr;
-  if (napi_create_promise(env, d, &promise) != napi_ok) {
-    throw Napi::Error::New(env, "could not create a promise");
-  }
-  return promise;
-}
-
-Error ClosedError() {
-  return Error(ErrorCode::kInternal, "This Sidecar is closed.",
-               "Create a new Sidecar.");
-}
-
-Error InternalError() {
-  return Error(ErrorCode::kInternal, "keyref failed internally.");
-}
-
-WorkPool& Pool(Napi::Env env) { return *GetData(env)->pool; }
-
-// Runs `work` on the pool and settles `d` with its Status (undefined or a
-// rejection).
-void SubmitStatus(Napi::Env env, std::shared_ptr<Instance> inst,
-                  napi_deferred d, std::function<Status()> work) {
-  Pool(env).Submit(
-      env,
-      [inst, d, work = std::move(work)]() -> WorkPool::Done {
-        Status st = work();
-        return [inst, d, st = std::move(st)](napi_env env) {
-          if (st) {
-            Settle(env, d, true, nullptr);
-          } else {
-            Settle(env, d, false, ErrorValue(env, inst.get(), st.error()));
-          }
-        };
-      },
-      [inst, d](napi_env env) {
-        Settle(env, d, false, ErrorValue(env, inst.get(), InternalError()));
-      });
 }
 
 }  // namespace
@@ -242,29 +130,9 @@ Napi::Value Sidecar::GetStatus(const Napi::CallbackInfo& info) {
   return Napi::Value(env, promise);
 }
 
-namespace {
-
-// The shared start of storeSecret and deleteSecret: a closed instance or a
-// refused ref settles the promise (and returns null); otherwise the parsed
-// ref, shared with the worker.
-std::shared_ptr<ParsedRef> ParseForWrite(Napi::Env env,
-                                         const std::shared_ptr<Instance>& inst,
-                                         napi_deferred d, const RefText& ref) {
-  if (inst->closed()) {
-    Settle(env, d, false, ErrorValue(env, nullptr, ClosedError()));
-    return nullptr;
-  }
-  Result<ParsedRef> parsed = ParseRef(ref.text(), inst->policy().allow);
-  if (!parsed.ok()) {
-    Settle(env, d, false, ErrorValue(env, inst.get(), parsed.error()));
-    return nullptr;
-  }
-  return std::make_shared<ParsedRef>(std::move(parsed).value());
-}
-
-}  // namespace
-
-// storeSecret(ref, value): Promise<void>. Write-only: nothing reads back.
+// storeSecret(ref, value, origins: string[]): Promise<void>. Write-only:
+// nothing reads back. `origins` (checked by addon/ts/origins.ts, parsed
+// again here) is recorded next to the key (docs/origins.md).
 Napi::Value Sidecar::StoreSecret(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RefText ref;
@@ -273,6 +141,8 @@ Napi::Value Sidecar::StoreSecret(const Napi::CallbackInfo& info) {
     throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
                        "storeSecret(ref: string, value: string)");
   }
+  auto options = std::make_shared<StoreOptions>();
+  options->origins = OriginsFromJs(env, info[2]);
   napi_deferred d;
   napi_value promise = NewPromise(env, &d);
   std::shared_ptr<Instance> inst = instance_;
@@ -287,8 +157,8 @@ Napi::Value Sidecar::StoreSecret(const Napi::CallbackInfo& info) {
   auto value = std::make_shared<keyref::SecretValue>(
       keyref::SecretValue::FromBytes(buf.data(), len));
   SecureZero(buf.data(), buf.size());
-  SubmitStatus(env, inst, d, [inst, pref, value]() {
-    Status st = inst->Store(*pref, *value);
+  SubmitStatus(env, inst, d, [inst, pref, value, options]() {
+    Status st = inst->Store(*pref, *value, *options);
     value->Wipe();
     return st;
   });

@@ -15,6 +15,8 @@ export type KeyrefErrorCode =
   // outbound requests
   | 'REQUEST_TIMEOUT' | 'REQUEST_ABORTED' | 'CONNECT_FAILED' | 'TLS_FAILED'
   | 'PROXY_FAILED' | 'HEADER_FORBIDDEN' | 'BAD_BASE_URL'
+  // origins a key may be sent to (docs/origins.md)
+  | 'KEY_ORIGIN_DENIED' | 'KEY_ORIGIN_UNBOUND' | 'BAD_ORIGIN'
   // profiles and the webview bridge
   | 'PROFILE_CONTAINS_SECRET' | 'PROFILE_INVALID' | 'WEBVIEW_LEAK_BLOCKED' | 'EXPORT_DENIED'
   | 'INTERNAL';

@@ -21,6 +21,8 @@ export type {
   AcceptSecretOptions,
 } from './webview';
 export type { SecretOps } from './secret_ops';
+export { originOf } from './origins';
+export type { StoreSecretOptions, KeyDescription, AuditRecord, AuditFileOptions } from './origins';
 export { PROVIDERS } from './request';
 export type { Provider, HttpMethod, RequestOptions, RequestResponse, ServerSentEvent } from './request';
 export type { LLMConfiguration } from './llm_configuration';

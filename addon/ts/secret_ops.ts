@@ -4,7 +4,9 @@
 // written against, so they work with the real Sidecar once those land (and,
 // until then, with the stand-in in test/node/helpers/secret_ops_standin.js).
 import type { KeyrefErrorCode } from './errors';
+import type { KeyDescription } from './origins';
 import type { ApiKeyRef, RefScheme } from './ref';
+import type { Provider } from './request';
 
 /** What `sidecar.check(ref)` resolves to: never a value. */
 export type CheckResult =
@@ -15,8 +17,13 @@ export type CheckResult =
 export interface SecretOps {
   /** Preflight: resolves the ref without revealing it. */
   check(ref: string): Promise<CheckResult>;
-  /** Stores a value write-only under a ref (secret:, keyring:, file:). */
-  storeSecret(ref: string, value: string): Promise<void>;
+  /** Stores a value write-only under a ref (secret:, keyring:, file:), recording the origins it may go to. */
+  storeSecret(ref: string, value: string, options?: { origins?: readonly string[] }): Promise<void>;
+  /**
+   * State, fingerprint and origins of a key (never the key). webviewState
+   * uses it when present, check() otherwise.
+   */
+  describe?(ref: string, options?: { provider?: Provider }): Promise<KeyDescription>;
   /** Deletes the value stored under a ref. */
   deleteSecret(ref: string): Promise<void>;
   /** Scrubs a string; `redact(s) !== s` means s holds a live secret or a credential shape. */

@@ -7,7 +7,9 @@ import type { LlmProfile } from './profiles';
 import { ApiKeyRef, DEFAULT_ALLOW_SCHEMES, RefScheme, schemeBits } from './ref';
 import type { SecretOps } from './secret_ops';
 import * as bridge from './webview';
-import { NativeRequester, RequestOptions, RequestResponse, sendRequest } from './request';
+import { NativeRequester, Provider, PROVIDERS, RequestOptions, RequestResponse, sendRequest } from './request';
+import { AuditFileOptions, AuditRecord, KeyDescription, normaliseAuditFile, normaliseOrigins,
+  normalisePolicyOrigins, StoreSecretOptions } from './origins';
 
 /** What an instance may do. Every field is optional. */
 export interface SidecarPolicy {
@@ -29,6 +31,17 @@ export interface SidecarPolicy {
    * and path, status, timings, bytes, the ref and its scheme, header names) without them.
    */
   logBodies?: boolean;
+  /**
+   * Origins each key may be sent to, from the host's USER-scope settings
+   * (never workspace settings: a repository must not be able to widen
+   * where a key goes). A map from ref to origin patterns, for any scheme:
+   * `{ 'env:OPENAI_API_KEY': ['https://api.openai.com'], 'secret:azure':
+   * ['https://*.openai.azure.com'] }`. A pattern is an exact origin
+   * (`https://host[:port]`; `http://` only for loopback hosts) or a leftmost
+   * `*.` label (`https://*.openai.azure.com`). Added to the provider
+   * defaults and the origins recorded by storeSecret. docs/origins.md.
+   */
+  origins?: Readonly<Record<ApiKeyRef, readonly string[]>>;
 }
 
 /** Log levels, most verbose first. `off` logs nothing. */
@@ -82,6 +95,14 @@ export interface SidecarOptions {
   logStderr?: boolean;
   /** The host's secret store for `secret:` refs (VS Code: `context.secrets`). Without it, `secret:` refs fail with SOURCE_UNAVAILABLE. */
   secretStorage?: SecretStorageLike;
+  /**
+   * The audit trail: one JSON line per request (time, ref, key fingerprint,
+   * provider, origin, method, path without query, status or error code,
+   * duration, bytes; never a key, body or query), in a 0600 file rotated
+   * by size. A path, or `{ path, maxBytes, maxFiles }`. See `audit(n)` and
+   * docs/origins.md.
+   */
+  auditFile?: string | AuditFileOptions;
 }
 
 /** What `check()` resolves to when the ref would resolve. */
@@ -136,6 +157,12 @@ export interface NativeSidecarOptions {
   logFileMaxFiles: number;
   logStderr: boolean;
   secretStorage?: SecretStorageLike;
+  /** policy.origins as [ref, canonical origin, …] rows; refs already parsed. */
+  origins: Array<[string, ...string[]]>;
+  /** '' = no audit file. */
+  auditFilePath: string;
+  auditFileMaxBytes: number;
+  auditFileMaxFiles: number;
 }
 
 /** @internal The raw native object. */
@@ -149,8 +176,25 @@ export interface NativeSidecar extends NativeRequester {
   exportWithSecrets(items: Array<[string, string]>, file: string): Promise<{ profiles: number; secrets: number }>;
   check(ref: string): Promise<CheckResult>;
   status(): Promise<SourceStatus[]>;
-  storeSecret(ref: string, value: string): Promise<void>;
+  /** `origins`: canonical origin texts (already checked). */
+  storeSecret(ref: string, value: string, origins: string[]): Promise<void>;
   deleteSecret(ref: string): Promise<void>;
+  bindOrigins(ref: string, origins: string[]): Promise<void>;
+  /** `provider`: '' for none. */
+  describe(ref: string, provider: string): Promise<NativeKeyDescription>;
+  audit(n: number): Promise<AuditRecord[]>;
+}
+
+/** @internal What native describe() resolves to (times in ms, 0 = unknown). */
+export interface NativeKeyDescription {
+  ok: boolean;
+  code?: KeyrefErrorCode;
+  message?: string;
+  hint?: string;
+  fingerprint: string;
+  origins: string[];
+  storedAt: number;
+  lastUsedAt: number;
 }
 
 function optionalSecretStorage(v: unknown): SecretStorageLike | undefined {
@@ -271,6 +315,8 @@ export function normaliseOptions(options: SidecarOptions | undefined): NativeSid
     allowSecretExport: exp === true,
     logBodies: optionalBoolean(policy, 'logBodies', 'options.policy.logBodies'),
     ...normaliseLogOptions(options as Record<string, unknown>),
+    origins: normalisePolicyOrigins(policy.origins, schemeBits(allow, 'options.policy.allowSchemes')),
+    ...normaliseAuditFile((options as Record<string, unknown>).auditFile),
   };
   if (secretStorage) out.secretStorage = secretStorage;
   return out;
@@ -390,10 +436,69 @@ export class Sidecar {
    * @param ref where to store, e.g. `keyring:openai/alice`
    * @param value the key; copied into native memory at once
    */
-  async storeSecret(ref: ApiKeyRef, value: string): Promise<void> {
+  async storeSecret(ref: ApiKeyRef, value: string, options?: StoreSecretOptions): Promise<void> {
     if (typeof ref !== 'string') throw invalidArgType('ref', 'of type string', ref);
     if (typeof value !== 'string') throw invalidArgType('value', 'of type string', value);
-    return this.native.storeSecret(ref, value);
+    if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+      throw invalidArgType('options', 'an object', options);
+    }
+    const origins = options?.origins === undefined ? [] : normaliseOrigins(options.origins, 'options.origins');
+    return this.native.storeSecret(ref, value, origins);
+  }
+
+  /**
+   * Replaces the origins recorded for the key stored under `ref` (secret:,
+   * keyring:, file:), without touching the key. Call it only from a
+   * person's explicit action (a confirmed "Trust this server for this key?"
+   * prompt), never with a URL read from workspace configuration: that is
+   * exactly the attack bindings stop. docs/origins.md.
+   *
+   * @param origins exact origins (`https://host[:port]`, `http://` for
+   *   loopback only) or `https://*.suffix` patterns; [] unbinds
+   */
+  async bindOrigins(ref: ApiKeyRef, origins: readonly string[]): Promise<void> {
+    if (typeof ref !== 'string') throw invalidArgType('ref', 'of type string', ref);
+    return this.native.bindOrigins(ref, normaliseOrigins(origins, 'origins'));
+  }
+
+  /**
+   * What a person may know about a key, never the key: its state (as
+   * webviewState reports it), a fingerprint (a keyed digest, stable on this
+   * installation, different for different keys; never a piece of the key),
+   * the origins it may be sent to, and when it was stored and last sent.
+   *
+   * @param options.provider include that provider's default origin
+   */
+  async describe(ref: ApiKeyRef, options?: { provider?: Provider }): Promise<KeyDescription> {
+    if (typeof ref !== 'string') throw invalidArgType('ref', 'of type string', ref);
+    if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+      throw invalidArgType('options', 'an object', options);
+    }
+    const provider = options?.provider;
+    if (provider !== undefined && (typeof provider !== 'string' || !(PROVIDERS as readonly string[]).includes(provider))) {
+      throw invalidArgValue('options.provider', `must be one of ${PROVIDERS.join(', ')}`);
+    }
+    const d = await this.native.describe(ref, provider ?? '');
+    const state = bridge.secretStateOf(d.ok ? { ok: true, scheme: 'secret' }
+      : { ok: false, code: d.code as KeyrefErrorCode, message: d.message ?? '', hint: d.hint });
+    const out: KeyDescription = { state: state.secretState, origins: d.origins };
+    if (state.secretCode) out.code = state.secretCode;
+    if (state.secretHint) out.hint = state.secretHint;
+    if (d.fingerprint) out.fingerprint = d.fingerprint;
+    if (d.storedAt > 0) out.storedAt = new Date(d.storedAt).toISOString();
+    if (d.lastUsedAt > 0) out.lastUsedAt = new Date(d.lastUsedAt).toISOString();
+    return out;
+  }
+
+  /**
+   * The last `n` audit records (default 100, at most 10000), oldest first:
+   * from options.auditFile and its rotated files when set, else from the
+   * last 1000 requests of this instance.
+   */
+  async audit(n = 100): Promise<AuditRecord[]> {
+    if (typeof n !== 'number') throw invalidArgType('n', 'of type number', n);
+    if (!Number.isInteger(n) || n < 0 || n > 10000) throw invalidArgValue('n', 'must be an integer from 0 to 10000');
+    return this.native.audit(n);
   }
 
   /**

@@ -16,6 +16,7 @@ import { invalidArgType, invalidArgValue, keyrefError, KeyrefError, KeyrefErrorC
 import { describeLeak, findLeak } from './guard';
 import type { LlmProfile } from './profiles';
 import { parseRef } from './ref';
+import { Provider, PROVIDERS } from './request';
 import { hostMessageError, webviewMessageError } from './schemas';
 import { CheckResult, isWritableScheme, profileSecretRef, SecretOps } from './secret_ops';
 
@@ -29,6 +30,10 @@ export interface ProfileView extends LlmProfile {
   secretCode?: KeyrefErrorCode;
   /** What to do, from the check. */
   secretHint?: string;
+  /** The key's fingerprint (sidecar.describe): tells two keys apart, reveals nothing of either. */
+  fingerprint?: string;
+  /** The origins the key may be sent to (sidecar.describe). */
+  origins?: string[];
 }
 
 /** Host to webview: the profiles to show. */
@@ -64,6 +69,13 @@ export interface AcceptSecretOptions {
    * a key). Default `secret:keyref/profiles/<profileId>`.
    */
   ref?: string;
+  /**
+   * The origins the key may be sent to, recorded with it (storeSecret's
+   * `origins`): usually the origin of the profile's baseUrl as the person
+   * entered it in the host's own UI. Never taken from the message: the
+   * webview cannot bind a key.
+   */
+  origins?: readonly string[];
 }
 
 const HINT_LEAK = 'Send refs and secret states only (sidecar.webviewState); never a key, a mask or a prefix.';
@@ -135,10 +147,20 @@ export async function webviewState(ops: SecretOps, profiles: readonly LlmProfile
     // object (a cached key, say) never reaches the message.
     const view: Record<string, unknown> = {};
     for (const f of PROFILE_FIELDS) if (p[f] !== undefined) view[f] = p[f];
-    const state = typeof p.apiKeyRef === 'string'
-      ? secretStateOf(await ops.check(p.apiKeyRef))
-      : { secretState: 'missing' as const };
-    return Object.assign(view, state) as unknown as ProfileView;
+    if (typeof p.apiKeyRef !== 'string') return Object.assign(view, { secretState: 'missing' }) as unknown as ProfileView;
+    if (!ops.describe) return Object.assign(view, secretStateOf(await ops.check(p.apiKeyRef))) as unknown as ProfileView;
+    // describe(), not check(): the same state plus the fingerprint and the
+    // origins, and nothing more (no storedAt or lastUsedAt: the webview has
+    // no use for them).
+    const provider = typeof p.provider === 'string' && (PROVIDERS as readonly string[]).includes(p.provider)
+      ? p.provider as Provider : undefined;
+    const d = await ops.describe(p.apiKeyRef, provider ? { provider } : undefined);
+    view.secretState = d.state;
+    if (d.code) view.secretCode = d.code;
+    if (d.hint) view.secretHint = d.hint.slice(0, 500);
+    if (d.fingerprint) view.fingerprint = d.fingerprint;
+    view.origins = d.origins;
+    return view as unknown as ProfileView;
   }));
   const msg: StateMessage = { type: 'llmProfiles.state', profiles: views };
   if (options?.selectedId !== undefined) msg.selectedId = options.selectedId;
@@ -165,8 +187,11 @@ export async function acceptSecretFromWebview(ops: SecretOps, message: unknown,
   if (!parsed.ok || !isWritableScheme(parsed.scheme)) {
     throw invalidArgValue('options.ref', 'must be a valid secret:, keyring: or file: ref (a store keyref can write to)');
   }
+  if (options?.origins !== undefined && !Array.isArray(options.origins)) {
+    throw invalidArgType('options.origins', 'an array of origin strings', options.origins);
+  }
   try {
-    await ops.storeSecret(ref, msg.value);
+    await ops.storeSecret(ref, msg.value, options?.origins !== undefined ? { origins: options.origins } : undefined);
   } catch (err) {
     throw scrubbed(err, msg.value, ops);
   }
@@ -185,6 +210,7 @@ const ERROR_CODES: ReadonlySet<string> = new Set([
   'REF_EMPTY', 'REF_LITERAL_SECRET', 'REF_TOO_LONG', 'REF_BAD_CHAR', 'REF_NO_SCHEME', 'REF_UNKNOWN_SCHEME',
   'REF_SCHEME_DISABLED', 'REF_BAD_NAME', 'SECRET_NOT_FOUND', 'SOURCE_UNAVAILABLE', 'SOURCE_LOCKED',
   'SOURCE_DENIED', 'SOURCE_TIMEOUT', 'SECRET_MALFORMED', 'PROFILE_CONTAINS_SECRET', 'PROFILE_INVALID',
+  'KEY_ORIGIN_DENIED', 'KEY_ORIGIN_UNBOUND', 'BAD_ORIGIN',
   'WEBVIEW_LEAK_BLOCKED', 'EXPORT_DENIED', 'INTERNAL', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_ARG_TYPE',
 ]);
 

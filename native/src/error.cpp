@@ -48,6 +48,12 @@ const char* ErrorCodeName(ErrorCode code) noexcept {
       return "HEADER_FORBIDDEN";
     case ErrorCode::kBadBaseUrl:
       return "BAD_BASE_URL";
+    case ErrorCode::kKeyOriginDenied:
+      return "KEY_ORIGIN_DENIED";
+    case ErrorCode::kKeyOriginUnbound:
+      return "KEY_ORIGIN_UNBOUND";
+    case ErrorCode::kBadOrigin:
+      return "BAD_ORIGIN";
     case ErrorCode::kProfileContainsSecret:
       return "PROFILE_CONTAINS_SECRET";
     case ErrorCode::kProfileInvalid:

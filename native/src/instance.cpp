@@ -35,6 +35,12 @@ bool Writable(Scheme s) {
 
 }  // namespace
 
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 Instance::Instance(Policy policy, std::shared_ptr<HostSecretStore> host)
     : policy_(std::move(policy)),
       logger_(redactor_),
@@ -50,6 +56,14 @@ Instance::Instance(Policy policy, std::shared_ptr<HostSecretStore> host)
   config.logger = &logger_;
   for (int i = 0; i < kSchemeCount; ++i) {
     sources_[i] = MakeSource(static_cast<Scheme>(i), config);
+  }
+  // policy.origins, keyed like the cache so that both spellings of a
+  // keyring entry find its origins. Refs the TS layer let through parse.
+  for (const auto& [text, patterns] : policy_.origins) {
+    Result<ParsedRef> ref = ParseRef(text, SchemeSet::All());
+    if (!ref) continue;
+    auto& list = policy_origins_[CacheKey(ref.value())];
+    list.insert(list.end(), patterns.begin(), patterns.end());
   }
 }
 
@@ -164,7 +178,8 @@ bool Instance::CheckCached(std::string_view text, Scheme* scheme) {
   return true;
 }
 
-Status Instance::Store(const ParsedRef& ref, const SecretValue& value) {
+Status Instance::Store(const ParsedRef& ref, const SecretValue& value,
+                       const StoreOptions& options) {
   if (Status st = Usable(ref); !st) return st;
   if (!Writable(ref.scheme)) {
     return SourceFor(ref.scheme).Store(ref, value);  // SOURCE_DENIED
@@ -175,6 +190,13 @@ Status Instance::Store(const ParsedRef& ref, const SecretValue& value) {
   // Erase again: a resolution that raced with the write may have cached
   // the old value in between.
   cache_.Erase(CacheKey(ref));
+  if (st) {
+    // The binding travels with the key: storing again replaces it.
+    BindingRecord record;
+    record.origins = options.origins;
+    record.stored_at_ms = NowMs();
+    st = WriteRecord(ref, record);
+  }
   logger_.Log(
       LogLevel::kInfo,
       "store " + ref.ref + ": " + (st ? "ok" : ErrorCodeName(st.error().code)));
@@ -186,6 +208,7 @@ Status Instance::Delete(const ParsedRef& ref) {
   cache_.Erase(CacheKey(ref));
   Status st = SourceFor(ref.scheme).Delete(ref);
   cache_.Erase(CacheKey(ref));
+  if (st && Writable(ref.scheme)) st = DeleteRecord(ref);
   logger_.Log(LogLevel::kInfo,
               "delete " + ref.ref + ": " +
                   (st ? "ok" : ErrorCodeName(st.error().code)));
@@ -219,6 +242,7 @@ void Instance::Close() noexcept {
   if (closed_.exchange(true)) return;
   http_.Close();
   cache_.Clear();
+  ForgetRecordsAndKey();
   redactor_.ForgetAll();
   // Lets go of the host's callback (the addon's thread-safe function); the
   // stderr and file sinks stay for lines logged while closing.

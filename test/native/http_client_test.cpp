@@ -53,6 +53,11 @@ class HttpClientTest : public ::testing::Test {
                   cv_.wait_for(lock, 5s, [this] { return release_; });
                   res.set_content("late", "text/plain");
                 });
+    server_.Get("/count",
+                [this](const httplib::Request&, httplib::Response& res) {
+                  ++hits_;
+                  res.set_content("ok", "text/plain");
+                });
     port_ = server_.bind_to_any_port("127.0.0.1");
     ASSERT_GT(port_, 0);
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -81,14 +86,24 @@ class HttpClientTest : public ::testing::Test {
     return r;
   }
 
-  KeyResolver Resolver() {
-    return [this](const ParsedRef&) -> Result<LiveSecret> {
+  // Hands out the made-up key bound to `origin` (default: this test's
+  // server, http://127.0.0.1:PORT, a loopback origin bound explicitly).
+  KeyResolver Resolver(std::string origin = "") {
+    if (origin.empty()) origin = "http://127.0.0.1:" + std::to_string(port_);
+    return [this, origin](const ParsedRef&, Provider,
+                          const BaseUrl&) -> Result<KeyGrant> {
       std::string k = TestKey();
-      return LiveSecret(SecretValue::FromBytes(k.data(), k.size()), redactor_);
+      KeyBinding binding;
+      binding.origins.push_back(
+          {ParseOriginPattern(origin).value(), OriginSource::kStored});
+      return KeyGrant{
+          LiveSecret(SecretValue::FromBytes(k.data(), k.size()), redactor_),
+          std::move(binding)};
     };
   }
 
   Redactor redactor_;
+  std::atomic<int> hits_{0};  // requests /count received
   httplib::Server server_;
   int port_ = 0;
   std::thread thread_;
@@ -176,9 +191,10 @@ TEST_F(HttpClientTest, TotalAndReadTimeouts) {
 TEST_F(HttpClientTest, RefusalsComeBeforeResolution) {
   HttpClient client(redactor_);
   std::atomic<int> resolved{0};
-  KeyResolver counting = [&](const ParsedRef& ref) {
+  KeyResolver counting = [&](const ParsedRef& ref, Provider p,
+                             const BaseUrl& target) {
     ++resolved;
-    return Resolver()(ref);
+    return Resolver()(ref, p, target);
   };
   HttpRequest bad_header = Req("/echo");
   bad_header.headers = {{"X-Goog-Api-Key", "x"}};
@@ -230,3 +246,33 @@ TEST_F(HttpClientTest, WorkersRunManyAndCloseCancels) {
 
 }  // namespace
 }  // namespace keyref
+
+// The last line of defence: even when a resolver hands out a key bound
+// elsewhere (a bug in the resolver, say), the builder checks the binding on
+// the final target right before the key is written, and sends nothing.
+TEST_F(HttpClientTest, KeyBoundElsewhereIsNeverWritten) {
+  HttpClient client(redactor_);
+  std::atomic<int>& hits = hits_;
+  RequestControl c;
+  auto r = client.Execute(Req("/count"),
+                          Resolver("http://127.0.0.1:" +
+                                   std::to_string(port_ == 1 ? 2 : port_ - 1)),
+                          c, nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kKeyOriginDenied);
+  ExpectNoRun(r.error().message);
+  ExpectNoRun(r.error().hint);
+  // https binding, http target: denied too.
+  RequestControl c2;
+  r = client.Execute(Req("/count"),
+                     Resolver("https://127.0.0.1:" + std::to_string(port_)), c2,
+                     nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kKeyOriginDenied);
+  EXPECT_EQ(hits.load(), 0);
+  // The same request with the key bound to the server goes through.
+  RequestControl c3;
+  r = client.Execute(Req("/count"), Resolver(), c3, nullptr);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(hits.load(), 1);
+}

@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { Sidecar } = require('../..');
-const { makeKey, envRef, assertNoTrace, startServer, sse } = require('./request_helpers');
+const { makeKey, envRef, assertNoTrace, startServer, sse, boundSidecar } = require('./request_helpers');
 
 const KEY = makeKey('P');
 // apiKeyRef for these tests: an env: ref to a variable holding KEY (a
@@ -20,6 +20,7 @@ function okJson(res, obj = { ok: true }) {
 
 test('each provider gets the key in its own header, never in the URL', async () => {
   const srv = await startServer((req, res) => okJson(res));
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     const cases = [
       ['openai', {}, (h) => assert.equal(h.authorization, `Bearer ${KEY}`)],
@@ -74,6 +75,7 @@ test('each provider gets the key in its own header, never in the URL', async () 
 
 test('anthropic-version comes from apiVersion when given', async () => {
   const srv = await startServer((req, res) => okJson(res));
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     await sidecar.request({ provider: 'anthropic', baseUrl: srv.url, apiKeyRef: REF, apiVersion: '2024-01-01' });
     assert.equal(srv.requests[0].headers['anthropic-version'], '2024-01-01');
@@ -84,6 +86,7 @@ test('anthropic-version comes from apiVersion when given', async () => {
 
 test('ollama: no key is sent, and a ref is refused', async () => {
   const srv = await startServer((req, res) => okJson(res));
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     const res = await sidecar.request({ provider: 'ollama', baseUrl: srv.url, method: 'GET', path: '/api/tags' });
     assert.equal(res.status, 200);
@@ -101,6 +104,7 @@ test('ollama: no key is sent, and a ref is refused', async () => {
 
 test('caller headers that would carry the key are refused before anything is resolved', async () => {
   const srv = await startServer((req, res) => okJson(res));
+  const sidecar = boundSidecar(REF, [srv]);
   // The ref names a variable that does not exist: a refusal that came after
   // resolution would say SECRET_NOT_FOUND instead.
   const missing = `env:KEYREF_TEST_MISSING_${process.pid}`;
@@ -128,6 +132,7 @@ test('caller headers that would carry the key are refused before anything is res
 
 test('base URLs with credentials, key-like queries or other schemes are refused', async () => {
   const srv = await startServer((req, res) => okJson(res));
+  const sidecar = boundSidecar(REF, [srv]);
   const host = `127.0.0.1:${srv.port}`;
   try {
     const bad = [
@@ -164,8 +169,10 @@ test('base URLs with credentials, key-like queries or other schemes are refused'
 
 test('a resolved value with a line break is refused (SECRET_MALFORMED) and nothing is sent', async () => {
   const srv = await startServer((req, res) => okJson(res));
+  const ref = envRef(`${makeKey('M')}\r\nX-Injected: 1`);
+  const missing = `env:KEYREF_TEST_MISSING_${process.pid}`;
+  const sidecar = boundSidecar([ref, missing], [srv]);
   try {
-    const ref = envRef(`${makeKey('M')}\r\nX-Injected: 1`);
     await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: ref }),
       (err) => {
         assert.equal(err.code, 'SECRET_MALFORMED');
@@ -173,7 +180,7 @@ test('a resolved value with a line break is refused (SECRET_MALFORMED) and nothi
         return true;
       });
     await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: srv.url,
-      apiKeyRef: `env:KEYREF_TEST_MISSING_${process.pid}` }), { code: 'SECRET_NOT_FOUND' });
+      apiKeyRef: missing }), { code: 'SECRET_NOT_FOUND' });
     assert.equal(srv.requests.length, 0);
   } finally {
     await srv.close();
@@ -199,6 +206,7 @@ test('a server that echoes the key back (401 body, header, SSE event) yields no 
     res.end(JSON.stringify({ error: { message: `Incorrect API key provided: ${start}*****${end}. Full: ${sent}`,
       code: 'invalid_api_key' } }));
   });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     const res = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, path: '/v1/chat' });
     assert.equal(res.status, 401);
@@ -225,6 +233,7 @@ test('every HTTP status resolves; connection refused rejects with CONNECT_FAILED
     res.writeHead(status, { 'content-type': 'text/plain' });
     res.end(`status ${status}`);
   });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     for (const status of [200, 204, 301, 400, 403, 404, 429, 500, 502, 503]) {
       const res = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF,
@@ -237,7 +246,8 @@ test('every HTTP status resolves; connection refused rejects with CONNECT_FAILED
   }
   const { closedPort } = require('./request_helpers');
   const port = await closedPort();
-  await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: `http://127.0.0.1:${port}`, apiKeyRef: REF }),
+  const bound = boundSidecar(REF, [`http://127.0.0.1:${port}`]);
+  await assert.rejects(bound.request({ provider: 'openai', baseUrl: `http://127.0.0.1:${port}`, apiKeyRef: REF }),
     { code: 'CONNECT_FAILED' });
 });
 
@@ -255,6 +265,7 @@ test('retries are off by default; when on they honour Retry-After for 429 and 50
       okJson(res);
     }
   });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     const first = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF });
     assert.equal(first.status, 429);
@@ -273,6 +284,7 @@ test('retries are off by default; when on they honour Retry-After for 429 and 50
 
 test('keep-alive: sequential requests to one origin reuse a connection', async () => {
   const srv = await startServer((req, res) => okJson(res));
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     for (let i = 0; i < 20; i++) {
       await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, body: { i } });
@@ -287,6 +299,7 @@ test('keep-alive: sequential requests to one origin reuse a connection', async (
 
 test('a kept-alive connection the server has since closed is replaced transparently', async () => {
   const srv = await startServer((req, res) => okJson(res));
+  const sidecar = boundSidecar(REF, [srv]);
   srv.server.keepAliveTimeout = 100;
   try {
     for (let i = 0; i < 3; i++) {
@@ -304,6 +317,7 @@ test('200 concurrent requests all complete with their own answers', async () => 
   const srv = await startServer((req, res, body) => {
     setTimeout(() => okJson(res, { echo: JSON.parse(body).n, auth: req.headers.authorization === `Bearer ${KEY}` }), 20);
   });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     const n = 200;
     const results = await Promise.all(Array.from({ length: n }, (_, i) =>

@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const { Sidecar, chat } = require('../..');
 const { startOpenAIServer } = require('../../examples/openai_server');
 const { demoChat } = require('../../examples/demo_chat');
-const { makeKey, envRef, assertNoTrace, startServer, sse } = require('./request_helpers');
+const { makeKey, envRef, assertNoTrace, startServer, sse, boundSidecar } = require('./request_helpers');
 
 const KEY = makeKey('C');
 // apiKeyRef for these tests: an env: ref to a variable holding KEY (a
@@ -21,6 +21,7 @@ const messages = [
 
 test('openai-compatible: streams deltas and returns the final message', async () => {
   const srv = await startOpenAIServer({ expectedKey: KEY, delayMs: 1 });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     const deltas = [];
     const r = await chat(sidecar, { provider: 'openai-compatible', baseUrl: srv.url, apiKeyRef: REF,
@@ -43,6 +44,7 @@ test('openai-compatible: streams deltas and returns the final message', async ()
 
 test('a wrong key: chat throws with the status and a scrubbed body', async () => {
   const srv = await startOpenAIServer({ expectedKey: makeKey('X') });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     await assert.rejects(chat(sidecar, { provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, model: 'm', messages }),
       (err) => {
@@ -76,6 +78,7 @@ test('anthropic: messages body and content_block_delta events', async () => {
       ev('message_stop', {}),
     ]);
   });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     const deltas = [];
     const r = await chat(sidecar, { provider: 'anthropic', baseUrl: srv.url, apiKeyRef: REF, model: 'claude-x',
@@ -98,6 +101,7 @@ test('gemini: streamGenerateContent with alt=sse and the key in x-goog-api-key',
       parts: [{ text }] }, ...(finishReason ? { finishReason } : {}) }] })}\r\n\r\n`;
     sse(res, [chunk('Hi '), chunk('there', 'STOP')]);
   });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     const r = await chat(sidecar, { provider: 'gemini', baseUrl: `${srv.url}/v1beta`, apiKeyRef: REF,
       model: 'gemini-2.0-flash', messages });

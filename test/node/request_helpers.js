@@ -10,6 +10,7 @@ const https = require('node:https');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { Sidecar } = require('../..');
 
 // A made-up key of a realistic shape, built at run time so that no
 // key-shaped literal sits in the source.
@@ -155,4 +156,16 @@ function sse(res, events, { status = 200 } = {}) {
   res.end();
 }
 
-module.exports = { makeKey, envRef, assertNoTrace, startServer, makeCerts, startProxy, closedPort, sse };
+// A Sidecar that may send `ref`'s key to these origins (the test's own
+// loopback servers, or their URLs), bound explicitly through policy.origins
+// as a host binds an env: key from its user settings (docs/origins.md).
+// Without a binding keyref refuses with KEY_ORIGIN_UNBOUND and sends nothing.
+// `refs` is one ref or an array of them.
+function boundSidecar(refs, servers, options = {}) {
+  const origins = servers.map((s) => new URL(typeof s === 'string' ? s : s.url).origin);
+  const map = {};
+  for (const ref of [refs].flat()) map[ref] = origins;
+  return new Sidecar({ ...options, policy: { ...(options.policy ?? {}), origins: map } });
+}
+
+module.exports = { makeKey, envRef, assertNoTrace, startServer, makeCerts, startProxy, closedPort, sse, boundSidecar };

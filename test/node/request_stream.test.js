@@ -4,7 +4,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { Sidecar } = require('../..');
-const { makeKey, envRef, startServer, sse } = require('./request_helpers');
+const { makeKey, envRef, startServer, sse, boundSidecar } = require('./request_helpers');
 
 const KEY = makeKey('S');
 // apiKeyRef for these tests: an env: ref to a variable holding KEY (a
@@ -28,6 +28,7 @@ test('server-sent events arrive one at a time, in order, split however the socke
     };
     step();
   });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     const seen = [];
     const res = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF,
@@ -58,6 +59,7 @@ test('a slow onEvent never stalls the native reader', async () => {
     const deadline = Date.now() + 5000;
     while (!messages.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     const { port } = messages[0];
+    const sidecar = boundSidecar(REF, [`http://127.0.0.1:${port}`]);
     let count = 0;
     let unblockedAt = 0;
     const res = await sidecar.request({ provider: 'openai', baseUrl: `http://127.0.0.1:${port}`, apiKeyRef: REF,
@@ -95,6 +97,7 @@ test('memory stays bounded: a blocked onEvent stops the reader once 64 MiB of ev
     const deadline = Date.now() + 5000;
     while (!messages.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     const { port } = messages[0];
+    const sidecar = boundSidecar(REF, [`http://127.0.0.1:${port}`]);
     let count = 0;
     let unblockedAt = 0;
     const res = await sidecar.request({ provider: 'openai', baseUrl: `http://127.0.0.1:${port}`, apiKeyRef: REF,
@@ -126,6 +129,7 @@ test('with onEvent, a non-stream answer (e.g. a 401 JSON body) comes back as the
     res.writeHead(401, { 'content-type': 'application/json' });
     res.end('{"error":"nope"}');
   });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     const seen = [];
     const res = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF,
@@ -146,6 +150,7 @@ test('abort mid-stream rejects with REQUEST_ABORTED promptly and closes the conn
     timer = setInterval(() => res.write(`data: tick ${i++}\n\n`), 10);
     res.on('close', () => clearInterval(timer));
   });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     const ac = new AbortController();
     let abortedAt = 0;
@@ -176,6 +181,7 @@ test('abort mid-stream rejects with REQUEST_ABORTED promptly and closes the conn
 
 test('an already aborted signal rejects without sending', async () => {
   const srv = await startServer((req, res) => res.end('x'));
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     const ac = new AbortController();
     ac.abort();
@@ -195,6 +201,7 @@ test('a throwing onEvent rejects with what it threw and stops the stream', async
     timer = setInterval(() => res.write('data: x\n\n'), 10);
     res.on('close', () => clearInterval(timer));
   });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     const boom = new Error('boom');
     await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF,
@@ -210,6 +217,7 @@ test('a throwing onEvent rejects with what it threw and stops the stream', async
 
 test('a server that never answers: timeoutMs and readTimeoutMs give REQUEST_TIMEOUT', async () => {
   const srv = await startServer(() => { /* never answers */ });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     let t0 = Date.now();
     await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, timeoutMs: 300 }),
@@ -231,6 +239,7 @@ test('a stream that goes silent hits the total timeout, after the events it sent
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     res.write('data: one\n\n');
   });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     const seen = [];
     await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, timeoutMs: 300,
@@ -253,6 +262,7 @@ test('a connection dropped mid-body rejects with CONNECT_FAILED', async () => {
       setTimeout(() => res.socket.destroy(), 20);
     }
   });
+  const sidecar = boundSidecar(REF, [srv]);
   try {
     await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, path: '/length' }),
       (err) => {
@@ -270,8 +280,8 @@ test('a connection dropped mid-body rejects with CONNECT_FAILED', async () => {
 });
 
 test('closing the Sidecar stops its running requests', async () => {
-  const own = new Sidecar();
   const srv = await startServer(() => { /* never answers */ });
+  const own = boundSidecar(REF, [srv]);
   try {
     const p = own.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF });
     await new Promise((r) => setTimeout(r, 50));
@@ -296,7 +306,7 @@ test('a request outlives a dropped Sidecar (garbage collection does not stop it)
     // (The native object is what matters: its finalizer closes the instance.)
     (() => { registry.register(new Sidecar().native, 'idle'); })();
     const p = (() => {
-      const s = new Sidecar();
+      const s = boundSidecar(REF, [srv]);
       registry.register(s.native, 'busy');
       return s.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF });
     })();

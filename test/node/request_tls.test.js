@@ -4,7 +4,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { Sidecar } = require('../..');
-const { makeKey, envRef, assertNoTrace, startServer, makeCerts, startProxy, closedPort } =
+const { makeKey, envRef, assertNoTrace, startServer, makeCerts, startProxy, closedPort, boundSidecar } =
   require('./request_helpers');
 
 const KEY = makeKey('T');
@@ -24,6 +24,8 @@ function okJson(res) {
 
 test('a certificate from an unknown CA is refused (TLS_FAILED) unless its CA is given', async () => {
   const srv = await startServer((req, res) => okJson(res), { tls: certs });
+  // 127.0.0.2 is bound too: the point below is the certificate check.
+  const sidecar = boundSidecar(REF, [srv, `https://127.0.0.2:${srv.port}`]);
   try {
     await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF }), (err) => {
       assert.equal(err.code, 'TLS_FAILED');
@@ -52,6 +54,7 @@ test('a certificate from an unknown CA is refused (TLS_FAILED) unless its CA is 
 
 test('https through a CONNECT proxy: the proxy never sees the key', async () => {
   const srv = await startServer((req, res) => okJson(res), { tls: certs });
+  const sidecar = boundSidecar(REF, [srv]);
   const proxy = await startProxy();
   try {
     const res = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, ca: certs.ca,
@@ -70,6 +73,7 @@ test('https through a CONNECT proxy: the proxy never sees the key', async () => 
 
 test('plain http through a forward proxy, and HTTP_PROXY / NO_PROXY from the environment', async () => {
   const srv = await startServer((req, res) => okJson(res));
+  const sidecar = boundSidecar(REF, [srv]);
   const proxy = await startProxy();
   const saved = { HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY };
   try {
@@ -102,6 +106,7 @@ test('plain http through a forward proxy, and HTTP_PROXY / NO_PROXY from the env
 
 test('an unreachable or unsupported proxy gives PROXY_FAILED', async () => {
   const port = await closedPort();
+  const sidecar = boundSidecar(REF, ['http://127.0.0.1:9', 'https://127.0.0.1:9']);
   await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: 'http://127.0.0.1:9', apiKeyRef: REF,
     proxy: `http://127.0.0.1:${port}` }), { code: 'PROXY_FAILED' });
   await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: 'https://127.0.0.1:9', apiKeyRef: REF,
@@ -117,6 +122,7 @@ test('a proxy that refuses the CONNECT tunnel gives PROXY_FAILED', async () => {
     socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
   });
   await new Promise((r) => refusing.listen(0, '127.0.0.1', r));
+  const sidecar = boundSidecar(REF, ['https://127.0.0.1:9']);
   try {
     await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: 'https://127.0.0.1:9', apiKeyRef: REF,
       proxy: `http://127.0.0.1:${refusing.address().port}` }), (err) => {

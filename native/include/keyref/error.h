@@ -41,6 +41,10 @@ enum class ErrorCode {
   kProxyFailed,
   kHeaderForbidden,
   kBadBaseUrl,
+  // Origins a key may be sent to (docs/origins.md).
+  kKeyOriginDenied,
+  kKeyOriginUnbound,
+  kBadOrigin,
   // Profiles and the webview bridge.
   kProfileContainsSecret,
   kProfileInvalid,

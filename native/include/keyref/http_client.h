@@ -28,6 +28,7 @@
 #include "keyref/base_url.h"
 #include "keyref/error.h"
 #include "keyref/live_secret.h"
+#include "keyref/origin.h"
 #include "keyref/provider.h"
 #include "keyref/proxy.h"
 #include "keyref/redactor.h"
@@ -106,8 +107,13 @@ class RequestControl {
 // order. It must not block for long (the addon queues to JS and returns).
 // Returning false stops the request (as an abort).
 using EventSink = std::function<bool(SseEvent&&)>;
-// Resolves a ref to its key (Instance::Resolve). Blocking.
-using KeyResolver = std::function<Result<LiveSecret>(const ParsedRef&)>;
+// Resolves a ref to its key and the origins the key may go to, for a
+// request to `target` with `provider` (Instance::Grant: refuses an unbound
+// target before resolving). Blocking. Execute checks the grant's binding
+// against the final target once more right before the key is written
+// (docs/origins.md).
+using KeyResolver = std::function<Result<KeyGrant>(
+    const ParsedRef& ref, Provider provider, const BaseUrl& target)>;
 
 // Checks a request without resolving anything: provider and ref agree, the
 // caller headers (HEADER_FORBIDDEN), the base URL, path and query

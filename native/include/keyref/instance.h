@@ -7,14 +7,21 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "keyref/audit.h"
+#include "keyref/binding_record.h"
 #include "keyref/http_client.h"
 #include "keyref/live_secret.h"
 #include "keyref/log.h"
+#include "keyref/origin.h"
 #include "keyref/redactor.h"
 #include "keyref/ref.h"
 #include "keyref/secret_cache.h"
@@ -46,6 +53,32 @@ struct Policy {
   // at stand-ins.
   std::string op_program = "op";
   std::string pass_program = "pass";
+  // policy.origins: ref -> the origins its key may be sent to, given by the
+  // host at construction from user-scope settings (docs/origins.md). Keys
+  // are refs as written; keyring:ACCOUNT and keyring:SERVICE/ACCOUNT naming
+  // the same entry share their origins.
+  std::map<std::string, std::vector<OriginPattern>> origins;
+};
+
+// What describe() reports about a key: never the key.
+struct KeyDescription {
+  // The preflight (what check() reports): ok, or the code that stops it.
+  Status check;
+  // "xxxx-xxxx-xxxx" (fingerprint.h); empty when the key did not resolve.
+  std::string fingerprint;
+  // Where the key may be sent (canonical texts, provider default first when
+  // a provider was given).
+  KeyBinding binding;
+  std::int64_t stored_at_ms = 0;     // 0 = unknown (not stored by keyref)
+  std::int64_t last_used_at_ms = 0;  // 0 = not sent since the audit began
+};
+
+// Options of Instance::Store.
+struct StoreOptions {
+  // The origins recorded with the key (binding_record.h). Storing always
+  // writes the record, so storing a key again without origins leaves it
+  // bound by provider defaults and policy.origins only.
+  std::vector<OriginPattern> origins;
 };
 
 // One scheme's line of Instance::SchemeStatuses (the Node `status()`).
@@ -55,6 +88,9 @@ struct SchemeStatus {
   bool available = false;  // reachable now
   std::string reason;      // why not, one line; empty when available
 };
+
+// Unix time now, in milliseconds.
+std::int64_t NowMs();
 
 class Instance {
  public:
@@ -86,11 +122,59 @@ class Instance {
   bool CheckCached(std::string_view ref, Scheme* scheme);
 
   // Writes a value (validated first: SECRET_MALFORMED) to secret:, keyring:
-  // or file:, and drops the ref from the cache. Blocking.
-  Status Store(const ParsedRef& ref, const SecretValue& value);
-  // Removes an entry from secret:, keyring: or file: and drops the ref from
-  // the cache. A missing entry is not an error. Blocking.
+  // or file:, records its binding next to it (binding_record.h), and drops
+  // the ref from the cache. Blocking.
+  Status Store(const ParsedRef& ref, const SecretValue& value,
+               const StoreOptions& options = {});
+  // Removes an entry from secret:, keyring: or file: (and its binding
+  // record) and drops the ref from the cache. A missing entry is not an
+  // error. Blocking.
   Status Delete(const ParsedRef& ref);
+
+  // --- Origins (docs/origins.md) ---------------------------------------
+
+  // Replaces the origins recorded for `ref` (keeps its storedAt). Only for
+  // writable schemes (secret:, keyring:, file:; others SOURCE_DENIED). Call
+  // it from a person's explicit action (the CLI's `bind`, a confirmed
+  // prompt), never from workspace configuration. Blocking.
+  Status Bind(const ParsedRef& ref, const std::vector<OriginPattern>& origins);
+
+  // Everything `ref`'s key may be sent to when used with `provider` (nullopt:
+  // no provider default): the provider default, the stored record,
+  // policy.origins, in that order. Blocking (reads the record).
+  Result<KeyBinding> Binding(const ParsedRef& ref,
+                             std::optional<Provider> provider);
+
+  // For a request: checks `target` against the binding (KEY_ORIGIN_UNBOUND,
+  // KEY_ORIGIN_DENIED) BEFORE resolving, then resolves. The request builder
+  // checks the binding once more right before the key is written. Blocking.
+  Result<KeyGrant> Grant(const ParsedRef& ref, Provider provider,
+                         const BaseUrl& target);
+
+  // The fingerprint of `ref`'s key (resolves it). Blocking.
+  Result<std::string> Fingerprint(const ParsedRef& ref);
+  // The fingerprint of a value at hand (the key just resolved). Blocking
+  // the first time (loads or creates the installation key).
+  Result<std::string> FingerprintOf(const SecretValue& value);
+
+  // State, fingerprint, origins, storedAt, lastUsedAt (sidecar.describe).
+  // Never fails for a ref that parsed: a key that does not resolve is
+  // described by its check code. Blocking.
+  KeyDescription Describe(const ParsedRef& ref,
+                          std::optional<Provider> provider);
+
+  // --- Sending and the audit trail ------------------------------------
+
+  // Sends through the HTTP client with this instance's keys: Grant as the
+  // resolver, then one audit record (audit.h) per request that names a key
+  // or goes out at all. Blocking: call it on an http() worker thread.
+  Result<HttpResponse> Send(const HttpRequest& request, RequestControl& control,
+                            const EventSink& on_event);
+
+  // Starts the audit file (options.auditFile). Call before any Send.
+  Status ConfigureAudit(AuditOptions options);
+  // The last `n` audit records, oldest first. Blocking (reads the file).
+  Result<std::vector<AuditRecord>> AuditTail(std::size_t n);
 
   // Every scheme: enabled by the policy? reachable now? Blocking (probes
   // D-Bus, PATH and the plaintext file). Disabled sources are not probed.
@@ -114,6 +198,19 @@ class Instance {
   SecretSource& SourceFor(Scheme scheme);
   Status Usable(const ParsedRef& ref) const;
   void NoteLocking(const ParsedRef& ref, const SecretValue& value);
+  // The stored record (nullopt when none or the scheme has no records),
+  // from the record cache when policy.cacheTtlMs allows.
+  Result<std::optional<BindingRecord>> ReadRecord(const ParsedRef& ref);
+  Status WriteRecord(const ParsedRef& ref, const BindingRecord& record);
+  Status DeleteRecord(const ParsedRef& ref);
+  // Provider default, the record's origins, policy.origins.
+  KeyBinding BuildBinding(const ParsedRef& ref,
+                          std::optional<Provider> provider,
+                          const std::optional<BindingRecord>& record) const;
+  void ForgetRecordsAndKey() noexcept;
+  // The installation's fingerprint key, loaded or made once (keyring first,
+  // then the host store, else a per-process key with a warning).
+  Result<const SecretValue*> InstallationKey();
 
   Policy policy_;
   Redactor redactor_;
@@ -122,6 +219,19 @@ class Instance {
   std::array<std::unique_ptr<SecretSource>, kSchemeCount> sources_;
   std::atomic<bool> closed_{false};
   std::atomic<bool> mlock_warned_{false};
+  // policy.origins keyed by CacheKey (so both keyring spellings match).
+  std::map<std::string, std::vector<OriginPattern>> policy_origins_;
+  std::mutex fp_mu_;  // guards fp_key_ (loaded once, on a worker thread)
+  SecretValue fp_key_;
+  // Binding records read recently (not secret), kept for cache_ttl.
+  struct CachedRecord {
+    std::optional<BindingRecord> record;
+    std::chrono::steady_clock::time_point expires;
+  };
+  std::mutex records_mu_;
+  std::map<std::string, CachedRecord> records_;
+  AuditLog audit_;
+  std::atomic<bool> audit_warned_{false};
   // Last: its worker threads resolve through the cache and the sources and
   // scrub with the redactor, so it is destroyed (threads joined) first.
   HttpClient http_{redactor_};

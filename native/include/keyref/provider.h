@@ -1,8 +1,10 @@
-// The provider table: where each LLM provider wants the API key, and which
+// The provider table: where each LLM provider wants the API key, the origin
+// its key may go to without an explicit binding (docs/origins.md), and which
 // caller headers are refused because they would carry or replace it. The
 // request builder (http_client.h) owns the key header; callers never set it.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,6 +39,25 @@ struct ProviderAuth {
   std::string_view header;  // lower-case header name, e.g. "authorization"
   std::string_view prefix;  // put before the key, e.g. "Bearer "
 };
+
+// One row of the provider table. Every per-provider rule lives here, so that
+// the TypeScript layer and the docs can derive theirs from it.
+struct ProviderSpec {
+  Provider id;
+  std::string_view name;  // ProviderName
+  ProviderAuth auth;
+  // The public origin a key used with this provider may always be sent to
+  // ("https://api.openai.com"); empty for providers with no fixed origin
+  // (openai-compatible, litellm, azure-openai, ollama), whose keys need a
+  // binding (stored or policy.origins) before they are sent anywhere.
+  std::string_view default_origin;
+};
+
+// The table, in Provider order.
+const std::array<ProviderSpec, kProviderCount>& ProviderTable() noexcept;
+
+// The default_origin row of the table ("" when none).
+std::string_view DefaultOrigin(Provider provider) noexcept;
 
 // The auth row of the table. Never a query parameter: keys stay out of URLs
 // (they end up in proxy and server access logs).

@@ -217,13 +217,16 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
   } unwatch{st.watchdog, watch};
 
   // The key: resolved here, on this worker thread, and alive until the
-  // response is scrubbed. LiveSecret registers it with the redactor.
-  std::optional<LiveSecret> key;
+  // response is scrubbed. LiveSecret registers it with the redactor. The
+  // resolver refuses a target the key is not bound to before resolving.
+  std::optional<KeyGrant> grant;
+  const LiveSecret* key = nullptr;
   KeyScrubber scrub;
   if (request.api_key_ref) {
-    Result<LiveSecret> r = resolve(*request.api_key_ref);
+    Result<KeyGrant> r = resolve(*request.api_key_ref, request.provider, url);
     if (!r) return Scrubbed(std::move(r).error(), no_key, redactor);
-    key.emplace(std::move(r).value());
+    grant.emplace(std::move(r).value());
+    key = &grant->key;
     if (Status s = ValidateSecretValue(key->value()); !s) {
       return Scrubbed(std::move(s).error(), no_key, redactor);
     }
@@ -327,6 +330,16 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
     // it frees without wiping, and OpenSSL's write buffer holds the TLS
     // plaintext until reused (docs/requests.md, "Where the key exists").
     if (key) {
+      // The binding check on the final target, right before the key is
+      // written (docs/origins.md). `url` is where this very send goes:
+      // redirects are never followed (set below), so no other origin can
+      // receive this header.
+      if (Status s = CheckKeyOrigin(grant->binding, *request.api_key_ref,
+                                    request.provider, url);
+          !s) {
+        return Scrubbed(std::move(s).error(), scrub, redactor);
+      }
+      cli.set_follow_location(false);
       std::string_view k = key->value().Reveal();
       std::string value;
       value.reserve(auth.prefix.size() + k.size());

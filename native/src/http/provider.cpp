@@ -6,9 +6,43 @@
 namespace keyref {
 namespace {
 
-constexpr std::array<const char*, kProviderCount> kNames = {
-    "openai",    "openai-compatible", "litellm", "openrouter",
-    "anthropic", "azure-openai",      "gemini",  "ollama"};
+// The table. Keys never travel in a query parameter: URLs end up in proxy
+// and server access logs (gemini also accepts ?key=…; it is never used).
+// Default origins are https only, and only for providers with one public
+// endpoint (docs/origins.md).
+constexpr std::array<ProviderSpec, kProviderCount> kTable = {{
+    {Provider::kOpenAI,
+     "openai",
+     {"authorization", "Bearer "},
+     "https://api.openai.com"},
+    {Provider::kOpenAICompatible,
+     "openai-compatible",
+     {"authorization", "Bearer "},
+     ""},
+    {Provider::kLiteLLM, "litellm", {"authorization", "Bearer "}, ""},
+    {Provider::kOpenRouter,
+     "openrouter",
+     {"authorization", "Bearer "},
+     "https://openrouter.ai"},
+    {Provider::kAnthropic,
+     "anthropic",
+     {"x-api-key", ""},
+     "https://api.anthropic.com"},
+    {Provider::kAzureOpenAI, "azure-openai", {"api-key", ""}, ""},
+    {Provider::kGemini,
+     "gemini",
+     {"x-goog-api-key", ""},
+     "https://generativelanguage.googleapis.com"},
+    {Provider::kOllama, "ollama", {"", ""}, ""},
+}};
+
+constexpr bool TableInOrder() {
+  for (int i = 0; i < kProviderCount; ++i) {
+    if (static_cast<int>(kTable[i].id) != i) return false;
+  }
+  return true;
+}
+static_assert(TableInOrder(), "kTable rows must follow the Provider order");
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
@@ -48,15 +82,19 @@ bool IsTokenChar(unsigned char c) noexcept {
 
 }  // namespace
 
+const std::array<ProviderSpec, kProviderCount>& ProviderTable() noexcept {
+  return kTable;
+}
+
 const char* ProviderName(Provider provider) noexcept {
   int i = static_cast<int>(provider);
-  return i >= 0 && i < kProviderCount ? kNames[i] : "unknown";
+  return i >= 0 && i < kProviderCount ? kTable[i].name.data() : "unknown";
 }
 
 bool ProviderFromName(std::string_view name, Provider* out) noexcept {
-  for (int i = 0; i < kProviderCount; ++i) {
-    if (name == kNames[i]) {
-      *out = static_cast<Provider>(i);
+  for (const ProviderSpec& row : kTable) {
+    if (name == row.name) {
+      *out = row.id;
       return true;
     }
   }
@@ -64,27 +102,18 @@ bool ProviderFromName(std::string_view name, Provider* out) noexcept {
 }
 
 ProviderAuth AuthFor(Provider provider) noexcept {
-  switch (provider) {
-    case Provider::kOpenAI:
-    case Provider::kOpenAICompatible:
-    case Provider::kLiteLLM:
-    case Provider::kOpenRouter:
-      return {"authorization", "Bearer "};
-    case Provider::kAnthropic:
-      return {"x-api-key", ""};
-    case Provider::kAzureOpenAI:
-      return {"api-key", ""};
-    case Provider::kGemini:
-      // Google also accepts ?key=…; never use it: URLs are logged.
-      return {"x-goog-api-key", ""};
-    case Provider::kOllama:
-      return {"", ""};
-  }
-  return {"", ""};
+  int i = static_cast<int>(provider);
+  return i >= 0 && i < kProviderCount ? kTable[i].auth : ProviderAuth{};
+}
+
+std::string_view DefaultOrigin(Provider provider) noexcept {
+  int i = static_cast<int>(provider);
+  return i >= 0 && i < kProviderCount ? kTable[i].default_origin
+                                      : std::string_view();
 }
 
 bool ProviderNeedsKey(Provider provider) noexcept {
-  return provider != Provider::kOllama;
+  return !AuthFor(provider).header.empty();
 }
 
 bool IsCredentialHeader(std::string_view name) noexcept {

@@ -1,0 +1,86 @@
+// The audit trail: one JSON line per request that names a key, for the
+// person who must answer "which key went where, when" after an incident.
+// docs/origins.md, "The audit trail".
+//
+// A line holds the time, the ref, the key's fingerprint, the provider, the
+// origin, the method, the path without its query, the status or error code,
+// the duration and the byte counts. Never the key, a header value, a body or
+// a query string. The file is created 0600 and rotated by size.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "keyref/error.h"
+
+namespace keyref {
+
+struct AuditRecord {
+  std::int64_t time_ms = 0;  // Unix time the request started
+  std::string ref;           // the apiKeyRef (a name, never the key); ""
+                             // for providers that take no key
+  std::string fingerprint;   // "" when the key was not resolved
+  std::string provider;
+  std::string origin;  // "https://host:port"
+  std::string method;
+  std::string path;  // base path + request path, never a query
+  int status = 0;    // the HTTP status, or 0 with error_code
+  std::string error_code;
+  double duration_ms = 0;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t bytes_received = 0;
+};
+
+// One line (no trailing newline).
+std::string AuditRecordToJson(const AuditRecord& record);
+// Parses a line; false when it is not an audit record.
+bool AuditRecordFromJson(std::string_view line, AuditRecord* out);
+
+struct AuditOptions {
+  std::string path;                     // "" = no file
+  std::uint64_t max_bytes = 10u << 20;  // rotate when a line would pass it
+  int max_files = 5;                    // rotated files kept (path.1 …)
+};
+
+// Appends records to the file (when configured) and keeps the last
+// kMemoryRecords in memory. Thread-safe.
+class AuditLog {
+ public:
+  static constexpr std::size_t kMemoryRecords = 1000;
+  AuditLog() = default;
+  ~AuditLog();
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  // Opens (creates 0600) the file. IO errors are INTERNAL with the path.
+  Status Open(AuditOptions options);
+  bool has_file() const;
+
+  // Writes one line. A write failure is reported once through the return
+  // value and never stops the request that is being audited.
+  Status Append(const AuditRecord& record);
+
+  // The last `n` records, oldest first: from the file and its rotated
+  // predecessors when there is a file, else from memory.
+  Result<std::vector<AuditRecord>> Tail(std::size_t n);
+
+  // The newest time_ms for `ref` among the records kept in memory (0 when
+  // none): describe()'s lastUsedAt.
+  std::int64_t LastUsed(std::string_view ref);
+
+ private:
+  Status RotateLocked();
+
+  mutable std::mutex mu_;
+  AuditOptions options_;
+  int fd_ = -1;
+  std::uint64_t size_ = 0;
+  std::deque<AuditRecord> memory_;
+};
+
+}  // namespace keyref

@@ -1,0 +1,310 @@
+// Instance: origins a key may be sent to, fingerprints, sending and the
+// audit trail (docs/origins.md). Split from instance.cpp, which resolves and
+// stores keys.
+#include <utility>
+
+#include "keyref/fingerprint.h"
+#include "keyref/instance.h"
+
+namespace keyref {
+namespace {
+
+bool HasRecords(Scheme s) {
+  return s == Scheme::kSecret || s == Scheme::kKeyring || s == Scheme::kFile;
+}
+
+}  // namespace
+
+// ---- Binding records ------------------------------------------------------
+
+Result<std::optional<BindingRecord>> Instance::ReadRecord(
+    const ParsedRef& ref) {
+  std::optional<ParsedRef> where =
+      BindingRecordRef(ref, policy_.keyring_service);
+  if (!where) return std::optional<BindingRecord>();
+  const std::string key = CacheKey(ref);
+  const auto now = std::chrono::steady_clock::now();
+  if (cache_.enabled()) {
+    std::lock_guard<std::mutex> lock(records_mu_);
+    auto it = records_.find(key);
+    if (it != records_.end() && it->second.expires > now) {
+      return it->second.record;
+    }
+  }
+  // Read from the store itself, not through Resolve: the record is not a
+  // key, so it is neither cached with keys nor registered with the
+  // redactor (which would then scrub origins out of every output).
+  Result<SecretValue> got = SourceFor(ref.scheme).Resolve(*where);
+  std::optional<BindingRecord> record;
+  if (got) {
+    Result<BindingRecord> parsed = ParseBindingRecord(got.value().Reveal());
+    if (parsed) {
+      record = std::move(parsed).value();
+    } else {
+      // Binds nothing, and says so once per read.
+      logger_.Log(LogLevel::kWarn, "binding record of " + ref.ref +
+                                       " is not readable; it binds nothing");
+    }
+  } else if (got.error().code != ErrorCode::kSecretNotFound) {
+    return std::move(got).error();
+  }
+  if (cache_.enabled()) {
+    std::lock_guard<std::mutex> lock(records_mu_);
+    records_[key] = CachedRecord{record, now + policy_.cache_ttl};
+  }
+  return record;
+}
+
+Status Instance::WriteRecord(const ParsedRef& ref,
+                             const BindingRecord& record) {
+  std::optional<ParsedRef> where =
+      BindingRecordRef(ref, policy_.keyring_service);
+  if (!where) return {};
+  {
+    std::lock_guard<std::mutex> lock(records_mu_);
+    records_.erase(CacheKey(ref));
+  }
+  std::string text = SerializeBindingRecord(record);
+  Status st =
+      SourceFor(ref.scheme)
+          .Store(*where, SecretValue::FromBytes(text.data(), text.size()));
+  {
+    std::lock_guard<std::mutex> lock(records_mu_);
+    records_.erase(CacheKey(ref));
+  }
+  if (!st) {
+    const Error& e = st.error();
+    return Error(e.code,
+                 "The binding of " + ref.ref +
+                     " (the origins its key may go to) could not be "
+                     "recorded: " +
+                     e.message,
+                 e.hint);
+  }
+  return {};
+}
+
+Status Instance::DeleteRecord(const ParsedRef& ref) {
+  std::optional<ParsedRef> where =
+      BindingRecordRef(ref, policy_.keyring_service);
+  if (!where) return {};
+  {
+    std::lock_guard<std::mutex> lock(records_mu_);
+    records_.erase(CacheKey(ref));
+  }
+  return SourceFor(ref.scheme).Delete(*where);
+}
+
+KeyBinding Instance::BuildBinding(
+    const ParsedRef& ref, std::optional<Provider> provider,
+    const std::optional<BindingRecord>& record) const {
+  KeyBinding b;
+  if (provider && !DefaultOrigin(*provider).empty()) {
+    Result<OriginPattern> p = ParseOriginPattern(DefaultOrigin(*provider));
+    if (p)
+      b.origins.push_back(
+          {std::move(p).value(), OriginSource::kProviderDefault});
+  }
+  if (record) {
+    for (const OriginPattern& p : record->origins) {
+      b.origins.push_back({p, OriginSource::kStored});
+    }
+  }
+  auto it = policy_origins_.find(CacheKey(ref));
+  if (it != policy_origins_.end()) {
+    for (const OriginPattern& p : it->second) {
+      b.origins.push_back({p, OriginSource::kPolicy});
+    }
+  }
+  return b;
+}
+
+Status Instance::Bind(const ParsedRef& ref,
+                      const std::vector<OriginPattern>& origins) {
+  if (Status st = Usable(ref); !st) return st;
+  if (!HasRecords(ref.scheme)) {
+    return Error(ErrorCode::kSourceDenied,
+                 std::string("keyref cannot record a binding for ") +
+                     SchemeName(ref.scheme) + ": refs (a read-only source).",
+                 "Bind it with policy.origins in the host's user settings.");
+  }
+  Result<std::optional<BindingRecord>> old = ReadRecord(ref);
+  BindingRecord record;
+  if (old && old.value()) record.stored_at_ms = old.value()->stored_at_ms;
+  record.origins = origins;
+  Status st = WriteRecord(ref, record);
+  logger_.Log(LogLevel::kInfo,
+              "bind " + ref.ref + " (" + std::to_string(origins.size()) +
+                  " origins): " + (st ? "ok" : ErrorCodeName(st.error().code)));
+  return st;
+}
+
+Result<KeyBinding> Instance::Binding(const ParsedRef& ref,
+                                     std::optional<Provider> provider) {
+  if (Status st = Usable(ref); !st) return std::move(st).error();
+  Result<std::optional<BindingRecord>> record = ReadRecord(ref);
+  if (!record) return std::move(record).error();
+  return BuildBinding(ref, provider, record.value());
+}
+
+Result<KeyGrant> Instance::Grant(const ParsedRef& ref, Provider provider,
+                                 const BaseUrl& target) {
+  if (Status st = Usable(ref); !st) return std::move(st).error();
+  // The provider default and policy.origins need no store access; the
+  // record is read only when they do not already allow the target.
+  KeyBinding binding = BuildBinding(ref, provider, std::nullopt);
+  if (!binding.Allows(target)) {
+    Result<std::optional<BindingRecord>> record = ReadRecord(ref);
+    if (!record) return std::move(record).error();
+    binding = BuildBinding(ref, provider, record.value());
+  }
+  if (Status st = CheckKeyOrigin(binding, ref, provider, target); !st) {
+    logger_.Log(LogLevel::kWarn, "request with " + ref.ref + " to " +
+                                     OriginOf(target).ToString() + ": " +
+                                     ErrorCodeName(st.error().code));
+    return std::move(st).error();
+  }
+  Result<LiveSecret> key = Resolve(ref);
+  if (!key) return std::move(key).error();
+  return KeyGrant{std::move(key).value(), std::move(binding)};
+}
+
+// ---- Fingerprints ---------------------------------------------------------
+
+Result<const SecretValue*> Instance::InstallationKey() {
+  std::lock_guard<std::mutex> lock(fp_mu_);
+  if (!fp_key_.empty()) return &fp_key_;
+  // The OS keyring first, so that the CLI and every extension on this
+  // machine show the same fingerprint for a key; then the host's store.
+  for (Scheme s : {Scheme::kKeyring, Scheme::kSecret}) {
+    if (!policy_.allow.Has(s)) continue;
+    const ParsedRef where = FingerprintKeyRef(s);
+    Result<SecretValue> got = SourceFor(s).Resolve(where);
+    if (got && got.value().size() == 2 * kFingerprintKeyBytes) {
+      fp_key_ = std::move(got).value();
+      return &fp_key_;
+    }
+    if (!got && got.error().code != ErrorCode::kSecretNotFound) continue;
+    SecretValue fresh = NewFingerprintKey();
+    if (!SourceFor(s).Store(where, fresh)) continue;
+    // Read back: when two processes raced, the one stored last wins for
+    // every later start.
+    Result<SecretValue> again = SourceFor(s).Resolve(where);
+    fp_key_ = again && again.value().size() == 2 * kFingerprintKeyBytes
+                  ? std::move(again).value()
+                  : std::move(fresh);
+    return &fp_key_;
+  }
+  logger_.Log(LogLevel::kWarn,
+              "no secret store can keep the fingerprint key (no keyring, no "
+              "secretStorage): fingerprints are stable only within this "
+              "process");
+  fp_key_ = NewFingerprintKey();
+  return &fp_key_;
+}
+
+Result<std::string> Instance::FingerprintOf(const SecretValue& value) {
+  Result<const SecretValue*> k = InstallationKey();
+  if (!k) return std::move(k).error();
+  return KeyFingerprint(*k.value(), value);
+}
+
+Result<std::string> Instance::Fingerprint(const ParsedRef& ref) {
+  Result<LiveSecret> live = Resolve(ref);
+  if (!live) return std::move(live).error();
+  return FingerprintOf(live.value().value());
+}
+
+KeyDescription Instance::Describe(const ParsedRef& ref,
+                                  std::optional<Provider> provider) {
+  KeyDescription d;
+  if (Status st = Usable(ref); !st) {
+    d.check = std::move(st);
+    return d;
+  }
+  Result<std::optional<BindingRecord>> record = ReadRecord(ref);
+  std::optional<BindingRecord> rec;
+  if (record) rec = record.value();
+  d.binding = BuildBinding(ref, provider, rec);
+  if (rec) d.stored_at_ms = rec->stored_at_ms;
+  d.last_used_at_ms = audit_.LastUsed(ref.ref);
+  Result<LiveSecret> live = Resolve(ref);
+  if (!live) {
+    d.check = std::move(live).error();
+    return d;
+  }
+  Result<std::string> fp = FingerprintOf(live.value().value());
+  if (fp) d.fingerprint = std::move(fp).value();
+  return d;
+}
+
+// ---- Sending and the audit trail -----------------------------------------
+
+Status Instance::ConfigureAudit(AuditOptions options) {
+  return audit_.Open(std::move(options));
+}
+
+Result<std::vector<AuditRecord>> Instance::AuditTail(std::size_t n) {
+  return audit_.Tail(n);
+}
+
+Result<HttpResponse> Instance::Send(const HttpRequest& request,
+                                    RequestControl& control,
+                                    const EventSink& on_event) {
+  AuditRecord rec;
+  rec.time_ms = NowMs();
+  const auto started = std::chrono::steady_clock::now();
+  KeyResolver resolve = [this, &rec](
+                            const ParsedRef& ref, Provider provider,
+                            const BaseUrl& target) -> Result<KeyGrant> {
+    Result<KeyGrant> g = Grant(ref, provider, target);
+    if (g) {
+      // Computed while the key is at hand; the installation key is loaded
+      // once per instance.
+      Result<std::string> fp = FingerprintOf(g.value().key.value());
+      if (fp) rec.fingerprint = std::move(fp).value();
+    }
+    return g;
+  };
+  Result<HttpResponse> result =
+      http_.Execute(request, resolve, control, on_event);
+
+  rec.provider = ProviderName(request.provider);
+  if (request.api_key_ref) rec.ref = request.api_key_ref->ref;
+  if (Result<BaseUrl> url = ParseBaseUrl(request.base_url); url) {
+    rec.origin = url.value().Origin();
+    rec.path = url.value().path;  // ParseBaseUrl keeps the query apart
+  }
+  rec.path += request.path;  // checked: never holds "?" (CheckRequestPath)
+  rec.method = request.method;
+  rec.duration_ms = std::chrono::duration<double, std::milli>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+  rec.bytes_sent = request.body.size();
+  if (result) {
+    rec.status = result.value().status;
+    rec.bytes_received = result.value().body.size();
+  } else {
+    rec.error_code = ErrorCodeName(result.error().code);
+  }
+  // Every text field through the redactor as well: the sink-side guarantee
+  // every other output of keyref has.
+  for (std::string* f : {&rec.ref, &rec.origin, &rec.path, &rec.method}) {
+    *f = redactor_.Redact(*f);
+  }
+  if (Status st = audit_.Append(rec); !st && !audit_warned_.exchange(true)) {
+    logger_.Log(LogLevel::kError, st.error().message);
+  }
+  return result;
+}
+
+void Instance::ForgetRecordsAndKey() noexcept {
+  {
+    std::lock_guard<std::mutex> lock(records_mu_);
+    records_.clear();
+  }
+  std::lock_guard<std::mutex> lock(fp_mu_);
+  fp_key_.Wipe();
+}
+
+}  // namespace keyref
