@@ -260,6 +260,8 @@ test('LLM Profiles in code-server: the key goes to the profile\'s server only an
   const row = q('profile-row-work');
   await waitFor('profile-row-work to be stored', async () => (await row.getAttribute('data-state')) === 'stored');
   assert.equal(await q('field-apiKeyRef').inputValue(), 'secret:llm-profiles/work', 'a secret: ref is proposed');
+  await waitFor('the key\'s origin in the row', async () => (await q('origins-work').textContent()).includes(`http://127.0.0.1:${good.port}`));
+  assert.match(await q('fingerprint-work').textContent(), /fingerprint \S+/);
   await screenshot('stored');
 
   // 6. Test connection: a check and one minimal call to the profile's server.
@@ -283,7 +285,27 @@ test('LLM Profiles in code-server: the key goes to the profile\'s server only an
   for (const r of good.requests) assert.ok(r.authorization === `Bearer ${canary}`, `${r.method} ${r.url} carried the stored key`);
   assert.equal(evil.requests.length, 0, 'the workspace\'s baseUrl and proxy got no request');
 
-  // 8. Remove key: the row turns missing, Test connection says what to do.
+  // 8. The form's baseUrl pointed at another server and saved (what a
+  // hijacked webview could send): keyref asks in a VS Code modal, not in the
+  // webview; refused, the key is not sent there.
+  await q('field-baseUrl').fill(evil.url);
+  await q('save-profile').click();
+  const dialog = page.locator('.monaco-dialog-box');
+  await dialog.waitFor({ timeout: 30000 });
+  assert.match(await dialog.textContent(), /Send the key of profile/);
+  await screenshot('trust-origin-modal');
+  await dialog.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+  await dialog.waitFor({ state: 'detached', timeout: 30000 });
+  await q('test-connection').click();
+  await waitFor('the refused connection result', async () => (await q('connection-result').getAttribute('data-ok')) === 'false');
+  assert.match(await q('connection-result').textContent(), /KEY_ORIGIN_(DENIED|UNBOUND)/);
+  await screenshot('origin-refused');
+  assert.equal(evil.requests.length, 0, 'the unbound origin got no request');
+  await q('field-baseUrl').fill(good.url);
+  await q('save-profile').click();
+  await waitFor('the notice of the save', async () => /Saved work/.test(await frame.locator('.notice').textContent()));
+
+  // 9. Remove key: the row turns missing, Test connection says what to do.
   await q('remove-key').click();
   await waitFor('profile-row-work to be missing', async () => (await row.getAttribute('data-state')) === 'missing');
   const before = good.requests.length;
@@ -293,7 +315,7 @@ test('LLM Profiles in code-server: the key goes to the profile\'s server only an
   await screenshot('key-removed');
   assert.equal(good.requests.length, before, 'the preflight check stopped Test connection: no request without a key');
 
-  // 9. The canary scan of everything the browser shows.
+  // 10. The canary scan of everything the browser shows.
   const hits = [];
   const scan = (text, where) => {
     if (typeof text !== 'string') return;
@@ -309,7 +331,7 @@ test('LLM Profiles in code-server: the key goes to the profile\'s server only an
   await context.close();
   await stopCodeServer();
 
-  // 10. The canary scan of everything on disk: recorded messages both ways
+  // 11. The canary scan of everything on disk: recorded messages both ways
   // (the webview's persisted state among them), code-server's output and
   // logs (the LLM Profiles log is one), the user-data folder with global
   // storage and the profile files, the extensions folder.

@@ -194,6 +194,7 @@
         refCheck.className = 'help';
         return;
       }
+      refCheck.textContent = 'Checking…';
       vscode.postMessage({ type: 'llmProfiles.checkRef', requestId: nextId(), apiKeyRef: ref });
     }, 150);
   }
@@ -205,7 +206,11 @@
     const id = fields.id.value;
     if (!id) { showError({ code: 'PROFILE_INVALID', message: 'Select or save a profile first.' }); return; }
     clearError();
-    if (type === 'llmProfiles.test') connection.textContent = 'Testing…';
+    if (type === 'llmProfiles.test') {
+      connection.textContent = 'Testing…';
+      connection.className = 'result';
+      connection.removeAttribute('data-ok');
+    }
     vscode.postMessage({ type, requestId: nextId(), profileId: id });
   }
 

@@ -78,7 +78,10 @@ export async function migrateLegacy(host: ProfilesHost): Promise<void> {
           // apiKeyRef: a secret: ref, i.e. the NAME the key is stored under
           // in SecretStorage; the key itself goes to storeSecret only.
           profile.apiKeyRef = `secret:llm-profiles/${id}`;
-          await host.sidecar.storeSecret(profile.apiKeyRef, e.apiKey);
+          // Bound to the origin of the entry's baseUrl, which comes from the
+          // user's own settings (or the provider's default origin).
+          await host.sidecar.storeSecret(profile.apiKeyRef, e.apiKey,
+            profile.baseUrl ? { origins: [keyref.originOf(profile.baseUrl)] } : undefined);
         } else {
           // apiKeyRef: env:NAME, the variable's name as the user said; parseRef
           // refuses it (REF_LITERAL_SECRET, REF_BAD_NAME) if it is not a name.

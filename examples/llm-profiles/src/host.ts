@@ -4,6 +4,7 @@
 // from that store, which only this extension writes: nothing a workspace
 // sets can add a profile, change its baseUrl or bind an origin
 // (src/settings.ts says why).
+import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import * as keyref from 'keyref';
@@ -67,7 +68,8 @@ export class ProfilesHost implements vscode.Disposable {
     this.policy = readPolicy();
     const old = this.sidecarValue;
     const log = this.log;
-    this.sidecarValue = new keyref.Sidecar({
+    fs.mkdirSync(this.context.globalStorageUri.fsPath, { recursive: true, mode: 0o700 });
+    const make = (keyOrigins: Record<string, string[]>): keyref.Sidecar => new keyref.Sidecar({
       // VS Code's SecretStorage is the secret: store; keyref calls get()
       // only when it resolves a secret: ref, and copies the value into
       // native memory at once.
@@ -79,8 +81,22 @@ export class ProfilesHost implements vscode.Disposable {
         allowSchemes: this.policy.allowSchemes,
         allowSecretExport: this.policy.allowSecretExport,
         logBodies: this.policy.logBodies,
+        // Where keys the extension did not store (env:, keyring: set up
+        // elsewhere) may be sent: from user settings only.
+        origins: keyOrigins,
       },
+      // "Which key went where": one line per request (ref, fingerprint,
+      // origin, status; never a key) next to the profiles.
+      auditFile: { path: path.join(this.context.globalStorageUri.fsPath, 'audit.jsonl') },
     });
+    try {
+      this.sidecarValue = make(this.policy.keyOrigins);
+    } catch (err) {
+      // A bad llmProfiles.keyOrigins must not keep the extension from starting.
+      const e = err as { code?: string; message?: string };
+      log.error(`llmProfiles.keyOrigins was ignored: ${e.code ?? 'ERROR'} ${e.message ?? ''}`);
+      this.sidecarValue = make({});
+    }
     this.storeValue = new keyref.ProfileStore(this.profilesDir, this.sidecarValue);
     old?.close();
     log.info(`keyref ready: schemes ${this.policy.allowSchemes.join(', ')}; profiles in ${this.profilesDir}`);
@@ -136,6 +152,30 @@ export class ProfilesHost implements vscode.Disposable {
     };
     if (p.baseUrl !== undefined) config.baseUrl = p.baseUrl;
     return config;
+  }
+
+  /**
+   * After a save: when the profile's key is already stored and not bound to
+   * the origin of the saved baseUrl, asks the person, in a VS Code modal
+   * (not in the webview, which could be made to send any baseUrl), whether
+   * to trust that origin with the key. Only a yes binds it.
+   */
+  async confirmOrigin(p: LlmProfile): Promise<void> {
+    if (!p.apiKeyRef || !p.baseUrl) return;
+    const parsed = keyref.parseRef(p.apiKeyRef, { allowSchemes: this.policy.allowSchemes });
+    if (!parsed.ok || !['secret', 'keyring', 'file'].includes(parsed.scheme)) return;
+    const d = await this.sidecar.describe(p.apiKeyRef, { provider: p.provider as keyref.Provider });
+    if (d.state !== 'stored') return;
+    const origin = keyref.originOf(p.baseUrl);
+    if (d.origins.includes(origin)) return;
+    const yes = 'Trust this server';
+    const answer = await vscode.window.showWarningMessage(
+      `Send the key of profile "${p.label}" (${p.apiKeyRef}) to ${origin}?`,
+      { modal: true, detail: `The key is bound to ${d.origins.join(', ') || 'no origin'}. Requests to ${origin} are refused (KEY_ORIGIN_DENIED) until you trust it here.` },
+      yes);
+    if (answer !== yes) return;
+    await this.sidecar.bindOrigins(p.apiKeyRef, [...d.origins.filter((o) => !o.startsWith('*')), origin]);
+    this.log.info(`The key under ${p.apiKeyRef} may now be sent to ${origin}.`);
   }
 
   /** The profile `id` from the store, or a PROFILE_NOT_FOUND error. */

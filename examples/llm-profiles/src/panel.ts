@@ -216,6 +216,7 @@ export class ProfilesPanel implements vscode.Disposable {
     const saved = await this.host.store.save(p);
     this.host.log.info(`Profile ${saved.id} saved (${saved.provider}, ${saved.apiKeyRef ?? 'no apiKeyRef'}).`);
     await this.post({ type: 'llmProfiles.saved', profileId: saved.id, requestId });
+    await this.host.confirmOrigin(saved);
     if (!this.host.activeId) await this.host.setActive(saved.id);
     this.host.notify();
   }
@@ -228,7 +229,11 @@ export class ProfilesPanel implements vscode.Disposable {
       throw Object.assign(new Error('The profile has no apiKeyRef to store the key under.'),
         { code: 'PROFILE_INVALID', hint: 'Leave apiKeyRef empty to use secret:llm-profiles/<id>, then Save again.' });
     }
-    const reply = await this.host.sidecar.acceptSecretFromWebview(msg, { ref: p.apiKeyRef });
+    // Bound to the origin of the SAVED profile's baseUrl (or, without one,
+    // the provider's default origin, which keyref adds by itself): the key
+    // will be sent there and nowhere else. The webview cannot pass origins.
+    const origins = p.baseUrl ? [keyref.originOf(p.baseUrl)] : undefined;
+    const reply = await this.host.sidecar.acceptSecretFromWebview(msg, { ref: p.apiKeyRef, origins });
     this.host.log.info(`A key was stored for profile ${p.id} under ${p.apiKeyRef}.`);
     await this.post(reply);
     this.host.notify();

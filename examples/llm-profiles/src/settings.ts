@@ -36,24 +36,34 @@ export interface UserPolicy {
   allowSecretExport: boolean;
   logBodies: boolean;
   requestTimeoutMs: number;
+  /** policy.origins: ref → origin patterns, for keys this extension did not store. */
+  keyOrigins: Record<string, string[]>;
 }
 
 export function readPolicy(): UserPolicy {
   const raw = userSetting<unknown>(SECTION, 'allowSchemes', ['secret', 'env', 'keyring']);
   const allow = Array.isArray(raw) ? raw.filter((s): s is RefScheme => SCHEMES.includes(s as RefScheme)) : [];
   const timeout = userSetting<number>(SECTION, 'requestTimeoutMs', 60000);
+  const rawOrigins = userSetting<unknown>(SECTION, 'keyOrigins', {});
+  const keyOrigins: Record<string, string[]> = {};
+  if (rawOrigins && typeof rawOrigins === 'object' && !Array.isArray(rawOrigins)) {
+    for (const [ref, list] of Object.entries(rawOrigins)) {
+      if (Array.isArray(list)) keyOrigins[ref] = list.filter((o): o is string => typeof o === 'string');
+    }
+  }
   return {
     allowSchemes: allow.length > 0 ? [...new Set(allow)] : ['secret'],
     // Machine-scoped in the manifest: only this machine's user settings can
     // turn it on (docs/settings_prd.md, "export gate").
     allowSecretExport: userSetting<boolean>(SECTION, 'allowSecretExport', false) === true,
     logBodies: userSetting<boolean>(SECTION, 'logRequestBodies', false) === true,
+    keyOrigins,
     requestTimeoutMs: Number.isInteger(timeout) && timeout >= 1000 && timeout <= 600000 ? timeout : 60000,
   };
 }
 
 /** The settings whose change rebuilds the Sidecar. */
-export const POLICY_KEYS = ['allowSchemes', 'allowSecretExport', 'logRequestBodies', 'requestTimeoutMs'];
+export const POLICY_KEYS = ['allowSchemes', 'allowSecretExport', 'logRequestBodies', 'requestTimeoutMs', 'keyOrigins'];
 
 /** The legacy settings key migrated by "LLM Profiles: Migrate Legacy Settings". */
 export const LEGACY_KEY = 'profiles';
