@@ -346,7 +346,9 @@ test('LLM Profiles in code-server: the key goes to the profile\'s server only an
   const logFiles = filesUnder(path.join(dirs.userData, 'logs'));
   assert.ok(logFiles.some((f) => /LLM Profiles\.log$/.test(f)), `the LLM Profiles log exists (${logFiles.length} log files)`);
   const scanned = [];
-  for (const dir of [dirs.logs, dirs.userData, dirs.extensions, dirs.home, dirs.workspace]) {
+  // The browser's profile too: code-server keeps SecretStorage in the
+  // tab's memory (nothing on disk), so the key has no business there either.
+  for (const dir of [dirs.logs, dirs.userData, dirs.extensions, dirs.home, dirs.workspace, dirs.browser]) {
     for (const f of filesUnder(dir)) {
       scanned.push(f);
       scan(fs.readFileSync(f).toString('latin1'), path.relative(tmp, f));
