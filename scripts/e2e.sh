@@ -16,10 +16,16 @@ as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
     echo "keyref e2e: need root (or sudo) to run: $*" >&2; return 1; fi
 }
-if ! dpkg-query -W -f='${db:Status-Status}' chromium 2>/dev/null | grep -qx installed; then
-  echo "keyref e2e: installing Debian's chromium"
+# chromium: the browser; libkrb5-dev: gssapi.h, which code-server's postinstall
+# needs to build VS Code's kerberos module.
+missing=()
+for pkg in chromium libkrb5-dev; do
+  dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null | grep -qx installed || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "keyref e2e: installing Debian packages: ${missing[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false

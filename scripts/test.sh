@@ -30,3 +30,9 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 
 echo "== Node tests"
 scripts/with-keyring.sh node --test --test-concurrency=1 test/node/
+
+# The LLM Profiles extension in a real VS Code (code-server + headless
+# Chromium), installs included; KEYREF_SKIP_E2E=1 skips it for a quick
+# local run.
+echo "== end-to-end (scripts/e2e.sh)"
+if [ "${KEYREF_SKIP_E2E:-}" = 1 ]; then echo "skipped (KEYREF_SKIP_E2E=1)"; else bash scripts/e2e.sh; fi

@@ -213,8 +213,13 @@ test('LLM Profiles in code-server: the key goes to the profile\'s server only an
     await page.screenshot({ path: path.join(ARTIFACTS, `${String(shot).padStart(2, '0')}-${name}.png`) });
   };
 
-  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(dirs.workspace)}`);
-  await page.locator('.monaco-workbench').waitFor({ timeout: 120000 });
+  // On a failure, the screen as it was is the first thing to look at.
+  t.after(async () => {
+    if (!page.isClosed()) await page.screenshot({ path: path.join(ARTIFACTS, 'last-screen.png') }).catch(() => {});
+  });
+  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(dirs.workspace)}`,
+    { waitUntil: 'domcontentloaded', timeout: 120000 });
+  await page.locator('.monaco-workbench').waitFor({ timeout: 180000 });
   await page.locator('.statusbar').waitFor({ timeout: 60000 });
   // The extension is active once its status bar item shows.
   await page.locator('.statusbar-item', { hasText: /LLM profile/i }).first().waitFor({ timeout: 90000 });

@@ -42,7 +42,6 @@ for (const f of ['README.md', 'LICENSE', 'CHANGELOG.md', '.vscodeignore']) {
 }
 copy(path.join(here, 'out'), path.join(stage, 'out'), (f) => f.endsWith('.js'));
 copy(path.join(here, 'media'), path.join(stage, 'media'));
-if (fs.existsSync(path.join(here, 'images'))) copy(path.join(here, 'images'), path.join(stage, 'images'));
 
 // 2. keyref: compiled JS, schemas, the native binary, a trimmed package.json.
 const keyrefPkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
