@@ -340,16 +340,6 @@ test('LLM Profiles in code-server: the key goes to the profile\'s server only an
   // (the webview's persisted state among them), code-server's output and
   // logs (the LLM Profiles log is one), the user-data folder with global
   // storage and the profile files, the extensions folder.
-  const recorded = fs.existsSync(record) ? fs.readFileSync(record, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
-  assert.ok(recorded.some((m) => m.direction === 'out' && m.message.type === 'llmProfiles.state'), 'host→webview messages were recorded');
-  assert.ok(recorded.some((m) => m.direction === 'in' && m.message.type === 'llmProfiles.e2eState'), 'the webview\'s persisted state was recorded');
-  assert.ok(recorded.some((m) => m.direction === 'in' && m.message.type === 'llmProfiles.storeSecret' && m.message.omitted),
-    'the key-carrying message was left out of the record, and only it');
-  const profileFile = path.join(dirs.userData, 'User', 'globalStorage', EXT_ID, 'profiles', 'work.json');
-  assert.ok(fs.existsSync(profileFile), 'the profile is stored under globalStorageUri');
-  assert.equal(JSON.parse(fs.readFileSync(profileFile, 'utf8')).baseUrl, good.url, 'the stored baseUrl is the one the user typed');
-  const logFiles = filesUnder(path.join(dirs.userData, 'logs'));
-  assert.ok(logFiles.some((f) => /LLM Profiles\.log$/.test(f)), `the LLM Profiles log exists (${logFiles.length} log files)`);
   const scanned = [];
   // The browser's profile too: code-server keeps SecretStorage in the
   // tab's memory (nothing on disk), so the key has no business there either.
@@ -361,6 +351,16 @@ test('LLM Profiles in code-server: the key goes to the profile\'s server only an
   }
   fs.writeFileSync(path.join(ARTIFACTS, 'scanned-files.txt'), scanned.map((f) => path.relative(tmp, f)).join('\n') + '\n');
   assert.deepEqual(hits, [], 'no 8-character run of the canary anywhere');
+  const recorded = fs.existsSync(record) ? fs.readFileSync(record, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  assert.ok(recorded.some((m) => m.direction === 'out' && m.message.type === 'llmProfiles.state'), 'host→webview messages were recorded');
+  assert.ok(recorded.some((m) => m.direction === 'in' && m.message.type === 'llmProfiles.e2eState'), 'the webview\'s persisted state was recorded');
+  assert.ok(recorded.some((m) => m.direction === 'in' && m.message.type === 'llmProfiles.storeSecret' && m.message.omitted),
+    'the key-carrying message was left out of the record, and only it');
+  const profileFile = path.join(dirs.userData, 'User', 'globalStorage', EXT_ID, 'profiles', 'work.json');
+  assert.ok(fs.existsSync(profileFile), 'the profile is stored under globalStorageUri');
+  assert.equal(JSON.parse(fs.readFileSync(profileFile, 'utf8')).baseUrl, good.url, 'the stored baseUrl is the one the user typed');
+  const logFiles = filesUnder(path.join(dirs.userData, 'logs'));
+  assert.ok(logFiles.some((f) => /LLM Profiles\.log$/.test(f)), `the LLM Profiles log exists (${logFiles.length} log files)`);
   assert.deepEqual([...new Set(offsite)], [], 'the browser tried no off-machine request');
   fs.rmSync(tmp, { recursive: true, force: true });
 });
