@@ -12,6 +12,13 @@ const ok: LLMConfiguration = {
 // @ts-expect-error there is no literal key field: keys are named by apiKeyRef
 const withKey: LLMConfiguration = { provider: 'openai', model: 'm', apiKey: 'not-a-real-key' };
 
+// An object built elsewhere (a profile read from JSON, a config merged from
+// settings) is not checked for excess properties; apiKey?: never still
+// refuses it.
+const loaded = { provider: 'openai' as const, model: 'm', apiKey: 'not-a-real-key' };
+// @ts-expect-error a configuration that carries a key is not an LLMConfiguration
+const fromLoaded: LLMConfiguration = loaded;
+
 // @ts-expect-error the model is part of the configuration
 const noModel: LLMConfiguration = { provider: 'openai' };
 
@@ -25,4 +32,7 @@ void sidecar.request({ provider: ok.provider, baseUrl: 'https://api.openai.com/v
 // @ts-expect-error nor does request()
 void sidecar.request({ provider: 'openai', baseUrl: 'https://api.openai.com/v1', apiKey: 'not-a-real-key' });
 
-export { withKey, noModel };
+// @ts-expect-error nor through a spread
+void chat(sidecar, { ...loaded, messages: [{ role: 'user', content: 'hi' }] });
+
+export { withKey, noModel, fromLoaded };
