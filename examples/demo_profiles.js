@@ -53,7 +53,11 @@ async function demoProfiles(log = console.log) {
     const { profiles } = await store.list();
     const state = await sidecar.webviewState(profiles, { selectedId: 'work' });
     for (const p of state.profiles) {
-      log(`  ${p.id.padEnd(6)} ${p.label.padEnd(14)} apiKeyRef=${String(p.apiKeyRef ?? '-').padEnd(28)} state=${p.secretState}`);
+      // fingerprint: a keyed digest that tells keys apart (never a piece of
+      // one); origins: where the key may be sent (docs/origins.md).
+      log(`  ${p.id.padEnd(6)} ${p.label.padEnd(14)} apiKeyRef=${String(p.apiKeyRef ?? '-').padEnd(28)} ` +
+        `state=${p.secretState}${p.fingerprint ? ` fingerprint=${p.fingerprint}` : ''}` +
+        `${p.origins ? ` origins=${p.origins.join(',') || '(none)'}` : ''}`);
     }
 
     section('Leaks refused');

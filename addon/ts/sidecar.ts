@@ -44,6 +44,9 @@ export interface SidecarPolicy {
   origins?: Readonly<Record<ApiKeyRef, readonly string[]>>;
 }
 
+const POLICY_KEYS: ReadonlySet<string> = new Set(['allowSchemes', 'plaintextFile', 'keyringService', 'cacheTtlMs',
+  'resolveTimeoutMs', 'allowSecretExport', 'logBodies', 'origins']);
+
 /** Log levels, most verbose first. `off` logs nothing. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'off';
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'off'];
@@ -299,6 +302,14 @@ export function normaliseOptions(options: SidecarOptions | undefined): NativeSid
   const policy = (options.policy ?? {}) as Record<string, unknown>;
   if (typeof policy !== 'object' || policy === null) {
     throw invalidArgType('options.policy', 'an object', options.policy);
+  }
+  // Unknown keys are refused, not ignored: a workspace-shaped settings
+  // object passed as the policy by mistake ("keyref.origins": …) must fail
+  // loudly rather than half-apply (docs/origins.md).
+  for (const k of Object.keys(policy)) {
+    if (!POLICY_KEYS.has(k)) {
+      throw invalidArgValue('options.policy', `unknown policy key ${JSON.stringify(k.slice(0, 32))}`);
+    }
   }
   const allow = policy.allowSchemes === undefined ? DEFAULT_ALLOW_SCHEMES : policy.allowSchemes;
   const exp = policy.allowSecretExport;

@@ -33,10 +33,11 @@ async function main() {
   const child = fork(path.join(__dirname, 'request_server.js'), [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const port = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
   const base = `http://127.0.0.1:${port}`;
-  const sidecar = new Sidecar();
   // apiKeyRef: the env: ref naming the variable that holds the benchmark's
-  // throwaway key; never the key itself.
+  // throwaway key; never the key itself. Its loopback server's origin is
+  // bound explicitly (docs/origins.md).
   const ref = 'env:KEYREF_BENCH_KEY';
+  const sidecar = new Sidecar({ policy: { origins: { [ref]: [base] } } });
 
   const clients = {
     keyref: {

@@ -272,7 +272,7 @@ Result<HttpResponse> Instance::Send(const HttpRequest& request,
   rec.provider = ProviderName(request.provider);
   if (request.api_key_ref) rec.ref = request.api_key_ref->ref;
   if (Result<BaseUrl> url = ParseBaseUrl(request.base_url); url) {
-    rec.origin = url.value().Origin();
+    rec.origin = OriginOf(url.value()).ToString();
     rec.path = url.value().path;  // ParseBaseUrl keeps the query apart
   }
   rec.path += request.path;  // checked: never holds "?" (CheckRequestPath)

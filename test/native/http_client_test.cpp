@@ -247,6 +247,9 @@ TEST_F(HttpClientTest, WorkersRunManyAndCloseCancels) {
 }  // namespace
 }  // namespace keyref
 
+namespace keyref {
+namespace {
+
 // The last line of defence: even when a resolver hands out a key bound
 // elsewhere (a bug in the resolver, say), the builder checks the binding on
 // the final target right before the key is written, and sends nothing.
@@ -276,3 +279,6 @@ TEST_F(HttpClientTest, KeyBoundElsewhereIsNeverWritten) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(hits.load(), 1);
 }
+
+}  // namespace
+}  // namespace keyref

@@ -51,6 +51,7 @@ test('no path leaks the canary', async (t) => {
   };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyref-canary-'));
   const logFile = path.join(dir, 'keyref.log');
+  const auditFile = path.join(dir, 'audit.jsonl');
   // The child gets a private D-Bus session and gnome-keyring of its own
   // (with-keyring.sh starts one unless told it is already inside one), so
   // its locked-keyring path can lock the collection without disturbing
@@ -64,6 +65,7 @@ test('no path leaks the canary', async (t) => {
       KEYREF_CANARY_CHILD: '1',
       KEYREF_TEST_HOOKS: '1',
       KEYREF_CANARY_LOGFILE: logFile,
+      KEYREF_CANARY_AUDITFILE: auditFile,
       CANARY_VAR: canaries.resolved,
       CANARY_MALFORMED: `${canaries.malformed}\nnext`,
       CANARY_LITERAL: canaries.literal,
@@ -99,6 +101,19 @@ test('no path leaks the canary', async (t) => {
   await t.test('log file', () => {
     const text = fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('');
     assert.match(text, /\[REDACTED\]/);
+    assert.deepEqual(leaks(text, canaries), []);
+  });
+
+  await t.test('audit file: 0600, one JSON line per send, fingerprints, no canary', () => {
+    assert.equal(fs.statSync(auditFile).mode & 0o777, 0o600);
+    // Rotated by size (maxBytes 4096 in the child): the current file and
+    // its predecessors together.
+    const files = fs.readdirSync(dir).filter((f) => f.startsWith('audit.jsonl'));
+    assert.ok(files.length > 1, `the audit file rotated (${files.join(', ')})`);
+    const text = files.map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('');
+    const records = text.trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(records.some((r) => r.ref === 'env:CANARY_VAR' && /^[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}$/.test(r.fingerprint)));
+    for (const r of records) assert.ok(!r.path.includes('?'), 'no query string in the audit trail');
     assert.deepEqual(leaks(text, canaries), []);
   });
 });

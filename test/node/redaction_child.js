@@ -27,6 +27,10 @@ function main() {
   };
 
   const track = (list, s) => { list.push(s); return s; };
+  // The refs the paths send with (names, never keys).
+  const BOUND_REFS = ['env:CANARY_VAR', 'env:CANARY_MALFORMED', 'env:CANARY_MISSING_VAR',
+    `keyring:keyref-canary-${process.pid}/nobody`, `keyring:keyref-canary-${process.pid}/alice`,
+    'secret:openai', 'secret:rejects'];
 
   const run = async () => {
     const results = [];
@@ -36,14 +40,25 @@ function main() {
       const sidecars = [];
       const ctx = {
         lines,
-        sidecar: (extra = {}) => track(sidecars, new Sidecar({
-          log: (level, line) => lines.push(`${level} ${line}`),
-          logLevel: 'trace',
-          logStderr: true,
-          logFile: { path: process.env.KEYREF_CANARY_LOGFILE, maxBytes: 1 << 20, maxFiles: 2 },
-          policy: { logBodies: true, allowSchemes: ['env', 'secret', 'keyring'] },
-          ...extra,
-        })),
+        // Keys go only to origins they are bound to (docs/origins.md): the
+        // refs these paths send are bound, through policy.origins, to the
+        // loopback servers this path started before making its Sidecar,
+        // and the audit trail is on (its file is scanned like the log).
+        sidecar: (extra = {}) => {
+          const origins = servers.map(({ srv }) => `http://127.0.0.1:${srv.address().port}`);
+          const bound = {};
+          for (const ref of BOUND_REFS) bound[ref] = origins;
+          const policy = extra.policy ?? { logBodies: true, allowSchemes: ['env', 'secret', 'keyring'] };
+          return track(sidecars, new Sidecar({
+            log: (level, line) => lines.push(`${level} ${line}`),
+            logLevel: 'trace',
+            logStderr: true,
+            logFile: { path: process.env.KEYREF_CANARY_LOGFILE, maxBytes: 1 << 20, maxFiles: 2 },
+            auditFile: { path: process.env.KEYREF_CANARY_AUDITFILE, maxBytes: 4096, maxFiles: 2 },
+            ...extra,
+            policy: { ...policy, origins: { ...bound, ...(policy.origins ?? {}) } },
+          }));
+        },
         // A loopback server playing the provider. `seen` counts requests,
         // the requests whose key header held exactly the value of the env
         // variable `carriedEnv` (a boolean per request, so a path that sent

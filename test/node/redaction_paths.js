@@ -457,8 +457,9 @@ const paths = [
       });
       const s = ctx.sidecar({ secretStorage: store });
       const out = [];
+      // The host binds the key to the origin the person entered with it.
       const reply = await s.acceptSecretFromWebview({ type: 'llmProfiles.storeSecret', requestId: 'r1',
-        profileId: 'work', value: process.env.CANARY_VAR });
+        profileId: 'work', value: process.env.CANARY_VAR }, { origins: [srv.url] });
       out.push(JSON.stringify(reply));
       try {
         await s.acceptSecretFromWebview({ type: 'llmProfiles.storeSecret', profileId: 'bad',

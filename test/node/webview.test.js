@@ -28,13 +28,19 @@ test('webviewState: fields, apiKeyRef and a state per profile; never a value, ma
   assert.equal(msg.type, 'llmProfiles.state');
   assert.equal(msg.selectedId, 'stored');
   const st = Object.fromEntries(msg.profiles.map((p) => [p.id, p]));
-  assert.deepEqual(st.stored, { ...profiles[0], secretState: 'stored' });
+  // describe() adds the key's fingerprint and its origins (the provider's
+  // default here), and nothing more: no storedAt, no lastUsedAt.
+  assert.match(st.stored.fingerprint, /^[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}$/);
+  assert.deepEqual(st.stored, { ...profiles[0], secretState: 'stored', fingerprint: st.stored.fingerprint,
+    origins: ['https://api.openai.com'] });
   assert.equal(st.missing.secretState, 'missing');
   assert.equal(st.missing.secretCode, 'SECRET_NOT_FOUND');
   assert.equal(st.noref.secretState, 'missing');
   assert.equal(st.badref.secretState, 'invalid-ref');
   assert.equal(st.badref.secretCode, 'REF_SCHEME_DISABLED');
-  assert.deepEqual(Object.keys(st.cached).sort(), ['apiKeyRef', 'id', 'label', 'model', 'provider', 'secretState']);
+  assert.deepEqual(Object.keys(st.cached).sort(),
+    ['apiKeyRef', 'fingerprint', 'id', 'label', 'model', 'origins', 'provider', 'secretState']);
+  assert.equal(st.cached.fingerprint, st.stored.fingerprint, 'one key, one fingerprint');
   assert.ok(Object.isFrozen(msg) && Object.isFrozen(msg.profiles[0]));
   assertNoCanary(assert, [sk, sk.slice(0, 12), sk.slice(-8)], { values: [msg] });
 });

@@ -176,12 +176,12 @@ Status AuditLog::RotateLocked() {
 }
 
 Status AuditLog::Append(const AuditRecord& record) {
-  std::string line = AuditRecordToJson(record);
-  line.push_back('\n');
   std::lock_guard<std::mutex> lock(mu_);
   memory_.push_back(record);
   if (memory_.size() > kMemoryRecords) memory_.pop_front();
   if (fd_ < 0) return {};
+  std::string line = AuditRecordToJson(record);
+  line.push_back('\n');
   if (size_ > 0 && size_ + line.size() > options_.max_bytes) {
     if (Status st = RotateLocked(); !st) return st;
   }

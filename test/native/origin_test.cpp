@@ -1,0 +1,510 @@
+// Origins a key may be sent to (docs/origins.md): the pattern grammar, the
+// check, the provider defaults, binding records and where they live,
+// fingerprints, the audit log, and the Instance's Grant / Bind / Describe
+// with a host store in C++ (the real sends are tested from Node, against
+// loopback servers on 127.0.0.1 and 127.0.0.2: test/node/origins.test.js).
+#include "keyref/origin.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "keyref/audit.h"
+#include "keyref/binding_record.h"
+#include "keyref/fingerprint.h"
+#include "keyref/instance.h"
+#include "test_util.h"
+
+namespace keyref {
+namespace {
+
+BaseUrl Url(const std::string& text) {
+  auto r = ParseBaseUrl(text);
+  EXPECT_TRUE(r.ok()) << text;
+  return r.value();
+}
+
+OriginPattern Pat(const std::string& text) {
+  auto r = ParseOriginPattern(text);
+  EXPECT_TRUE(r.ok()) << text << ": " << (r.ok() ? "" : r.error().message);
+  return r.ok() ? r.value() : OriginPattern{};
+}
+
+ParsedRef Ref(const std::string& text) {
+  auto r = ParseRef(text, SchemeSet::All());
+  EXPECT_TRUE(r.ok()) << text;
+  return r.value();
+}
+
+TEST(OriginPatternTest, CanonicalForms) {
+  EXPECT_EQ(Pat("https://api.openai.com").ToString(), "https://api.openai.com");
+  EXPECT_EQ(Pat("HTTPS://API.OpenAI.com/").ToString(),
+            "https://api.openai.com");
+  EXPECT_EQ(Pat("https://api.openai.com:443").ToString(),
+            "https://api.openai.com");
+  EXPECT_EQ(Pat("https://llm.example.com:8443").ToString(),
+            "https://llm.example.com:8443");
+  EXPECT_EQ(Pat("http://127.0.0.1:8080").ToString(), "http://127.0.0.1:8080");
+  EXPECT_EQ(Pat("http://localhost:11434").ToString(), "http://localhost:11434");
+  EXPECT_EQ(Pat("http://[::1]:9000").ToString(), "http://[::1]:9000");
+  EXPECT_EQ(Pat("https://*.openai.azure.com").ToString(),
+            "https://*.openai.azure.com");
+}
+
+TEST(OriginPatternTest, Refusals) {
+  for (const char* bad : {
+           "",
+           "api.openai.com",                  // no scheme
+           "ftp://api.openai.com",            // not http(s)
+           "http://api.example.com",          // http for a remote host
+           "http://10.0.0.5:4000",            // http for a LAN host
+           "https://api.openai.com/v1",       // a path
+           "https://api.openai.com?x=1",      // a query
+           "https://api.openai.com#f",        // a fragment
+           "https://user:pw@api.openai.com",  // user info
+           "https://api.openai.com:0",        // port out of range
+           "https://api.openai.com:99999",    // port out of range
+           "https://api.openai.com:*",        // port wildcard
+           "https://*",                       // everything
+           "https://*.com",                   // a whole TLD
+           "http://*.example.com",            // wildcard over http
+           "https://a.*.example.com",         // inner wildcard
+           "https://*example.com",            // partial label
+           "https://**.example.com",          // two stars
+           "https://*.*.example.com",         // two labels
+           "https://*.127.0.0.1",             // wildcard over an IP
+           "https://exa mple.com",            // whitespace
+           "https://ex\xD0\xB0mple.com",      // a Cyrillic a
+           "https://-bad.example.com",        // label starts with '-'
+           "https://example..com",            // empty label
+       }) {
+    auto r = ParseOriginPattern(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::kBadOrigin) << bad;
+    // The input is never quoted back (it may be anything).
+    if (std::string(bad).size() > 8) {
+      EXPECT_EQ(r.error().message.find(bad), std::string::npos) << bad;
+    }
+  }
+}
+
+TEST(OriginPatternTest, MatchesSchemeHostAndPortExactly) {
+  OriginPattern p = Pat("https://api.openai.com");
+  EXPECT_TRUE(p.Matches(Url("https://api.openai.com/v1")));
+  EXPECT_TRUE(p.Matches(Url("https://API.OPENAI.COM:443")));
+  EXPECT_FALSE(p.Matches(Url("http://api.openai.com")));  // https -> http
+  EXPECT_FALSE(p.Matches(Url("https://api.openai.com:8443")));
+  EXPECT_FALSE(p.Matches(Url("https://api.openai.com.evil.test")));
+  EXPECT_FALSE(p.Matches(Url("https://evilapi.openai.com")));
+  EXPECT_FALSE(p.Matches(Url("https://api.openai.com.")));
+
+  OriginPattern loop = Pat("http://127.0.0.1:8080");
+  EXPECT_TRUE(loop.Matches(Url("http://127.0.0.1:8080/v1")));
+  EXPECT_FALSE(loop.Matches(Url("http://127.0.0.1:8081")));
+  EXPECT_FALSE(loop.Matches(Url("http://127.0.0.2:8080")));
+  EXPECT_FALSE(loop.Matches(Url("https://127.0.0.1:8080")));
+  EXPECT_FALSE(loop.Matches(Url("http://localhost:8080")));
+
+  // An https binding of a loopback host does not allow http either.
+  EXPECT_FALSE(
+      Pat("https://127.0.0.1:8443").Matches(Url("http://127.0.0.1:8443")));
+}
+
+TEST(OriginPatternTest, WildcardIsExactlyOneLeftmostLabel) {
+  OriginPattern w = Pat("https://*.openai.azure.com");
+  EXPECT_TRUE(w.Matches(Url("https://contoso.openai.azure.com/openai")));
+  EXPECT_FALSE(w.Matches(Url("https://openai.azure.com")));
+  EXPECT_FALSE(w.Matches(Url("https://a.b.openai.azure.com")));
+  EXPECT_FALSE(w.Matches(Url("https://contoso.openai.azure.com.evil.test")));
+  EXPECT_FALSE(w.Matches(Url("https://contosoopenai.azure.com")));
+  EXPECT_FALSE(w.Matches(Url("https://contoso.openai.azure.com:8443")));
+  EXPECT_FALSE(w.Matches(Url("http://contoso.openai.azure.com")));
+}
+
+TEST(OriginCheckTest, DeniedAndUnboundNameProviderAndHowToBind) {
+  ParsedRef ref = Ref("env:OPENAI_API_KEY");
+  KeyBinding none;
+  Status s = CheckKeyOrigin(none, ref, Provider::kLiteLLM,
+                            Url("http://127.0.0.1:4000"));
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::kKeyOriginUnbound);
+  EXPECT_NE(s.error().message.find("litellm"), std::string::npos);
+  EXPECT_NE(s.error().hint.find("policy.origins"), std::string::npos);
+  EXPECT_NE(s.error().hint.find("http://127.0.0.1:4000"), std::string::npos);
+
+  KeyBinding b;
+  b.origins.push_back(
+      {Pat("https://api.openai.com"), OriginSource::kProviderDefault});
+  EXPECT_TRUE(CheckKeyOrigin(b, ref, Provider::kOpenAI,
+                             Url("https://api.openai.com/v1"))
+                  .ok());
+  s = CheckKeyOrigin(b, ref, Provider::kOpenAI,
+                     Url("https://attacker.example/v1"));
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::kKeyOriginDenied);
+  EXPECT_NE(s.error().message.find("openai"), std::string::npos);
+  EXPECT_NE(s.error().message.find("https://attacker.example"),
+            std::string::npos);
+  EXPECT_NE(s.error().hint.find("storeSecret"), std::string::npos);
+}
+
+TEST(ProviderTableTest, DefaultOriginsOfPublicProviders) {
+  EXPECT_EQ(DefaultOrigin(Provider::kOpenAI), "https://api.openai.com");
+  EXPECT_EQ(DefaultOrigin(Provider::kAnthropic), "https://api.anthropic.com");
+  EXPECT_EQ(DefaultOrigin(Provider::kGemini),
+            "https://generativelanguage.googleapis.com");
+  EXPECT_EQ(DefaultOrigin(Provider::kOpenRouter), "https://openrouter.ai");
+  EXPECT_EQ(DefaultOrigin(Provider::kOpenAICompatible), "");
+  EXPECT_EQ(DefaultOrigin(Provider::kLiteLLM), "");
+  EXPECT_EQ(DefaultOrigin(Provider::kAzureOpenAI), "");
+  for (const ProviderSpec& row : ProviderTable()) {
+    if (row.default_origin.empty()) continue;
+    // Every default is a valid https origin, canonical as written.
+    OriginPattern p = Pat(std::string(row.default_origin));
+    EXPECT_TRUE(p.tls) << row.name;
+    EXPECT_EQ(p.ToString(), row.default_origin);
+  }
+}
+
+TEST(BindingRecordTest, RoundTripAndNamesNoRefCanSpell) {
+  BindingRecord r;
+  r.origins = {Pat("http://127.0.0.1:8080"), Pat("https://*.example.com")};
+  r.stored_at_ms = 1764320000000;
+  auto back = ParseBindingRecord(SerializeBindingRecord(r));
+  ASSERT_TRUE(back.ok());
+  ASSERT_EQ(back.value().origins.size(), 2u);
+  EXPECT_EQ(back.value().origins[1].ToString(), "https://*.example.com");
+  EXPECT_EQ(back.value().stored_at_ms, 1764320000000);
+  EXPECT_FALSE(
+      ParseBindingRecord("{\"v\":1,\"origins\":[\"http://evil.test\"]}").ok());
+  EXPECT_FALSE(ParseBindingRecord("not json").ok());
+
+  for (const char* text : {"secret:openai/prod", "file:openai", "keyring:alice",
+                           "keyring:svc/alice"}) {
+    auto where = BindingRecordRef(Ref(text), "keyref");
+    ASSERT_TRUE(where.has_value()) << text;
+    // No ref, of any scheme, spells the record's name: nothing a profile,
+    // a workspace setting or a request names can read or write it.
+    EXPECT_FALSE(ParseRef(where->ref, SchemeSet::All()).ok()) << where->ref;
+  }
+  EXPECT_EQ(BindingRecordRef(Ref("secret:a/b"), "keyref")->name,
+            "keyref:origins:a/b");
+  EXPECT_EQ(BindingRecordRef(Ref("keyring:alice"), "keyref")->account,
+            "keyref/alice");
+  EXPECT_EQ(BindingRecordRef(Ref("keyring:keyref/alice"), "keyref")->account,
+            "keyref/alice");
+  EXPECT_FALSE(BindingRecordRef(Ref("env:X"), "keyref").has_value());
+  EXPECT_FALSE(
+      ParseRef(FingerprintKeyRef(Scheme::kSecret).ref, SchemeSet::All()).ok());
+  EXPECT_FALSE(
+      ParseRef(FingerprintKeyRef(Scheme::kKeyring).ref, SchemeSet::All()).ok());
+}
+
+SecretValue Sv(const std::string& s) {
+  return SecretValue::FromBytes(s.data(), s.size());
+}
+
+TEST(FingerprintTest, KeyedStableDistinctAndNoRunOfTheKey) {
+  SecretValue ik = NewFingerprintKey();
+  ASSERT_EQ(ik.size(), 2 * kFingerprintKeyBytes);
+  SecretValue other_ik = NewFingerprintKey();
+  EXPECT_NE(ik.Reveal(), other_ik.Reveal());
+  const std::string key = "sk-proj-" + std::string(40, 'a') + "0123456789";
+  const std::string key2 = "sk-proj-" + std::string(40, 'a') + "0123456788";
+  std::string fp = KeyFingerprint(ik, Sv(key));
+  EXPECT_EQ(fp.size(), 14u);
+  EXPECT_EQ(fp[4], '-');
+  EXPECT_EQ(fp[9], '-');
+  EXPECT_EQ(KeyFingerprint(ik, Sv(key)), fp);        // stable
+  EXPECT_NE(KeyFingerprint(ik, Sv(key2)), fp);       // one character apart
+  EXPECT_NE(KeyFingerprint(other_ik, Sv(key)), fp);  // keyed
+  // The canary scan: no 8-character run of the key in the fingerprint,
+  // over many random keys.
+  for (int i = 0; i < 500; ++i) {
+    SecretValue k = NewFingerprintKey();  // 64 random hex characters
+    std::string f = KeyFingerprint(ik, k);
+    std::string_view kv = k.Reveal();
+    for (std::size_t j = 0; j + 8 <= kv.size(); ++j) {
+      ASSERT_EQ(f.find(kv.substr(j, 8)), std::string::npos);
+    }
+  }
+}
+
+TEST(AuditLogTest, FileIs0600RotatesBySizeAndTailsAcrossFiles) {
+  test::TempDir dir;
+  std::string path = dir.path() + "/audit.jsonl";
+  AuditLog log;
+  AuditOptions o;
+  o.path = path;
+  o.max_bytes = 4096;
+  o.max_files = 2;
+  ASSERT_TRUE(log.Open(o).ok());
+  for (int i = 0; i < 60; ++i) {
+    AuditRecord r;
+    r.time_ms = 1764320000000 + i;
+    r.ref = "env:K" + std::to_string(i);
+    r.fingerprint = "0000-0000-0000";
+    r.provider = "openai";
+    r.origin = "https://api.openai.com:443";
+    r.method = "POST";
+    r.path = "/v1/chat/completions";
+    r.status = 200;
+    ASSERT_TRUE(log.Append(r).ok());
+  }
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_LE(st.st_size, 4096);
+  ASSERT_EQ(::stat((path + ".1").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_NE(::stat((path + ".3").c_str(), &st), 0);  // max_files kept
+  auto tail = log.Tail(5);
+  ASSERT_TRUE(tail.ok());
+  ASSERT_EQ(tail.value().size(), 5u);
+  EXPECT_EQ(tail.value().back().ref, "env:K59");
+  EXPECT_EQ(tail.value().front().ref, "env:K55");
+  auto more = log.Tail(30);  // spans the rotated file
+  ASSERT_TRUE(more.ok());
+  EXPECT_EQ(more.value().size(), 30u);
+  EXPECT_EQ(more.value().front().ref, "env:K30");
+  EXPECT_EQ(log.LastUsed("env:K59"), 1764320000059);
+
+  // A reopened log (a new process) knows the last use from the file.
+  AuditLog again;
+  ASSERT_TRUE(again.Open(o).ok());
+  EXPECT_EQ(again.LastUsed("env:K58"), 1764320000058);
+}
+
+TEST(AuditLogTest, RefusesASymlinkAndRecordsAreOneLine) {
+  test::TempDir dir;
+  std::string target = dir.path() + "/elsewhere";
+  std::string path = dir.path() + "/audit.jsonl";
+  ASSERT_EQ(::symlink(target.c_str(), path.c_str()), 0);
+  AuditLog log;
+  AuditOptions o;
+  o.path = path;
+  EXPECT_FALSE(log.Open(o).ok());
+  AuditRecord r;
+  r.path = "/a\nb";
+  r.error_code = "KEY_ORIGIN_DENIED";
+  std::string line = AuditRecordToJson(r);
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  AuditRecord back;
+  ASSERT_TRUE(AuditRecordFromJson(line, &back));
+  EXPECT_EQ(back.error_code, "KEY_ORIGIN_DENIED");
+}
+
+// ---- Instance ---------------------------------------------------------
+
+class MapHost : public HostSecretStore {
+ public:
+  Result<SecretValue> Get(const std::string& key,
+                          std::chrono::milliseconds) override {
+    ++gets;
+    auto it = map.find(key);
+    if (it == map.end()) return Error(ErrorCode::kSecretNotFound, "none");
+    return Sv(it->second);
+  }
+  Status Store(const std::string& key, const SecretValue& v,
+               std::chrono::milliseconds) override {
+    map[key] = std::string(v.Reveal());
+    return {};
+  }
+  Status Delete(const std::string& key, std::chrono::milliseconds) override {
+    map.erase(key);
+    return {};
+  }
+  std::map<std::string, std::string> map;
+  int gets = 0;
+};
+
+// Secret and host store only: the keyring is not used (fingerprints then
+// live in the host store).
+Policy HostOnly() {
+  Policy p;
+  p.allow = SchemeSet::FromBits(0b000011);  // secret, env
+  return p;
+}
+
+TEST(InstanceOriginsTest, StoreRecordsTheBindingNextToTheKey) {
+  auto host = std::make_shared<MapHost>();
+  Instance inst(HostOnly(), host);
+  StoreOptions so;
+  so.origins = {Pat("http://127.0.0.1:8080")};
+  ASSERT_TRUE(
+      inst.Store(Ref("secret:local"), Sv("k-1234567890abcdef"), so).ok());
+  ASSERT_TRUE(host->map.count("keyref:origins:local"));
+  EXPECT_EQ(host->map["keyref:origins:local"].find("k-1234"),
+            std::string::npos);  // the record holds no key
+
+  auto granted = inst.Grant(Ref("secret:local"), Provider::kOpenAICompatible,
+                            Url("http://127.0.0.1:8080/v1"));
+  ASSERT_TRUE(granted.ok()) << granted.error().message;
+  EXPECT_EQ(granted.value().key.value().Reveal(), "k-1234567890abcdef");
+
+  // Another port, another host, https for the same host: refused, and the
+  // key is not even resolved for them.
+  for (const char* target : {"http://127.0.0.1:8081", "http://127.0.0.2:8080",
+                             "https://127.0.0.1:8080"}) {
+    int before = host->gets;
+    auto r = inst.Grant(Ref("secret:local"), Provider::kOpenAICompatible,
+                        Url(target));
+    ASSERT_FALSE(r.ok()) << target;
+    EXPECT_EQ(r.error().code, ErrorCode::kKeyOriginDenied) << target;
+    EXPECT_EQ(host->gets, before + 1) << "only the record is read";
+  }
+
+  // Storing again without origins replaces the binding: unbound.
+  ASSERT_TRUE(inst.Store(Ref("secret:local"), Sv("k-1234567890abcdef")).ok());
+  auto r = inst.Grant(Ref("secret:local"), Provider::kOpenAICompatible,
+                      Url("http://127.0.0.1:8080"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kKeyOriginUnbound);
+
+  // Bind replaces the origins and keeps storedAt; Delete removes both.
+  ASSERT_TRUE(
+      inst.Bind(Ref("secret:local"), {Pat("http://127.0.0.1:8080")}).ok());
+  EXPECT_TRUE(inst.Grant(Ref("secret:local"), Provider::kOpenAICompatible,
+                         Url("http://127.0.0.1:8080"))
+                  .ok());
+  KeyDescription d = inst.Describe(Ref("secret:local"), std::nullopt);
+  EXPECT_TRUE(d.check.ok());
+  EXPECT_GT(d.stored_at_ms, 0);
+  EXPECT_EQ(d.binding.OriginTexts(),
+            std::vector<std::string>{"http://127.0.0.1:8080"});
+  EXPECT_EQ(d.fingerprint.size(), 14u);
+  ASSERT_TRUE(inst.Delete(Ref("secret:local")).ok());
+  EXPECT_FALSE(host->map.count("keyref:origins:local"));
+  EXPECT_FALSE(host->map.count("local"));
+  EXPECT_EQ(inst.Bind(Ref("env:X"), {}).error().code, ErrorCode::kSourceDenied);
+}
+
+TEST(InstanceOriginsTest, ProviderDefaultsAndPolicyOrigins) {
+  auto host = std::make_shared<MapHost>();
+  Policy p = HostOnly();
+  p.allow = SchemeSet::All();
+  p.origins["env:AZ"] = {Pat("https://*.openai.azure.com")};
+  p.origins["keyring:alice"] = {Pat("https://llm.example.com")};
+  Instance inst(p, host);
+  setenv("AZ", "az-key-0123456789", 1);
+  setenv("OAI", "oai-key-0123456789", 1);
+  EXPECT_TRUE(inst.Grant(Ref("env:OAI"), Provider::kOpenAI,
+                         Url("https://api.openai.com/v1"))
+                  .ok());
+  EXPECT_EQ(inst.Grant(Ref("env:OAI"), Provider::kOpenAI,
+                       Url("http://api.openai.com/v1"))
+                .error()
+                .code,
+            ErrorCode::kKeyOriginDenied);
+  EXPECT_EQ(inst.Grant(Ref("env:OAI"), Provider::kOpenAICompatible,
+                       Url("https://api.openai.com/v1"))
+                .error()
+                .code,
+            ErrorCode::kKeyOriginUnbound);
+  EXPECT_TRUE(inst.Grant(Ref("env:AZ"), Provider::kAzureOpenAI,
+                         Url("https://contoso.openai.azure.com/openai"))
+                  .ok());
+  EXPECT_EQ(inst.Grant(Ref("env:AZ"), Provider::kAzureOpenAI,
+                       Url("https://contoso.openai.azure.com.evil.test"))
+                .error()
+                .code,
+            ErrorCode::kKeyOriginDenied);
+  // keyring:alice and keyring:keyref/alice name one entry: one binding.
+  auto b1 = inst.Binding(Ref("keyring:keyref/alice"), std::nullopt);
+  if (b1.ok()) {  // a Secret Service is reachable (scripts/with-keyring.sh)
+    EXPECT_EQ(b1.value().OriginTexts(),
+              std::vector<std::string>{"https://llm.example.com"});
+  }
+  unsetenv("AZ");
+  unsetenv("OAI");
+}
+
+TEST(InstanceOriginsTest, FingerprintStableAcrossInstancesOfOneStore) {
+  auto host = std::make_shared<MapHost>();
+  std::string fp1, fp2, fp_other;
+  {
+    Instance a(HostOnly(), host);
+    ASSERT_TRUE(a.Store(Ref("secret:one"), Sv("key-one-0123456789")).ok());
+    ASSERT_TRUE(a.Store(Ref("secret:two"), Sv("key-two-0123456789")).ok());
+    fp1 = a.Fingerprint(Ref("secret:one")).value();
+    fp_other = a.Fingerprint(Ref("secret:two")).value();
+  }
+  ASSERT_TRUE(host->map.count("keyref:fingerprint-key"));
+  {
+    Instance b(HostOnly(), host);  // a restart: same store, same key
+    fp2 = b.Fingerprint(Ref("secret:one")).value();
+  }
+  EXPECT_EQ(fp1, fp2);
+  EXPECT_NE(fp1, fp_other);
+  // Another installation (another store) gives another fingerprint.
+  Instance c(HostOnly(), std::make_shared<MapHost>());
+  ASSERT_TRUE(c.Store(Ref("secret:one"), Sv("key-one-0123456789")).ok());
+  EXPECT_NE(c.Fingerprint(Ref("secret:one")).value(), fp1);
+}
+
+}  // namespace
+}  // namespace keyref
+
+namespace keyref {
+namespace {
+
+// keyring: and file: keys keep their binding record in their own store:
+// a keyring item with service keyref:origins, an entry of the same file.
+TEST(InstanceOriginsTest, KeyringAndFileKeysKeepTheirRecordInTheirOwnStore) {
+  ASSERT_TRUE(std::getenv("DBUS_SESSION_BUS_ADDRESS"))
+      << "no D-Bus session: run under scripts/with-keyring.sh";
+  test::TempDir dir;
+  Policy p;
+  p.allow = SchemeSet::All();
+  p.plaintext_file = dir.path() + "/secrets.json";
+  p.keyring_service = test::RandomName("keyref-origins-svc-");
+  Instance inst(p);
+  StoreOptions so;
+  so.origins = {Pat("http://127.0.0.1:9")};
+  const std::string acct = test::RandomName("acct");
+  const std::string record_account = p.keyring_service + "/" + acct;
+  ParsedRef kr = Ref("keyring:" + acct);
+  ASSERT_TRUE(inst.Store(kr, Sv("kr-0123456789abcdef"), so).ok());
+  std::string seen = test::ShOut(
+      "secret-tool lookup service keyref:origins account " + record_account);
+  EXPECT_NE(seen.find("http://127.0.0.1:9"), std::string::npos) << seen;
+  // Both spellings of the entry find the record.
+  EXPECT_TRUE(inst.Grant(Ref("keyring:" + record_account),
+                         Provider::kOpenAICompatible, Url("http://127.0.0.1:9"))
+                  .ok());
+  EXPECT_EQ(
+      inst.Grant(kr, Provider::kOpenAICompatible, Url("http://127.0.0.1:10"))
+          .error()
+          .code,
+      ErrorCode::kKeyOriginDenied);
+  ASSERT_TRUE(inst.Delete(kr).ok());
+  EXPECT_EQ(test::ShOut("secret-tool lookup service keyref:origins account " +
+                        record_account),
+            "");
+
+  ParsedRef fr = Ref("file:llm");
+  ASSERT_TRUE(inst.Store(fr, Sv("file-0123456789abcdef"), so).ok());
+  std::ifstream in(p.plaintext_file);
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("keyref:origins:llm"), std::string::npos);
+  EXPECT_TRUE(
+      inst.Grant(fr, Provider::kLiteLLM, Url("http://127.0.0.1:9/v1")).ok());
+  EXPECT_EQ(inst.Grant(fr, Provider::kLiteLLM, Url("http://127.0.0.2:9"))
+                .error()
+                .code,
+            ErrorCode::kKeyOriginDenied);
+  test::Sh("secret-tool clear service " + p.keyring_service +
+           " >/dev/null 2>&1");
+}
+
+}  // namespace
+}  // namespace keyref

@@ -1,0 +1,380 @@
+'use strict';
+// Keys bound to origins (docs/origins.md), against real loopback servers on
+// 127.0.0.1 and 127.0.0.2: a changed baseUrl gets KEY_ORIGIN_DENIED and the
+// other server sees no connection at all; provider defaults; bound loopback
+// http; wildcards; https -> http never; no binding from a profile file, a
+// request option, the webview or a workspace-shaped settings object;
+// fingerprints stable across processes; the audit trail.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+const keyref = require('../..');
+const { makeKey, envRef, assertNoTrace, startServer, makeCerts } = require('./request_helpers');
+const { memorySecretStorage } = require('./helpers/sidecar_ops');
+
+const { Sidecar, originOf, chat } = keyref;
+const FP = /^[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}$/;
+
+// A server on `host` that counts TCP connections as well as requests: "no
+// request at all" means not even a connection.
+async function startCounting(host, port = 0) {
+  const seen = { connections: 0, requests: 0 };
+  const server = http.createServer((req, res) => {
+    seen.requests += 1;
+    req.resume();
+    req.on('end', () => res.end('{"ok":true}'));
+  });
+  server.on('connection', () => { seen.connections += 1; });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  return {
+    seen, port: server.address().port, url: `http://${host}:${server.address().port}`,
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+function tmpdir(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyref-origins-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('a baseUrl switched to another port or to 127.0.0.2: KEY_ORIGIN_DENIED, and that server gets no connection', async (t) => {
+  const home = await startServer((req, res) => res.end('{"ok":true}'));
+  const otherPort = await startCounting('127.0.0.1');
+  // Same port as home, other loopback address (falls back to any port when
+  // that one is taken on 127.0.0.2).
+  const otherHost = await startCounting('127.0.0.2', home.port).catch(() => startCounting('127.0.0.2'));
+  t.after(async () => { await home.close(); await otherPort.close(); await otherHost.close(); });
+
+  const key = makeKey('O');
+  const storage = memorySecretStorage();
+  const sidecar = new Sidecar({ secretStorage: storage });
+  t.after(() => sidecar.close());
+  // The person typed the key with its server's URL: the binding is recorded
+  // with the key, in the same store.
+  await sidecar.storeSecret('secret:local/llm', key, { origins: [originOf(`${home.url}/v1`)] });
+  assert.deepEqual([...storage.map.keys()].sort(), ['keyref:origins:local/llm', 'local/llm']);
+  assertNoTrace(storage.map.get('keyref:origins:local/llm'), key, 'binding record');
+
+  const profile = { provider: 'openai-compatible', apiKeyRef: 'secret:local/llm', path: '/chat/completions',
+    body: { model: 'm', messages: [] } };
+  const ok = await sidecar.request({ ...profile, baseUrl: `${home.url}/v1` });
+  assert.equal(ok.status, 200);
+  assert.equal(home.requests.at(-1).headers.authorization, `Bearer ${key}`);
+
+  for (const target of [otherPort, otherHost]) {
+    await assert.rejects(sidecar.request({ ...profile, baseUrl: `${target.url}/v1` }), (err) => {
+      assert.equal(err.code, 'KEY_ORIGIN_DENIED');
+      assert.match(err.message, /openai-compatible/);
+      assert.ok(err.message.includes(target.url), err.message);
+      // The hint says how to bind, in one step, and never holds the key.
+      assert.match(err.hint, /storeSecret\('secret:local\/llm', key, \{ origins: \['http:\/\/127\.0\.0\.\d:\d+'\] \}\)/);
+      assert.match(err.hint, /policy\.origins/);
+      assertNoTrace(`${err.message} ${err.hint} ${err.stack}`, key, 'error');
+      return true;
+    });
+    assert.deepEqual(target.seen, { connections: 0, requests: 0 }, target.url);
+  }
+  // chat() takes the same path.
+  await assert.rejects(chat(sidecar, { provider: 'openai-compatible', baseUrl: otherHost.url,
+    apiKeyRef: 'secret:local/llm', model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
+  { code: 'KEY_ORIGIN_DENIED' });
+  assert.deepEqual(otherHost.seen, { connections: 0, requests: 0 });
+});
+
+test('a key with no binding for a provider with no default: KEY_ORIGIN_UNBOUND, with a one-step hint', async (t) => {
+  const srv = await startCounting('127.0.0.1');
+  t.after(() => srv.close());
+  const ref = envRef(makeKey('U'));
+  const sidecar = new Sidecar();
+  t.after(() => sidecar.close());
+  for (const provider of ['openai-compatible', 'litellm', 'azure-openai']) {
+    await assert.rejects(sidecar.request({ provider, baseUrl: srv.url, apiKeyRef: ref }), (err) => {
+      assert.equal(err.code, 'KEY_ORIGIN_UNBOUND', provider);
+      assert.ok(err.message.includes(provider));
+      assert.ok(err.hint.includes(`policy.origins['${ref}']`), err.hint);
+      assert.ok(err.hint.includes(`'${srv.url}'`), err.hint);
+      return true;
+    });
+  }
+  assert.deepEqual(srv.seen, { connections: 0, requests: 0 });
+  // Following the hint works.
+  const bound = new Sidecar({ policy: { origins: { [ref]: [srv.url] } } });
+  t.after(() => bound.close());
+  assert.equal((await bound.request({ provider: 'litellm', baseUrl: srv.url, apiKeyRef: ref })).status, 200);
+  assert.equal(srv.seen.requests, 1);
+});
+
+test('provider defaults: openai, anthropic, gemini, openrouter keys go to their own origin only', async (t) => {
+  const srv = await startCounting('127.0.0.1');
+  t.after(() => srv.close());
+  const ref = envRef(makeKey('D'));
+  const sidecar = new Sidecar();
+  t.after(() => sidecar.close());
+  const defaults = {
+    openai: 'https://api.openai.com', anthropic: 'https://api.anthropic.com',
+    gemini: 'https://generativelanguage.googleapis.com', openrouter: 'https://openrouter.ai',
+  };
+  for (const [provider, origin] of Object.entries(defaults)) {
+    assert.deepEqual((await sidecar.describe(ref, { provider })).origins, [origin]);
+    // Only that origin: a loopback baseUrl (a workspace's, say) is refused.
+    await assert.rejects(sidecar.request({ provider, baseUrl: `${srv.url}/v1`, apiKeyRef: ref }), (err) => {
+      assert.equal(err.code, 'KEY_ORIGIN_DENIED', provider);
+      assert.ok(err.message.includes(origin), err.message);
+      return true;
+    });
+    // Its own origin over http is another origin.
+    await assert.rejects(sidecar.request({ provider, baseUrl: origin.replace('https:', 'http:'), apiKeyRef: ref }),
+      { code: 'KEY_ORIGIN_DENIED' });
+  }
+  assert.deepEqual((await sidecar.describe(ref)).origins, []);
+  assert.deepEqual(srv.seen, { connections: 0, requests: 0 });
+});
+
+test('https -> http never: a key bound to https://127.0.0.1:P is not sent to http://127.0.0.1:P', async (t) => {
+  const srv = await startCounting('127.0.0.1');
+  t.after(() => srv.close());
+  const ref = envRef(makeKey('H'));
+  const sidecar = new Sidecar({ policy: { origins: { [ref]: [`https://127.0.0.1:${srv.port}`] } } });
+  t.after(() => sidecar.close());
+  await assert.rejects(sidecar.request({ provider: 'openai-compatible', baseUrl: srv.url, apiKeyRef: ref }),
+    { code: 'KEY_ORIGIN_DENIED' });
+  assert.deepEqual(srv.seen, { connections: 0, requests: 0 });
+  // http is only ever bound explicitly, and only for loopback hosts.
+  assert.throws(() => new Sidecar({ policy: { origins: { [ref]: ['http://llm.example.com'] } } }),
+    { code: 'ERR_INVALID_ARG_VALUE' });
+});
+
+test('bound https loopback: the key goes to the TLS server it is bound to', async (t) => {
+  const certs = makeCerts();
+  t.after(() => certs.cleanup());
+  const srv = await startServer((req, res) => res.end('{"ok":true}'), { tls: certs });
+  t.after(() => srv.close());
+  const key = makeKey('T');
+  const ref = envRef(key);
+  const sidecar = new Sidecar({ policy: { origins: { [ref]: [srv.url] } } });
+  t.after(() => sidecar.close());
+  const res = await sidecar.request({ provider: 'anthropic', baseUrl: srv.url, apiKeyRef: ref, ca: certs.ca });
+  assert.equal(res.status, 200);
+  assert.equal(srv.requests[0].headers['x-api-key'], key);
+});
+
+test('wildcard patterns: one leftmost label of an https host, nothing wider', async (t) => {
+  const srv = await startCounting('127.0.0.1');
+  t.after(() => srv.close());
+  const ref = envRef(makeKey('W'));
+  const sidecar = new Sidecar({ policy: { origins: { [ref]: ['https://*.openai.azure.com'] } } });
+  t.after(() => sidecar.close());
+  assert.deepEqual((await sidecar.describe(ref, { provider: 'azure-openai' })).origins, ['https://*.openai.azure.com']);
+  await assert.rejects(sidecar.request({ provider: 'azure-openai', baseUrl: srv.url, apiKeyRef: ref,
+    apiVersion: '2024-10-21' }), (err) => {
+    assert.equal(err.code, 'KEY_ORIGIN_DENIED');
+    assert.ok(err.message.includes('https://*.openai.azure.com'));
+    return true;
+  });
+  assert.deepEqual(srv.seen, { connections: 0, requests: 0 });
+  for (const bad of ['*', 'https://*', 'https://*.com', 'http://*.openai.azure.com', 'https://a.*.azure.com',
+    'https://*.openai.azure.com/path', 'https://*.openai.azure.com:*']) {
+    assert.throws(() => new Sidecar({ policy: { origins: { [ref]: [bad] } } }), { code: 'ERR_INVALID_ARG_VALUE' }, bad);
+  }
+});
+
+test('no binding from a profile file, a request option, the webview or a workspace-shaped settings object', async (t) => {
+  const evil = await startCounting('127.0.0.2');
+  t.after(() => evil.close());
+  const key = makeKey('X');
+  const storage = memorySecretStorage();
+  const sidecar = new Sidecar({ secretStorage: storage });
+  t.after(() => sidecar.close());
+  await sidecar.storeSecret('secret:work', key, { origins: ['https://api.example.com'] });
+
+  // 1. A profile file (synced, or planted in a repository) that carries its
+  //    own "binding": refused by the schema, and the key still goes nowhere.
+  const dir = tmpdir(t);
+  const store = new keyref.ProfileStore(dir, sidecar);
+  for (const field of ['origins', 'allowedOrigins', 'apiKeyOrigins', 'bindings']) {
+    fs.writeFileSync(path.join(dir, `p-${field}.json`), JSON.stringify({ id: `p-${field}`, label: 'x',
+      provider: 'openai-compatible', model: 'm', baseUrl: evil.url, apiKeyRef: 'secret:work', [field]: [evil.url] }),
+    { mode: 0o600 });
+  }
+  const listing = await store.list();
+  assert.equal(listing.profiles.length, 0);
+  // (apiKeyOrigins is even named like a credential.)
+  assert.equal(listing.invalid.length, 4);
+  for (const i of listing.invalid) assert.match(i.code, /^PROFILE_(INVALID|CONTAINS_SECRET)$/, i.id);
+
+  // 2. The same fields in request or chat options: unknown options.
+  const base = { provider: 'openai-compatible', baseUrl: evil.url, apiKeyRef: 'secret:work' };
+  for (const extra of [{ origins: [evil.url] }, { allowedOrigins: [evil.url] }, { policy: { origins: {} } }]) {
+    await assert.rejects(sidecar.request({ ...base, ...extra }), { code: 'ERR_INVALID_ARG_VALUE' });
+  }
+  await assert.rejects(sidecar.request(base), { code: 'KEY_ORIGIN_DENIED' });
+
+  // 3. A workspace's .vscode/settings.json, passed as the policy by
+  //    mistake: refused, not half-applied.
+  const settings = JSON.parse(JSON.stringify({
+    'keyref.origins': { 'secret:work': [evil.url] }, 'llmProfiles.baseUrl': evil.url,
+  }));
+  assert.throws(() => new Sidecar({ secretStorage: storage, policy: settings }), { code: 'ERR_INVALID_ARG_VALUE' });
+
+  // 4. The webview cannot bind: its storeSecret message has no origins.
+  assert.throws(() => sidecar.fromWebview({ type: 'llmProfiles.storeSecret', profileId: 'work', value: key,
+    origins: [evil.url] }), { code: 'ERR_INVALID_ARG_VALUE' });
+
+  // 5. A ref cannot name the binding record: keyref:origins:… is not a ref.
+  assert.equal(keyref.parseRef('secret:keyref:origins:work').ok, false);
+  await assert.rejects(sidecar.storeSecret('secret:keyref:origins:work', JSON.stringify({ v: 1,
+    origins: [evil.url] })), { code: 'REF_BAD_NAME' });
+
+  assert.deepEqual((await sidecar.describe('secret:work')).origins, ['https://api.example.com']);
+  assert.deepEqual(evil.seen, { connections: 0, requests: 0 });
+});
+
+test('bindOrigins and acceptSecretFromWebview record bindings; deleteSecret removes them', async (t) => {
+  const srv = await startCounting('127.0.0.1');
+  t.after(() => srv.close());
+  const storage = memorySecretStorage();
+  const sidecar = new Sidecar({ secretStorage: storage });
+  t.after(() => sidecar.close());
+  const reply = await sidecar.acceptSecretFromWebview({ type: 'llmProfiles.storeSecret', profileId: 'p1',
+    value: makeKey('B') }, { origins: [srv.url] });
+  const ref = reply.apiKeyRef;
+  const sent = await sidecar.request({ provider: 'openai-compatible', baseUrl: srv.url, apiKeyRef: ref });
+  assert.equal(sent.status, 200);
+  await sidecar.bindOrigins(ref, []);
+  await assert.rejects(sidecar.request({ provider: 'openai-compatible', baseUrl: srv.url, apiKeyRef: ref }),
+    { code: 'KEY_ORIGIN_UNBOUND' });
+  await sidecar.bindOrigins(ref, [srv.url]);
+  const d = await sidecar.describe(ref);
+  assert.deepEqual(d.origins, [srv.url]);
+  assert.ok(d.storedAt && !Number.isNaN(Date.parse(d.storedAt)));
+  await assert.rejects(sidecar.bindOrigins('env:HOME', [srv.url]), { code: 'SOURCE_DENIED' });
+  await assert.rejects(sidecar.bindOrigins(ref, ['http://example.com']), { code: 'ERR_INVALID_ARG_VALUE' });
+  await sidecar.deleteSecret(ref);
+  assert.equal(storage.map.size, 0, 'the key and its record are gone');
+  assert.equal(srv.seen.requests, 1);
+});
+
+test('describe: state, fingerprint, origins, storedAt, lastUsedAt; never the key', async (t) => {
+  const srv = await startCounting('127.0.0.1');
+  t.after(() => srv.close());
+  const key = makeKey('F');
+  const storage = memorySecretStorage();
+  const sidecar = new Sidecar({ secretStorage: storage });
+  t.after(() => sidecar.close());
+  await sidecar.storeSecret('secret:f', key, { origins: [srv.url] });
+  const before = await sidecar.describe('secret:f', { provider: 'openai' });
+  assert.deepEqual(Object.keys(before).sort(), ['fingerprint', 'origins', 'state', 'storedAt']);
+  assert.equal(before.state, 'stored');
+  assert.match(before.fingerprint, FP);
+  assert.deepEqual(before.origins, ['https://api.openai.com', srv.url]);
+  await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: 'secret:f' });
+  const after = await sidecar.describe('secret:f');
+  assert.ok(Date.parse(after.lastUsedAt) >= Date.parse(after.storedAt));
+  assert.equal(after.fingerprint, before.fingerprint);
+  assertNoTrace(JSON.stringify(after), key, 'describe');
+  const missing = await sidecar.describe('secret:none');
+  assert.equal(missing.state, 'missing');
+  assert.equal(missing.code, 'SECRET_NOT_FOUND');
+  assert.equal(missing.fingerprint, undefined);
+  const bad = await sidecar.describe('OPENAI_API_KEY');
+  assert.equal(bad.state, 'invalid-ref');
+});
+
+test('fingerprints: stable across two processes of one installation, different for two keys, no run of the key', async () => {
+  const keys = [makeKey('K'), makeKey('L')];
+  const script = `
+    const { Sidecar } = require(${JSON.stringify(path.join(__dirname, '..', '..'))});
+    (async () => {
+      const s = new Sidecar();
+      const out = [];
+      for (const ref of ['env:FP_A', 'env:FP_B']) out.push((await s.describe(ref)).fingerprint);
+      s.close();
+      process.stdout.write(JSON.stringify(out));
+    })();`;
+  const run = () => {
+    const r = spawnSync(process.execPath, ['-e', script], {
+      env: { ...process.env, FP_A: keys[0], FP_B: keys[1] }, encoding: 'utf8', timeout: 30000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  const first = run();
+  const second = run();
+  assert.match(first[0], FP);
+  assert.deepEqual(second, first, 'one installation, one fingerprint per key');
+  assert.notEqual(first[0], first[1], 'two keys, two fingerprints');
+  for (const [i, fp] of first.entries()) assertNoTrace(fp, keys[i], 'fingerprint');
+
+  // The canary scan over many keys in this process.
+  const sidecar = new Sidecar();
+  try {
+    const seen = new Set();
+    for (let i = 0; i < 40; i++) {
+      const k = `sk-${require('node:crypto').randomBytes(24).toString('hex')}`;
+      const fp = (await sidecar.describe(envRef(k))).fingerprint;
+      assertNoTrace(fp, k, 'fingerprint');
+      seen.add(fp);
+    }
+    assert.equal(seen.size, 40);
+  } finally {
+    sidecar.close();
+  }
+});
+
+test('the audit trail: one line per send, 0600, no key, body or query; audit(n)', async (t) => {
+  const dir = tmpdir(t);
+  const auditFile = path.join(dir, 'audit.jsonl');
+  const srv = await startCounting('127.0.0.1');
+  const other = await startCounting('127.0.0.2');
+  t.after(async () => { await srv.close(); await other.close(); });
+  const key = makeKey('A');
+  const ref = envRef(key);
+  const sidecar = new Sidecar({ auditFile, policy: { origins: { [ref]: [srv.url] } } });
+  t.after(() => sidecar.close());
+  const body = { secret_note: `canary ${key}` };
+  await sidecar.request({ provider: 'openai-compatible', baseUrl: `${srv.url}/v1?tenant=acme`, apiKeyRef: ref,
+    path: '/chat/completions', query: { trace: 'abc' }, body });
+  await assert.rejects(sidecar.request({ provider: 'openai-compatible', baseUrl: other.url, apiKeyRef: ref }),
+    { code: 'KEY_ORIGIN_DENIED' });
+  await sidecar.request({ provider: 'ollama', baseUrl: srv.url, path: '/api/tags', method: 'GET' });
+
+  assert.equal(fs.statSync(auditFile).mode & 0o777, 0o600);
+  const text = fs.readFileSync(auditFile, 'utf8');
+  assertNoTrace(text, key, 'audit file');
+  assert.doesNotMatch(text, /tenant|trace|abc|secret_note|canary/);
+  const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 3);
+  const [sent, denied, ollama] = lines;
+  assert.equal(sent.ref, ref);
+  assert.match(sent.fingerprint, FP);
+  assert.equal(sent.origin, srv.url);
+  assert.equal(sent.path, '/v1/chat/completions');
+  assert.equal(sent.method, 'POST');
+  assert.equal(sent.status, 200);
+  assert.equal(sent.provider, 'openai-compatible');
+  assert.equal(sent.bytesSent, JSON.stringify(body).length);
+  assert.equal(sent.bytesReceived, 11);
+  assert.ok(sent.durationMs >= 0);
+  assert.ok(!Number.isNaN(Date.parse(sent.time)));
+  assert.equal(denied.error, 'KEY_ORIGIN_DENIED');
+  assert.equal(denied.fingerprint, undefined, 'a refused key is not even resolved');
+  assert.equal(denied.origin, other.url);
+  assert.equal(ollama.ref, undefined);
+  assert.deepEqual(await sidecar.audit(3), lines);
+  assert.deepEqual(await sidecar.audit(1), [ollama]);
+  assert.equal(other.seen.connections, 0);
+
+  // A second instance (a restart) reads the trail from the file.
+  const again = new Sidecar({ auditFile });
+  t.after(() => again.close());
+  assert.deepEqual(await again.audit(10), lines);
+  assert.throws(() => new Sidecar({ auditFile: { path: auditFile, maxBytes: 10 } }), { code: 'ERR_INVALID_ARG_VALUE' });
+});
