@@ -2,38 +2,71 @@
   # The addon: node-addon-api glue (addon/src) over the same core sources
   # CMake builds (native/src). scripts/gyp-sources.js globs both, so a new
   # file needs no edit here. Run through scripts/build-addon.js (npm install).
+  #
+  # Everything but the test hooks is compiled once into a static library;
+  # keyref.node (shipped) links it with addon/src/test_hooks.cc compiled
+  # WITHOUT KEYREF_TEST_HOOKS, so it has no hooks at all. Only when
+  # keyref_test_hooks=1 (scripts/build-addon.js --test-hooks, which the test
+  # scripts use; never npm install) is keyref_test_hooks.node built too, the
+  # same addon with the hooks compiled in (docs/threat-model.md).
+  "variables": {
+    "keyref_test_hooks%": 0
+  },
+  "target_defaults": {
+    "include_dirs": [
+      "<!(node -p \"require('node-addon-api').include_dir\")",
+      "native/include",
+      "native/src"
+    ],
+    "defines": [
+      "NAPI_VERSION=8",
+      "NAPI_CPP_EXCEPTIONS",
+      "CPPHTTPLIB_OPENSSL_SUPPORT"
+    ],
+    "cflags!": ["-fno-exceptions", "-fno-rtti"],
+    "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+    "cflags_cc": [
+      "-fexceptions",
+      "-frtti",
+      "-fvisibility=hidden",
+      "-fstack-protector-strong",
+      "-D_FORTIFY_SOURCE=2",
+      "<!@(pkg-config --cflags libsecret-1 spdlog nlohmann_json cpp-httplib openssl)"
+    ]
+  },
   "targets": [
     {
-      "target_name": "keyref",
+      "target_name": "keyref_core",
+      "type": "static_library",
       "sources": ["<!@(node scripts/gyp-sources.js)"],
-      "include_dirs": [
-        "<!(node -p \"require('node-addon-api').include_dir\")",
-        "native/include",
-        "native/src"
-      ],
-      "defines": [
-        "NAPI_VERSION=8",
-        "NAPI_CPP_EXCEPTIONS",
-        "CPPHTTPLIB_OPENSSL_SUPPORT"
-      ],
-      "cflags!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": [
-        "-fexceptions",
-        "-frtti",
-        "-fvisibility=hidden",
-        "-fstack-protector-strong",
-        "-D_FORTIFY_SOURCE=2",
-        "<!@(pkg-config --cflags libsecret-1 spdlog nlohmann_json cpp-httplib openssl)"
-      ],
-      "libraries": [
-        "<!@(pkg-config --libs libsecret-1 spdlog cpp-httplib openssl)"
-      ],
-      # -z nodelete: the addon (and with it libsecret) is never unloaded.
-      # Node dlcloses an addon when the last worker that loaded it exits;
-      # libsecret registers GObject types that cannot be unregistered, so a
-      # reload would crash (seen in test/node/secrets_lifecycle.test.js).
-      "ldflags": ["-Wl,-z,relro,-z,now", "-Wl,-z,nodelete"]
+      "cflags": ["-fPIC"],
+      "link_settings": {
+        "libraries": [
+          "<!@(pkg-config --libs libsecret-1 spdlog cpp-httplib openssl)"
+        ],
+        # -z nodelete: the addon (and with it libsecret) is never unloaded.
+        # Node dlcloses an addon when the last worker that loaded it exits;
+        # libsecret registers GObject types that cannot be unregistered, so
+        # a reload would crash (seen in test/node/secrets_lifecycle.test.js).
+        "ldflags": ["-Wl,-z,relro,-z,now", "-Wl,-z,nodelete"]
+      }
+    },
+    {
+      "target_name": "keyref",
+      "dependencies": ["keyref_core"],
+      "sources": ["<!@(node scripts/gyp-sources.js --per-variant)"]
     }
+  ],
+  "conditions": [
+    ["keyref_test_hooks==1", {
+      "targets": [
+        {
+          "target_name": "keyref_test_hooks",
+          "dependencies": ["keyref_core"],
+          "sources": ["<!@(node scripts/gyp-sources.js --per-variant)"],
+          "defines": ["KEYREF_TEST_HOOKS"]
+        }
+      ]
+    }]
   ]
 }

@@ -49,8 +49,9 @@ async function demoChat({ write = (s) => process.stdout.write(s) } = {}) {
     write(`\n  finish: ${result.finishReason}; the server saw an authorised request: ` +
       `${server.requests.at(-1).authorized}\n`);
 
-    // A wrong key: the server echoes part of it, as OpenAI does; keyref
-    // scrubs it before JavaScript sees the answer.
+    // A wrong key: the server masks it as OpenAI does (its start and last
+    // 4). keyref scrubs any run of a key that counts (docs/threat-model.md);
+    // a mask this short is not one, so it arrives as the server sent it.
     process.env[WRONG_VAR] = `sk-demo-${crypto.randomBytes(24).toString('base64url')}`;
     const res = await sidecar.request({ provider: 'openai-compatible', baseUrl: server.url,
       // A ref to the wrong key's variable, never the key itself.

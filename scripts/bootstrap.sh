@@ -10,7 +10,7 @@ APT_PACKAGES=(
   build-essential cmake pkg-config python3
   nlohmann-json3-dev libspdlog-dev libfmt-dev libsecret-1-dev libglib2.0-dev
   libcpp-httplib-dev libssl-dev openssl
-  libgtest-dev libgmock-dev libbenchmark-dev clang-format
+  libgtest-dev libgmock-dev libbenchmark-dev clang-format clang libclang-rt-14-dev gdb
   dbus dbus-x11 gnome-keyring libsecret-tools pass gnupg
 )
 
@@ -52,9 +52,15 @@ fi
 if newer_than node_modules/.package-lock.json package.json package-lock.json; then
   echo "keyref: npm install"
   npm install --no-audit --no-fund --loglevel=error
-elif newer_than build/Release/keyref.node native addon/src binding.gyp scripts/gyp-sources.js; then
-  echo "keyref: building the addon"
-  node scripts/build-addon.js --incremental
+fi
+# The shipped addon and, for the tests, its variant with the test hooks
+# compiled in (build/Release/keyref_test_hooks.node; binding.gyp). npm
+# install above builds only the shipped one.
+addon_inputs=(native addon/src binding.gyp scripts/gyp-sources.js scripts/build-addon.js)
+if newer_than build/Release/keyref.node "${addon_inputs[@]}" ||
+   newer_than build/Release/keyref_test_hooks.node "${addon_inputs[@]}"; then
+  echo "keyref: building the addon (and its test-hooks variant)"
+  node scripts/build-addon.js --incremental --test-hooks
 fi
 if newer_than addon/dist/index.js addon/ts; then
   npm run --silent build:ts

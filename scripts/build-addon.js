@@ -51,16 +51,35 @@ if (!gyp) {
   process.exit(1);
 }
 const debug = process.argv.includes('--debug');
+// --test-hooks: also build build/Release/keyref_test_hooks.node, the addon
+// with its test hooks compiled in, which the Node tests load
+// (test/node/helpers/test_hooks.js). npm install never passes it, so a
+// user's build has no hooks at all.
+const testHooks = process.argv.includes('--test-hooks');
 // --incremental: `node-gyp build` when the build is configured for the same
-// source list; a new or removed file needs `rebuild` (configure again).
-const sources = spawnSync(process.execPath, [path.join(__dirname, 'gyp-sources.js')],
+// source list; a new or removed file, or --test-hooks added, needs gyp to
+// configure again, which it does without cleaning, so that make rebuilds only
+// what changed (after npm install built the shipped addon, adding the
+// test-hooks variant compiles two files and links once more).
+const listed = (...flags) => spawnSync(process.execPath, [path.join(__dirname, 'gyp-sources.js'), ...flags],
   { cwd: root, encoding: 'utf8' }).stdout;
+const sources = `${listed()}\n${listed('--per-variant')}${testHooks ? '\n--test-hooks' : ''}`;
 const stamp = path.join(root, 'build', 'keyref-sources.txt');
 const configured = fs.existsSync(path.join(root, 'build', 'Makefile')) &&
   fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === sources;
-const verb = process.argv.includes('--incremental') && configured ? 'build' : 'rebuild';
-const args = [gyp, verb, `--nodedir=${nodedir}`, '--jobs=max'];
-if (debug) args.push('--debug');
-const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
-if (r.status === 0) fs.writeFileSync(stamp, sources);
-process.exit(r.status === null ? 1 : r.status);
+const incremental = process.argv.includes('--incremental');
+const verbs = !incremental ? ['rebuild'] : configured ? ['build'] : ['configure', 'build'];
+// GYP_DEFINES is read by gyp when it configures (a build-time switch; the
+// built addon reads no environment variable for its hooks).
+const env = { ...process.env, GYP_DEFINES: `${process.env.GYP_DEFINES ?? ''} keyref_test_hooks=${testHooks ? 1 : 0}`.trim() };
+let status = 0;
+for (const verb of verbs) {
+  const args = [gyp, verb, `--nodedir=${nodedir}`];
+  if (verb !== 'configure') args.push('--jobs=max');
+  if (debug) args.push('--debug');
+  const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env });
+  status = r.status === null ? 1 : r.status;
+  if (status !== 0) break;
+}
+if (status === 0) fs.writeFileSync(stamp, sources);
+process.exit(status);

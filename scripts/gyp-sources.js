@@ -1,10 +1,15 @@
 'use strict';
 // Prints the addon's source files for binding.gyp: the core (native/src,
 // recursively) and the glue (addon/src), relative to the package root.
+// `--per-variant` prints only the files compiled once per addon variant: the
+// test hooks (addon/src/test_hooks.cc) and the module entry point (addon.cc,
+// which must be linked as an object: nothing references it, so it would not
+// be pulled out of the static library); without it, every other file.
 const fs = require('fs');
 const path = require('path');
 
 const root = path.resolve(__dirname, '..');
+const PER_VARIANT = ['addon/src/addon.cc', 'addon/src/test_hooks.cc'];
 function walk(dir, exts) {
   const out = [];
   for (const entry of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
@@ -14,4 +19,6 @@ function walk(dir, exts) {
   }
   return out.sort();
 }
-process.stdout.write([...walk('native/src', ['.cpp']), ...walk('addon/src', ['.cc'])].join(' '));
+const all = [...walk('native/src', ['.cpp']), ...walk('addon/src', ['.cc'])];
+const perVariant = process.argv.includes('--per-variant');
+process.stdout.write(all.filter((f) => PER_VARIANT.includes(f) === perVariant).join(' '));

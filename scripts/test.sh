@@ -28,6 +28,9 @@ cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   scripts/with-keyring.sh ctest --test-dir build-asan --output-on-failure -j"$jobs"
 
+echo "== fuzz targets, ${KEYREF_FUZZ_SECONDS:-15} s each (scripts/fuzz.sh)"
+FUZZ_WORK=$(mktemp -d) bash scripts/fuzz.sh "${KEYREF_FUZZ_SECONDS:-15}"
+
 echo "== Node tests"
 scripts/with-keyring.sh node --test --test-concurrency=1 test/node/
 

@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "addon_data.h"
+#include "catalog_binding.h"
 #include "lock_binding.h"
 #include "ref_binding.h"
 #include "shape_binding.h"
@@ -13,6 +14,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // Freed by Node when this environment shuts down (worker exit, reload).
   env.SetInstanceData<AddonData>(new AddonData());
+  InitCatalogBinding(env, exports);
   InitRefBinding(env, exports);
   InitShapeBinding(env, exports);
   InitLockBinding(env, exports);

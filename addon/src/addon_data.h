@@ -27,4 +27,8 @@ inline AddonData* GetData(Napi::Env env) {
   return env.GetInstanceData<AddonData>();
 }
 
+// The environment's WorkPool (made with the first Sidecar, so every Sidecar
+// method may use it).
+inline WorkPool& GetPool(Napi::Env env) { return *GetData(env)->pool; }
+
 }  // namespace keyref::addon

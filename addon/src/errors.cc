@@ -1,5 +1,7 @@
 #include "errors.h"
 
+#include <string>
+
 namespace keyref::addon {
 
 namespace {
@@ -11,18 +13,38 @@ std::string Scrubbed(const std::string& text, const Redactor* redactor) {
   return text;
 }
 
+void SetString(napi_env env, napi_value obj, const char* key,
+               const std::string& value) {
+  napi_value v;
+  if (napi_create_string_utf8(env, value.data(), value.size(), &v) == napi_ok) {
+    napi_set_named_property(env, obj, key, v);
+  }
+}
+
 }  // namespace
+
+napi_value ErrorValue(napi_env env, const Error& error,
+                      const Redactor* redactor) {
+  // napi_create_error captures the stack with this message: scrub first.
+  const std::string message = Scrubbed(error.message, redactor);
+  napi_value msg = nullptr, err = nullptr;
+  if (napi_create_string_utf8(env, message.data(), message.size(), &msg) !=
+          napi_ok ||
+      napi_create_error(env, nullptr, msg, &err) != napi_ok) {
+    return nullptr;
+  }
+  SetString(env, err, "code", ErrorCodeName(error.code));
+  if (!error.hint.empty()) {
+    SetString(env, err, "hint", Scrubbed(error.hint, redactor));
+  }
+  return err;
+}
 
 Napi::Error MakeError(Napi::Env env, const Error& error,
                       const Redactor* redactor) {
-  // Napi::Error::New captures the stack with this message: scrub first.
-  Napi::Error e = Napi::Error::New(env, Scrubbed(error.message, redactor));
-  Napi::Object obj = e.Value();
-  obj.Set("code", Napi::String::New(env, ErrorCodeName(error.code)));
-  if (!error.hint.empty()) {
-    obj.Set("hint", Napi::String::New(env, Scrubbed(error.hint, redactor)));
-  }
-  return e;
+  napi_value err = ErrorValue(env, error, redactor);
+  if (!err) return Napi::Error::New(env, "keyref failed internally.");
+  return Napi::Error(env, err);
 }
 
 Napi::Error MakeArgError(Napi::Env env, bool range, const char* node_code,

@@ -14,6 +14,14 @@ namespace keyref::addon {
 // redactor and message and hint are scrubbed on the way out too (a provider's
 // error text may echo a key). The stack is built from the scrubbed message,
 // and no `cause` is set, so neither can carry a value.
+//
+// Built with the raw Node-API: usable where a node-addon-api call must not
+// throw (WorkPool Done functions, thread-safe function callbacks, while the
+// environment may be terminating). nullptr when the environment refuses.
+napi_value ErrorValue(napi_env env, const Error& error,
+                      const Redactor* redactor = nullptr);
+
+// The same Error as a Napi::Error, to throw from a method called by JS.
 Napi::Error MakeError(Napi::Env env, const Error& error,
                       const Redactor* redactor = nullptr);
 

@@ -17,6 +17,7 @@
 #include <set>
 #include <vector>
 
+#include "keyref/live_secret.h"
 #include "keyref/secret_value.h"
 #include "work_pool.h"
 
@@ -139,7 +140,15 @@ void OnValue(napi_env env, HostCall& call, napi_value v) {
   if (t == napi_undefined || t == napi_null) {
     call.FinishOk(false, {});
   } else if (t == napi_string) {
-    call.FinishOk(true, CopyString(env, v));
+    // The length is measured without a copy: a value over the cap is
+    // refused here, never copied, cached or fingerprinted.
+    std::size_t len = 0;
+    napi_get_value_string_utf8(env, v, nullptr, 0, &len);
+    if (Status st = CheckSecretSize(len); !st) {
+      call.Finish(std::move(st).error());
+    } else {
+      call.FinishOk(true, CopyString(env, v));
+    }
   } else {
     call.Finish(Error(ErrorCode::kSecretMalformed,
                       "The host secret store's get() returned something "

@@ -104,12 +104,6 @@ void InitRefBinding(Napi::Env env, Napi::Object exports) {
   exports.Set("checkRef", Napi::Function::New(env, CheckRefJs, "checkRef"));
   exports.Set("describeRef",
               Napi::Function::New(env, DescribeRefJs, "describeRef"));
-  Napi::Array schemes = Napi::Array::New(env, kSchemeCount);
-  for (int i = 0; i < kSchemeCount; ++i) {
-    schemes.Set(static_cast<std::uint32_t>(i),
-                Napi::String::New(env, SchemeName(static_cast<Scheme>(i))));
-  }
-  exports.Set("schemes", schemes);
 }
 
 }  // namespace keyref::addon

@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "js_values.h"
 #include "sidecar_log.h"
+#include "test_hooks.h"
 
 namespace keyref::addon {
 namespace {
@@ -62,11 +63,11 @@ void Sidecar::Init(Napi::Env env, Napi::Object exports) {
       {
           InstanceMethod<&Sidecar::Close>("close"),
           InstanceMethod<&Sidecar::Redact>("redact"),
+          InstanceMethod<&Sidecar::RedactStream>("redactStream"),
           InstanceMethod<&Sidecar::SecretExportAllowed>("secretExportAllowed"),
           InstanceMethod<&Sidecar::ExportWithSecrets>("exportWithSecrets"),
           InstanceMethod<&Sidecar::Request>("request"),
           InstanceMethod<&Sidecar::AbortRequest>("abortRequest"),
-          InstanceMethod<&Sidecar::RedactionProbe>("_redactionProbe"),
           InstanceMethod<&Sidecar::Check>("check"),
           InstanceMethod<&Sidecar::GetStatus>("status"),
           InstanceMethod<&Sidecar::StoreSecret>("storeSecret"),
@@ -75,8 +76,10 @@ void Sidecar::Init(Napi::Env env, Napi::Object exports) {
           InstanceMethod<&Sidecar::Describe>("describe"),
           InstanceMethod<&Sidecar::Audit>("audit"),
       });
+  InstallTestHooks(env, ctor);  // none in the shipped addon
   GetData(env)->sidecar_ctor = Napi::Persistent(ctor);
   exports.Set("NativeSidecar", ctor);
+  exports.Set("testHooks", Napi::Boolean::New(env, HasTestHooks()));
 }
 
 Sidecar::Sidecar(const Napi::CallbackInfo& info)
@@ -175,6 +178,40 @@ Napi::Value Sidecar::Redact(const Napi::CallbackInfo& info) {
     return Napi::Value(env, result);
   }
   return Napi::String::New(env, out);
+}
+
+// redactStream(text: string, final: boolean): [emit, carry] — one step of
+// a StreamScrubber over `text` (the carry of the previous step followed by
+// the next piece). `emit` is scrubbed and safe to hand on; `carry` is what
+// could still complete a match, to be passed back in front of the next
+// piece (bytes the caller gave, unscrubbed). With `final`, everything is
+// emitted. docs/redaction.md, "Streams".
+Napi::Value Sidecar::RedactStream(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsBoolean()) {
+    throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
+                       "redactStream(text: string, final: boolean)");
+  }
+  std::string text = info[0].As<Napi::String>().Utf8Value();
+  struct Wipe {
+    std::string& s;
+    ~Wipe() { SecureZero(s.data(), s.size()); }
+  } wipe{text};
+  // No fixed holdback: text shown as it streams is held back only as far as
+  // the text itself says a match could still complete (redactor.h).
+  StreamScrubber scrubber(instance_->redactor(), 0);
+  std::string emit = scrubber.Write(text);
+  std::string carry;
+  if (info[1].As<Napi::Boolean>().Value()) {
+    emit += scrubber.Finish();
+  } else {
+    carry = scrubber.Release();
+  }
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::String::New(env, emit));
+  out.Set(1u, Napi::String::New(env, carry));
+  SecureZero(carry.data(), carry.size());
+  return out;
 }
 
 }  // namespace keyref::addon

@@ -6,6 +6,7 @@
 #include <napi.h>
 
 #include <memory>
+#include <vector>
 
 #include "keyref/instance.h"
 
@@ -32,14 +33,13 @@ class Sidecar : public Napi::ObjectWrap<Sidecar> {
  private:
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Redact(const Napi::CallbackInfo& info);
-  // Profile export with secrets (sidecar_export.cc, issue 6).
+  Napi::Value RedactStream(const Napi::CallbackInfo& info);
+  // Profile export with secrets (sidecar_export.cc).
   Napi::Value SecretExportAllowed(const Napi::CallbackInfo& info);
   Napi::Value ExportWithSecrets(const Napi::CallbackInfo& info);
   // sidecar_request.cc
   Napi::Value Request(const Napi::CallbackInfo& info);
   Napi::Value AbortRequest(const Napi::CallbackInfo& info);
-  // sidecar_log.cc: test hook, see there.
-  Napi::Value RedactionProbe(const Napi::CallbackInfo& info);
   // Secret resolution (sidecar_secrets.cc).
   Napi::Value Check(const Napi::CallbackInfo& info);
   Napi::Value GetStatus(const Napi::CallbackInfo& info);
@@ -62,5 +62,10 @@ Policy PolicyFromJs(const Napi::Object& options);
 
 // originPattern(text) and originOf(baseUrl) (sidecar_origins.cc).
 void InitOriginBinding(Napi::Env env, Napi::Object exports);
+
+// An array of origin strings (undefined: none) as patterns; throws a
+// TypeError, or the BAD_ORIGIN error, for one that does not parse (the TS
+// layer refused it first). sidecar_origins.cc.
+std::vector<OriginPattern> OriginsFromJs(Napi::Env env, Napi::Value v);
 
 }  // namespace keyref::addon

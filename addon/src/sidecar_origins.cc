@@ -8,13 +8,49 @@
 #include <string>
 #include <vector>
 
+#include "addon_data.h"
 #include "errors.h"
 #include "js_values.h"
+#include "keyref/secret_value.h"
 #include "sidecar.h"
-#include "sidecar_glue.h"
+#include "work_pool.h"
 
 namespace keyref::addon {
 namespace {
+
+// The ref argument as a string. A refused ref may be a pasted key: the
+// copy is wiped when it goes out of scope.
+struct RefArg {
+  std::string text;
+  ~RefArg() { SecureZero(text.data(), text.size()); }
+};
+
+void ReadRef(Napi::Env env, Napi::Value v, const char* method, RefArg* r) {
+  if (!v.IsString()) {
+    throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
+                       std::string(method) + "(ref: string)");
+  }
+  r->text = v.As<Napi::String>().Utf8Value();
+}
+
+void SetStr(napi_env env, napi_value obj, const char* key,
+            std::string_view value) {
+  napi_value v;
+  if (napi_create_string_utf8(env, value.data(), value.size(), &v) == napi_ok) {
+    napi_set_named_property(env, obj, key, v);
+  }
+}
+
+void SetBool(napi_env env, napi_value obj, const char* key, bool value) {
+  napi_value v;
+  if (napi_get_boolean(env, value, &v) == napi_ok) {
+    napi_set_named_property(env, obj, key, v);
+  }
+}
+
+Error InternalError() {
+  return Error(ErrorCode::kInternal, "keyref failed internally.");
+}
 
 void SetNum(napi_env env, napi_value obj, const char* key, double value) {
   napi_value v;
@@ -112,6 +148,28 @@ Napi::Value OriginOfJs(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+std::vector<OriginPattern> OriginsFromJs(Napi::Env env, Napi::Value v) {
+  std::vector<OriginPattern> out;
+  if (v.IsUndefined()) return out;
+  if (!v.IsArray()) {
+    throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
+                       "origins must be an array of strings");
+  }
+  Napi::Array a = v.As<Napi::Array>();
+  for (std::uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value o = a.Get(i);
+    if (!o.IsString()) {
+      throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
+                         "origins must be an array of strings");
+    }
+    Result<OriginPattern> p =
+        ParseOriginPattern(o.As<Napi::String>().Utf8Value());
+    if (!p) throw MakeError(env, p.error());
+    out.push_back(std::move(p).value());
+  }
+  return out;
+}
+
 void InitOriginBinding(Napi::Env env, Napi::Object exports) {
   exports.Set("originPattern", Napi::Function::New(env, OriginPatternJs));
   exports.Set("originOf", Napi::Function::New(env, OriginOfJs));
@@ -120,17 +178,41 @@ void InitOriginBinding(Napi::Env env, Napi::Object exports) {
 // bindOrigins(ref, origins): Promise<void>.
 Napi::Value Sidecar::BindOrigins(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  RefText ref;
+  RefArg ref;
   ReadRef(env, info[0], "bindOrigins", &ref);
   auto origins =
       std::make_shared<std::vector<OriginPattern>>(OriginsFromJs(env, info[1]));
   napi_deferred d;
   napi_value promise = NewPromise(env, &d);
   std::shared_ptr<Instance> inst = instance_;
-  std::shared_ptr<ParsedRef> pref = ParseForWrite(env, inst, d, ref);
-  if (!pref) return Napi::Value(env, promise);
-  SubmitStatus(env, inst, d,
-               [inst, pref, origins]() { return inst->Bind(*pref, *origins); });
+  if (inst->closed()) {
+    SettleDeferred(env, d, false, ErrorValue(env, SidecarClosedError()));
+    return Napi::Value(env, promise);
+  }
+  Result<ParsedRef> parsed = ParseRef(ref.text, inst->policy().allow);
+  if (!parsed.ok()) {
+    SettleDeferred(env, d, false,
+                   ErrorValue(env, parsed.error(), &inst->redactor()));
+    return Napi::Value(env, promise);
+  }
+  auto pref = std::make_shared<ParsedRef>(std::move(parsed).value());
+  GetPool(env).Submit(
+      env,
+      [inst, d, pref, origins]() -> WorkPool::Done {
+        Status st = inst->Bind(*pref, *origins);
+        return [inst, d, st = std::move(st)](napi_env env) {
+          if (st) {
+            SettleDeferred(env, d, true, nullptr);
+          } else {
+            SettleDeferred(env, d, false,
+                           ErrorValue(env, st.error(), &inst->redactor()));
+          }
+        };
+      },
+      [inst, d](napi_env env) {
+        SettleDeferred(env, d, false,
+                       ErrorValue(env, InternalError(), &inst->redactor()));
+      });
   return Napi::Value(env, promise);
 }
 
@@ -138,7 +220,7 @@ Napi::Value Sidecar::BindOrigins(const Napi::CallbackInfo& info) {
 // fingerprint, origins, storedAt, lastUsedAt}>.
 Napi::Value Sidecar::Describe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  RefText ref;
+  RefArg ref;
   ReadRef(env, info[0], "describe", &ref);
   std::optional<Provider> provider;
   if (info.Length() > 1 && info[1].IsString()) {
@@ -151,28 +233,29 @@ Napi::Value Sidecar::Describe(const Napi::CallbackInfo& info) {
   napi_value promise = NewPromise(env, &d);
   std::shared_ptr<Instance> inst = instance_;
   if (inst->closed()) {
-    Settle(env, d, false, ErrorValue(env, nullptr, ClosedError()));
+    SettleDeferred(env, d, false, ErrorValue(env, SidecarClosedError()));
     return Napi::Value(env, promise);
   }
-  Result<ParsedRef> parsed = ParseRef(ref.text(), inst->policy().allow);
+  Result<ParsedRef> parsed = ParseRef(ref.text, inst->policy().allow);
   if (!parsed) {
     KeyDescription desc;
     desc.check = parsed.error();
-    Settle(env, d, true, DescriptionValue(env, *inst, desc));
+    SettleDeferred(env, d, true, DescriptionValue(env, *inst, desc));
     return Napi::Value(env, promise);
   }
   auto pref = std::make_shared<ParsedRef>(std::move(parsed).value());
-  Pool(env).Submit(
+  GetPool(env).Submit(
       env,
       [inst, d, pref, provider]() -> WorkPool::Done {
         auto desc =
             std::make_shared<KeyDescription>(inst->Describe(*pref, provider));
         return [inst, d, desc](napi_env env) {
-          Settle(env, d, true, DescriptionValue(env, *inst, *desc));
+          SettleDeferred(env, d, true, DescriptionValue(env, *inst, *desc));
         };
       },
       [inst, d](napi_env env) {
-        Settle(env, d, false, ErrorValue(env, inst.get(), InternalError()));
+        SettleDeferred(env, d, false,
+                       ErrorValue(env, InternalError(), &inst->redactor()));
       });
   return Napi::Value(env, promise);
 }
@@ -187,21 +270,23 @@ Napi::Value Sidecar::Audit(const Napi::CallbackInfo& info) {
   napi_deferred d;
   napi_value promise = NewPromise(env, &d);
   std::shared_ptr<Instance> inst = instance_;
-  Pool(env).Submit(
+  GetPool(env).Submit(
       env,
       [inst, d, n]() -> WorkPool::Done {
         auto tail = std::make_shared<Result<std::vector<AuditRecord>>>(
             inst->AuditTail(n));
         return [inst, d, tail](napi_env env) {
           if (!tail->ok()) {
-            Settle(env, d, false, ErrorValue(env, inst.get(), tail->error()));
+            SettleDeferred(env, d, false,
+                           ErrorValue(env, tail->error(), &inst->redactor()));
             return;
           }
-          Settle(env, d, true, AuditValue(env, tail->value()));
+          SettleDeferred(env, d, true, AuditValue(env, tail->value()));
         };
       },
       [inst, d](napi_env env) {
-        Settle(env, d, false, ErrorValue(env, inst.get(), InternalError()));
+        SettleDeferred(env, d, false,
+                       ErrorValue(env, InternalError(), &inst->redactor()));
       });
   return Napi::Value(env, promise);
 }

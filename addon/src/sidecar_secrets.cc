@@ -1,13 +1,14 @@
-// Sidecar methods of secret resolution: check, status, storeSecret,
-// deleteSecret. Glue only: the rules are in keyref::Instance
+// Sidecar methods of secret resolution: check, status,
+// storeSecret, deleteSecret. Glue only: the rules are in keyref::Instance
 // and the sources. Blocking work runs on the per-environment WorkPool; the
 // JS thread only parses refs, answers cache hits and env: refs (both
 // cheap), and settles promises. Nothing here hands a secret value to JS.
 //
-// Results and errors are built with the raw Node-API: promises are settled
-// from the pool's thread-safe function, where the environment may be
-// terminating (worker.terminate()); a failing raw call is a status, while a
-// failing node-addon-api call would abort the process.
+// Results are built with the raw Node-API, errors with ErrorValue (the one
+// maker of JS errors, errors.cc): promises are settled from the pool's
+// thread-safe function, where the environment may be terminating
+// (worker.terminate()); a failing raw call is a status, while a failing
+// node-addon-api call would abort the process.
 #include <array>
 #include <memory>
 #include <string>
@@ -18,11 +19,51 @@
 #include "host_store.h"
 #include "keyref/secret_value.h"
 #include "sidecar.h"
-#include "sidecar_glue.h"
 #include "work_pool.h"
 
 namespace keyref::addon {
 namespace {
+
+constexpr std::size_t kMaxRefCopy = 4096;
+
+// The ref as text, copied off the JS string into a stack buffer (no heap
+// allocation on the cache-hit path). Inputs longer than 4 KiB are cut (they
+// are refused as REF_TOO_LONG either way, like parseRef).
+struct RefText {
+  std::array<char, kMaxRefCopy + 1> buf;
+  std::size_t len = 0;
+  bool truncated = false;
+  std::string_view text() const { return {buf.data(), len}; }
+  // A refused ref may be a pasted key: wipe the copy.
+  ~RefText() { SecureZero(buf.data(), len); }
+};
+
+void ReadRef(Napi::Env env, Napi::Value v, const char* method, RefText* r) {
+  if (!v.IsString()) {
+    throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
+                       std::string(method) + "(ref: string)");
+  }
+  napi_get_value_string_utf8(env, v, r->buf.data(), r->buf.size(), &r->len);
+  r->truncated = r->len >= kMaxRefCopy;
+}
+
+// --- raw Node-API builders: nullptr when the environment refuses.
+
+void SetStr(napi_env env, napi_value obj, const char* key,
+            std::string_view value) {
+  napi_value v;
+  if (napi_create_string_utf8(env, value.data(), value.size(), &v) == napi_ok) {
+    napi_set_named_property(env, obj, key, v);
+  }
+}
+
+void SetBool(napi_env env, napi_value obj, const char* key, bool value) {
+  napi_value v;
+  if (napi_get_boolean(env, value, &v) == napi_ok) {
+    napi_set_named_property(env, obj, key, v);
+  }
+}
+
 napi_value CheckResult(napi_env env, const Instance& inst,
                        const Result<Scheme>& r) {
   napi_value o = nullptr;
@@ -37,6 +78,33 @@ napi_value CheckResult(napi_env env, const Instance& inst,
   SetStr(env, o, "message", inst.redactor().Redact(e.message));
   if (!e.hint.empty()) SetStr(env, o, "hint", inst.redactor().Redact(e.hint));
   return o;
+}
+
+Error InternalError() {
+  return Error(ErrorCode::kInternal, "keyref failed internally.");
+}
+
+// Runs `work` on the pool and settles `d` with its Status (undefined or a
+// rejection).
+void SubmitStatus(Napi::Env env, std::shared_ptr<Instance> inst,
+                  napi_deferred d, std::function<Status()> work) {
+  GetPool(env).Submit(
+      env,
+      [inst, d, work = std::move(work)]() -> WorkPool::Done {
+        Status st = work();
+        return [inst, d, st = std::move(st)](napi_env env) {
+          if (st) {
+            SettleDeferred(env, d, true, nullptr);
+          } else {
+            SettleDeferred(env, d, false,
+                           ErrorValue(env, st.error(), &inst->redactor()));
+          }
+        };
+      },
+      [inst, d](napi_env env) {
+        SettleDeferred(env, d, false,
+                       ErrorValue(env, InternalError(), &inst->redactor()));
+      });
 }
 
 }  // namespace
@@ -59,37 +127,38 @@ Napi::Value Sidecar::Check(const Napi::CallbackInfo& info) {
   napi_value promise = NewPromise(env, &d);
   std::shared_ptr<Instance> inst = instance_;
   if (inst->closed()) {
-    Settle(env, d, false, ErrorValue(env, nullptr, ClosedError()));
+    SettleDeferred(env, d, false, ErrorValue(env, SidecarClosedError()));
     return Napi::Value(env, promise);
   }
   // Parse on the JS thread: cheap, and a refused ref (maybe a pasted key)
   // never leaves this stack frame.
   RefCheck c = CheckRef(ref.text(), inst->policy().allow, ref.truncated);
   if (!c.ok()) {
-    Settle(env, d, true, CheckResult(env, *inst, DescribeRefError(c)));
+    SettleDeferred(env, d, true, CheckResult(env, *inst, DescribeRefError(c)));
     return Napi::Value(env, promise);
   }
   Scheme cached;
   if (inst->CheckCached(ref.text(), &cached)) {
-    Settle(env, d, true, CheckResult(env, *inst, cached));
+    SettleDeferred(env, d, true, CheckResult(env, *inst, cached));
     return Napi::Value(env, promise);
   }
   if (c.scheme == Scheme::kEnv) {
     // getenv must not race with process.env writes, which happen on this
     // thread; reading the environment does not block.
-    Settle(env, d, true, CheckResult(env, *inst, inst->Check(ref.text())));
+    SettleDeferred(env, d, true,
+                   CheckResult(env, *inst, inst->Check(ref.text())));
     return Napi::Value(env, promise);
   }
-  Pool(env).Submit(
+  GetPool(env).Submit(
       env,
       [inst, d, text = std::string(ref.text())]() -> WorkPool::Done {
         Result<Scheme> r = inst->Check(text);
         return [inst, d, r = std::move(r)](napi_env env) {
-          Settle(env, d, true, CheckResult(env, *inst, r));
+          SettleDeferred(env, d, true, CheckResult(env, *inst, r));
         };
       },
       [inst, d](napi_env env) {
-        Settle(env, d, true, CheckResult(env, *inst, InternalError()));
+        SettleDeferred(env, d, true, CheckResult(env, *inst, InternalError()));
       });
   return Napi::Value(env, promise);
 }
@@ -100,14 +169,14 @@ Napi::Value Sidecar::GetStatus(const Napi::CallbackInfo& info) {
   napi_deferred d;
   napi_value promise = NewPromise(env, &d);
   std::shared_ptr<Instance> inst = instance_;
-  Pool(env).Submit(
+  GetPool(env).Submit(
       env,
       [inst, d]() -> WorkPool::Done {
         std::vector<SchemeStatus> all = inst->SchemeStatuses();
         return [inst, d, all = std::move(all)](napi_env env) {
           napi_value out = nullptr;
           if (napi_create_array_with_length(env, all.size(), &out) != napi_ok) {
-            Settle(env, d, false, nullptr);
+            SettleDeferred(env, d, false, nullptr);
             return;
           }
           for (std::size_t i = 0; i < all.size(); ++i) {
@@ -121,14 +190,38 @@ Napi::Value Sidecar::GetStatus(const Napi::CallbackInfo& info) {
             }
             napi_set_element(env, out, static_cast<std::uint32_t>(i), o);
           }
-          Settle(env, d, true, out);
+          SettleDeferred(env, d, true, out);
         };
       },
       [inst, d](napi_env env) {
-        Settle(env, d, false, ErrorValue(env, inst.get(), InternalError()));
+        SettleDeferred(env, d, false,
+                       ErrorValue(env, InternalError(), &inst->redactor()));
       });
   return Napi::Value(env, promise);
 }
+
+namespace {
+
+// The shared start of storeSecret and deleteSecret: a closed instance or a
+// refused ref settles the promise (and returns null); otherwise the parsed
+// ref, shared with the worker.
+std::shared_ptr<ParsedRef> ParseForWrite(Napi::Env env,
+                                         const std::shared_ptr<Instance>& inst,
+                                         napi_deferred d, const RefText& ref) {
+  if (inst->closed()) {
+    SettleDeferred(env, d, false, ErrorValue(env, SidecarClosedError()));
+    return nullptr;
+  }
+  Result<ParsedRef> parsed = ParseRef(ref.text(), inst->policy().allow);
+  if (!parsed.ok()) {
+    SettleDeferred(env, d, false,
+                   ErrorValue(env, parsed.error(), &inst->redactor()));
+    return nullptr;
+  }
+  return std::make_shared<ParsedRef>(std::move(parsed).value());
+}
+
+}  // namespace
 
 // storeSecret(ref, value, origins: string[]): Promise<void>. Write-only:
 // nothing reads back. `origins` (checked by addon/ts/origins.ts, parsed
@@ -152,6 +245,11 @@ Napi::Value Sidecar::StoreSecret(const Napi::CallbackInfo& info) {
   // a wiped buffer; the JS string itself is the caller's.
   std::size_t len = 0;
   napi_get_value_string_utf8(env, info[1], nullptr, 0, &len);
+  if (Status st = CheckSecretSize(len); !st) {  // refused before any copy
+    SettleDeferred(env, d, false,
+                   ErrorValue(env, st.error(), &inst->redactor()));
+    return Napi::Value(env, promise);
+  }
   std::vector<char> buf(len + 1);
   napi_get_value_string_utf8(env, info[1], buf.data(), buf.size(), &len);
   auto value = std::make_shared<keyref::SecretValue>(

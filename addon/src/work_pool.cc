@@ -1,5 +1,7 @@
 #include "work_pool.h"
 
+#include "errors.h"
+
 namespace keyref::addon {
 
 WorkPool::WorkPool(Napi::Env env) {
@@ -100,6 +102,30 @@ void WorkPool::CallDone(Napi::Env env, Napi::Function, WorkPool* pool,
     napi_unref_threadsafe_function(env, pool->tsfn_);
   }
   delete c;
+}
+
+napi_value NewPromise(napi_env env, napi_deferred* deferred) {
+  napi_value promise = nullptr;
+  if (napi_create_promise(env, deferred, &promise) != napi_ok) {
+    throw MakeError(
+        Napi::Env(env),
+        Error(ErrorCode::kInternal, "keyref could not create a promise."));
+  }
+  return promise;
+}
+
+void SettleDeferred(napi_env env, napi_deferred deferred, bool resolve,
+                    napi_value value) {
+  if (!value) napi_get_undefined(env, &value);
+  napi_status st = resolve ? napi_resolve_deferred(env, deferred, value)
+                           : napi_reject_deferred(env, deferred, value);
+  if (st != napi_ok) {
+    bool pending = false;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+      napi_value ignored;
+      napi_get_and_clear_last_exception(env, &ignored);
+    }
+  }
 }
 
 }  // namespace keyref::addon

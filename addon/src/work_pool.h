@@ -2,6 +2,11 @@
 // processes, the host store wait). Not libuv's pool: a secret: resolution
 // waits for the JS thread, and must not starve the pool the host's own
 // fs/crypto work needs. One pool per environment (addon_data.h).
+//
+// The one background-work mechanism of the addon for anything that may block
+// or resolve a secret: check, status, storeSecret, deleteSecret, the export
+// with secrets and the test build's redaction probe all run here (requests
+// run on the HttpClient's own threads, which stream). No Napi::AsyncWorker.
 #pragma once
 
 #include <napi.h>
@@ -72,5 +77,15 @@ class WorkPool {
   bool shut_ = false;
   std::size_t pending_ = 0;  // JS thread only
 };
+
+// A new promise and its deferred (JS thread). Throws a JS error when the
+// environment refuses (only while it shuts down).
+napi_value NewPromise(napi_env env, napi_deferred* deferred);
+
+// Resolves or rejects `deferred` with `value` (undefined when null), with the
+// raw Node-API: safe in a Done function while the environment terminates
+// (a failure is swallowed, and any pending exception cleared).
+void SettleDeferred(napi_env env, napi_deferred deferred, bool resolve,
+                    napi_value value);
 
 }  // namespace keyref::addon

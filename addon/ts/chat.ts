@@ -2,9 +2,20 @@
 // with the OpenAI-compatible family, Anthropic and Gemini. It builds the
 // provider's JSON body, streams text deltas and returns the final message.
 // The key never passes through here: only its reference (apiKeyRef).
+//
+// Last mile (docs/threat-model.md, "Responses"): request() scrubs each
+// body and event, but chat() decodes them (JSON.parse un-escapes \u
+// sequences) and joins deltas, which can rebuild what no single event
+// held. So every string chat() hands out is scrubbed again as the final
+// step: the text through one stream scrubber per turn (a secret split
+// across deltas is caught before its last piece reaches onDelta), error
+// messages, the stop reason and the strings of the usage object with
+// redact() after they are decoded and built.
 import { invalidArgType, invalidArgValue } from './errors';
 import type { LLMConfiguration } from './llm_configuration';
+import { providerInfo } from './catalog';
 import { Provider, PROVIDERS, RequestOptions, RequestResponse, ServerSentEvent } from './request';
+import type { StreamRedactor } from './sidecar';
 
 /** One message of the conversation. */
 export interface ChatMessage {
@@ -45,18 +56,21 @@ export interface ChatResult {
   usage?: unknown;
 }
 
-/** The minimal Sidecar surface chat needs. */
+/** The minimal Sidecar surface chat needs (a Sidecar has all three). */
 export interface ChatTransport {
   request(options: RequestOptions): Promise<RequestResponse>;
+  /** Scrubs decoded strings (error messages, the stop reason) as the last step. */
+  redact(text: string): string;
+  /** Scrubs the streamed text across deltas. */
+  redactStream(): StreamRedactor;
 }
 
-const DEFAULT_BASE: Partial<Record<Provider, string>> = {
-  openai: 'https://api.openai.com/v1',
-  openrouter: 'https://openrouter.ai/api/v1',
-  anthropic: 'https://api.anthropic.com',
-  gemini: 'https://generativelanguage.googleapis.com/v1beta',
-  ollama: 'http://127.0.0.1:11434/v1',
-};
+// The provider's usual base URL (native provider table: defaultOrigin +
+// defaultPath), or undefined when it has none.
+function defaultBase(p: Provider): string | undefined {
+  const info = providerInfo(p);
+  return info && info.defaultOrigin ? info.defaultOrigin + info.defaultPath : undefined;
+}
 
 type Family = 'openai' | 'anthropic' | 'gemini';
 function familyOf(p: Provider): Family {
@@ -71,16 +85,28 @@ export interface ChatHttpError extends Error {
   body: string;
 }
 
-function httpError(res: RequestResponse): ChatHttpError {
-  let detail = '';
+function httpError(res: RequestResponse, t: ChatTransport): ChatHttpError {
+  let detail: unknown = '';
   try {
     const j = JSON.parse(res.body);
     detail = j?.error?.message ?? j?.message ?? '';
   } catch { /* not JSON */ }
-  const err = new Error(`The provider answered HTTP ${res.status}${detail ? `: ${detail}` : ''}`) as ChatHttpError;
+  // Built, then scrubbed: JSON.parse has just decoded any \u escapes.
+  const text = typeof detail === 'string' && detail !== '' ? `: ${detail}` : '';
+  const err = new Error(t.redact(`The provider answered HTTP ${res.status}${text}`)) as ChatHttpError;
   err.status = res.status;
-  err.body = res.body;
+  err.body = t.redact(res.body);
   return err;
+}
+
+// Every string of a decoded JSON value (keys too), scrubbed.
+function scrubDeep(v: unknown, t: ChatTransport, depth = 0): unknown {
+  if (typeof v === 'string') return t.redact(v);
+  if (v === null || typeof v !== 'object' || depth > 32) return typeof v === 'object' ? undefined : v;
+  if (Array.isArray(v)) return v.map((x) => scrubDeep(x, t, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[t.redact(k)] = scrubDeep(x, t, depth + 1);
+  return out;
 }
 
 function parseJson(data: string): any {  // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -112,7 +138,7 @@ export async function chat(sidecar: ChatTransport, options: ChatOptions): Promis
     }
   }
   if (o.onDelta !== undefined && typeof o.onDelta !== 'function') throw invalidArgType('options.onDelta', 'a function', o.onDelta);
-  const baseUrl = o.baseUrl ?? DEFAULT_BASE[o.provider];
+  const baseUrl = o.baseUrl ?? defaultBase(o.provider);
   if (baseUrl === undefined) throw invalidArgType('options.baseUrl', `a string (required for provider ${o.provider})`, o.baseUrl);
   const stream = o.stream ?? true;
   const family = familyOf(o.provider);
@@ -130,10 +156,17 @@ export async function chat(sidecar: ChatTransport, options: ChatOptions): Promis
   let content = '';
   let finishReason: string | undefined;
   let usage: unknown;
-  const delta = (t: unknown): void => {
-    if (typeof t !== 'string' || t === '') return;
+  // One stream scrubber for the turn's text: it holds back only what could
+  // still complete a match with the next delta.
+  const text = sidecar.redactStream();
+  const emit = (t: string): void => {
+    if (t === '') return;
     content += t;
     o.onDelta?.(t);
+  };
+  const delta = (t: unknown): void => {
+    if (typeof t !== 'string' || t === '') return;
+    emit(text.write(t));
   };
 
   if (family === 'openai') {
@@ -168,7 +201,11 @@ export async function chat(sidecar: ChatTransport, options: ChatOptions): Promis
         if (j?.type === 'content_block_delta' && j.delta?.type === 'text_delta') delta(j.delta.text);
         if (j?.type === 'message_delta' && j.delta?.stop_reason) finishReason = j.delta.stop_reason;
         if (j?.type === 'message_delta' && j.usage) usage = j.usage;
-        if (j?.type === 'error') throw Object.assign(new Error(`The provider sent an error event: ${j.error?.message ?? ''}`), { body: ev.data });
+        if (j?.type === 'error') {
+          const detail = typeof j.error?.message === 'string' ? j.error.message : '';
+          throw Object.assign(new Error(sidecar.redact(`The provider sent an error event: ${detail}`)),
+            { body: sidecar.redact(ev.data) });
+        }
       };
     }
   } else {
@@ -195,7 +232,7 @@ export async function chat(sidecar: ChatTransport, options: ChatOptions): Promis
   }
 
   const res = await sidecar.request(req);
-  if (res.status < 200 || res.status >= 300) throw httpError(res);
+  if (res.status < 200 || res.status >= 300) throw httpError(res, sidecar);
   if (!stream || res.body !== '') {
     // Not streamed (or the server ignored stream): read the whole answer.
     const j = parseJson(res.body);
@@ -215,8 +252,9 @@ export async function chat(sidecar: ChatTransport, options: ChatOptions): Promis
       usage = j?.usageMetadata ?? usage;
     }
   }
+  emit(text.end());
   const result: ChatResult = { role: 'assistant', content };
-  if (finishReason !== undefined) result.finishReason = finishReason;
-  if (usage !== undefined) result.usage = usage;
+  if (typeof finishReason === 'string') result.finishReason = sidecar.redact(finishReason);
+  if (usage !== undefined) result.usage = scrubDeep(usage, sidecar);
   return result;
 }

@@ -2,35 +2,23 @@
 // to send to the webview: a property named like one, a string shaped like
 // one (native/src/credential_shape.cpp, the detector the ref parser uses),
 // or a string holding a live secret (the Sidecar's redactor).
-import { native } from './binding';
+import { CREDENTIAL_NAME_EXCEPTIONS, CREDENTIAL_NAME_PARTS, CREDENTIAL_NAME_WORDS } from './catalog';
+import { native } from './native';
 import { safePath } from './schemas';
 import type { SecretOps } from './secret_ops';
 
 /**
- * Property names that are allowed although they mention a credential: they
- * hold a ref or a state, never a value (see schemas/).
- */
-const ALLOWED_NAMES = new Set(['apikeyref', 'secretstate', 'secretcode', 'secrethint']);
-
-/**
- * A property is named like a credential when its name, lower-cased with
- * everything but letters and digits removed, contains one of these ...
- */
-export const CREDENTIAL_NAME_PARTS: readonly string[] = Object.freeze([
-  'apikey', 'secret', 'token', 'passw', 'passphrase', 'authorization', 'bearer',
-  'credential', 'cookie', 'privatekey', 'accesskey', 'sessionkey', 'signature',
-]);
-/** ... or is one of these, or ends in "key". */
-export const CREDENTIAL_NAMES: readonly string[] = Object.freeze(['key', 'auth', 'pwd', 'pass']);
-
-/**
- * True when a property name is one a credential travels under (see the
- * lists above). "tokens" is a count (maxTokens), so it is not "token".
+ * True when a property name is one a credential travels under: lower-cased
+ * with everything but letters and digits removed, it contains one of the
+ * native vocabulary's parts, is one of its words, or ends in "key" — unless
+ * it is one of its exceptions (apiKeyRef, secretState, …: a ref or a state,
+ * never a value). The lists: native/include/keyref/credential_names.h.
+ * "tokens" is a count (maxTokens), so it is not "token".
  */
 export function isCredentialName(name: string): boolean {
   const n = name.toLowerCase().replace(/[^a-z0-9]/g, '').replace(/tokens/g, '');
-  if (ALLOWED_NAMES.has(n)) return false;
-  if (CREDENTIAL_NAMES.includes(n) || n.endsWith('key')) return true;
+  if (CREDENTIAL_NAME_EXCEPTIONS.has(n)) return false;
+  if (CREDENTIAL_NAME_WORDS.includes(n) || n.endsWith('key')) return true;
   return CREDENTIAL_NAME_PARTS.some((p) => n.includes(p));
 }
 
@@ -39,7 +27,7 @@ export function isCredentialName(name: string): boolean {
  * sk- key (OpenAI, Anthropic, OpenRouter)"), or null. Runs in native code.
  */
 export function containsCredential(text: string): string | null {
-  return native.containsCredential(text) as string | null;
+  return native.containsCredential(text);
 }
 
 /** One reason a structure may not be persisted or sent. Never holds the value. */
@@ -83,7 +71,7 @@ export function findLeak(value: unknown, ops: Pick<SecretOps, 'redact'> | undefi
     }
     for (const [k, child] of Object.entries(v as Record<string, unknown>)) {
       const p = `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-      if (!skipNames.has(k) && isCredentialName(k)) return { kind: 'name', path: safePath(p) };
+      if (!skipNames.has(k) && isCredentialName(k)) return { kind: 'name', path: safePath(p, ops) };
       const nameLeak = scanString(k, p, ops);
       if (nameLeak) return nameLeak;
       const l = walk(child, p, depth + 1);
@@ -97,7 +85,11 @@ export function findLeak(value: unknown, ops: Pick<SecretOps, 'redact'> | undefi
 function scanString(s: string, pointer: string, ops: Pick<SecretOps, 'redact'> | undefined): Leak | null {
   if (s.length === 0) return null;
   const family = containsCredential(s);
-  if (family !== null) return { kind: 'shape', path: safePath(pointer), family };
-  if (ops && ops.redact(s) !== s) return { kind: 'live', path: safePath(pointer) };
+  if (family !== null) return { kind: 'shape', path: safePath(pointer, ops), family };
+  // The redactor's answer follows the no-oracle rule (docs/threat-model.md):
+  // a whole value, or 12+ characters of a secret's middle; never fewer, so
+  // a refusal here (PROFILE_CONTAINS_SECRET, WEBVIEW_LEAK_BLOCKED) cannot
+  // confirm a guess about part of a secret.
+  if (ops && ops.redact(s) !== s) return { kind: 'live', path: safePath(pointer, ops) };
   return null;
 }

@@ -2,7 +2,7 @@
 // option checks and types (docs/origins.md). The rules themselves (pattern
 // grammar, the check before the key is written, where bindings are kept)
 // live in native code: native/include/keyref/origin.h.
-import { native } from './binding';
+import { native, NativeAuditRecord } from './native';
 import { invalidArgType, invalidArgValue, KeyrefErrorCode } from './errors';
 import { parseRefBits } from './ref';
 import type { SecretState } from './webview';
@@ -55,7 +55,7 @@ export interface AuditFileOptions {
 }
 
 /** One line of the audit trail. Never a key, a header value, a body or a query string. */
-export interface AuditRecord {
+export interface AuditRecord extends NativeAuditRecord {
   /** When the request started (ISO 8601). */
   time: string;
   /** The apiKeyRef (absent for providers that take no key). */
@@ -77,13 +77,7 @@ export interface AuditRecord {
   bytesReceived: number;
 }
 
-interface NativeOrigins {
-  /** The canonical text of an origin pattern, or throws BAD_ORIGIN. */
-  originPattern(text: string): string;
-  /** The origin of a base URL ("https://api.openai.com"), or throws BAD_BASE_URL. */
-  originOf(baseUrl: string): string;
-}
-const nat = native as unknown as NativeOrigins;
+const nat = native;
 
 /**
  * The origin of a base URL, as storeSecret's `origins` and policy.origins

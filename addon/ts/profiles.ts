@@ -1,43 +1,29 @@
 // The LLM profile store: one JSON file per profile in a 0700 folder, files
 // 0600, every write atomic and taken under a cross-process lock. Nothing
 // secret is ever written: save() refuses a profile that would persist a
-// credential (see assertNoSecret), which is what makes the files safe to
-// sync, share and show. docs/profiles.md describes the guarantees.
-import { randomBytes } from 'crypto';
+// credential (validateProfile, profile_check.ts), which is what makes the files safe to
+// sync, share and show. docs/profiles.md describes the guarantees. Migration
+// (profile_migrate.ts) and export (profile_export.ts) live in their own files.
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { native } from './binding';
-import { invalidArgType, invalidArgValue, keyrefError, KeyrefError, KeyrefErrorCode } from './errors';
-import { describeLeak, findLeak, isCredentialName } from './guard';
-import { kExportWithSecrets, kSecretExportAllowed } from './internal';
-import { ApiKeyRef, parseRef, RefScheme } from './ref';
-import { profileSchemaError } from './schemas';
-import { profileSecretRef, SecretOps } from './secret_ops';
-import { Sidecar } from './sidecar';
+import { invalidArgType, invalidArgValue, keyrefError } from './errors';
+import type { LlmProfile } from './llm_profile';
+import { isPlainObject, Problem, validateProfile } from './profile_check';
+import { exportProfileFile, ExportOptions, ExportReport } from './profile_export';
+import {
+  fsyncDir, ID_RE, INVALID_RE, isOwnFile, MAX_FILE_BYTES, TMP_RE, timestamp, withDirLock, writeFileAtomic,
+} from './profile_files';
+import { MigrateOptions, migrateFolder, MigrationEntry } from './profile_migrate';
+import type { SecretOps } from './secret_ops';
 
-/**
- * One LLM profile (schemas/llm-profile.schema.json). It never holds a key:
- * `apiKeyRef` names where the key lives.
- */
-export interface LlmProfile {
-  /** `^[A-Za-z0-9._-]{1,64}$`; also the file name. */
-  id: string;
-  label: string;
-  /** openai, anthropic, azure-openai, google, openrouter, ollama, … */
-  provider: string;
-  model: string;
-  /** No user:password@ and no key-like query parameter. */
-  baseUrl?: string;
-  /**
-   * Where the key lives (secret:, env:, keyring:, op://, pass:, file:),
-   * never the key: profiles are synced, shared and shown in the webview.
-   */
-  apiKeyRef?: ApiKeyRef;
-  /** Non-secret headers; credential header names are refused. */
-  headers?: Record<string, string>;
-  /** Provider options (temperature, maxTokens, apiVersion, …). */
-  options?: Record<string, string | number | boolean>;
-}
+export type { ExportConfirmInfo, ExportOptions, ExportReport } from './profile_export';
+export type { LegacyApiKeyHandling, MigrateOptions, MigrationEntry } from './profile_migrate';
+// Kept here for keyref's own tests and children (test/node/helpers).
+export { findProfileProblem, validateProfile } from './profile_check';
+export { withDirLock, writeFileAtomic } from './profile_files';
+
+/** One LLM profile; defined in llm_profile.ts (a leaf, so no module imports this file for it). */
+export type { LlmProfile };
 
 /** A profile file that list() or load() could not use. Never holds a value. */
 export interface InvalidProfileFile {
@@ -67,216 +53,6 @@ export interface ProfileStoreOptions {
   lockTimeoutMs?: number;
 }
 
-/** How migrate() treats a legacy string `apiKey`. The caller chooses; keyref never guesses from the value. */
-export type LegacyApiKeyHandling = 'store-secret' | 'env-name';
-
-/** Options of migrate(). */
-export interface MigrateOptions {
-  /**
-   * `'store-secret'` (default): store the value with `storeSecret` under
-   * `secret:keyref/profiles/<id>` and point apiKeyRef there.
-   * `'env-name'`: the value is the NAME of an environment variable; apiKeyRef
-   * becomes `env:<value>`, refused unless parseRef accepts it.
-   */
-  apiKey?: LegacyApiKeyHandling;
-}
-
-/** What migrate() did to one profile file. Never holds the value. */
-export interface MigrationEntry {
-  id: string;
-  file: string;
-  action: 'migrated' | 'unchanged' | 'failed';
-  /** The legacy fields found. */
-  from?: Array<'apiKey' | 'api_key_env'>;
-  /** stored-secret, env-name (apiKey read as a variable name), env (api_key_env), dropped-empty (apiKey was ""). */
-  how?: 'stored-secret' | 'env-name' | 'env' | 'dropped-empty';
-  /** The new apiKeyRef: a ref, never a key. */
-  apiKeyRef?: ApiKeyRef;
-  code?: KeyrefErrorCode;
-  message?: string;
-}
-
-/** What the confirm callback of a secret export is told. */
-export interface ExportConfirmInfo {
-  file: string;
-  profileIds: string[];
-}
-
-/** Options of exportProfiles(). */
-export interface ExportOptions {
-  /** Include each profile's key. Needs policy.allowSecretExport and confirm answering true. Default false. */
-  includeSecrets?: boolean;
-  /** Shows the host's modal; must answer exactly `true` for a secret export to run. */
-  confirm?: (info: ExportConfirmInfo) => boolean | Promise<boolean>;
-}
-
-/** What exportProfiles() wrote: counts, never values. */
-export interface ExportReport {
-  file: string;
-  profiles: number;
-  secrets: number;
-  includesSecrets: boolean;
-  /** Ids of profile files that were not exported because they are invalid. */
-  skipped: string[];
-}
-
-const ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
-const LOCK_NAME = '.keyref-profiles.lock';
-const TMP_RE = /^\..*\.tmp$/;
-const INVALID_RE = /^(.*)\.json\.invalid-[0-9TZ-]+$/;
-const MAX_FILE_BYTES = 1 << 20;
-const ALL_SCHEMES: readonly RefScheme[] = ['secret', 'env', 'keyring', 'op', 'pass', 'file'];
-/** Query parameters refused in baseUrl besides credential-named ones (Azure SAS `sig`). */
-const QUERY_KEY_NAMES = new Set(['sig', 'code']);
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-interface Problem {
-  code: 'PROFILE_INVALID' | 'PROFILE_CONTAINS_SECRET';
-  message: string;
-  hint?: string;
-}
-
-const HINT_SECRET = 'Store the key with storeSecret (or the profile UI) and set apiKeyRef to the ' +
-  'ref it returns, e.g. secret:NAME or env:NAME. If the key was ever written to a file, rotate it.';
-
-/**
- * @internal Why `raw` may not be persisted, or null. The secret rules run
- * first, so a profile with a key gets PROFILE_CONTAINS_SECRET (never the
- * schema's "unknown property"). Messages name the field, never the value.
- */
-export function findProfileProblem(raw: unknown, ops: Pick<SecretOps, 'redact'> | undefined): Problem | null {
-  if (!isPlainObject(raw)) return null;  // the schema says what is wrong
-  const secret = (message: string): Problem => ({ code: 'PROFILE_CONTAINS_SECRET', message, hint: HINT_SECRET });
-  // 1. A key field, whatever it holds.
-  if (Object.prototype.hasOwnProperty.call(raw, 'apiKey')) return secret('the profile has an apiKey field');
-  // 2. A literal in apiKeyRef: the same native rule as parseRef.
-  if (typeof raw.apiKeyRef === 'string') {
-    const r = parseRef(raw.apiKeyRef, { allowSchemes: ALL_SCHEMES });
-    if (!r.ok && r.code === 'REF_LITERAL_SECRET') return secret('apiKeyRef holds a key, not a reference to one');
-    if (!r.ok) return { code: 'PROFILE_INVALID', message: `apiKeyRef: ${r.message}`, hint: r.hint };
-  }
-  // 3. Any credential-named property, any credential-shaped string, any live
-  //    secret, anywhere (property names included).
-  const leak = findLeak(raw, ops, new Set(['api_key_env']));
-  if (leak) return secret(describeLeak(leak));
-  // 4. A key in baseUrl: user:password@, or a key-like query parameter.
-  if (typeof raw.baseUrl === 'string') {
-    let url: URL | undefined;
-    try {
-      url = new URL(raw.baseUrl);
-    } catch {
-      url = undefined;  // the schema reports the malformed URL
-    }
-    if (url && (url.username || url.password)) return secret('baseUrl carries a user name or password');
-    if (url) {
-      for (const name of url.searchParams.keys()) {
-        if (isCredentialName(name) || QUERY_KEY_NAMES.has(name.toLowerCase())) {
-          return secret("baseUrl's query has a key parameter");
-        }
-      }
-    }
-  }
-  // 5. The legacy variable-name field: a name, not a key, but not a profile field either.
-  if (Object.prototype.hasOwnProperty.call(raw, 'api_key_env')) {
-    return { code: 'PROFILE_INVALID', message: 'the profile has the legacy api_key_env field',
-      hint: 'Run ProfileStore.migrate(), or set apiKeyRef to env:NAME.' };
-  }
-  return null;
-}
-
-/** @internal Why a profile may not be stored (secret rules, then schema), or null. */
-export function validateProfile(raw: unknown, ops: Pick<SecretOps, 'redact'> | undefined): Problem | null {
-  const p = findProfileProblem(raw, ops);
-  if (p) return p;
-  const err = profileSchemaError(raw);
-  if (err) {
-    return { code: 'PROFILE_INVALID', message: `${err}`,
-      hint: 'See schemas/llm-profile.schema.json (docs/profiles.md).' };
-  }
-  return null;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/**
- * @internal Writes `text` to dir/name atomically: a 0600 temporary file in
- * the same folder (O_EXCL), fsync, rename over the target, fsync of the
- * folder. A crash at any point leaves the old file or the new one.
- */
-export async function writeFileAtomic(dir: string, name: string, text: string): Promise<void> {
-  const tmp = path.join(dir, `.${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const fh = await fsp.open(tmp, 'wx', 0o600);
-  let renamed = false;
-  try {
-    try {
-      await fh.chmod(0o600);  // the umask can only remove bits; make it exact
-      await fh.writeFile(text, 'utf8');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fsp.rename(tmp, path.join(dir, name));
-    renamed = true;
-    await fsyncDir(dir);
-  } finally {
-    if (!renamed) await fsp.rm(tmp, { force: true });
-  }
-}
-
-/**
- * @internal Runs `fn` holding the folder's lock: flock(2) on
- * `.keyref-profiles.lock`, so it works across processes (two extension
- * hosts) and the kernel releases it when a holder dies, even by SIGKILL:
- * there is no stale lock to break. Waits at most `timeoutMs`.
- */
-export async function withDirLock<T>(dir: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
-  // 'a': create when missing, never truncate (another process may hold it).
-  const fh = await fsp.open(path.join(dir, LOCK_NAME), 'a', 0o600);
-  try {
-    const deadline = Date.now() + timeoutMs;
-    let delay = 1;
-    // tryLock never blocks (LOCK_NB); the wait is a timer, so the event loop runs.
-    while (!native.tryLock(fh.fd)) {
-      if (Date.now() >= deadline) {
-        throw keyrefError('INTERNAL', `Timed out after ${timeoutMs} ms waiting for the lock of the profile folder ${dir}.`,
-          'Another editor window may be stuck writing profiles; close it, or raise lockTimeoutMs.');
-      }
-      await sleep(delay + Math.random() * delay);
-      delay = Math.min(delay * 2, 25);
-    }
-    try {
-      return await fn();
-    } finally {
-      native.unlock(fh.fd);
-    }
-  } finally {
-    await fh.close();
-  }
-}
-
-// The store's own files in the folder: the lock and temporary files. (Ids
-// may start with a dot, so "hidden" is not the test.)
-function isOwnFile(name: string): boolean {
-  return name === LOCK_NAME || TMP_RE.test(name);
-}
-
-function timestamp(): string {
-  return new Date().toISOString().replace(/[:.]/g, '-');
-}
 
 type ReadOutcome =
   | { kind: 'ok'; profile: LlmProfile }
@@ -539,164 +315,16 @@ export class ProfileStore {
       throw invalidArgValue('options.apiKey', "must be 'store-secret' or 'env-name'");
     }
     // Under the lock: two windows migrating at once store each key once.
-    return this.locked(async () => {
-      const entries: MigrationEntry[] = [];
-      for (const name of (await fsp.readdir(this.dir)).sort()) {
-        if (isOwnFile(name) || !name.endsWith('.json')) continue;
-        const id = name.slice(0, -5);
-        const file = path.join(this.dir, name);
-        let raw: unknown;
-        try {
-          raw = JSON.parse(await fsp.readFile(file, 'utf8'));
-        } catch {
-          entries.push({ id, file, action: 'unchanged', code: 'PROFILE_INVALID', message: 'not a JSON profile; list() reports it' });
-          continue;
-        }
-        if (!isPlainObject(raw) || !(Object.prototype.hasOwnProperty.call(raw, 'apiKey') ||
-            Object.prototype.hasOwnProperty.call(raw, 'api_key_env'))) {
-          entries.push({ id, file, action: 'unchanged' });
-          continue;
-        }
-        entries.push(await this.migrateOne(id, file, raw, mode));
-      }
-      return entries;
-    });
-  }
-
-  private async migrateOne(id: string, file: string, raw: Record<string, unknown>,
-    mode: LegacyApiKeyHandling): Promise<MigrationEntry> {
-    const hasKey = Object.prototype.hasOwnProperty.call(raw, 'apiKey');
-    const hasEnv = Object.prototype.hasOwnProperty.call(raw, 'api_key_env');
-    const from: MigrationEntry['from'] = [];
-    if (hasKey) from.push('apiKey');
-    if (hasEnv) from.push('api_key_env');
-    const fail = (code: KeyrefErrorCode, message: string): MigrationEntry =>
-      ({ id, file, action: 'failed', from, code, message });
-    if (!ID_RE.test(id)) return fail('PROFILE_INVALID', 'the file name is not a valid profile id');
-    if (hasKey && hasEnv) return fail('PROFILE_INVALID', 'has both apiKey and api_key_env; keyref does not choose. Remove one and migrate again');
-    if (raw.apiKeyRef !== undefined) return fail('PROFILE_INVALID', 'has both a legacy key field and apiKeyRef; keyref does not choose. Remove one and migrate again');
-    const next: Record<string, unknown> = { ...raw };
-    delete next.apiKey;
-    delete next.api_key_env;
-    let ref: string | undefined;
-    let how: MigrationEntry['how'];
-    let value: string | undefined;
-    if (hasEnv) {
-      if (typeof raw.api_key_env !== 'string') return fail('PROFILE_INVALID', 'api_key_env is not a string');
-      ref = `env:${raw.api_key_env}`;
-      const r = parseRef(ref, { allowSchemes: ALL_SCHEMES });
-      if (!r.ok) {
-        return fail(r.code === 'REF_LITERAL_SECRET' ? 'PROFILE_CONTAINS_SECRET' : r.code,
-          `api_key_env does not name an environment variable (${r.code}); the file was left as it is`);
-      }
-      how = 'env';
-    } else {
-      const v = raw.apiKey;
-      if (typeof v !== 'string') return fail('PROFILE_INVALID', 'apiKey is not a string');
-      if (v === '') {
-        how = 'dropped-empty';
-      } else if (mode === 'env-name') {
-        // The caller says the value is a variable NAME. parseRef still
-        // refuses anything shaped like a key, so a key is never kept.
-        ref = `env:${v}`;
-        const r = parseRef(ref, { allowSchemes: ALL_SCHEMES });
-        if (!r.ok) {
-          return fail(r.code === 'REF_LITERAL_SECRET' ? 'PROFILE_CONTAINS_SECRET' : r.code,
-            `apiKey is not an environment variable name (${r.code}); the file was left as it is. ` +
-            "Migrate it with { apiKey: 'store-secret' }");
-        }
-        how = 'env-name';
-      } else {
-        ref = profileSecretRef(id);
-        const r = parseRef(ref, { allowSchemes: ALL_SCHEMES });
-        if (!r.ok) return fail('PROFILE_INVALID', `the profile id cannot name a secret (${r.code}); rename the profile and migrate again`);
-        how = 'stored-secret';
-        value = v;
-      }
-    }
-    // apiKeyRef set here: a ref (env:NAME or secret:keyref/profiles/<id>), never a key.
-    if (ref !== undefined) next.apiKeyRef = ref;
-    const problem = validateProfile(next, this.ops);
-    if (problem) return fail(problem.code, `the rewritten profile would be refused: ${problem.message}; the file was left as it is`);
-    if (next.id !== id) return fail('PROFILE_INVALID', '/id: does not match the file name; the file was left as it is');
-    if (value !== undefined && ref !== undefined) {
-      try {
-        await this.ops.storeSecret(ref, value);
-      } catch (err) {
-        const code = (err as KeyrefError).code ?? 'INTERNAL';
-        return fail(code, `storing the key failed (${code}); the file was left as it is`);
-      }
-    }
-    // Renamed over the old file: no copy or backup of it is kept.
-    await writeFileAtomic(this.dir, path.basename(file), `${JSON.stringify(next, null, 2)}\n`);
-    const entry: MigrationEntry = { id, file, action: 'migrated', from, how };
-    // The report names the new ref, never the key (reports are logged).
-    if (ref !== undefined) entry.apiKeyRef = ref;
-    return entry;
+    return this.locked(() => migrateFolder(this.dir, this.ops, mode));
   }
 
   /**
    * Exports every valid profile to `file` (mode 0600). Secret-free unless
-   * `includeSecrets` is true, which is gated (see below) and written by
-   * native code. Refusals are EXPORT_DENIED and write nothing.
+   * `includeSecrets` is true, which is gated (profile_export.ts) and written
+   * by native code. Refusals are EXPORT_DENIED and write nothing.
    */
   async exportProfiles(file: string, options?: ExportOptions): Promise<ExportReport> {
-    if (typeof file !== 'string') throw invalidArgType('file', 'of type string', file);
-    if (file === '' || file.includes('\0')) throw invalidArgValue('file', 'must be a non-empty path without NUL');
-    if (options !== undefined && (options === null || typeof options !== 'object')) {
-      throw invalidArgType('options', 'an object', options);
-    }
-    const includeSecrets = options?.includeSecrets ?? false;
-    if (typeof includeSecrets !== 'boolean') {
-      throw invalidArgType('options.includeSecrets', 'of type boolean', includeSecrets);
-    }
-    const confirm = options?.confirm;
-    if (confirm !== undefined && typeof confirm !== 'function') {
-      throw invalidArgType('options.confirm', 'a function', confirm);
-    }
-    const target = path.resolve(file);
-    const { profiles, invalid } = await this.list();
-    const skipped = invalid.map((i) => i.id);
-    // list() only returns profiles that passed the secret check; check
-    // again right before writing, in case the sidecar learnt a live secret.
-    for (const p of profiles) {
-      const problem = validateProfile(p, this.ops);
-      if (problem) throw keyrefError('EXPORT_DENIED', `Nothing was exported: profile ${p.id}: ${problem.message}.`, problem.hint);
-    }
-    if (!includeSecrets) {
-      const doc = { format: 'keyref.llm-profiles', version: 1, includesSecrets: false,
-        profiles: profiles.map((profile) => ({ profile })) };
-      await writeFileAtomic(path.dirname(target), path.basename(target), `${JSON.stringify(doc, null, 2)}\n`);
-      return { file: target, profiles: profiles.length, secrets: 0, includesSecrets: false, skipped };
-    }
-    // THE SECRET EXPORT GATE. It must not be loosened (fewer conditions, a
-    // default of true, a confirm that is skipped or answered for the user)
-    // without a maintainer's explicit approval: this is the only path by
-    // which keyref writes secret values to a file, the one exception to "no
-    // raw secret in any persisted file". It needs all of: a real keyref
-    // Sidecar (its native code does the writing), policy.allowSecretExport
-    // (read from native code, which checks it again), and the host's confirm
-    // modal answering exactly true. Values are resolved and written natively
-    // (native/src/profile_export.cpp) and never come back to JavaScript.
-    const deny = (why: string): KeyrefError => keyrefError('EXPORT_DENIED',
-      `Profiles were not exported with their secrets: ${why}. Nothing was written.`,
-      'Export without includeSecrets: the file then holds the apiKeyRef of each profile, which is enough to re-create it.');
-    const sidecar = this.ops as unknown;
-    if (!(sidecar instanceof Sidecar)) throw deny('the store was not given a keyref Sidecar');
-    const s = sidecar as Sidecar & { [kSecretExportAllowed](): boolean;
-      [kExportWithSecrets](items: Array<[string, string]>, file: string): Promise<{ profiles: number; secrets: number }> };
-    if (s[kSecretExportAllowed]() !== true) throw deny('policy.allowSecretExport is not true');
-    if (typeof confirm !== 'function') throw deny('no confirm callback was given');
-    let answer: unknown;
-    try {
-      answer = await confirm({ file: target, profileIds: profiles.map((p) => p.id) });
-    } catch {
-      throw deny('the confirm callback failed');
-    }
-    if (answer !== true) throw deny('the export was not confirmed');
-    const items = profiles.map((p): [string, string] => [JSON.stringify(p), p.apiKeyRef ?? '']);
-    const stats = await s[kExportWithSecrets](items, target);
-    return { file: target, profiles: stats.profiles, secrets: stats.secrets, includesSecrets: true, skipped };
+    return exportProfileFile({ ops: this.ops, list: () => this.list() }, file, options);
   }
 }
 

@@ -1,7 +1,8 @@
 // parseRef: the apiKeyRef v1 rules, run in native code (native/src/ref.cpp).
 // This file only checks arguments and shapes the result.
-import { native } from './binding';
-import { invalidArgType, invalidArgValue, KeyrefErrorCode } from './errors';
+import { DEFAULT_SCHEMES, KeyrefErrorCode, RefScheme, SCHEMES } from './catalog';
+import { native } from './native';
+import { invalidArgType, invalidArgValue } from './errors';
 
 /**
  * A reference to an API key: WHERE the key lives, never the key itself.
@@ -22,11 +23,11 @@ import { invalidArgType, invalidArgValue, KeyrefErrorCode } from './errors';
  */
 export type ApiKeyRef = string;
 
-/** A scheme of the apiKeyRef v1 format. */
-export type RefScheme = 'secret' | 'env' | 'keyring' | 'op' | 'pass' | 'file';
+/** A scheme of the apiKeyRef v1 format (native/include/keyref/ref.h kSchemes). */
+export type { RefScheme };
 
-/** The schemes enabled when a policy does not say: secret, env, keyring. */
-export const DEFAULT_ALLOW_SCHEMES: readonly RefScheme[] = Object.freeze(['secret', 'env', 'keyring']);
+/** The schemes enabled when a policy does not say: secret, env, keyring (kSchemes' defaultEnabled). */
+export const DEFAULT_ALLOW_SCHEMES: readonly RefScheme[] = DEFAULT_SCHEMES;
 
 /** Which schemes a ref may use. */
 export interface RefPolicy {
@@ -63,11 +64,10 @@ export interface ParsedRefError {
 
 export type ParsedRef = ParsedRefOk | ParsedRefError;
 
-const SCHEMES = native.schemes as readonly RefScheme[];
 const SCHEME_BIT: Record<string, number> = Object.fromEntries(SCHEMES.map((s, i) => [s, 1 << i]));
 const DEFAULT_BITS = schemeBits(DEFAULT_ALLOW_SCHEMES, 'policy.allowSchemes');
 const out = native.refOut;
-const describeCache = new Map<number, [string, string, string]>();
+const describeCache = new Map<number, ReturnType<typeof native.describeRef>>();
 // Mirrors RefOut in addon/src/ref_binding.cc.
 const O_SCHEME = 0, O_RULE = 1, O_POS = 2, O_FAMILY = 3, O_CASE = 4, O_PARTS = 5;
 
@@ -137,7 +137,7 @@ export function parseRefBits(ref: string, bits: number): ParsedRef {
     describeCache.set(key, text);
   }
   const [codeName, message, hint] = text;
-  const result: ParsedRefError = { ok: false, code: codeName as ParsedRefError['code'], message };
+  const result: ParsedRefError = { ok: false, code: codeName, message };
   if (hint) result.hint = hint;
   return result;
 }

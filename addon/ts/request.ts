@@ -3,20 +3,17 @@
 // sending). The key is resolved, put on the wire and wiped in native code;
 // nothing here ever sees it, and every string that comes back (body,
 // headers, events, error messages) has already been scrubbed of it.
+import { Provider, PROVIDER_LIST, providerInfo, providersUsingOption } from './catalog';
 import { invalidArgType, invalidArgValue, keyrefError, KeyrefError } from './errors';
 import type { LLMConfiguration } from './llm_configuration';
+import type { NativeRequestHandle, NativeRequestOptions, NativeSidecar } from './native';
 import { ApiKeyRef, parseRefBits } from './ref';
 
-/** The providers `request` knows; each decides where the key goes. */
-export type Provider =
-  | 'openai' | 'openai-compatible' | 'litellm' | 'openrouter'
-  | 'anthropic' | 'azure-openai' | 'gemini' | 'ollama';
+/** The providers `request` knows; each decides where the key goes (native/include/keyref/provider.h). */
+export type { Provider };
 
 /** Every provider name, in table order. */
-export const PROVIDERS: readonly Provider[] = Object.freeze([
-  'openai', 'openai-compatible', 'litellm', 'openrouter',
-  'anthropic', 'azure-openai', 'gemini', 'ollama',
-] as const);
+export const PROVIDERS: readonly Provider[] = PROVIDER_LIST;
 
 /** HTTP methods `request` sends. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
@@ -99,48 +96,9 @@ export interface RequestResponse {
   body: string;
 }
 
-/** @internal What the native request() receives. */
-export interface NativeRequestOptions {
-  provider: Provider;
-  baseUrl: string;
-  /** A ref already checked by parseRef (where the key lives), never a key; native code parses it again. */
-  apiKeyRef?: string;
-  method: string;
-  path: string;
-  headers: string[];
-  query: string[];
-  body: string;
-  contentType: string;
-  timeoutMs: number;
-  connectTimeoutMs: number;
-  readTimeoutMs: number;
-  proxy?: string;
-  proxyDisabled: boolean;
-  envHttpsProxy: string;
-  envHttpProxy: string;
-  envNoProxy: string;
-  caFile: string;
-  ca: string;
-  retries: number;
-  referer: string;
-  title: string;
-  apiVersion: string;
-}
-
 /** @internal The native half of request. */
-export interface NativeRequester {
-  request(options: NativeRequestOptions,
-    onEvent: ((flat: string[]) => void) | null,
-    onDone: (err: Error | null, status?: number, headers?: string[], body?: string) => void): unknown;
-  abortRequest(handle: unknown): void;
-}
+export type NativeRequester = Pick<NativeSidecar, 'request' | 'abortRequest'>;
 
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['provider', 'baseUrl', 'apiKeyRef', 'method', 'path',
-  'headers', 'query', 'body', 'timeoutMs', 'connectTimeoutMs', 'readTimeoutMs', 'signal', 'onEvent', 'proxy',
-  'caFile', 'ca', 'retries', 'referer', 'title', 'apiVersion']);
-const CREDENTIAL_HEADERS = new Set(['authorization', 'x-api-key', 'api-key', 'x-goog-api-key',
-  'proxy-authorization']);
-const FRAMING_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection']);
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
@@ -151,30 +109,6 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-function optString(o: Record<string, unknown>, key: string): string | undefined {
-  const v = o[key];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw invalidArgType(`options.${key}`, 'of type string', v);
-  if (v.includes('\0')) throw invalidArgValue(`options.${key}`, 'contains a NUL character');
-  return v;
-}
-
-function optHeaderText(o: Record<string, unknown>, key: string): string {
-  const v = optString(o, key) ?? '';
-  if (CONTROL.test(v)) throw invalidArgValue(`options.${key}`, 'contains a line break or control character');
-  return v;
-}
-
-function optMs(o: Record<string, unknown>, key: string, fallback: number): number {
-  const v = o[key];
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number') throw invalidArgType(`options.${key}`, 'of type number', v);
-  if (!Number.isInteger(v) || v < 1 || v > 2 ** 31 - 1) {
-    throw invalidArgValue(`options.${key}`, 'must be an integer from 1 to 2147483647 (milliseconds)');
-  }
-  return v;
-}
-
 function envOf(...names: string[]): string {
   for (const n of names) {
     const v = process.env[n];
@@ -183,177 +117,193 @@ function envOf(...names: string[]): string {
   return '';
 }
 
-/** @internal Validates and normalises request options. Throws TypeError/RangeError or a KeyrefError. */
-export function normaliseRequest(options: unknown, schemeBits: number): {
-  native: NativeRequestOptions; signal?: AbortSignal; onEvent?: (event: ServerSentEvent) => void;
-} {
-  if (!isPlainObject(options)) throw invalidArgType('options', 'an object', options);
-  const o = options;
-  for (const k of Object.keys(o)) {
-    if (!KNOWN_OPTIONS.has(k)) throw invalidArgValue('options', `unknown option ${JSON.stringify(k.slice(0, 32))}`);
-  }
+/** What normaliseRequest produces. */
+export interface NormalisedRequest {
+  native: NativeRequestOptions;
+  signal?: AbortSignal;
+  onEvent?: (event: ServerSentEvent) => void;
+}
 
-  const provider = o.provider;
-  if (typeof provider !== 'string') throw invalidArgType('options.provider', 'of type string', provider);
-  if (!(PROVIDERS as readonly string[]).includes(provider)) {
-    throw invalidArgValue('options.provider', `unknown provider ${JSON.stringify(provider.slice(0, 32))}; ` +
-      `known providers are ${PROVIDERS.join(', ')}`);
-  }
+// One option's check: reads `value` (never undefined), writes its normalised
+// form into `out`. Throws TypeError/RangeError, or a KeyrefError for a ref.
+type OptionValidator = (value: unknown, out: NormalisedRequest, schemeBits: number) => void;
 
-  const baseUrl = o.baseUrl;
-  if (typeof baseUrl !== 'string') throw invalidArgType('options.baseUrl', 'of type string', baseUrl);
-  // The URL's own rules (credentials, key-like query, schemes) are checked in
-  // native code and refused with BAD_BASE_URL.
+function stringOption(key: string, value: unknown): string {
+  if (typeof value !== 'string') throw invalidArgType(`options.${key}`, 'of type string', value);
+  if (value.includes('\0')) throw invalidArgValue(`options.${key}`, 'contains a NUL character');
+  return value;
+}
 
-  let apiKeyRef: string | undefined;
-  if (provider === 'ollama') {
-    if (o.apiKeyRef !== undefined) {
-      throw invalidArgValue('options.apiKeyRef', 'the ollama provider takes no key; remove apiKeyRef');
+function msOption(key: 'timeoutMs' | 'connectTimeoutMs' | 'readTimeoutMs'): OptionValidator {
+  return (v, out) => {
+    if (typeof v !== 'number') throw invalidArgType(`options.${key}`, 'of type number', v);
+    if (!Number.isInteger(v) || v < 1 || v > 2 ** 31 - 1) {
+      throw invalidArgValue(`options.${key}`, 'must be an integer from 1 to 2147483647 (milliseconds)');
     }
-  } else {
-    if (typeof o.apiKeyRef !== 'string') {
-      throw invalidArgType('options.apiKeyRef', `of type string (required for provider ${provider})`, o.apiKeyRef);
+    out.native[key] = v;
+  };
+}
+
+// referer, title, apiVersion: only for the providers whose row in the native
+// provider table uses them; sent as header or query text.
+function providerOption(key: 'referer' | 'title' | 'apiVersion'): OptionValidator {
+  const users = providersUsingOption(key);
+  return (v, out) => {
+    if (!users.includes(out.native.provider)) {
+      throw invalidArgValue(`options.${key}`, `is only for the ${users.join(' and ')} provider${users.length > 1 ? 's' : ''}`);
     }
-    const parsed = parseRefBits(o.apiKeyRef, schemeBits);
+    const text = stringOption(key, v);
+    if (CONTROL.test(text)) throw invalidArgValue(`options.${key}`, 'contains a line break or control character');
+    out.native[key] = text;
+  };
+}
+
+// Every option of RequestOptions and its check, in the order they run (an
+// option may depend on one checked before it: apiKeyRef on provider, body on
+// method and headers). An option missing here is refused as unknown.
+const OPTION_VALIDATORS: ReadonlyArray<readonly [keyof RequestOptions, OptionValidator]> = [
+  ['baseUrl', (v, out) => {
+    if (typeof v !== 'string') throw invalidArgType('options.baseUrl', 'of type string', v);
+    // The URL's own rules (credentials, key-like query, schemes) are checked
+    // in native code and refused with BAD_BASE_URL.
+    out.native.baseUrl = v;
+  }],
+  ['apiKeyRef', (v, out, bits) => {
+    if (!providerInfo(out.native.provider)?.keyRequired) {
+      throw invalidArgValue('options.apiKeyRef', `the ${out.native.provider} provider takes no key; remove apiKeyRef`);
+    }
+    if (typeof v !== 'string') {
+      throw invalidArgType('options.apiKeyRef', `of type string (required for provider ${out.native.provider})`, v);
+    }
+    const parsed = parseRefBits(v, bits);
     if (!parsed.ok) throw keyrefError(parsed.code, parsed.message, parsed.hint);
     // Only a ref that parsed (no literal, no guessing) is passed on; the key
     // it names is resolved in native code for this request alone.
-    apiKeyRef = o.apiKeyRef;
-  }
-
-  let method = 'POST';
-  if (o.method !== undefined) {
-    if (typeof o.method !== 'string') throw invalidArgType('options.method', 'of type string', o.method);
-    if (!METHODS.includes(o.method)) {
-      throw invalidArgValue('options.method', `must be one of ${METHODS.join(', ')} (upper case)`);
+    out.native.apiKeyRef = v;
+  }],
+  ['method', (v, out) => {
+    if (typeof v !== 'string') throw invalidArgType('options.method', 'of type string', v);
+    if (!METHODS.includes(v)) throw invalidArgValue('options.method', `must be one of ${METHODS.join(', ')} (upper case)`);
+    out.native.method = v;
+  }],
+  ['path', (v, out) => {
+    const path = stringOption('path', v);
+    if (path !== '' && !path.startsWith('/')) throw invalidArgValue('options.path', 'must start with "/"');
+    if (/[\s?#\\]/.test(path) || CONTROL.test(path)) {
+      throw invalidArgValue('options.path', 'must not contain whitespace, "?", "#" or "\\" (use options.query)');
     }
-    method = o.method;
-  }
-
-  const path = optString(o, 'path') ?? '';
-  if (path !== '' && !path.startsWith('/')) throw invalidArgValue('options.path', 'must start with "/"');
-  if (/[\s?#\\]/.test(path) || CONTROL.test(path)) {
-    throw invalidArgValue('options.path', 'must not contain whitespace, "?", "#" or "\\" (use options.query)');
-  }
-
-  const headers: string[] = [];
-  let contentType = '';
-  if (o.headers !== undefined) {
-    if (!isPlainObject(o.headers)) throw invalidArgType('options.headers', 'a plain object', o.headers);
-    for (const [name, value] of Object.entries(o.headers)) {
+    out.native.path = path;
+  }],
+  ['headers', (v, out) => {
+    if (!isPlainObject(v)) throw invalidArgType('options.headers', 'a plain object', v);
+    for (const [name, value] of Object.entries(v)) {
       // The name is not quoted: it is not a valid name, so it may be anything.
       if (!TOKEN.test(name)) throw invalidArgValue('options.headers', 'a header name is empty or has a character not allowed in HTTP header names');
-      const lower = name.toLowerCase();
-      if (CREDENTIAL_HEADERS.has(lower)) {
-        throw keyrefError('HEADER_FORBIDDEN', `The header ${lower} would carry or replace the API key, which keyref sets itself.`,
-          'Remove it; give the key by reference in apiKeyRef.');
-      }
-      if (FRAMING_HEADERS.has(lower)) {
-        throw keyrefError('HEADER_FORBIDDEN', `The header ${lower} is set by keyref itself.`, 'Remove it from headers.');
-      }
+      // Credential headers (authorization, x-api-key, …) and the ones keyref
+      // sets itself are refused with HEADER_FORBIDDEN by native code
+      // (CheckCallerHeaders, provider.cpp) before the key is resolved.
       if (typeof value !== 'string') throw invalidArgType(`options.headers[${JSON.stringify(name)}]`, 'of type string', value);
       if (CONTROL.test(value)) {
         throw invalidArgValue(`options.headers[${JSON.stringify(name)}]`, 'contains a line break or control character');
       }
-      if (lower === 'content-type') contentType = value;
-      headers.push(name, value);
+      if (name.toLowerCase() === 'content-type') out.native.contentType = value;
+      out.native.headers.push(name, value);
     }
-  }
-
-  const query: string[] = [];
-  if (o.query !== undefined) {
-    if (!isPlainObject(o.query)) throw invalidArgType('options.query', 'a plain object', o.query);
-    for (const [name, value] of Object.entries(o.query)) {
+  }],
+  ['query', (v, out) => {
+    if (!isPlainObject(v)) throw invalidArgType('options.query', 'a plain object', v);
+    for (const [name, value] of Object.entries(v)) {
       if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
         throw invalidArgType(`options.query[${JSON.stringify(name.slice(0, 64))}]`, 'a string, number or boolean', value);
       }
-      query.push(name, String(value));
+      out.native.query.push(name, String(value));
     }
-  }
-
-  let body = '';
-  if (o.body !== undefined) {
-    if (typeof o.body === 'string') {
-      body = o.body;
-    } else if (isPlainObject(o.body) || Array.isArray(o.body)) {
-      body = JSON.stringify(o.body);
-      if (!contentType) contentType = 'application/json';
+  }],
+  ['body', (v, out) => {
+    let body: string;
+    if (typeof v === 'string') {
+      body = v;
+    } else if (isPlainObject(v) || Array.isArray(v)) {
+      body = JSON.stringify(v);
+      if (!out.native.contentType) out.native.contentType = 'application/json';
     } else {
-      throw invalidArgType('options.body', 'a string, a plain object or an array', o.body);
+      throw invalidArgType('options.body', 'a string, a plain object or an array', v);
     }
+    const method = out.native.method;
     if ((method === 'GET' || method === 'HEAD') && body !== '') {
       throw invalidArgValue('options.body', `a ${method} request has no body`);
     }
-  }
-
-  let signal: AbortSignal | undefined;
-  if (o.signal !== undefined) {
-    if (!(o.signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'an AbortSignal', o.signal);
-    signal = o.signal;
-  }
-  let onEvent: ((event: ServerSentEvent) => void) | undefined;
-  if (o.onEvent !== undefined) {
-    if (typeof o.onEvent !== 'function') throw invalidArgType('options.onEvent', 'a function', o.onEvent);
-    onEvent = o.onEvent as (event: ServerSentEvent) => void;
-  }
-
-  let proxy: string | undefined;
-  let proxyDisabled = false;
-  if (o.proxy === false) {
-    proxyDisabled = true;
-  } else if (o.proxy !== undefined) {
-    if (typeof o.proxy !== 'string') throw invalidArgType('options.proxy', 'a string or false', o.proxy);
-    if (o.proxy === '') throw invalidArgValue('options.proxy', 'is empty; pass false for no proxy');
-    proxy = o.proxy;
-  }
-
-  let retries = 0;
-  if (o.retries !== undefined) {
-    if (typeof o.retries !== 'number') throw invalidArgType('options.retries', 'of type number', o.retries);
-    if (!Number.isInteger(o.retries) || o.retries < 0 || o.retries > 10) {
-      throw invalidArgValue('options.retries', 'must be an integer from 0 to 10');
+    out.native.body = body;
+  }],
+  ['signal', (v, out) => {
+    if (!(v instanceof AbortSignal)) throw invalidArgType('options.signal', 'an AbortSignal', v);
+    out.signal = v;
+  }],
+  ['onEvent', (v, out) => {
+    if (typeof v !== 'function') throw invalidArgType('options.onEvent', 'a function', v);
+    out.onEvent = (event) => { v(event); };
+  }],
+  ['proxy', (v, out) => {
+    if (v === false) {
+      out.native.proxyDisabled = true;
+      return;
     }
-    retries = o.retries;
-  }
+    if (typeof v !== 'string') throw invalidArgType('options.proxy', 'a string or false', v);
+    if (v === '') throw invalidArgValue('options.proxy', 'is empty; pass false for no proxy');
+    out.native.proxy = v;
+  }],
+  ['retries', (v, out) => {
+    if (typeof v !== 'number') throw invalidArgType('options.retries', 'of type number', v);
+    if (!Number.isInteger(v) || v < 0 || v > 10) throw invalidArgValue('options.retries', 'must be an integer from 0 to 10');
+    out.native.retries = v;
+  }],
+  ['referer', providerOption('referer')],
+  ['title', providerOption('title')],
+  ['apiVersion', providerOption('apiVersion')],
+  ['timeoutMs', msOption('timeoutMs')],
+  ['connectTimeoutMs', msOption('connectTimeoutMs')],
+  ['readTimeoutMs', msOption('readTimeoutMs')],
+  ['caFile', (v, out) => { out.native.caFile = stringOption('caFile', v); }],
+  ['ca', (v, out) => { out.native.ca = stringOption('ca', v); }],
+];
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['provider', ...OPTION_VALIDATORS.map(([k]) => k)]);
 
-  for (const key of ['referer', 'title']) {
-    if (o[key] !== undefined && provider !== 'openrouter') {
-      throw invalidArgValue(`options.${key}`, 'is only for the openrouter provider');
-    }
+function checkProvider(v: unknown): Provider {
+  if (typeof v !== 'string') throw invalidArgType('options.provider', 'of type string', v);
+  const info = providerInfo(v);
+  if (!info) {
+    throw invalidArgValue('options.provider', `unknown provider ${JSON.stringify(v.slice(0, 32))}; ` +
+      `known providers are ${PROVIDERS.join(', ')}`);
   }
-  if (o.apiVersion !== undefined && provider !== 'azure-openai' && provider !== 'anthropic') {
-    throw invalidArgValue('options.apiVersion', 'is only for the azure-openai and anthropic providers');
-  }
+  return info.name;
+}
 
-  const native: NativeRequestOptions = {
-    provider: provider as Provider,
-    baseUrl,
-    method,
-    path,
-    headers,
-    query,
-    body,
-    contentType,
-    timeoutMs: optMs(o, 'timeoutMs', 600000),
-    connectTimeoutMs: optMs(o, 'connectTimeoutMs', 10000),
-    readTimeoutMs: optMs(o, 'readTimeoutMs', 120000),
-    proxyDisabled,
-    // Read here, on the JS thread: native worker threads never call getenv
-    // while JavaScript may be changing process.env.
-    envHttpsProxy: envOf('HTTPS_PROXY', 'https_proxy'),
-    envHttpProxy: envOf('HTTP_PROXY', 'http_proxy'),
-    envNoProxy: envOf('NO_PROXY', 'no_proxy'),
-    caFile: optString(o, 'caFile') ?? '',
-    ca: optString(o, 'ca') ?? '',
-    retries,
-    referer: optHeaderText(o, 'referer'),
-    title: optHeaderText(o, 'title'),
-    apiVersion: optHeaderText(o, 'apiVersion'),
+/** @internal Validates and normalises request options. Throws TypeError/RangeError or a KeyrefError. */
+export function normaliseRequest(options: unknown, schemeBits: number): NormalisedRequest {
+  if (!isPlainObject(options)) throw invalidArgType('options', 'an object', options);
+  for (const k of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(k)) throw invalidArgValue('options', `unknown option ${JSON.stringify(k.slice(0, 32))}`);
+  }
+  const provider = checkProvider(options.provider);
+  const out: NormalisedRequest = {
+    native: {
+      provider, baseUrl: '', method: 'POST', path: '', headers: [], query: [], body: '', contentType: '',
+      timeoutMs: 600000, connectTimeoutMs: 10000, readTimeoutMs: 120000, proxyDisabled: false,
+      // Read here, on the JS thread: native worker threads never call getenv
+      // while JavaScript may be changing process.env.
+      envHttpsProxy: envOf('HTTPS_PROXY', 'https_proxy'),
+      envHttpProxy: envOf('HTTP_PROXY', 'http_proxy'),
+      envNoProxy: envOf('NO_PROXY', 'no_proxy'),
+      caFile: '', ca: '', retries: 0, referer: '', title: '', apiVersion: '',
+    },
   };
-  // The validated ref from above, never a key.
-  if (apiKeyRef !== undefined) native.apiKeyRef = apiKeyRef;
-  if (proxy !== undefined) native.proxy = proxy;
-  return { native, signal, onEvent };
+  for (const [key, check] of OPTION_VALIDATORS) {
+    const v = options[key];
+    if (v !== undefined) check(v, out, schemeBits);
+    else if (key === 'baseUrl') check(v, out, schemeBits);
+    else if (key === 'apiKeyRef' && providerInfo(provider)?.keyRequired) check(v, out, schemeBits);
+  }
+  return out;
 }
 
 function abortError(): KeyrefError {
@@ -370,7 +320,7 @@ export function sendRequest(nat: NativeRequester, schemeBits: number,
       return;
     }
     let settled = false;
-    let handle: unknown;
+    let handle: NativeRequestHandle | undefined;
     const finish = (): void => {
       settled = true;
       signal?.removeEventListener('abort', onAbort);
@@ -406,12 +356,12 @@ export function sendRequest(nat: NativeRequester, schemeBits: number,
         return;
       }
       const h: Record<string, string> = {};
-      const list = headers as string[];
+      const list = headers ?? [];
       for (let i = 0; i + 1 < list.length; i += 2) {
         const name = list[i];
         h[name] = name in h ? `${h[name]}, ${list[i + 1]}` : list[i + 1];
       }
-      resolve({ status: status as number, headers: h, body: body as string });
+      resolve({ status: status ?? 0, headers: h, body: body ?? '' });
     });
     signal?.addEventListener('abort', onAbort, { once: true });
   });

@@ -6,7 +6,7 @@ import Ajv2020, { ErrorObject, ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import * as fs from 'fs';
 import * as path from 'path';
-import { native } from './binding';
+import { native } from './native';
 
 const ROOT = path.resolve(__dirname, '..', '..', 'schemas');
 /** $id of schemas/llm-profile.schema.json. */
@@ -55,22 +55,28 @@ export function webviewMessageError(value: unknown): string | null {
 
 const PLAIN_NAME = /^[A-Za-z_$][A-Za-z0-9_$]{0,39}$/;
 
+/** What safeName needs to recognise live secrets: a Sidecar's redact. */
+export type NameRedactor = { redact(text: string): string };
+
 /**
  * A path segment or property name safe to show: array indexes and plain
- * identifiers that are not credential-shaped. Anything else (a header name,
- * a key pasted as a property name) is shown as `<name>`.
+ * identifiers that are not credential-shaped and, when `ops` is given, hold
+ * no live secret (a plain-looking key pasted as a property name).
+ * Anything else (a header name, a key pasted as a property name) is shown
+ * as `<name>`.
  */
-export function safeName(name: string): string {
+export function safeName(name: string, ops?: NameRedactor): string {
   if (/^\d{1,6}$/.test(name)) return name;
-  if (PLAIN_NAME.test(name) && native.containsCredential(name) === null) return name;
+  if (PLAIN_NAME.test(name) && native.containsCredential(name) === null &&
+    (!ops || ops.redact(name) === name)) return name;
   return '<name>';
 }
 
 /** A JSON pointer with every segment passed through safeName. */
-export function safePath(pointer: string): string {
+export function safePath(pointer: string, ops?: NameRedactor): string {
   if (pointer === '') return '(top level)';
   return pointer.split('/').slice(1)
-    .map((s) => safeName(s.replace(/~1/g, '/').replace(/~0/g, '~'))).map((s) => `/${s}`).join('');
+    .map((s) => safeName(s.replace(/~1/g, '/').replace(/~0/g, '~'), ops)).map((s) => `/${s}`).join('');
 }
 
 function describe(errors: ErrorObject[] | null | undefined): string {

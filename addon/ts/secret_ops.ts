@@ -1,8 +1,7 @@
-// The part of the Sidecar that the profile store and the webview bridge use.
-// check, storeSecret and deleteSecret are built in issue 3 and redact's full
-// rules in issue 5; this interface is what profiles.ts and webview.ts are
-// written against, so they work with the real Sidecar once those land (and,
-// until then, with the stand-in in test/node/helpers/secret_ops_standin.js).
+// The part of the Sidecar that the profile store and the webview bridge use:
+// profiles.ts and webview.ts are written against this interface, not the
+// Sidecar class (so they never import it for types).
+import { WRITABLE } from './catalog';
 import type { KeyrefErrorCode } from './errors';
 import type { KeyDescription } from './origins';
 import type { ApiKeyRef, RefScheme } from './ref';
@@ -37,8 +36,8 @@ export function profileSecretRef(id: string): ApiKeyRef {
   return `secret:keyref/profiles/${id}`;
 }
 
-/** The schemes storeSecret can write to. */
-export const WRITABLE_SCHEMES: readonly RefScheme[] = Object.freeze(['secret', 'keyring', 'file']);
+/** The schemes storeSecret can write to (native kSchemes' writable flag). */
+export const WRITABLE_SCHEMES: readonly RefScheme[] = WRITABLE;
 
 /** @internal True for a scheme storeSecret can write to. */
 export function isWritableScheme(s: RefScheme): boolean {

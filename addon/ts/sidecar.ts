@@ -1,13 +1,14 @@
 // The Sidecar: one keyref instance per extension (or per test). Options are
 // checked here, with precise errors, before native code sees them.
-import { native } from './binding';
+import { native, NativeSidecar, NativeSidecarOptions } from './native';
 import { invalidArgType, invalidArgValue, KeyrefErrorCode } from './errors';
 import { kExportWithSecrets, kSecretExportAllowed } from './internal';
-import type { LlmProfile } from './profiles';
+import type { LlmProfile } from './llm_profile';
 import { ApiKeyRef, DEFAULT_ALLOW_SCHEMES, RefScheme, schemeBits } from './ref';
 import type { SecretOps } from './secret_ops';
 import * as bridge from './webview';
-import { NativeRequester, Provider, PROVIDERS, RequestOptions, RequestResponse, sendRequest } from './request';
+import { PROVIDERS, RequestOptions, RequestResponse, sendRequest } from './request';
+import type { Provider } from './catalog';
 import { AuditFileOptions, AuditRecord, KeyDescription, normaliseAuditFile, normaliseOrigins,
   normalisePolicyOrigins, StoreSecretOptions } from './origins';
 
@@ -143,61 +144,12 @@ export interface SourceStatus {
   reason?: string;
 }
 
-/** @internal What the native constructor receives: validated and normalised. */
-export interface NativeSidecarOptions {
-  schemeBits: number;
-  plaintextFile: string;
-  keyringService: string;
-  cacheTtlMs: number;
-  resolveTimeoutMs: number;
-  allowSecretExport: boolean;
-  logBodies: boolean;
-  log: ((level: string, line: string) => void) | undefined;
-  logLevel: LogLevel;
-  /** '' = no file. */
-  logFilePath: string;
-  logFileMaxBytes: number;
-  logFileMaxFiles: number;
-  logStderr: boolean;
-  secretStorage?: SecretStorageLike;
-  /** policy.origins as [ref, canonical origin, …] rows; refs already parsed. */
-  origins: Array<[string, ...string[]]>;
-  /** '' = no audit file. */
-  auditFilePath: string;
-  auditFileMaxBytes: number;
-  auditFileMaxFiles: number;
-}
-
-/** @internal The raw native object. */
-export interface NativeSidecar extends NativeRequester {
-  close(): void;
-  /** `ascii`: the caller checked that `text` is ASCII (faster copies). */
-  redact(text: string, ascii?: boolean): string;
-  /** Test hook (sidecar_log.cc): resolves `ref` and logs/throws it like the worst call site could. */
-  _redactionProbe(ref: string): Promise<void>;
-  secretExportAllowed(): boolean;
-  exportWithSecrets(items: Array<[string, string]>, file: string): Promise<{ profiles: number; secrets: number }>;
-  check(ref: string): Promise<CheckResult>;
-  status(): Promise<SourceStatus[]>;
-  /** `origins`: canonical origin texts (already checked). */
-  storeSecret(ref: string, value: string, origins: string[]): Promise<void>;
-  deleteSecret(ref: string): Promise<void>;
-  bindOrigins(ref: string, origins: string[]): Promise<void>;
-  /** `provider`: '' for none. */
-  describe(ref: string, provider: string): Promise<NativeKeyDescription>;
-  audit(n: number): Promise<AuditRecord[]>;
-}
-
-/** @internal What native describe() resolves to (times in ms, 0 = unknown). */
-export interface NativeKeyDescription {
-  ok: boolean;
-  code?: KeyrefErrorCode;
-  message?: string;
-  hint?: string;
-  fingerprint: string;
-  origins: string[];
-  storedAt: number;
-  lastUsedAt: number;
+/** A stream scrubber (Sidecar.redactStream). */
+export interface StreamRedactor {
+  /** Takes the next piece; returns the scrubbed text that is safe to hand on (may be less than given). */
+  write(piece: string): string;
+  /** End of the stream: returns everything still held, scrubbed. */
+  end(): string;
 }
 
 function optionalSecretStorage(v: unknown): SecretStorageLike | undefined {
@@ -333,8 +285,6 @@ export function normaliseOptions(options: SidecarOptions | undefined): NativeSid
   return out;
 }
 
-type NativeCtor = new (options: NativeSidecarOptions) => NativeSidecar;
-
 /**
  * A keyref instance. It resolves secrets only inside native code and never
  * returns one to JavaScript; every string it hands back has been redacted.
@@ -346,9 +296,8 @@ export class Sidecar {
   protected readonly schemeBits: number;
 
   constructor(options?: SidecarOptions) {
-    const Ctor = native.NativeSidecar as NativeCtor;
     const normalised = normaliseOptions(options);
-    this.native = new Ctor(normalised);
+    this.native = new native.NativeSidecar(normalised);
     this.schemeBits = normalised.schemeBits;
   }
 
@@ -371,6 +320,28 @@ export class Sidecar {
     if (typeof text !== 'string') throw invalidArgType('text', 'of type string', text);
     // ASCII (UTF-8 length = UTF-16 length) travels as Latin-1: no transcoding.
     return this.native.redact(text, Buffer.byteLength(text, 'utf8') === text.length);
+  }
+
+  /**
+   * A scrubber for a stream the host assembles from pieces (model output
+   * shown as it arrives): `write(piece)` returns the scrubbed text that is
+   * safe to show now, holding back only what could still complete a match
+   * (so a secret split across pieces is caught before its last piece is
+   * shown); `end()` returns the rest. Joining every return value equals
+   * `redact()` of the whole text. chat() uses one per turn.
+   */
+  redactStream(): StreamRedactor {
+    let carry = '';
+    let ended = false;
+    const step = (piece: string, final: boolean): string => {
+      if (ended) throw invalidArgValue('stream', 'has ended');
+      if (typeof piece !== 'string') throw invalidArgType('piece', 'of type string', piece);
+      const [emit, rest] = this.native.redactStream(carry + piece, final);
+      carry = rest;
+      ended = final;
+      return emit;
+    };
+    return { write: (piece: string) => step(piece, false), end: () => step('', true) };
   }
 
   // The webview bridge (addon/ts/webview.ts, where the boundary is
@@ -402,9 +373,13 @@ export class Sidecar {
     return this.native.secretExportAllowed();
   }
 
-  /** @internal Only ProfileStore.exportProfiles calls this, after its gate. */
-  [kExportWithSecrets](items: Array<[string, string]>, file: string): Promise<{ profiles: number; secrets: number }> {
-    return this.native.exportWithSecrets(items, file);
+  /**
+   * @internal Only ProfileStore.exportProfiles calls this, after its gate. Native code keeps the
+   * gate again: it checks the policy and calls `confirm` itself, accepting only a literal `true`.
+   */
+  [kExportWithSecrets](items: Array<[string, string]>, file: string,
+    confirm: (info: { file: string; profileIds: string[] }) => unknown): Promise<{ profiles: number; secrets: number }> {
+    return this.native.exportWithSecrets(items, file, confirm);
   }
 
   /**

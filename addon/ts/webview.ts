@@ -13,8 +13,9 @@
 // secret or a credential shape. Every message the page sends goes through
 // fromWebview and is validated before the host acts on it.
 import { invalidArgType, invalidArgValue, keyrefError, KeyrefError, KeyrefErrorCode } from './errors';
+import { SCHEMES, WEBVIEW_ERROR_CODES } from './catalog';
 import { describeLeak, findLeak } from './guard';
-import type { LlmProfile } from './profiles';
+import type { LlmProfile } from './llm_profile';
 import { parseRef } from './ref';
 import { Provider, PROVIDERS } from './request';
 import { hostMessageError, webviewMessageError } from './schemas';
@@ -183,7 +184,7 @@ export async function acceptSecretFromWebview(ops: SecretOps, message: unknown,
   // (secret:, keyring:, file:), never the key itself.
   const ref = options?.ref ?? profileSecretRef(msg.profileId);
   if (typeof ref !== 'string') throw invalidArgType('options.ref', 'of type string', ref);
-  const parsed = parseRef(ref, { allowSchemes: ['secret', 'env', 'keyring', 'op', 'pass', 'file'] });
+  const parsed = parseRef(ref, { allowSchemes: SCHEMES });
   if (!parsed.ok || !isWritableScheme(parsed.scheme)) {
     throw invalidArgValue('options.ref', 'must be a valid secret:, keyring: or file: ref (a store keyref can write to)');
   }
@@ -206,13 +207,7 @@ export async function acceptSecretFromWebview(ops: SecretOps, message: unknown,
 }
 
 /** Codes an llmProfiles.error may carry (the schema's list); anything else is sent as INTERNAL. */
-const ERROR_CODES: ReadonlySet<string> = new Set([
-  'REF_EMPTY', 'REF_LITERAL_SECRET', 'REF_TOO_LONG', 'REF_BAD_CHAR', 'REF_NO_SCHEME', 'REF_UNKNOWN_SCHEME',
-  'REF_SCHEME_DISABLED', 'REF_BAD_NAME', 'SECRET_NOT_FOUND', 'SOURCE_UNAVAILABLE', 'SOURCE_LOCKED',
-  'SOURCE_DENIED', 'SOURCE_TIMEOUT', 'SECRET_MALFORMED', 'PROFILE_CONTAINS_SECRET', 'PROFILE_INVALID',
-  'KEY_ORIGIN_DENIED', 'KEY_ORIGIN_UNBOUND', 'BAD_ORIGIN',
-  'WEBVIEW_LEAK_BLOCKED', 'EXPORT_DENIED', 'INTERNAL', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_ARG_TYPE',
-]);
+const ERROR_CODES: ReadonlySet<string> = new Set(WEBVIEW_ERROR_CODES);
 
 /**
  * An llmProfiles.error message for a refused request, for the host to pass

@@ -1,7 +1,9 @@
-// Redactor throughput: a few KB of JSON/log-like text, with 16 live secrets
-// and every rule on. Figures go in docs/redaction.md.
+// Redactor throughput: a few KB of JSON/log-like text, and 8 MB of ordinary
+// log lines (the same generator as bench/node/redact_bench.js), with 16 live
+// secrets and every rule on. Figures go in docs/performance.md.
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
 #include <memory>
 #include <random>
 #include <string>
@@ -40,6 +42,26 @@ std::string TypicalText() {
   return t;
 }
 
+// Ordinary log lines: a timestamp, key=value pairs, an e-mail address; the
+// same shape as bench/node/redact_bench.js builds.
+std::string LogLines(std::size_t bytes) {
+  static const char* const kLevels[] = {"INFO", "DEBUG", "WARN"};
+  static const char* const kPaths[] = {"/v1/chat/completions", "/v1/models",
+                                       "/v1/embeddings"};
+  std::string t;
+  char line[256];
+  for (unsigned i = 0; t.size() < bytes; ++i) {
+    std::snprintf(line, sizeof line,
+                  "2026-11-28T10:%02u:%02u.%03uZ %s req_id=r%06u "
+                  "user=alice.smith@example.com method=POST path=%s "
+                  "status=200 dur_ms=%u bytes=%u\n",
+                  (i / 60) % 60, i % 60, i % 1000, kLevels[i % 3], i,
+                  kPaths[i % 3], 10 + i % 900, 100 + (i * 37) % 5000);
+    t += line;
+  }
+  return t;
+}
+
 struct Fixture {
   Fixture() {
     std::mt19937_64 rng(42);
@@ -69,6 +91,41 @@ Fixture& F() {
   static Fixture* f = new Fixture();
   return *f;
 }
+
+// 8 MB of log lines with three planted credentials (a bare key, a Bearer
+// header, a JSON api key), spread over the text.
+std::string PlantedLogs() {
+  std::string t = LogLines(8u << 20);
+  t.insert(t.find('\n', t.size() / 4) + 1,
+           "2026-11-28T10:00:00.000Z WARN key=" + F().secrets[3] + "\n");
+  t.insert(t.find('\n', t.size() / 2) + 1,
+           "2026-11-28T10:00:00.000Z DEBUG Authorization: Bearer " +
+               F().secrets[7] + "\n");
+  t.insert(t.find('\n', t.size() * 3 / 4) + 1,
+           "2026-11-28T10:00:00.000Z DEBUG body={\"x-api-key\": \"" +
+               F().secrets[11] + "\"}\n");
+  return t;
+}
+
+void BM_ScrubLogLines8MB(benchmark::State& state) {
+  static const std::string text = PlantedLogs();
+  std::string out;
+  // Scrub returns false (and leaves `out` alone) when nothing matched.
+  bool changed = F().redactor.Scrub(text, &out);
+  for (int i : {3, 7, 11}) {
+    if (!changed || out.find(F().secrets[i]) != std::string::npos) {
+      state.SkipWithError("a planted secret was not redacted");
+      return;
+    }
+  }
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(F().redactor.Scrub(text, &out));
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(text.size()));
+}
+BENCHMARK(BM_ScrubLogLines8MB);
 
 void BM_ScrubClean(benchmark::State& state) {
   const std::string& text = F().clean;
@@ -106,6 +163,23 @@ void BM_ScrubLarge(benchmark::State& state) {
                           static_cast<int64_t>(text.size()));
 }
 BENCHMARK(BM_ScrubLarge);
+
+// JSON as providers send it, with escapes in every string (\n, \", \u00e9):
+// the text is also read with its escapes decoded (docs/redaction.md).
+void BM_ScrubJsonEscapes(benchmark::State& state) {
+  std::string text;
+  while (text.size() < 4096) {
+    text +=
+        "{\"content\":\"He said \\\"hi\\\"\\nthen left \\u00e9\",\"i\":1}\n";
+  }
+  std::string out;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(F().redactor.Scrub(text, &out));
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(text.size()));
+}
+BENCHMARK(BM_ScrubJsonEscapes);
 
 void BM_CredentialShapesOnly(benchmark::State& state) {
   const std::string& text = F().clean;

@@ -20,6 +20,46 @@ const ROUNDS = 3;
 const key = `sk-bench-${crypto.randomBytes(24).toString('base64url')}`;
 process.env.KEYREF_BENCH_KEY = key;
 
+// The same parsing work keyref does before onEvent, in JavaScript: lines
+// split on CRLF, LF or CR; `data:` lines joined with '\n'; `event:` and
+// `id:` kept; one { event, data, id } object per event handed to onEvent
+// (as keyref's TypeScript wrapper builds from the native batch).
+async function parseSse(body, onEvent) {
+  const decoder = new TextDecoder();
+  let buf = '';
+  let data = null;
+  let event = '';
+  let id = '';
+  for await (const chunk of body) {
+    buf += decoder.decode(chunk, { stream: true });
+    let start = 0;
+    for (;;) {
+      const lf = buf.indexOf('\n', start);
+      const cr = buf.indexOf('\r', start);
+      let end = lf;
+      if (cr !== -1 && (lf === -1 || cr < lf)) end = cr;
+      if (end === -1 || (end === cr && end + 1 === buf.length)) break;  // a CR at the end may start a CRLF
+      const line = buf.slice(start, end);
+      start = end + (buf[end] === '\r' && buf[end + 1] === '\n' ? 2 : 1);
+      if (line === '') {
+        if (data !== null) onEvent({ event, data, id });
+        data = null;
+        event = '';
+        continue;
+      }
+      const colon = line.indexOf(':');
+      if (colon === 0) continue;  // a comment
+      const field = colon === -1 ? line : line.slice(0, colon);
+      let value = colon === -1 ? '' : line.slice(colon + 1);
+      if (value.startsWith(' ')) value = value.slice(1);
+      if (field === 'data') data = data === null ? value : `${data}\n${value}`;
+      else if (field === 'event') event = value;
+      else if (field === 'id') id = value;
+    }
+    buf = buf.slice(start);
+  }
+}
+
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
@@ -63,22 +103,8 @@ async function main() {
       sse: async (n) => {
         const r = await fetch(`${base}/sse?n=${n}`, { headers: { authorization: `Bearer ${process.env.KEYREF_BENCH_KEY}`,
           accept: 'text/event-stream' } });
-        // A minimal SSE split (events end with a blank line), as a JS
-        // client would do.
-        const decoder = new TextDecoder();
-        let buf = '';
         let count = 0;
-        for await (const chunk of r.body) {
-          buf += decoder.decode(chunk, { stream: true });
-          let idx;
-          while ((idx = buf.indexOf('\n\n')) !== -1) {
-            const ev = buf.slice(0, idx);
-            buf = buf.slice(idx + 2);
-            let data = '';
-            for (const line of ev.split('\n')) if (line.startsWith('data:')) data += line.slice(5).trimStart();
-            if (data !== undefined) count++;
-          }
-        }
+        await parseSse(r.body, () => { count++; });
         return count;
       },
     },
@@ -114,6 +140,45 @@ async function main() {
       results[name].eps.push(got / (Number(process.hrtime.bigint() - t1) / 1e9));
     }
   }
+
+  // A slow onEvent must not stall the reader: the first event blocks the JS
+  // thread for BLOCK_MS; meanwhile the native reader keeps reading into its
+  // bounded queue, so the server (which waits on TCP back-pressure once the
+  // socket buffers are full: SLOW_EVENTS is far more than they hold) writes
+  // its last byte before onEvent is back. With a stalled reader it could
+  // only finish after.
+  const BLOCK_MS = 2000;
+  const SLOW_EVENTS = quick ? 100000 : 300000;
+  const msFrom = (a, b) => Number(a - b) / 1e6;
+  async function slowStream(name, tag, run) {
+    const finished = new Promise((resolve) => child.on('message', (m) => m.tag === tag && resolve(BigInt(m.sseFinished))));
+    let unblocked = 0n;
+    let count = 0;
+    const onEvent = () => {
+      if (count++ === 0) {
+        const until = Date.now() + BLOCK_MS;
+        while (Date.now() < until) { /* a handler doing heavy synchronous work */ }
+        unblocked = process.hrtime.bigint();
+      }
+    };
+    const tStart = process.hrtime.bigint();
+    await run(tag, onEvent);
+    const tEnd = process.hrtime.bigint();
+    const serverDone = await finished;
+    return { name, count, serverDoneMs: msFrom(serverDone, tStart), unblockedMs: msFrom(unblocked, tStart),
+      endMs: msFrom(tEnd, tStart) };
+  }
+  const slow = [
+    await slowStream('keyref', 'slow-keyref', (tag, onEvent) => sidecar.request({ provider: 'openai', baseUrl: base,
+      apiKeyRef: ref, method: 'GET', path: '/sse', query: { n: SLOW_EVENTS, tag }, onEvent })),
+    // The contrast: fetch reads on the JS thread, so a blocked handler stops
+    // the reading too (this is what the check must be able to see).
+    await slowStream('fetch', 'slow-fetch', async (tag, onEvent) => {
+      const r = await fetch(`${base}/sse?n=${SLOW_EVENTS}&tag=${tag}`, { headers: {
+        authorization: `Bearer ${process.env.KEYREF_BENCH_KEY}`, accept: 'text/event-stream' } });
+      await parseSse(r.body, onEvent);
+    }),
+  ];
   sidecar.close();
   child.kill();
 
@@ -127,6 +192,13 @@ async function main() {
   row('p99 latency, sequential', median(k.p99), median(f.p99), 'us', 1);
   row(`requests/s, ${INFLIGHT} in flight (${PAR_TOTAL} total)`, median(k.rps), median(f.rps), 'req/s');
   row(`SSE events/s, one stream of ${SSE_EVENTS}`, median(k.eps), median(f.eps), 'ev/s');
+  const eps = k.eps.map((x, i) => (x / f.eps[i]).toFixed(2));
+  console.log(`SSE events/s ratio per round (both sides parse into { event, data, id } objects): ${eps.join(', ')} (aim ≥ 1.0)`);
+  for (const x of slow) {
+    console.log(`slow onEvent, ${x.name} (first call blocks ${BLOCK_MS} ms; ${x.count} events of ${SLOW_EVENTS + 1}): server ` +
+      `wrote its last byte at ${x.serverDoneMs.toFixed(0)} ms, onEvent returned at ${x.unblockedMs.toFixed(0)} ms, ` +
+      `stream done at ${x.endMs.toFixed(0)} ms: reader ${x.serverDoneMs < x.unblockedMs ? 'kept reading (not stalled)' : 'STALLED'}`);
+  }
 }
 
 main().catch((err) => {

@@ -120,6 +120,14 @@ constexpr Prefix kPrefixes[] = {
     {"xoxr-", kAlnum | kDashUnderscore, 10, CredentialFamily::kSlack},
 };
 
+// The public sub-prefixes of the sk- family, longest first where one starts
+// another: what follows "sk-" before a key's random part. Known to anyone,
+// so the redactor does not count them as secret (PublicPrefixLength).
+constexpr std::string_view kSkPublicParts[] = {
+    "ant-admin01-", "ant-api03-", "ant-",   "proj-",
+    "svcacct-",     "admin-",     "or-v1-", "or-",
+};
+
 // eyJ<header>.<payload>.<signature>: header at least 10 bytes in all,
 // payload at least 4, signature may be empty (unsigned tokens).
 std::size_t MatchJwt(std::string_view s, std::size_t i) {
@@ -722,6 +730,24 @@ void FindCredentialShapes(std::string_view text,
     out->push_back(m);
     return true;
   });
+}
+
+std::size_t PublicPrefixLength(std::string_view value) noexcept {
+  if (StartsWith(value, 0, "eyJ")) {  // a JWT: its header is public
+    std::size_t dot = value.find('.');
+    return dot == std::string_view::npos ? 0 : dot + 1;
+  }
+  for (const Prefix& p : kPrefixes) {
+    if (!StartsWith(value, 0, p.text)) continue;
+    std::size_t len = p.text.size();
+    if (p.family == CredentialFamily::kSkKey) {
+      for (std::string_view part : kSkPublicParts) {
+        if (StartsWith(value, len, part)) return len + part.size();
+      }
+    }
+    return len;
+  }
+  return 0;
 }
 
 CredentialFamily FirstCredentialShape(std::string_view text) noexcept {

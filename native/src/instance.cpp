@@ -1,10 +1,21 @@
 #include "keyref/instance.h"
 
+#include <chrono>
+#include <string>
 #include <utility>
 
 namespace keyref {
 
+Status CheckSecretSize(std::size_t size) {
+  if (size <= kMaxSecretBytes) return {};
+  return Error(ErrorCode::kSecretMalformed,
+               "The secret is longer than 64 KiB, the most keyref accepts.",
+               "Store the API key itself, not a file or document that holds "
+               "it.");
+}
+
 Status ValidateSecretValue(const SecretValue& value) {
+  if (Status st = CheckSecretSize(value.size()); !st) return st;
   if (value.empty()) {
     return Error(ErrorCode::kSecretMalformed, "The secret is empty.",
                  "Store the key again; an empty value is never sent.");
@@ -22,12 +33,12 @@ Status ValidateSecretValue(const SecretValue& value) {
   return {};
 }
 
-namespace {
-
-Error Closed() {
+Error SidecarClosedError() {
   return Error(ErrorCode::kInternal, "This Sidecar is closed.",
                "Create a new Sidecar.");
 }
+
+namespace {
 
 bool Writable(Scheme s) {
   return s == Scheme::kSecret || s == Scheme::kKeyring || s == Scheme::kFile;
@@ -88,7 +99,7 @@ std::string Instance::CacheKey(const ParsedRef& ref) const {
 }
 
 Status Instance::Usable(const ParsedRef& ref) const {
-  if (closed_) return Closed();
+  if (closed_) return SidecarClosedError();
   if (!policy_.allow.Has(ref.scheme)) {
     RefCheck c;
     c.code = ErrorCode::kRefSchemeDisabled;
@@ -128,7 +139,18 @@ Result<LiveSecret> Instance::Resolve(const ParsedRef& ref) {
       return LiveSecret(std::move(hit), redactor_);
     }
   }
+  const auto started = std::chrono::steady_clock::now();
   Result<SecretValue> got = SourceFor(ref.scheme).Resolve(ref);
+  if (got.ok() &&
+      std::chrono::steady_clock::now() - started > policy_.resolve_timeout) {
+    // The resolve timeout covers the whole resolution: a source without a
+    // deadline of its own (a huge file on a slow disk) that answers late is
+    // treated as one that timed out, and its value is never registered.
+    got = Error(ErrorCode::kSourceTimeout,
+                std::string("The ") + SchemeName(ref.scheme) +
+                    " source took longer than the resolve timeout.",
+                "Raise policy.resolveTimeoutMs, or check the source.");
+  }
   if (!got.ok()) {
     const Error& e = got.error();
     logger_.Log(LogLevel::kDebug, "resolve " + ref.ref + " (" +
@@ -142,7 +164,8 @@ Result<LiveSecret> Instance::Resolve(const ParsedRef& ref) {
     return std::move(st).error();
   }
   NoteLocking(ref, value);
-  if (closed_) return Closed();  // close() ran while the source worked
+  if (closed_)
+    return SidecarClosedError();  // close() ran while the source worked
   cache_.Put(key, value);
   logger_.Log(LogLevel::kDebug,
               "resolve " + ref.ref + " (" + SchemeName(ref.scheme) + "): ok");

@@ -5,10 +5,13 @@
 // redact cannot leak, because no sink is reachable except through it.
 #include "keyref/log.h"
 
+#include <fcntl.h>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
@@ -133,6 +136,62 @@ void AppendHeaderNames(std::string* line, const char* label,
   line->append("]");
 }
 
+// The log file may hold prompts and answers (logBodies), so it is kept like
+// the profiles and exports (docs/threat-model.md, "Export gate, log file,
+// test hooks"): its folder must be a real folder (not a symbolic link) of the
+// user's that group and others cannot write to, so nobody else can swap the
+// file for a link; the file is created 0600 before spdlog opens it.
+Status CheckLogFolder(const std::string& path) {
+  std::size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
+  auto refused = [&](const char* why, const char* hint) {
+    return Error(
+        ErrorCode::kInternal,
+        "The folder of the log file " + path + " is refused: " + why + ".",
+        hint);
+  };
+  struct stat sb;
+  if (lstat(dir.c_str(), &sb) != 0) {
+    return refused("it does not exist", "Create it with mode 0700.");
+  }
+  if (S_ISLNK(sb.st_mode)) {
+    return refused("it is a symbolic link",
+                   "Give the real folder's path in logFile.path.");
+  }
+  if (!S_ISDIR(sb.st_mode)) {
+    return refused("it is not a folder",
+                   "Put the log file in a folder of your own.");
+  }
+  if (sb.st_uid != geteuid()) {
+    return refused("it is not owned by you",
+                   "Put the log file in a folder you own, mode 0700.");
+  }
+  if (sb.st_mode & 022) {
+    return refused("group or others can write to it",
+                   "Run chmod 700 on the folder, or use a folder of your own.");
+  }
+  return {};
+}
+
+// spdlog's before_open hook: creates the file (or each new file after a
+// rotation) 0600 without following a symbolic link, so that spdlog's own
+// fopen opens this file; an existing file is made 0600 too. Throws (spdlog
+// reports it as a failed open) when it is not a regular file of the user's.
+void CreatePrivateFile(const spdlog::filename_t& name) {
+  int fd =
+      open(name.c_str(),
+           O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+           0600);
+  if (fd < 0) throw spdlog::spdlog_ex("cannot create the log file", errno);
+  struct stat sb;
+  bool ok = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+            sb.st_uid == geteuid() && fchmod(fd, 0600) == 0;
+  close(fd);
+  if (!ok) throw spdlog::spdlog_ex("the log file is not a private file");
+}
+
 }  // namespace
 
 const char* LogLevelName(LogLevel level) noexcept {
@@ -211,9 +270,12 @@ Status Logger::EnableFile(const std::string& path, std::size_t max_bytes,
     state_->sink->SetChild(kFileSlot, nullptr);
     return {};
   }
+  if (Status st = CheckLogFolder(path); !st) return st;
   try {
+    spdlog::file_event_handlers handlers;
+    handlers.before_open = CreatePrivateFile;
     auto s = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
-        path, max_bytes, max_files);
+        path, max_bytes, max_files, false, handlers);
     s->set_pattern("%Y-%m-%dT%H:%M:%S.%e [%l] [t%t] %v");
     state_->sink->SetChild(kFileSlot, std::move(s));
   } catch (const std::exception&) {

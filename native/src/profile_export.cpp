@@ -6,12 +6,14 @@
 
 #include <cerrno>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string_view>
 #include <utility>
 
 #include "keyref/ref.h"
 #include "keyref/secret_value.h"
+#include "keyref/temp_file.h"
 
 namespace keyref {
 namespace {
@@ -56,9 +58,11 @@ std::string DirName(const std::string& path) {
 // fsync, rename and fsync of the folder, so a crash leaves the old file or
 // the new one, never a torn one.
 Status WriteAtomically(const std::string& path, const SecretValue& data) {
+  // A writer killed before its rename left its temporary, secrets
+  // included: remove those of dead processes (keyref/temp_file.h).
+  RemoveDeadWritersTemps(path);
   std::random_device rd;
-  std::string tmp =
-      path + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(rd());
+  std::string tmp = TempPrefixFor(path) + std::to_string(rd());
   int fd = open(tmp.c_str(),
                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return IoError("create", path);
@@ -96,15 +100,21 @@ Status WriteAtomically(const std::string& path, const SecretValue& data) {
 
 Result<ProfileExportStats> WriteProfileExportWithSecrets(
     Instance& instance, const std::vector<ProfileExportItem>& items,
-    const std::string& path) {
-  // Second lock on the gate (the first is in addon/ts/profiles.ts, with the
-  // confirm callback). Do not loosen without a maintainer's approval.
+    const std::string& path, bool user_confirmed) {
+  // The native lock on the gate (the other is in addon/ts/profiles.ts). Do
+  // not loosen without a maintainer's approval.
   if (!instance.policy().allow_secret_export) {
     return Error(ErrorCode::kExportDenied,
                  "Exporting profiles with their secrets is disabled by the "
-                 "policy.",
+                 "policy (allowSecretExport).",
                  "Set policy.allowSecretExport to true, or export without "
                  "secrets.");
+  }
+  if (!user_confirmed) {
+    return Error(ErrorCode::kExportDenied,
+                 "Profiles were not exported with their secrets: the export "
+                 "was not confirmed. Nothing was written.",
+                 "The confirm callback must answer exactly true.");
   }
   if (path.empty() || path.find('\0') != std::string::npos) {
     return Error(ErrorCode::kExportDenied, "The export path is not valid.");
@@ -139,6 +149,22 @@ Result<ProfileExportStats> WriteProfileExportWithSecrets(
     return std::move(st).error();
   }
   return stats;
+}
+
+std::vector<std::string> ProfileExportIds(
+    const std::vector<ProfileExportItem>& items) {
+  std::vector<std::string> ids;
+  ids.reserve(items.size());
+  for (const ProfileExportItem& item : items) {
+    // Secret-free JSON (see ProfileExportItem); parsed without exceptions.
+    nlohmann::json doc =
+        nlohmann::json::parse(item.profile_json, nullptr, false);
+    auto id = doc.is_object() ? doc.find("id") : doc.end();
+    ids.push_back(doc.is_object() && id != doc.end() && id->is_string()
+                      ? id->get<std::string>()
+                      : std::string());
+  }
+  return ids;
 }
 
 }  // namespace keyref

@@ -36,12 +36,6 @@ inline bool In(char c, std::uint8_t set) {
   return kNameChars[static_cast<unsigned char>(c)] & set;
 }
 
-constexpr const char* kSchemeNames[kSchemeCount] = {"secret", "env",  "keyring",
-                                                    "op",     "pass", "file"};
-// The same names as views, for comparisons without strlen.
-constexpr std::string_view kSchemeViews[kSchemeCount] = {
-    "secret", "env", "keyring", "op", "pass", "file"};
-
 // 1-based character position of byte offset `byte` (counts code points).
 std::uint32_t CharPosition(std::string_view s, std::size_t byte) {
   std::uint32_t pos = 1;
@@ -360,12 +354,13 @@ const char* SchemeForm(Scheme scheme) {
 }  // namespace
 
 const char* SchemeName(Scheme scheme) noexcept {
-  return kSchemeNames[static_cast<int>(scheme)];
+  // The names are string literals, so data() is NUL-terminated.
+  return kSchemes[static_cast<int>(scheme)].name.data();
 }
 
 bool SchemeFromName(std::string_view name, Scheme* out) noexcept {
   for (int i = 0; i < kSchemeCount; ++i) {
-    if (name == kSchemeViews[i]) {
+    if (name == kSchemes[i].name) {
       *out = static_cast<Scheme>(i);
       return true;
     }
@@ -442,7 +437,7 @@ RefCheck CheckRef(std::string_view input, SchemeSet allowed,
   if (!SchemeFromName(scheme_text, &scheme)) {
     c.code = ErrorCode::kRefUnknownScheme;
     for (int i = 0; i < kSchemeCount; ++i) {
-      std::string_view known = kSchemeViews[i];
+      std::string_view known = kSchemes[i].name;
       if (known.size() != scheme_text.size()) continue;
       bool same = true;
       for (std::size_t k = 0; k < known.size() && same; ++k) {

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "keyref/proxy.h"
 
 namespace keyref {
@@ -55,6 +58,50 @@ TEST(BaseUrl, RefusesCredentialsAndKeyLikeQueries) {
   }
   ExpectBad("https://api.example.com/v1?x=" + FakeKey());
   ExpectBad("https://api.example.com/" + FakeKey() + "/v1");
+}
+
+// The message and hint of a refused base URL never hold its user name or
+// password, whatever other defect the URL has and whichever rule fires
+// first (keyref/base_url.h: messages never quote the URL).
+TEST(BaseUrl, RefusalNeverQuotesUserinfo) {
+  const std::string user = "alice7Qm";
+  const std::string pass = "pw9Xk2Lr";
+  const std::string key = FakeKey();
+  const std::vector<std::string> infos = {user + ":" + pass,
+                                          user,
+                                          ":" + pass,
+                                          user + ":" + key,
+                                          "alice%37Qm:pw%39Xk2Lr",
+                                          user + ":" + pass + "@evil"};
+  const std::vector<std::string> forms = {"https://INFO@api.example.com/v1",
+                                          "http://INFO@127.0.0.1:8080",
+                                          "HTTPS://INFO@h:99999",
+                                          "https://INFO@h/p#frag",
+                                          "ftp://INFO@h",
+                                          "https://INFO@",
+                                          "https://INFO@h/ a",
+                                          "https://INFO@[::1",
+                                          "https://INFO@h/v1?key=1",
+                                          "https://INFO@h/v1?token=" + key,
+                                          "https://INFO@h\n"};
+  for (const std::string& info : infos) {
+    for (std::string url : forms) {
+      url.replace(url.find("INFO"), 4, info);
+      Result<BaseUrl> r = ParseBaseUrl(url);
+      ASSERT_FALSE(r.ok()) << "accepted a URL with userinfo";
+      const Error& e = r.error();
+      EXPECT_EQ(e.code, ErrorCode::kBadBaseUrl);
+      for (const std::string* text : {&e.message, &e.hint}) {
+        EXPECT_EQ(text->find(user), std::string::npos) << *text;
+        EXPECT_EQ(text->find(pass), std::string::npos) << *text;
+        EXPECT_EQ(text->find("alice%37Qm"), std::string::npos) << *text;
+        EXPECT_EQ(text->find("pw%39Xk2Lr"), std::string::npos) << *text;
+        for (std::size_t i = 0; i + 8 <= key.size(); ++i) {
+          EXPECT_EQ(text->find(key.substr(i, 8)), std::string::npos) << *text;
+        }
+      }
+    }
+  }
 }
 
 TEST(BaseUrl, RefusesOtherSchemesAndJunk) {

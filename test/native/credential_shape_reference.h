@@ -1,4 +1,4 @@
-// The credential-shape scanner as it was before issue 5 optimised it
+// The credential-shape scanner as it was before it was optimised
 // (native/src/credential_shape.cpp at commit fa6e4d3, namespace renamed): the
 // oracle credential_shape_test.cpp compares the fast scanner against.
 // Kept in step with the RULES of credential_shape.cpp (not its speed):

@@ -31,7 +31,9 @@ class HttpClientTest : public ::testing::Test {
           std::string auth = req.get_header_value("Authorization");
           res.status = 401;
           res.set_header("X-Echo", auth);
-          res.set_content("bad key " + auth + " / " + auth.substr(10, 9),
+          // A run of 12 characters of the key's middle (after "Bearer sk-"):
+          // the shortest fragment that counts (docs/threat-model.md).
+          res.set_content("bad key " + auth + " / " + auth.substr(10, 12),
                           "text/plain");
         });
     server_.Get("/sse", [](const httplib::Request& req,
@@ -112,10 +114,12 @@ class HttpClientTest : public ::testing::Test {
   bool release_ = false;
 };
 
+// No run that counts: 12 characters of the middle (after "sk-", before the
+// last 4).
 void ExpectNoRun(const std::string& text) {
   std::string key = TestKey();
-  for (std::size_t i = 0; i + 8 <= key.size(); ++i) {
-    EXPECT_EQ(text.find(key.substr(i, 8)), std::string::npos) << text;
+  for (std::size_t i = 3; i + 12 <= key.size() - 4; ++i) {
+    EXPECT_EQ(text.find(key.substr(i, 12)), std::string::npos) << text;
   }
 }
 

@@ -188,7 +188,8 @@ TEST(InstanceTest, CloseWipesAndRefuses) {
   EXPECT_EQ(f.inst->cached_count(), 0u);
   EXPECT_EQ(f.inst->Check("secret:k").error().code, ErrorCode::kInternal);
   // The redactor forgot the live value, but a value resolved once is still
-  // caught for the process's lifetime, by its keyed fingerprints (issue 5).
+  // caught for the process's lifetime, by its keyed fingerprints
+  // (docs/redaction.md).
   EXPECT_EQ(f.inst->redactor().Redact("x sk-canary-close"), "x [REDACTED]");
   f.inst->Close();  // idempotent
 }
@@ -296,13 +297,73 @@ TEST(InstanceTest, StatusCoversEverySchemeWithReasons) {
   EXPECT_NE(op2.reason.find("not installed"), std::string::npos);
 }
 
-TEST(InstanceTest, OneMegabyteValue) {
+// Lower-case hex: no credential shape, so only the value's fingerprints
+// (its registration with the redactor) can make Redact touch it.
+// The redactor remembers fingerprints process-wide, so each test passes its
+// own seed: no value may share a run with another test's.
+std::string HexValue(std::size_t size, std::uint64_t seed) {
+  std::string out;
+  out.reserve(size);
+  std::uint64_t x = 0x9e3779b97f4a7c15ULL ^ (seed * 0xbf58476d1ce4e5b9ULL);
+  while (out.size() < size) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    out.push_back("0123456789abcdef"[x & 15]);
+  }
+  return out;
+}
+
+// The cap (docs/threat-model.md, "Bounded resources"): a value of exactly
+// kMaxSecretBytes is a secret like any other; one byte more is refused with
+// SECRET_MALFORMED before it is cached or registered with the redactor.
+TEST(InstanceTest, ValuesUpToTheCapResolve) {
   Fixture f(1000ms);
-  std::string big(1 << 20, 'k');
+  std::string big = HexValue(kMaxSecretBytes, 1);
   f.fake->Set("big", big);
   auto r = f.inst->Resolve(Ref("secret:big"));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.value().value().size(), big.size());
+  const std::string window = big.substr(1000, 24);
+  EXPECT_NE(f.inst->redactor().Redact(window), window);
+}
+
+TEST(InstanceTest, ValuesOverTheCapAreRefusedBeforeFingerprinting) {
+  Fixture f(1000ms);
+  for (std::size_t size : {kMaxSecretBytes + 1, std::size_t{2} << 20}) {
+    std::string big = HexValue(size, size);
+    f.fake->Set("big", big);
+    auto r = f.inst->Resolve(Ref("secret:big"));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::kSecretMalformed);
+    EXPECT_NE(r.error().message.find("64 KiB"), std::string::npos);
+    EXPECT_EQ(f.inst->cached_count(), 0u);
+    // Never registered: the redactor does not know any part of it.
+    const std::string window = big.substr(size / 2, 24);
+    EXPECT_EQ(f.inst->redactor().Redact(window), window);
+    auto v = SecretValue::FromBytes(big.data(), big.size());
+    EXPECT_EQ(f.inst->Store(Ref("secret:other"), v).error().code,
+              ErrorCode::kSecretMalformed);
+  }
+  EXPECT_TRUE(CheckSecretSize(kMaxSecretBytes).ok());
+  EXPECT_FALSE(CheckSecretSize(kMaxSecretBytes + 1).ok());
+}
+
+// The resolve timeout covers the whole resolution: a source that answers
+// after it (one with no deadline of its own) counts as timed out, and its
+// value is never registered.
+TEST(InstanceTest, ALateAnswerIsATimeout) {
+  Policy p;
+  p.allow = SchemeSet::All();
+  p.resolve_timeout = 30ms;
+  Instance inst(p);
+  auto fake = std::make_unique<FakeSource>(Scheme::kSecret);
+  fake->delay = 150ms;
+  const std::string value = HexValue(28, 3);
+  fake->Set("late", value);
+  inst.SetSourceForTesting(Scheme::kSecret, std::move(fake));
+  auto r = inst.Resolve(Ref("secret:late"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kSourceTimeout);
+  EXPECT_EQ(inst.redactor().Redact(value), value);
 }
 
 }  // namespace

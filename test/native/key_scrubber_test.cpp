@@ -24,45 +24,79 @@ TEST(KeyScrubber, ExactValue) {
   EXPECT_EQ(Scrub(kKey, kKey + kKey), "[REDACTED]");
 }
 
-TEST(KeyScrubber, RunsOfEightOrMore) {
-  // OpenAI's echo: the start and the end of the key.
-  std::string echo = "Incorrect API key provided: " + kKey.substr(0, 8) +
-                     "*****" + kKey.substr(kKey.size() - 8) + ".";
-  std::string out = Scrub(kKey, echo);
-  EXPECT_EQ(out, "Incorrect API key provided: [REDACTED]*****[REDACTED].");
-  // A run from the middle.
-  EXPECT_EQ(Scrub(kKey, "<" + kKey.substr(10, 12) + ">"), "<[REDACTED]>");
-}
+// The no-oracle rule (docs/threat-model.md): a run counts when it holds 12
+// or more characters outside the public prefix ("sk-") and the last 4.
+constexpr std::size_t kPrefix = 3;
+const std::size_t kMidEnd = kKey.size() - 4;
 
-TEST(KeyScrubber, SevenCharactersStay) {
-  std::string seven = kKey.substr(5, 7);
-  EXPECT_EQ(Scrub(kKey, "x" + seven + "y"), "x" + seven + "y");
-}
-
-TEST(KeyScrubber, NoEightRunSurvivesAnywhere) {
-  // Every substring of length 8..len embedded in noise is removed.
-  for (std::size_t len = 8; len <= kKey.size(); len += 5) {
-    for (std::size_t at = 0; at + len <= kKey.size(); at += 3) {
+TEST(KeyScrubber, EveryRunOfTwelveMiddleCharactersIsRemoved) {
+  for (std::size_t len = 12; len <= kMidEnd - kPrefix; len += 5) {
+    for (std::size_t at = kPrefix; at + len <= kMidEnd; at += 3) {
       std::string text = "..##" + kKey.substr(at, len) + "##..";
       std::string out = Scrub(kKey, text);
-      for (std::size_t i = 0; i + 8 <= kKey.size(); ++i) {
-        ASSERT_EQ(out.find(kKey.substr(i, 8)), std::string::npos)
-            << len << " " << at;
-      }
+      ASSERT_EQ(out, "..##[REDACTED]##..") << len << " " << at;
     }
   }
+  // With the public prefix and the last 4 around it: one marker for all.
+  EXPECT_EQ(Scrub(kKey, "<" + kKey.substr(0, kPrefix + 12) + ">"),
+            "<[REDACTED]>");
+  EXPECT_EQ(Scrub(kKey, "<" + kKey.substr(kMidEnd - 12) + ">"), "<[REDACTED]>");
 }
 
-TEST(KeyScrubber, OverlappingRunsAcrossJunk) {
-  std::string text = kKey.substr(0, 9) + "!" + kKey.substr(3, 20);
-  std::string out = Scrub(kKey, text);
-  for (std::size_t i = 0; i + 8 <= kKey.size(); ++i) {
-    EXPECT_EQ(out.find(kKey.substr(i, 8)), std::string::npos);
+TEST(KeyScrubber, ElevenMiddleCharactersPlusPublicPartsDoNotCount) {
+  // What OpenAI echoes ("sk-abcDE*****wxyz") and anything up to 11 middle
+  // characters, with the public prefix or the last 4: not a countable run,
+  // so it stays, and so no probe of it can confirm a guess.
+  for (std::size_t at = kPrefix; at + 11 <= kMidEnd; ++at) {
+    std::string eleven = kKey.substr(at, 11);
+    ASSERT_EQ(Scrub(kKey, "x" + eleven + "y"), "x" + eleven + "y") << at;
   }
+  std::string head = kKey.substr(0, kPrefix + 11);
+  EXPECT_EQ(Scrub(kKey, head + "!"), head + "!");
+  std::string tail = kKey.substr(kMidEnd - 11);
+  EXPECT_EQ(Scrub(kKey, "!" + tail), "!" + tail);
+  std::string echo = "Incorrect API key provided: " + kKey.substr(0, 8) +
+                     "*****" + kKey.substr(kKey.size() - 4) + ".";
+  EXPECT_EQ(Scrub(kKey, echo), echo);
+}
+
+TEST(KeyScrubber, EscapedFormsOfEveryByte) {
+  // An all-alphanumeric key written with every byte escaped: JSON \u,
+  // percent in either case, and mixed with plain bytes.
+  std::string u, pct_upper, pct_lower, mixed;
+  for (std::size_t i = 0; i < kKey.size(); ++i) {
+    char b[8];
+    unsigned char c = static_cast<unsigned char>(kKey[i]);
+    snprintf(b, sizeof b, "\\u%04x", c);
+    u += b;
+    snprintf(b, sizeof b, "%%%02X", c);
+    pct_upper += b;
+    mixed += i % 2 ? std::string(b) : std::string(1, kKey[i]);
+    snprintf(b, sizeof b, "%%%02x", c);
+    pct_lower += b;
+  }
+  for (const std::string& form : {u, pct_upper, pct_lower, mixed}) {
+    EXPECT_EQ(Scrub(kKey, "{\"error\":\"bad key " + form + "\"}"),
+              "{\"error\":\"bad key [REDACTED]\"}")
+        << form;
+  }
+  // A run of twelve middle characters, \u-escaped, inside JSON.
+  std::string run;
+  for (char c : kKey.substr(10, 12)) {
+    char b[8];
+    snprintf(b, sizeof b, "\\u%04X", static_cast<unsigned char>(c));
+    run += b;
+  }
+  EXPECT_EQ(Scrub(kKey, "\"" + run + "\""), "\"[REDACTED]\"");
 }
 
 TEST(KeyScrubber, ShortKeyExactOnly) {
   EXPECT_EQ(Scrub("abc12", "x abc12 abc1"), "x [REDACTED] abc1");
+  // A key whose middle is too short for a run: whole value only.
+  const std::string pin = "pin-83kd1a9f";
+  EXPECT_EQ(Scrub(pin, "x " + pin + " y"), "x [REDACTED] y");
+  EXPECT_EQ(Scrub(pin, "x " + pin.substr(0, 11) + " y"),
+            "x " + pin.substr(0, 11) + " y");
 }
 
 TEST(KeyScrubber, UntouchedTextReportsNoChange) {

@@ -1,11 +1,13 @@
 #include "keyref/log.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
@@ -192,6 +194,9 @@ TEST_F(LogTest, RotatingFileIsRedactedAndRotates) {
   int files = 0;
   for (auto& e : std::filesystem::directory_iterator(dir)) {
     ++files;
+    struct stat sb;
+    ASSERT_EQ(::stat(e.path().c_str(), &sb), 0);
+    EXPECT_EQ(sb.st_mode & 0777, 0600u) << e.path();  // rotated ones too
     std::ifstream in(e.path());
     std::stringstream ss;
     ss << in.rdbuf();
@@ -202,6 +207,70 @@ TEST_F(LogTest, RotatingFileIsRedactedAndRotates) {
   EXPECT_NE(all.find("line 199 [REDACTED]"), std::string::npos);
   EXPECT_EQ(all.find(secret_.substr(0, 8)), std::string::npos);
   EXPECT_FALSE(log_.EnableFile("/dev/null/keyref.log", 1024, 1).ok());
+}
+
+// The log file may hold prompts and answers: created 0600 (whatever the
+// umask), an existing one made 0600, and its folder checked like the file:
+// source's (docs/threat-model.md, "Export gate, log file, test hooks").
+TEST_F(LogTest, LogFileIsPrivateAndItsFolderChecked) {
+  auto base = std::filesystem::temp_directory_path() /
+              ("keyref-log-perm-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(base);
+  ASSERT_EQ(::mkdir(base.c_str(), 0700), 0);
+  const mode_t old_umask = ::umask(0);
+  auto file = (base / "k.log").string();
+  ASSERT_TRUE(log_.EnableFile(file, 4096, 1).ok());
+  log_.Log(LogLevel::kWarn, "hello");
+  log_.Flush();
+  ASSERT_TRUE(log_.EnableFile("", 0, 0).ok());
+  struct stat sb;
+  ASSERT_EQ(::stat(file.c_str(), &sb), 0);
+  EXPECT_EQ(sb.st_mode & 0777, 0600u);
+  ASSERT_EQ(::chmod(file.c_str(), 0644), 0);  // e.g. from an older version
+  ASSERT_TRUE(log_.EnableFile(file, 4096, 1).ok());
+  ASSERT_TRUE(log_.EnableFile("", 0, 0).ok());
+  ASSERT_EQ(::stat(file.c_str(), &sb), 0);
+  EXPECT_EQ(sb.st_mode & 0777, 0600u);
+
+  // The file itself a symbolic link: refused (O_NOFOLLOW), target untouched.
+  auto target = (base / "target").string();
+  { std::ofstream(target) << "keep"; }
+  auto link = (base / "link.log").string();
+  ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+  EXPECT_FALSE(log_.EnableFile(link, 4096, 1).ok());
+  std::ifstream in(target);
+  std::string kept((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(kept, "keep");
+
+  // Folders that are refused, each with a message naming why.
+  auto open_dir = base / "open";
+  ASSERT_EQ(::mkdir(open_dir.c_str(), 0777), 0);
+  auto link_dir = base / "linkdir";
+  ASSERT_EQ(::symlink(base.c_str(), link_dir.c_str()), 0);
+  auto theirs = base / "theirs";
+  ASSERT_EQ(::mkdir(theirs.c_str(), 0700), 0);
+  const bool can_chown = ::chown(theirs.c_str(), 65534, 65534) == 0;
+  struct Case {
+    std::string path;
+    const char* why;
+  };
+  std::vector<Case> cases = {
+      {(open_dir / "k.log").string(), "group or others can write"},
+      {(link_dir / "fresh.log").string(), "symbolic link"},
+      {(base / "missing" / "k.log").string(), "does not exist"},
+      {"/dev/null/k.log", "not a folder"},
+  };
+  if (can_chown) cases.push_back({(theirs / "k.log").string(), "not owned"});
+  for (const Case& c : cases) {
+    Status st = log_.EnableFile(c.path, 4096, 1);
+    ASSERT_FALSE(st.ok()) << c.path;
+    EXPECT_EQ(st.error().code, ErrorCode::kInternal);
+    EXPECT_NE(st.error().message.find(c.why), std::string::npos)
+        << st.error().message;
+    EXPECT_FALSE(std::filesystem::exists(c.path)) << c.path;
+  }
+  ::umask(old_umask);
+  std::filesystem::remove_all(base);
 }
 
 }  // namespace

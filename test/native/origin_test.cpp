@@ -165,12 +165,13 @@ TEST(ProviderTableTest, DefaultOriginsOfPublicProviders) {
   EXPECT_EQ(DefaultOrigin(Provider::kOpenAICompatible), "");
   EXPECT_EQ(DefaultOrigin(Provider::kLiteLLM), "");
   EXPECT_EQ(DefaultOrigin(Provider::kAzureOpenAI), "");
-  for (const ProviderSpec& row : ProviderTable()) {
-    if (row.default_origin.empty()) continue;
-    // Every default is a valid https origin, canonical as written.
-    OriginPattern p = Pat(std::string(row.default_origin));
+  EXPECT_EQ(DefaultOrigin(Provider::kOllama), "");  // takes no key
+  for (const ProviderInfo& row : kProviders) {
+    if (DefaultOrigin(row.provider).empty()) continue;
+    // Every binding default is a valid https origin, canonical as written.
+    OriginPattern p = Pat(std::string(DefaultOrigin(row.provider)));
     EXPECT_TRUE(p.tls) << row.name;
-    EXPECT_EQ(p.ToString(), row.default_origin);
+    EXPECT_EQ(p.ToString(), DefaultOrigin(row.provider));
   }
 }
 

@@ -47,11 +47,35 @@ Policy Allowing() {
 
 TEST_F(ProfileExportTest, RefusedWhenThePolicyDoesNotAllowIt) {
   Instance instance{Policy{}};
-  auto r =
-      WriteProfileExportWithSecrets(instance, {{"{\"id\":\"a\"}", ""}}, path_);
+  auto r = WriteProfileExportWithSecrets(instance, {{"{\"id\":\"a\"}", ""}},
+                                         path_, true);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kExportDenied);
   EXPECT_FALSE(Exists());
+}
+
+// The native half of the gate: an open policy is not enough; the confirm
+// callback, called by native code, must have answered exactly true.
+TEST_F(ProfileExportTest, RefusedWithoutTheUsersConfirmation) {
+  setenv("KEYREF_EXPORT_TEST_KEY", "cnrx5f0e9a1b7c3d2e8f4a6b", 1);
+  Instance instance{Allowing()};
+  auto r = WriteProfileExportWithSecrets(
+      instance, {{"{\"id\":\"a\"}", "env:KEYREF_EXPORT_TEST_KEY"}}, path_,
+      false);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kExportDenied);
+  EXPECT_NE(r.error().message.find("not confirmed"), std::string::npos);
+  EXPECT_FALSE(Exists());
+  EXPECT_EQ(instance.redactor().Redact("cnrx5f0e9a1b7c3d2e8f4a6b"),
+            "cnrx5f0e9a1b7c3d2e8f4a6b");  // not even resolved
+}
+
+TEST(ProfileExportIdsTest, IdsComeFromTheProfiles) {
+  EXPECT_EQ(ProfileExportIds({{"{\"id\":\"a\",\"x\":1}", ""},
+                              {"{\"label\":\"no id\"}", ""},
+                              {"not json", ""},
+                              {"{\"id\":7}", ""}}),
+            (std::vector<std::string>{"a", "", "", ""}));
 }
 
 TEST_F(ProfileExportTest, WritesResolvedKeysEscapedWithMode0600) {
@@ -61,7 +85,7 @@ TEST_F(ProfileExportTest, WritesResolvedKeysEscapedWithMode0600) {
       instance,
       {{"{\"id\":\"a\"}", "env:KEYREF_EXPORT_TEST_KEY"},
        {"{\"id\":\"b\"}", ""}},
-      path_);
+      path_, true);
   unsetenv("KEYREF_EXPORT_TEST_KEY");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r.value().profiles, 2u);
@@ -80,7 +104,8 @@ TEST_F(ProfileExportTest, AFailedResolutionWritesNothing) {
   unsetenv("KEYREF_EXPORT_TEST_MISSING");
   Instance instance{Allowing()};
   auto r = WriteProfileExportWithSecrets(
-      instance, {{"{\"id\":\"a\"}", "env:KEYREF_EXPORT_TEST_MISSING"}}, path_);
+      instance, {{"{\"id\":\"a\"}", "env:KEYREF_EXPORT_TEST_MISSING"}}, path_,
+      true);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kSecretNotFound);
   EXPECT_FALSE(Exists());
@@ -89,7 +114,7 @@ TEST_F(ProfileExportTest, AFailedResolutionWritesNothing) {
 TEST_F(ProfileExportTest, ARefTheParserRefusesWritesNothing) {
   Instance instance{Allowing()};
   auto r = WriteProfileExportWithSecrets(
-      instance, {{"{\"id\":\"a\"}", "NOT_A_REF"}}, path_);
+      instance, {{"{\"id\":\"a\"}", "NOT_A_REF"}}, path_, true);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kRefNoScheme);
   EXPECT_FALSE(Exists());

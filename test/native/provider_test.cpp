@@ -63,5 +63,59 @@ TEST(CallerHeaders, MessageNeverHoldsTheValue) {
   EXPECT_EQ(st.error().message.find("zzsecretzz"), std::string::npos);
 }
 
+ProviderOptionValues Options(std::string_view api_version,
+                             std::string_view referer = {},
+                             std::string_view title = {}) {
+  return {{api_version, referer, title}};
+}
+
+TEST(ProviderExtras, AnthropicVersionDefaultsAndTheCallersHeaderWins) {
+  EXPECT_EQ(ProviderHeaders(Provider::kAnthropic, Options(""), {}),
+            (HeaderList{{"anthropic-version", "2023-06-01"}}));
+  EXPECT_EQ(ProviderHeaders(Provider::kAnthropic, Options("2024-01-01"), {}),
+            (HeaderList{{"anthropic-version", "2024-01-01"}}));
+  EXPECT_TRUE(ProviderHeaders(Provider::kAnthropic, Options("2024-01-01"),
+                              {{"Anthropic-Version", "x"}})
+                  .empty());
+}
+
+TEST(ProviderExtras, OpenRouterHeadersOnlyWhenGiven) {
+  EXPECT_TRUE(ProviderHeaders(Provider::kOpenRouter, Options(""), {}).empty());
+  EXPECT_EQ(
+      ProviderHeaders(Provider::kOpenRouter, Options("", "https://a", "T"), {}),
+      (HeaderList{{"HTTP-Referer", "https://a"}, {"X-Title", "T"}}));
+}
+
+TEST(ProviderExtras, AzureApiVersionGoesInTheQueryNeverAHeader) {
+  EXPECT_TRUE(ProviderQuery(Provider::kAzureOpenAI, Options("")).empty());
+  auto q = ProviderQuery(Provider::kAzureOpenAI, Options("2024-06-01"));
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q[0].first, "api-version");
+  EXPECT_EQ(q[0].second, "2024-06-01");
+  EXPECT_TRUE(ProviderHeaders(Provider::kAzureOpenAI, Options("2024-06-01"), {})
+                  .empty());
+  EXPECT_TRUE(ProviderQuery(Provider::kOpenAI, Options("2024-06-01")).empty());
+}
+
+TEST(ProviderExtras, OptionsBelongToTheProvidersThatUseThem) {
+  EXPECT_TRUE(
+      ProviderUsesOption(Provider::kOpenRouter, ProviderOption::kTitle));
+  EXPECT_FALSE(ProviderUsesOption(Provider::kOpenAI, ProviderOption::kTitle));
+  EXPECT_TRUE(
+      ProviderUsesOption(Provider::kAzureOpenAI, ProviderOption::kApiVersion));
+  EXPECT_TRUE(
+      ProviderUsesOption(Provider::kAnthropic, ProviderOption::kApiVersion));
+  EXPECT_FALSE(
+      ProviderUsesOption(Provider::kGemini, ProviderOption::kApiVersion));
+}
+
+TEST(ProviderTable, EveryKeyHeaderIsACredentialHeader) {
+  for (const ProviderInfo& p : kProviders) {
+    EXPECT_EQ(p.key_required, !p.auth.header.empty()) << p.name;
+    if (p.key_required)
+      EXPECT_TRUE(IsCredentialHeader(p.auth.header)) << p.name;
+  }
+}
+
 }  // namespace
 }  // namespace keyref

@@ -8,12 +8,15 @@
 #include <type_traits>
 #include <vector>
 
+#include "keyref/credential_shape.h"
 #include "keyref/live_secret.h"
+#include "redaction/internal.h"
 #include "redaction_test_util.h"
 
 namespace keyref {
 namespace {
 
+using testing_util::FreshKey;
 using testing_util::FreshSecret;
 
 std::string B64(std::string_view in, bool url) {
@@ -99,15 +102,29 @@ TEST_F(RedactorTest, LiveValueAndItsEncodings) {
   }
 }
 
-TEST_F(RedactorTest, AnyRunOfEightCharactersButNotSeven) {
-  std::string s = FreshSecret(30);
+TEST_F(RedactorTest, AnyRunOfTwelveMiddleCharactersButNotEleven) {
+  // A mixed-case key: runs count from 12 characters outside the public
+  // prefix and the last 4 (docs/threat-model.md, "No oracle").
+  std::string s = "sk-proj-" + FreshKey(40);
   Live(s);
-  for (std::size_t at = 0; at + 8 <= s.size(); at += 3) {
-    std::string text = "x " + s.substr(at, 8) + " y";
-    EXPECT_EQ(r_.Redact(text), "x [REDACTED] y") << at;
+  const std::size_t mid_begin = 8, mid_end = s.size() - 4;
+  for (std::size_t at = mid_begin; at + 12 <= mid_end; ++at) {
+    std::string text = "x " + s.substr(at, 12) + " y";
+    ASSERT_EQ(r_.Redact(text), "x [REDACTED] y") << at;
+    std::string eleven = s.substr(at, 11);
+    ASSERT_FALSE(r_.Contains("x " + eleven + " y")) << at;
   }
-  // Seven characters are not a run (a 7-byte window is never fingerprinted).
-  EXPECT_FALSE(r_.Contains("x " + s.substr(5, 7) + " y"));
+  // The public prefix and the last 4 add nothing to a run.
+  EXPECT_FALSE(r_.Contains(s.substr(0, mid_begin + 11) + " "));
+  EXPECT_FALSE(r_.Contains(" " + s.substr(mid_end - 11)));
+  EXPECT_EQ(r_.Redact("<" + s.substr(0, mid_begin + 12) + ">"), "<[REDACTED]>");
+  EXPECT_EQ(r_.Redact("<" + s.substr(mid_end - 12) + ">"), "<[REDACTED]>");
+  // A hex key needs 16 characters (64 bits), digits 20.
+  std::string hex = "0123456789abcdef0123456789abcdef0123";
+  for (char& c : hex) c = "0123456789abcdef"[FreshKey(1)[0] % 16];
+  Live(hex);
+  EXPECT_FALSE(r_.Contains("x " + hex.substr(2, 15) + " y"));
+  EXPECT_EQ(r_.Redact("x " + hex.substr(2, 16) + " y"), "x [REDACTED] y");
 }
 
 TEST_F(RedactorTest, RunIsExtendedToTheMaximalSpan) {
@@ -124,7 +141,7 @@ TEST_F(RedactorTest, WipedValueIsStillCaughtByItsFingerprints) {
   Redactor other;
   EXPECT_EQ(other.Redact(B64(s, false)), "[REDACTED]");
   r_.ForgetAll();
-  EXPECT_TRUE(r_.Contains(s.substr(10, 8)));
+  EXPECT_TRUE(r_.Contains(s.substr(10, 13)));
 }
 
 TEST_F(RedactorTest, ShortLiveValuesMatchExactlyWhileLive) {
@@ -152,7 +169,7 @@ TEST_F(RedactorTest, SameValueRegisteredTwiceStaysCaughtUntilBothAreGone) {
   EXPECT_EQ(r_.Redact("a " + s + " b"), "a [REDACTED] b");
   // Boundaries outside FreshSecret's alphabet ([a-z0-9]): a letter could be
   // the secret's own neighbour and rightly join the redacted run.
-  EXPECT_EQ(r_.Redact("<" + s.substr(9, 8) + ">"), "<[REDACTED]>");
+  EXPECT_EQ(r_.Redact("<" + s.substr(9, 13) + ">"), "<[REDACTED]>");
   // Also when registered by another instance after it was known here.
   Redactor other;
   { LiveSecret again(Sv(s), other); }
@@ -292,6 +309,38 @@ TEST_F(RedactorTest, StreamOfJsonWithoutBlanksAndALongToken) {
   }
 }
 
+TEST_F(RedactorTest, TextStreamHoldsBackOnlyWhatCouldStillMatch) {
+  // Holdback 0 (chat deltas): prose flows a token behind; a key split into
+  // 4-character pieces is never emitted in a countable run, not even before
+  // its last piece arrives; credential names wait for their values.
+  const std::string key = "sk-proj-" + FreshKey(40);
+  Live(key);
+  StreamScrubber prose(r_, 0);
+  EXPECT_EQ(prose.Write("Hello world, this is"), "Hello world, this ");
+  EXPECT_EQ(prose.Write(" fine"), "is ");
+  EXPECT_EQ(prose.Finish(), "fine");
+
+  const std::string text = "Your key is " + key +
+                           " and password: hunter2 ok, "
+                           "\"x-api-key\": \"abc123def456\" end";
+  const std::string whole = r_.Redact(text);
+  EXPECT_EQ(whole.find("hunter2"), std::string::npos);
+  EXPECT_EQ(whole.find("abc123def456"), std::string::npos);
+  for (std::size_t piece : {1, 3, 4, 7}) {
+    StreamScrubber sc(r_, 0);
+    std::string shown;
+    for (std::size_t at = 0; at < text.size(); at += piece) {
+      shown += sc.Write(text.substr(at, piece));
+      for (std::size_t i = 8; i + 12 <= key.size() - 4; ++i) {
+        ASSERT_EQ(shown.find(key.substr(i, 12)), std::string::npos)
+            << piece << " " << at;
+      }
+    }
+    shown += sc.Finish();
+    EXPECT_EQ(shown, whole) << piece;
+  }
+}
+
 TEST_F(RedactorTest, StreamCarryStaysBounded) {
   StreamScrubber sc(r_);
   std::string block(4096, 'a');  // one token, no blanks, no spans
@@ -305,11 +354,13 @@ TEST_F(RedactorTest, StreamCarryStaysBounded) {
 TEST_F(RedactorTest, VeryLongLines) {
   std::string s = FreshSecret(24);
   Live(s);
+  // Blanks around each secret: a run is widened over the key characters
+  // next to it (docs/redaction.md), which would eat into the 'a's.
   std::string text(8 << 20, 'a');
-  text.replace(4 << 20, s.size(), s);
-  text.replace(text.size() - s.size(), s.size(), s);
+  text.replace(4 << 20, s.size() + 2, " " + s + " ");
+  text.replace(text.size() - s.size() - 1, s.size() + 1, " " + s);
   std::string out = r_.Redact(text);
-  EXPECT_EQ(out.find(s.substr(0, 8)), std::string::npos);
+  EXPECT_EQ(out.find(s.substr(0, 13)), std::string::npos);
   EXPECT_EQ(out.size(),
             text.size() - 2 * s.size() + 2 * kRedactedMarker.size());
   std::string header = "Cookie: " + std::string(1 << 20, 'c');
@@ -397,6 +448,146 @@ struct HasCount : std::false_type {};
 template <typename T>
 struct HasCount<T, std::void_t<decltype(std::declval<T>().count())>>
     : std::true_type {};
+// The extension attack (docs/threat-model.md, "No oracle"): start from the
+// public prefix and extend one character at a time, asking whether a probe
+// is redacted. Probes the whole known part and its last 7 and 11 characters
+// (the windows an 8- or 12-character rule would answer on), each followed
+// by every candidate. Returns what it recovered.
+std::string ExtensionAttack(const Redactor& r, const std::string& prefix,
+                            std::size_t budget) {
+  static const char abc[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string known = prefix;
+  std::size_t probes = 0;
+  bool stuck = false;
+  while (probes < budget && !stuck) {
+    stuck = true;
+    for (std::size_t tail : {std::size_t{0}, std::size_t{7}, std::size_t{11}}) {
+      std::string base = tail && known.size() > tail
+                             ? known.substr(known.size() - tail)
+                             : known;
+      int hits = 0;
+      char hit = 0;
+      for (const char* c = abc; *c && probes < budget; ++c, ++probes) {
+        if (r.Contains("q " + base + *c + " q")) {
+          ++hits;
+          hit = *c;
+        }
+      }
+      if (hits == 1) {  // exactly one candidate answered: learnt a character
+        known.push_back(hit);
+        stuck = false;
+        break;
+      }
+    }
+    // Nothing answered: spend the rest of the budget on two- and then
+    // three-character extensions, as a patient attacker would.
+    for (std::size_t width = 2; stuck && width <= 3 && probes < budget;
+         ++width) {
+      const std::size_t space = width == 2 ? 64 * 64 : 64 * 64 * 64;
+      for (std::size_t i = 0; i < space && probes < budget; ++i, ++probes) {
+        std::string guess = known;
+        for (std::size_t k = 0, v = i; k < width; ++k, v /= 64) {
+          guess.push_back(abc[v % 64]);
+        }
+        if (r.Contains("q " + guess + " q")) {
+          known = guess;
+          stuck = false;
+          break;
+        }
+      }
+    }
+  }
+  return known;
+}
+
+TEST(RedactorOracle, ExtensionAttackRecoversNothingWithA100kProbeBudget) {
+  // A live key, a remembered (wiped) one, and one of each family prefix.
+  Redactor r;
+  const std::string live = "sk-proj-" + FreshKey(48);
+  const std::string wiped = "sk-ant-api03-" + FreshKey(48);
+  LiveSecret held(Sv(live), r);
+  { LiveSecret gone(Sv(wiped), r); }
+  std::size_t budget = 100000;
+  EXPECT_EQ(ExtensionAttack(r, "sk-proj-", budget / 2), "sk-proj-");
+  EXPECT_EQ(ExtensionAttack(r, "sk-ant-api03-", budget / 2), "sk-ant-api03-");
+  // The positive control: the same attack does recover a run once it is
+  // handed 11 characters of the middle (the rule's bound, not a weakness of
+  // the attack), proving the attack would notice an oracle.
+  const std::string start = live.substr(0, 8 + 11);
+  EXPECT_EQ(ExtensionAttack(r, start, 2000).substr(0, 8 + 12),
+            live.substr(0, 8 + 12));
+}
+
+TEST(RedactorOracle, ShortLowEntropySecretInUnshiftedBase64) {
+  // Under 24 bytes, low entropy: its base64 is no credential shape, so only
+  // the fingerprints of the unshifted forms catch it.
+  Redactor r;
+  const std::string pass = "correcthorse-battery" + FreshSecret(1);
+  LiveSecret held(Sv(pass), r);
+  for (bool url : {false, true}) {
+    std::string form = B64(pass, url);
+    ASSERT_EQ(FirstCredentialShape(form), CredentialFamily::kNone);
+    EXPECT_EQ(r.Redact("auth " + form + " end"), "auth [REDACTED] end") << url;
+  }
+  // Too short for any run: the whole value only, in each form.
+  const std::string pin = "hunt3r2hunt3r" + FreshSecret(1);
+  LiveSecret pin_held(Sv(pin), r);
+  for (bool url : {false, true}) {
+    EXPECT_EQ(r.Redact("auth " + B64(pin, url) + " end"),
+              "auth [REDACTED] end");
+  }
+  EXPECT_EQ(r.Redact("auth " + B64("u:" + pin, false) + " end"),
+            "auth [REDACTED] end");
+  EXPECT_FALSE(r.Contains("x " + pin.substr(0, pin.size() - 1) + " y"));
+}
+
+TEST(RedactorOracle, EveryByteEscaped) {
+  Redactor r;
+  const std::string key = "sk-proj-" + FreshKey(40);
+  LiveSecret held(Sv(key), r);
+  std::string u, pct, json_body;
+  for (unsigned char c : key) {
+    char b[8];
+    snprintf(b, sizeof b, "\\u%04x", c);
+    u += b;
+    snprintf(b, sizeof b, "%%%02X", c);
+    pct += b;
+  }
+  EXPECT_EQ(r.Redact("{\"error\":{\"message\":\"key " + u + "\"}}"),
+            "{\"error\":{\"message\":\"key [REDACTED]\"}}");
+  EXPECT_EQ(r.Redact("GET /v1?k=" + pct + "&x=1"), "GET /v1?k=[REDACTED]&x=1");
+  // Percent-encoding inside a JSON escape: %73 written as \u00253\u0033.
+  std::string nested;
+  for (char ch : pct) {
+    char b[8];
+    snprintf(b, sizeof b, "\\u%04x", static_cast<unsigned char>(ch));
+    nested += ch == '%' ? std::string(b) : std::string(1, ch);
+  }
+  EXPECT_EQ(r.Redact("\"" + nested + "\""), "\"[REDACTED]\"");
+}
+
+TEST(RedactorOracle, RememberedValuesHaveAMemoryBound) {
+  // Values no longer live are evicted, oldest first, beyond the bound; live
+  // ones never are (docs/redaction.md, "Memory bound").
+  auto& store = redaction::FingerprintStore::Get();
+  Redactor r;
+  const std::string kept = FreshKey(4096);
+  LiveSecret held(Sv(kept), r);
+  std::vector<std::string> gone;
+  for (int i = 0; i < 14; ++i) {
+    gone.push_back(FreshKey(4096));
+    LiveSecret once(Sv(gone.back()), r);
+  }
+  const std::size_t per_value = store.WindowCount() / 16 + 1;
+  EXPECT_LE(store.WindowCount(),
+            redaction::FingerprintStore::kMaxRememberedWindows + per_value);
+  // (20 characters: a run, but too short for the long-random-token shape.)
+  EXPECT_TRUE(r.Contains(kept.substr(100, 20)));           // live: kept
+  EXPECT_TRUE(r.Contains(gone.back().substr(100, 20)));    // newest: kept
+  EXPECT_FALSE(r.Contains(gone.front().substr(100, 20)));  // oldest: gone
+}
+
 template <typename T, typename = void>
 struct HasBegin : std::false_type {};
 template <typename T>

@@ -95,5 +95,25 @@ TEST(SseParser, BomSkipped) {
   EXPECT_EQ(evs[0].data, "a");
 }
 
+// Found by test/fuzz/sse_parser_fuzz.cpp: a BOM split across chunks was
+// kept as part of the first field name, and the first event was lost.
+TEST(SseParser, BomSplitAcrossChunks) {
+  for (std::size_t cut = 1; cut < 3; ++cut) {
+    std::string bom = "\xEF\xBB\xBF";
+    auto evs = Parse({bom.substr(0, cut), "", bom.substr(cut) + "data: a\n\n"});
+    ASSERT_EQ(evs.size(), 1u) << cut;
+    EXPECT_EQ(evs[0].data, "a");
+  }
+}
+
+// Bytes that start like a BOM but are not one stay part of the line.
+TEST(SseParser, PartialBomIsData) {
+  auto evs = Parse({"\xEF", "\xBB: c\ndata: \xEF\n\n"});
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(evs[0].data, "\xEF");
+  evs = Parse({"\xEF", "data: a\n\n"});
+  EXPECT_EQ(evs.size(), 0u);  // "\xEFdata" is not a field keyref knows
+}
+
 }  // namespace
 }  // namespace keyref

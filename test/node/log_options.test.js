@@ -6,10 +6,9 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { Sidecar } = require('../..');
-
-// Enables NativeSidecar._redactionProbe (addon/src/sidecar_log.cc).
-process.env.KEYREF_TEST_HOOKS = '1';
+// The test build of the addon, with NativeSidecar._redactionProbe
+// (addon/src/test_hooks.cc).
+const { Sidecar } = require('./helpers/test_hooks');
 
 test('bad logging options throw precise TypeError / RangeError', () => {
   const type = { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' };
@@ -61,13 +60,13 @@ test('a throwing log callback is swallowed', async () => {
   s.close();
 });
 
-test('the probe is refused without KEYREF_TEST_HOOKS=1', async () => {
+test('the probe exists in the test build only (see test_hooks.test.js)', async () => {
   const s = new Sidecar();
-  process.env.KEYREF_TEST_HOOKS = '0';
   try {
-    assert.throws(() => s.native._redactionProbe('env:X'), { code: 'INTERNAL' });
+    assert.equal(typeof s.native._redactionProbe, 'function');
+    assert.throws(() => s.native._redactionProbe(42), { code: 'ERR_INVALID_ARG_TYPE' });
+    assert.throws(() => s.native._redactionProbe.call({}, 'env:X'), { code: 'ERR_INVALID_ARG_TYPE' });
   } finally {
-    process.env.KEYREF_TEST_HOOKS = '1';
     s.close();
   }
 });
@@ -91,6 +90,39 @@ test('a log file is written, redacted', async () => {
     s.close();
     assert.match(fs.readFileSync(file, 'utf8'), /\[warning\] \[t\d+\] probe: The environment variable KEYREF_NOT_SET_ANYWHERE/);
   } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the log file is created 0600 and its folder is checked like the file: source', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyref-logperm-'));
+  const old = process.umask(0);  // the file's mode must not depend on it
+  try {
+    const file = path.join(dir, 'k.log');
+    new Sidecar({ logFile: { path: file, maxBytes: 4096, maxFiles: 1 } }).close();
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    fs.chmodSync(file, 0o644);  // left by an older version: made private again
+    new Sidecar({ logFile: { path: file, maxBytes: 4096, maxFiles: 1 } }).close();
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+
+    const target = path.join(dir, 'target');
+    fs.writeFileSync(target, 'keep');
+    fs.symlinkSync(target, path.join(dir, 'link.log'));
+    assert.throws(() => new Sidecar({ logFile: { path: path.join(dir, 'link.log') } }), { code: 'INTERNAL' });
+    assert.equal(fs.readFileSync(target, 'utf8'), 'keep');
+
+    const shared = path.join(dir, 'shared');
+    fs.mkdirSync(shared, 0o777);
+    fs.symlinkSync(dir, path.join(dir, 'linkdir'));
+    for (const [p, re] of [[path.join(shared, 'k.log'), /group or others can write/],
+      [path.join(dir, 'linkdir', 'fresh.log'), /symbolic link/],
+      [path.join(dir, 'missing', 'k.log'), /does not exist/]]) {
+      assert.throws(() => new Sidecar({ logFile: { path: p } }),
+        (e) => e.code === 'INTERNAL' && re.test(e.message) && /log file/.test(e.message), p);
+      assert.equal(fs.existsSync(p), false, p);
+    }
+  } finally {
+    process.umask(old);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -13,7 +13,7 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const keyref = require('../..');
-const { makeKey, envRef, assertNoTrace, startServer, makeCerts } = require('./request_helpers');
+const { makeKey, envRef, assertNoTrace, startServer, makeCerts } = require('./helpers/request_helpers');
 const { memorySecretStorage } = require('./helpers/sidecar_ops');
 
 const { Sidecar, originOf, chat } = keyref;

@@ -131,7 +131,7 @@ const profile = {
   provider: 'openai',
   model: 'gpt-4o-mini',
   baseUrl: 'https://api.openai.com/v1',
-  // A reference to where the key lives, never the key (invariant 5).
+  // A reference to where the key lives, never the key (docs/invariants.md, "References, never keys").
   apiKeyRef: 'secret:openai/prod',
   headers: { 'OpenAI-Organization': 'org-example', 'X-Title': 'keyref test' },
   options: { temperature: 0.2 },
@@ -191,7 +191,7 @@ test('every place that defines apiKeyRef says what it may contain', () => {
   assert.match(refSchema.description, /cannot know the scheme\s+policy|cannot know the scheme policy/);
   const prop = profileSchema.properties.apiKeyRef;
   assert.match(prop.description, /never the key/);
-  assert.match(prop.$comment, /Invariant 5/);
+  assert.match(prop.$comment, /docs\/invariants\.md, "References, never keys"/);
 });
 
 test('huge inputs through the addon: too long, or a literal when a key leads', () => {

@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { Sidecar } = require('../..');
-const { makeKey, envRef, assertNoTrace, startServer, sse, boundSidecar } = require('./request_helpers');
+const { makeKey, envRef, assertNoTrace, startServer, sse, boundSidecar } = require('./helpers/request_helpers');
 
 const KEY = makeKey('P');
 // apiKeyRef for these tests: an env: ref to a variable holding KEY (a
@@ -210,7 +210,10 @@ test('a server that echoes the key back (401 body, header, SSE event) yields no 
   try {
     const res = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, path: '/v1/chat' });
     assert.equal(res.status, 401);
-    assert.match(res.body, /Incorrect API key provided: \[REDACTED\]\*+\[REDACTED\]/);
+    // The provider's own mask (10 + 9 characters: the public prefix, 7 of
+    // the middle, the last 4) is no countable run and stays; the full echo
+    // does not (docs/threat-model.md, "No oracle").
+    assert.match(res.body, /Incorrect API key provided: sk-proj-.{2}\*{5}.{9}\. Full: \[REDACTED\]/);
     assert.equal(res.headers['x-echo'], '[REDACTED]');
     assertNoTrace(JSON.stringify(res), KEY, '401 response');
 
@@ -244,7 +247,7 @@ test('every HTTP status resolves; connection refused rejects with CONNECT_FAILED
   } finally {
     await srv.close();
   }
-  const { closedPort } = require('./request_helpers');
+  const { closedPort } = require('./helpers/request_helpers');
   const port = await closedPort();
   const bound = boundSidecar(REF, [`http://127.0.0.1:${port}`]);
   await assert.rejects(bound.request({ provider: 'openai', baseUrl: `http://127.0.0.1:${port}`, apiKeyRef: REF }),

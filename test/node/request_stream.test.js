@@ -4,7 +4,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { Sidecar } = require('../..');
-const { makeKey, envRef, startServer, sse, boundSidecar } = require('./request_helpers');
+const { makeKey, envRef, startServer, sse, boundSidecar } = require('./helpers/request_helpers');
 
 const KEY = makeKey('S');
 // apiKeyRef for these tests: an env: ref to a variable holding KEY (a
@@ -52,7 +52,7 @@ test('a slow onEvent never stalls the native reader', async () => {
   // the JS thread is blocked in the first onEvent call.
   const { fork } = require('node:child_process');
   const path = require('node:path');
-  const child = fork(path.join(__dirname, 'request_flood_server.js'), [], { stdio: 'ignore' });
+  const child = fork(path.join(__dirname, 'helpers', 'request_flood_server.js'), [], { stdio: 'ignore' });
   try {
     const messages = [];
     child.on('message', (m) => messages.push(m));
@@ -65,14 +65,16 @@ test('a slow onEvent never stalls the native reader', async () => {
     const res = await sidecar.request({ provider: 'openai', baseUrl: `http://127.0.0.1:${port}`, apiKeyRef: REF,
       method: 'GET', timeoutMs: 60000, onEvent: () => {
         if (count++ === 0) {
-          const until = Date.now() + 3000;
+          // Long enough for the reader to take the whole flood even on a loaded
+          // 2-core CI machine (per-event scrubbing is the reader's main cost).
+          const until = Date.now() + 10000;
           while (Date.now() < until) { /* a JS callback that is far too slow */ }
           unblockedAt = Date.now();
         }
       } });
     assert.equal(res.status, 200);
     assert.equal(count, 200000);
-    while (!messages.some((m) => m.finishedAt) && Date.now() < deadline + 10000) {
+    while (!messages.some((m) => m.finishedAt) && Date.now() < deadline + 20000) {
       await new Promise((r) => setTimeout(r, 10));
     }
     const { finishedAt } = messages.find((m) => m.finishedAt);
@@ -89,7 +91,7 @@ test('memory stays bounded: a blocked onEvent stops the reader once 64 MiB of ev
   // waits, so the server stalls; once JS is free everything arrives.
   const { fork } = require('node:child_process');
   const path = require('node:path');
-  const child = fork(path.join(__dirname, 'request_flood_server.js'), [], {
+  const child = fork(path.join(__dirname, 'helpers', 'request_flood_server.js'), [], {
     stdio: 'ignore', env: { ...process.env, FLOOD_EVENTS: '1800000' } });
   try {
     const messages = [];
@@ -103,7 +105,8 @@ test('memory stays bounded: a blocked onEvent stops the reader once 64 MiB of ev
     const res = await sidecar.request({ provider: 'openai', baseUrl: `http://127.0.0.1:${port}`, apiKeyRef: REF,
       method: 'GET', timeoutMs: 120000, onEvent: () => {
         if (count++ === 0) {
-          const until = Date.now() + 6000;
+          // Long enough to reach the 64 MiB bound even on a loaded 2-core machine.
+          const until = Date.now() + 15000;
           while (Date.now() < until) { /* blocked */ }
           unblockedAt = Date.now();
         }

@@ -5,7 +5,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { Sidecar } = require('../..');
 const { makeKey, envRef, assertNoTrace, startServer, makeCerts, startProxy, closedPort, boundSidecar } =
-  require('./request_helpers');
+  require('./helpers/request_helpers');
 
 const KEY = makeKey('T');
 // apiKeyRef for these tests: an env: ref to a variable holding KEY (a

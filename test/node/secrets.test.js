@@ -262,9 +262,13 @@ test('200 concurrent checks across host store, keyring and env', async () => {
   }
 });
 
-test('a 1 MB value through the host store', async () => {
-  const big = 'k'.repeat(1 << 20);
-  const s = new Sidecar({ secretStorage: mapStore({ big }) });
-  assert.deepEqual(await s.check('secret:big'), { ok: true, scheme: 'secret' });
+// Values are capped at 64 KiB (docs/threat-model.md, "Bounded resources"):
+// a value at the cap goes through the host store; 1 MB is refused, never
+// copied or fingerprinted (secret_cap.test.js covers the refusal).
+test('a 64 KiB value through the host store; 1 MB is refused', async () => {
+  const s = new Sidecar({ secretStorage: mapStore({ cap: 'k'.repeat(64 << 10), big: 'k'.repeat(1 << 20) }) });
+  assert.deepEqual(await s.check('secret:cap'), { ok: true, scheme: 'secret' });
+  const r = await s.check('secret:big');
+  assert.equal(r.code, 'SECRET_MALFORMED');
   s.close();
 });

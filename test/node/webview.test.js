@@ -97,6 +97,10 @@ test('toWebview refuses every kind of leak with WEBVIEW_LEAK_BLOCKED and never q
     'a live secret in a label': state({ label: `mine ${live}` }),
     'a live secret in a hint': { type: 'llmProfiles.error', code: 'INTERNAL', message: 'x', hint: live },
     'a key as a property name': { type: 'llmProfiles.saved', profileId: 'x', [sk]: 1 },
+    // Found by test/fuzz/js_validators_fuzz.js: the path in the message
+    // quoted a plain-looking live secret used as a property name.
+    'a live secret as a property name': { type: 'llmProfiles.saved', profileId: 'x', [live]: 'p' },
+    'a live secret as a nested name': state({ headers: { [live]: 'v' } }),
   };
   const errors = [];
   for (const [what, msg] of Object.entries(leaks)) {

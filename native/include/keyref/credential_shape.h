@@ -48,6 +48,12 @@ void FindCredentialShapes(std::string_view text,
 // The family of the first credential-shaped span in `text`, or kNone.
 CredentialFamily FirstCredentialShape(std::string_view text) noexcept;
 
+// Length of the public prefix of a credential `value`: the part its family
+// shows everyone ("sk-proj-", "sk-ant-api03-", "AIza", "ghp_", a JWT's
+// header up to its first '.'), 0 when it has none. The redactor's no-oracle
+// rule does not count these characters (docs/threat-model.md).
+std::size_t PublicPrefixLength(std::string_view value) noexcept;
+
 // True when a token of random-looking characters passes the high-entropy
 // rule (documented in docs/apikeyref.md). Exposed for tests.
 bool IsHighEntropyToken(std::string_view token) noexcept;

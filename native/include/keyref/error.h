@@ -7,9 +7,13 @@
 // refused as a literal secret.
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
+
+#include "keyref/table.h"
 
 namespace keyref {
 
@@ -41,6 +45,7 @@ enum class ErrorCode {
   kProxyFailed,
   kHeaderForbidden,
   kBadBaseUrl,
+  kResponseTooLarge,  // a body or event over the documented caps
   // Origins a key may be sent to (docs/origins.md).
   kKeyOriginDenied,
   kKeyOriginUnbound,
@@ -50,12 +55,78 @@ enum class ErrorCode {
   kProfileInvalid,
   kWebviewLeakBlocked,
   kExportDenied,
-  // Anything else: a bug or an OS failure that fits no code above.
+  // Anything else: a bug or an OS failure that fits no code above. Stays
+  // last: kErrorCodes is checked against it.
   kInternal,
 };
 
+// What a code is about; docs/errors.md has one section per class.
+enum class ErrorClass { kOk = 0, kRef, kSource, kRequest, kProfile, kInternal };
+
+// One row of the error-code table.
+struct ErrorCodeInfo {
+  ErrorCode code;
+  const char* name;  // the stable string form, e.g. "REF_NO_SCHEME"
+  ErrorClass error_class;
+};
+
+// THE list of error codes, in enum order, kOk first. Everything else
+// (ErrorCodeName, the addon's `catalog.errorCodes`, the TypeScript
+// `KeyrefErrorCode` union, docs/errors.md) derives from it, and
+// test/node/catalog_drift.test.js fails when one of them disagrees. Adding a
+// code: an enumerator above kInternal, a row here, a row in docs/errors.md,
+// then `node scripts/gen-catalog.js`.
+inline constexpr ErrorCodeInfo kErrorCodes[] = {
+    {ErrorCode::kOk, "OK", ErrorClass::kOk},
+    {ErrorCode::kRefEmpty, "REF_EMPTY", ErrorClass::kRef},
+    {ErrorCode::kRefLiteralSecret, "REF_LITERAL_SECRET", ErrorClass::kRef},
+    {ErrorCode::kRefTooLong, "REF_TOO_LONG", ErrorClass::kRef},
+    {ErrorCode::kRefBadChar, "REF_BAD_CHAR", ErrorClass::kRef},
+    {ErrorCode::kRefNoScheme, "REF_NO_SCHEME", ErrorClass::kRef},
+    {ErrorCode::kRefUnknownScheme, "REF_UNKNOWN_SCHEME", ErrorClass::kRef},
+    {ErrorCode::kRefSchemeDisabled, "REF_SCHEME_DISABLED", ErrorClass::kRef},
+    {ErrorCode::kRefBadName, "REF_BAD_NAME", ErrorClass::kRef},
+    {ErrorCode::kSecretNotFound, "SECRET_NOT_FOUND", ErrorClass::kSource},
+    {ErrorCode::kSourceUnavailable, "SOURCE_UNAVAILABLE", ErrorClass::kSource},
+    {ErrorCode::kSourceLocked, "SOURCE_LOCKED", ErrorClass::kSource},
+    {ErrorCode::kSourceDenied, "SOURCE_DENIED", ErrorClass::kSource},
+    {ErrorCode::kSourceTimeout, "SOURCE_TIMEOUT", ErrorClass::kSource},
+    {ErrorCode::kSecretMalformed, "SECRET_MALFORMED", ErrorClass::kSource},
+    {ErrorCode::kRequestTimeout, "REQUEST_TIMEOUT", ErrorClass::kRequest},
+    {ErrorCode::kRequestAborted, "REQUEST_ABORTED", ErrorClass::kRequest},
+    {ErrorCode::kConnectFailed, "CONNECT_FAILED", ErrorClass::kRequest},
+    {ErrorCode::kTlsFailed, "TLS_FAILED", ErrorClass::kRequest},
+    {ErrorCode::kProxyFailed, "PROXY_FAILED", ErrorClass::kRequest},
+    {ErrorCode::kHeaderForbidden, "HEADER_FORBIDDEN", ErrorClass::kRequest},
+    {ErrorCode::kBadBaseUrl, "BAD_BASE_URL", ErrorClass::kRequest},
+    {ErrorCode::kResponseTooLarge, "RESPONSE_TOO_LARGE", ErrorClass::kRequest},
+    {ErrorCode::kKeyOriginDenied, "KEY_ORIGIN_DENIED", ErrorClass::kRequest},
+    {ErrorCode::kKeyOriginUnbound, "KEY_ORIGIN_UNBOUND", ErrorClass::kRequest},
+    {ErrorCode::kBadOrigin, "BAD_ORIGIN", ErrorClass::kRequest},
+    {ErrorCode::kProfileContainsSecret, "PROFILE_CONTAINS_SECRET",
+     ErrorClass::kProfile},
+    {ErrorCode::kProfileInvalid, "PROFILE_INVALID", ErrorClass::kProfile},
+    {ErrorCode::kWebviewLeakBlocked, "WEBVIEW_LEAK_BLOCKED",
+     ErrorClass::kProfile},
+    {ErrorCode::kExportDenied, "EXPORT_DENIED", ErrorClass::kProfile},
+    {ErrorCode::kInternal, "INTERNAL", ErrorClass::kInternal},
+};
+inline constexpr std::size_t kErrorCodeCount =
+    sizeof(kErrorCodes) / sizeof(kErrorCodes[0]);
+
+static_assert(RowsInEnumOrder(kErrorCodes,
+                              [](const ErrorCodeInfo& r) { return r.code; }) &&
+                  static_cast<std::size_t>(ErrorCode::kInternal) + 1 ==
+                      kErrorCodeCount,
+              "kErrorCodes must list every ErrorCode once, in enum order: "
+              "add a row for the new code (error.h)");
+
 // The stable string form of a code, e.g. "REF_NO_SCHEME".
 const char* ErrorCodeName(ErrorCode code) noexcept;
+// The class of a code.
+ErrorClass ErrorClassOf(ErrorCode code) noexcept;
+// "ok", "ref", "source", "request", "profile", "internal".
+const char* ErrorClassName(ErrorClass error_class) noexcept;
 
 // An error with a stable code, a one-line message and an optional hint that
 // tells the user what to do. Neither text may hold a secret value.

@@ -42,7 +42,8 @@ struct Policy {
   std::chrono::milliseconds cache_ttl{0};
   // How long one resolution (keyring, host store, op, pass) may take.
   std::chrono::milliseconds resolve_timeout{10000};
-  // Exporting profiles with secrets also needs a confirm callback (issue 6).
+  // Exporting profiles with secrets also needs a confirm callback
+  // (docs/profiles.md).
   bool allow_secret_export = false;
   // Trace logs may include header values and bodies, always scrubbed
   // (options.policy.logBodies). Default false: trace describes requests
@@ -92,6 +93,10 @@ struct SchemeStatus {
 // Unix time now, in milliseconds.
 std::int64_t NowMs();
 
+// The error every operation of a closed instance gives (INTERNAL, "This
+// Sidecar is closed."): one definition for the core and the addon.
+Error SidecarClosedError();
+
 class Instance {
  public:
   // `host` is the host's secret store for secret: refs (may be null).
@@ -105,7 +110,8 @@ class Instance {
   Redactor& redactor() noexcept { return redactor_; }
   const Redactor& redactor() const noexcept { return redactor_; }
   Logger& logger() noexcept { return logger_; }
-  // The outbound request builder (issue 4): worker threads, connection pool.
+  // The outbound request builder (docs/requests.md): worker threads, connection
+  // pool.
   HttpClient& http() noexcept { return http_; }
 
   // Resolves a validated ref to its secret, from the cache when it holds

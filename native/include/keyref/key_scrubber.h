@@ -1,13 +1,17 @@
 // KeyScrubber: removes one key from text handed back to JavaScript. It
-// replaces the exact value and every run of 8 or more consecutive characters
-// of it (providers echo fragments: "Incorrect API key provided: sk-abc…xyz")
-// with kRedactedMarker. The request builder runs it on everything it returns
-// for the request that used the key, before the instance's Redactor, so the
-// rule holds whatever the Redactor does.
+// replaces the exact value, its encodings and every run of it the no-oracle
+// rule counts (at least 12 characters outside the key's public prefix and
+// last 4; docs/threat-model.md) with kRedactedMarker: providers echo
+// fragments ("Incorrect API key provided: sk-abc…xyz"). The request builder
+// runs it on everything it returns for the request that used the key,
+// before the instance's Redactor, so the rule holds whatever the Redactor
+// (and its store's eviction) does. The same code matches both
+// (native/src/redaction/secret_runs.cpp).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,15 +20,16 @@
 
 namespace keyref {
 
+namespace redaction {
+struct PrintSet;
+}  // namespace redaction
+
 class KeyScrubber {
  public:
-  // Minimum length of a run of the key's characters that is scrubbed.
-  static constexpr std::size_t kMinRun = 8;
-
   KeyScrubber() = default;
-  // Builds the lookup table from `key`. The table is key material (every
-  // 8-byte window of the key) and is wiped with SecureZero on destruction;
-  // keys shorter than kMinRun are kept, in a SecretValue, for exact matching.
+  // Builds the fingerprints of `key` (keyed hashes under fresh random keys,
+  // never the key). Keys shorter than 8 bytes are kept, in a SecretValue,
+  // for exact matching.
   explicit KeyScrubber(const SecretValue& key);
   ~KeyScrubber();
   KeyScrubber(const KeyScrubber&) = delete;
@@ -33,26 +38,17 @@ class KeyScrubber {
   KeyScrubber& operator=(KeyScrubber&& other) noexcept;
 
   // Scrubs `text`. Returns false, leaving *out untouched, when nothing
-  // matched. Linear in the text (one table probe per byte).
+  // matched. Linear in the text.
   bool Scrub(std::string_view text, std::string* out) const;
   // Scrubs `*text` in place.
   void ScrubInPlace(std::string* text) const;
 
-  bool empty() const { return slots_ == 0 && short_key_.empty(); }
+  bool empty() const { return !prints_ && short_key_.empty(); }
 
  private:
-  bool Has(std::uint64_t gram) const;
   void Wipe() noexcept;
 
-  // Open-addressing set of the key's 8-byte windows; 0 marks an empty slot
-  // (a window of eight NUL bytes cannot occur: keys hold no control bytes).
-  // The windows are the key itself, so the table lives in SecretValue
-  // storage (locked, excluded from core dumps, wiped, move-only), never on
-  // the ordinary heap. table_ points into table_mem_ (page-aligned).
-  SecretValue table_mem_;
-  std::uint64_t* table_ = nullptr;
-  std::size_t slots_ = 0;
-  std::uint64_t mask_ = 0;
+  std::shared_ptr<const redaction::PrintSet> prints_;
   SecretValue short_key_;
 };
 

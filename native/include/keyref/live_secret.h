@@ -4,6 +4,7 @@
 // echoes it is scrubbed (and afterwards, by its fingerprints).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 
@@ -41,9 +42,21 @@ class LiveSecret {
   std::uint64_t id_;
 };
 
-// Checks a resolved value can travel in an HTTP header: not empty, and no CR,
-// LF, NUL or other control character. Returns SECRET_MALFORMED otherwise (the
-// message names the rule, never the value).
+// The longest value keyref resolves or stores: 64 KiB. API keys, JWTs and
+// service-account JSON fit; a larger value is refused (SECRET_MALFORMED)
+// before it is cached or fingerprinted, so a hostile or broken store cannot
+// make keyref spend memory and CPU in proportion to what it returns
+// (docs/threat-model.md, "Bounded resources").
+inline constexpr std::size_t kMaxSecretBytes = 64 * 1024;
+
+// SECRET_MALFORMED when a value of `size` bytes is over kMaxSecretBytes.
+// Sources that receive a value whole (the host store) call it before they
+// copy the value at all.
+Status CheckSecretSize(std::size_t size);
+
+// Checks a resolved value can travel in an HTTP header: not empty, at most
+// kMaxSecretBytes, and no CR, LF, NUL or other control character. Returns
+// SECRET_MALFORMED otherwise (the message names the rule, never the value).
 Status ValidateSecretValue(const SecretValue& value);
 
 }  // namespace keyref

@@ -50,7 +50,7 @@ bool LogLevelFromName(std::string_view name, LogLevel* out) noexcept;
 class Logger {
  public:
   // Receives already-redacted lines. May be called from any thread; the
-  // addon's implementation forwards to JS without blocking (issue 5).
+  // addon's implementation forwards to JS without blocking (docs/redaction.md).
   using HostSink = std::function<void(LogLevel, const std::string& line)>;
 
   explicit Logger(const Redactor& redactor);
@@ -71,8 +71,11 @@ class Logger {
   void EnableStderr(bool on);
   // A rotating log file (spdlog rotating_file_sink): at most `max_files`
   // files of `max_bytes` each besides the current one. An empty path turns
-  // the file off. Fails with INTERNAL when the file cannot be opened (the
-  // message names the path, which is not a secret).
+  // the file off. The files are created 0600 without following a symbolic
+  // link, in a folder that must be the user's own, not a symbolic link, and
+  // not writable by group or others. Fails with INTERNAL when the folder is
+  // refused or the file cannot be opened (the message names the path, which
+  // is not a secret).
   Status EnableFile(const std::string& path, std::size_t max_bytes,
                     std::size_t max_files);
   // Whether LogRequest may write header values and bodies (scrubbed).

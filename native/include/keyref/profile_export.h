@@ -4,9 +4,12 @@
 // each ref, writes the file (mode 0600) and wipes its buffers.
 //
 // The gate in front of it (policy.allowSecretExport AND a confirm callback
-// that answers true, addon/ts/profiles.ts) must not be loosened without a
-// maintainer's explicit approval: invariant 1 of the project is that no raw
-// secret reaches a persisted file, and this is its only, deliberate exception.
+// that answers exactly true) is kept twice: in addon/ts/profiles.ts and in
+// native code (here and addon/src/sidecar_export.cc, which calls the
+// callback itself). It must not be loosened without a maintainer's explicit
+// approval: no raw secret reaches a persisted file (docs/invariants.md), and
+// this is its only, deliberate exception. What the gate can and cannot stop:
+// docs/threat-model.md, "Export gate, log file, test hooks".
 #pragma once
 
 #include <cstddef>
@@ -39,10 +42,17 @@ struct ProfileExportStats {
 // fsync, rename, fsync of the folder) with mode 0600:
 //   {"format":"keyref.llm-profiles","version":1,"includesSecrets":true,
 //    "profiles":[{"profile":{…},"apiKey":"…"},…]}
-// Refuses with EXPORT_DENIED when the instance's policy does not allow
-// secret export. Any resolution failure aborts the export and writes nothing.
+// Refuses with EXPORT_DENIED, before resolving anything, unless the
+// instance's policy allows secret export AND `user_confirmed` says the
+// host's confirm callback, called by the addon's native code, answered
+// exactly true. Any resolution failure aborts the export and writes nothing.
 Result<ProfileExportStats> WriteProfileExportWithSecrets(
     Instance& instance, const std::vector<ProfileExportItem>& items,
-    const std::string& path);
+    const std::string& path, bool user_confirmed);
+
+// The "id" of each item's profile JSON ("" when it has none), for the
+// confirm callback: the user confirms the profiles that will be written.
+std::vector<std::string> ProfileExportIds(
+    const std::vector<ProfileExportItem>& items);
 
 }  // namespace keyref

@@ -1,16 +1,21 @@
 // The redactor: the one place every string keyref hands out passes through
-// (responses, events, errors, log lines). See docs/security.md.
+// (responses, events, errors, log lines). See docs/redaction.md and, for
+// what it promises to whom, docs/threat-model.md.
 //
-// It replaces with kRedactedMarker: every live secret value and its common
-// encodings, any run of 8 or more of a secret's characters, values resolved
-// earlier in the process (by keyed fingerprints, never the values), credential
-// shapes, and the values of credential headers. Nothing about the set of live
-// values, not even its size, is exposed.
+// It replaces with kRedactedMarker: every value resolved in the process
+// (live, or remembered by keyed fingerprints after it was wiped, within a
+// memory bound) and its common encodings (base64 at any byte alignment,
+// base64url, JSON \u escapes, percent-encoding of any byte), and any run of
+// one that holds at least 12 of its characters outside its family's public
+// prefix and its last 4 characters (more for small alphabets, so that a run
+// carries >= 64 bits); credential shapes; and the values of credential
+// headers. Shorter runs never count, so no probe can confirm a guess about
+// less than that (docs/threat-model.md, "No oracle").
 //
 // Matching is byte-based: text need not be UTF-8 (binary and invalid UTF-8
 // are scrubbed like any bytes and never crash). A redacted span that would
 // start or end inside a UTF-8 sequence is widened to the whole sequence, so
-// valid UTF-8 in gives valid UTF-8 out. Rules and figures: docs/redaction.md.
+// valid UTF-8 in gives valid UTF-8 out.
 #pragma once
 
 #include <cstddef>
@@ -34,10 +39,11 @@ class Redactor {
   Redactor& operator=(const Redactor&) = delete;
 
   // Registers a value that is live in this instance (called when it is
-  // resolved). Also records its process-lifetime fingerprints. Thread-safe.
+  // resolved). Also records its process-wide fingerprints. Thread-safe.
   // Returns an id for Forget.
   std::uint64_t Register(const SecretValue& value);
-  // Forgets a live value (called when it is wiped). Its fingerprints stay.
+  // Forgets a live value (called when it is wiped). Its fingerprints stay
+  // (until the store's memory bound evicts them; docs/redaction.md).
   void Forget(std::uint64_t id) noexcept;
   // Forgets every live value (close()).
   void ForgetAll() noexcept;
@@ -61,6 +67,10 @@ class Redactor {
   // Appends the merged, sorted spans Scrub would replace. For StreamScrubber
   // and tests; the spans say where, never what.
   void FindSpans(std::string_view text, std::vector<Span>* out) const;
+  // Widens the spans from index `first` on to whole UTF-8 sequences, then
+  // sorts and merges overlapping or touching ones (one marker each).
+  static void MergeSpans(std::string_view text, std::vector<Span>* spans,
+                         std::size_t first = 0);
   // Writes `text` with `spans` (sorted, disjoint) replaced by the marker.
   static void Render(std::string_view text, const std::vector<Span>& spans,
                      std::string* out);
@@ -78,13 +88,14 @@ class Redactor {
 //   Emit(s.Finish());                       // the rest, at end of stream
 //
 // Write holds back the tail of what it has seen: at least the last
-// kHoldback bytes (enough for any pattern's prefix and for an 8-byte
-// fingerprint window less one), from the start of the last token a
-// credential shape could belong to (letters, digits, - _ + / = . ~), and
+// kHoldback bytes (enough for any pattern's prefix and for a fingerprint
+// window less one), from the start of the last token a credential shape or
+// an escaped secret could belong to (letters, digits, - _ + / = . ~ % \), and
 // from the start of any span that touches the end (a
 // header line without its line break yet, a PEM block without its END line).
 // The carry never grows past kMaxCarry: beyond that the oldest part is
-// emitted scrubbed as it stands. Everything returned has been scrubbed.
+// emitted scrubbed as it stands. A cut never falls inside a UTF-8 sequence.
+// Everything returned has been scrubbed.
 // Concatenating every return value gives the same result as scrubbing the
 // whole stream at once, except at those forced flushes. Not thread-safe; one
 // per stream. The redactor must outlive it.
@@ -94,6 +105,14 @@ class StreamScrubber {
   static constexpr std::size_t kMaxCarry = 64 * 1024;
 
   explicit StreamScrubber(const Redactor& redactor) : redactor_(redactor) {}
+  // With a smaller fixed holdback (0 for text shown as it streams, such as
+  // chat deltas): then only the rules that look at the text itself hold
+  // anything back: the last token, and the token before it when it can
+  // name a credential ("password:", "api_key=", "Bearer"), and spans that
+  // touch the end. Never anything that depends on a secret: what is held
+  // must not tell the reader whether a prefix matched.
+  StreamScrubber(const Redactor& redactor, std::size_t holdback)
+      : redactor_(redactor), holdback_(holdback) {}
   ~StreamScrubber();
   StreamScrubber(const StreamScrubber&) = delete;
   StreamScrubber& operator=(const StreamScrubber&) = delete;
@@ -102,9 +121,15 @@ class StreamScrubber {
   std::string Write(std::string_view chunk);
   // End of stream: returns everything still held, scrubbed.
   std::string Finish();
+  // Returns what is held, unscrubbed, and empties the scrubber: for a
+  // caller that keeps the carry between calls itself (the addon's
+  // redactStream, where the carry goes back to the JavaScript that gave
+  // it). Holds only bytes the caller gave; never a whole secret.
+  std::string Release();
 
  private:
   const Redactor& redactor_;
+  std::size_t holdback_ = kHoldback;
   std::string carry_;  // wiped on destruction: it may hold part of a secret
 };
 

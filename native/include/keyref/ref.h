@@ -13,6 +13,7 @@
 
 #include "keyref/credential_shape.h"
 #include "keyref/error.h"
+#include "keyref/table.h"
 
 namespace keyref {
 
@@ -29,6 +30,39 @@ enum class Scheme : std::uint8_t {
 inline constexpr int kSchemeCount = 6;
 inline constexpr std::size_t kMaxRefLength = 256;
 
+// One row of the scheme table.
+struct SchemeInfo {
+  Scheme scheme;
+  std::string_view name;  // "secret", "env", …
+  // Enabled when a policy says nothing. Schemes that reach outside the
+  // editor's own stores (op, pass, file) are opt-in.
+  bool default_enabled;
+  // The documented form, e.g. "keyring:[SERVICE/]ACCOUNT".
+  std::string_view form;
+  // storeSecret/deleteSecret can write to its source (the others answer
+  // SOURCE_DENIED; test/native/source_conformance_test.cpp checks both).
+  bool writable;
+};
+
+// THE list of schemes, in enum order. SchemeName, SchemeSet::Default, the
+// addon's `catalog.schemes`, the TypeScript `RefScheme` union, the schemas
+// and the table in docs/apikeyref.md derive from it;
+// test/node/catalog_drift.test.js fails when one disagrees. Adding a scheme:
+// docs/architecture.md, "Adding a scheme".
+inline constexpr SchemeInfo kSchemes[] = {
+    {Scheme::kSecret, "secret", true, "secret:NAME", true},
+    {Scheme::kEnv, "env", true, "env:NAME", false},
+    {Scheme::kKeyring, "keyring", true, "keyring:[SERVICE/]ACCOUNT", true},
+    {Scheme::kOp, "op", false, "op://VAULT/ITEM/[SECTION/]FIELD", false},
+    {Scheme::kPass, "pass", false, "pass:PATH", false},
+    {Scheme::kFile, "file", false, "file:NAME", true},
+};
+static_assert(sizeof(kSchemes) / sizeof(kSchemes[0]) == kSchemeCount,
+              "kSchemes must have one row per Scheme");
+static_assert(RowsInEnumOrder(kSchemes,
+                              [](const SchemeInfo& r) { return r.scheme; }),
+              "kSchemes must be in enum order");
+
 // "secret", "env", …
 const char* SchemeName(Scheme scheme) noexcept;
 // Exact, case-sensitive lookup. Returns false for anything else.
@@ -38,11 +72,18 @@ bool SchemeFromName(std::string_view name, Scheme* out) noexcept;
 class SchemeSet {
  public:
   constexpr SchemeSet() = default;
-  // secret, env and keyring: the schemes enabled when a policy says nothing.
-  static constexpr SchemeSet Default() { return SchemeSet(0b000111); }
-  static constexpr SchemeSet All() { return SchemeSet(0b111111); }
+  // The schemes enabled when a policy says nothing (kSchemes'
+  // default_enabled: secret, env and keyring).
+  static constexpr SchemeSet Default() {
+    SchemeSet set;
+    for (const SchemeInfo& s : kSchemes) {
+      if (s.default_enabled) set.Add(s.scheme);
+    }
+    return set;
+  }
+  static constexpr SchemeSet All() { return SchemeSet(kAllBits); }
   static constexpr SchemeSet FromBits(std::uint8_t bits) {
-    return SchemeSet(bits & 0b111111);
+    return SchemeSet(bits & kAllBits);
   }
   constexpr bool Has(Scheme s) const {
     return bits_ & (1u << static_cast<int>(s));
@@ -53,6 +94,7 @@ class SchemeSet {
   constexpr std::uint8_t bits() const { return bits_; }
 
  private:
+  static constexpr std::uint8_t kAllBits = (1u << kSchemeCount) - 1;
   constexpr explicit SchemeSet(std::uint8_t bits) : bits_(bits) {}
   std::uint8_t bits_ = 0;
 };

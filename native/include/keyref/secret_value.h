@@ -1,8 +1,8 @@
 // SecretValue: the only type that ever holds a secret's bytes.
 //
-// Invariant 3 of the project: between resolution and the socket write a
-// secret lives only here. The type is move-only, has no stream or fmt
-// formatter and no conversion to std::string; its bytes sit in their own
+// docs/invariants.md, "Native-only secret lifetime": between resolution and the
+// socket write a secret lives only here. The type is move-only, has no stream
+// or fmt formatter and no conversion to std::string; its bytes sit in their own
 // anonymous pages, locked in RAM (mlock) and excluded from core dumps
 // (MADV_DONTDUMP) where the OS allows, and are wiped with explicit_bzero,
 // which the compiler may not elide, before the pages are returned.

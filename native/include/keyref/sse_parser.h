@@ -46,8 +46,9 @@ class SseParser {
   std::string id_;
   long retry_ = -1;
   bool has_data_ = false;
-  bool after_cr_ = false;  // the last chunk ended with CR
-  bool started_ = false;   // past the optional BOM
+  bool after_cr_ = false;        // the last chunk ended with CR
+  bool started_ = false;         // past the optional BOM
+  std::size_t bom_matched_ = 0;  // BOM bytes seen so far, before started_
 };
 
 }  // namespace keyref

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <vector>
 
+#include "keyref/credential_names.h"
 #include "keyref/credential_shape.h"
 
 namespace keyref {
@@ -50,14 +51,7 @@ std::string BaseUrl::HostHeader() const {
 
 bool IsKeyLikeQueryName(std::string_view name) noexcept {
   std::string n = Lower(name);
-  for (std::string_view k :
-       {"key",           "api_key",        "apikey",
-        "api-key",       "x-api-key",      "token",
-        "access_token",  "accesstoken",    "auth",
-        "auth_token",    "authorization",  "secret",
-        "client_secret", "password",       "passwd",
-        "bearer",        "x-goog-api-key", "subscription-key",
-        "sig",           "signature"}) {
+  for (std::string_view k : kKeyLikeQueryNames) {
     if (n == k) return true;
   }
   return false;

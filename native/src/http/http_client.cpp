@@ -7,7 +7,9 @@
 #include <utility>
 
 #include "http/http_runtime.h"
+#include "http/trailer_filter.h"
 #include "keyref/key_scrubber.h"
+#include "keyref/request_head.h"
 
 namespace keyref {
 
@@ -54,6 +56,7 @@ Status ValidateRequest(const HttpRequest& request, BaseUrl* url) {
                  "Remove apiKeyRef.");
   }
   if (Status st = CheckCallerHeaders(request.headers); !st) return st;
+  if (Status st = CheckRequestHead(request); !st) return st;
   Result<BaseUrl> parsed = ParseBaseUrl(request.base_url);
   if (!parsed) return std::move(parsed).error();
   if (Status st = CheckRequestPath(request.path); !st) return st;
@@ -168,6 +171,316 @@ std::optional<std::chrono::milliseconds> ParseRetryAfter(
   return std::nullopt;
 }
 
+// ---- The parts of Execute ------------------------------------------------
+
+ProviderOptionValues OptionValues(const HttpRequest& request) {
+  return {{request.api_version, request.referer, request.title}};
+}
+
+// The request target: the base URL's path and the caller's path, then the
+// base URL's query, the caller's and the provider's (provider.h).
+std::string RequestTarget(const HttpRequest& request, const BaseUrl& url) {
+  std::string target = url.path + request.path;
+  if (target.empty()) target = "/";
+  QueryList query = url.query;
+  query.insert(query.end(), request.query.begin(), request.query.end());
+  for (auto& q : ProviderQuery(request.provider, OptionValues(request))) {
+    query.push_back(std::move(q));
+  }
+  if (!query.empty()) target += "?" + BuildQueryString(query);
+  return target;
+}
+
+// Every header but the key: the caller's, Host, keyref's defaults, then the
+// provider's extras (provider.h).
+void SetHeaders(const HttpRequest& request, const BaseUrl& url,
+                httplib::Request* hreq) {
+  for (const auto& [name, value] : request.headers) {
+    hreq->headers.emplace(name, value);
+  }
+  hreq->headers.emplace("Host", url.HostHeader());
+  if (!hreq->has_header("User-Agent")) {
+    hreq->headers.emplace("User-Agent", "keyref/0.1");
+  }
+  if (!hreq->has_header("Accept")) {
+    hreq->headers.emplace(
+        "Accept", request.stream_events ? "text/event-stream, */*" : "*/*");
+  }
+  if (!request.body.empty() && !hreq->has_header("Content-Type")) {
+    hreq->headers.emplace("Content-Type", request.content_type.empty()
+                                              ? "application/json"
+                                              : request.content_type);
+  }
+  for (auto& [name, value] : ProviderHeaders(
+           request.provider, OptionValues(request), request.headers)) {
+    hreq->headers.emplace(std::move(name), std::move(value));
+  }
+}
+
+// The key goes into the header last, straight from the LiveSecret.
+// httplib keeps header values as std::string (Request::headers), so the
+// value is built in a string with its final capacity (no reallocation
+// leaves a partial copy behind), moved into the map, and wiped with
+// SecureZero once the request is written (WipeHeaders, run by
+// OnRequestWritten). httplib's serialised head is wiped by the stream once
+// written (trailer_filter.h). Residual copies we cannot reach: httplib
+// formats each header line in a stack buffer and grows its head buffer by
+// reallocation (docs/reliability.md, "Core dumps"), and OpenSSL's write
+// buffer holds the TLS record until reused (docs/requests.md).
+void PutKey(ProviderAuth auth, const LiveSecret& key, httplib::Request* hreq) {
+  std::string_view k = key.value().Reveal();
+  std::string value;
+  value.reserve(auth.prefix.size() + k.size());
+  value.append(auth.prefix).append(k);
+  hreq->headers.emplace(std::string(auth.header), std::move(value));
+}
+
+void WipeHeaders(httplib::Request* hreq) {
+  for (auto& [name, value] : hreq->headers) {
+    SecureZero(value.data(), value.size());
+  }
+}
+
+// What every attempt of one Execute shares.
+struct Exchange {
+  const HttpRequest& request;
+  const BaseUrl& url;
+  std::string target;
+  const LiveSecret* key;      // null for providers that take no key
+  const KeyBinding* binding;  // where `key` may go (null with it)
+  const KeyScrubber& scrub;
+  const Redactor& redactor;
+  RequestControl& control;
+  const EventSink& on_event;
+  std::size_t max_body_bytes;
+};
+
+// The outcome of one send on one connection.
+struct Sent {
+  bool ok = false;  // httplib had a whole exchange (maybe only the proxy's)
+  httplib::Error error = httplib::Error::Success;
+  httplib::Response response;  // the CONNECT answer when no origin answered
+  http::Attempt at;
+};
+
+// One attempt: builds the request, streams the answer into `sent->at`
+// (events scrubbed and handed to the sink as they arrive), and wipes the
+// key's header copy.
+void SendOnce(const Exchange& ex, httplib::ClientImpl& cli, Sent* sent) {
+  const HttpRequest& request = ex.request;
+  http::Attempt& at = sent->at;
+  httplib::Request hreq;
+  hreq.method = request.method;
+  hreq.path = ex.target;
+  SetHeaders(request, ex.url, &hreq);
+  hreq.body = request.body;
+
+  at.last_byte = Clock::now();
+  SseParser parser([&](SseEvent&& ev) {
+    ScrubOut(ex.scrub, ex.redactor, &ev.data);
+    ScrubOut(ex.scrub, ex.redactor, &ev.event);
+    ScrubOut(ex.scrub, ex.redactor, &ev.id);
+    if (!ex.on_event(std::move(ev))) {
+      at.sink_stopped = true;
+      return false;
+    }
+    return true;
+  });
+  hreq.response_handler = [&](const httplib::Response& res) {
+    at.got_headers = true;
+    at.got_bytes = true;
+    at.last_byte = Clock::now();
+    at.response.status = res.status;
+    for (const auto& [name, value] : res.headers) {
+      at.response.headers.emplace_back(Lower(name), value);
+    }
+    std::string ct = Lower(res.get_header_value("Content-Type"));
+    at.sse = request.stream_events && ex.on_event &&
+             ct.rfind("text/event-stream", 0) == 0;
+    return !ex.control.cancelled();
+  };
+  hreq.content_receiver = [&](const char* data, std::size_t n, std::uint64_t,
+                              std::uint64_t) {
+    at.last_byte = Clock::now();
+    if (ex.control.cancelled()) return false;
+    if (at.sse) return parser.Feed(std::string_view(data, n));
+    if (at.response.body.size() + n > ex.max_body_bytes) {
+      at.too_big = true;
+      return false;
+    }
+    at.response.body.append(data, n);
+    return true;
+  };
+
+  if (ex.key) PutKey(AuthFor(request.provider), *ex.key, &hreq);
+  {
+    // Wipes the key header as soon as the request is written (the server
+    // may take minutes to answer), and again below for a send that failed
+    // before writing (native/src/http/trailer_filter.h).
+    http::OnRequestWritten wipe_when_written([&] {
+      if (ex.key) WipeHeaders(&hreq);
+    });
+    ex.control.Attach(&cli);
+    sent->ok = ex.control.cancelled()
+                   ? false
+                   : cli.send(hreq, sent->response, sent->error);
+    ex.control.Detach();
+  }
+  if (ex.key) WipeHeaders(&hreq);
+}
+
+// The response of a send that completed: the origin's, or (an https request
+// through a proxy that no origin answered) none, which the caller reports
+// as PROXY_FAILED.
+bool TakeResponse(const Exchange& ex, bool via_proxy, Sent* sent) {
+  http::Attempt& at = sent->at;
+  if (!(at.got_headers || !via_proxy || !ex.url.tls ||
+        ex.request.method == "HEAD")) {
+    return false;
+  }
+  if (!at.got_headers) {
+    at.response.status = sent->response.status;
+    for (const auto& [name, value] : sent->response.headers) {
+      at.response.headers.emplace_back(Lower(name), value);
+    }
+    at.response.body = sent->response.body;
+  }
+  return true;
+}
+
+// The retry decision for a whole response: 429 and 503 while retries are
+// left, after Retry-After (capped at 60 s) or else a backoff doubling from
+// 500 ms up to 30 s. nullopt: hand the response back.
+struct RetryBudget {
+  int left = 0;
+  int backoff_ms = 500;
+};
+std::optional<std::chrono::milliseconds> RetryWait(const HttpResponse& res,
+                                                   RetryBudget* budget) {
+  if ((res.status != 429 && res.status != 503) || budget->left <= 0) {
+    return std::nullopt;
+  }
+  --budget->left;
+  std::string ra;
+  for (const auto& [n, v] : res.headers) {
+    if (n == "retry-after") ra = v;
+  }
+  std::chrono::milliseconds wait = ParseRetryAfter(ra).value_or(
+      std::chrono::milliseconds(budget->backoff_ms));
+  budget->backoff_ms = std::min(budget->backoff_ms * 2, 30000);
+  return std::min(wait, std::chrono::milliseconds(60000));
+}
+
+// The retry decision for a send without a whole response: a kept-alive
+// connection the server had closed fails before any byte arrives; try once
+// more on a new connection (not another idle one, which may be just as
+// stale).
+bool RetryOnNewConnection(const http::Connection& c, const Sent& sent,
+                          bool stale_retry_used) {
+  return c.reused && !sent.at.got_bytes && !stale_retry_used &&
+         (sent.error == httplib::Error::Read ||
+          sent.error == httplib::Error::Write ||
+          sent.error == httplib::Error::Connection);
+}
+
+// The key: resolved here, on this worker thread, and alive until the
+// response is scrubbed (LiveSecret registers it with the redactor), with
+// the origins it may be written to. The resolver refuses a target the key
+// is not bound to before resolving (docs/origins.md). Refused when it could
+// never be sent in a header. Errors are not yet scrubbed.
+Status ResolveKey(const HttpRequest& request, const BaseUrl& url,
+                  const KeyResolver& resolve, std::optional<KeyGrant>* grant,
+                  KeyScrubber* scrub) {
+  if (!request.api_key_ref) return {};
+  Result<KeyGrant> r = resolve(*request.api_key_ref, request.provider, url);
+  if (!r) return std::move(r).error();
+  grant->emplace(std::move(r).value());
+  const SecretValue& value = (*grant)->key.value();
+  if (Status s = ValidateSecretValue(value); !s) return s;
+  *scrub = KeyScrubber(value);
+  return {};
+}
+
+// The binding check on the final target, right before a send writes the key
+// (docs/origins.md): `ex.url` is the origin this connection goes to, and
+// redirects are never followed, so no other origin can receive the header.
+Status CheckBeforeWrite(const Exchange& ex, httplib::ClientImpl& cli) {
+  if (!ex.key) return {};
+  cli.set_follow_location(false);
+  return CheckKeyOrigin(*ex.binding, *ex.request.api_key_ref,
+                        ex.request.provider, ex.url);
+}
+
+// The connections of one Execute, shared by its attempts.
+struct Wire {
+  http::ConnectionPool& pool;
+  http::ConnectionSpec spec;
+};
+
+// Attempts until a whole response is had (after any 429/503 retries and one
+// retry on a stale keep-alive connection) or the request fails.
+Result<HttpResponse> RunAttempts(const Exchange& ex, Wire& wire) {
+  const HttpRequest& request = ex.request;
+  RetryBudget budget{std::max(0, request.retries)};
+  bool stale_retry_used = false;
+  const bool via_proxy = wire.spec.proxy.has_value();
+  for (;;) {
+    Result<http::Connection> conn =
+        wire.pool.Acquire(wire.spec, stale_retry_used);
+    if (!conn) return Scrubbed(std::move(conn).error(), ex.scrub, ex.redactor);
+    http::Connection c = std::move(conn).value();
+    httplib::ClientImpl& cli = *c.client;
+    cli.set_connection_timeout(request.connect_timeout);
+    cli.set_read_timeout(request.read_timeout);
+    cli.set_write_timeout(request.read_timeout);
+
+    if (Status s = CheckBeforeWrite(ex, cli); !s) {
+      return Scrubbed(std::move(s).error(), ex.scrub, ex.redactor);
+    }
+    Sent sent;
+    SendOnce(ex, cli, &sent);
+
+    if (ex.control.cancelled()) return CancelError(ex.control.reason());
+    if (sent.ok && TakeResponse(ex, via_proxy, &sent)) {
+      wire.pool.Release(std::move(c));
+      if (auto wait = RetryWait(sent.at.response, &budget)) {
+        if (!ex.control.SleepFor(*wait)) {
+          return CancelError(ex.control.reason());
+        }
+        continue;
+      }
+      HttpResponse& res = sent.at.response;
+      for (auto& [name, value] : res.headers) {
+        ScrubOut(ex.scrub, ex.redactor, &name);
+        ScrubOut(ex.scrub, ex.redactor, &value);
+      }
+      ScrubOut(ex.scrub, ex.redactor, &res.body);
+      return std::move(res);
+    }
+    if (sent.ok) {
+      return Scrubbed(
+          Error(ErrorCode::kProxyFailed,
+                "The proxy refused to open a tunnel (CONNECT answered " +
+                    std::to_string(sent.response.status) + ").",
+                "Check the proxy setting and its credentials."),
+          ex.scrub, ex.redactor);
+    }
+    if (RetryOnNewConnection(c, sent, stale_retry_used)) {
+      stale_retry_used = true;
+      continue;
+    }
+    if (sent.at.sink_stopped) return CancelError(CancelReason::kAborted);
+    long verify =
+        ex.url.tls
+            ? static_cast<httplib::SSLClient&>(cli).get_openssl_verify_result()
+            : 0;
+    Error e = http::DescribeSendFailure(sent.error, sent.at, ex.url, via_proxy,
+                                        verify, request.read_timeout,
+                                        ex.max_body_bytes);
+    return Scrubbed(std::move(e), ex.scrub, ex.redactor);
+  }
+}
+
 }  // namespace
 
 Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
@@ -186,16 +499,6 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
   }
   std::optional<ProxyServer> proxy =
       std::move(SelectProxy(request.proxy, url)).value();
-
-  std::string target = url.path + request.path;
-  if (target.empty()) target = "/";
-  QueryList query = url.query;
-  query.insert(query.end(), request.query.begin(), request.query.end());
-  if (request.provider == Provider::kAzureOpenAI &&
-      !request.api_version.empty()) {
-    query.emplace_back("api-version", request.api_version);
-  }
-  if (!query.empty()) target += "?" + BuildQueryString(query);
 
   // Register with Close() and the total-deadline watchdog. The control is
   // owned by the caller; a no-op deleter lets the watchdog hold a weak_ptr.
@@ -216,212 +519,25 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
     ~Unwatch() { w.Remove(token); }
   } unwatch{st.watchdog, watch};
 
-  // The key: resolved here, on this worker thread, and alive until the
-  // response is scrubbed. LiveSecret registers it with the redactor. The
-  // resolver refuses a target the key is not bound to before resolving.
   std::optional<KeyGrant> grant;
-  const LiveSecret* key = nullptr;
   KeyScrubber scrub;
-  if (request.api_key_ref) {
-    Result<KeyGrant> r = resolve(*request.api_key_ref, request.provider, url);
-    if (!r) return Scrubbed(std::move(r).error(), no_key, redactor);
-    grant.emplace(std::move(r).value());
-    key = &grant->key;
-    if (Status s = ValidateSecretValue(key->value()); !s) {
-      return Scrubbed(std::move(s).error(), no_key, redactor);
-    }
-    scrub = KeyScrubber(key->value());
+  if (Status s = ResolveKey(request, url, resolve, &grant, &scrub); !s) {
+    return Scrubbed(std::move(s).error(), no_key, redactor);
   }
   if (control.cancelled()) return CancelError(control.reason());
 
-  http::ConnectionSpec spec{url, proxy, request.ca_file, request.ca_pem};
-  const ProviderAuth auth = AuthFor(request.provider);
-  int retries_left = std::max(0, request.retries);
-  int backoff_ms = 500;
-  bool stale_retry_used = false;
-
-  for (;;) {
-    Result<http::Connection> conn = st.pool.Acquire(spec, stale_retry_used);
-    if (!conn) return Scrubbed(std::move(conn).error(), scrub, redactor);
-    http::Connection c = std::move(conn).value();
-    httplib::ClientImpl& cli = *c.client;
-    cli.set_connection_timeout(request.connect_timeout);
-    cli.set_read_timeout(request.read_timeout);
-    cli.set_write_timeout(request.read_timeout);
-
-    httplib::Request hreq;
-    hreq.method = request.method;
-    hreq.path = target;
-    for (const auto& [name, value] : request.headers) {
-      hreq.headers.emplace(name, value);
-    }
-    hreq.headers.emplace("Host", url.HostHeader());
-    if (!hreq.has_header("User-Agent")) {
-      hreq.headers.emplace("User-Agent", "keyref/0.1");
-    }
-    if (!hreq.has_header("Accept")) {
-      hreq.headers.emplace(
-          "Accept", request.stream_events ? "text/event-stream, */*" : "*/*");
-    }
-    if (!request.body.empty() && !hreq.has_header("Content-Type")) {
-      hreq.headers.emplace("Content-Type", request.content_type.empty()
-                                               ? "application/json"
-                                               : request.content_type);
-    }
-    if (request.provider == Provider::kAnthropic &&
-        !hreq.has_header("anthropic-version")) {
-      hreq.headers.emplace("anthropic-version",
-                           request.api_version.empty()
-                               ? std::string(kDefaultAnthropicVersion)
-                               : request.api_version);
-    }
-    if (request.provider == Provider::kOpenRouter) {
-      if (!request.referer.empty())
-        hreq.headers.emplace("HTTP-Referer", request.referer);
-      if (!request.title.empty())
-        hreq.headers.emplace("X-Title", request.title);
-    }
-    hreq.body = request.body;
-
-    http::Attempt at;
-    at.last_byte = Clock::now();
-    SseParser parser([&](SseEvent&& ev) {
-      ScrubOut(scrub, redactor, &ev.data);
-      ScrubOut(scrub, redactor, &ev.event);
-      ScrubOut(scrub, redactor, &ev.id);
-      if (!on_event(std::move(ev))) {
-        at.sink_stopped = true;
-        return false;
-      }
-      return true;
-    });
-    hreq.response_handler = [&](const httplib::Response& res) {
-      at.got_headers = true;
-      at.got_bytes = true;
-      at.last_byte = Clock::now();
-      at.response.status = res.status;
-      for (const auto& [name, value] : res.headers) {
-        at.response.headers.emplace_back(Lower(name), value);
-      }
-      std::string ct = Lower(res.get_header_value("Content-Type"));
-      at.sse = request.stream_events && on_event &&
-               ct.rfind("text/event-stream", 0) == 0;
-      return !control.cancelled();
-    };
-    hreq.content_receiver = [&](const char* data, std::size_t n, std::uint64_t,
-                                std::uint64_t) {
-      at.last_byte = Clock::now();
-      if (control.cancelled()) return false;
-      if (at.sse) return parser.Feed(std::string_view(data, n));
-      if (at.response.body.size() + n > st.options.max_body_bytes) {
-        at.too_big = true;
-        return false;
-      }
-      at.response.body.append(data, n);
-      return true;
-    };
-
-    // The key goes into the header last, straight from the LiveSecret.
-    // httplib keeps header values as std::string (Request::headers), so the
-    // value is built in a string with its final capacity (no reallocation
-    // leaves a partial copy behind), moved into the map, and wiped with
-    // SecureZero right after send(). Residual copies we cannot reach:
-    // httplib serialises the request head into a temporary std::string that
-    // it frees without wiping, and OpenSSL's write buffer holds the TLS
-    // plaintext until reused (docs/requests.md, "Where the key exists").
-    if (key) {
-      // The binding check on the final target, right before the key is
-      // written (docs/origins.md). `url` is where this very send goes:
-      // redirects are never followed (set below), so no other origin can
-      // receive this header.
-      if (Status s = CheckKeyOrigin(grant->binding, *request.api_key_ref,
-                                    request.provider, url);
-          !s) {
-        return Scrubbed(std::move(s).error(), scrub, redactor);
-      }
-      cli.set_follow_location(false);
-      std::string_view k = key->value().Reveal();
-      std::string value;
-      value.reserve(auth.prefix.size() + k.size());
-      value.append(auth.prefix).append(k);
-      hreq.headers.emplace(std::string(auth.header), std::move(value));
-    }
-
-    httplib::Response hres;
-    httplib::Error herr = httplib::Error::Success;
-    control.Attach(&cli);
-    bool ok = control.cancelled() ? false : cli.send(hreq, hres, herr);
-    control.Detach();
-
-    if (key) {
-      for (auto& [name, value] : hreq.headers) {
-        SecureZero(value.data(), value.size());
-      }
-    }
-
-    if (control.cancelled()) return CancelError(control.reason());
-    if (ok &&
-        (at.got_headers || !proxy || !url.tls || request.method == "HEAD")) {
-      // A whole response. (When an https request went through a proxy and
-      // no origin response arrived, hres is the proxy's CONNECT answer.)
-      if (!at.got_headers) {
-        at.response.status = hres.status;
-        for (const auto& [name, value] : hres.headers) {
-          at.response.headers.emplace_back(Lower(name), value);
-        }
-        at.response.body = hres.body;
-      }
-      int status = at.response.status;
-      if ((status == 429 || status == 503) && retries_left > 0) {
-        --retries_left;
-        std::string ra;
-        for (const auto& [n, v] : at.response.headers) {
-          if (n == "retry-after") ra = v;
-        }
-        std::chrono::milliseconds wait =
-            ParseRetryAfter(ra).value_or(std::chrono::milliseconds(backoff_ms));
-        backoff_ms = std::min(backoff_ms * 2, 30000);
-        wait = std::min(wait, std::chrono::milliseconds(60000));
-        st.pool.Release(std::move(c));
-        if (!control.SleepFor(wait)) return CancelError(control.reason());
-        continue;
-      }
-      st.pool.Release(std::move(c));
-      for (auto& [name, value] : at.response.headers) {
-        ScrubOut(scrub, redactor, &name);
-        ScrubOut(scrub, redactor, &value);
-      }
-      ScrubOut(scrub, redactor, &at.response.body);
-      return std::move(at.response);
-    }
-    if (ok) {
-      return Scrubbed(
-          Error(ErrorCode::kProxyFailed,
-                "The proxy refused to open a tunnel (CONNECT answered " +
-                    std::to_string(hres.status) + ").",
-                "Check the proxy setting and its credentials."),
-          scrub, redactor);
-    }
-
-    // No whole response. A kept-alive connection the server had closed
-    // fails before any byte arrives: try once more on a new connection
-    // (not another idle one, which may be just as stale).
-    if (c.reused && !at.got_bytes && !stale_retry_used &&
-        (herr == httplib::Error::Read || herr == httplib::Error::Write ||
-         herr == httplib::Error::Connection)) {
-      stale_retry_used = true;
-      continue;
-    }
-    if (at.sink_stopped) return CancelError(CancelReason::kAborted);
-    long verify =
-        url.tls
-            ? static_cast<httplib::SSLClient&>(cli).get_openssl_verify_result()
-            : 0;
-    Error e = http::DescribeSendFailure(herr, at, url, proxy.has_value(),
-                                        verify, request.read_timeout,
-                                        st.options.max_body_bytes);
-    return Scrubbed(std::move(e), scrub, redactor);
-  }
+  const Exchange ex{request,
+                    url,
+                    RequestTarget(request, url),
+                    grant ? &grant->key : nullptr,
+                    grant ? &grant->binding : nullptr,
+                    scrub,
+                    redactor,
+                    control,
+                    on_event,
+                    st.options.max_body_bytes};
+  Wire wire{st.pool, {url, proxy, request.ca_file, request.ca_pem}};
+  return RunAttempts(ex, wire);
 }
 
 }  // namespace keyref

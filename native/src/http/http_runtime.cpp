@@ -8,6 +8,8 @@
 #include <functional>
 #include <utility>
 
+#include "http/trailer_filter.h"
+
 namespace keyref::http {
 
 // ---- WorkerPool -----------------------------------------------------------
@@ -213,8 +215,8 @@ Result<Connection> ConnectionPool::Acquire(const ConnectionSpec& spec,
     }
   }
   if (spec.url.tls) {
-    auto ssl =
-        std::make_unique<httplib::SSLClient>(spec.url.host, spec.url.port);
+    std::unique_ptr<httplib::SSLClient> ssl =
+        MakeTlsClient(spec.url.host, spec.url.port);
     if (!ssl->is_valid()) return TlsError("Could not set up TLS.");
     SSL_CTX_set_min_proto_version(ssl->ssl_context(), TLS1_2_VERSION);
     if (!spec.ca_file.empty() || !spec.ca_pem.empty()) {
@@ -228,8 +230,7 @@ Result<Connection> ConnectionPool::Acquire(const ConnectionSpec& spec,
     ssl->enable_server_certificate_verification(true);
     c.client = std::move(ssl);
   } else {
-    c.client =
-        std::make_unique<httplib::ClientImpl>(spec.url.host, spec.url.port);
+    c.client = MakePlainClient(spec.url.host, spec.url.port);
   }
   c.client->set_keep_alive(true);
   c.client->set_tcp_nodelay(true);

@@ -1,48 +1,11 @@
 #include "keyref/provider.h"
 
-#include <array>
 #include <cctype>
+
+#include "keyref/credential_names.h"
 
 namespace keyref {
 namespace {
-
-// The table. Keys never travel in a query parameter: URLs end up in proxy
-// and server access logs (gemini also accepts ?key=…; it is never used).
-// Default origins are https only, and only for providers with one public
-// endpoint (docs/origins.md).
-constexpr std::array<ProviderSpec, kProviderCount> kTable = {{
-    {Provider::kOpenAI,
-     "openai",
-     {"authorization", "Bearer "},
-     "https://api.openai.com"},
-    {Provider::kOpenAICompatible,
-     "openai-compatible",
-     {"authorization", "Bearer "},
-     ""},
-    {Provider::kLiteLLM, "litellm", {"authorization", "Bearer "}, ""},
-    {Provider::kOpenRouter,
-     "openrouter",
-     {"authorization", "Bearer "},
-     "https://openrouter.ai"},
-    {Provider::kAnthropic,
-     "anthropic",
-     {"x-api-key", ""},
-     "https://api.anthropic.com"},
-    {Provider::kAzureOpenAI, "azure-openai", {"api-key", ""}, ""},
-    {Provider::kGemini,
-     "gemini",
-     {"x-goog-api-key", ""},
-     "https://generativelanguage.googleapis.com"},
-    {Provider::kOllama, "ollama", {"", ""}, ""},
-}};
-
-constexpr bool TableInOrder() {
-  for (int i = 0; i < kProviderCount; ++i) {
-    if (static_cast<int>(kTable[i].id) != i) return false;
-  }
-  return true;
-}
-static_assert(TableInOrder(), "kTable rows must follow the Provider order");
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
@@ -82,43 +45,93 @@ bool IsTokenChar(unsigned char c) noexcept {
 
 }  // namespace
 
-const std::array<ProviderSpec, kProviderCount>& ProviderTable() noexcept {
-  return kTable;
+const ProviderInfo& ProviderInfoOf(Provider provider) noexcept {
+  int i = static_cast<int>(provider);
+  return kProviders[i >= 0 && i < kProviderCount ? i : 0];
 }
 
 const char* ProviderName(Provider provider) noexcept {
   int i = static_cast<int>(provider);
-  return i >= 0 && i < kProviderCount ? kTable[i].name.data() : "unknown";
+  // The names are string literals, so data() is NUL-terminated.
+  return i >= 0 && i < kProviderCount ? kProviders[i].name.data() : "unknown";
 }
 
 bool ProviderFromName(std::string_view name, Provider* out) noexcept {
-  for (const ProviderSpec& row : kTable) {
-    if (name == row.name) {
-      *out = row.id;
+  for (const ProviderInfo& p : kProviders) {
+    if (name == p.name) {
+      *out = p.provider;
       return true;
     }
   }
   return false;
 }
 
+const char* ProviderOptionName(ProviderOption option) noexcept {
+  switch (option) {
+    case ProviderOption::kApiVersion:
+      return "apiVersion";
+    case ProviderOption::kReferer:
+      return "referer";
+    case ProviderOption::kTitle:
+      return "title";
+  }
+  return "";
+}
+
 ProviderAuth AuthFor(Provider provider) noexcept {
-  int i = static_cast<int>(provider);
-  return i >= 0 && i < kProviderCount ? kTable[i].auth : ProviderAuth{};
+  return ProviderInfoOf(provider).auth;
 }
 
 std::string_view DefaultOrigin(Provider provider) noexcept {
-  int i = static_cast<int>(provider);
-  return i >= 0 && i < kProviderCount ? kTable[i].default_origin
-                                      : std::string_view();
+  // Only providers that take a key have a binding default; the row's
+  // origin is https for every one of them (test/native/origin_test.cpp).
+  const ProviderInfo& row = ProviderInfoOf(provider);
+  return row.key_required ? row.default_origin : std::string_view();
 }
 
 bool ProviderNeedsKey(Provider provider) noexcept {
-  return !AuthFor(provider).header.empty();
+  return ProviderInfoOf(provider).key_required;
+}
+
+bool ProviderUsesOption(Provider provider, ProviderOption option) noexcept {
+  for (const ProviderExtra& e : ProviderInfoOf(provider).extras) {
+    if (e.kind != ProviderExtra::Kind::kNone && e.option == option) return true;
+  }
+  return false;
+}
+
+HeaderList ProviderHeaders(Provider provider, const ProviderOptionValues& opts,
+                           const HeaderList& caller) {
+  HeaderList out;
+  for (const ProviderExtra& e : ProviderInfoOf(provider).extras) {
+    if (e.kind != ProviderExtra::Kind::kHeader) continue;
+    if (e.unless_caller_sets) {
+      bool set = false;
+      for (const auto& h : caller)
+        set = set || EqualsIgnoreCase(h.first, e.name);
+      if (set) continue;
+    }
+    std::string_view v = opts.Get(e.option);
+    if (v.empty()) v = e.fallback;
+    if (!v.empty()) out.emplace_back(std::string(e.name), std::string(v));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> ProviderQuery(
+    Provider provider, const ProviderOptionValues& opts) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const ProviderExtra& e : ProviderInfoOf(provider).extras) {
+    if (e.kind != ProviderExtra::Kind::kQuery) continue;
+    std::string_view v = opts.Get(e.option);
+    if (v.empty()) v = e.fallback;
+    if (!v.empty()) out.emplace_back(std::string(e.name), std::string(v));
+  }
+  return out;
 }
 
 bool IsCredentialHeader(std::string_view name) noexcept {
-  for (std::string_view h : {"authorization", "x-api-key", "api-key",
-                             "x-goog-api-key", "proxy-authorization"}) {
+  for (std::string_view h : kCredentialHeaders) {
     if (EqualsIgnoreCase(name, h)) return true;
   }
   return false;
@@ -143,8 +156,7 @@ Status CheckCallerHeaders(const HeaderList& headers) {
                        "sets itself.",
                    "Remove it; give the key by reference in apiKeyRef.");
     }
-    for (std::string_view h :
-         {"host", "content-length", "transfer-encoding", "connection"}) {
+    for (std::string_view h : kKeyrefOwnedHeaders) {
       if (EqualsIgnoreCase(name, h)) {
         return Error(ErrorCode::kHeaderForbidden,
                      "The header " + name + " is set by keyref itself.",

@@ -58,15 +58,18 @@ Error DescribeSendFailure(httplib::Error herr, const Attempt& at,
       break;
     }
     case httplib::Error::Canceled:
+      // The caps keep memory bounded whatever a server sends
+      // (docs/reliability.md); both close the connection.
       if (at.too_big) {
-        e = Error(ErrorCode::kInternal,
+        e = Error(ErrorCode::kResponseTooLarge,
                   "The response body is larger than keyref keeps (" +
                       std::to_string(max_body_bytes) + " bytes).",
                   "Stream it with onEvent or ask for less.");
       } else {
-        e = Error(ErrorCode::kInternal,
-                  "The response stream was malformed (an event or line "
-                  "too large).");
+        e = Error(ErrorCode::kResponseTooLarge,
+                  "A server-sent event or line is larger than keyref keeps (" +
+                      std::to_string(SseParser::kMaxLineBytes) + " bytes).",
+                  "Check that the server sends an event stream.");
       }
       break;
     default: {

@@ -19,11 +19,18 @@ std::size_t FindLineEnd(std::string_view s, std::size_t from) {
 }  // namespace
 
 bool SseParser::Feed(std::string_view chunk) {
-  if (!started_ && !chunk.empty()) {
-    // A UTF-8 BOM may open the stream; it is not part of the first line.
-    std::string_view bom = "\xEF\xBB\xBF";
-    if (line_.empty() && chunk.substr(0, 3) == bom) chunk.remove_prefix(3);
-    started_ = true;
+  // A UTF-8 BOM may open the stream; it is not part of the first line. It
+  // may arrive split across chunks, so it is matched byte by byte; bytes
+  // that turn out not to be a BOM go back to the line.
+  static constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  while (!started_ && !chunk.empty()) {
+    if (chunk[0] != kBom[bom_matched_]) {
+      line_.assign(kBom.data(), bom_matched_);
+      started_ = true;
+      break;
+    }
+    chunk.remove_prefix(1);
+    started_ = ++bom_matched_ == kBom.size();
   }
   std::size_t i = 0;
   if (after_cr_ && !chunk.empty()) {

@@ -1,15 +1,17 @@
-// The process-wide fingerprint store: keyed hashes (SipHash-2-4 under a
-// per-process random key) of every 8-byte window of every encoded form of
-// every value registered in the process. Never the values themselves.
+// Fingerprints of secret values: keyed hashes (SipHash-2-4 under a random
+// key) of the windows of a value that may count as "part of the secret"
+// (docs/threat-model.md, "No oracle"), the searchable sets built from them,
+// and the process-wide store of remembered values. Never the values.
 #include <openssl/rand.h>
 
 #include <algorithm>
-#include <cctype>
+#include <cmath>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 
+#include "keyref/credential_shape.h"
 #include "keyref/secret_value.h"
 #include "redaction/internal.h"
 
@@ -52,6 +54,21 @@ struct SipState {
     Round();
     v0 ^= m;
   }
+  // Every block, then the tail with the length in its top byte.
+  void Absorb(std::string_view in) {
+    const std::size_t n = in.size();
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      std::uint64_t m;
+      std::memcpy(&m, in.data() + i, 8);
+      Compress(m);
+    }
+    std::uint64_t b = static_cast<std::uint64_t>(n) << 56;
+    for (std::size_t k = 0; i + k < n; ++k) {
+      b |= std::uint64_t{static_cast<unsigned char>(in[i + k])} << (8 * k);
+    }
+    Compress(b);
+  }
   // Four finalisation rounds; the caller xors its constant in first.
   std::uint64_t Finish() {
     Round();
@@ -64,10 +81,10 @@ struct SipState {
 
 }  // namespace
 
-std::uint64_t SipHash8(std::uint64_t k0, std::uint64_t k1, std::uint64_t m) {
+std::uint64_t SipHash64(std::uint64_t k0, std::uint64_t k1,
+                        std::string_view in) {
   SipState st(k0, k1, 0);
-  st.Compress(m);
-  st.Compress(std::uint64_t{8} << 56);  // length 8, no tail
+  st.Absorb(in);
   st.v2 ^= 0xff;
   return st.Finish();
 }
@@ -75,54 +92,37 @@ std::uint64_t SipHash8(std::uint64_t k0, std::uint64_t k1, std::uint64_t m) {
 void SipHash128(std::uint64_t k0, std::uint64_t k1, std::string_view in,
                 std::uint64_t* lo, std::uint64_t* hi) {
   SipState st(k0, k1, 0xee);
-  const std::size_t n = in.size();
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t m;
-    std::memcpy(&m, in.data() + i, 8);
-    st.Compress(m);
-  }
-  // The tail, little-endian, with the length in the top byte.
-  std::uint64_t b = static_cast<std::uint64_t>(n) << 56;
-  for (std::size_t k = 0; i + k < n; ++k) {
-    b |= std::uint64_t{static_cast<unsigned char>(in[i + k])} << (8 * k);
-  }
-  st.Compress(b);
+  st.Absorb(in);
   st.v2 ^= 0xee;
   *lo = st.Finish();
   st.v1 ^= 0xdd;
   *hi = st.Finish();
 }
 
+Keys Keys::Random() {
+  std::uint64_t key[4];
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(key), sizeof key) != 1) {
+    throw std::runtime_error("keyref: the OS random generator failed");
+  }
+  Keys k;
+  k.k0 = key[0];
+  k.k1 = key[1];
+  k.base = key[2] | 1;
+  k.mix = key[3] | 1;
+  SecureZero(key, sizeof key);
+  return k;
+}
+
 namespace {
 
-inline std::uint64_t Load8(const char* p) {
-  std::uint64_t w;
-  std::memcpy(&w, p, 8);
-  return w;
-}
+// A string that wipes itself: encoded forms of a secret are secrets too.
+struct WipedString {
+  std::string s;
+  ~WipedString() { SecureZero(s.data(), s.size()); }
+};
 
-inline std::uint32_t Load4(const char* p) {
-  std::uint32_t w;
-  std::memcpy(&w, p, 4);
-  return w;
-}
-
-inline std::size_t Prefilter4(const FingerprintSnapshot& fp, std::uint32_t w) {
-  return static_cast<std::size_t>((w * fp.mul4) >>
-                                  (64 - FingerprintSnapshot::kBits4Log2));
-}
-
-inline bool TestBit(const std::vector<std::uint64_t>& bits, std::size_t h) {
-  return (bits[h >> 6] >> (h & 63)) & 1;
-}
-
-inline std::size_t Prefilter(const FingerprintSnapshot& fp, std::uint64_t w) {
-  return static_cast<std::size_t>((w * fp.mul) >>
-                                  (64 - FingerprintSnapshot::kBitsLog2));
-}
-
-// Encoders. Each appends to `out`, a string the caller wipes.
+// Appends the base64 (or base64url) of `in` to `out`, a string the caller
+// wipes.
 void Base64(std::string_view in, bool url, bool pad, std::string* out) {
   const char* abc =
       url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -146,44 +146,183 @@ void Base64(std::string_view in, bool url, bool pad, std::string* out) {
   if (pad) out->append(rest == 1 ? "==" : "=");
 }
 
-void Percent(std::string_view in, bool lower, std::string* out) {
-  const char* hex = lower ? "0123456789abcdef" : "0123456789ABCDEF";
-  for (char ch : in) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out->push_back(ch);
-    } else {
-      out->push_back('%');
-      out->push_back(hex[c >> 4]);
-      out->push_back(hex[c & 15]);
-    }
-  }
+// Base64 of `value` after `shift` zero bytes (as inside "user:KEY", HTTP
+// Basic), unpadded, into *out.
+void ShiftedBase64(std::string_view value, std::size_t shift, bool url,
+                   std::string* out) {
+  WipedString in;
+  in.s.assign(shift, '\0');
+  in.s.append(value);
+  Base64(in.s, url, /*pad=*/false, out);
 }
 
-void JsonEscape(std::string_view in, std::string* out) {
-  static const char* hex = "0123456789abcdef";
-  for (char ch : in) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out->push_back('\\');
-      out->push_back(ch);
-    } else if (c < 0x20) {
-      out->append("\\u00");
-      out->push_back(hex[c >> 4]);
-      out->push_back(hex[c & 15]);
-    } else {
-      out->push_back(ch);
-    }
-  }
+std::uint64_t Roll(const Keys& keys, std::string_view w) {
+  std::uint64_t h = 0;
+  for (char c : w) h = h * keys.base + static_cast<unsigned char>(c);
+  return h;
 }
 
-// A string that wipes itself: encoded forms of a secret are secrets too.
-struct WipedString {
-  std::string s;
-  ~WipedString() { SecureZero(s.data(), s.size()); }
-};
+void AddWindow(const Keys& keys, std::string_view w, ValuePrints* out) {
+  out->prints.push_back(SipHash64(keys.k0, keys.k1, w));
+  out->rolls.push_back(Roll(keys, w));
+  out->lengths.push_back(static_cast<std::uint8_t>(w.size()));
+}
 
 }  // namespace
+
+std::size_t RunLengthFor(std::string_view middle) noexcept {
+  bool lower_hex = false, lower = false, upper_hex = false, upper = false,
+       digit = false;
+  bool other[256] = {};
+  std::size_t others = 0;
+  for (char ch : middle) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c >= 'a' && c <= 'z') {
+      (c <= 'f' ? lower_hex : lower) = true;
+    } else if (c >= 'A' && c <= 'Z') {
+      (c <= 'F' ? upper_hex : upper) = true;
+    } else if (c >= '0' && c <= '9') {
+      digit = true;
+    } else if (!other[c]) {
+      other[c] = true;
+      ++others;
+    }
+  }
+  // The alphabet a random key of this look is drawn from.
+  double symbols = (lower       ? 26
+                    : lower_hex ? 6
+                                : 0) +
+                   (upper       ? 26
+                    : upper_hex ? 6
+                                : 0) +
+                   (digit ? 10 : 0) + static_cast<double>(others);
+  if (symbols < 2) symbols = 2;
+  double need = std::ceil(64.0 / std::log2(symbols));
+  return std::max(kMinRun,
+                  std::min<std::size_t>(64, static_cast<std::size_t>(need)));
+}
+
+void FingerprintValue(const Keys& keys, std::string_view value,
+                      ValuePrints* out) {
+  const std::size_t n = value.size();
+  if (n < kMinFingerprinted) return;
+  for (char c : value) {
+    if (c == '"' || c == '\\' || c == '/' ||
+        static_cast<unsigned char>(c) < 0x20) {
+      out->json_escapable = true;
+    }
+  }
+  std::size_t p = PublicPrefixLength(value);
+  if (p + kPublicTail > n) p = 0;
+  const std::size_t mid_end = n >= kPublicTail ? n - kPublicTail : 0;
+  const std::size_t mid_len = mid_end > p ? mid_end - p : 0;
+  const std::size_t run = RunLengthFor(value.substr(p, mid_len));
+  WipedString enc;
+  enc.s.reserve(n * 2 + 8);
+
+  if (mid_len < run) {
+    // No partial run can count: the whole value, in each form, only.
+    AddWindow(keys, value, out);
+    for (bool url : {false, true}) {
+      for (bool pad : {false, true}) {
+        enc.s.clear();
+        Base64(value, url, pad, &enc.s);
+        AddWindow(keys, enc.s, out);
+      }
+      for (std::size_t shift : {1, 2}) {
+        enc.s.clear();
+        ShiftedBase64(value, shift, url, &enc.s);
+        // Drop the characters that depend on the unknown bytes before and
+        // after the value.
+        const std::size_t front = shift == 1 ? 2 : 3;
+        const std::size_t back = (shift + n) % 3 ? 1 : 0;
+        if (enc.s.size() > front + back + kMinFingerprinted) {
+          AddWindow(keys,
+                    std::string_view(enc.s).substr(front,
+                                                   enc.s.size() - front - back),
+                    out);
+        }
+      }
+    }
+    return;
+  }
+  // Raw: every run of `run` bytes inside the middle.
+  for (std::size_t i = p; i + run <= mid_end; ++i) {
+    AddWindow(keys, value.substr(i, run), out);
+  }
+  // Base64 at each byte alignment: every window of `chars` characters made
+  // only of middle bits. `chars` characters carry 6 * chars >= 8 * (run + 1)
+  // bits, so wherever they start they cover at least `run` whole bytes.
+  const std::size_t chars = ((run + 1) * 4 + 2) / 3;
+  for (std::size_t shift : {0, 1, 2}) {
+    const std::size_t first = (8 * (shift + p) + 5) / 6;    // ceil
+    const std::size_t limit = (8 * (shift + mid_end)) / 6;  // floor
+    if (limit < first + chars) continue;
+    for (bool url : {false, true}) {
+      enc.s.clear();
+      ShiftedBase64(value, shift, url, &enc.s);
+      for (std::size_t k = first; k + chars <= limit; ++k) {
+        AddWindow(keys, std::string_view(enc.s).substr(k, chars), out);
+      }
+    }
+  }
+}
+
+bool PrintSet::Has(std::uint64_t print) const noexcept {
+  if (print == 0) print = 1;
+  const std::size_t mask = table.size() - 1;
+  for (std::size_t at = print & mask;; at = (at + 1) & mask) {
+    if (table[at] == print) return true;
+    if (table[at] == 0) return false;
+  }
+}
+
+std::shared_ptr<const PrintSet> PrintSet::Build(
+    const Keys& keys, const std::vector<const ValuePrints*>& values) {
+  auto set = std::make_shared<PrintSet>();
+  set->keys = keys;
+  std::vector<std::uint64_t> prints;
+  bool have_length[kMaxWindow + 1] = {};
+  for (const ValuePrints* v : values) {
+    set->json_escapable = set->json_escapable || v->json_escapable;
+    prints.insert(prints.end(), v->prints.begin(), v->prints.end());
+    for (std::uint8_t len : v->lengths) have_length[len] = true;
+  }
+  std::sort(prints.begin(), prints.end());
+  prints.erase(std::unique(prints.begin(), prints.end()), prints.end());
+  set->count = prints.size();
+  for (std::size_t len = 1; len <= kMaxWindow; ++len) {
+    if (!have_length[len]) continue;
+    std::uint64_t pw = 1;
+    for (std::size_t k = 0; k < len; ++k) pw *= keys.base;
+    set->lengths.push_back(static_cast<std::uint8_t>(len));
+    set->powers.push_back(pw);
+  }
+  // About 64 bits per window (a false hit, which costs a SipHash, on ~1/64
+  // of the windows of ordinary text per length), at least 32 KiB, at most
+  // 2 MiB.
+  while (set->bits_log2 < 24 &&
+         (std::size_t{1} << set->bits_log2) < set->count * 64) {
+    ++set->bits_log2;
+  }
+  set->bits.assign((std::size_t{1} << set->bits_log2) / 64, 0);
+  for (const ValuePrints* v : values) {
+    for (std::size_t i = 0; i < v->rolls.size(); ++i) {
+      std::size_t b = set->BitOf(v->rolls[i], v->lengths[i]);
+      set->bits[b >> 6] |= std::uint64_t{1} << (b & 63);
+    }
+  }
+  std::size_t size = 16;
+  while (size < prints.size() * 2) size *= 2;
+  set->table.assign(size, 0);
+  for (std::uint64_t f : prints) {
+    if (f == 0) f = 1;
+    std::size_t at = f & (size - 1);
+    while (set->table[at] != 0) at = (at + 1) & (size - 1);
+    set->table[at] = f;
+  }
+  return set;
+}
 
 FingerprintStore& FingerprintStore::Get() {
   // Function-local static: created on first use, thread-safe (C++11), and
@@ -192,163 +331,85 @@ FingerprintStore& FingerprintStore::Get() {
   return *store;
 }
 
-FingerprintStore::FingerprintStore() {
-  auto snap = std::make_shared<FingerprintSnapshot>();
-  std::uint64_t key[6];
+FingerprintStore::FingerprintStore() : keys_(Keys::Random()) {
+  std::uint64_t key[2];
   if (RAND_bytes(reinterpret_cast<unsigned char*>(key), sizeof key) != 1) {
     throw std::runtime_error("keyref: the OS random generator failed");
   }
-  snap->k0 = key[0];
-  snap->k1 = key[1];
-  snap->mul = key[2] | 1;  // odd: multiply-shift hashing
-  snap->mul4 = key[3] | 1;
-  digest_k0_ = key[4];
-  digest_k1_ = key[5];
+  digest_k0_ = key[0];
+  digest_k1_ = key[1];
   SecureZero(key, sizeof key);
-  snap_ = std::move(snap);
+  snap_ = PrintSet::Build(keys_, {});
 }
 
-std::shared_ptr<const FingerprintSnapshot> FingerprintStore::Snapshot() const {
+std::shared_ptr<const PrintSet> FingerprintStore::Snapshot() const {
   return std::atomic_load(&snap_);
 }
 
-FingerprintStore::Digest FingerprintStore::DigestOf(
-    std::string_view value) const noexcept {
-  Digest d;
-  SipHash128(digest_k0_, digest_k1_, value, &d.lo, &d.hi);
-  return d;
-}
-
-void FingerprintStore::Add(std::string_view value) {
-  if (value.size() < kWindow) return;  // too short to fingerprint
-  const Digest digest = DigestOf(value);
-  // Held for the whole of a first Add, so that two threads adding the same
-  // new value cannot both skip it, nor both rebuild the snapshot.
+std::size_t FingerprintStore::WindowCount() const {
   std::lock_guard<std::mutex> lock(mu_);
-  // Fingerprints are never removed, so a value recorded once stays caught:
-  // re-registering it (every cached resolution) need not rebuild anything.
-  if (added_.count(digest)) return;
-  // The forms, one after another in `forms`, separated by `cuts`.
-  WipedString forms;
-  std::vector<std::size_t> cuts;
-  auto cut = [&] { cuts.push_back(forms.s.size()); };
-  forms.s.reserve(value.size() * 20 + 16);
-  forms.s.append(value);
-  cut();
-  for (bool url : {false, true}) {
-    Base64(value, url, /*pad=*/!url, &forms.s);
-    cut();
-    // Shifted by 1 and 2 bytes, as inside "user:KEY" (Basic auth): drop the
-    // characters that depend on the unknown bytes before and after.
-    for (std::size_t shift : {1, 2}) {
-      WipedString in, enc;
-      in.s.assign(shift, '\0');
-      in.s.append(value);
-      Base64(in.s, url, false, &enc.s);
-      std::size_t drop_front = shift == 1 ? 2 : 3;
-      std::size_t drop_back = in.s.size() % 3 ? 1 : 0;
-      if (enc.s.size() > drop_front + drop_back) {
-        forms.s.append(enc.s, drop_front,
-                       enc.s.size() - drop_front - drop_back);
-      }
-      cut();
-    }
-  }
-  Percent(value, false, &forms.s);
-  cut();
-  Percent(value, true, &forms.s);
-  cut();
-  JsonEscape(value, &forms.s);
-  cut();
+  return windows_;
+}
 
-  auto next = std::make_shared<FingerprintSnapshot>(*Snapshot());
-  std::size_t from = 0;
-  for (std::size_t to : cuts) {
-    for (std::size_t i = from; i + 4 <= to; ++i) {
-      std::size_t h = Prefilter4(*next, Load4(forms.s.data() + i));
-      next->bits4[h >> 6] |= std::uint64_t{1} << (h & 63);
-    }
-    for (std::size_t i = from; i + kWindow <= to; ++i) {
-      std::uint64_t w = Load8(forms.s.data() + i);
-      std::size_t h = Prefilter(*next, w);
-      next->bits[h >> 6] |= std::uint64_t{1} << (h & 63);
-      next->fingerprints.push_back(SipHash8(next->k0, next->k1, w));
-    }
-    from = to;
+bool FingerprintStore::Acquire(std::string_view value, Digest* digest) {
+  if (value.size() < kMinFingerprinted) return false;
+  // A keyed digest, never the value: it says only "this value is held". Two
+  // values share one with probability ~2^-128.
+  SipHash128(digest_k0_, digest_k1_, value, &digest->lo, &digest->hi);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(*digest);
+  if (it != entries_.end()) {
+    // Held already (every cached resolution): one keyed hash, no rebuild.
+    ++it->second.live;
+    it->second.last_use = ++clock_;
+    return true;
   }
-  std::sort(next->fingerprints.begin(), next->fingerprints.end());
-  next->fingerprints.erase(
-      std::unique(next->fingerprints.begin(), next->fingerprints.end()),
-      next->fingerprints.end());
-  std::size_t size = 16;
-  while (size < next->fingerprints.size() * 2) size *= 2;
-  next->table.assign(size, 0);
-  for (std::uint64_t f : next->fingerprints) {
-    if (f == 0) f = 1;
-    std::size_t at = f & (size - 1);
-    while (next->table[at] != 0) at = (at + 1) & (size - 1);
-    next->table[at] = f;
-  }
-  std::atomic_store(
-      &snap_, std::shared_ptr<const FingerprintSnapshot>(std::move(next)));
-  // Recorded only once the snapshot holds the windows (if anything above
-  // threw, the next Add of this value tries again). Out of memory here only
-  // costs a rebuild next time.
+  Entry e;
+  FingerprintValue(keys_, value, &e.prints);
+  e.live = 1;
+  e.last_use = ++clock_;
+  const std::size_t added = e.prints.prints.size();
+  entries_.emplace(*digest, std::move(e));
+  windows_ += added;
   try {
-    added_.insert(digest);
+    EvictIfOverBound();
+    Publish();
   } catch (...) {
+    entries_.erase(*digest);  // not matched: refuse the registration
+    windows_ -= added;
+    throw;
+  }
+  return true;
+}
+
+void FingerprintStore::Release(const Digest& digest) noexcept {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(digest);
+  if (it != entries_.end() && it->second.live > 0) --it->second.live;
+}
+
+void FingerprintStore::EvictIfOverBound() {
+  if (windows_ <= kMaxRememberedWindows) return;
+  // Values no longer live, least recently registered first.
+  std::vector<std::pair<std::uint64_t, Digest>> idle;
+  for (const auto& [d, e] : entries_) {
+    if (e.live == 0) idle.emplace_back(e.last_use, d);
+  }
+  std::sort(idle.begin(), idle.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [use, d] : idle) {
+    if (windows_ <= kMaxRememberedWindows) break;
+    auto it = entries_.find(d);
+    windows_ -= it->second.prints.prints.size();
+    entries_.erase(it);
   }
 }
 
-void FindFingerprintRuns(const FingerprintSnapshot& fp, std::string_view text,
-                         std::vector<Redactor::Span>* out) {
-  if (fp.empty() || text.size() < kWindow) return;
-  const char* p = text.data();
-  const std::size_t n = text.size();
-  const std::size_t last = n - kWindow;  // last 8-byte window start
-  auto maybe = [&](std::size_t i) {
-    return TestBit(fp.bits, Prefilter(fp, Load8(p + i)));
-  };
-  auto confirmed = [&](std::size_t i) {
-    std::uint64_t w = Load8(p + i);
-    return TestBit(fp.bits, Prefilter(fp, w)) &&
-           fp.Has(SipHash8(fp.k0, fp.k1, w));
-  };
-  std::size_t checked = 0;  // 8-byte windows below this are done
-  for (std::size_t q = 0; q + 4 <= n;) {
-    // The common case, four probes at a time with one branch.
-    while (q + 16 <= n &&
-           !(TestBit(fp.bits4, Prefilter4(fp, Load4(p + q))) |
-             TestBit(fp.bits4, Prefilter4(fp, Load4(p + q + 4))) |
-             TestBit(fp.bits4, Prefilter4(fp, Load4(p + q + 8))) |
-             TestBit(fp.bits4, Prefilter4(fp, Load4(p + q + 12))))) {
-      q += 16;
-    }
-    if (q + 4 > n) break;
-    std::size_t next_q = q + 4;
-    if (TestBit(fp.bits4, Prefilter4(fp, Load4(p + q)))) {
-      // The 8-byte windows that contain [q, q + 4).
-      std::size_t to = std::min(q, last);
-      for (std::size_t i = std::max(checked, q >= 4 ? q - 4 : 0); i <= to;
-           ++i) {
-        if (!confirmed(i)) continue;
-        // A run starts at i. Extend it while the prefilter agrees, then
-        // confirm its last window (backing off if needed), so the span ends
-        // exactly where the matching ends. A window in the middle that only
-        // passed the prefilter (~1% of non-matching windows) can at worst
-        // join two runs that are a few bytes apart.
-        std::size_t j = i + 1;
-        while (j <= last && maybe(j)) ++j;
-        while (j - 1 > i && !confirmed(j - 1)) --j;
-        out->push_back({i, j - 1 + kWindow, i});
-        checked = j;
-        next_q = std::max(next_q, (j + 3) / 4 * 4);
-        i = j - 1;
-      }
-      checked = std::max(checked, to + 1);
-    }
-    q = next_q;
-  }
+void FingerprintStore::Publish() {
+  std::vector<const ValuePrints*> values;
+  values.reserve(entries_.size());
+  for (const auto& [d, e] : entries_) values.push_back(&e.prints);
+  std::atomic_store(&snap_, PrintSet::Build(keys_, values));
 }
 
 }  // namespace keyref::redaction

@@ -1,5 +1,8 @@
-// Internals of the redactor (native/src/redactor.cpp): the process-wide
-// fingerprint store and the header rule. Not part of the public interface.
+// Internals of the redactor (native/src/redaction/redactor.cpp) and of
+// KeyScrubber: the fingerprint sets, the process-wide store and the header
+// rule. Not part of the public interface. The rule they implement (which runs
+// of a secret count, and why no probe can confirm less than that) is argued in
+// docs/threat-model.md, "No oracle".
 #pragma once
 
 #include <cstddef>
@@ -7,83 +10,130 @@
 #include <memory>
 #include <mutex>
 #include <string_view>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "keyref/redactor.h"
 
 namespace keyref::redaction {
 
-// SipHash-2-4 of one 8-byte word (the fingerprint of a window).
-std::uint64_t SipHash8(std::uint64_t k0, std::uint64_t k1, std::uint64_t m);
+// SipHash-2-4 with a 64-bit output (the reference siphash.c with outlen 8):
+// the fingerprint of one window, of any length.
+std::uint64_t SipHash64(std::uint64_t k0, std::uint64_t k1,
+                        std::string_view in);
 // SipHash-2-4 with a 128-bit output (the reference siphash.c with outlen 16),
 // for the digest of a whole value.
 void SipHash128(std::uint64_t k0, std::uint64_t k1, std::string_view in,
                 std::uint64_t* lo, std::uint64_t* hi);
 
-// Length of the windows fingerprinted and matched: the "run of 8 or more of
-// a secret's characters" rule.
-inline constexpr std::size_t kWindow = 8;
+// The fewest characters of a secret a partial run must hold, outside its
+// family's public prefix and its last kPublicTail characters, to count. More
+// for small alphabets (RunLengthFor), so that a run always holds >= 64 bits.
+inline constexpr std::size_t kMinRun = 12;
+// The last characters of a key, which providers display ("...abcd").
+inline constexpr std::size_t kPublicTail = 4;
+// Values shorter than this are never fingerprinted (Redactor matches values
+// of 4 to 7 bytes exactly while they are live).
+inline constexpr std::size_t kMinFingerprinted = 8;
+// The longest window a set may hold (whole values with a short middle, in
+// base64). Longer windows are never needed: a value whose middle holds a
+// full run is matched by its runs.
+inline constexpr std::size_t kMaxWindow = 96;
 
-// An immutable view of every fingerprint recorded in this process. Built on
-// registration, swapped in atomically, read without locks by Scrub.
-struct FingerprintSnapshot {
-  // Prefilter: one bit per multiply-shift hash of an 8-byte window (under a
-  // random odd multiplier). Only on a set bit is the keyed hash computed.
-  static constexpr int kBitsLog2 = 20;
-  std::vector<std::uint64_t> bits =
-      std::vector<std::uint64_t>((std::size_t{1} << kBitsLog2) / 64);
-  std::uint64_t mul = 1;
-  // Second prefilter: one bit per hash of every 4-byte window. Any 8-byte
-  // run of text contains a 4-byte window starting at a multiple of 4, so the
-  // text is probed every 4 bytes, and only around a hit are the 8-byte
-  // windows checked.
-  // Smaller, so it stays in L1 while the text streams past.
-  static constexpr int kBits4Log2 = 18;
-  std::vector<std::uint64_t> bits4 =
-      std::vector<std::uint64_t>((std::size_t{1} << kBits4Log2) / 64);
-  std::uint64_t mul4 = 1;
-  // SipHash-2-4 of the 8-byte window under the per-process key: the
-  // fingerprints themselves, sorted for binary search.
+// The per-set keys: SipHash key, the rolling-hash base and the prefilter's
+// multiplier. Random (RAND_bytes) for the process-wide store.
+struct Keys {
   std::uint64_t k0 = 0;
   std::uint64_t k1 = 0;
-  std::vector<std::uint64_t> fingerprints;
-  // The same fingerprints in an open-addressing table (linear probing,
-  // 0 = empty, a fingerprint of 0 is stored as 1): one cache miss a lookup.
-  std::vector<std::uint64_t> table;
-  bool empty() const noexcept { return fingerprints.empty(); }
-  bool Has(std::uint64_t fingerprint) const noexcept {
-    if (fingerprint == 0) fingerprint = 1;
-    const std::size_t mask = table.size() - 1;
-    for (std::size_t at = fingerprint & mask;; at = (at + 1) & mask) {
-      if (table[at] == fingerprint) return true;
-      if (table[at] == 0) return false;
-    }
-  }
+  std::uint64_t base = 1;  // odd
+  std::uint64_t mix = 1;   // odd
+  static Keys Random();
 };
 
-// The process-wide store. The one deliberate global of keyref: the issue asks
-// that values resolved by any instance, at any time in the process's life,
-// keep being caught after they are wiped. It holds keyed hashes only, never a
-// value; its key comes from the OS RNG (RAND_bytes) at first use.
+// The fingerprints of one value: one per countable window (see
+// FingerprintValue), with the prefilter hash of the same window.
+struct ValuePrints {
+  std::vector<std::uint64_t> prints;  // SipHash64 of the window
+  std::vector<std::uint64_t> rolls;   // rolling hash of the window
+  std::vector<std::uint8_t> lengths;  // window length, per print
+  // The value has a byte JSON writes as a short escape (" \ / or a control
+  // character), so \" \\ \n... in a text may hide part of it.
+  bool json_escapable = false;
+};
+
+// Length of a partial run that counts for a value whose middle (the part
+// outside the public prefix and tail) is `middle`: kMinRun, or more when the
+// middle's alphabet has fewer than 2^(64/12) symbols (hex, digits, lower
+// case), so that a run always carries >= 64 bits of a random key.
+std::size_t RunLengthFor(std::string_view middle) noexcept;
+
+// Computes the countable windows of `value` (docs/threat-model.md):
+//  - when its middle is at least RunLengthFor long: every window of that
+//    many raw bytes inside the middle, and every base64/base64url window
+//    (at the three byte alignments) whose characters are made only of
+//    middle bits and cover at least that many bytes;
+//  - otherwise the whole value only: raw, base64 (padded and not),
+//    base64url, and base64 shifted by one and two bytes.
+// Percent and JSON \u escapes are not fingerprinted: the text is decoded
+// before matching (FindSecretRuns). Temporaries are wiped.
+void FingerprintValue(const Keys& keys, std::string_view value,
+                      ValuePrints* out);
+
+// An immutable, searchable union of ValuePrints. Read without locks.
+struct PrintSet {
+  Keys keys;
+  // Distinct window lengths, ascending, and B^len for each (rolling hash).
+  std::vector<std::uint8_t> lengths;
+  std::vector<std::uint64_t> powers;
+  // Prefilter: one bit per (rolling hash, length). Only on a set bit is the
+  // window's SipHash computed. Both are hashes of the WHOLE window, so the
+  // time a scan takes depends on whole-window matches only, never on a
+  // shorter part of a secret (docs/threat-model.md, "Timing").
+  int bits_log2 = 18;
+  std::vector<std::uint64_t> bits;
+  // The fingerprints, open addressing (0 = empty; a print of 0 is stored
+  // as 1): one cache miss a lookup.
+  std::vector<std::uint64_t> table;
+  std::size_t count = 0;
+  // Some value has a byte JSON escapes without \u (ValuePrints): only then
+  // is a text with no \u escape read with its escapes decoded.
+  bool json_escapable = false;
+
+  bool empty() const noexcept { return count == 0; }
+  bool Has(std::uint64_t print) const noexcept;
+  std::size_t BitOf(std::uint64_t roll, std::size_t len) const noexcept {
+    return static_cast<std::size_t>(((roll + len) * keys.mix) >>
+                                    (64 - bits_log2));
+  }
+  // Builds the set from `values`.
+  static std::shared_ptr<const PrintSet> Build(
+      const Keys& keys, const std::vector<const ValuePrints*>& values);
+};
+
+// Appends the spans of `text` that hold a countable window of a value in
+// `set`: in the text as it is, and in the text with JSON escapes and then
+// percent escapes decoded (each span mapped back to the escapes it came
+// from). Each span is widened to the whole token around it (the public
+// prefix and tail, the rest of an encoding), never by more than a few
+// bytes and never by looking at a secret.
+void FindSecretRuns(const PrintSet& set, std::string_view text,
+                    std::vector<Redactor::Span>* out);
+
+// The process-wide store of remembered values. The one deliberate global of
+// keyref: values resolved by any instance, at any time in the process's
+// life, keep being caught after they are wiped. It holds keyed hashes only,
+// never a value; its keys come from the OS RNG at first use.
+//
+// Memory bound (docs/redaction.md): values that are no longer live are
+// evicted, least recently registered first, once the store holds more than
+// kMaxRememberedWindows windows. Live values are never evicted.
 class FingerprintStore {
  public:
+  static constexpr std::size_t kMaxRememberedWindows = std::size_t{1} << 18;
+
   static FingerprintStore& Get();
 
-  // Records the windows of every encoded form of `value` (raw, base64 at
-  // three alignments, base64url, percent-encoding, JSON escaping). Every
-  // temporary holding an encoded form is wiped before return. A value added
-  // before (same keyed digest) costs one keyed hash and a set lookup: its
-  // windows are in the snapshot already, and fingerprints are never removed.
-  void Add(std::string_view value);
-  std::shared_ptr<const FingerprintSnapshot> Snapshot() const;
-
- private:
-  // SipHash-2-4 with 128-bit output of a whole value, under its own
-  // per-process key (not the window key). A keyed digest, never the value:
-  // it says only "this value was fingerprinted already". Two values share a
-  // digest with probability ~2^-128, which would leave the second value's
-  // windows unrecorded.
+  // A handle on a value's entry (a keyed digest of the value).
   struct Digest {
     std::uint64_t lo = 0;
     std::uint64_t hi = 0;
@@ -91,26 +141,42 @@ class FingerprintStore {
       return lo == o.lo && hi == o.hi;
     }
   };
+  // Records `value` (if new) and marks it live once more. Values shorter
+  // than kMinFingerprinted are ignored (returns false).
+  bool Acquire(std::string_view value, Digest* digest);
+  // Marks one holder of the value gone. The value stays remembered until
+  // evicted.
+  void Release(const Digest& digest) noexcept;
+  std::shared_ptr<const PrintSet> Snapshot() const;
+  const Keys& keys() const noexcept { return keys_; }
+  // For tests: the number of windows held, and whether a value is held.
+  std::size_t WindowCount() const;
+
+ private:
   struct DigestHash {
     std::size_t operator()(const Digest& d) const noexcept {
       return static_cast<std::size_t>(d.lo);  // already uniformly keyed
     }
   };
+  struct Entry {
+    ValuePrints prints;
+    std::uint64_t last_use = 0;  // registration order, for eviction
+    std::size_t live = 0;
+  };
 
   FingerprintStore();
-  Digest DigestOf(std::string_view value) const noexcept;
+  void Publish();           // mu_ held
+  void EvictIfOverBound();  // mu_ held
 
-  std::mutex mu_;  // serialises Add; readers use the atomic snapshot
-  std::shared_ptr<const FingerprintSnapshot> snap_;
-  std::uint64_t digest_k0_ = 0;  // set once in the constructor
+  mutable std::mutex mu_;
+  std::shared_ptr<const PrintSet> snap_;
+  Keys keys_;                    // set once in the constructor
+  std::uint64_t digest_k0_ = 0;  // likewise
   std::uint64_t digest_k1_ = 0;
-  std::unordered_set<Digest, DigestHash> added_;  // guarded by mu_
+  std::uint64_t clock_ = 0;                                // guarded by mu_
+  std::size_t windows_ = 0;                                // guarded by mu_
+  std::unordered_map<Digest, Entry, DigestHash> entries_;  // guarded by mu_
 };
-
-// Appends [begin, end) spans of `text` whose 8-byte windows are fingerprints,
-// each extended to the maximal run of consecutive matching windows.
-void FindFingerprintRuns(const FingerprintSnapshot& fp, std::string_view text,
-                         std::vector<Redactor::Span>* out);
 
 // Appends the value spans of credential headers and credential fields
 // (`Authorization: …`, `"x-api-key": "…"`, `api_key=…`), case-insensitive.

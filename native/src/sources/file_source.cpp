@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "keyref/source.h"
+#include "keyref/temp_file.h"
 #include "sources/sources.h"
 
 namespace keyref::sources {
@@ -96,6 +97,16 @@ struct Member {
   bool is_string = false;
 };
 
+// Why a scanner of our own and not nlohmann/json (the project's JSON
+// library, used elsewhere): this file holds every key the user stores in it,
+// and only the one asked for may be decoded, into locked, wiped memory.
+// nlohmann's parser builds every value (all the keys) as strings; a wiping
+// allocator can be given to its DOM strings, but not to its lexer, which
+// copies each token into a std::vector<char> with the default allocator
+// (lexer::token_string, grown by push_back and freed unwiped) and quotes it
+// in parse errors. This scanner reads the bytes in place inside the
+// SecretValue, skips other values without decoding them, and decodes one
+// string straight into a SecretValue.
 class JsonScanner {
  public:
   explicit JsonScanner(std::string_view text) : s_(text) {}
@@ -466,7 +477,10 @@ class FileSource final : public SecretSource {
   }
 
   Status WriteAtomically(const keyref::SecretValue& out) {
-    std::string tmp = path_ + ".XXXXXX";
+    // A writer killed before its rename left its temporary (secrets
+    // included): remove those of dead processes (keyref/temp_file.h).
+    RemoveDeadWritersTemps(path_);
+    std::string tmp = TempPrefixFor(path_) + "XXXXXX";
     int fd = mkstemp(tmp.data());  // mode 0600
     if (fd < 0) {
       return Error(ErrorCode::kSourceDenied,

@@ -15,6 +15,8 @@
 #define SECRET_API_SUBJECT_TO_CHANGE 1
 #define SECRET_WITH_UNSTABLE 1
 #include <libsecret/secret.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,6 +27,23 @@
 
 namespace keyref::sources {
 namespace {
+
+// GLib aborts the whole process (g_error) when a sync call cannot create
+// the eventfd of its main context, which happens once the process has used
+// up RLIMIT_NOFILE. So a few free descriptors are checked for first, and the
+// call is refused with a code instead (docs/reliability.md). Another thread
+// may still take the last ones in between: this narrows the window, it
+// cannot close it.
+bool DescriptorsFree() {
+  int fds[4];
+  int n = 0;
+  for (; n < 4; ++n) {
+    fds[n] = eventfd(0, EFD_CLOEXEC);
+    if (fds[n] < 0) break;
+  }
+  for (int i = 0; i < n; ++i) close(fds[i]);
+  return n == 4;
+}
 
 const SecretSchema kGenericSchema = {
     "org.freedesktop.Secret.Generic",
@@ -275,6 +294,13 @@ class KeyringSource final : public SecretSource {
   // The connection is made once and kept; a failed attempt is retried next
   // time (the session may appear later).
   bool Connect(SecretService** out, Error* error) {
+    if (!DescriptorsFree()) {
+      *error = Error(ErrorCode::kSourceUnavailable,
+                     "The process has no free file descriptor (its open-files "
+                     "limit is reached), so the keyring cannot be reached.",
+                     "Close files, or raise the limit (ulimit -n).");
+      return false;
+    }
     std::lock_guard<std::mutex> lock(mu_);
     if (!service_) {
       GErrorPtr err;

@@ -2,16 +2,65 @@
 #include "keyref/log.h"
 #include "keyref/source.h"
 #include "sources/child_process.h"
+#include "sources/cli_source.h"
 #include "sources/sources.h"
 
 namespace keyref::sources {
 namespace {
 
-// Larger than any key; a bigger output is refused, not truncated.
-constexpr std::size_t kMaxOutput = 8u << 20;
+// --no-newline asks op not to add one; drop one if it did anyway.
+void TrimOp(SecretValue& out) {
+  std::string_view v = out.Reveal();
+  if (!v.empty() && v.back() == '\n') out.Truncate(v.size() - 1);
+}
 
-bool Has(const std::string& text, const char* needle) {
-  return text.find(needle) != std::string::npos;
+// op's messages are classified, never passed on: stderr may echo parts of
+// items.
+Error ClassifyOp(const std::string& e, int exit_status) {
+  if (Mentions(
+          e, {"not currently signed in", "signed in", "signin",
+              "session expired", "authorization prompt dismissed", "locked"})) {
+    return Error(ErrorCode::kSourceLocked,
+                 "op is signed out or locked, so the op:// ref cannot be "
+                 "read.",
+                 "Run `op signin` (or unlock the 1Password app with CLI "
+                 "integration) and retry.");
+  }
+  if (Mentions(e, {"isn't an item", "isn't a vault", "isn't a field",
+                   "no item found", "not found", "does not have a field"})) {
+    return Error(ErrorCode::kSecretNotFound,
+                 "1Password has no such vault, item or field for this "
+                 "op:// ref.",
+                 "Copy the secret reference from 1Password (Copy Secret "
+                 "Reference) and check vault, item and field names.");
+  }
+  return Error(
+      ErrorCode::kSourceUnavailable,
+      "op read failed with exit status " + std::to_string(exit_status) + ".",
+      "Run `op read` on the ref in a terminal to see op's own "
+      "message (keyref does not repeat it).");
+}
+
+const CliDialect& OpDialect() {
+  static const CliDialect d{
+      {Error(ErrorCode::kSourceUnavailable,
+             "op (the 1Password CLI) is not installed or not on "
+             "PATH.",
+             "Install the 1Password CLI and make sure the editor's "
+             "PATH includes it, or use secret: or keyring: refs."),
+       Error(ErrorCode::kSourceTimeout,
+             "op read did not finish in time and was stopped.",
+             "1Password may be waiting for approval (biometric or "
+             "system prompt). Unlock it and retry, or raise "
+             "policy.resolveTimeoutMs."),
+       Error(ErrorCode::kSecretMalformed,
+             "op read printed more than 8 MiB; that is not a key.",
+             "Point the op:// ref at the field that holds the key."),
+       Error(ErrorCode::kSourceUnavailable, "op could not be started.",
+             "Check that the op binary is executable.")},
+      TrimOp,
+      ClassifyOp};
+  return d;
 }
 
 class OpSource final : public SecretSource {
@@ -24,11 +73,8 @@ class OpSource final : public SecretSource {
   Result<SecretValue> Resolve(const ParsedRef& ref) override {
     // Fixed argv, no shell: the ref was validated by the v1 parser (it
     // starts with "op://", so it cannot be read as an option).
-    ChildResult r = RunChild({program_, "read", "--no-newline", ref.ref},
-                             timeout_, kMaxOutput);
-    Result<SecretValue> out = Classify(r);
-    SecureZero(r.err.data(), r.err.size());
-    return out;
+    return RunCliSource({program_, "read", "--no-newline", ref.ref}, timeout_,
+                        OpDialect());
   }
 
   SourceProbe Probe() override {
@@ -39,66 +85,6 @@ class OpSource final : public SecretSource {
   }
 
  private:
-  static Result<SecretValue> Classify(ChildResult& r) {
-    using O = ChildResult::Outcome;
-    switch (r.outcome) {
-      case O::kNotFound:
-        return Error(ErrorCode::kSourceUnavailable,
-                     "op (the 1Password CLI) is not installed or not on "
-                     "PATH.",
-                     "Install the 1Password CLI and make sure the editor's "
-                     "PATH includes it, or use secret: or keyring: refs.");
-      case O::kTimedOut:
-        return Error(ErrorCode::kSourceTimeout,
-                     "op read did not finish in time and was stopped.",
-                     "1Password may be waiting for approval (biometric or "
-                     "system prompt). Unlock it and retry, or raise "
-                     "policy.resolveTimeoutMs.");
-      case O::kTooLarge:
-        return Error(ErrorCode::kSecretMalformed,
-                     "op read printed more than 8 MiB; that is not a key.",
-                     "Point the op:// ref at the field that holds the key.");
-      case O::kSpawnFailed:
-        return Error(ErrorCode::kSourceUnavailable, "op could not be started.",
-                     "Check that the op binary is executable.");
-      case O::kExited:
-        break;
-    }
-    if (r.exit_status == 0) {
-      // --no-newline asks op not to add one; drop one if it did anyway.
-      std::string_view v = r.out.Reveal();
-      if (!v.empty() && v.back() == '\n') r.out.Truncate(v.size() - 1);
-      return std::move(r.out);
-    }
-    r.out.Wipe();
-    // op's messages are classified, never passed on: stderr may echo
-    // parts of items.
-    const std::string& e = r.err;
-    if (Has(e, "not currently signed in") || Has(e, "signed in") ||
-        Has(e, "signin") || Has(e, "session expired") ||
-        Has(e, "authorization prompt dismissed") || Has(e, "locked")) {
-      return Error(ErrorCode::kSourceLocked,
-                   "op is signed out or locked, so the op:// ref cannot be "
-                   "read.",
-                   "Run `op signin` (or unlock the 1Password app with CLI "
-                   "integration) and retry.");
-    }
-    if (Has(e, "isn't an item") || Has(e, "isn't a vault") ||
-        Has(e, "isn't a field") || Has(e, "no item found") ||
-        Has(e, "not found") || Has(e, "does not have a field")) {
-      return Error(ErrorCode::kSecretNotFound,
-                   "1Password has no such vault, item or field for this "
-                   "op:// ref.",
-                   "Copy the secret reference from 1Password (Copy Secret "
-                   "Reference) and check vault, item and field names.");
-    }
-    return Error(ErrorCode::kSourceUnavailable,
-                 "op read failed with exit status " +
-                     std::to_string(r.exit_status) + ".",
-                 "Run `op read` on the ref in a terminal to see op's own "
-                 "message (keyref does not repeat it).");
-  }
-
   std::string program_;
   std::chrono::milliseconds timeout_;
 };

@@ -1,0 +1,97 @@
+// The profile folder's files: ids, the folder lock, atomic writes. Shared by
+// the ProfileStore (profiles.ts) and migration (profile_migrate.ts).
+import { randomBytes } from 'crypto';
+import { promises as fsp } from 'fs';
+import * as path from 'path';
+import { keyrefError } from './errors';
+import { native } from './native';
+
+/** @internal A profile id, which is also its file name. */
+export const ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+const LOCK_NAME = '.keyref-profiles.lock';
+/** @internal */
+export const TMP_RE = /^\..*\.tmp$/;
+/** @internal */
+export const INVALID_RE = /^(.*)\.json\.invalid-[0-9TZ-]+$/;
+/** @internal */
+export const MAX_FILE_BYTES = 1 << 20;
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** @internal */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * @internal Writes `text` to dir/name atomically: a 0600 temporary file in
+ * the same folder (O_EXCL), fsync, rename over the target, fsync of the
+ * folder. A crash at any point leaves the old file or the new one.
+ */
+export async function writeFileAtomic(dir: string, name: string, text: string): Promise<void> {
+  const tmp = path.join(dir, `.${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const fh = await fsp.open(tmp, 'wx', 0o600);
+  let renamed = false;
+  try {
+    try {
+      await fh.chmod(0o600);  // the umask can only remove bits; make it exact
+      await fh.writeFile(text, 'utf8');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fsp.rename(tmp, path.join(dir, name));
+    renamed = true;
+    await fsyncDir(dir);
+  } finally {
+    if (!renamed) await fsp.rm(tmp, { force: true });
+  }
+}
+
+/**
+ * @internal Runs `fn` holding the folder's lock: flock(2) on
+ * `.keyref-profiles.lock`, so it works across processes (two extension
+ * hosts) and the kernel releases it when a holder dies, even by SIGKILL:
+ * there is no stale lock to break. Waits at most `timeoutMs`.
+ */
+export async function withDirLock<T>(dir: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+  // 'a': create when missing, never truncate (another process may hold it).
+  const fh = await fsp.open(path.join(dir, LOCK_NAME), 'a', 0o600);
+  try {
+    const deadline = Date.now() + timeoutMs;
+    let delay = 1;
+    // tryLock never blocks (LOCK_NB); the wait is a timer, so the event loop runs.
+    while (!native.tryLock(fh.fd)) {
+      if (Date.now() >= deadline) {
+        throw keyrefError('INTERNAL', `Timed out after ${timeoutMs} ms waiting for the lock of the profile folder ${dir}.`,
+          'Another editor window may be stuck writing profiles; close it, or raise lockTimeoutMs.');
+      }
+      await sleep(delay + Math.random() * delay);
+      delay = Math.min(delay * 2, 25);
+    }
+    try {
+      return await fn();
+    } finally {
+      native.unlock(fh.fd);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+// The store's own files in the folder: the lock and temporary files. (Ids
+// may start with a dot, so "hidden" is not the test.)
+export function isOwnFile(name: string): boolean {
+  return name === LOCK_NAME || TMP_RE.test(name);
+}
+
+/** @internal */
+export function timestamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-');
+}

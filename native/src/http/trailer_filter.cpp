@@ -1,0 +1,285 @@
+#include "http/trailer_filter.h"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <utility>
+
+#include "keyref/secret_value.h"
+
+namespace keyref::http {
+namespace {
+
+constexpr std::size_t kMaxLine = 4096;
+
+std::string Lower(std::string s) {
+  for (char& c : s) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return s;
+}
+
+}  // namespace
+
+// ---- TrailerFilter -----------------------------------------------------
+
+// Mirrors how httplib 0.11 reads a response head, so that the filter never
+// takes for chunked a body httplib reads otherwise: lines end at LF (one CR
+// before it dropped), the blank line is "\r\n" or "\n", the first line is
+// the status line, and the body is chunked when the FIRST Transfer-Encoding
+// field's value, after leading blanks, is "chunked" (any case).
+void TrailerFilter::EndHeadLine() {
+  if (!line_overflow_ && !line_.empty() && line_.back() == '\r') {
+    line_.pop_back();
+  }
+  if (line_.empty() && !line_overflow_) {  // the blank line: head is over
+    state_ = chunked_ ? State::kSize : State::kPass;
+    return;
+  }
+  std::size_t colon = line_.find(':');
+  if (!status_line_seen_) {
+    status_line_seen_ = true;
+  } else if (!line_overflow_ && !te_seen_ && colon != std::string::npos &&
+             Lower(line_.substr(0, colon)) == "transfer-encoding") {
+    te_seen_ = true;
+    std::size_t v = line_.find_first_not_of(" \t", colon + 1);
+    chunked_ = v != std::string::npos && Lower(line_.substr(v)) == "chunked";
+  }
+  line_.clear();
+  line_overflow_ = false;
+}
+
+void TrailerFilter::EndSizeLine() {
+  std::uint64_t size = 0;
+  std::size_t digits = 0;
+  for (char c : line_) {
+    int v = std::isxdigit(static_cast<unsigned char>(c))
+                ? (std::isdigit(static_cast<unsigned char>(c))
+                       ? c - '0'
+                       : std::tolower(static_cast<unsigned char>(c)) - 'a' + 10)
+                : -1;
+    if (v < 0) break;
+    if (++digits > 15) break;  // too large for anyone: httplib refuses it
+    size = size * 16 + static_cast<unsigned>(v);
+  }
+  line_.clear();
+  if (digits == 0 || digits > 15 || line_overflow_) {
+    state_ = State::kPass;
+  } else if (size == 0) {
+    state_ = State::kTrailer;
+  } else {
+    remaining_ = size;
+    state_ = State::kData;
+  }
+  line_overflow_ = false;
+}
+
+std::size_t TrailerFilter::Filter(char* buf, std::size_t n) {
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = buf[i];
+    bool keep = true;
+    switch (state_) {
+      case State::kHead:
+        if (c == '\n') {
+          EndHeadLine();
+        } else if (line_.size() < kMaxLine) {
+          line_.push_back(c);
+        } else {
+          line_overflow_ = true;
+        }
+        break;
+      case State::kSize:
+        if (c == '\n') {
+          EndSizeLine();
+        } else if (line_.size() < kMaxLine) {
+          line_.push_back(c);
+        } else {
+          line_overflow_ = true;
+        }
+        break;
+      case State::kData: {
+        // Pass the rest of the chunk's data in one step.
+        std::size_t take = static_cast<std::size_t>(
+            std::min<std::uint64_t>(remaining_, n - i));
+        std::copy(buf + i, buf + i + take, buf + out);
+        out += take;
+        i += take - 1;
+        remaining_ -= take;
+        if (remaining_ == 0) state_ = State::kDataEnd;
+        keep = false;
+        break;
+      }
+      case State::kDataEnd:
+        if (c == '\n') state_ = State::kSize;
+        break;
+      case State::kTrailer:
+        // A blank line ends the message; anything else is a field: drop it.
+        if (c == '\n') {
+          state_ = State::kPass;
+        } else if (c != '\r') {
+          state_ = State::kDropLine;
+          keep = false;
+        }
+        break;
+      case State::kDropLine:
+        if (c == '\n') state_ = State::kTrailer;
+        keep = false;
+        break;
+      case State::kPass:
+        break;
+    }
+    if (keep) buf[out++] = c;
+  }
+  return out;
+}
+
+// ---- TrailerFilterStream -------------------------------------------------
+
+namespace {
+thread_local std::function<void()>* t_on_request_written = nullptr;
+}  // namespace
+
+OnRequestWritten::OnRequestWritten(std::function<void()> fn) {
+  t_on_request_written = new std::function<void()>(std::move(fn));
+}
+
+OnRequestWritten::~OnRequestWritten() {
+  delete t_on_request_written;
+  t_on_request_written = nullptr;
+}
+
+ssize_t TrailerFilterStream::write(const char* ptr, size_t size) {
+  ssize_t n = inner_.write(ptr, size);
+  // httplib's own buffer (the request head it built, or the body copy in
+  // its Request); it is not const storage, only passed as const here.
+  if (n > 0) SecureZero(const_cast<char*>(ptr), static_cast<std::size_t>(n));
+  return n;
+}
+
+ssize_t TrailerFilterStream::read(char* ptr, size_t size) {
+  if (!read_started_) {
+    // The request is written: nothing of it is needed any more.
+    read_started_ = true;
+    if (t_on_request_written && *t_on_request_written) {
+      (*t_on_request_written)();
+      *t_on_request_written = nullptr;
+    }
+  }
+  for (;;) {
+    ssize_t n = inner_.read(ptr, size);
+    if (n <= 0) return n;
+    std::size_t kept = filter_.Filter(ptr, static_cast<std::size_t>(n));
+    // All of it was a trailer field: read on, as httplib wants bytes.
+    if (kept > 0) return static_cast<ssize_t>(kept);
+  }
+}
+
+// ---- Clients -------------------------------------------------------------
+
+namespace {
+
+bool Wait(int fd, short events, time_t sec, time_t usec) {
+  pollfd p{fd, events, 0};
+  int ms = static_cast<int>(sec * 1000 + usec / 1000);
+  int r;
+  do {
+    r = ::poll(&p, 1, ms);
+  } while (r < 0 && errno == EINTR);
+  return r > 0;
+}
+
+// The TLS stream httplib uses (its own is not in its public header): reads
+// and writes on the SSL object, waiting with the client's timeouts.
+class TlsStream : public httplib::Stream {
+ public:
+  TlsStream(int sock, SSL* ssl, time_t rs, time_t ru, time_t ws, time_t wu)
+      : sock_(sock), ssl_(ssl), rs_(rs), ru_(ru), ws_(ws), wu_(wu) {}
+  bool is_readable() const override {
+    return SSL_pending(ssl_) > 0 || Wait(sock_, POLLIN, rs_, ru_);
+  }
+  bool is_writable() const override { return Wait(sock_, POLLOUT, ws_, wu_); }
+  ssize_t read(char* ptr, size_t size) override {
+    int want = static_cast<int>(std::min<size_t>(size, INT_MAX));
+    for (int tries = 0; tries < 1000; ++tries) {
+      if (!is_readable()) return -1;
+      int r = SSL_read(ssl_, ptr, want);
+      if (r > 0) return r;
+      if (SSL_get_error(ssl_, r) != SSL_ERROR_WANT_READ) return r;
+    }
+    return -1;
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    int want = static_cast<int>(std::min<size_t>(size, INT_MAX));
+    for (int tries = 0; tries < 1000; ++tries) {
+      if (!is_writable()) return -1;
+      int r = SSL_write(ssl_, ptr, want);
+      if (r > 0) return r;
+      if (SSL_get_error(ssl_, r) != SSL_ERROR_WANT_WRITE) return r;
+    }
+    return -1;
+  }
+  // Used by httplib's server side only.
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip.clear();
+    port = 0;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip.clear();
+    port = 0;
+  }
+  socket_t socket() const override { return sock_; }
+
+ private:
+  int sock_;
+  SSL* ssl_;
+  time_t rs_, ru_, ws_, wu_;
+};
+
+// Both override httplib's (private, virtual) process_socket, the one place
+// a client builds the stream a request and its response travel on.
+class PlainClient : public httplib::ClientImpl {
+ public:
+  using ClientImpl::ClientImpl;
+
+ private:
+  bool process_socket(const Socket& socket,
+                      std::function<bool(httplib::Stream&)> callback) override {
+    return httplib::detail::process_client_socket(
+        socket.sock, read_timeout_sec_, read_timeout_usec_, write_timeout_sec_,
+        write_timeout_usec_, [&](httplib::Stream& strm) {
+          TrailerFilterStream filtered(strm);
+          return callback(filtered);
+        });
+  }
+};
+
+class TlsClient : public httplib::SSLClient {
+ public:
+  using SSLClient::SSLClient;
+
+ private:
+  bool process_socket(const Socket& socket,
+                      std::function<bool(httplib::Stream&)> callback) override {
+    TlsStream tls(socket.sock, socket.ssl, read_timeout_sec_,
+                  read_timeout_usec_, write_timeout_sec_, write_timeout_usec_);
+    TrailerFilterStream filtered(tls);
+    return callback(filtered);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<httplib::ClientImpl> MakePlainClient(const std::string& host,
+                                                     int port) {
+  return std::make_unique<PlainClient>(host, port);
+}
+
+std::unique_ptr<httplib::SSLClient> MakeTlsClient(const std::string& host,
+                                                  int port) {
+  return std::make_unique<TlsClient>(host, port);
+}
+
+}  // namespace keyref::http

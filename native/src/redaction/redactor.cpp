@@ -1,0 +1,236 @@
+// The redactor: fingerprints of every value ever registered (rule 1: whole
+// values, and the runs the no-oracle rule counts, incl. encodings;
+// redaction/fingerprints.cpp, redaction/secret_runs.cpp, and
+// docs/threat-model.md), exact matches of live values too short to
+// fingerprint, credential shapes (rule 2, shared
+// with the ref parser) and credential header values (rule 3,
+// redaction/header_rule.cpp). All spans are merged and replaced by one
+// marker each.
+#include "keyref/redactor.h"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <utility>
+
+#include "keyref/credential_shape.h"
+#include "redaction/internal.h"
+
+namespace keyref {
+namespace {
+
+// Live values shorter than a fingerprint window are matched exactly while
+// they are live. Below this length a "secret" would redact ordinary words
+// everywhere, so it is not matched at all (docs/redaction.md).
+constexpr std::size_t kMinExactLength = 4;
+
+using ShortValues = std::vector<std::shared_ptr<const SecretValue>>;
+
+inline bool IsContinuation(char c) {
+  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
+
+}  // namespace
+
+struct Redactor::State {
+  std::mutex mu;  // serialises Register/Forget; Scrub reads `shorts` only
+  std::uint64_t next_id = 1;
+  // A live value shorter than 8 bytes, held once however many LiveSecrets
+  // hold it: a copy in locked pages, wiped when the last one is forgotten
+  // (SecretValue's destructor).
+  struct Short {
+    std::shared_ptr<const SecretValue> value;
+    std::size_t refs = 0;
+  };
+  // Few entries (the distinct short values live in one instance), so a
+  // linear search with the constant-time Equals: exact, no digest needed.
+  std::vector<Short> live_short;
+  // Which short value each id holds.
+  std::map<std::uint64_t, const SecretValue*> short_ids;
+  // Which remembered value each id of a longer value holds: released when
+  // it is forgotten, so that the store may evict it once no one holds it.
+  std::map<std::uint64_t, redaction::FingerprintStore::Digest> long_ids;
+  // What Scrub reads: an immutable list swapped atomically. Rebuilt only
+  // when the set of distinct short values changes.
+  std::shared_ptr<const ShortValues> shorts = std::make_shared<ShortValues>();
+
+  void Publish() {
+    auto next = std::make_shared<ShortValues>();
+    for (const Short& entry : live_short) next->push_back(entry.value);
+    std::atomic_store(&shorts,
+                      std::shared_ptr<const ShortValues>(std::move(next)));
+  }
+};
+
+Redactor::Redactor() : state_(std::make_unique<State>()) {}
+Redactor::~Redactor() { ForgetAll(); }
+
+std::uint64_t Redactor::Register(const SecretValue& value) {
+  // Fingerprints first: from here on the value is caught, by every
+  // instance, while it is live and afterwards until the store's memory
+  // bound evicts it. A value seen before costs one keyed hash here
+  // (FingerprintStore::Acquire).
+  redaction::FingerprintStore::Digest digest;
+  auto& store = redaction::FingerprintStore::Get();
+  const bool stored = store.Acquire(value.Reveal(), &digest);
+  std::lock_guard<std::mutex> lock(state_->mu);
+  std::uint64_t id = state_->next_id++;
+  if (stored) {
+    try {
+      state_->long_ids.emplace(id, digest);
+    } catch (...) {
+      store.Release(digest);
+      throw;
+    }
+    return id;
+  }
+  if (value.size() < kMinExactLength) return id;
+  auto& shorts = state_->live_short;
+  auto it = std::find_if(shorts.begin(), shorts.end(),
+                         [&](const auto& e) { return e.value->Equals(value); });
+  if (it == shorts.end()) {
+    shorts.push_back({std::make_shared<const SecretValue>(value.Clone()), 0});
+    try {
+      state_->Publish();
+    } catch (...) {
+      shorts.pop_back();  // not matched: refuse the registration
+      throw;
+    }
+    it = shorts.end() - 1;
+  }
+  state_->short_ids.emplace(id, it->value.get());
+  ++it->refs;
+  return id;
+}
+
+void Redactor::Forget(std::uint64_t id) noexcept {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  auto remembered = state_->long_ids.find(id);
+  if (remembered != state_->long_ids.end()) {
+    redaction::FingerprintStore::Get().Release(remembered->second);
+    state_->long_ids.erase(remembered);
+    return;
+  }
+  auto held = state_->short_ids.find(id);
+  if (held == state_->short_ids.end()) return;
+  const SecretValue* value = held->second;
+  state_->short_ids.erase(held);
+  auto& shorts = state_->live_short;
+  auto it = std::find_if(shorts.begin(), shorts.end(),
+                         [&](const auto& e) { return e.value.get() == value; });
+  if (it == shorts.end() || --it->refs > 0) return;  // still live elsewhere
+  shorts.erase(it);
+  try {
+    state_->Publish();
+  } catch (...) {
+    // Out of memory: the stale list keeps the value matched, which is the
+    // safe direction.
+  }
+}
+
+void Redactor::ForgetAll() noexcept {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  for (const auto& [id, digest] : state_->long_ids) {
+    redaction::FingerprintStore::Get().Release(digest);
+  }
+  state_->long_ids.clear();
+  state_->short_ids.clear();
+  if (state_->live_short.empty()) return;
+  state_->live_short.clear();
+  try {
+    state_->Publish();
+  } catch (...) {
+  }
+}
+
+void Redactor::FindSpans(std::string_view text, std::vector<Span>* out) const {
+  std::size_t first = out->size();
+  auto prints = redaction::FingerprintStore::Get().Snapshot();
+  redaction::FindSecretRuns(*prints, text, out);
+  auto shorts = std::atomic_load(&state_->shorts);
+  for (const auto& v : *shorts) {
+    std::string_view needle = v->Reveal();
+    for (std::size_t pos = text.find(needle); pos != std::string_view::npos;
+         pos = text.find(needle, pos + 1)) {
+      out->push_back({pos, pos + needle.size(), pos});
+    }
+  }
+  std::vector<CredentialMatch> shapes;
+  FindCredentialShapes(text, &shapes);
+  for (const CredentialMatch& m : shapes) {
+    out->push_back({m.begin, m.end, m.begin});
+  }
+  redaction::FindHeaderValues(text, out);
+  if (out->size() == first) return;
+
+  MergeSpans(text, out, first);
+}
+
+void Redactor::MergeSpans(std::string_view text, std::vector<Span>* out,
+                          std::size_t first) {
+  if (out->size() <= first) return;
+  // Byte-based matching may cut a UTF-8 sequence: widen to whole sequences
+  // so that valid UTF-8 stays valid.
+  for (std::size_t i = first; i < out->size(); ++i) {
+    Span& s = (*out)[i];
+    for (int k = 0; k < 3 && s.begin > 0 && IsContinuation(text[s.begin]);
+         ++k) {
+      --s.begin;
+    }
+    for (int k = 0; k < 3 && s.end < text.size() && IsContinuation(text[s.end]);
+         ++k) {
+      ++s.end;
+    }
+    s.hold_from = std::min(s.hold_from, s.begin);
+  }
+  // Sort and merge overlapping or touching spans (one marker each).
+  auto begin = out->begin() + static_cast<std::ptrdiff_t>(first);
+  std::sort(begin, out->end(),
+            [](const Span& a, const Span& b) { return a.begin < b.begin; });
+  auto w = begin;
+  for (auto r = begin + 1; r != out->end(); ++r) {
+    if (r->begin <= w->end) {
+      w->end = std::max(w->end, r->end);
+      w->hold_from = std::min(w->hold_from, r->hold_from);
+    } else {
+      *++w = *r;
+    }
+  }
+  out->erase(w + 1, out->end());
+}
+
+void Redactor::Render(std::string_view text, const std::vector<Span>& spans,
+                      std::string* out) {
+  out->clear();
+  out->reserve(text.size() + spans.size() * kRedactedMarker.size());
+  std::size_t at = 0;
+  for (const Span& s : spans) {
+    out->append(text.data() + at, s.begin - at);
+    out->append(kRedactedMarker);
+    at = s.end;
+  }
+  out->append(text.data() + at, text.size() - at);
+}
+
+bool Redactor::Scrub(std::string_view text, std::string* out) const {
+  std::vector<Span> spans;
+  FindSpans(text, &spans);
+  if (spans.empty()) return false;  // no copy
+  Render(text, spans, out);
+  return true;
+}
+
+std::string Redactor::Redact(std::string_view text) const {
+  std::string out;
+  if (Scrub(text, &out)) return out;
+  return std::string(text);
+}
+
+bool Redactor::Contains(std::string_view text) const {
+  std::vector<Span> spans;
+  FindSpans(text, &spans);
+  return !spans.empty();
+}
+
+}  // namespace keyref

@@ -1,0 +1,64 @@
+// Fuzzes the SSE parser. Property: however the stream is split into chunks
+// (a CRLF split across two chunks included), the same events come out, in
+// the same order, as when it is fed whole; and the buffered bytes stay
+// within the documented line bound.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "fuzz_util.h"
+#include "keyref/sse_parser.h"
+
+using keyref::fuzz::Check;
+
+namespace {
+
+struct Run {
+  std::vector<keyref::SseEvent> events;
+  bool ok = true;
+};
+
+bool Same(const keyref::SseEvent& a, const keyref::SseEvent& b) {
+  return a.event == b.event && a.data == b.data && a.id == b.id &&
+         a.retry == b.retry;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
+                                      std::size_t size) {
+  keyref::fuzz::Input in(data, size);
+  std::vector<std::size_t> cuts;
+  const std::size_t n_cuts = in.Byte() % 16;
+  for (std::size_t i = 0; i < n_cuts; ++i) cuts.push_back(in.Byte());
+  const std::string_view stream = in.Rest();
+
+  Run whole;
+  keyref::SseParser p1([&](keyref::SseEvent&& e) {
+    whole.events.push_back(std::move(e));
+    return true;
+  });
+  whole.ok = p1.Feed(stream);
+
+  Run split;
+  keyref::SseParser p2([&](keyref::SseEvent&& e) {
+    split.events.push_back(std::move(e));
+    return true;
+  });
+  std::size_t pos = 0;
+  for (std::size_t c : cuts) {
+    std::size_t n = std::min(c, stream.size() - pos);
+    split.ok = p2.Feed(stream.substr(pos, n)) && split.ok;
+    pos += n;
+    Check(p2.buffered() <= stream.size(), "buffered more than was fed");
+  }
+  split.ok = p2.Feed(stream.substr(pos)) && split.ok;
+  split.ok = p2.Feed("") && split.ok;
+
+  Check(whole.ok == split.ok, "split changed the verdict");
+  Check(whole.events.size() == split.events.size(), "split changed events");
+  for (std::size_t i = 0; i < whole.events.size(); ++i) {
+    Check(Same(whole.events[i], split.events[i]), "split changed an event");
+  }
+  return 0;
+}

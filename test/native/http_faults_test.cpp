@@ -1,0 +1,300 @@
+// HttpClient against a hostile or broken server: a raw TCP server on
+// 127.0.0.1 started by the test writes exactly the bytes each case needs
+// (chunked trailers, malformed chunks, resets, slowloris, huge bodies),
+// which no well-behaved server library would. Expected codes and figures:
+// docs/reliability.md.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "keyref/http_client.h"
+
+namespace keyref {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Accepts connections one after another; for each, reads the request head
+// and hands the socket to `serve`, which writes what the case needs.
+// Returning true keeps the connection for the next request (keep-alive).
+class RawServer {
+ public:
+  using Serve = std::function<bool(int fd, int request_no)>;
+  explicit RawServer(Serve serve) : serve_(std::move(serve)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd_, 16);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~RawServer() {
+    stop_ = true;
+    int c = client_.load();
+    if (c >= 0) ::shutdown(c, SHUT_RDWR);  // a kept-alive connection waits
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+  std::atomic<long long> written{0};
+  std::atomic<int> requests{0};
+  std::atomic<bool> stop_{false};
+
+  // Writes all of `s`; false when the peer is gone.
+  bool Send(int fd, const std::string& s) {
+    std::size_t off = 0;
+    while (off < s.size()) {
+      ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      off += static_cast<std::size_t>(n);
+      written += n;
+    }
+    return true;
+  }
+
+ private:
+  bool ReadHead(int fd) {
+    std::string head;
+    char c;
+    while (head.size() < 65536) {
+      if (::recv(fd, &c, 1, 0) != 1) return false;
+      head.push_back(c);
+      if (head.size() >= 4 && head.compare(head.size() - 4, 4, "\r\n\r\n") == 0)
+        return true;
+    }
+    return false;
+  }
+  void Run() {
+    while (!stop_) {
+      int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      client_ = c;
+      bool keep = true;
+      while (keep && !stop_ && ReadHead(c)) {
+        keep = serve_(c, requests++);
+        if (reset_) break;
+      }
+      client_ = -1;
+      if (!reset_) ::close(c);
+      reset_ = false;
+    }
+  }
+
+ public:
+  // Closes with an RST instead of a FIN (from inside `serve`).
+  void Reset(int fd) {
+    linger l{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    ::close(fd);
+    reset_ = true;
+  }
+
+ private:
+  bool reset_ = false;
+  std::atomic<int> client_{-1};
+  Serve serve_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+class HttpFaultsTest : public ::testing::Test {
+ protected:
+  HttpRequest Req(int port) {
+    HttpRequest r;
+    r.provider = Provider::kOllama;  // no key: these cases are about bytes
+    r.base_url = "http://127.0.0.1:" + std::to_string(port);
+    r.method = "GET";
+    r.path = "/x";
+    r.timeout = 20s;
+    r.read_timeout = 5s;
+    return r;
+  }
+  Result<HttpResponse> Run(const HttpRequest& req,
+                           std::vector<SseEvent>* events = nullptr) {
+    RequestControl control;
+    EventSink sink = nullptr;
+    if (events) {
+      sink = [events](SseEvent&& e) {
+        events->push_back(std::move(e));
+        return true;
+      };
+    }
+    return client_.Execute(
+        req,
+        [](const ParsedRef&, Provider, const BaseUrl&) -> Result<KeyGrant> {
+          return Error(ErrorCode::kInternal, "no key in these tests");
+        },
+        control, sink);
+  }
+
+  Redactor redactor_;
+  HttpClient client_{redactor_};
+};
+
+const char kChunkedHead[] =
+    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+    "Transfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n";
+
+// A valid chunked response with trailer fields: before the trailer filter
+// (native/src/http/trailer_filter.h) httplib failed it as CONNECT_FAILED.
+TEST_F(HttpFaultsTest, ChunkedTrailersAreAccepted) {
+  RawServer server([&](int fd, int) {
+    return server.Send(fd, std::string(kChunkedHead) +
+                               "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n"
+                               "X-Checksum: abc\r\nX-Other: 1\r\n\r\n");
+  });
+  for (int i = 0; i < 3; ++i) {  // the kept-alive connection stays usable
+    auto r = Run(Req(server.port()));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r.value().status, 200);
+    EXPECT_EQ(r.value().body, "hello world");
+  }
+  EXPECT_EQ(server.requests.load(), 3);
+}
+
+TEST_F(HttpFaultsTest, EventStreamWithTrailersDeliversEveryEvent) {
+  RawServer server([&](int fd, int) {
+    return server.Send(
+        fd,
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+        "d\r\ndata: one\n\nda\r\n"
+        "9\r\nta: two\n\n\r\n0\r\nServer-Timing: x;dur=1\r\n\r\n");
+  });
+  HttpRequest req = Req(server.port());
+  req.stream_events = true;
+  std::vector<SseEvent> events;
+  auto r = Run(req, &events);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].data, "one");
+  EXPECT_EQ(events[1].data, "two");
+}
+
+TEST_F(HttpFaultsTest, MalformedChunkSizeIsConnectFailed) {
+  for (const char* body : {"zz\r\nhello\r\n0\r\n\r\n",     // not hex
+                           "a\r\nhello",                   // cut short
+                           "ffffffffffffffffff\r\nab"}) {  // absurd size
+    RawServer server([&](int fd, int) {
+      server.Send(fd, std::string(kChunkedHead) + body);
+      return false;
+    });
+    auto r = Run(Req(server.port()));
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_EQ(r.error().code, ErrorCode::kConnectFailed) << body;
+  }
+}
+
+TEST_F(HttpFaultsTest, ResetsAreConnectFailed) {
+  // Before any byte of the response, and in the middle of the body.
+  for (bool mid_body : {false, true}) {
+    RawServer server([&](int fd, int) {
+      if (mid_body) {
+        server.Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc");
+        std::this_thread::sleep_for(50ms);
+      }
+      server.Reset(fd);
+      return false;
+    });
+    auto r = Run(Req(server.port()));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::kConnectFailed) << mid_body;
+  }
+}
+
+// Slowloris: a header byte every 20 ms never trips the idle read timeout;
+// the total deadline (timeoutMs) still ends the request.
+TEST_F(HttpFaultsTest, SlowlorisHeadersHitTheTotalDeadline) {
+  RawServer server([&](int fd, int) {
+    std::string head = "HTTP/1.1 200 OK\r\n";
+    for (int i = 0; i < 500 && !server.stop_; ++i) {
+      head += "X-Slow-" + std::to_string(i) + ": y\r\n";
+    }
+    for (char c : head) {
+      if (server.stop_ || !server.Send(fd, std::string(1, c))) break;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  });
+  HttpRequest req = Req(server.port());
+  req.timeout = 800ms;
+  req.read_timeout = 300ms;
+  auto r = Run(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kRequestTimeout);
+  server.stop_ = true;
+}
+
+// A 100 MB body: refused at the cap with RESPONSE_TOO_LARGE, and the
+// client stops reading there (memory stays bounded by the cap).
+TEST_F(HttpFaultsTest, HundredMegabyteBodyStopsAtTheCap) {
+  constexpr long long kBody = 100LL * 1000 * 1000;
+  RawServer server([&](int fd, int) {
+    std::string chunk(1 << 20, 'x');
+    if (!server.Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: " +
+                             std::to_string(kBody) + "\r\n\r\n"))
+      return false;
+    for (long long sent = 0; sent < kBody && !server.stop_;
+         sent += static_cast<long long>(chunk.size())) {
+      if (!server.Send(fd, chunk)) break;
+    }
+    return false;
+  });
+  Redactor redactor;
+  HttpClientOptions opts;
+  opts.max_body_bytes = 4 << 20;  // the same code path as the 64 MiB default
+  HttpClient client(redactor, opts);
+  RequestControl control;
+  auto r = client.Execute(
+      Req(server.port()),
+      [](const ParsedRef&, Provider, const BaseUrl&) -> Result<KeyGrant> {
+        return Error(ErrorCode::kInternal, "no key");
+      },
+      control, nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kResponseTooLarge);
+  server.stop_ = true;
+  EXPECT_LT(server.written.load(), kBody);
+}
+
+// One event larger than the SSE line cap: RESPONSE_TOO_LARGE, bounded.
+TEST_F(HttpFaultsTest, HugeEventStopsAtTheLineCap) {
+  RawServer server([&](int fd, int) {
+    std::string chunk(1 << 20, 'x');
+    if (!server.Send(fd,
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                     "Connection: close\r\n\r\ndata: "))
+      return false;
+    for (int i = 0; i < 100 && !server.stop_; ++i) {
+      if (!server.Send(fd, chunk)) break;
+    }
+    return false;
+  });
+  HttpRequest req = Req(server.port());
+  req.stream_events = true;
+  std::vector<SseEvent> events;
+  auto r = Run(req, &events);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kResponseTooLarge);
+  EXPECT_TRUE(events.empty());
+  server.stop_ = true;
+  EXPECT_LT(server.written.load(), 100LL << 20);
+}
+
+}  // namespace
+}  // namespace keyref
