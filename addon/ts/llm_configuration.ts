@@ -9,7 +9,7 @@ import type { Provider } from './request';
  * and WHERE the key lives. It is what an extension builds from a profile
  * and passes to `chat()` (and, with a `path`, to `sidecar.request()`).
  *
- * Invariants (docs/security.md, docs/python-parity.md):
+ * Invariants (docs/invariants.md, docs/threat-model.md, docs/python-parity.md):
  *
  * - **No raw secret value, only `apiKeyRef`.** A configuration is a plain
  *   object that extensions log, copy into telemetry, send to a webview and

@@ -24,7 +24,7 @@
 //   profile's, and the origin it is bound to is the saved baseUrl's.
 // Every answer the webview gets is the same whatever the key is (stored or
 // not, and which state), so probing it teaches nothing about a key's value
-// (docs/security.md).
+// (docs/threat-model.md).
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as vscode from 'vscode';

@@ -4,7 +4,7 @@
 // with a clone. If it could add a profile, change a profile's baseUrl, bind
 // an origin, widen the scheme allow-list or turn on secret export, opening a
 // repository would be enough to send a key to its author's server
-// (docs/security.md; docs/settings_prd.md, "What a workspace can do"). So every setting this
+// (docs/threat-model.md; docs/settings_prd.md, "What a workspace can do"). So every setting this
 // extension reads is taken from `inspect().globalValue` (the user's own
 // settings.json) or the default, never from `get()`, which merges workspace
 // and folder values in. The manifest also declares them `application` or
