@@ -58,6 +58,7 @@ export async function migrateLegacy(host: ProfilesHost): Promise<void> {
   }
   const left: unknown[] = [];
   let migrated = 0;
+  let movedKeys = 0;
   for (const [i, raw] of entries.entries()) {
     const e = (raw ?? {}) as LegacyEntry;
     const id = typeof e.id === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(e.id) ? e.id : `legacy-${i + 1}`;
@@ -67,6 +68,7 @@ export async function migrateLegacy(host: ProfilesHost): Promise<void> {
       model: typeof e.model === 'string' && e.model ? e.model : 'gpt-4o-mini',
     };
     if (typeof e.baseUrl === 'string' && e.baseUrl) profile.baseUrl = e.baseUrl;
+    let keyMoved = false;
     try {
       if (typeof e.apiKey === 'string' && e.apiKey !== '') {
         const answer = await vscode.window.showWarningMessage(
@@ -82,6 +84,7 @@ export async function migrateLegacy(host: ProfilesHost): Promise<void> {
           // user's own settings (or the provider's default origin).
           await host.sidecar.storeSecret(profile.apiKeyRef, e.apiKey,
             profile.baseUrl ? { origins: [keyref.originOf(profile.baseUrl)] } : undefined);
+          keyMoved = true;
         } else {
           // apiKeyRef: env:NAME, the variable's name as the user said; parseRef
           // refuses it (REF_LITERAL_SECRET, REF_BAD_NAME) if it is not a name.
@@ -103,6 +106,7 @@ export async function migrateLegacy(host: ProfilesHost): Promise<void> {
       }
       await host.store.save(profile);
       migrated++;
+      if (keyMoved) movedKeys++;
       host.log.info(`Migrated legacy profile ${id} to ${profile.apiKeyRef ?? 'no apiKeyRef'}.`);
     } catch (err) {
       const x = err as { code?: string; message?: string; hint?: string };
@@ -114,8 +118,28 @@ export async function migrateLegacy(host: ProfilesHost): Promise<void> {
   // The migrated entries (and the keys in them) leave settings.json.
   await vscode.workspace.getConfiguration(SECTION).update(LEGACY_KEY, left.length ? left : undefined, vscode.ConfigurationTarget.Global);
   host.notify();
-  await vscode.window.showInformationMessage(`Migrated ${migrated} of ${entries.length} legacy profiles.` +
-    (left.length ? ` ${left.length} stay in your settings.` : ' Rotate any key that was in settings.json: it may have been synced.'));
+  const summary = `Migrated ${migrated} of ${entries.length} legacy profiles.` +
+    (left.length ? ` ${left.length} ${left.length === 1 ? 'stays' : 'stay'} in your settings.` : '');
+  if (movedKeys === 0) {
+    await vscode.window.showInformationMessage(summary);
+    return;
+  }
+  // The key left settings.json, but not every copy of it: settings may have
+  // been synced, and VS Code's Local History keeps earlier versions of
+  // settings.json on disk (User/History), readable by anyone who can read
+  // the profile folder. Only rotating the key makes those copies harmless;
+  // deleting Local History (VS Code's own command, which asks first and
+  // cannot delete one file's entries alone) removes the local ones.
+  const purge = 'Delete Local History';
+  const keys = movedKeys === 1 ? 'the key that was' : `the ${movedKeys} keys that were`;
+  const answer = await vscode.window.showWarningMessage(`${summary} Rotate ${keys} in settings.json: ` +
+    'settings may have been synced, and VS Code\'s Local History keeps earlier copies of settings.json.', purge);
+  if (answer !== purge) return;
+  try {
+    await vscode.commands.executeCommand('workbench.action.localHistory.deleteAll');
+  } catch (err) {
+    host.log.warn(`Local History was not deleted: ${host.sidecar.redact(String(err))}`);
+  }
 }
 
 /**
