@@ -55,3 +55,9 @@ if [ "$(id -u)" = 0 ]; then
 else
   echo "skipped: scripts/test-artifact.sh needs root (chroot); CI runs it"
 fi
+
+# The LLM Profiles extension in a real VS Code (code-server + headless
+# Chromium), installs included; KEYREF_SKIP_E2E=1 skips it for a quick
+# local run.
+echo "== end-to-end (scripts/e2e.sh)"
+if [ "${KEYREF_SKIP_E2E:-}" = 1 ]; then echo "skipped (KEYREF_SKIP_E2E=1)"; else bash scripts/e2e.sh; fi
