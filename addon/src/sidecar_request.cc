@@ -305,13 +305,9 @@ Napi::Value Sidecar::Request(const Napi::CallbackInfo& info) {
   r.content_type = StringProp(o, "contentType");
   // Options left out keep HttpRequest's defaults (http_client.h): the one
   // place they are set.
-  auto ms = [&o](const char* key, std::chrono::milliseconds dflt) {
-    return std::chrono::milliseconds(static_cast<long long>(
-        NumberProp(o, key, static_cast<double>(dflt.count()))));
-  };
-  r.timeout = ms("timeoutMs", r.timeout);
-  r.connect_timeout = ms("connectTimeoutMs", r.connect_timeout);
-  r.read_timeout = ms("readTimeoutMs", r.read_timeout);
+  r.timeout = MillisProp(o, "timeoutMs", r.timeout);
+  r.connect_timeout = MillisProp(o, "connectTimeoutMs", r.connect_timeout);
+  r.read_timeout = MillisProp(o, "readTimeoutMs", r.read_timeout);
   if (o.Get("proxy").IsString())
     r.proxy.explicit_proxy = StringProp(o, "proxy");
   r.proxy.disabled = o.Get("proxyDisabled").ToBoolean();

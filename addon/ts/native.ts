@@ -81,8 +81,9 @@ export interface NativeSidecarOptions {
   schemeBits: number;
   plaintextFile: string;
   keyringService: string;
-  cacheTtlMs: number;
-  resolveTimeoutMs: number;
+  /** Absent: native's default (Policy in native/include/keyref/instance.h). */
+  cacheTtlMs?: number;
+  resolveTimeoutMs?: number;
   allowSecretExport: boolean;
   logBodies: boolean;
   log: ((level: string, line: string) => void) | undefined;
