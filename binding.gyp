@@ -55,6 +55,17 @@
       "target_name": "keyref",
       "dependencies": ["keyref_core"],
       "sources": ["<!@(node scripts/gyp-sources.js --per-variant)"]
+    },
+    {
+      # The `keyref` command (cli/, docs/cli.md) from the package build, so
+      # `npx keyref` works after npm install (bin/keyref.js finds
+      # build/Release/keyref). Plain C++: it uses the core only, no Node.
+      "target_name": "keyref_cli",
+      "type": "executable",
+      "product_name": "keyref",
+      "dependencies": ["keyref_core"],
+      "include_dirs": ["cli"],
+      "sources": ["<!@(node scripts/gyp-sources.js --cli)"]
     }
   ],
   "conditions": [

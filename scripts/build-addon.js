@@ -63,7 +63,7 @@ const testHooks = process.argv.includes('--test-hooks');
 // test-hooks variant compiles two files and links once more).
 const listed = (...flags) => spawnSync(process.execPath, [path.join(__dirname, 'gyp-sources.js'), ...flags],
   { cwd: root, encoding: 'utf8' }).stdout;
-const sources = `${listed()}\n${listed('--per-variant')}${testHooks ? '\n--test-hooks' : ''}`;
+const sources = `${listed()}\n${listed('--per-variant')}\n${listed('--cli')}${testHooks ? '\n--test-hooks' : ''}`;
 const stamp = path.join(root, 'build', 'keyref-sources.txt');
 const configured = fs.existsSync(path.join(root, 'build', 'Makefile')) &&
   fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === sources;

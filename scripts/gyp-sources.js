@@ -19,6 +19,12 @@ function walk(dir, exts) {
   }
   return out.sort();
 }
+// `--cli` prints the keyref command's sources (cli/, the same files
+// cli/CMakeLists.txt builds).
+if (process.argv.includes('--cli')) {
+  process.stdout.write(walk('cli', ['.cpp']).join(' '));
+  process.exit(0);
+}
 const all = [...walk('native/src', ['.cpp']), ...walk('addon/src', ['.cc'])];
 const perVariant = process.argv.includes('--per-variant');
 process.stdout.write(all.filter((f) => PER_VARIANT.includes(f) === perVariant).join(' '));

@@ -10,7 +10,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 echo "== formatting (clang-format, .clang-format)"
 if command -v clang-format >/dev/null; then
   mapfile -t cxx < <(git ls-files 'native/*.h' 'native/*.cpp' 'addon/src/*.cc' \
-    'addon/src/*.h' 'test/native/*.cpp' 'test/native/*.h' 'bench/native/*.cpp')
+    'addon/src/*.h' 'test/native/*.cpp' 'test/native/*.h' 'bench/native/*.cpp' \
+    'cli/*.cpp' 'cli/*.h')
   if [ ${#cxx[@]} -gt 0 ]; then clang-format --dry-run --Werror "${cxx[@]}"; fi
 else
   echo "clang-format not installed: formatting not checked"
@@ -23,7 +24,7 @@ scripts/with-keyring.sh ctest --test-dir build-native --output-on-failure -j"$jo
 
 echo "== native tests under AddressSanitizer + UBSan"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKEYREF_SANITIZE=ON \
-  -DKEYREF_BUILD_BENCH=OFF >/dev/null
+  -DKEYREF_BUILD_BENCH=OFF -DKEYREF_BUILD_CLI=OFF >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   scripts/with-keyring.sh ctest --test-dir build-asan --output-on-failure -j"$jobs"
@@ -33,3 +34,6 @@ FUZZ_WORK=$(mktemp -d) bash scripts/fuzz.sh "${KEYREF_FUZZ_SECONDS:-15}"
 
 echo "== Node tests"
 scripts/with-keyring.sh node --test --test-concurrency=1 test/node/
+
+echo "== keyref CLI tests (the real binary, build-native/keyref)"
+scripts/with-keyring.sh node --test --test-concurrency=1 test/cli/

@@ -1,0 +1,143 @@
+#include "process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+extern char** environ;
+
+namespace keyref::cli {
+namespace {
+
+bool WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+}  // namespace
+
+bool OnPath(const std::string& program) {
+  if (program.find('/') != std::string::npos) {
+    return access(program.c_str(), X_OK) == 0;
+  }
+  const char* path = std::getenv("PATH");
+  std::string p = path ? path : "/usr/bin:/bin";
+  std::size_t start = 0;
+  while (start <= p.size()) {
+    std::size_t end = p.find(':', start);
+    if (end == std::string::npos) end = p.size();
+    std::string dir = p.substr(start, end - start);
+    if (dir.empty()) dir = ".";
+    if (access((dir + "/" + program).c_str(), X_OK) == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+RunResult RunProgram(const std::vector<std::string>& argv,
+                     const SecretValue* input,
+                     std::chrono::milliseconds timeout) {
+  RunResult r;
+  int in[2], errp[2];
+  if (pipe2(in, O_CLOEXEC) != 0) return r;
+  if (pipe2(errp, O_CLOEXEC) != 0) {
+    close(in[0]);
+    close(in[1]);
+    return r;
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
+  std::vector<char*> args;
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = posix_spawnp(&pid, args[0], &fa, &attr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  close(in[0]);
+  close(errp[1]);
+  if (rc != 0) {
+    close(in[1]);
+    close(errp[0]);
+    return r;
+  }
+  r.started = true;
+  // SIGPIPE if the child exits early must not kill the CLI.
+  struct sigaction ign {
+  }, old{};
+  ign.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &ign, &old);
+  if (input) {
+    WriteAll(in[1], input->Reveal());
+    WriteAll(in[1], "\n");
+  }
+  close(in[1]);
+  sigaction(SIGPIPE, &old, nullptr);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[512];
+  int status = 0;
+  bool reaped = false;
+  bool err_open = true;
+  // A grandchild (gpg-agent) may keep stderr open, so the child's exit, not
+  // the end of stderr, ends the wait.
+  while (!reaped) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    if (left <= 0) {
+      kill(-pid, SIGKILL);
+      r.timed_out = true;
+      break;
+    }
+    if (err_open) {
+      struct pollfd pfd {
+        errp[0], POLLIN, 0
+      };
+      int n = poll(&pfd, 1, static_cast<int>(std::min<long long>(left, 50)));
+      if (n > 0) {
+        ssize_t got = read(errp[0], buf, sizeof buf);
+        if (got == 0) err_open = false;
+        if (got > 0 && r.err.size() < 4096) {
+          r.err.append(buf, static_cast<std::size_t>(got));
+        }
+      }
+    } else {
+      usleep(20000);
+    }
+    pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid) reaped = true;
+  }
+  SecureZero(buf, sizeof buf);
+  close(errp[0]);
+  if (!reaped) {
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  r.exit_status =
+      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+}  // namespace keyref::cli

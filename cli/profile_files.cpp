@@ -1,0 +1,237 @@
+#include "profile_files.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "config.h"
+#include "keyref/credential_shape.h"
+#include "keyref/ref.h"
+
+namespace keyref::cli {
+namespace {
+
+constexpr std::size_t kMaxFile = 1u << 20;
+const char kLockName[] = ".keyref-profiles.lock";
+
+bool EndsWith(const std::string& s, const char* suffix) {
+  const std::size_t n = std::strlen(suffix);
+  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+Error Invalid(const std::string& message, const std::string& hint = {}) {
+  return Error(ErrorCode::kProfileInvalid, message, hint);
+}
+
+// The first string (value or member name) anywhere in `j` that is shaped
+// like a credential; its JSON pointer goes in `where`.
+bool FindCredentialShape(const ProfileJson& j, const std::string& at,
+                         std::string* where) {
+  if (j.is_string()) {
+    const WipedString& s = j.get_ref<const WipedString&>();
+    if (FirstCredentialShape({s.data(), s.size()}) != CredentialFamily::kNone) {
+      *where = at.empty() ? "/" : at;
+      return true;
+    }
+    return false;
+  }
+  if (j.is_array()) {
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      if (FindCredentialShape(j[i], at + "/" + std::to_string(i), where)) {
+        return true;
+      }
+    }
+  }
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      const WipedString& k = it.key();
+      if (FirstCredentialShape({k.data(), k.size()}) !=
+          CredentialFamily::kNone) {
+        *where = at + "/<name>";
+        return true;
+      }
+      if (FindCredentialShape(it.value(), at + "/" + Plain(k), where)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool ValidProfileId(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::vector<std::string> ProfileFilesIn(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = opendir(dir.c_str());
+  if (!d) return out;
+  while (struct dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name == kLockName || !EndsWith(name, ".json")) continue;
+    if (name[0] == '.' && EndsWith(name, ".tmp")) continue;
+    out.push_back(dir + "/" + name);
+  }
+  closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string IdOfFile(const std::string& path) {
+  std::size_t slash = path.rfind('/');
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  return EndsWith(name, ".json") ? name.substr(0, name.size() - 5) : name;
+}
+
+Result<ProfileJson> ReadProfileFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return Invalid("The profile file " + path +
+                   " cannot be read: " + std::strerror(errno) + ".");
+  }
+  // Into locked, wiped memory: a legacy file may hold a key.
+  SecretValue text;
+  char buf[4096];
+  bool too_large = false;
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.Append(buf, static_cast<std::size_t>(n));
+    if (text.size() > kMaxFile) {
+      too_large = true;
+      break;
+    }
+  }
+  SecureZero(buf, sizeof buf);
+  close(fd);
+  if (too_large) return Invalid("the file is larger than 1 MiB");
+  std::string_view v = text.Reveal();
+  // No exceptions: a parse_error's text quotes the last token read.
+  ProfileJson j = ProfileJson::parse(v.begin(), v.end(), nullptr, false);
+  if (j.is_discarded()) return Invalid("the file is not valid JSON");
+  if (!j.is_object()) return Invalid("the file is not a JSON object");
+  return j;
+}
+
+Status ProfileProblem(const ProfileJson& p, const std::string& id) {
+  if (p.contains("apiKey")) {
+    return Error(ErrorCode::kProfileContainsSecret,
+                 "the profile has an apiKey field (a literal key)",
+                 "Run keyref migrate on its folder: the key is stored in a "
+                 "backend and apiKeyRef names it. Rotate a key that sat in a "
+                 "file.");
+  }
+  std::string where;
+  if (FindCredentialShape(p, "", &where)) {
+    return Error(ErrorCode::kProfileContainsSecret,
+                 "a value at " + where + " is shaped like a credential",
+                 "Store the key with keyref secret set NAME and set "
+                 "apiKeyRef to the ref it prints. Rotate it.");
+  }
+  if (p.contains("api_key_env")) {
+    return Invalid("the profile has the legacy api_key_env field",
+                   "Run keyref migrate on its folder: api_key_env X becomes "
+                   "apiKeyRef env:X.");
+  }
+  for (const char* field : {"id", "label", "provider", "model"}) {
+    auto it = p.find(field);
+    if (it == p.end() || !it->is_string() ||
+        it->get_ref<const WipedString&>().empty()) {
+      return Invalid(std::string("/") + field + " is missing or not a string",
+                     "See schemas/llm-profile.schema.json.");
+    }
+  }
+  if (Plain(p["id"].get_ref<const WipedString&>()) != id) {
+    return Invalid("/id does not match the file name",
+                   "Rename the file to <id>.json.");
+  }
+  auto ref = p.find("apiKeyRef");
+  if (ref != p.end()) {
+    if (!ref->is_string()) return Invalid("/apiKeyRef is not a string");
+    const WipedString& r = ref->get_ref<const WipedString&>();
+    Result<ParsedRef> parsed = ParseRef({r.data(), r.size()}, SchemeSet::All());
+    if (!parsed.ok()) {
+      const Error& e = parsed.error();
+      if (e.code == ErrorCode::kRefLiteralSecret) {
+        return Error(ErrorCode::kProfileContainsSecret,
+                     "apiKeyRef holds a key, not a reference to one", e.hint);
+      }
+      return Error(e.code, "apiKeyRef: " + e.message, e.hint);
+    }
+  }
+  return {};
+}
+
+Result<std::unique_ptr<DirLock>> DirLock::Take(const std::string& dir) {
+  if (Status st = EnsurePrivateDir(dir); !st) return std::move(st).error();
+  chmod(dir.c_str(), 0700);
+  const std::string path = dir + "/" + kLockName;
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Error(ErrorCode::kInternal,
+                 "Cannot open the lock of the profile folder " + dir + ": " +
+                     std::strerror(errno) + ".",
+                 "Check the folder is yours and writable.");
+  }
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  int delay_ms = 1;
+  while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      close(fd);
+      return Error(ErrorCode::kInternal,
+                   "Timed out after 10 s waiting for the lock of the profile "
+                   "folder " +
+                       dir + ".",
+                   "An editor window may be stuck writing profiles; close it "
+                   "and retry.");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    delay_ms = std::min(delay_ms * 2, 25);
+  }
+  // Temporary files are only written under the lock: any found now belong
+  // to a writer that died mid-save (as ProfileStore does).
+  if (DIR* d = opendir(dir.c_str())) {
+    while (struct dirent* e = readdir(d)) {
+      std::string name = e->d_name;
+      if (name.size() > 4 && name[0] == '.' && EndsWith(name, ".tmp")) {
+        unlink((dir + "/" + name).c_str());
+      }
+    }
+    closedir(d);
+  }
+  return std::unique_ptr<DirLock>(new DirLock(fd));
+}
+
+DirLock::~DirLock() {
+  flock(fd_, LOCK_UN);
+  close(fd_);
+}
+
+Status WriteProfileFile(const std::string& dir, const std::string& id,
+                        const ProfileJson& profile) {
+  WipedString text = profile.dump(2);
+  text.push_back('\n');
+  return WriteFileAtomic(dir + "/" + id + ".json", text.data(), text.size());
+}
+
+}  // namespace keyref::cli
