@@ -37,3 +37,9 @@ scripts/with-keyring.sh node --test --test-concurrency=1 test/node/
 
 echo "== keyref CLI tests (the real binary, build-native/keyref)"
 scripts/with-keyring.sh node --test --test-concurrency=1 test/cli/
+
+# The LLM Profiles extension in a real VS Code (code-server + headless
+# Chromium), installs included; KEYREF_SKIP_E2E=1 skips it for a quick
+# local run.
+echo "== end-to-end (scripts/e2e.sh)"
+if [ "${KEYREF_SKIP_E2E:-}" = 1 ]; then echo "skipped (KEYREF_SKIP_E2E=1)"; else bash scripts/e2e.sh; fi

@@ -12,7 +12,7 @@
 // messages, the stop reason and the strings of the usage object with
 // redact() after they are decoded and built.
 import { invalidArgType, invalidArgValue } from './errors';
-import { ApiKeyRef } from './ref';
+import type { LLMConfiguration } from './llm_configuration';
 import { providerInfo } from './catalog';
 import { Provider, PROVIDERS, RequestOptions, RequestResponse, ServerSentEvent } from './request';
 import type { StreamRedactor } from './sidecar';
@@ -23,18 +23,13 @@ export interface ChatMessage {
   content: string;
 }
 
-/** Options of `chat(sidecar, options)`. */
-export interface ChatOptions {
-  provider: Provider;
-  /** Default: the provider's public endpoint (required for openai-compatible, litellm and azure-openai). For azure-openai, the deployment URL, e.g. `https://NAME.openai.azure.com/openai/deployments/DEPLOYMENT`. */
-  baseUrl?: string;
-  /**
-   * WHERE the key lives, never the key (`secret:NAME`, `env:NAME`,
-   * `keyring:…`; see ApiKeyRef). Resolved only in native code. Omit it for
-   * ollama.
-   */
-  apiKeyRef?: ApiKeyRef;
-  model: string;
+/**
+ * Options of `chat(sidecar, options)`: the model configuration
+ * (LLMConfiguration: provider, model, baseUrl, apiKeyRef, never a key) and
+ * the turn. For azure-openai, baseUrl is the deployment URL, e.g.
+ * `https://NAME.openai.azure.com/openai/deployments/DEPLOYMENT`.
+ */
+export interface ChatOptions extends LLMConfiguration {
   messages: readonly ChatMessage[];
   /** Called with each piece of text as it streams in. */
   onDelta?: (text: string) => void;
@@ -45,8 +40,6 @@ export interface ChatOptions {
   temperature?: number;
   timeoutMs?: number;
   headers?: Record<string, string>;
-  /** azure-openai api-version, anthropic-version. */
-  apiVersion?: string;
   proxy?: string | false;
   caFile?: string;
   ca?: string;

@@ -25,5 +25,6 @@ export { originOf } from './origins';
 export type { StoreSecretOptions, KeyDescription, AuditRecord, AuditFileOptions } from './origins';
 export { PROVIDERS } from './request';
 export type { Provider, HttpMethod, RequestOptions, RequestResponse, ServerSentEvent } from './request';
+export type { LLMConfiguration } from './llm_configuration';
 export { chat } from './chat';
 export type { ChatOptions, ChatMessage, ChatResult, ChatHttpError, ChatTransport } from './chat';

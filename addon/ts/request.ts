@@ -5,6 +5,7 @@
 // headers, events, error messages) has already been scrubbed of it.
 import { Provider, PROVIDER_LIST, providerInfo, providersUsingOption } from './catalog';
 import { invalidArgType, invalidArgValue, isPlainObject, keyrefError, KeyrefError } from './errors';
+import type { LLMConfiguration } from './llm_configuration';
 import type { NativeRequestHandle, NativeRequestOptions, NativeSidecar } from './native';
 import { ApiKeyRef, parseRefBits } from './ref';
 
@@ -28,8 +29,12 @@ export interface ServerSentEvent {
   id: string;
 }
 
-/** Options of `sidecar.request(options)`. */
-export interface RequestOptions {
+/**
+ * Options of `sidecar.request(options)`. The provider, apiKeyRef and
+ * apiVersion fields are those of LLMConfiguration (never a key: see its
+ * invariants); baseUrl is required here.
+ */
+export interface RequestOptions extends Omit<LLMConfiguration, 'model' | 'baseUrl'> {
   /**
    * Who the request goes to. It decides where the key is put:
    * openai, openai-compatible, litellm, openrouter: `Authorization: Bearer`;

@@ -31,13 +31,23 @@ function entry(name) {
   return end < 0 ? rest : rest.slice(0, end);
 }
 
-// Member names of an interface in a TS source file.
+// Where the interfaces other option objects extend are declared.
+const PARENTS = { LLMConfiguration: 'addon/ts/llm_configuration.ts' };
+
+// Member names of an interface in a TS source file, inherited ones included
+// (`extends Parent` or `extends Omit<Parent, 'a' | 'b'>` for a Parent in PARENTS).
 function members(file, iface) {
   const text = read(file);
-  const start = text.indexOf(`export interface ${iface} {`);
-  assert.ok(start >= 0, `${iface} not found in ${file}`);
-  const body = text.slice(start, text.indexOf('\n}\n', start));
-  return [...body.matchAll(/^ {2}(?:readonly )?([A-Za-z_]\w*)\??[:(]/gm)].map((m) => m[1]);
+  const head = new RegExp(`export interface ${iface}(?: extends ([^{]+))? \\{`).exec(text);
+  assert.ok(head, `${iface} not found in ${file}`);
+  const body = text.slice(head.index, text.indexOf('\n}\n', head.index));
+  const own = [...body.matchAll(/^ {2}(?:readonly )?([A-Za-z_]\w*)\??[:(]/gm)].map((m) => m[1]);
+  if (!head[1]) return own;
+  const ext = /^(?:Omit<)?(\w+)((?:,\s*'[^']+'(?:\s*\|\s*'[^']+')*)?)>?\s*$/.exec(head[1].trim());
+  assert.ok(ext && PARENTS[ext[1]], `${iface} extends ${head[1].trim()}: add its file to PARENTS`);
+  const omitted = [...ext[2].matchAll(/'([^']+)'/g)].map((m) => m[1]);
+  const inherited = members(PARENTS[ext[1]], ext[1]).filter((n) => !omitted.includes(n) && !own.includes(n));
+  return [...own, ...inherited];
 }
 
 test('every export of index.ts has an entry in docs/api.md', () => {
