@@ -132,43 +132,73 @@ Napi::Value Sidecar::Close(const Napi::CallbackInfo& info) {
 // same rules keyref applies to everything it emits.
 Napi::Value Sidecar::Redact(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) {
+  if (info.Length() < 1) {
     throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
                        "redact(text: string)");
   }
   // redact(text, true): the TS layer found `text` to be ASCII, so its
   // Latin-1 bytes are its UTF-8 bytes and both copies are plain memcpy
-  // (much faster than UTF-8 transcoding for large texts).
-  const bool ascii = info.Length() > 1 && info[1].IsBoolean() &&
-                     info[1].As<Napi::Boolean>().Value();
+  // (much faster than UTF-8 transcoding for large texts). Each N-API call
+  // costs tens of ns, a sizeable part of a short call: the type checks are
+  // the ones the getters make (napi_boolean_expected, napi_string_expected).
+  bool ascii = false;
+  if (info.Length() > 1 &&
+      napi_get_value_bool(env, info[1], &ascii) != napi_ok) {
+    ascii = false;
+  }
   // Scratch buffers reused across calls on this (the JS) thread: fresh
   // megabyte buffers would cost a page fault per 4 KiB on every call. The
   // input buffer is never zero-filled before the copy (a std::string resize
   // would write every byte once more), and is wiped after each use, since a
   // host string may hold a key; the output is scrubbed already.
+  // It starts at 16 KiB, so a log line or an error text is copied in one
+  // call; a longer text is measured first, then copied.
+  constexpr std::size_t kFirstCap = 16 * 1024;
+  // A UTF-8 copy stops before a character that does not fit whole (up to 4
+  // bytes): a copy this close to the end may have been cut.
+  constexpr std::size_t kMayBeCut = 4;
   thread_local std::unique_ptr<char[]> in_buf;
   thread_local std::size_t in_cap = 0;
   thread_local std::string out;
-  std::size_t len = 0;
   napi_status (*const get)(napi_env, napi_value, char*, std::size_t,
                            std::size_t*) =
       ascii ? napi_get_value_string_latin1 : napi_get_value_string_utf8;
-  NAPI_THROW_IF_FAILED(env, get(env, info[0], nullptr, 0, &len), Napi::Value());
-  if (len + 1 > in_cap) {
-    in_buf.reset();  // wiped after its last use already
-    in_cap = 0;
-    in_buf.reset(new char[len + 1]);
-    in_cap = len + 1;
+  if (in_cap == 0) {
+    in_buf.reset(new char[kFirstCap]);
+    in_cap = kFirstCap;
   }
   struct Wipe {
-    std::size_t size;  // the copy below may fill all of it
+    std::size_t size = 0;  // how much of in_buf a copy may have filled
     ~Wipe() {
       SecureZero(in_buf.get(), size);
       out.clear();
     }
-  } wipe{len + 1};
-  NAPI_THROW_IF_FAILED(env, get(env, info[0], in_buf.get(), len + 1, &len),
-                       Napi::Value());
+  } wipe{in_cap};
+  std::size_t len = 0;
+  const napi_status got = get(env, info[0], in_buf.get(), in_cap, &len);
+  if (got == napi_string_expected) {
+    throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
+                       "redact(text: string)");
+  }
+  NAPI_THROW_IF_FAILED(env, got, Napi::Value());
+  wipe.size = len + 1;  // the copy and its NUL
+  if (len + kMayBeCut >= in_cap) {
+    std::size_t full = 0;
+    NAPI_THROW_IF_FAILED(env, get(env, info[0], nullptr, 0, &full),
+                         Napi::Value());
+    if (full + 1 > in_cap) {
+      SecureZero(in_buf.get(), in_cap);  // the cut copy
+      wipe.size = 0;
+      in_buf.reset();
+      in_cap = 0;
+      in_buf.reset(new char[full + 1]);
+      in_cap = full + 1;
+      wipe.size = in_cap;
+      NAPI_THROW_IF_FAILED(env, get(env, info[0], in_buf.get(), in_cap, &len),
+                           Napi::Value());
+      wipe.size = len + 1;
+    }
+  }
   const std::string_view text(in_buf.get(), len);
   if (!instance_->redactor().Scrub(text, &out)) return info[0];  // no copy
   if (ascii) {

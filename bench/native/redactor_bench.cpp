@@ -127,6 +127,31 @@ void BM_ScrubLogLines8MB(benchmark::State& state) {
 }
 BENCHMARK(BM_ScrubLogLines8MB);
 
+// One call per 120-byte log line (4096 distinct lines, the same as
+// bench/node/redact_bench.js cuts): the fixed cost of a call plus the scan
+// of a short text. Time is per call.
+void BM_ScrubLogLine120(benchmark::State& state) {
+  static const std::vector<std::string> lines = [] {
+    std::vector<std::string> v;
+    const std::string t = LogLines(4096 * 200);
+    for (std::size_t at = 0; v.size() < 4096;) {
+      const std::size_t nl = t.find('\n', at);
+      std::string line = t.substr(at, nl - at);
+      line.resize(119, ' ');
+      v.push_back(line + "\n");
+      at = nl + 1;
+    }
+    return v;
+  }();
+  std::string out;
+  std::size_t k = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(F().redactor.Scrub(lines[k++ & 4095], &out));
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * 120);
+}
+BENCHMARK(BM_ScrubLogLine120);
+
 void BM_ScrubClean(benchmark::State& state) {
   const std::string& text = F().clean;
   std::string out;

@@ -8,8 +8,10 @@
 // fingerprints of wiped values, no entropy rule), so it is the easier job.
 //
 // Workloads: 8 MB of ordinary log lines (timestamps, key=value pairs, an
-// e-mail address) with three planted credentials, and one call per 120-byte
-// log line (per-call overhead). The C++ redactor alone on the same log lines
+// e-mail address) with three planted credentials; the same without any
+// credential (both sides return the input unchanged, so no result string is
+// built: the scan alone); and one call per 120-byte log line (per-call
+// overhead). The C++ redactor alone on the same log lines
 // is BM_ScrubLogLines8MB in bench/native/redactor_bench.cpp.
 //   node bench/node/redact_bench.js   (figures only, no asserts)
 // Environment: KEYREF_BENCH_ROUNDS (default 5).
@@ -116,10 +118,19 @@ async function main() {
     if (!out.includes('alice.smith@example.com')) throw new Error(`${name} removed the e-mail`);
   }
 
-  const r = { kBulk: [], jBulk: [], kCall: [], jCall: [] };
+  // The same log lines with no credential: both sides return the input
+  // (no result string to build), so this row is the scan alone.
+  const clean = logLines(8 << 20).join('');
+  for (const [name, fn] of [['keyref', (t) => sidecar.redact(t)], ['JS regex', jsRedact]]) {
+    if (fn(clean) !== clean) throw new Error(`${name} changed a text without credentials`);
+  }
+
+  const r = { kBulk: [], jBulk: [], kClean: [], jClean: [], kCall: [], jCall: [] };
   for (let round = 0; round < ROUNDS; ++round) {
     r.kBulk.push(measureBulk((t) => sidecar.redact(t), big));
     r.jBulk.push(measureBulk(jsRedact, big));
+    r.kClean.push(measureBulk((t) => sidecar.redact(t), clean));
+    r.jClean.push(measureBulk(jsRedact, clean));
     r.kCall.push(measurePerCall((t) => sidecar.redact(t), lines));
     r.jCall.push(measurePerCall(jsRedact, lines));
   }
@@ -131,6 +142,10 @@ async function main() {
   const bulkR = ratios(r.kBulk, r.jBulk);
   console.log(`${`${(big.length / 1048576).toFixed(1)} MB log lines, MB/s`.padEnd(34)}${median(r.kBulk).toFixed(0).padStart(14)}` +
     `${median(r.jBulk).toFixed(0).padStart(14)}   ${median(bulkR).toFixed(2)}× (${range(bulkR, 2)})`);
+  const cleanR = ratios(r.kClean, r.jClean);
+  console.log(`${`${(clean.length / 1048576).toFixed(1)} MB, no credential, MB/s`.padEnd(34)}` +
+    `${median(r.kClean).toFixed(0).padStart(14)}${median(r.jClean).toFixed(0).padStart(14)}   ` +
+    `${median(cleanR).toFixed(2)}× (${range(cleanR, 2)})`);
   const callR = ratios(r.kCall, r.jCall, true);
   console.log(`${'120-byte line, µs per call'.padEnd(34)}${median(r.kCall).toFixed(3).padStart(14)}` +
     `${median(r.jCall).toFixed(3).padStart(14)}   ${median(callR).toFixed(2)}× (${range(callR, 2)})`);

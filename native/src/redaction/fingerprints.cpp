@@ -163,6 +163,13 @@ std::uint64_t Roll(const Keys& keys, std::string_view w) {
 }
 
 void AddWindow(const Keys& keys, std::string_view w, ValuePrints* out) {
+  for (char c : w) {
+    if (c == '=') {
+      out->pad_in_window = true;
+    } else if (!IsKeyByte(c)) {
+      out->other_in_window = true;
+    }
+  }
   out->prints.push_back(SipHash64(keys.k0, keys.k1, w));
   out->rolls.push_back(Roll(keys, w));
   out->lengths.push_back(static_cast<std::uint8_t>(w.size()));
@@ -283,11 +290,17 @@ std::shared_ptr<const PrintSet> PrintSet::Build(
   set->keys = keys;
   std::vector<std::uint64_t> prints;
   bool have_length[kMaxWindow + 1] = {};
+  bool pad = false, other = false;
   for (const ValuePrints* v : values) {
     set->json_escapable = set->json_escapable || v->json_escapable;
+    pad = pad || v->pad_in_window;
+    other = other || v->other_in_window;
     prints.insert(prints.end(), v->prints.begin(), v->prints.end());
     for (std::uint8_t len : v->lengths) have_length[len] = true;
   }
+  set->window_bytes = other ? WindowBytes::kAny
+                      : pad ? WindowBytes::kKeyOrPad
+                            : WindowBytes::kKey;
   std::sort(prints.begin(), prints.end());
   prints.erase(std::unique(prints.begin(), prints.end()), prints.end());
   set->count = prints.size();

@@ -59,6 +59,29 @@ struct ValuePrints {
   // The value has a byte JSON writes as a short escape (" \ / or a control
   // character), so \" \\ \n... in a text may hide part of it.
   bool json_escapable = false;
+  // Some window holds a base64 padding '=' (a whole value's padded base64),
+  // or a byte outside the key bytes and '=' (WindowBytes).
+  bool pad_in_window = false;
+  bool other_in_window = false;
+};
+
+// A-Z a-z 0-9 - _ + /: the bytes of keys, base64 and base64url. A run of a
+// secret is widened over them (secret_runs.cpp), and they are the class of
+// bytes windows hold (WindowBytes).
+inline bool IsKeyByte(char ch) {
+  unsigned char c = static_cast<unsigned char>(ch);
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '+' || c == '/';
+}
+
+// Which bytes a window of a set may hold, as one of three FIXED classes
+// (never the bytes of a particular secret): ScanRuns reads only the runs of
+// such bytes that are long enough to hold a window. Key bytes are
+// A-Z a-z 0-9 - _ + / (keys, base64, base64url).
+enum class WindowBytes : std::uint8_t {
+  kKey,       // key bytes only (every set of generated keys)
+  kKeyOrPad,  // and '=' (a whole value's padded base64 is in the set)
+  kAny,       // some window holds another byte: every position is read
 };
 
 // Length of a partial run that counts for a value whose middle (the part
@@ -98,6 +121,8 @@ struct PrintSet {
   // Some value has a byte JSON escapes without \u (ValuePrints): only then
   // is a text with no \u escape read with its escapes decoded.
   bool json_escapable = false;
+  // The class of bytes the windows hold (see WindowBytes and ScanRuns).
+  WindowBytes window_bytes = WindowBytes::kKey;
 
   bool empty() const noexcept { return count == 0; }
   bool Has(std::uint64_t print) const noexcept;
@@ -109,6 +134,14 @@ struct PrintSet {
   static std::shared_ptr<const PrintSet> Build(
       const Keys& keys, const std::vector<const ValuePrints*>& values);
 };
+
+// Appends [begin, end) of every window of `text` that is in `set`, merged
+// into maximal runs (overlapping or touching windows join), not widened.
+// The result is exactly that of hashing every window of every length the
+// set holds at every position; only windows that cannot be in the set (they
+// hold a byte outside set.window_bytes) are skipped without being hashed.
+void ScanRuns(const PrintSet& set, std::string_view text,
+              std::vector<Redactor::Span>* runs);
 
 // Appends the spans of `text` that hold a countable window of a value in
 // `set`: in the text as it is, and in the text with JSON escapes and then

@@ -1,11 +1,17 @@
 // Finding the countable runs of fingerprinted values in a text: a rolling
-// hash of every window of every length the set holds, a prefilter bit on
-// that whole-window hash, then the window's SipHash. The text is also read
+// hash of every window of every length the set holds (inside the runs of
+// bytes such windows can hold: ScanRuns), a prefilter bit on that
+// whole-window hash, then the window's SipHash. The text is also read
 // with its JSON escapes and then its percent escapes decoded, so that
 // "\u0073\u006b…" and "%73%6B…" are caught like the bytes they stand for.
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <string>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "keyref/secret_value.h"
 #include "redaction/internal.h"
@@ -22,21 +28,39 @@ static_assert(kRing > kMaxWindow, "the ring must hold a whole window");
 constexpr std::size_t kWidenLeft = 24;
 constexpr std::size_t kWidenRight = 12;
 
-// What a run is widened over: the characters of keys and of base64 and
-// base64url, and on the right the padding '='. Not '=' on the left (it is
-// the separator of name=value), nor '.' (the end of a sentence).
-inline bool IsKeyByte(char ch) {
-  unsigned char c = static_cast<unsigned char>(ch);
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '+' || c == '/';
-}
+// What a run is widened over: IsKeyByte (internal.h), and on the right the
+// padding '='. Not '=' on the left (it is the separator of name=value), nor
+// '.' (the end of a sentence).
 
-// Appends [begin, end) of every window of `t` that is in `set`, merged into
-// maximal runs, each widened over its token.
-void ScanView(const PrintSet& set, std::string_view t,
-              std::vector<Redactor::Span>* runs) {
-  const std::size_t n = t.size();
-  if (set.empty() || n < set.lengths.front()) return;
+// Windows found so far, merged into maximal runs (a window that overlaps or
+// touches the current run joins it).
+struct RunMerger {
+  std::vector<Redactor::Span>* runs;
+  std::size_t begin = 0, end = 0;
+  bool open = false;
+  void Add(std::size_t b, std::size_t e) {
+    if (open && b <= end) {
+      begin = std::min(begin, b);
+      end = e;
+      return;
+    }
+    if (open) runs->push_back({begin, end, begin});
+    begin = b;
+    end = e;
+    open = true;
+  }
+  void Finish() {
+    if (open) runs->push_back({begin, end, begin});
+    open = false;
+  }
+};
+
+// Hashes every window of every length of the set that lies inside
+// t[from, to): the rolling hash of the whole window, its prefilter bit,
+// then its SipHash on a set bit. The rolling hash of a window does not
+// depend on the bytes before it, so it restarts at `from`.
+void ScanRange(const PrintSet& set, std::string_view t, std::size_t from,
+               std::size_t to, RunMerger* merger) {
   // Hot loop: everything it reads, in locals.
   const std::uint64_t base = set.keys.base;
   const std::uint64_t mix = set.keys.mix;
@@ -45,13 +69,14 @@ void ScanView(const PrintSet& set, std::string_view t,
   const std::uint8_t* lens = set.lengths.data();
   const std::uint64_t* pows = set.powers.data();
   const std::size_t nlen = set.lengths.size();
+  const unsigned char* p =
+      reinterpret_cast<const unsigned char*>(t.data()) + from;
+  const std::size_t n = to - from;
   std::uint64_t ring[kRing];
   std::uint64_t prefix = 0;
   ring[0] = 0;
-  std::size_t run_begin = 0, run_end = 0;
-  bool in_run = false;
   for (std::size_t e = 1; e <= n; ++e) {
-    prefix = prefix * base + static_cast<unsigned char>(t[e - 1]);
+    prefix = prefix * base + p[e - 1];
     ring[e % kRing] = prefix;
     for (std::size_t li = 0; li < nlen; ++li) {
       const std::size_t len = lens[li];
@@ -61,22 +86,146 @@ void ScanView(const PrintSet& set, std::string_view t,
       const std::size_t bit =
           static_cast<std::size_t>(((roll + len) * mix) >> shift);
       if (!((bits[bit >> 6] >> (bit & 63)) & 1)) continue;
-      if (!set.Has(SipHash64(set.keys.k0, set.keys.k1, t.substr(e - len, len))))
+      const std::size_t b = from + e - len;
+      if (!set.Has(SipHash64(set.keys.k0, set.keys.k1, t.substr(b, len))))
         continue;
-      const std::size_t b = e - len;
-      if (in_run && b <= run_end) {
-        run_begin = std::min(run_begin, b);
-        run_end = e;
-      } else {
-        if (in_run) runs->push_back({run_begin, run_end, run_begin});
-        run_begin = b;
-        run_end = e;
-        in_run = true;
-      }
+      merger->Add(b, from + e);
     }
   }
-  if (in_run) runs->push_back({run_begin, run_end, run_begin});
 }
+
+// Bit k set when b[k] is a byte windows of the set may hold (key bytes, and
+// '=' when `pad`). Zero bytes are in neither class, so a short block padded
+// with zeros has no bits past its end.
+inline std::uint64_t WindowByteMaskScalar(const unsigned char* b, bool pad) {
+  std::uint64_t m = 0;
+  for (std::size_t k = 0; k < 64; ++k) {
+    const bool in = IsKeyByte(static_cast<char>(b[k])) || (pad && b[k] == '=');
+    m |= static_cast<std::uint64_t>(in) << k;
+  }
+  return m;
+}
+
+#if defined(__SSE2__)
+// x in [lo, hi], bytewise (the signed-compare range trick).
+inline __m128i InRange(__m128i x, char lo, char hi) {
+  const __m128i shifted =
+      _mm_add_epi8(x, _mm_set1_epi8(static_cast<char>(0x80 - lo)));
+  return _mm_cmplt_epi8(shifted,
+                        _mm_set1_epi8(static_cast<char>(0x80 + (hi - lo + 1))));
+}
+inline __m128i Eq(__m128i x, char c) {
+  return _mm_cmpeq_epi8(x, _mm_set1_epi8(c));
+}
+// The same mask, 16 bytes at a time (SSE2: every x86-64 CPU).
+inline std::uint64_t WindowByteMask(const unsigned char* b, bool pad) {
+  std::uint64_t m = 0;
+  const __m128i pad_eq = _mm_set1_epi8(pad ? '=' : '-');
+  for (int q = 0; q < 4; ++q) {
+    const __m128i x =
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 16 * q));
+    // '+' .. '/' is + , - . /: ',' and '.' are dropped below.
+    const __m128i in = _mm_or_si128(
+        _mm_or_si128(_mm_or_si128(InRange(x, 'A', 'Z'), InRange(x, 'a', 'z')),
+                     _mm_or_si128(InRange(x, '0', '9'), InRange(x, '+', '/'))),
+        _mm_or_si128(Eq(x, '_'), _mm_cmpeq_epi8(x, pad_eq)));
+    const __m128i not_key = _mm_or_si128(Eq(x, ','), Eq(x, '.'));
+    m |= static_cast<std::uint64_t>(static_cast<std::uint16_t>(
+             _mm_movemask_epi8(_mm_andnot_si128(not_key, in))))
+         << (16 * q);
+  }
+  return m;
+}
+#else
+inline std::uint64_t WindowByteMask(const unsigned char* b, bool pad) {
+  return WindowByteMaskScalar(b, pad);
+}
+#endif
+
+// Bit k of the result: bits k .. k + m - 1 of x are all set (bits past 63
+// count as set: a run that reaches the end of the block may go on in the
+// next one). 1 <= m <= 64.
+inline std::uint64_t AllSetFrom(std::uint64_t x, std::size_t m) {
+  std::size_t have = 1;
+  while (have * 2 <= m) {
+    x &= (x >> have) | ~(~std::uint64_t{0} >> have);
+    have *= 2;
+  }
+  if (have < m) {
+    const std::size_t k = m - have;  // < have: the shift stays below 64
+    x &= (x >> k) | ~(~std::uint64_t{0} >> k);
+  }
+  return x;
+}
+
+}  // namespace
+
+// Skipping what cannot match, without a timing oracle (docs/threat-model.md,
+// "Timing"): a window of the set is made only of bytes of the set's class
+// (WindowBytes: key bytes; '=' too when a padded base64 form is held; every
+// byte when some window holds another byte). That class is one of three
+// FIXED sets, chosen by which kinds of window the set holds, never built
+// from the bytes of a secret; so which positions are read depends on the
+// text and on that choice only. A window holding a byte outside the class
+// cannot be in the set, so skipping it changes no result; every window
+// inside a long enough run of class bytes is hashed whole, as before, so the
+// time still depends on whole-window matches only, never on part of one.
+// What the time can tell beyond that is the class, i.e. whether some value
+// holds a byte outside A-Z a-z 0-9 - _ + / (and whether a short value is
+// held, which the window lengths tell already): a kind of secret, never its
+// characters.
+void ScanRuns(const PrintSet& set, std::string_view t,
+              std::vector<Redactor::Span>* runs) {
+  const std::size_t n = t.size();
+  if (set.empty() || n < set.lengths.front()) return;
+  RunMerger merger{runs};
+  if (set.window_bytes == WindowBytes::kAny) {
+    ScanRange(set, t, 0, n, &merger);
+    merger.Finish();
+    return;
+  }
+  const bool pad = set.window_bytes == WindowBytes::kKeyOrPad;
+  const std::size_t shortest = set.lengths.front();
+  const std::size_t need = std::min<std::size_t>(shortest, 64);
+  const unsigned char* text = reinterpret_cast<const unsigned char*>(t.data());
+  std::size_t done = 0;     // runs before this have been scanned
+  std::uint64_t carry = 0;  // bit 0: the byte before the block is a class byte
+  for (std::size_t block = 0; block < n; block += 64) {
+    const std::size_t len = std::min<std::size_t>(64, n - block);
+    const unsigned char* b = text + block;
+    alignas(16) unsigned char padded[64];
+    if (len < 64) {
+      std::memset(padded, 0, sizeof padded);
+      std::memcpy(padded, b, len);
+      b = padded;
+    }
+    const std::uint64_t in = WindowByteMask(b, pad);
+    const std::uint64_t starts = in & ~((in << 1) | carry);
+    carry = in >> 63;
+    // Starts of runs that may hold the shortest window. A run that goes on
+    // past this block counts as long here and is measured below.
+    std::uint64_t cand = starts & AllSetFrom(in, need);
+    while (cand) {
+      const unsigned bit = static_cast<unsigned>(__builtin_ctzll(cand));
+      cand &= cand - 1;
+      const std::size_t from = block + bit;
+      if (from < done) continue;
+      const std::uint64_t rest = ~in >> bit;  // bit 0 is `from`, a class byte
+      std::size_t to =
+          from +
+          (rest ? static_cast<std::size_t>(__builtin_ctzll(rest)) : 64 - bit);
+      if (!rest) {
+        while (to < n && (IsKeyByte(t[to]) || (pad && t[to] == '='))) ++to;
+      }
+      to = std::min(to, n);
+      done = to;
+      if (to - from >= shortest) ScanRange(set, t, from, to, &merger);
+    }
+  }
+  merger.Finish();
+}
+
+namespace {
 
 // Widens each run over the token it sits in (by at most kWidenLeft /
 // kWidenRight bytes): the public prefix and tail of a key, and the
@@ -218,7 +367,7 @@ bool PercentDecoded(const View& in, View* v) {
 void ScanDecoded(const PrintSet& set, const View& v,
                  std::vector<Redactor::Span>* out) {
   std::vector<Redactor::Span> runs;
-  ScanView(set, v.bytes, &runs);
+  ScanRuns(set, v.bytes, &runs);
   Widen(v.bytes, 0, &runs);
   for (const Redactor::Span& s : runs) {
     out->push_back({v.from[s.begin], v.to[s.end - 1], v.from[s.begin]});
@@ -250,7 +399,7 @@ void FindSecretRuns(const PrintSet& set, std::string_view text,
                     std::vector<Redactor::Span>* out) {
   if (set.empty()) return;
   const std::size_t first = out->size();
-  ScanView(set, text, out);
+  ScanRuns(set, text, out);
   Widen(text, first, out);
   const bool json = MayHaveJsonEscapes(text, set.json_escapable);
   const bool percent = MayHavePercentEscapes(text);

@@ -1,0 +1,225 @@
+// ScanRuns (native/src/redaction/secret_runs.cpp) reads only the runs of
+// bytes a window of the set can hold (docs/threat-model.md, "Timing"). These
+// tests pin that the skipping changes no result: on texts made of pieces of
+// the values, their encodings, separators and every byte value, ScanRuns
+// finds exactly the runs that hashing every window of every length at every
+// position finds (the plain reference below), for each class of set.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "redaction/internal.h"
+
+namespace keyref::redaction {
+namespace {
+
+Keys FixedKeys() {
+  Keys k;
+  k.k0 = 0x0123456789abcdefULL;
+  k.k1 = 0xfedcba9876543210ULL;
+  k.base = 0x9e3779b97f4a7c15ULL;
+  k.mix = 0xc2b2ae3d27d4eb4fULL;
+  return k;
+}
+
+struct Set {
+  std::vector<ValuePrints> prints;
+  std::shared_ptr<const PrintSet> set;
+};
+
+Set Build(const std::vector<std::string>& values) {
+  Set s;
+  s.prints.resize(values.size());
+  std::vector<const ValuePrints*> ptrs;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    FingerprintValue(FixedKeys(), values[i], &s.prints[i]);
+    ptrs.push_back(&s.prints[i]);
+  }
+  s.set = PrintSet::Build(FixedKeys(), ptrs);
+  return s;
+}
+
+// Every window of every length, at every position, merged as ScanRuns
+// merges (overlapping or touching windows join one run).
+std::vector<Redactor::Span> Reference(const PrintSet& set, std::string_view t) {
+  std::vector<Redactor::Span> out;
+  std::size_t rb = 0, re = 0;
+  bool open = false;
+  for (std::size_t e = 1; e <= t.size(); ++e) {
+    for (std::uint8_t len : set.lengths) {
+      if (len > e) break;
+      const std::size_t b = e - len;
+      if (!set.Has(SipHash64(set.keys.k0, set.keys.k1, t.substr(b, len)))) {
+        continue;
+      }
+      if (open && b <= re) {
+        rb = std::min(rb, b);
+        re = e;
+      } else {
+        if (open) out.push_back({rb, re, rb});
+        rb = b;
+        re = e;
+        open = true;
+      }
+    }
+  }
+  if (open) out.push_back({rb, re, rb});
+  return out;
+}
+
+std::string Base64(std::string_view in, bool url) {
+  const char* abc =
+      url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+          : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    std::uint32_t v = (std::uint8_t(in[i]) << 16) |
+                      (std::uint8_t(in[i + 1]) << 8) | std::uint8_t(in[i + 2]);
+    for (int s : {18, 12, 6, 0}) out.push_back(abc[(v >> s) & 63]);
+  }
+  if (i < in.size()) {
+    std::uint32_t v = std::uint8_t(in[i]) << 16;
+    if (i + 1 < in.size()) v |= std::uint8_t(in[i + 1]) << 8;
+    out.push_back(abc[v >> 18]);
+    out.push_back(abc[(v >> 12) & 63]);
+    if (i + 1 < in.size()) out.push_back(abc[(v >> 6) & 63]);
+    out.append(i + 1 < in.size() ? "=" : "==");
+  }
+  return out;
+}
+
+// A text of pieces: whole values, their base64 forms (behind 0 to 2 bytes),
+// runs of them of random length, key bytes, separators and random bytes.
+std::string RandomText(std::mt19937_64& rng,
+                       const std::vector<std::string>& values) {
+  static const std::string kSeparators = " .,=:;\n\"'@%\\{}[]()<>*#!?&|~`^$";
+  static const std::string kKeyBytes =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/";
+  std::string t;
+  const std::size_t pieces = 1 + rng() % 40;
+  for (std::size_t k = 0; k < pieces; ++k) {
+    const std::string& v = values[rng() % values.size()];
+    switch (rng() % 7) {
+      case 0:
+        t += v;
+        break;
+      case 1: {
+        const std::size_t at = rng() % v.size();
+        t += v.substr(at, 1 + rng() % (v.size() - at));
+        break;
+      }
+      case 2: {
+        std::string shifted(rng() % 3, 'x');
+        const std::string enc = Base64(shifted + v, rng() % 2);
+        const std::size_t at = rng() % enc.size();
+        t += enc.substr(at, 1 + rng() % (enc.size() - at));
+        break;
+      }
+      case 3:
+        for (std::size_t j = rng() % 80; j > 0; --j) {
+          t.push_back(kKeyBytes[rng() % kKeyBytes.size()]);
+        }
+        break;
+      case 4:
+        for (std::size_t j = 1 + rng() % 3; j > 0; --j) {
+          t.push_back(kSeparators[rng() % kSeparators.size()]);
+        }
+        break;
+      case 5:
+        t.push_back(static_cast<char>(rng() % 256));
+        break;
+      default:
+        t += "2026-11-28T10:00:01.001Z INFO req_id=r000001 path=/v1/x ";
+    }
+  }
+  return t;
+}
+
+std::string Key(std::mt19937_64& rng, std::string_view prefix,
+                std::string_view abc, std::size_t n) {
+  std::string s(prefix);
+  for (std::size_t i = 0; i < n; ++i) s.push_back(abc[rng() % abc.size()]);
+  return s;
+}
+
+void ExpectSameAsEveryWindow(const std::vector<std::string>& values,
+                             WindowBytes expected_class) {
+  const Set s = Build(values);
+  ASSERT_EQ(s.set->window_bytes, expected_class);
+  std::mt19937_64 rng(7);
+  std::size_t with_runs = 0;
+  for (int round = 0; round < 3000; ++round) {
+    const std::string t = RandomText(rng, values);
+    std::vector<Redactor::Span> got;
+    ScanRuns(*s.set, t, &got);
+    const std::vector<Redactor::Span> want = Reference(*s.set, t);
+    ASSERT_EQ(got.size(), want.size()) << "round " << round;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      ASSERT_EQ(got[i].begin, want[i].begin) << "round " << round;
+      ASSERT_EQ(got[i].end, want[i].end) << "round " << round;
+    }
+    with_runs += !want.empty();
+  }
+  // The texts do hold runs, so the comparison means something.
+  EXPECT_GT(with_runs, 1000u);
+}
+
+constexpr std::string_view kBase62 =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+constexpr std::string_view kBase64Url =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+TEST(ScanRuns, GeneratedKeysOnlyKeyBytes) {
+  std::mt19937_64 rng(1);
+  ExpectSameAsEveryWindow(
+      {Key(rng, "sk-proj-", kBase64Url, 48),
+       Key(rng, "sk-ant-api03-", kBase62, 40),
+       Key(rng, "", "0123456789abcdef", 40), Key(rng, "", "0123456789", 30)},
+      WindowBytes::kKey);
+}
+
+TEST(ScanRuns, ShortValuesBringBase64Padding) {
+  std::mt19937_64 rng(2);
+  // Middles shorter than a run: matched whole, padded base64 included.
+  ExpectSameAsEveryWindow(
+      {Key(rng, "sk-", kBase62, 12), Key(rng, "", kBase62, 10),
+       Key(rng, "sk-proj-", kBase62, 40)},
+      WindowBytes::kKeyOrPad);
+}
+
+TEST(ScanRuns, ValuesWithOtherBytesReadEveryPosition) {
+  std::mt19937_64 rng(3);
+  ExpectSameAsEveryWindow(
+      {"correct horse battery staple, 42!", "p@ss.w0rd:with=other bytes",
+       Key(rng, "sk-proj-", kBase62, 40)},
+      WindowBytes::kAny);
+}
+
+TEST(ScanRuns, RunsLongerThanABlockAndAtTheEdges) {
+  std::mt19937_64 rng(4);
+  const std::string key = Key(rng, "sk-proj-", kBase62, 48);
+  const Set s = Build({key});
+  // A key inside a run of key bytes longer than several 64-byte blocks,
+  // starting and ending at every offset of a block.
+  for (std::size_t lead = 0; lead < 70; ++lead) {
+    for (std::size_t tail : {0, 1, 63, 64, 65, 200}) {
+      std::string t = Key(rng, "", kBase62, lead) + key +
+                      Key(rng, "", kBase62, tail) + "." + key;
+      std::vector<Redactor::Span> got;
+      ScanRuns(*s.set, t, &got);
+      const std::vector<Redactor::Span> want = Reference(*s.set, t);
+      ASSERT_EQ(got.size(), want.size()) << lead << " " << tail;
+      ASSERT_EQ(got.size(), 2u);
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(got[i].begin, want[i].begin);
+        EXPECT_EQ(got[i].end, want[i].end);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace keyref::redaction
