@@ -496,12 +496,13 @@ KeyInfo DescribeKey(Instance& inst, const ParsedRef& ref,
   info.origins = d.binding.OriginTexts();
   info.stored_at = IsoFromMs(d.stored_at_ms);
   if (!d.check) return info;
-  // The installation key behind fingerprints lives in the keyring (or the
-  // editor's store, which a terminal cannot reach). Without a usable
-  // keyring it is made afresh in every process, so a fingerprint shown
-  // here would differ from run to run: none is shown rather than a
-  // misleading one.
+  // The installation key behind fingerprints lives in the keyring (the
+  // editor's store is out of a terminal's reach), or in the file backend
+  // once it is enabled. Without either it is made afresh in every process,
+  // so a fingerprint shown here would differ from run to run: none is shown
+  // rather than a misleading one.
   static const bool stable = [&inst] {
+    if (inst.policy().allow.Has(Scheme::kFile)) return true;
     SourceConfig c;
     c.keyring_service = kService;
     c.timeout = inst.policy().resolve_timeout;

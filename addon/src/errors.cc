@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "result_values.h"
+
 namespace keyref::addon {
 
 namespace {
@@ -11,14 +13,6 @@ std::string Scrubbed(const std::string& text, const Redactor* redactor) {
   std::string out;
   if (redactor && redactor->Scrub(text, &out)) return out;
   return text;
-}
-
-void SetString(napi_env env, napi_value obj, const char* key,
-               const std::string& value) {
-  napi_value v;
-  if (napi_create_string_utf8(env, value.data(), value.size(), &v) == napi_ok) {
-    napi_set_named_property(env, obj, key, v);
-  }
 }
 
 }  // namespace
@@ -33,9 +27,9 @@ napi_value ErrorValue(napi_env env, const Error& error,
       napi_create_error(env, nullptr, msg, &err) != napi_ok) {
     return nullptr;
   }
-  SetString(env, err, "code", ErrorCodeName(error.code));
+  SetStr(env, err, "code", ErrorCodeName(error.code));
   if (!error.hint.empty()) {
-    SetString(env, err, "hint", Scrubbed(error.hint, redactor));
+    SetStr(env, err, "hint", Scrubbed(error.hint, redactor));
   }
   return err;
 }

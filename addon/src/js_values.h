@@ -4,6 +4,7 @@
 
 #include <napi.h>
 
+#include <chrono>
 #include <string>
 
 namespace keyref::addon {
@@ -19,6 +20,14 @@ inline double NumberProp(const Napi::Object& o, const char* key,
                          double fallback) {
   Napi::Value v = o.Get(key);
   return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
+}
+
+// o[key] as milliseconds, or `fallback` when it is not a number.
+inline std::chrono::milliseconds MillisProp(
+    const Napi::Object& o, const char* key,
+    std::chrono::milliseconds fallback) {
+  return std::chrono::milliseconds(static_cast<long long>(
+      NumberProp(o, key, static_cast<double>(fallback.count()))));
 }
 
 }  // namespace keyref::addon

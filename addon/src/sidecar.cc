@@ -27,10 +27,11 @@ Policy PolicyFromJs(const Napi::Object& options) {
   p.plaintext_file = StringProp(options, "plaintextFile");
   std::string service = StringProp(options, "keyringService");
   if (!service.empty()) p.keyring_service = service;
-  p.cache_ttl = std::chrono::milliseconds(
-      static_cast<long long>(NumberProp(options, "cacheTtlMs", 0)));
-  p.resolve_timeout = std::chrono::milliseconds(
-      static_cast<long long>(NumberProp(options, "resolveTimeoutMs", 10000)));
+  // Options left out keep Policy's defaults (instance.h): the one place
+  // they are set.
+  p.cache_ttl = MillisProp(options, "cacheTtlMs", p.cache_ttl);
+  p.resolve_timeout =
+      MillisProp(options, "resolveTimeoutMs", p.resolve_timeout);
   Napi::Value exp = options.Get("allowSecretExport");
   p.allow_secret_export = exp.IsBoolean() && exp.As<Napi::Boolean>().Value();
   Napi::Value bodies = options.Get("logBodies");

@@ -12,81 +12,19 @@
 #include "errors.h"
 #include "js_values.h"
 #include "keyref/secret_value.h"
+#include "result_values.h"
 #include "sidecar.h"
 #include "work_pool.h"
 
 namespace keyref::addon {
 namespace {
 
-// The ref argument as a string. A refused ref may be a pasted key: the
-// copy is wiped when it goes out of scope.
-struct RefArg {
-  std::string text;
-  ~RefArg() { SecureZero(text.data(), text.size()); }
-};
-
-void ReadRef(Napi::Env env, Napi::Value v, const char* method, RefArg* r) {
-  if (!v.IsString()) {
-    throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
-                       std::string(method) + "(ref: string)");
-  }
-  r->text = v.As<Napi::String>().Utf8Value();
-}
-
-void SetStr(napi_env env, napi_value obj, const char* key,
-            std::string_view value) {
-  napi_value v;
-  if (napi_create_string_utf8(env, value.data(), value.size(), &v) == napi_ok) {
-    napi_set_named_property(env, obj, key, v);
-  }
-}
-
-void SetBool(napi_env env, napi_value obj, const char* key, bool value) {
-  napi_value v;
-  if (napi_get_boolean(env, value, &v) == napi_ok) {
-    napi_set_named_property(env, obj, key, v);
-  }
-}
-
-Error InternalError() {
-  return Error(ErrorCode::kInternal, "keyref failed internally.");
-}
-
-void SetNum(napi_env env, napi_value obj, const char* key, double value) {
-  napi_value v;
-  if (napi_create_double(env, value, &v) == napi_ok) {
-    napi_set_named_property(env, obj, key, v);
-  }
-}
-
-void SetStrings(napi_env env, napi_value obj, const char* key,
-                const std::vector<std::string>& list) {
-  napi_value arr;
-  if (napi_create_array_with_length(env, list.size(), &arr) != napi_ok) return;
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    napi_value s;
-    if (napi_create_string_utf8(env, list[i].data(), list[i].size(), &s) !=
-        napi_ok) {
-      return;
-    }
-    napi_set_element(env, arr, static_cast<std::uint32_t>(i), s);
-  }
-  napi_set_named_property(env, obj, key, arr);
-}
-
 napi_value DescriptionValue(napi_env env, const Instance& inst,
                             const KeyDescription& d) {
   napi_value o = nullptr;
   if (napi_create_object(env, &o) != napi_ok) return nullptr;
   SetBool(env, o, "ok", d.check.ok());
-  if (!d.check.ok()) {
-    const Error& e = d.check.error();
-    SetStr(env, o, "code", ErrorCodeName(e.code));
-    SetStr(env, o, "message", inst.redactor().Redact(e.message));
-    if (!e.hint.empty()) {
-      SetStr(env, o, "hint", inst.redactor().Redact(e.hint));
-    }
-  }
+  if (!d.check.ok()) SetErrorFields(env, o, inst, d.check.error());
   SetStr(env, o, "fingerprint", d.fingerprint);
   SetStrings(env, o, "origins", d.binding.OriginTexts());
   SetNum(env, o, "storedAt", static_cast<double>(d.stored_at_ms));
@@ -178,41 +116,17 @@ void InitOriginBinding(Napi::Env env, Napi::Object exports) {
 // bindOrigins(ref, origins): Promise<void>.
 Napi::Value Sidecar::BindOrigins(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  RefArg ref;
+  RefText ref;
   ReadRef(env, info[0], "bindOrigins", &ref);
   auto origins =
       std::make_shared<std::vector<OriginPattern>>(OriginsFromJs(env, info[1]));
   napi_deferred d;
   napi_value promise = NewPromise(env, &d);
   std::shared_ptr<Instance> inst = instance_;
-  if (inst->closed()) {
-    SettleDeferred(env, d, false, ErrorValue(env, SidecarClosedError()));
-    return Napi::Value(env, promise);
-  }
-  Result<ParsedRef> parsed = ParseRef(ref.text, inst->policy().allow);
-  if (!parsed.ok()) {
-    SettleDeferred(env, d, false,
-                   ErrorValue(env, parsed.error(), &inst->redactor()));
-    return Napi::Value(env, promise);
-  }
-  auto pref = std::make_shared<ParsedRef>(std::move(parsed).value());
-  GetPool(env).Submit(
-      env,
-      [inst, d, pref, origins]() -> WorkPool::Done {
-        Status st = inst->Bind(*pref, *origins);
-        return [inst, d, st = std::move(st)](napi_env env) {
-          if (st) {
-            SettleDeferred(env, d, true, nullptr);
-          } else {
-            SettleDeferred(env, d, false,
-                           ErrorValue(env, st.error(), &inst->redactor()));
-          }
-        };
-      },
-      [inst, d](napi_env env) {
-        SettleDeferred(env, d, false,
-                       ErrorValue(env, InternalError(), &inst->redactor()));
-      });
+  std::shared_ptr<ParsedRef> pref = ParseOrReject(env, inst, d, ref);
+  if (!pref) return Napi::Value(env, promise);
+  SubmitStatus(env, inst, d,
+               [inst, pref, origins]() { return inst->Bind(*pref, *origins); });
   return Napi::Value(env, promise);
 }
 
@@ -220,7 +134,7 @@ Napi::Value Sidecar::BindOrigins(const Napi::CallbackInfo& info) {
 // fingerprint, origins, storedAt, lastUsedAt}>.
 Napi::Value Sidecar::Describe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  RefArg ref;
+  RefText ref;
   ReadRef(env, info[0], "describe", &ref);
   std::optional<Provider> provider;
   if (info.Length() > 1 && info[1].IsString()) {
@@ -236,7 +150,7 @@ Napi::Value Sidecar::Describe(const Napi::CallbackInfo& info) {
     SettleDeferred(env, d, false, ErrorValue(env, SidecarClosedError()));
     return Napi::Value(env, promise);
   }
-  Result<ParsedRef> parsed = ParseRef(ref.text, inst->policy().allow);
+  Result<ParsedRef> parsed = ParseRef(ref.text(), inst->policy().allow);
   if (!parsed) {
     KeyDescription desc;
     desc.check = parsed.error();

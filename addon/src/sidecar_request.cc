@@ -303,12 +303,11 @@ Napi::Value Sidecar::Request(const Napi::CallbackInfo& info) {
   r.query = Pairs(o, "query");
   r.body = StringProp(o, "body");
   r.content_type = StringProp(o, "contentType");
-  r.timeout = std::chrono::milliseconds(
-      static_cast<long long>(NumberProp(o, "timeoutMs", 600000)));
-  r.connect_timeout = std::chrono::milliseconds(
-      static_cast<long long>(NumberProp(o, "connectTimeoutMs", 10000)));
-  r.read_timeout = std::chrono::milliseconds(
-      static_cast<long long>(NumberProp(o, "readTimeoutMs", 120000)));
+  // Options left out keep HttpRequest's defaults (http_client.h): the one
+  // place they are set.
+  r.timeout = MillisProp(o, "timeoutMs", r.timeout);
+  r.connect_timeout = MillisProp(o, "connectTimeoutMs", r.connect_timeout);
+  r.read_timeout = MillisProp(o, "readTimeoutMs", r.read_timeout);
   if (o.Get("proxy").IsString())
     r.proxy.explicit_proxy = StringProp(o, "proxy");
   r.proxy.disabled = o.Get("proxyDisabled").ToBoolean();
@@ -317,7 +316,7 @@ Napi::Value Sidecar::Request(const Napi::CallbackInfo& info) {
   r.proxy.env_no_proxy = StringProp(o, "envNoProxy");
   r.ca_file = StringProp(o, "caFile");
   r.ca_pem = StringProp(o, "ca");
-  r.retries = static_cast<int>(NumberProp(o, "retries", 0));
+  r.retries = static_cast<int>(NumberProp(o, "retries", r.retries));
   r.referer = StringProp(o, "referer");
   r.title = StringProp(o, "title");
   r.api_version = StringProp(o, "apiVersion");

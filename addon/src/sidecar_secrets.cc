@@ -4,12 +4,8 @@
 // JS thread only parses refs, answers cache hits and env: refs (both
 // cheap), and settles promises. Nothing here hands a secret value to JS.
 //
-// Results are built with the raw Node-API, errors with ErrorValue (the one
-// maker of JS errors, errors.cc): promises are settled from the pool's
-// thread-safe function, where the environment may be terminating
-// (worker.terminate()); a failing raw call is a status, while a failing
-// node-addon-api call would abort the process.
-#include <array>
+// Results are built with the raw Node-API builders of result_values.h,
+// errors with ErrorValue (the one maker of JS errors, errors.cc).
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,51 +14,12 @@
 #include "errors.h"
 #include "host_store.h"
 #include "keyref/secret_value.h"
+#include "result_values.h"
 #include "sidecar.h"
 #include "work_pool.h"
 
 namespace keyref::addon {
 namespace {
-
-constexpr std::size_t kMaxRefCopy = 4096;
-
-// The ref as text, copied off the JS string into a stack buffer (no heap
-// allocation on the cache-hit path). Inputs longer than 4 KiB are cut (they
-// are refused as REF_TOO_LONG either way, like parseRef).
-struct RefText {
-  std::array<char, kMaxRefCopy + 1> buf;
-  std::size_t len = 0;
-  bool truncated = false;
-  std::string_view text() const { return {buf.data(), len}; }
-  // A refused ref may be a pasted key: wipe the copy.
-  ~RefText() { SecureZero(buf.data(), len); }
-};
-
-void ReadRef(Napi::Env env, Napi::Value v, const char* method, RefText* r) {
-  if (!v.IsString()) {
-    throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
-                       std::string(method) + "(ref: string)");
-  }
-  napi_get_value_string_utf8(env, v, r->buf.data(), r->buf.size(), &r->len);
-  r->truncated = r->len >= kMaxRefCopy;
-}
-
-// --- raw Node-API builders: nullptr when the environment refuses.
-
-void SetStr(napi_env env, napi_value obj, const char* key,
-            std::string_view value) {
-  napi_value v;
-  if (napi_create_string_utf8(env, value.data(), value.size(), &v) == napi_ok) {
-    napi_set_named_property(env, obj, key, v);
-  }
-}
-
-void SetBool(napi_env env, napi_value obj, const char* key, bool value) {
-  napi_value v;
-  if (napi_get_boolean(env, value, &v) == napi_ok) {
-    napi_set_named_property(env, obj, key, v);
-  }
-}
 
 napi_value CheckResult(napi_env env, const Instance& inst,
                        const Result<Scheme>& r) {
@@ -73,38 +30,8 @@ napi_value CheckResult(napi_env env, const Instance& inst,
     SetStr(env, o, "scheme", SchemeName(r.value()));
     return o;
   }
-  const Error& e = r.error();
-  SetStr(env, o, "code", ErrorCodeName(e.code));
-  SetStr(env, o, "message", inst.redactor().Redact(e.message));
-  if (!e.hint.empty()) SetStr(env, o, "hint", inst.redactor().Redact(e.hint));
+  SetErrorFields(env, o, inst, r.error());
   return o;
-}
-
-Error InternalError() {
-  return Error(ErrorCode::kInternal, "keyref failed internally.");
-}
-
-// Runs `work` on the pool and settles `d` with its Status (undefined or a
-// rejection).
-void SubmitStatus(Napi::Env env, std::shared_ptr<Instance> inst,
-                  napi_deferred d, std::function<Status()> work) {
-  GetPool(env).Submit(
-      env,
-      [inst, d, work = std::move(work)]() -> WorkPool::Done {
-        Status st = work();
-        return [inst, d, st = std::move(st)](napi_env env) {
-          if (st) {
-            SettleDeferred(env, d, true, nullptr);
-          } else {
-            SettleDeferred(env, d, false,
-                           ErrorValue(env, st.error(), &inst->redactor()));
-          }
-        };
-      },
-      [inst, d](napi_env env) {
-        SettleDeferred(env, d, false,
-                       ErrorValue(env, InternalError(), &inst->redactor()));
-      });
 }
 
 }  // namespace
@@ -200,29 +127,6 @@ Napi::Value Sidecar::GetStatus(const Napi::CallbackInfo& info) {
   return Napi::Value(env, promise);
 }
 
-namespace {
-
-// The shared start of storeSecret and deleteSecret: a closed instance or a
-// refused ref settles the promise (and returns null); otherwise the parsed
-// ref, shared with the worker.
-std::shared_ptr<ParsedRef> ParseForWrite(Napi::Env env,
-                                         const std::shared_ptr<Instance>& inst,
-                                         napi_deferred d, const RefText& ref) {
-  if (inst->closed()) {
-    SettleDeferred(env, d, false, ErrorValue(env, SidecarClosedError()));
-    return nullptr;
-  }
-  Result<ParsedRef> parsed = ParseRef(ref.text(), inst->policy().allow);
-  if (!parsed.ok()) {
-    SettleDeferred(env, d, false,
-                   ErrorValue(env, parsed.error(), &inst->redactor()));
-    return nullptr;
-  }
-  return std::make_shared<ParsedRef>(std::move(parsed).value());
-}
-
-}  // namespace
-
 // storeSecret(ref, value, origins: string[]): Promise<void>. Write-only:
 // nothing reads back. `origins` (checked by addon/ts/origins.ts, parsed
 // again here) is recorded next to the key (docs/origins.md).
@@ -239,7 +143,7 @@ Napi::Value Sidecar::StoreSecret(const Napi::CallbackInfo& info) {
   napi_deferred d;
   napi_value promise = NewPromise(env, &d);
   std::shared_ptr<Instance> inst = instance_;
-  std::shared_ptr<ParsedRef> pref = ParseForWrite(env, inst, d, ref);
+  std::shared_ptr<ParsedRef> pref = ParseOrReject(env, inst, d, ref);
   if (!pref) return Napi::Value(env, promise);
   // HAZARD: the value. Copied from the JS string into a SecretValue through
   // a wiped buffer; the JS string itself is the caller's.
@@ -271,7 +175,7 @@ Napi::Value Sidecar::DeleteSecret(const Napi::CallbackInfo& info) {
   napi_deferred d;
   napi_value promise = NewPromise(env, &d);
   std::shared_ptr<Instance> inst = instance_;
-  std::shared_ptr<ParsedRef> pref = ParseForWrite(env, inst, d, ref);
+  std::shared_ptr<ParsedRef> pref = ParseOrReject(env, inst, d, ref);
   if (!pref) return Napi::Value(env, promise);
   SubmitStatus(env, inst, d, [inst, pref]() { return inst->Delete(*pref); });
   return Napi::Value(env, promise);

@@ -40,3 +40,14 @@ export function invalidArgValue(name: string, detail: string): NodeArgError {
   err.code = 'ERR_INVALID_ARG_VALUE';
   return err;
 }
+
+/**
+ * @internal True for an object literal (or Object.create(null)): not null,
+ * an array, or a class instance such as a Map. The one test every option
+ * bag, profile and webview message passes before its keys are read.
+ */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}

@@ -81,8 +81,9 @@ export interface NativeSidecarOptions {
   schemeBits: number;
   plaintextFile: string;
   keyringService: string;
-  cacheTtlMs: number;
-  resolveTimeoutMs: number;
+  /** Absent: native's default (Policy in native/include/keyref/instance.h). */
+  cacheTtlMs?: number;
+  resolveTimeoutMs?: number;
   allowSecretExport: boolean;
   logBodies: boolean;
   log: ((level: string, line: string) => void) | undefined;
@@ -113,16 +114,27 @@ export interface NativeKeyDescription {
   lastUsedAt: number;
 }
 
-/** One audit record as native audit() returns it: the audit file's JSON line, parsed. */
+/**
+ * One line of the audit trail, as native audit() returns it (the audit
+ * file's JSON line, parsed) and as Sidecar.audit() hands it on. Never a
+ * key, a header value, a body or a query string.
+ */
 export interface NativeAuditRecord {
+  /** When the request started (ISO 8601). */
   time: string;
+  /** The apiKeyRef (absent for providers that take no key). */
   ref?: string;
+  /** The key's fingerprint (absent when the key was not resolved, e.g. KEY_ORIGIN_DENIED). */
   fingerprint?: string;
   provider: string;
+  /** `https://host:port` the request went (or would have gone) to. */
   origin: string;
   method: string;
+  /** Base path plus request path; never the query. */
   path: string;
+  /** The HTTP status, when a response arrived. */
   status?: number;
+  /** The error code, when none did. */
   error?: string;
   durationMs: number;
   bytesSent: number;
@@ -143,9 +155,10 @@ export interface NativeRequestOptions {
   query: string[];
   body: string;
   contentType: string;
-  timeoutMs: number;
-  connectTimeoutMs: number;
-  readTimeoutMs: number;
+  /** Absent: native's default (HttpRequest in native/include/keyref/http_client.h). */
+  timeoutMs?: number;
+  connectTimeoutMs?: number;
+  readTimeoutMs?: number;
   proxy?: string;
   proxyDisabled: boolean;
   envHttpsProxy: string;
@@ -153,7 +166,7 @@ export interface NativeRequestOptions {
   envNoProxy: string;
   caFile: string;
   ca: string;
-  retries: number;
+  retries?: number;
   referer: string;
   title: string;
   apiVersion: string;

@@ -54,28 +54,8 @@ export interface AuditFileOptions {
   maxFiles?: number;
 }
 
-/** One line of the audit trail. Never a key, a header value, a body or a query string. */
-export interface AuditRecord extends NativeAuditRecord {
-  /** When the request started (ISO 8601). */
-  time: string;
-  /** The apiKeyRef (absent for providers that take no key). */
-  ref?: string;
-  /** The key's fingerprint (absent when the key was not resolved, e.g. KEY_ORIGIN_DENIED). */
-  fingerprint?: string;
-  provider: string;
-  /** `https://host:port` the request went (or would have gone) to. */
-  origin: string;
-  method: string;
-  /** Base path plus request path; never the query. */
-  path: string;
-  /** The HTTP status, when a response arrived. */
-  status?: number;
-  /** The error code, when none did. */
-  error?: string;
-  durationMs: number;
-  bytesSent: number;
-  bytesReceived: number;
-}
+/** One line of the audit trail (fields: NativeAuditRecord in native.ts). Never a key, a header value, a body or a query string. */
+export type AuditRecord = NativeAuditRecord;
 
 const nat = native;
 

@@ -2,17 +2,13 @@
 // the secret rules first (docs/invariants.md, "No secret at rest"), then
 // the schema. Messages name the field, never the value.
 import { PROFILE_URL_KEY_NAMES, RefScheme, SCHEMES } from './catalog';
+import { isPlainObject } from './errors';
 import { describeLeak, findLeak, isCredentialName } from './guard';
 import { parseRef } from './ref';
 import { profileSchemaError } from './schemas';
 import type { SecretOps } from './secret_ops';
 
 const ALL_SCHEMES: readonly RefScheme[] = SCHEMES;
-
-/** @internal */
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 /** @internal Why a profile may not be persisted. */
 export interface Problem {

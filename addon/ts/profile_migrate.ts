@@ -5,8 +5,8 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { RefScheme, SCHEMES } from './catalog';
-import type { KeyrefError, KeyrefErrorCode } from './errors';
-import { isPlainObject, validateProfile } from './profile_check';
+import { isPlainObject, type KeyrefError, type KeyrefErrorCode } from './errors';
+import { validateProfile } from './profile_check';
 import { ID_RE, isOwnFile, writeFileAtomic } from './profile_files';
 import { ApiKeyRef, parseRef } from './ref';
 import { profileSecretRef, SecretOps } from './secret_ops';

@@ -6,9 +6,9 @@
 // (profile_migrate.ts) and export (profile_export.ts) live in their own files.
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { invalidArgType, invalidArgValue, keyrefError } from './errors';
+import { invalidArgType, invalidArgValue, isPlainObject, keyrefError } from './errors';
 import type { LlmProfile } from './llm_profile';
-import { isPlainObject, Problem, validateProfile } from './profile_check';
+import { Problem, validateProfile } from './profile_check';
 import { exportProfileFile, ExportOptions, ExportReport } from './profile_export';
 import {
   fsyncDir, ID_RE, INVALID_RE, isOwnFile, MAX_FILE_BYTES, TMP_RE, timestamp, withDirLock, writeFileAtomic,

@@ -4,7 +4,7 @@
 // nothing here ever sees it, and every string that comes back (body,
 // headers, events, error messages) has already been scrubbed of it.
 import { Provider, PROVIDER_LIST, providerInfo, providersUsingOption } from './catalog';
-import { invalidArgType, invalidArgValue, keyrefError, KeyrefError } from './errors';
+import { invalidArgType, invalidArgValue, isPlainObject, keyrefError, KeyrefError } from './errors';
 import type { LLMConfiguration } from './llm_configuration';
 import type { NativeRequestHandle, NativeRequestOptions, NativeSidecar } from './native';
 import { ApiKeyRef, parseRefBits } from './ref';
@@ -102,12 +102,6 @@ export type NativeRequester = Pick<NativeSidecar, 'request' | 'abortRequest'>;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
 
 function envOf(...names: string[]): string {
   for (const n of names) {
@@ -288,13 +282,15 @@ export function normaliseRequest(options: unknown, schemeBits: number): Normalis
   const out: NormalisedRequest = {
     native: {
       provider, baseUrl: '', method: 'POST', path: '', headers: [], query: [], body: '', contentType: '',
-      timeoutMs: 600000, connectTimeoutMs: 10000, readTimeoutMs: 120000, proxyDisabled: false,
+      // Timeouts and retries left out take native's defaults (HttpRequest,
+      // native/include/keyref/http_client.h): one place sets them.
+      proxyDisabled: false,
       // Read here, on the JS thread: native worker threads never call getenv
       // while JavaScript may be changing process.env.
       envHttpsProxy: envOf('HTTPS_PROXY', 'https_proxy'),
       envHttpProxy: envOf('HTTP_PROXY', 'http_proxy'),
       envNoProxy: envOf('NO_PROXY', 'no_proxy'),
-      caFile: '', ca: '', retries: 0, referer: '', title: '', apiVersion: '',
+      caFile: '', ca: '', referer: '', title: '', apiVersion: '',
     },
   };
   for (const [key, check] of OPTION_VALIDATORS) {

@@ -174,9 +174,11 @@ function optionalString(obj: Record<string, unknown>, key: string, name: string)
   return v;
 }
 
-function optionalMs(obj: Record<string, unknown>, key: string, name: string, fallback: number): number {
+// Undefined when absent: native's Policy (native/include/keyref/instance.h)
+// holds the defaults, in one place.
+function optionalMs(obj: Record<string, unknown>, key: string, name: string): number | undefined {
   const v = obj[key];
-  if (v === undefined) return fallback;
+  if (v === undefined) return undefined;
   if (typeof v !== 'number') throw invalidArgType(name, 'of type number', v);
   if (!Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1) {
     throw invalidArgValue(name, 'must be an integer from 0 to 2147483647 (milliseconds)');
@@ -273,8 +275,8 @@ export function normaliseOptions(options: SidecarOptions | undefined): NativeSid
     schemeBits: schemeBits(allow, 'options.policy.allowSchemes'),
     plaintextFile: optionalString(policy, 'plaintextFile', 'options.policy.plaintextFile'),
     keyringService: optionalString(policy, 'keyringService', 'options.policy.keyringService'),
-    cacheTtlMs: optionalMs(policy, 'cacheTtlMs', 'options.policy.cacheTtlMs', 0),
-    resolveTimeoutMs: optionalMs(policy, 'resolveTimeoutMs', 'options.policy.resolveTimeoutMs', 10000),
+    cacheTtlMs: optionalMs(policy, 'cacheTtlMs', 'options.policy.cacheTtlMs'),
+    resolveTimeoutMs: optionalMs(policy, 'resolveTimeoutMs', 'options.policy.resolveTimeoutMs'),
     allowSecretExport: exp === true,
     logBodies: optionalBoolean(policy, 'logBodies', 'options.policy.logBodies'),
     ...normaliseLogOptions(options as Record<string, unknown>),

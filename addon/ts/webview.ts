@@ -12,7 +12,7 @@
 // sending nothing) a credential-named property or a string holding a live
 // secret or a credential shape. Every message the page sends goes through
 // fromWebview and is validated before the host acts on it.
-import { invalidArgType, invalidArgValue, keyrefError, KeyrefError, KeyrefErrorCode } from './errors';
+import { invalidArgType, invalidArgValue, isPlainObject, keyrefError, KeyrefError, KeyrefErrorCode } from './errors';
 import { SCHEMES, WEBVIEW_ERROR_CODES } from './catalog';
 import { describeLeak, findLeak } from './guard';
 import type { LlmProfile } from './llm_profile';
@@ -93,10 +93,6 @@ export function secretStateOf(r: CheckResult): Pick<ProfileView, 'secretState' |
   };
   if (r.hint) out.secretHint = r.hint.slice(0, 500);
   return out;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /**

@@ -175,8 +175,11 @@ Result<const SecretValue*> Instance::InstallationKey() {
   std::lock_guard<std::mutex> lock(fp_mu_);
   if (!fp_key_.empty()) return &fp_key_;
   // The OS keyring first, so that the CLI and every extension on this
-  // machine show the same fingerprint for a key; then the host's store.
-  for (Scheme s : {Scheme::kKeyring, Scheme::kSecret}) {
+  // machine show the same fingerprint for a key; then the host's store;
+  // then the plaintext file, only where the policy opted into it (headless
+  // machines: the key sits next to the keys it fingerprints, so it tells a
+  // reader of that file nothing new).
+  for (Scheme s : {Scheme::kKeyring, Scheme::kSecret, Scheme::kFile}) {
     if (!policy_.allow.Has(s)) continue;
     const ParsedRef where = FingerprintKeyRef(s);
     Result<SecretValue> got = SourceFor(s).Resolve(where);
@@ -197,8 +200,8 @@ Result<const SecretValue*> Instance::InstallationKey() {
   }
   logger_.Log(LogLevel::kWarn,
               "no secret store can keep the fingerprint key (no keyring, no "
-              "secretStorage): fingerprints are stable only within this "
-              "process");
+              "secretStorage, no file backend): fingerprints are stable only "
+              "within this process");
   fp_key_ = NewFingerprintKey();
   return &fp_key_;
 }

@@ -39,9 +39,11 @@ test('headless (no D-Bus): backend show, secret set and profile use say how to g
   const stored = runJson(user, 'secretSet', ['secret', 'set', 'hl', '--stdin'], { env, input: `${canary('hl')}\n` });
   assert.equal(stored.status, 0);
   assert.equal(stored.body.ref, 'file:hl');
-  // No keyring to keep the fingerprint key: no fingerprint rather than one
-  // that changes from run to run.
-  assert.equal(stored.body.fingerprint, null);
+  // No keyring: the fingerprint key is kept in the file backend, so the
+  // fingerprint is shown and stays the same from run to run.
+  assert.match(stored.body.fingerprint, /^[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}$/);
+  const again = runJson(user, 'secretGet', ['secret', 'get', 'hl'], { env });
+  assert.equal(again.body.fingerprint, stored.body.fingerprint);
   assert.equal(runJson(user, 'check', ['check', 'file:hl'], { env }).status, 0);
 });
 

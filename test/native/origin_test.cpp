@@ -457,6 +457,37 @@ TEST(InstanceOriginsTest, FingerprintStableAcrossInstancesOfOneStore) {
 namespace keyref {
 namespace {
 
+// Headless (no keyring, no host store) with the file backend opted into:
+// the fingerprint key is kept in the file, so a restart shows the same
+// fingerprint (the CLI over SSH shows one instead of none).
+TEST(InstanceOriginsTest, FingerprintStableAcrossRestartsWithTheFileBackend) {
+  test::TempDir dir;
+  Policy p;
+  p.allow = SchemeSet::FromBits(1u << static_cast<int>(Scheme::kFile));
+  p.plaintext_file = dir.path() + "/secrets.json";
+  std::string fp1, fp2;
+  {
+    Instance a(p);
+    ASSERT_TRUE(a.Store(Ref("file:one"), Sv("key-one-0123456789")).ok());
+    fp1 = a.Fingerprint(Ref("file:one")).value();
+  }
+  {
+    Instance b(p);
+    fp2 = b.Fingerprint(Ref("file:one")).value();
+  }
+  EXPECT_EQ(fp1, fp2);
+  // Without the file backend nothing can keep it: another key per process.
+  Policy env_only;
+  env_only.allow = SchemeSet::FromBits(1u << static_cast<int>(Scheme::kEnv));
+  setenv("KEYREF_FP_TEST", "key-one-0123456789", 1);
+  std::string e1 =
+      Instance(env_only).Fingerprint(Ref("env:KEYREF_FP_TEST")).value();
+  std::string e2 =
+      Instance(env_only).Fingerprint(Ref("env:KEYREF_FP_TEST")).value();
+  unsetenv("KEYREF_FP_TEST");
+  EXPECT_NE(e1, e2);
+}
+
 // keyring: and file: keys keep their binding record in their own store:
 // a keyring item with service keyref:origins, an entry of the same file.
 TEST(InstanceOriginsTest, KeyringAndFileKeysKeepTheirRecordInTheirOwnStore) {
