@@ -1,7 +1,12 @@
 {
   # The addon: node-addon-api glue (addon/src) over the same core sources
   # CMake builds (native/src). scripts/gyp-sources.js globs both, so a new
-  # file needs no edit here. Run through scripts/build-addon.js (npm install).
+  # file needs no edit here. Run through scripts/build-addon.js (npm install)
+  # when no prebuild matches (scripts/install.js). This build links the
+  # host's OpenSSL; the prebuilds link their own (scripts/prebuild.sh).
+  # cpp-httplib, spdlog and fmt come from third_party/ as headers; libsecret
+  # is loaded at run time (native/src/sources/secret_api.h), so only its
+  # headers are needed here.
   #
   # Everything but the test hooks is compiled once into a static library;
   # keyref.node (shipped) links it with addon/src/test_hooks.cc compiled
@@ -16,12 +21,17 @@
     "include_dirs": [
       "<!(node -p \"require('node-addon-api').include_dir\")",
       "native/include",
-      "native/src"
+      "native/src",
+      "third_party/cpp-httplib",
+      "third_party/spdlog/include",
+      "third_party/fmt/include"
     ],
     "defines": [
       "NAPI_VERSION=8",
       "NAPI_CPP_EXCEPTIONS",
-      "CPPHTTPLIB_OPENSSL_SUPPORT"
+      "CPPHTTPLIB_OPENSSL_SUPPORT",
+      "SPDLOG_FMT_EXTERNAL",
+      "FMT_HEADER_ONLY"
     ],
     "cflags!": ["-fno-exceptions", "-fno-rtti"],
     "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
@@ -31,7 +41,7 @@
       "-fvisibility=hidden",
       "-fstack-protector-strong",
       "-D_FORTIFY_SOURCE=2",
-      "<!@(pkg-config --cflags libsecret-1 spdlog nlohmann_json cpp-httplib openssl)"
+      "<!@(pkg-config --cflags libsecret-1 nlohmann_json openssl)"
     ]
   },
   "targets": [
@@ -42,9 +52,11 @@
       "cflags": ["-fPIC"],
       "link_settings": {
         "libraries": [
-          "<!@(pkg-config --libs libsecret-1 spdlog cpp-httplib openssl)"
+          "<!@(pkg-config --libs openssl)",
+          "-ldl"
         ],
-        # -z nodelete: the addon (and with it libsecret) is never unloaded.
+        # -z nodelete: the addon is never unloaded (libsecret, once loaded,
+        # is kept with RTLD_NODELETE too).
         # Node dlcloses an addon when the last worker that loaded it exits;
         # libsecret registers GObject types that cannot be unregistered, so
         # a reload would crash (seen in test/node/secrets_lifecycle.test.js).

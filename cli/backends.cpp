@@ -282,6 +282,14 @@ BackendState ProbeBackend(Backend b, const Config& config, Instance& inst) {
             "Unlock the login keyring: log in to the desktop session, or "
             "run gnome-keyring-daemon --unlock (it reads the password on "
             "stdin), then retry.";
+      } else if (!p.available &&
+                 p.reason.find("libsecret") != std::string::npos) {
+        // The prebuilt command loads libsecret at run time
+        // (docs/building.md); without it no session bus would help.
+        s.hint =
+            "Install libsecret (Debian/Ubuntu: libsecret-1-0; "
+            "Fedora/RHEL/openSUSE/Arch/Alpine: libsecret), or use the file "
+            "backend: keyref backend set file.";
       } else if (!p.available && NoSessionBus()) {
         s.reason =
             "no D-Bus session bus (usual over SSH, in containers "

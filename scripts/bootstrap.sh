@@ -8,8 +8,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 APT_PACKAGES=(
   build-essential cmake pkg-config python3
-  nlohmann-json3-dev libspdlog-dev libfmt-dev libsecret-1-dev libglib2.0-dev
-  libcpp-httplib-dev libssl-dev openssl
+  nlohmann-json3-dev libsecret-1-dev libglib2.0-dev libssl-dev openssl
+  dpkg-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang-format clang libclang-rt-14-dev gdb
   dbus dbus-x11 gnome-keyring libsecret-tools pass gnupg
 )
@@ -56,7 +56,7 @@ fi
 # The shipped addon and, for the tests, its variant with the test hooks
 # compiled in (build/Release/keyref_test_hooks.node; binding.gyp). npm
 # install above builds only the shipped one.
-addon_inputs=(native addon/src binding.gyp scripts/gyp-sources.js scripts/build-addon.js)
+addon_inputs=(native addon/src third_party binding.gyp scripts/gyp-sources.js scripts/build-addon.js)
 if newer_than build/Release/keyref.node "${addon_inputs[@]}" ||
    newer_than build/Release/keyref_test_hooks.node "${addon_inputs[@]}"; then
   echo "keyref: building the addon (and its test-hooks variant)"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: the GoogleTest suite (CTest), the same suite under
-# AddressSanitizer and UBSan, and the Node tests, all inside a throwaway
-# D-Bus session with an unlocked gnome-keyring (scripts/with-keyring.sh).
+# AddressSanitizer and UBSan, the fuzz targets briefly, the x64 prebuild
+# (scripts/prebuild.sh) and the Node tests against it, all inside a throwaway
+# D-Bus session with an unlocked gnome-keyring (scripts/with-keyring.sh), and
+# the packed artifact in bare roots (scripts/test-artifact.sh x64).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh
@@ -32,11 +34,27 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 echo "== fuzz targets, ${KEYREF_FUZZ_SECONDS:-15} s each (scripts/fuzz.sh)"
 FUZZ_WORK=$(mktemp -d) bash scripts/fuzz.sh "${KEYREF_FUZZ_SECONDS:-15}"
 
-echo "== Node tests"
-scripts/with-keyring.sh node --test --test-concurrency=1 test/node/
+# The Node and CLI tests run on the binaries that ship (PREBUILDS_ONLY=1,
+# KEYREF_CLI_BIN below), so the prebuild comes first. bootstrap.sh still
+# builds build/Release: the test-hooks variant the hooks tests load, and the
+# source-build fallback. CI builds x64 only (the budget of docs/building.md,
+# "Tests"); `npm run prebuild` builds arm64 too.
+echo "== prebuild (scripts/prebuild.sh x64: addon and CLI, checked by scripts/check-prebuild.sh)"
+bash scripts/prebuild.sh x64
 
-echo "== keyref CLI tests (the real binary, build-native/keyref)"
-scripts/with-keyring.sh node --test --test-concurrency=1 test/cli/
+echo "== Node tests (against the x64 prebuild, the binary that ships)"
+PREBUILDS_ONLY=1 scripts/with-keyring.sh node --test --test-concurrency=1 test/node/
+
+echo "== keyref CLI tests (the real binary as it ships, prebuilds/linux-x64/keyref)"
+KEYREF_CLI_BIN=$PWD/prebuilds/linux-x64/keyref \
+  scripts/with-keyring.sh node --test --test-concurrency=1 test/cli/
+
+echo "== shipped artifact (npm pack, bare roots per CA layout, Debian 11)"
+if [ "$(id -u)" = 0 ]; then
+  bash scripts/test-artifact.sh x64
+else
+  echo "skipped: scripts/test-artifact.sh needs root (chroot); CI runs it"
+fi
 
 # The LLM Profiles extension in a real VS Code (code-server + headless
 # Chromium), installs included; KEYREF_SKIP_E2E=1 skips it for a quick

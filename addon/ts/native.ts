@@ -1,7 +1,7 @@
 // The private typing of the whole raw native binding, in one place (the
 // public surface is index.ts). Every export of addon/src is typed here; there
 // is no index signature, and no module reaches the binding another way.
-// Loads build/Release then build/Debug, like other native modules.
+// Loads the addon through node-gyp-build (source build, then prebuild).
 //
 // This file imports only the generated name lists (a leaf), so it sits
 // below every other module and closes no import cycle.
@@ -246,30 +246,33 @@ export interface NativeBinding {
   readonly testHooks: boolean;
 }
 
+// node-gyp-build's order: build/Release, build/Debug (a source build, when
+// there is one, is the fresher), then prebuilds/<platform>-<arch>/ for this
+// libc (keyref.napi.glibc.node, scripts/prebuild.sh). In a package installed
+// from npm only one of them exists: scripts/install.js builds from source
+// only when no prebuild loads. PREBUILDS_ONLY=1 skips build/ (the test
+// suite runs that way against the portable build); KEYREF_PREBUILD names
+// another package root to load from.
 function load(): NativeBinding {
   const root = path.resolve(__dirname, '..', '..');
-  const tried: string[] = [];
-  for (const dir of ['build/Release', 'build/Debug']) {
-    const file = path.join(root, dir, 'keyref.node');
-    try {
-      // require() is untyped; NativeBinding above is the contract, which
-      // test/node/catalog_drift.test.js checks against the addon's exports.
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
-      const binding: NativeBinding = require(file);
-      return binding;
-    } catch (err) {
-      if (!isModuleNotFound(err)) throw err;
-      tried.push(file);
-    }
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const nodeGypBuild: { resolve(dir: string): string } = require('node-gyp-build');
+  let file: string;
+  try {
+    file = nodeGypBuild.resolve(root);
+  } catch (cause) {
+    const err: Error & { code?: string } = new Error('keyref: no native addon for this platform: no prebuild matches ' +
+      `${process.platform}-${process.arch} and nothing was built from source in ${root}. ` +
+      'Run `npm rebuild keyref` (or `npm run build:addon` in the package) to build it; ' +
+      'docs/building.md lists what that needs.', { cause });
+    err.code = 'ADDON_NOT_BUILT';
+    throw err;
   }
-  const err: Error & { code?: string } = new Error(`keyref: the native addon is not built (looked for ${tried.join(', ')}). ` +
-    'Run `npm install` (or `npm run build`) in the keyref package.');
-  err.code = 'ADDON_NOT_BUILT';
-  throw err;
-}
-
-function isModuleNotFound(err: unknown): boolean {
-  return err instanceof Error && 'code' in err && err.code === 'MODULE_NOT_FOUND';
+  // require() is untyped; NativeBinding above is the contract, which
+  // test/node/catalog_drift.test.js checks against the addon's exports.
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const binding: NativeBinding = require(file);
+  return binding;
 }
 
 export const native: NativeBinding = load();

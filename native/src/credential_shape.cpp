@@ -12,6 +12,7 @@
 #include <emmintrin.h>
 #endif
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -529,8 +530,24 @@ __attribute__((target("avx2"))) void ClassifyBlockAvx2(const unsigned char* b,
 // Set only by tests (UseBaselineShapeScanForTesting).
 std::atomic<bool> g_baseline_for_testing{false};
 
+// CPUID and XGETBV rather than __builtin_cpu_supports, which needs
+// libgcc's __cpu_model: the prebuilt addon is linked with compiler-rt
+// (docs/building.md). AVX2 counts only when the OS saves the YMM registers.
+bool CpuHasAvx2() {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+  const bool osxsave = c & (1u << 27), avx = c & (1u << 28);
+  if (!osxsave || !avx) return false;
+  unsigned xcr0_lo, xcr0_hi;
+  __asm__("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  if ((xcr0_lo & 0x6) != 0x6) return false;  // XMM and YMM state
+  if (__get_cpuid_max(0, nullptr) < 7) return false;
+  __cpuid_count(7, 0, a, b, c, d);
+  return b & (1u << 5);
+}
+
 bool HaveAvx2() {
-  static const bool have = __builtin_cpu_supports("avx2");
+  static const bool have = CpuHasAvx2();
   return have && !g_baseline_for_testing.load(std::memory_order_relaxed);
 }
 #endif

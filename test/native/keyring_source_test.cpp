@@ -2,13 +2,18 @@
 // scripts/with-keyring.sh starts (dbus-run-session + an unlocked
 // gnome-keyring-daemon), plus private sessions started here for the locked
 // and no-D-Bus cases, so locking never disturbs tests running in parallel.
+#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <libsecret/secret.h>
 #include <limits.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <vector>
 
 #include "keyref/instance.h"
 #include "keyref/source.h"
+#include "sources/secret_api.h"  // libsecret.h, with its unstable API
+#include "sources/sources.h"
 #include "test_util.h"
 
 namespace keyref {
@@ -285,6 +290,87 @@ TEST(KeyringNoDbus, NoSessionIsSourceUnavailableWithHint) {
                          dir.path(),
                      false),
             0);
+}
+
+// libsecret is loaded at run time (secret_api.h); this is the loader the
+// addon uses, on this machine where libsecret is installed.
+TEST(KeyringLoader, LoadsLibsecretAtRunTime) {
+  std::string why;
+  const sources::SecretApi* api = sources::GetSecretApi(&why);
+  ASSERT_NE(api, nullptr) << why;
+  EXPECT_NE(api->secret_service_get_sync, nullptr);
+  EXPECT_NE(api->g_object_unref, nullptr);
+  EXPECT_EQ(sources::GetSecretApi(&why), api) << "one table per process";
+}
+
+// A host without libsecret (a library name that does not exist stands for
+// it): keyring: refs fail with SOURCE_UNAVAILABLE and a hint naming the
+// package; nothing is thrown and the source stays usable as an object.
+TEST(KeyringLoader, WithoutLibsecretIsSourceUnavailableNamingThePackage) {
+  SourceConfig config;
+  auto source = sources::MakeKeyringSource(config, [](std::string* error) {
+    return sources::LoadSecretApiForTesting("libsecret-keyref-absent.so.0",
+                                            error);
+  });
+  auto got = source->Resolve(Ref("keyring:svc/alice"));
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().code, ErrorCode::kSourceUnavailable);
+  EXPECT_NE(got.error().hint.find("libsecret-1-0"), std::string::npos)
+      << got.error().hint;
+  EXPECT_NE(got.error().hint.find("Fedora"), std::string::npos);
+  EXPECT_NE(got.error().message.find("libsecret-keyref-absent.so.0"),
+            std::string::npos)
+      << got.error().message;
+  auto v = SecretValue::FromBytes("v", 1);
+  EXPECT_EQ(source->Store(Ref("keyring:svc/alice"), v).error().code,
+            ErrorCode::kSourceUnavailable);
+  EXPECT_EQ(source->Delete(Ref("keyring:svc/alice")).error().code,
+            ErrorCode::kSourceUnavailable);
+  SourceProbe probe = source->Probe();
+  EXPECT_FALSE(probe.available);
+  EXPECT_NE(probe.reason.find("libsecret"), std::string::npos) << probe.reason;
+}
+
+// A process out of file descriptors is refused before libsecret is even
+// loaded (docs/reliability.md); the probe must say so, not blame a missing
+// libsecret it never tried to load.
+bool g_absent_loader_called = false;
+const sources::SecretApi* AbsentLibsecretNoting(std::string* error) {
+  g_absent_loader_called = true;
+  return sources::LoadSecretApiForTesting("libsecret-keyref-absent.so.0",
+                                          error);
+}
+
+TEST(KeyringLoader, NoFreeDescriptorIsNotReportedAsNoLibsecret) {
+  SourceConfig config;
+  auto source = sources::MakeKeyringSource(config, AbsentLibsecretNoting);
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = 64;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<int> held;
+  for (int i = 0; i < 64; ++i) {  // bounded: the limit is 64
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) break;
+    held.push_back(fd);
+  }
+  SourceProbe probe = source->Probe();
+  for (int fd : held) close(fd);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_FALSE(probe.available);
+  EXPECT_FALSE(g_absent_loader_called);
+  EXPECT_NE(probe.reason.find("file descriptor"), std::string::npos)
+      << probe.reason;
+  EXPECT_EQ(probe.reason.find("libsecret"), std::string::npos) << probe.reason;
+}
+
+// A library without the functions keyref needs is refused the same way,
+// naming the missing function.
+TEST(KeyringLoader, ALibraryWithoutTheFunctionsIsRefused) {
+  std::string why;
+  EXPECT_EQ(sources::LoadSecretApiForTesting("libm.so.6", &why), nullptr);
+  EXPECT_NE(why.find("has no function g_error_free"), std::string::npos) << why;
 }
 
 }  // namespace

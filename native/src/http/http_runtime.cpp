@@ -1,14 +1,15 @@
 #include "http/http_runtime.h"
 
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <functional>
 #include <utility>
 
 #include "http/trailer_filter.h"
+#include "http/trust_store.h"
 
 namespace keyref::http {
 
@@ -168,36 +169,6 @@ Error TlsError(std::string message) {
                "Check the caFile / ca option: it must be PEM certificates.");
 }
 
-// The system's trust store plus the extra CAs. Ownership passes to the
-// httplib client (SSL_CTX_set_cert_store).
-Result<X509_STORE*> MakeStore(const ConnectionSpec& spec) {
-  X509_STORE* store = X509_STORE_new();
-  if (!store) return TlsError("Could not create a certificate store.");
-  X509_STORE_set_default_paths(store);
-  if (!spec.ca_file.empty() &&
-      X509_STORE_load_locations(store, spec.ca_file.c_str(), nullptr) != 1) {
-    X509_STORE_free(store);
-    return TlsError(
-        "The extra CA bundle file could not be read as PEM "
-        "certificates.");
-  }
-  if (!spec.ca_pem.empty()) {
-    BIO* bio = BIO_new_mem_buf(spec.ca_pem.data(),
-                               static_cast<int>(spec.ca_pem.size()));
-    int added = 0;
-    while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
-      if (X509_STORE_add_cert(store, cert) == 1) ++added;
-      X509_free(cert);
-    }
-    BIO_free(bio);
-    if (added == 0) {
-      X509_STORE_free(store);
-      return TlsError("The extra CA text holds no PEM certificate.");
-    }
-  }
-  return store;
-}
-
 }  // namespace
 
 Result<Connection> ConnectionPool::Acquire(const ConnectionSpec& spec,
@@ -215,18 +186,24 @@ Result<Connection> ConnectionPool::Acquire(const ConnectionSpec& spec,
     }
   }
   if (spec.url.tls) {
+    InitOpenSsl();  // before httplib makes its SSL_CTX
+    // The trust store is built here, not left to OpenSSL's compiled-in
+    // directory, which a prebuilt addon's static OpenSSL cannot know
+    // (trust_store.h).
+    Result<X509_STORE*> store =
+        MakeTrustStore([](const char* name) { return std::getenv(name); },
+                       spec.ca_file, spec.ca_pem);
+    if (!store) return std::move(store).error();
     std::unique_ptr<httplib::SSLClient> ssl =
         MakeTlsClient(spec.url.host, spec.url.port);
-    if (!ssl->is_valid()) return TlsError("Could not set up TLS.");
-    SSL_CTX_set_min_proto_version(ssl->ssl_context(), TLS1_2_VERSION);
-    if (!spec.ca_file.empty() || !spec.ca_pem.empty()) {
-      Result<X509_STORE*> store = MakeStore(spec);
-      if (!store) return std::move(store).error();
-      ssl->set_ca_cert_store(store.value());
+    if (!ssl->is_valid()) {
+      X509_STORE_free(store.value());
+      return TlsError("Could not set up TLS.");
     }
-    // Verification is on by default in httplib (system store via
-    // SSL_CTX_set_default_verify_paths, then the host name); keyref never
-    // turns it off.
+    SSL_CTX_set_min_proto_version(ssl->ssl_context(), TLS1_2_VERSION);
+    ssl->set_ca_cert_store(store.value());  // the SSL_CTX owns it now
+    // Verification is on by default in httplib (the store above, then the
+    // host name); keyref never turns it off.
     ssl->enable_server_certificate_verification(true);
     c.client = std::move(ssl);
   } else {

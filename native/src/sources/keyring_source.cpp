@@ -12,9 +12,9 @@
 // The D-Bus path API (search without item proxies, one GetSecret) is
 // marked unstable but has not changed since libsecret 0.18; it saves the
 // per-item property round trips that made lookups 2-3x slower.
-#define SECRET_API_SUBJECT_TO_CHANGE 1
-#define SECRET_WITH_UNSTABLE 1
-#include <libsecret/secret.h>
+//
+// libsecret is loaded at run time (secret_api.h): every libsecret, GLib and
+// GObject call below goes through the table `api_`.
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -23,6 +23,7 @@
 #include <mutex>
 
 #include "keyref/source.h"
+#include "sources/secret_api.h"
 #include "sources/sources.h"
 
 namespace keyref::sources {
@@ -71,33 +72,39 @@ const char kNoServiceHint[] =
 
 // RAII for the GLib objects used here.
 struct GErrorPtr {
-  GError* e = nullptr;
+  explicit GErrorPtr(const SecretApi* api) : api(api) {}
   ~GErrorPtr() {
-    if (e) g_error_free(e);
+    if (e) api->g_error_free(e);
   }
+  const SecretApi* api;
+  GError* e = nullptr;
 };
 
-GHashTable* Attributes(const std::string& service, const char* account_key,
-                       const std::string& account) {
-  GHashTable* t = g_hash_table_new(g_str_hash, g_str_equal);
-  g_hash_table_insert(t, const_cast<char*>("service"),
-                      const_cast<char*>(service.c_str()));
-  g_hash_table_insert(t, const_cast<char*>(account_key),
-                      const_cast<char*>(account.c_str()));
+GHashTable* Attributes(const SecretApi* api, const std::string& service,
+                       const char* account_key, const std::string& account) {
+  GHashTable* t = api->g_hash_table_new(api->g_str_hash, api->g_str_equal);
+  api->g_hash_table_insert(t, const_cast<char*>("service"),
+                           const_cast<char*>(service.c_str()));
+  api->g_hash_table_insert(t, const_cast<char*>(account_key),
+                           const_cast<char*>(account.c_str()));
   return t;
 }
 
-bool IsUnavailable(const GError* e) {
+bool IsUnavailable(const SecretApi* api, const GError* e) {
   // Connection failures (no bus, autolaunch impossible) and a bus without
   // the org.freedesktop.secrets name.
-  return e->domain == G_IO_ERROR || e->domain == G_DBUS_ERROR ||
-         g_error_matches(e, G_SPAWN_ERROR, G_SPAWN_ERROR_NOENT);
+  return e->domain == api->g_io_error_quark() ||
+         e->domain == api->g_dbus_error_quark() ||
+         api->g_error_matches(e, api->g_spawn_error_quark(),
+                              G_SPAWN_ERROR_NOENT);
 }
 
-Error ServiceError(const GError* e, const char* what) {
-  if (e && (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
-            g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_TIMEOUT) ||
-            g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY))) {
+Error ServiceError(const SecretApi* api, const GError* e, const char* what) {
+  const GQuark io = api->g_io_error_quark();
+  const GQuark dbus = api->g_dbus_error_quark();
+  if (e && (api->g_error_matches(e, io, G_IO_ERROR_TIMED_OUT) ||
+            api->g_error_matches(e, dbus, G_DBUS_ERROR_TIMEOUT) ||
+            api->g_error_matches(e, dbus, G_DBUS_ERROR_NO_REPLY))) {
     return Error(ErrorCode::kSourceTimeout,
                  std::string("The Secret Service did not answer in time; the "
                              "entry could not be ") +
@@ -105,7 +112,8 @@ Error ServiceError(const GError* e, const char* what) {
                  "The keyring daemon may be busy or waiting for a prompt. "
                  "Retry, or raise policy.resolveTimeoutMs.");
   }
-  if (e && g_error_matches(e, SECRET_ERROR, SECRET_ERROR_IS_LOCKED)) {
+  if (e && api->g_error_matches(e, api->secret_error_get_quark(),
+                                SECRET_ERROR_IS_LOCKED)) {
     return Error(ErrorCode::kSourceLocked,
                  std::string("The keyring is locked, so the entry could not "
                              "be ") +
@@ -113,7 +121,7 @@ Error ServiceError(const GError* e, const char* what) {
                  "Unlock the login keyring (log in to the desktop session, "
                  "or `gnome-keyring-daemon --unlock`) and retry.");
   }
-  if (e && IsUnavailable(e)) {
+  if (e && IsUnavailable(api, e)) {
     return Error(ErrorCode::kSourceUnavailable,
                  "No Secret Service is reachable, so keyring: refs cannot "
                  "be used here.",
@@ -130,11 +138,13 @@ Error ServiceError(const GError* e, const char* what) {
 
 class KeyringSource final : public SecretSource {
  public:
-  explicit KeyringSource(const SourceConfig& c)
-      : default_service_(c.keyring_service), timeout_(c.timeout) {}
+  KeyringSource(const SourceConfig& c, SecretApiLoader loader)
+      : default_service_(c.keyring_service),
+        timeout_(c.timeout),
+        loader_(loader) {}
 
   ~KeyringSource() override {
-    if (service_) g_object_unref(service_);
+    if (service_) api_->g_object_unref(service_);
   }
 
   Scheme scheme() const noexcept override { return Scheme::kKeyring; }
@@ -146,26 +156,26 @@ class KeyringSource final : public SecretSource {
     // Fast path: SearchItems, then GetSecret on the one unlocked match (as
     // keytar's lookup does, minus its unlock prompt). Locked matches are
     // reported, not unlocked: a prompt cannot be answered headless.
-    GHashTable* attrs = Attributes(service, "account", ref.account);
+    GHashTable* attrs = Attributes(api_, service, "account", ref.account);
     gchar** unlocked = nullptr;
     gchar** locked = nullptr;
-    GErrorPtr err;
-    gboolean ok = secret_service_search_for_dbus_paths_sync(
+    GErrorPtr err(api_);
+    gboolean ok = api_->secret_service_search_for_dbus_paths_sync(
         svc, &kGenericSchema, attrs, nullptr, &unlocked, &locked, &err.e);
-    g_hash_table_unref(attrs);
-    const guint n_unlocked = unlocked ? g_strv_length(unlocked) : 0;
-    const guint n_locked = locked ? g_strv_length(locked) : 0;
+    api_->g_hash_table_unref(attrs);
+    const guint n_unlocked = unlocked ? api_->g_strv_length(unlocked) : 0;
+    const guint n_locked = locked ? api_->g_strv_length(locked) : 0;
     Result<SecretValue> out = Error();
     if (!ok) {
-      out = ServiceError(err.e, "read");
+      out = ServiceError(api_, err.e, "read");
     } else if (n_unlocked == 1) {
-      GErrorPtr gerr;
-      ::SecretValue* sv = secret_service_get_secret_for_dbus_path_sync(
+      GErrorPtr gerr(api_);
+      ::SecretValue* sv = api_->secret_service_get_secret_for_dbus_path_sync(
           svc, unlocked[0], nullptr, &gerr.e);
       if (sv) {
         out = TakeValue(sv);
       } else if (gerr.e) {
-        out = ServiceError(gerr.e, "read");
+        out = ServiceError(api_, gerr.e, "read");
       } else {
         out = NotFound(service, ref.account);  // deleted in between
       }
@@ -180,9 +190,9 @@ class KeyringSource final : public SecretSource {
     } else {
       out = NotFound(service, ref.account);
     }
-    g_strfreev(unlocked);
-    g_strfreev(locked);
-    g_object_unref(svc);
+    api_->g_strfreev(unlocked);
+    api_->g_strfreev(locked);
+    api_->g_object_unref(svc);
     return out;
   }
 
@@ -191,20 +201,20 @@ class KeyringSource final : public SecretSource {
     SecretService* svc = nullptr;
     if (Error err; !Connect(&svc, &err)) return err;
     const std::string service = ServiceOf(ref);
-    GHashTable* attrs = Attributes(service, "account", ref.account);
+    GHashTable* attrs = Attributes(api_, service, "account", ref.account);
     std::string_view v = value.Reveal();
     // secret_value_new copies into libsecret's wiped memory.
-    ::SecretValue* sv =
-        secret_value_new(v.data(), static_cast<gssize>(v.size()), "text/plain");
+    ::SecretValue* sv = api_->secret_value_new(
+        v.data(), static_cast<gssize>(v.size()), "text/plain");
     std::string label = service + "/" + ref.account + " (keyref)";
-    GErrorPtr err;
-    gboolean ok = secret_service_store_sync(svc, &kGenericSchema, attrs,
-                                            SECRET_COLLECTION_DEFAULT,
-                                            label.c_str(), sv, nullptr, &err.e);
-    secret_value_unref(sv);
-    g_hash_table_unref(attrs);
-    g_object_unref(svc);
-    if (!ok) return ServiceError(err.e, "stored");
+    GErrorPtr err(api_);
+    gboolean ok = api_->secret_service_store_sync(
+        svc, &kGenericSchema, attrs, SECRET_COLLECTION_DEFAULT, label.c_str(),
+        sv, nullptr, &err.e);
+    api_->secret_value_unref(sv);
+    api_->g_hash_table_unref(attrs);
+    api_->g_object_unref(svc);
+    if (!ok) return ServiceError(api_, err.e, "stored");
     return {};
   }
 
@@ -212,46 +222,54 @@ class KeyringSource final : public SecretSource {
     SecretService* svc = nullptr;
     if (Error err; !Connect(&svc, &err)) return err;
     const std::string service = ServiceOf(ref);
-    GHashTable* attrs = Attributes(service, "account", ref.account);
-    GErrorPtr err;
+    GHashTable* attrs = Attributes(api_, service, "account", ref.account);
+    GErrorPtr err(api_);
     // Removes every match, keytar's and secret-tool's alike.
-    secret_service_clear_sync(svc, &kGenericSchema, attrs, nullptr, &err.e);
-    g_hash_table_unref(attrs);
-    g_object_unref(svc);
-    if (err.e) return ServiceError(err.e, "deleted");
+    api_->secret_service_clear_sync(svc, &kGenericSchema, attrs, nullptr,
+                                    &err.e);
+    api_->g_hash_table_unref(attrs);
+    api_->g_object_unref(svc);
+    if (err.e) return ServiceError(api_, err.e, "deleted");
     return {};
   }
 
   SourceProbe Probe() override {
     SecretService* svc = nullptr;
     if (Error err; !Connect(&svc, &err)) {
+      if (err.hint == kNoLibsecretHint) {
+        return {false,
+                "libsecret is not installed (libsecret-1-0 on "
+                "Debian/Ubuntu, libsecret elsewhere)"};
+      }
+      // Refused before libsecret was even loaded: no free descriptor.
+      if (!api_) return {false, err.message};
       return {false,
               "no Secret Service is reachable (no D-Bus session or "
               "no keyring daemon)"};
     }
     SourceProbe p{true, {}};
-    GErrorPtr err;
-    SecretCollection* c = secret_collection_for_alias_sync(
+    GErrorPtr err(api_);
+    SecretCollection* c = api_->secret_collection_for_alias_sync(
         svc, SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE, nullptr,
         &err.e);
     if (c) {
-      if (secret_collection_get_locked(c)) {
+      if (api_->secret_collection_get_locked(c)) {
         p = {false, "the default keyring collection is locked"};
       }
-      g_object_unref(c);
+      api_->g_object_unref(c);
     }
-    g_object_unref(svc);
+    api_->g_object_unref(svc);
     return p;
   }
 
  private:
   // Copies libsecret's value (kept in its own wiped memory) into a
   // keyref::SecretValue and releases it.
-  static keyref::SecretValue TakeValue(::SecretValue* sv) {
+  keyref::SecretValue TakeValue(::SecretValue* sv) {
     gsize len = 0;
-    const gchar* data = secret_value_get(sv, &len);
+    const gchar* data = api_->secret_value_get(sv, &len);
     keyref::SecretValue v = keyref::SecretValue::FromBytes(data, len);
-    secret_value_unref(sv);
+    api_->secret_value_unref(sv);
     return v;
   }
 
@@ -260,30 +278,30 @@ class KeyringSource final : public SecretSource {
   Result<SecretValue> ResolveNewest(SecretService* svc,
                                     const std::string& service,
                                     const std::string& account) {
-    GHashTable* attrs = Attributes(service, "account", account);
-    GErrorPtr err;
-    GList* items = secret_service_search_sync(
+    GHashTable* attrs = Attributes(api_, service, "account", account);
+    GErrorPtr err(api_);
+    GList* items = api_->secret_service_search_sync(
         svc, &kGenericSchema, attrs,
         static_cast<SecretSearchFlags>(SECRET_SEARCH_ALL |
                                        SECRET_SEARCH_LOAD_SECRETS),
         nullptr, &err.e);
-    g_hash_table_unref(attrs);
-    if (err.e) return ServiceError(err.e, "read");
+    api_->g_hash_table_unref(attrs);
+    if (err.e) return ServiceError(api_, err.e, "read");
     SecretItem* best = nullptr;
     for (GList* l = items; l; l = l->next) {
-      SecretItem* item = SECRET_ITEM(l->data);
-      if (secret_item_get_locked(item)) continue;
-      if (!best ||
-          secret_item_get_modified(item) > secret_item_get_modified(best)) {
+      SecretItem* item = static_cast<SecretItem*>(l->data);
+      if (api_->secret_item_get_locked(item)) continue;
+      if (!best || api_->secret_item_get_modified(item) >
+                       api_->secret_item_get_modified(best)) {
         best = item;
       }
     }
     Result<SecretValue> out = NotFound(service, account);
     if (best) {
-      ::SecretValue* sv = secret_item_get_secret(best);
+      ::SecretValue* sv = api_->secret_item_get_secret(best);
       if (sv) out = TakeValue(sv);
     }
-    g_list_free_full(items, g_object_unref);
+    api_->g_list_free_full(items, api_->g_object_unref);
     return out;
   }
 
@@ -292,7 +310,7 @@ class KeyringSource final : public SecretSource {
   }
 
   // The connection is made once and kept; a failed attempt is retried next
-  // time (the session may appear later).
+  // time (the session may appear later, libsecret may be installed).
   bool Connect(SecretService** out, Error* error) {
     if (!DescriptorsFree()) {
       *error = Error(ErrorCode::kSourceUnavailable,
@@ -302,11 +320,23 @@ class KeyringSource final : public SecretSource {
       return false;
     }
     std::lock_guard<std::mutex> lock(mu_);
+    if (!api_) {
+      std::string why;
+      api_ = loader_(&why);
+      if (!api_) {
+        *error = Error(ErrorCode::kSourceUnavailable,
+                       "libsecret could not be loaded (" + why +
+                           "), so keyring: refs cannot be used here.",
+                       kNoLibsecretHint);
+        return false;
+      }
+    }
     if (!service_) {
-      GErrorPtr err;
-      service_ = secret_service_get_sync(SECRET_SERVICE_NONE, nullptr, &err.e);
+      GErrorPtr err(api_);
+      service_ =
+          api_->secret_service_get_sync(SECRET_SERVICE_NONE, nullptr, &err.e);
       if (!service_) {
-        *error = ServiceError(err.e, "reached");
+        *error = ServiceError(api_, err.e, "reached");
         if (error->code != ErrorCode::kSourceLocked) {
           *error = Error(ErrorCode::kSourceUnavailable,
                          "No Secret Service is reachable, so keyring: refs "
@@ -319,11 +349,12 @@ class KeyringSource final : public SecretSource {
       // (25 s); bound them by the resolve timeout instead. The service
       // object is shared process-wide by libsecret, so the last instance's
       // timeout wins; they are normally all the same.
-      g_dbus_proxy_set_default_timeout(
-          G_DBUS_PROXY(service_),
+      api_->g_dbus_proxy_set_default_timeout(
+          reinterpret_cast<GDBusProxy*>(service_),
           static_cast<gint>(std::min<long long>(timeout_.count(), G_MAXINT)));
     }
-    *out = SECRET_SERVICE(g_object_ref(service_));
+    // Parenthesised: GLib defines g_object_ref as a function-like macro too.
+    *out = static_cast<SecretService*>((api_->g_object_ref)(service_));
     return true;
   }
 
@@ -337,18 +368,18 @@ class KeyringSource final : public SecretSource {
     SecretService* svc = nullptr;
     Error ignored;
     if (Connect(&svc, &ignored)) {
-      GHashTable* attrs = Attributes(service, "username", account);
-      GList* items = secret_service_search_sync(
+      GHashTable* attrs = Attributes(api_, service, "username", account);
+      GList* items = api_->secret_service_search_sync(
           svc, nullptr, attrs, SECRET_SEARCH_ALL, nullptr, nullptr);
-      g_hash_table_unref(attrs);
-      g_object_unref(svc);
+      api_->g_hash_table_unref(attrs);
+      api_->g_object_unref(svc);
       if (items) {
         hint = "An entry with service " + service + " and username " + account +
                " exists (written by @napi-rs/keyring or "
                "keyring-rs). keyref reads only the `account` attribute "
                "(keytar's); store the key again with storeSecret.";
       }
-      g_list_free_full(items, g_object_unref);
+      api_->g_list_free_full(items, api_->g_object_unref);
     }
     return Error(ErrorCode::kSecretNotFound,
                  "The keyring has no entry with service " + service +
@@ -358,14 +389,18 @@ class KeyringSource final : public SecretSource {
 
   std::string default_service_;
   std::chrono::milliseconds timeout_;
+  SecretApiLoader loader_;
   std::mutex mu_;
+  // Set once by Connect (under mu_), then only read.
+  const SecretApi* api_ = nullptr;
   SecretService* service_ = nullptr;
 };
 
 }  // namespace
 
-std::unique_ptr<SecretSource> MakeKeyringSource(const SourceConfig& config) {
-  return std::make_unique<KeyringSource>(config);
+std::unique_ptr<SecretSource> MakeKeyringSource(const SourceConfig& config,
+                                                SecretApiLoader loader) {
+  return std::make_unique<KeyringSource>(config, loader);
 }
 
 }  // namespace keyref::sources
