@@ -57,13 +57,20 @@ std::string OriginsText(const std::vector<std::string>& o) {
   return s;
 }
 
+// The NAME, --backend and --origin arguments of secret set and secret bind.
+bool NameBackendOrigins(Context& ctx, const Args& args, Backend* b,
+                        std::vector<OriginPattern>* origins, CliError* err) {
+  const std::string& name = args.positional[0];
+  return CheckSecretName(name, err) && PickBackend(ctx, args, name, b, err) &&
+         ParseOrigins(args.All("--origin"), origins, err);
+}
+
 int SecretSet(Context& ctx, const Args& args) {
   const std::string name = args.positional[0];
   CliError err;
   Backend b;
   std::vector<OriginPattern> origins;
-  if (!CheckSecretName(name, &err) || !PickBackend(ctx, args, name, &b, &err) ||
-      !ParseOrigins(args.All("--origin"), &origins, &err)) {
+  if (!NameBackendOrigins(ctx, args, &b, &origins, &err)) {
     return Report(ctx, err);
   }
   if (b == Backend::kPass && !origins.empty()) {
@@ -270,8 +277,7 @@ int SecretBind(Context& ctx, const Args& args) {
   CliError err;
   Backend b;
   std::vector<OriginPattern> origins;
-  if (!CheckSecretName(name, &err) || !PickBackend(ctx, args, name, &b, &err) ||
-      !ParseOrigins(args.All("--origin"), &origins, &err)) {
+  if (!NameBackendOrigins(ctx, args, &b, &origins, &err)) {
     return Report(ctx, err);
   }
   if (origins.empty()) {

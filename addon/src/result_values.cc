@@ -70,13 +70,24 @@ Error InternalError() {
   return Error(ErrorCode::kInternal, "keyref failed internally.");
 }
 
+std::function<void(napi_env)> RejectInternal(std::shared_ptr<Instance> inst,
+                                             napi_deferred d) {
+  return [inst = std::move(inst), d](napi_env env) {
+    SettleDeferred(env, d, false,
+                   ErrorValue(env, InternalError(), &inst->redactor()));
+  };
+}
+
+bool RejectIfClosed(napi_env env, const Instance& inst, napi_deferred d) {
+  if (!inst.closed()) return false;
+  SettleDeferred(env, d, false, ErrorValue(env, SidecarClosedError()));
+  return true;
+}
+
 std::shared_ptr<ParsedRef> ParseOrReject(Napi::Env env,
                                          const std::shared_ptr<Instance>& inst,
                                          napi_deferred d, const RefText& ref) {
-  if (inst->closed()) {
-    SettleDeferred(env, d, false, ErrorValue(env, SidecarClosedError()));
-    return nullptr;
-  }
+  if (RejectIfClosed(env, *inst, d)) return nullptr;
   Result<ParsedRef> parsed = ParseRef(ref.text(), inst->policy().allow);
   if (!parsed.ok()) {
     SettleDeferred(env, d, false,
@@ -101,10 +112,7 @@ void SubmitStatus(Napi::Env env, std::shared_ptr<Instance> inst,
           }
         };
       },
-      [inst, d](napi_env env) {
-        SettleDeferred(env, d, false,
-                       ErrorValue(env, InternalError(), &inst->redactor()));
-      });
+      RejectInternal(inst, d));
 }
 
 }  // namespace keyref::addon

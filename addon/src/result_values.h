@@ -58,6 +58,14 @@ void SetErrorFields(napi_env env, napi_value obj, const Instance& inst,
 // INTERNAL: what a promise settles with when the pool could not run the job.
 Error InternalError();
 
+// The WorkPool's "could not run" callback: rejects `d` with INTERNAL.
+std::function<void(napi_env)> RejectInternal(std::shared_ptr<Instance> inst,
+                                             napi_deferred d);
+
+// Rejects `d` with the one "closed" error when the Sidecar is closed; true
+// then, and the caller returns the promise.
+bool RejectIfClosed(napi_env env, const Instance& inst, napi_deferred d);
+
 // Parses `ref` for a write (store, delete, bind). On failure (a closed
 // Sidecar, a refused ref) rejects `d` and returns nullptr.
 std::shared_ptr<ParsedRef> ParseOrReject(Napi::Env env,

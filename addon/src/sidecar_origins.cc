@@ -146,10 +146,7 @@ Napi::Value Sidecar::Describe(const Napi::CallbackInfo& info) {
   napi_deferred d;
   napi_value promise = NewPromise(env, &d);
   std::shared_ptr<Instance> inst = instance_;
-  if (inst->closed()) {
-    SettleDeferred(env, d, false, ErrorValue(env, SidecarClosedError()));
-    return Napi::Value(env, promise);
-  }
+  if (RejectIfClosed(env, *inst, d)) return Napi::Value(env, promise);
   Result<ParsedRef> parsed = ParseRef(ref.text(), inst->policy().allow);
   if (!parsed) {
     KeyDescription desc;
@@ -167,10 +164,7 @@ Napi::Value Sidecar::Describe(const Napi::CallbackInfo& info) {
           SettleDeferred(env, d, true, DescriptionValue(env, *inst, *desc));
         };
       },
-      [inst, d](napi_env env) {
-        SettleDeferred(env, d, false,
-                       ErrorValue(env, InternalError(), &inst->redactor()));
-      });
+      RejectInternal(inst, d));
   return Napi::Value(env, promise);
 }
 
@@ -198,10 +192,7 @@ Napi::Value Sidecar::Audit(const Napi::CallbackInfo& info) {
           SettleDeferred(env, d, true, AuditValue(env, tail->value()));
         };
       },
-      [inst, d](napi_env env) {
-        SettleDeferred(env, d, false,
-                       ErrorValue(env, InternalError(), &inst->redactor()));
-      });
+      RejectInternal(inst, d));
   return Napi::Value(env, promise);
 }
 

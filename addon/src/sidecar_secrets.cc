@@ -53,10 +53,7 @@ Napi::Value Sidecar::Check(const Napi::CallbackInfo& info) {
   napi_deferred d;
   napi_value promise = NewPromise(env, &d);
   std::shared_ptr<Instance> inst = instance_;
-  if (inst->closed()) {
-    SettleDeferred(env, d, false, ErrorValue(env, SidecarClosedError()));
-    return Napi::Value(env, promise);
-  }
+  if (RejectIfClosed(env, *inst, d)) return Napi::Value(env, promise);
   // Parse on the JS thread: cheap, and a refused ref (maybe a pasted key)
   // never leaves this stack frame.
   RefCheck c = CheckRef(ref.text(), inst->policy().allow, ref.truncated);
@@ -120,10 +117,7 @@ Napi::Value Sidecar::GetStatus(const Napi::CallbackInfo& info) {
           SettleDeferred(env, d, true, out);
         };
       },
-      [inst, d](napi_env env) {
-        SettleDeferred(env, d, false,
-                       ErrorValue(env, InternalError(), &inst->redactor()));
-      });
+      RejectInternal(inst, d));
   return Napi::Value(env, promise);
 }
 
