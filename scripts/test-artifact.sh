@@ -121,7 +121,8 @@ run_check() {
   local prefix=()
   [ -x "$r/qemu-aarch64-static" ] && prefix=(/qemu-aarch64-static)
   if env -i PATH=/usr/bin HOME=/tmp OPENSSL_CONF=/etc/ssl/openssl.cnf \
-      KEYREF_CHECK_EXPECT=$expect KEYREF_CHECK_CA_AT="$ca_at" "$@" \
+      KEYREF_CHECK_EXPECT=$expect KEYREF_CHECK_CA_AT="$ca_at" \
+      KEYREF_CHECK_EXEC_PREFIX="${prefix[0]:-}" "$@" \
       "$chroot" "$r" "${prefix[@]}" /usr/bin/node /check.js >"$work/out.txt" 2>&1; then
     passed=$((passed + 1))
     grep -E '^(ok|not ok) ' "$work/out.txt" | sed 's/^/   /'
