@@ -53,6 +53,18 @@ if stale examples/llm-profiles; then
   (cd examples/llm-profiles && npm ci --loglevel=error)
 fi
 (cd examples/llm-profiles && npm run --silent package)
+# With a prebuild present (scripts/test.sh builds it first), the VSIX must
+# carry it, not this machine's source build.
+if [ -f prebuilds/linux-x64/keyref.napi.glibc.node ]; then
+  python3 - examples/llm-profiles/llm-profiles-*-linux-x64.vsix <<'PY'
+import sys, zipfile
+names = zipfile.ZipFile(sys.argv[1]).namelist()
+want = 'extension/node_modules/keyref/prebuilds/linux-x64/keyref.napi.glibc.node'
+assert want in names, 'the VSIX does not carry the portable prebuild'
+assert not any(n.endswith('build/Release/keyref.node') for n in names), 'the VSIX carries a source build'
+print('keyref e2e: the VSIX carries the portable prebuild')
+PY
+fi
 
 echo "== end-to-end: LLM Profiles in code-server"
 KEYREF_E2E_NODE="$node24/bin/node" node --test test/e2e/llm_profiles.e2e.js

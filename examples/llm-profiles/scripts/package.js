@@ -45,15 +45,23 @@ copy(path.join(here, 'media'), path.join(stage, 'media'));
 
 // 2. keyref: compiled JS, schemas, the native binary, a trimmed package.json.
 const keyrefPkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
-const binary = path.join(repo, 'build', 'Release', 'keyref.node');
+// The portable prebuild (scripts/prebuild.sh: glibc 2.28 floor, OpenSSL
+// static, libsecret loaded lazily) when there is one: it loads on every
+// Linux VS Code supports. A source build (build/Release) is tied to this
+// machine's libraries, so it is only the fallback for a local try-out.
+const prebuilt = path.join(repo, 'prebuilds', 'linux-x64', 'keyref.napi.glibc.node');
+const binary = fs.existsSync(prebuilt) ? prebuilt : path.join(repo, 'build', 'Release', 'keyref.node');
 if (!fs.existsSync(binary)) {
-  console.error('llm-profiles: keyref is not built (build/Release/keyref.node); run `node scripts/build-addon.js` in the repository.');
+  console.error('llm-profiles: keyref is not built; run `bash scripts/prebuild.sh x64` (or `node scripts/build-addon.js`) in the repository.');
   process.exit(1);
 }
+if (binary !== prebuilt) console.warn('llm-profiles: no prebuild found; packaging this machine\'s source build (not portable).');
 const kdir = path.join(stage, 'node_modules', 'keyref');
 copy(path.join(repo, 'addon', 'dist'), path.join(kdir, 'addon', 'dist'), (f) => f.endsWith('.js'));
 copy(path.join(repo, 'schemas'), path.join(kdir, 'schemas'), (f) => f.endsWith('.json'));
-copy(binary, path.join(kdir, 'build', 'Release', 'keyref.node'));
+copy(binary, binary === prebuilt
+  ? path.join(kdir, 'prebuilds', 'linux-x64', 'keyref.napi.glibc.node')
+  : path.join(kdir, 'build', 'Release', 'keyref.node'));
 const runtimeDeps = Object.keys(keyrefPkg.dependencies).filter((d) => d !== 'node-addon-api');
 fs.writeFileSync(path.join(kdir, 'package.json'), JSON.stringify({
   name: 'keyref', version: keyrefPkg.version, license: keyrefPkg.license, main: keyrefPkg.main,
