@@ -15,6 +15,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <mutex>
 
@@ -192,6 +193,74 @@ void CreatePrivateFile(const spdlog::filename_t& name) {
   if (!ok) throw spdlog::spdlog_ex("the log file is not a private file");
 }
 
+// The log file, on spdlog's rotating_file_sink. When a rotation fails half
+// way (a rename refused on a read-only or vanished folder) and reopening
+// the file fails too, spdlog 1.10 leaves that sink with no open file, and
+// the next line short enough not to start another rotation is written to a
+// null FILE*: the process crashed (docs/reliability.md, "Disk"). So a
+// rotating sink that threw once is never used again: it is dropped, lines
+// are lost quietly (the host callback still gets them), and a fresh one is
+// opened for a later line, at most one try a second, which resumes the file
+// once its folder is usable again. Serialised by RedactingSink's lock.
+class FileSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
+ public:
+  // Opens the file now; throws when it cannot.
+  FileSink(std::string path, std::size_t max_bytes, std::size_t max_files)
+      : path_(std::move(path)), max_bytes_(max_bytes), max_files_(max_files) {
+    Open();
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    if (!file_ && !Reopen()) return;
+    try {
+      file_->log(msg);
+    } catch (...) {
+      Drop();
+    }
+  }
+  void flush_() override {
+    if (!file_) return;
+    try {
+      file_->flush();
+    } catch (...) {
+      Drop();
+    }
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  void Open() {
+    spdlog::file_event_handlers handlers;
+    handlers.before_open = CreatePrivateFile;
+    auto s = std::make_shared<spdlog::sinks::rotating_file_sink_st>(
+        path_, max_bytes_, max_files_, false, handlers);
+    s->set_pattern("%Y-%m-%dT%H:%M:%S.%e [%l] [t%t] %v");
+    file_ = std::move(s);
+  }
+  bool Reopen() {
+    if (Clock::now() - dropped_at_ < std::chrono::seconds(1)) return false;
+    try {
+      Open();
+      return true;
+    } catch (...) {
+      dropped_at_ = Clock::now();
+      return false;
+    }
+  }
+  void Drop() {
+    file_.reset();
+    dropped_at_ = Clock::now();
+  }
+
+  const std::string path_;
+  const std::size_t max_bytes_;
+  const std::size_t max_files_;
+  std::shared_ptr<spdlog::sinks::sink> file_;
+  Clock::time_point dropped_at_{};
+};
+
 }  // namespace
 
 const char* LogLevelName(LogLevel level) noexcept {
@@ -272,12 +341,8 @@ Status Logger::EnableFile(const std::string& path, std::size_t max_bytes,
   }
   if (Status st = CheckLogFolder(path); !st) return st;
   try {
-    spdlog::file_event_handlers handlers;
-    handlers.before_open = CreatePrivateFile;
-    auto s = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
-        path, max_bytes, max_files, false, handlers);
-    s->set_pattern("%Y-%m-%dT%H:%M:%S.%e [%l] [t%t] %v");
-    state_->sink->SetChild(kFileSlot, std::move(s));
+    state_->sink->SetChild(
+        kFileSlot, std::make_shared<FileSink>(path, max_bytes, max_files));
   } catch (const std::exception&) {
     return Error(ErrorCode::kInternal, "Cannot open the log file " + path + ".",
                  "Check that its folder exists and is writable.");
