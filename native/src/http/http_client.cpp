@@ -217,28 +217,14 @@ void SetHeaders(const HttpRequest& request, const BaseUrl& url,
   }
 }
 
-// The key goes into the header last, straight from the LiveSecret.
-// httplib keeps header values as std::string (Request::headers), so the
-// value is built in a string with its final capacity (no reallocation
-// leaves a partial copy behind), moved into the map, and wiped with
-// SecureZero once the request is written (WipeHeaders, run by
-// OnRequestWritten). httplib's serialised head is wiped by the stream once
-// written (trailer_filter.h). Residual copies we cannot reach: httplib
-// formats each header line in a stack buffer and grows its head buffer by
-// reallocation (docs/reliability.md, "Core dumps"), and OpenSSL's write
-// buffer holds the TLS record until reused (docs/requests.md).
-void PutKey(ProviderAuth auth, const LiveSecret& key, httplib::Request* hreq) {
-  std::string_view k = key.value().Reveal();
-  std::string value;
-  value.reserve(auth.prefix.size() + k.size());
-  value.append(auth.prefix).append(k);
-  hreq->headers.emplace(std::string(auth.header), std::move(value));
-}
-
-void WipeHeaders(httplib::Request* hreq) {
-  for (auto& [name, value] : hreq->headers) {
-    SecureZero(value.data(), value.size());
-  }
+// The key's header, last, holding a placeholder rather than the key: the
+// stream writes the key in its place on the way to the socket, so httplib
+// never holds the key (http::KeyOnWire; docs/requests.md, "Where the key
+// exists").
+void PutKeyHeader(ProviderAuth auth, const http::KeyOnWire& key,
+                  httplib::Request* hreq) {
+  hreq->headers.emplace(std::string(auth.header),
+                        std::string(auth.prefix) + key.placeholder());
 }
 
 // What every attempt of one Execute shares.
@@ -263,9 +249,9 @@ struct Sent {
   http::Attempt at;
 };
 
-// One attempt: builds the request, streams the answer into `sent->at`
-// (events scrubbed and handed to the sink as they arrive), and wipes the
-// key's header copy.
+// One attempt: builds the request, writes it with the key, and streams the
+// answer into `sent->at` (events scrubbed and handed to the sink as they
+// arrive).
 void SendOnce(const Exchange& ex, httplib::ClientImpl& cli, Sent* sent) {
   const HttpRequest& request = ex.request;
   http::Attempt& at = sent->at;
@@ -312,21 +298,17 @@ void SendOnce(const Exchange& ex, httplib::ClientImpl& cli, Sent* sent) {
     return true;
   };
 
-  if (ex.key) PutKey(AuthFor(request.provider), *ex.key, &hreq);
-  {
-    // Wipes the key header as soon as the request is written (the server
-    // may take minutes to answer), and again below for a send that failed
-    // before writing (native/src/http/trailer_filter.h).
-    http::OnRequestWritten wipe_when_written([&] {
-      if (ex.key) WipeHeaders(&hreq);
-    });
-    ex.control.Attach(&cli);
-    sent->ok = ex.control.cancelled()
-                   ? false
-                   : cli.send(hreq, sent->response, sent->error);
-    ex.control.Detach();
+  // The key is spliced into the head as it is written, on this thread.
+  std::optional<http::KeyOnWire> key_on_wire;
+  if (ex.key) {
+    key_on_wire.emplace(ex.key->value());
+    PutKeyHeader(AuthFor(request.provider), *key_on_wire, &hreq);
   }
-  if (ex.key) WipeHeaders(&hreq);
+  ex.control.Attach(&cli);
+  sent->ok = ex.control.cancelled()
+                 ? false
+                 : cli.send(hreq, sent->response, sent->error);
+  ex.control.Detach();
 }
 
 // The response of a send that completed: the origin's, or (an https request

@@ -1,10 +1,13 @@
 #include "http/trailer_filter.h"
 
+#include <openssl/rand.h>
 #include <poll.h>
 
 #include <algorithm>
 #include <cctype>
 #include <climits>
+#include <stdexcept>
+#include <string_view>
 #include <utility>
 
 #include "keyref/secret_value.h"
@@ -139,35 +142,55 @@ std::size_t TrailerFilter::Filter(char* buf, std::size_t n) {
 // ---- TrailerFilterStream -------------------------------------------------
 
 namespace {
-thread_local std::function<void()>* t_on_request_written = nullptr;
+thread_local KeyOnWire* t_key_on_wire = nullptr;
 }  // namespace
 
-OnRequestWritten::OnRequestWritten(std::function<void()> fn) {
-  t_on_request_written = new std::function<void()>(std::move(fn));
+KeyOnWire::KeyOnWire(const SecretValue& key) : key_(key) {
+  unsigned char raw[16];
+  if (RAND_bytes(raw, sizeof raw) != 1) {
+    throw std::runtime_error("RAND_bytes failed");
+  }
+  static const char kHex[] = "0123456789abcdef";
+  placeholder_ = "keyref-key-";
+  for (unsigned char b : raw) {
+    placeholder_.push_back(kHex[b >> 4]);
+    placeholder_.push_back(kHex[b & 15]);
+  }
+  outer_ = std::exchange(t_key_on_wire, this);
 }
 
-OnRequestWritten::~OnRequestWritten() {
-  delete t_on_request_written;
-  t_on_request_written = nullptr;
+KeyOnWire::~KeyOnWire() { t_key_on_wire = outer_; }
+
+bool TrailerFilterStream::WriteAll(const char* ptr, std::size_t size) {
+  for (std::size_t done = 0; done < size;) {
+    ssize_t n = inner_.write(ptr + done, size - done);
+    if (n <= 0) return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
 }
 
 ssize_t TrailerFilterStream::write(const char* ptr, size_t size) {
-  ssize_t n = inner_.write(ptr, size);
-  // httplib's own buffer (the request head it built, or the body copy in
-  // its Request); it is not const storage, only passed as const here.
-  if (n > 0) SecureZero(const_cast<char*>(ptr), static_cast<std::size_t>(n));
-  return n;
+  KeyOnWire* k = t_key_on_wire;
+  if (!k || k->written_) return inner_.write(ptr, size);
+  std::string_view bytes(ptr, size);
+  std::size_t at = bytes.find(k->placeholder_);
+  if (at == std::string_view::npos) return inner_.write(ptr, size);
+  // The head with the key in the placeholder's place, in pages that are
+  // locked, kept out of core dumps and wiped when `head` goes (a
+  // SecretValue); written whole, so that no part of it waits in httplib.
+  const std::size_t after = at + k->placeholder_.size();
+  SecretValue head = SecretValue::FromBytes(ptr, at);
+  std::string_view key = k->key_.Reveal();
+  head.Append(key.data(), key.size());
+  head.Append(ptr + after, size - after);
+  k->written_ = true;
+  std::string_view out = head.Reveal();
+  if (!WriteAll(out.data(), out.size())) return -1;
+  return static_cast<ssize_t>(size);
 }
 
 ssize_t TrailerFilterStream::read(char* ptr, size_t size) {
-  if (!read_started_) {
-    // The request is written: nothing of it is needed any more.
-    read_started_ = true;
-    if (t_on_request_written && *t_on_request_written) {
-      (*t_on_request_written)();
-      *t_on_request_written = nullptr;
-    }
-  }
   for (;;) {
     ssize_t n = inner_.read(ptr, size);
     if (n <= 0) return n;

@@ -16,6 +16,8 @@
 #include <memory>
 #include <string>
 
+#include "keyref/secret_value.h"
+
 namespace keyref::http {
 
 // A byte-stream filter for one HTTP/1.1 response as it arrives: it follows
@@ -50,24 +52,39 @@ class TrailerFilter {
   std::uint64_t remaining_ = 0;
 };
 
-// While one lives on a thread, a request sent on that thread runs `fn` once
-// its bytes are written, before its response is read. HttpClient wipes the
-// key's header value there, so the key is not left in ordinary memory while
-// the server takes its time (docs/requests.md, "Where the key exists").
-class OnRequestWritten {
+// The key on its way to the socket (docs/requests.md, "Where the key
+// exists"). The request builder puts placeholder() where the key goes in
+// the key's header; while a KeyOnWire lives on a thread, the first write on
+// that thread of bytes holding the placeholder (the request head, which
+// httplib writes in one piece) goes to the socket with the key in its
+// place, from a buffer in locked, dump-excluded pages (a SecretValue) wiped
+// right after. So the key is never in httplib's memory: not in
+// Request::headers, not in the copies handle_request makes of the Request,
+// not in the serialised head nor in the stack buffer each header line is
+// formatted in. The placeholder is 128 random bits, made here and known to
+// nothing but the request builder, so a caller's header, path or body cannot
+// hold it and take the key somewhere else in the request.
+class KeyOnWire {
  public:
-  explicit OnRequestWritten(std::function<void()> fn);
-  ~OnRequestWritten();
-  OnRequestWritten(const OnRequestWritten&) = delete;
-  OnRequestWritten& operator=(const OnRequestWritten&) = delete;
+  // `key` must outlive this object.
+  explicit KeyOnWire(const SecretValue& key);
+  ~KeyOnWire();
+  KeyOnWire(const KeyOnWire&) = delete;
+  KeyOnWire& operator=(const KeyOnWire&) = delete;
+
+  const std::string& placeholder() const noexcept { return placeholder_; }
+
+ private:
+  friend class TrailerFilterStream;
+  const SecretValue& key_;
+  std::string placeholder_;
+  KeyOnWire* outer_;  // the one this replaced on the thread (none in practice)
+  bool written_ = false;
 };
 
 // The stream every request and response of keyref's clients travel on:
-// reads pass through a TrailerFilter; bytes written are wiped from
-// httplib's buffer once the socket (or TLS) has them, since that buffer
-// holds the serialised request head, key header included, and httplib
-// frees it without wiping. httplib never reads a buffer again after
-// writing it (requests are rebuilt for every attempt).
+// reads pass through a TrailerFilter; the request head is written with the
+// key spliced in (KeyOnWire).
 class TrailerFilterStream : public httplib::Stream {
  public:
   explicit TrailerFilterStream(httplib::Stream& inner) : inner_(inner) {}
@@ -84,9 +101,11 @@ class TrailerFilterStream : public httplib::Stream {
   socket_t socket() const override { return inner_.socket(); }
 
  private:
+  // Writes `size` bytes in full; false on a write error.
+  bool WriteAll(const char* ptr, std::size_t size);
+
   httplib::Stream& inner_;
   TrailerFilter filter_;
-  bool read_started_ = false;
 };
 
 // httplib clients whose responses are read through a TrailerFilterStream.
