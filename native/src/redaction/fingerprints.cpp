@@ -116,9 +116,11 @@ Keys Keys::Random() {
 namespace {
 
 // A string that wipes itself: encoded forms of a secret are secrets too.
+// The whole capacity: after clear() and a shorter encoding, the bytes past
+// size() still hold the tail of the longer one.
 struct WipedString {
   std::string s;
-  ~WipedString() { SecureZero(s.data(), s.size()); }
+  ~WipedString() { SecureZero(s.data(), s.capacity()); }
 };
 
 // Appends the base64 (or base64url) of `in` to `out`, a string the caller
