@@ -3,7 +3,8 @@
 # AddressSanitizer and UBSan, the fuzz targets briefly, the x64 prebuild
 # (scripts/prebuild.sh) and the Node tests against it, all inside a throwaway
 # D-Bus session with an unlocked gnome-keyring (scripts/with-keyring.sh), and
-# the packed artifact in bare roots (scripts/test-artifact.sh x64).
+# the packed artifact in bare roots (scripts/test-artifact.sh x64, then the
+# arm64 prebuild under qemu-user), and the VS Code end-to-end test last.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh
