@@ -173,10 +173,15 @@ TEST_F(KeyringTest, RememberedItemYieldsToANewerDuplicate) {
     EXPECT_EQ(got.value().Reveal(), "first");
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // mtime: s
-  // secret-tool's item has no xdg:schema: a second, newer item.
+  // A second, newer item: its extra attribute keeps the daemon from
+  // replacing the first (CreateItem replaces an item that has all the given
+  // attributes).
   ASSERT_EQ(Sh("printf second | secret-tool store --label=t service " +
-               service_ + " account " + account_),
+               service_ + " account " + account_ + " note dup"),
             0);
+  ASSERT_NE(ShOut("secret-tool search --all service " + service_ + " account " +
+                  account_ + " 2>&1 | grep -c '^\\['"),
+            "1");
   auto got = source_->Resolve(Ref(RefText()));
   ASSERT_TRUE(got.ok()) << got.error().message;
   EXPECT_EQ(got.value().Reveal(), "second");

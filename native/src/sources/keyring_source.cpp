@@ -25,8 +25,8 @@
 // (docs/reliability.md, "Keyring daemon").
 //
 // libsecret and libdbus are loaded at run time (secret_api.h, dbus_api.h):
-// every libsecret, GLib, GObject and libdbus call below goes through the
-// tables `api_` and `dbus_`.
+// every libsecret, GLib and GObject call below goes through the table
+// `api_`, every libdbus call through the client's.
 #include <sys/eventfd.h>
 #include <unistd.h>
 
