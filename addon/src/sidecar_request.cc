@@ -4,6 +4,7 @@
 // request, in order, queued without blocking the native reader.
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "keyref/base_url.h"
 #include "keyref/http_client.h"
 #include "keyref/log.h"
+#include "keyref/sse_batch.h"
 #include "sidecar.h"
 
 namespace keyref::addon {
@@ -29,15 +31,20 @@ struct JsSide {
 
 namespace {
 
-// Events waiting for the JS thread. The reader appends and queues one
-// delivery only when none is pending, so a burst of events costs one
-// thread-safe call and one JS call (onEvent then runs once per event).
+// Events waiting for the JS thread, packed (keyref/sse_batch.h) in batches
+// of about kBatchBytes each. The reader appends and queues one delivery only
+// when none is pending, so a burst of events costs one thread-safe call; each
+// batch then costs one JS call, with one string and one Uint32Array (onEvent
+// then runs once per event).
 struct EventBatch {
   std::mutex mu;
   std::condition_variable drained;
-  std::vector<SseEvent> pending;
+  std::vector<SseBatch> pending;
   std::size_t pending_bytes = 0;
   bool scheduled = false;
+  // A delivered batch, emptied, for the reader to fill again (its buffers
+  // keep their capacity, so a steady stream allocates nothing per batch).
+  SseBatch spare;
 };
 
 // How far the JS thread may fall behind before the reader waits for it:
@@ -45,6 +52,12 @@ struct EventBatch {
 // through) even when onEvent blocks for a long time. Below it the reader
 // never waits.
 constexpr std::size_t kMaxPendingEventBytes = 64u << 20;
+// Where the reader starts a new batch. Small enough that V8 makes a batch's
+// string in its young generation (a string past ~128 KiB goes to fresh
+// pages of large-object space, and faulting them in cost more than the
+// events), and that an event the caller keeps alive (its slices share the
+// batch's string) keeps little else alive with it.
+constexpr std::size_t kBatchBytes = 32u << 10;
 
 // One queued delivery to JS: the pending events, or the final result.
 struct Item {
@@ -113,33 +126,39 @@ std::vector<std::pair<std::string, std::string>> Pairs(const Napi::Object& o,
   return out;
 }
 
-// Hands the pending events to onEvent as one flat array
-// [data, event, id, data, event, id, …]; the TS layer calls the user's
+// Hands one batch to onEvent as (text, ends): one string of every field
+// and a Uint32Array of where each ends, three per event (data, event, id;
+// keyref/sse_batch.h). The TS layer slices them out and calls the user's
 // onEvent once per event, in order.
+void CallWithBatch(Napi::Env env, JsSide* js, const SseBatch& b) {
+  Napi::HandleScope scope(env);
+  std::string_view text = b.text();
+  Napi::String str = Napi::String::New(env, text.data(), text.size());
+  const std::vector<std::uint32_t>& ends = b.ends();
+  Napi::Uint32Array arr = Napi::Uint32Array::New(env, ends.size());
+  std::memcpy(arr.Data(), ends.data(), ends.size() * sizeof(std::uint32_t));
+  // The TS wrapper catches what onEvent throws; nothing escapes to here.
+  js->on_event.Call({str, arr});
+}
+
 void DrainEvents(Napi::Env env, JsSide* js, EventBatch* batch) {
-  std::vector<SseEvent> events;
+  std::vector<SseBatch> batches;
   {
     std::lock_guard<std::mutex> lock(batch->mu);
-    events.swap(batch->pending);
+    batches.swap(batch->pending);
     batch->pending_bytes = 0;
     batch->scheduled = false;
   }
   batch->drained.notify_all();
-  if (events.empty() || js->on_event.IsEmpty()) return;
-  Napi::Array flat = Napi::Array::New(env, events.size() * 3);
-  // Most events have no type and no id: share one empty string for them.
-  Napi::String empty = Napi::String::New(env, "");
-  auto str = [&](const std::string& s) {
-    return s.empty() ? empty : Napi::String::New(env, s);
-  };
-  uint32_t i = 0;
-  for (const SseEvent& e : events) {
-    flat.Set(i++, str(e.data));
-    flat.Set(i++, str(e.event));
-    flat.Set(i++, str(e.id));
+  if (!js->on_event.IsEmpty()) {
+    for (const SseBatch& b : batches) {
+      if (!b.empty()) CallWithBatch(env, js, b);
+    }
   }
-  // The TS wrapper catches what onEvent throws; nothing escapes to here.
-  js->on_event.Call({flat});
+  if (batches.empty()) return;
+  batches.front().Clear();
+  std::lock_guard<std::mutex> lock(batch->mu);
+  batch->spare = std::move(batches.front());
 }
 
 void Deliver(Napi::Env env, Napi::Function, std::nullptr_t*, Item* item) {
@@ -218,6 +237,43 @@ void LogOutcome(Instance& instance, const HttpRequest& request,
   log.LogRequest(entry);
 }
 
+// Moves the events of one read into the batch JS will take next, and queues
+// a delivery when none is pending. First waits while the JS thread is more
+// than kMaxPendingEventBytes behind; returns false when the request was
+// cancelled or the environment is going away meanwhile. `last`: the events
+// left when the request is over, which the result's own delivery (queued
+// next) takes, so no wait and no delivery of their own.
+bool HandOver(SseBatch* read, const std::shared_ptr<EventBatch>& shared,
+              Tsfn& tsfn, ChannelGate& gate, JsSide* js,
+              RequestControl& control, bool last) {
+  EventBatch& batch = *shared;
+  if (read->empty()) return true;
+  {
+    std::unique_lock<std::mutex> lock(batch.mu);
+    while (!last && batch.pending_bytes > kMaxPendingEventBytes) {
+      if (control.cancelled()) return false;
+      {
+        std::lock_guard<std::mutex> g(gate.mu);
+        if (!gate.open) return false;
+      }
+      batch.drained.wait_for(lock, std::chrono::milliseconds(20));
+    }
+    std::vector<SseBatch>& pending = batch.pending;
+    if (pending.empty() || pending.back().text().size() >= kBatchBytes) {
+      pending.push_back(std::move(batch.spare));
+      batch.spare = SseBatch();
+    }
+    // The bound counts the events' text (their offsets, 12 bytes per
+    // event, come on top).
+    batch.pending_bytes += read->text().size();
+    pending.back().Append(*read);
+    read->Clear();
+    if (batch.scheduled || last) return true;
+    batch.scheduled = true;
+  }
+  return Post(tsfn, gate, new Item{js, shared, std::nullopt, nullptr});
+}
+
 void RunJob(const std::shared_ptr<Job>& job) {
   Instance& instance = *job->instance;
   Tsfn tsfn = job->tsfn;
@@ -225,23 +281,15 @@ void RunJob(const std::shared_ptr<Job>& job) {
   JsSide* js = job->js;
   auto batch = std::make_shared<EventBatch>();
   RequestControl& control = job->control;
-  EventSink sink = [&tsfn, &gate, js, &batch, &control](SseEvent&& ev) {
-    {
-      std::unique_lock<std::mutex> lock(batch->mu);
-      while (batch->pending_bytes > kMaxPendingEventBytes) {
-        if (control.cancelled()) return false;
-        {
-          std::lock_guard<std::mutex> g(gate->mu);
-          if (!gate->open) return false;
-        }
-        batch->drained.wait_for(lock, std::chrono::milliseconds(20));
-      }
-      batch->pending_bytes += ev.data.size() + ev.event.size() + ev.id.size();
-      batch->pending.push_back(std::move(ev));
-      if (batch->scheduled) return true;
-      batch->scheduled = true;
-    }
-    return Post(tsfn, *gate, new Item{js, batch, std::nullopt, nullptr});
+  // The events of the current read from the socket, gathered without a
+  // lock and handed over once per read (EventSink::on_read).
+  SseBatch read;
+  EventSink sink = [&read](SseEvent&& ev) {
+    read.Append(ev);
+    return true;
+  };
+  sink.on_read = [&] {
+    return HandOver(&read, batch, tsfn, *gate, js, control, false);
   };
   const auto started = std::chrono::steady_clock::now();
   // Send: the origin check, resolution and the audit record (instance.h).
@@ -254,6 +302,8 @@ void RunJob(const std::shared_ptr<Job>& job) {
     result = Error(e.code, instance.redactor().Redact(e.message),
                    instance.redactor().Redact(e.hint));
   }
+  // Events parsed before the stream failed go out ahead of the error.
+  HandOver(&read, batch, tsfn, *gate, js, control, true);
   Post(tsfn, *gate,
        new Item{js, batch, std::move(result), std::move(job->channel)});
   std::lock_guard<std::mutex> lock(gate->mu);

@@ -216,9 +216,12 @@ export interface NativeSidecar {
   /** `provider`: '' for none. */
   describe(ref: string, provider: string): Promise<NativeKeyDescription>;
   audit(n: number): Promise<NativeAuditRecord[]>;
-  /** Starts a request; events arrive as flat [data, event, id, …] arrays. */
+  /**
+   * Starts a request; events arrive in batches: the text of every field and
+   * where each ends in it (UTF-16 offsets), three per event: data, event, id.
+   */
   request(options: NativeRequestOptions,
-    onEvent: ((flat: string[]) => void) | null,
+    onEvent: ((text: string, ends: Uint32Array) => void) | null,
     onDone: (err: Error | null, status?: number, headers?: string[], body?: string) => void): NativeRequestHandle;
   abortRequest(handle: NativeRequestHandle | undefined): void;
 }

@@ -328,17 +328,23 @@ export function sendRequest(nat: NativeRequester, schemeBits: number,
       nat.abortRequest(handle);
       reject(abortError());
     }
-    // Native code hands over the events that arrived since the last call as
-    // one flat array [data, event, id, …]; onEvent sees them one at a time.
-    const eventCb = onEvent ? (flat: string[]): void => {
-      for (let i = 0; i + 2 < flat.length && !settled; i += 3) {
+    // Native code hands over a batch of events as one string and where each
+    // field ends in it, three per event: data, event, id (native.ts);
+    // onEvent sees them one at a time.
+    const eventCb = onEvent ? (text: string, ends: Uint32Array): void => {
+      let at = 0;
+      for (let i = 0; i + 2 < ends.length && !settled; i += 3) {
+        const dataEnd = ends[i];
+        const eventEnd = ends[i + 1];
+        const idEnd = ends[i + 2];
         try {
-          onEvent({ event: flat[i + 1], data: flat[i], id: flat[i + 2] });
+          onEvent({ event: text.slice(dataEnd, eventEnd), data: text.slice(at, dataEnd), id: text.slice(eventEnd, idEnd) });
         } catch (err) {
           finish();
           nat.abortRequest(handle);
           reject(err);
         }
+        at = idEnd;
       }
     } : null;
     handle = nat.request(opts, eventCb, (err, status, headers, body) => {

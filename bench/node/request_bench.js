@@ -110,7 +110,7 @@ async function main() {
     },
   };
 
-  const results = { keyref: { lat: [], rps: [], eps: [], p99: [] }, fetch: { lat: [], rps: [], eps: [], p99: [] } };
+  const results = { keyref: { lat: [], rps: [], eps: [], p99: [], cpu: [] }, fetch: { lat: [], rps: [], eps: [], p99: [], cpu: [] } };
   for (const c of Object.values(clients)) for (let i = 0; i < 200; i++) await c.small();  // warm up
 
   for (let round = 0; round < ROUNDS; round++) {
@@ -135,9 +135,15 @@ async function main() {
       results[name].rps.push(PAR_TOTAL / (Number(process.hrtime.bigint() - t0) / 1e9));
 
       const t1 = process.hrtime.bigint();
+      const cpu1 = process.cpuUsage();
       const got = await c.sse(SSE_EVENTS);
       if (got < SSE_EVENTS) throw new Error(`${name}: ${got} events`);
       results[name].eps.push(got / (Number(process.hrtime.bigint() - t1) / 1e9));
+      // CPU of this process (every thread: JS, keyref's reader, V8's GC
+      // helpers; the server is another process) per event: steadier than
+      // events/s on a loaded machine, where wall time is mostly waiting.
+      const cpu = process.cpuUsage(cpu1);
+      results[name].cpu.push((cpu.user + cpu.system) / got);
     }
   }
 
@@ -194,6 +200,7 @@ async function main() {
   row(`SSE events/s, one stream of ${SSE_EVENTS}`, median(k.eps), median(f.eps), 'ev/s');
   const eps = k.eps.map((x, i) => (x / f.eps[i]).toFixed(2));
   console.log(`SSE events/s ratio per round (both sides parse into { event, data, id } objects): ${eps.join(', ')} (aim ≥ 1.0)`);
+  row('SSE CPU per event, this process', median(k.cpu), median(f.cpu), 'us', 2);
   for (const x of slow) {
     console.log(`slow onEvent, ${x.name} (first call blocks ${BLOCK_MS} ms; ${x.count} events of ${SLOW_EVENTS + 1}): server ` +
       `wrote its last byte at ${x.serverDoneMs.toFixed(0)} ms, onEvent returned at ${x.unblockedMs.toFixed(0)} ms, ` +

@@ -1,12 +1,15 @@
 // Fuzzes the SSE parser. Property: however the stream is split into chunks
 // (a CRLF split across two chunks included), the same events come out, in
 // the same order, as when it is fed whole; and the buffered bytes stay
-// within the documented line bound.
+// within the documented line bound. The events packed for JavaScript
+// (keyref/sse_batch.h) are valid UTF-8 whose field ends agree with its
+// UTF-16 length.
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "fuzz_util.h"
+#include "keyref/sse_batch.h"
 #include "keyref/sse_parser.h"
 
 using keyref::fuzz::Check;
@@ -60,5 +63,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   for (std::size_t i = 0; i < whole.events.size(); ++i) {
     Check(Same(whole.events[i], split.events[i]), "split changed an event");
   }
+
+  keyref::SseBatch batch;
+  for (const keyref::SseEvent& e : whole.events) batch.Append(e);
+  std::string again;
+  const std::size_t units = keyref::AppendUtf8ForJs(batch.text(), &again);
+  Check(again == batch.text(), "packed text is not valid UTF-8");
+  Check(batch.ends().size() == 3 * whole.events.size(), "an end per field");
+  for (std::size_t i = 1; i < batch.ends().size(); ++i) {
+    Check(batch.ends()[i - 1] <= batch.ends()[i], "field ends go backwards");
+  }
+  Check(batch.ends().empty() ? units == 0 : batch.ends().back() == units,
+        "the last end is not the UTF-16 length");
   return 0;
 }

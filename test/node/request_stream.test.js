@@ -45,6 +45,53 @@ test('server-sent events arrive one at a time, in order, split however the socke
   }
 });
 
+test('event fields keep their text through batching: UTF-8, ill-formed bytes, event and id', async () => {
+  // Native code hands events over in batches, all fields in one string
+  // (native/include/keyref/sse_batch.h). Each field must come out as if it
+  // had been decoded alone: as Buffer#toString decodes it (one U+FFFD per
+  // ill-formed subpart), with no bytes of one field joining the next
+  // field's, however many events share a batch.
+  const pieces = [Buffer.from('a'), Buffer.from(' '), Buffer.from('é'), Buffer.from('€'), Buffer.from('😀'),
+    Buffer.from([0xe2, 0x82]), Buffer.from([0xac]), Buffer.from([0xf0, 0x9f]), Buffer.from([0x80]),
+    Buffer.from([0xc0]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0xff])];
+  let seed = 12345;
+  const rand = (n) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const field = () => Buffer.concat(Array.from({ length: rand(12) }, () => pieces[rand(pieces.length)]));
+  const events = [];
+  for (let i = 0; i < 3000; i++) {
+    events.push({ data: Buffer.concat([Buffer.from(`${i}:`), field()]), event: i % 3 ? field() : Buffer.alloc(0),
+      id: i % 5 ? Buffer.alloc(0) : Buffer.concat([Buffer.from(`${i}`), field()]) });
+  }
+  const srv = await startServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    for (const e of events) {
+      const lines = [];
+      if (e.event.length) lines.push(Buffer.from('event: '), e.event, Buffer.from('\n'));
+      if (e.id.length) lines.push(Buffer.from('id: '), e.id, Buffer.from('\n'));
+      lines.push(Buffer.from('data: '), e.data, Buffer.from('\n\n'));
+      res.write(Buffer.concat(lines));
+    }
+    res.end();
+  });
+  const sidecar = boundSidecar(REF, [srv]);
+  try {
+    const seen = [];
+    await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, onEvent: (e) => seen.push(e) });
+    assert.equal(seen.length, events.length);
+    let lastId = '';
+    events.forEach((e, i) => {
+      if (e.id.length) lastId = e.id.toString('utf8');
+      assert.deepEqual(seen[i], { data: e.data.toString('utf8'), event: e.event.toString('utf8'), id: lastId },
+        `event ${i}`);
+    });
+  } finally {
+    await srv.close();
+  }
+});
+
 test('a slow onEvent never stalls the native reader', async () => {
   // The server runs in its own process (an in-process server would be
   // stalled by the busy JS thread too) and sends ~20 MB, far more than the

@@ -23,6 +23,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "keyref/base_url.h"
@@ -104,9 +106,25 @@ class RequestControl {
 };
 
 // Receives each event, scrubbed, on the thread running the request, in
-// order. It must not block for long (the addon queues to JS and returns).
-// Returning false stops the request (as an abort).
-using EventSink = std::function<bool(SseEvent&&)>;
+// order, and then `on_read` once after the events of each read from the
+// socket, where a receiver that queues events for another thread hands them
+// over: one hand-over per read rather than per event. Returning false from
+// either stops the request (as an abort). Neither blocks for long (the addon
+// waits only while its queue to JavaScript is full).
+struct EventSink {
+  std::function<bool(SseEvent&&)> on_event;
+  std::function<bool()> on_read;  // optional
+
+  EventSink() = default;
+  EventSink(std::nullptr_t) {}  // NOLINT: no sink, as for std::function
+  template <typename F, typename = std::enable_if_t<
+                            std::is_invocable_r_v<bool, F&, SseEvent&&> &&
+                            !std::is_same_v<std::decay_t<F>, EventSink>>>
+  EventSink(F f) : on_event(std::move(f)) {}  // NOLINT: as std::function
+
+  explicit operator bool() const { return static_cast<bool>(on_event); }
+  bool operator()(SseEvent&& event) const { return on_event(std::move(event)); }
+};
 // Resolves a ref to its key and the origins the key may go to, for a
 // request to `target` with `provider` (Instance::Grant: refuses an unbound
 // target before resolving). Blocking. Execute checks the grant's binding

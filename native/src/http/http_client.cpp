@@ -303,7 +303,14 @@ void SendOnce(const Exchange& ex, httplib::ClientImpl& cli, Sent* sent) {
                               std::uint64_t) {
     at.last_byte = Clock::now();
     if (ex.control.cancelled()) return false;
-    if (at.sse) return parser.Feed(std::string_view(data, n));
+    if (at.sse) {
+      if (!parser.Feed(std::string_view(data, n))) return false;
+      if (ex.on_event.on_read && !ex.on_event.on_read()) {
+        at.sink_stopped = true;
+        return false;
+      }
+      return true;
+    }
     if (at.response.body.size() + n > ex.max_body_bytes) {
       at.too_big = true;
       return false;
