@@ -50,6 +50,11 @@ bash scripts/prebuild.sh x64
 step "Node tests (against the x64 prebuild, the binary that ships)"
 PREBUILDS_ONLY=1 scripts/with-keyring.sh node --test --test-concurrency=1 test/node/
 
+# The keyring daemon faults own their D-Bus session and gnome-keyring (the
+# test starts them), so they kill and freeze no daemon other tests share.
+step "keyring daemon faults (test/faults: own bus and daemon, ~10 s)"
+PREBUILDS_ONLY=1 node --test --test-concurrency=1 test/faults/
+
 step "keyref CLI tests (the real binary as it ships, prebuilds/linux-x64/keyref)"
 KEYREF_CLI_BIN=$PWD/prebuilds/linux-x64/keyref \
   scripts/with-keyring.sh node --test --test-concurrency=1 test/cli/

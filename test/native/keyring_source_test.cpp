@@ -8,6 +8,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <thread>
 #include <vector>
 
 #include "keyref/instance.h"
@@ -157,6 +159,88 @@ TEST_F(KeyringTest, MalformedValueIsRefusedByInstance) {
   auto got = inst.Resolve(Ref(RefText()));
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.error().code, ErrorCode::kSecretMalformed);
+}
+
+// Reads remember the item a search chose (one round trip instead of two)
+// until the daemon announces a change (docs/performance.md): a newer
+// duplicate, a changed value and a deleted entry must all be seen at once.
+TEST_F(KeyringTest, RememberedItemYieldsToANewerDuplicate) {
+  auto first = SecretValue::FromBytes("first", 5);
+  ASSERT_TRUE(source_->Store(Ref(RefText()), first).ok());
+  for (int i = 0; i < 3; ++i) {  // the path is now remembered
+    auto got = source_->Resolve(Ref(RefText()));
+    ASSERT_TRUE(got.ok()) << got.error().message;
+    EXPECT_EQ(got.value().Reveal(), "first");
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // mtime: s
+  // A second, newer item: its extra attribute keeps the daemon from
+  // replacing the first (CreateItem replaces an item that has all the given
+  // attributes).
+  ASSERT_EQ(Sh("printf second | secret-tool store --label=t service " +
+               service_ + " account " + account_ + " note dup"),
+            0);
+  ASSERT_NE(ShOut("secret-tool search --all service " + service_ + " account " +
+                  account_ + " 2>&1 | grep -c '^\\['"),
+            "1");
+  auto got = source_->Resolve(Ref(RefText()));
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got.value().Reveal(), "second");
+}
+
+TEST_F(KeyringTest, RememberedItemSeesAChangedValueAndADeletion) {
+  auto v1 = SecretValue::FromBytes("one", 3);
+  ASSERT_TRUE(source_->Store(Ref(RefText()), v1).ok());
+  ASSERT_TRUE(source_->Resolve(Ref(RefText())).ok());
+  // Another writer (keytar's attributes: the same item is replaced).
+  auto other = MakeSource(Scheme::kKeyring, config_);
+  auto v2 = SecretValue::FromBytes("two", 3);
+  ASSERT_TRUE(other->Store(Ref(RefText()), v2).ok());
+  auto got = source_->Resolve(Ref(RefText()));
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got.value().Reveal(), "two");
+  ASSERT_EQ(
+      Sh("secret-tool clear service " + service_ + " account " + account_), 0);
+  auto gone = source_->Resolve(Ref(RefText()));
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, ErrorCode::kSecretNotFound);
+}
+
+// Many threads reading at once through the one conversation.
+TEST_F(KeyringTest, ConcurrentReadsAllSucceed) {
+  const std::string value = RandomName("conc-");
+  auto sv = SecretValue::FromBytes(value.data(), value.size());
+  ASSERT_TRUE(source_->Store(Ref(RefText()), sv).ok());
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) {
+        auto got = source_->Resolve(Ref(RefText()));
+        if (got.ok() && got.value().Reveal() == value) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 80);
+}
+
+// Without libdbus (a library name that does not exist stands for it),
+// reads, writes and deletes go through libsecret as before.
+TEST_F(KeyringTest, WithoutLibdbusLibsecretDoesEverything) {
+  auto source = sources::MakeKeyringSource(
+      config_, sources::GetSecretApi, [](std::string* error) {
+        return sources::LoadDBusApiForTesting("libdbus-keyref-absent.so.3",
+                                              error);
+      });
+  auto sv = SecretValue::FromBytes("via-libsecret", 13);
+  ASSERT_TRUE(source->Store(Ref(RefText()), sv).ok());
+  auto got = source->Resolve(Ref(RefText()));
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got.value().Reveal(), "via-libsecret");
+  ASSERT_TRUE(source->Delete(Ref(RefText())).ok());
+  auto gone = source->Resolve(Ref(RefText()));
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, ErrorCode::kSecretNotFound);
 }
 
 // --- child runs: the parent starts this binary again in another session.

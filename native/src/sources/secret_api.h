@@ -40,6 +40,7 @@ struct SecretApi {
   X(g_dbus_proxy_set_default_timeout)             \
   X(secret_error_get_quark)                       \
   X(secret_service_get_sync)                      \
+  X(secret_service_disconnect)                    \
   X(secret_service_search_for_dbus_paths_sync)    \
   X(secret_service_get_secret_for_dbus_path_sync) \
   X(secret_service_search_sync)                   \
