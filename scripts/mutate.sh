@@ -5,6 +5,7 @@
 # mutation and the kill ratio. Slow (one rebuild per mutation): run locally,
 # not in CI. The tree is restored after every mutation, and on exit.
 #   scripts/mutate.sh [FILTER]   only mutations whose title contains FILTER
+#                                (several: 'one|two')
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 build=${MUTATE_BUILD:-build-mutate}
@@ -50,9 +51,13 @@ def ts_tests():
 
 results = []
 for b in blocks:
-    if only and only not in b['title']:
+    if only and not any(o in b['title'] for o in only.split('|')):
         continue
     path = b['file']
+    if not os.path.exists(path):
+        results.append(('stale', b['title']))
+        print(f'{"stale":12} {b["title"]}', flush=True)
+        continue
     src = open(path).read()
     old, new = '\n'.join(b['minus']) + '\n', '\n'.join(b['plus']) + '\n'
     n = src.count(old)

@@ -60,6 +60,23 @@ TEST(BaseUrl, RefusesCredentialsAndKeyLikeQueries) {
   ExpectBad("https://api.example.com/" + FakeKey() + "/v1");
 }
 
+// A URL with userinfo is refused for what it is, with the hint that says
+// where the key goes instead, not by whichever host rule happens to trip on
+// the '@' (docs/errors.md, BAD_BASE_URL).
+TEST(BaseUrl, UserinfoIsRefusedForWhatItIs) {
+  for (const char* url :
+       {"https://user:pass@api.example.com/v1", "https://user@api.example.com",
+        "http://u:p@127.0.0.1:8080/x", "https://:p@[::1]:443"}) {
+    auto r = ParseBaseUrl(url);
+    ASSERT_FALSE(r.ok()) << url;
+    EXPECT_EQ(r.error().code, ErrorCode::kBadBaseUrl) << url;
+    EXPECT_NE(r.error().message.find("credentials"), std::string::npos)
+        << url << ": " << r.error().message;
+    EXPECT_NE(r.error().hint.find("apiKeyRef"), std::string::npos)
+        << url << ": " << r.error().hint;
+  }
+}
+
 // The message and hint of a refused base URL never hold its user name or
 // password, whatever other defect the URL has and whichever rule fires
 // first (keyref/base_url.h: messages never quote the URL).

@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -26,6 +29,42 @@ TEST(SecretValue, HoldsTheBytesItWasGiven) {
   EXPECT_EQ(v.Reveal(), "sk-value-1234");
   // The pages are excluded from core dumps wherever madvise allows it.
   EXPECT_TRUE(v.dump_excluded());
+}
+
+// The kernel's view, not the flag the type keeps: /proc/self/smaps lists
+// "dd" in the VmFlags of a mapping excluded from core dumps (proc(5)).
+// Returns the flags of the mapping holding p, or "" when smaps is unreadable.
+std::string VmFlagsOf(const void* p) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto addr = reinterpret_cast<std::uintptr_t>(p);
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    unsigned long lo = 0, hi = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2) {
+      inside = addr >= lo && addr < hi;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line.substr(8) + " ";
+    }
+  }
+  return "";
+}
+
+TEST(SecretValue, ThePagesAreMarkedDontDumpInTheKernel) {
+  static const int kInThisBinary = 0;
+  if (VmFlagsOf(&kInThisBinary).empty()) GTEST_SKIP() << "no /proc/self/smaps";
+  {
+    SecretValue fresh = SecretValue::FromBytes("sk-value-1234", 13);
+    EXPECT_NE(VmFlagsOf(fresh.Reveal().data()).find(" dd "), std::string::npos)
+        << VmFlagsOf(fresh.Reveal().data());
+  }
+  // A page handed out again by the pool keeps the mark.
+  SecretValue reused = SecretValue::FromBytes("sk-value-5678", 13);
+  EXPECT_NE(VmFlagsOf(reused.Reveal().data()).find(" dd "), std::string::npos);
+  // A value grown past one page gets a fresh mapping, marked too.
+  std::string big(3 * 4096, 'k');
+  reused.Append(big.data(), big.size());
+  EXPECT_NE(VmFlagsOf(reused.Reveal().data()).find(" dd "), std::string::npos);
 }
 
 TEST(SecretValue, MoveLeavesTheSourceEmpty) {
