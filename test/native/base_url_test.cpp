@@ -52,8 +52,12 @@ void ExpectBad(const std::string& url) {
 TEST(BaseUrl, RefusesCredentialsAndKeyLikeQueries) {
   ExpectBad("https://user:pass@api.example.com/v1");
   ExpectBad("https://user@api.example.com");
-  for (const char* name : {"key", "KEY", "api_key", "apikey", "api-key",
-                           "token", "access_token", "Access_Token"}) {
+  for (const char* name :
+       {"key",           "KEY",      "api_key",          "apikey",
+        "api-key",       "token",    "access_token",     "Access_Token",
+        "password",      "Password", "passwd",           "secret",
+        "client_secret", "auth",     "auth_token",       "bearer",
+        "signature",     "sig",      "subscription-key", "x-goog-api-key"}) {
     ExpectBad(std::string("https://api.example.com/v1?") + name + "=abc");
   }
   ExpectBad("https://api.example.com/v1?x=" + FakeKey());
