@@ -287,6 +287,25 @@ TEST_F(RedactorTest, SplitAcrossChunksOfAStream) {
   EXPECT_EQ(got, whole);
 }
 
+// A live value with blanks in it (a passphrase) spans several tokens, so
+// holding back the last token is not enough: the first words would go out
+// before the rest arrives. The fixed holdback keeps them until the value can
+// be seen whole, at every split point.
+TEST_F(RedactorTest, APassphraseSplitAcrossChunksIsHeldUntilItIsWhole) {
+  const std::string s = "correct horse battery staple 7Qx";
+  Live(s);
+  const std::string stream = "login with " + s + " then go on\n";
+  const std::string whole = r_.Redact(stream);
+  ASSERT_EQ(whole.find("correct"), std::string::npos) << whole;
+  for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
+    StreamScrubber sc(r_);
+    std::string got = sc.Write(stream.substr(0, cut));
+    got += sc.Write(stream.substr(cut));
+    got += sc.Finish();
+    ASSERT_EQ(got, whole) << "cut at " << cut;
+  }
+}
+
 TEST_F(RedactorTest, StreamOfJsonWithoutBlanksAndALongToken) {
   // SSE data lines have few blanks; a 300-byte random token (entropy rule)
   // and a GitHub token must survive every split.
