@@ -141,34 +141,6 @@ TEST_F(HttpClientTest, EchoedKeyIsScrubbedFromBodyAndHeaders) {
   EXPECT_TRUE(saw);
 }
 
-// The request's own key is scrubbed from what comes back even when the
-// instance's redactor does not hold it (its live set full, or the key
-// registered elsewhere): the client scrubs with the key it sent
-// (docs/threat-model.md), not only with what the redactor knows.
-TEST_F(HttpClientTest, TheSentKeyIsScrubbedEvenWhenTheRedactorLacksIt) {
-  Redactor elsewhere;
-  const std::string origin = "http://127.0.0.1:" + std::to_string(port_);
-  KeyResolver resolver = [&elsewhere, origin](
-                             const ParsedRef&, Provider,
-                             const BaseUrl&) -> Result<KeyGrant> {
-    std::string k = TestKey();
-    KeyBinding binding;
-    binding.origins.push_back(
-        {ParseOriginPattern(origin).value(), OriginSource::kStored});
-    return KeyGrant{
-        LiveSecret(SecretValue::FromBytes(k.data(), k.size()), elsewhere),
-        std::move(binding)};
-  };
-  HttpClient client(redactor_);
-  RequestControl control;
-  auto r = client.Execute(Req("/echo"), resolver, control, nullptr);
-  ASSERT_TRUE(r.ok()) << r.error().message;
-  EXPECT_EQ(r.value().status, 401);
-  ExpectNoRun(r.value().body);
-  EXPECT_EQ(r.value().body.find(TestKey()), std::string::npos);
-  for (const auto& [name, value] : r.value().headers) ExpectNoRun(value);
-}
-
 TEST_F(HttpClientTest, EventsAreParsedScrubbedAndOrdered) {
   HttpClient client(redactor_);
   RequestControl control;

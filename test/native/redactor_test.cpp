@@ -52,6 +52,17 @@ class RedactorTest : public ::testing::Test {
   void Live(const std::string& s) {
     live_.push_back(std::make_unique<LiveSecret>(Sv(s), r_));
   }
+  // Scrubbing `stream` in two chunks, split at every point, gives `whole`.
+  void ExpectEverySplitGives(const std::string& stream,
+                             const std::string& whole) {
+    for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
+      StreamScrubber sc(r_);
+      std::string got = sc.Write(stream.substr(0, cut));
+      got += sc.Write(stream.substr(cut));
+      got += sc.Finish();
+      ASSERT_EQ(got, whole) << "cut at " << cut;
+    }
+  }
   Redactor r_;
   std::vector<std::unique_ptr<LiveSecret>> live_;
 };
@@ -273,13 +284,7 @@ TEST_F(RedactorTest, SplitAcrossChunksOfAStream) {
   std::string whole = r_.Redact(stream);
   ASSERT_EQ(whole.find(s), std::string::npos);
   // Every split point, and byte-by-byte.
-  for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
-    StreamScrubber sc(r_);
-    std::string got = sc.Write(stream.substr(0, cut));
-    got += sc.Write(stream.substr(cut));
-    got += sc.Finish();
-    ASSERT_EQ(got, whole) << "cut at " << cut;
-  }
+  ExpectEverySplitGives(stream, whole);
   StreamScrubber sc(r_);
   std::string got;
   for (char c : stream) got += sc.Write(std::string_view(&c, 1));
@@ -297,13 +302,7 @@ TEST_F(RedactorTest, APassphraseSplitAcrossChunksIsHeldUntilItIsWhole) {
   const std::string stream = "login with " + s + " then go on\n";
   const std::string whole = r_.Redact(stream);
   ASSERT_EQ(whole.find("correct"), std::string::npos) << whole;
-  for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
-    StreamScrubber sc(r_);
-    std::string got = sc.Write(stream.substr(0, cut));
-    got += sc.Write(stream.substr(cut));
-    got += sc.Finish();
-    ASSERT_EQ(got, whole) << "cut at " << cut;
-  }
+  ExpectEverySplitGives(stream, whole);
 }
 
 TEST_F(RedactorTest, StreamOfJsonWithoutBlanksAndALongToken) {
