@@ -5,6 +5,7 @@
 // docs/threat-model.md, "No oracle".
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -180,7 +181,13 @@ class FingerprintStore {
   // Marks one holder of the value gone. The value stays remembered until
   // evicted.
   void Release(const Digest& digest) noexcept;
-  std::shared_ptr<const PrintSet> Snapshot() const;
+  // The newest set, without touching a shared reference count: the calling
+  // thread keeps its own reference to the set it last saw and replaces it
+  // only when the store's generation moved (one atomic load per call, the
+  // redactor's fixed cost). The reference stays valid until this thread
+  // calls Current() again; a set replaced since is freed then (or at thread
+  // exit), so each thread that scrubbed may keep one stale set alive.
+  const PrintSet& Current() const;
   const Keys& keys() const noexcept { return keys_; }
   // For tests: the number of windows held, and whether a value is held.
   std::size_t WindowCount() const;
@@ -203,6 +210,9 @@ class FingerprintStore {
 
   mutable std::mutex mu_;
   std::shared_ptr<const PrintSet> snap_;
+  // Bumped after each new snap_ is stored (release); Current() reloads
+  // snap_ when it sees a generation it has not seen.
+  std::atomic<std::uint64_t> generation_{1};
   Keys keys_;                    // set once in the constructor
   std::uint64_t digest_k0_ = 0;  // likewise
   std::uint64_t digest_k1_ = 0;

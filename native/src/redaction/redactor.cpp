@@ -54,12 +54,17 @@ struct Redactor::State {
   // What Scrub reads: an immutable list swapped atomically. Rebuilt only
   // when the set of distinct short values changes.
   std::shared_ptr<const ShortValues> shorts = std::make_shared<ShortValues>();
+  // How many values `shorts` holds, stored after it (release): most
+  // instances hold none, and then Scrub skips the locked std::atomic_load.
+  std::atomic<std::size_t> short_count{0};
 
   void Publish() {
     auto next = std::make_shared<ShortValues>();
     for (const Short& entry : live_short) next->push_back(entry.value);
+    const std::size_t count = next->size();
     std::atomic_store(&shorts,
                       std::shared_ptr<const ShortValues>(std::move(next)));
+    short_count.store(count, std::memory_order_release);
   }
 };
 
@@ -146,17 +151,22 @@ void Redactor::ForgetAll() noexcept {
 
 void Redactor::FindSpans(std::string_view text, std::vector<Span>* out) const {
   std::size_t first = out->size();
-  auto prints = redaction::FingerprintStore::Get().Snapshot();
-  redaction::FindSecretRuns(*prints, text, out);
-  auto shorts = std::atomic_load(&state_->shorts);
-  for (const auto& v : *shorts) {
-    std::string_view needle = v->Reveal();
-    for (std::size_t pos = text.find(needle); pos != std::string_view::npos;
-         pos = text.find(needle, pos + 1)) {
-      out->push_back({pos, pos + needle.size(), pos});
+  redaction::FindSecretRuns(redaction::FingerprintStore::Get().Current(), text,
+                            out);
+  if (state_->short_count.load(std::memory_order_acquire) != 0) {
+    auto shorts = std::atomic_load(&state_->shorts);
+    for (const auto& v : *shorts) {
+      std::string_view needle = v->Reveal();
+      for (std::size_t pos = text.find(needle); pos != std::string_view::npos;
+           pos = text.find(needle, pos + 1)) {
+        out->push_back({pos, pos + needle.size(), pos});
+      }
     }
   }
-  std::vector<CredentialMatch> shapes;
+  // Reused per thread: no allocation per call (the fixed cost of a short
+  // text). Holds positions only, never text.
+  thread_local std::vector<CredentialMatch> shapes;
+  shapes.clear();
   FindCredentialShapes(text, &shapes);
   for (const CredentialMatch& m : shapes) {
     out->push_back({m.begin, m.end, m.begin});
