@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -59,9 +60,50 @@ struct RunMerger {
 // t[from, to): the rolling hash of the whole window, its prefilter bit,
 // then its SipHash on a set bit. The rolling hash of a window does not
 // depend on the bytes before it, so it restarts at `from`.
-void ScanRange(const PrintSet& set, std::string_view t, std::size_t from,
-               std::size_t to, RunMerger* merger) {
+//
+// The lengths come as a compile-time list of indices into the set's
+// lengths (ascending), so that for the common sets (one to four lengths:
+// the run length and its base64 forms) they and their powers live in
+// registers and the loop over them is unrolled; ScanRangeAny takes any
+// number. Both hash the same windows in the same order.
+template <std::size_t... I>
+void ScanRangeFixed(const PrintSet& set, std::string_view t, std::size_t from,
+                    std::size_t to, RunMerger* merger,
+                    std::index_sequence<I...>) {
   // Hot loop: everything it reads, in locals.
+  const std::uint64_t base = set.keys.base;
+  const std::uint64_t mix = set.keys.mix;
+  const unsigned shift = 64 - static_cast<unsigned>(set.bits_log2);
+  const std::uint64_t* bits = set.bits.data();
+  const std::size_t lens[] = {set.lengths[I]...};
+  const std::uint64_t pows[] = {set.powers[I]...};
+  const unsigned char* p =
+      reinterpret_cast<const unsigned char*>(t.data()) + from;
+  const std::size_t n = to - from;
+  std::uint64_t ring[kRing];
+  std::uint64_t prefix = 0;
+  ring[0] = 0;
+  for (std::size_t e = 1; e <= n; ++e) {
+    prefix = prefix * base + p[e - 1];
+    ring[e % kRing] = prefix;
+    auto window = [&](std::size_t len, std::uint64_t pow) {
+      if (len > e) return;
+      const std::uint64_t roll = prefix - ring[(e - len) % kRing] * pow;
+      // PrintSet::BitOf, inlined.
+      const std::size_t bit =
+          static_cast<std::size_t>(((roll + len) * mix) >> shift);
+      if (!((bits[bit >> 6] >> (bit & 63)) & 1)) return;
+      const std::size_t b = from + e - len;
+      if (!set.Has(SipHash64(set.keys.k0, set.keys.k1, t.substr(b, len))))
+        return;
+      merger->Add(b, from + e);
+    };
+    (window(lens[I], pows[I]), ...);  // ascending, as ScanRangeAny
+  }
+}
+
+void ScanRangeAny(const PrintSet& set, std::string_view t, std::size_t from,
+                  std::size_t to, RunMerger* merger) {
   const std::uint64_t base = set.keys.base;
   const std::uint64_t mix = set.keys.mix;
   const unsigned shift = 64 - static_cast<unsigned>(set.bits_log2);
@@ -91,6 +133,26 @@ void ScanRange(const PrintSet& set, std::string_view t, std::size_t from,
         continue;
       merger->Add(b, from + e);
     }
+  }
+}
+
+void ScanRange(const PrintSet& set, std::string_view t, std::size_t from,
+               std::size_t to, RunMerger* merger) {
+  switch (set.lengths.size()) {
+    case 1:
+      return ScanRangeFixed(set, t, from, to, merger,
+                            std::make_index_sequence<1>());
+    case 2:
+      return ScanRangeFixed(set, t, from, to, merger,
+                            std::make_index_sequence<2>());
+    case 3:
+      return ScanRangeFixed(set, t, from, to, merger,
+                            std::make_index_sequence<3>());
+    case 4:
+      return ScanRangeFixed(set, t, from, to, merger,
+                            std::make_index_sequence<4>());
+    default:
+      return ScanRangeAny(set, t, from, to, merger);
   }
 }
 
