@@ -8,6 +8,8 @@
 #include <cstring>
 #include <string>
 
+#include "credential_shape_scan.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -409,17 +411,44 @@ bool IsHighEntropyToken(std::string_view t) noexcept {
 
 namespace {
 
-// Bit k of *run / *alnum / *first: byte b[k] is a run byte (kRun), is
-// alphanumeric, can start a match (kFirstByte). len <= 64; bits past len
-// are 0.
-inline void ClassifyBlockScalar(const unsigned char* b, std::size_t len,
-                                std::uint64_t* run, std::uint64_t* alnum,
-                                std::uint64_t* first) {
-  for (std::size_t k = 0; k < len; ++k) {
-    std::uint8_t c = kClass[b[k]];
-    *run |= static_cast<std::uint64_t>((c & kRun) != 0) << k;
-    *alnum |= static_cast<std::uint64_t>((c & kAlnum) != 0) << k;
-    *first |= static_cast<std::uint64_t>(kFirstByte[b[k]]) << k;
+using shape_scan::BlockMasks;
+
+// The redactor's extra classes (BlockMasks), one bit each, by byte.
+enum : std::uint8_t {
+  kXEquals = 1 << 0,
+  kXColon = 1 << 1,
+  kXNameEnd = 1 << 2,  // the last byte of a credential name, or " ' blank
+  kXEscape = 1 << 3,   // \ %
+};
+constexpr std::array<std::uint8_t, 256> MakeExtraTable() {
+  std::array<std::uint8_t, 256> t{};
+  t['='] = kXEquals;
+  t[':'] = kXColon;
+  for (char c : std::string_view("nyetdNYETD\"' \t")) {
+    t[static_cast<unsigned char>(c)] |= kXNameEnd;
+  }
+  t['\\'] = kXEscape;
+  t['%'] = kXEscape;
+  return t;
+}
+constexpr std::array<std::uint8_t, 256> kExtra = MakeExtraTable();
+
+// The masks of b[0, 64), byte by byte: the definition the vector paths
+// follow. kAll: the redactor's extra classes too (otherwise left 0).
+template <bool kAll>
+inline void ClassifyBlockScalar(const unsigned char* b, BlockMasks* m) {
+  for (std::size_t k = 0; k < 64; ++k) {
+    const std::uint8_t c = kClass[b[k]];
+    m->run |= static_cast<std::uint64_t>((c & kRun) != 0) << k;
+    m->alnum |= static_cast<std::uint64_t>((c & kAlnum) != 0) << k;
+    m->first |= static_cast<std::uint64_t>(kFirstByte[b[k]]) << k;
+    if (kAll) {
+      const std::uint8_t x = kExtra[b[k]];
+      m->equals |= static_cast<std::uint64_t>((x & kXEquals) != 0) << k;
+      m->colon |= static_cast<std::uint64_t>((x & kXColon) != 0) << k;
+      m->name_end |= static_cast<std::uint64_t>((x & kXNameEnd) != 0) << k;
+      m->escape |= static_cast<std::uint64_t>((x & kXEscape) != 0) << k;
+    }
   }
 }
 
@@ -434,20 +463,24 @@ inline __m128i InRange(__m128i x, char lo, char hi) {
 inline __m128i Eq(__m128i x, char c) {
   return _mm_cmpeq_epi8(x, _mm_set1_epi8(c));
 }
+inline std::uint64_t Bits16(__m128i v, int shift) {
+  return static_cast<std::uint64_t>(
+             static_cast<std::uint16_t>(_mm_movemask_epi8(v)))
+         << shift;
+}
 
 // The same masks, 16 bytes at a time with SSE2 (every x86-64 CPU).
-inline void ClassifyBlock(const unsigned char* b, std::size_t len,
-                          std::uint64_t* run, std::uint64_t* alnum,
-                          std::uint64_t* first) {
-  if (len < 64) return ClassifyBlockScalar(b, len, run, alnum, first);
+template <bool kAll>
+inline void ClassifyBlock(const unsigned char* b, BlockMasks* m) {
   for (int q = 0; q < 4; ++q) {
     __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 16 * q));
     __m128i an =
         _mm_or_si128(_mm_or_si128(InRange(x, 'A', 'Z'), InRange(x, 'a', 'z')),
                      InRange(x, '0', '9'));
+    __m128i equals = Eq(x, '=');
     __m128i extra = _mm_or_si128(
         _mm_or_si128(Eq(x, '-'), Eq(x, '_')),
-        _mm_or_si128(_mm_or_si128(Eq(x, '+'), Eq(x, '/')), Eq(x, '=')));
+        _mm_or_si128(_mm_or_si128(Eq(x, '+'), Eq(x, '/')), equals));
     __m128i fb =
         _mm_or_si128(_mm_or_si128(_mm_or_si128(Eq(x, 's'), Eq(x, 'A')),
                                   _mm_or_si128(Eq(x, 'g'), Eq(x, 'h'))),
@@ -456,16 +489,29 @@ inline void ClassifyBlock(const unsigned char* b, std::size_t len,
     fb = _mm_or_si128(
         fb, _mm_or_si128(_mm_or_si128(Eq(x, 'b'), Eq(x, 'B')), Eq(x, '-')));
     const int shift = 16 * q;
-    *alnum |= static_cast<std::uint64_t>(
-                  static_cast<std::uint16_t>(_mm_movemask_epi8(an)))
-              << shift;
-    *run |= static_cast<std::uint64_t>(static_cast<std::uint16_t>(
-                _mm_movemask_epi8(_mm_or_si128(an, extra))))
-            << shift;
-    *first |= static_cast<std::uint64_t>(
-                  static_cast<std::uint16_t>(_mm_movemask_epi8(fb)))
-              << shift;
+    m->alnum |= Bits16(an, shift);
+    m->run |= Bits16(_mm_or_si128(an, extra), shift);
+    m->first |= Bits16(fb, shift);
+    if (kAll) {
+      // OR 0x20 folds exactly N/n, Y/y, E/e, T/t, D/d onto the lowercase.
+      const __m128i folded = _mm_or_si128(x, _mm_set1_epi8(0x20));
+      const __m128i ne = _mm_or_si128(
+          _mm_or_si128(_mm_or_si128(Eq(folded, 'n'), Eq(folded, 'y')),
+                       _mm_or_si128(Eq(folded, 'e'), Eq(folded, 't'))),
+          _mm_or_si128(_mm_or_si128(Eq(folded, 'd'), Eq(x, '"')),
+                       _mm_or_si128(_mm_or_si128(Eq(x, '\''), Eq(x, ' ')),
+                                    Eq(x, '\t'))));
+      m->equals |= Bits16(equals, shift);
+      m->colon |= Bits16(Eq(x, ':'), shift);
+      m->name_end |= Bits16(ne, shift);
+      m->escape |= Bits16(_mm_or_si128(Eq(x, '\\'), Eq(x, '%')), shift);
+    }
   }
+}
+#else
+template <bool kAll>
+inline void ClassifyBlock(const unsigned char* b, BlockMasks* m) {
+  ClassifyBlockScalar<kAll>(b, m);
 }
 #endif
 
@@ -483,10 +529,19 @@ __attribute__((target("avx2"))) inline __m256i InRange256(__m256i x, char lo,
       _mm256_set1_epi8(static_cast<char>(0x80 + (hi - lo + 1))), shifted);
 }
 
+__attribute__((target("avx2"))) inline __m256i Eq256(__m256i x, char c) {
+  return _mm256_cmpeq_epi8(x, _mm256_set1_epi8(c));
+}
+__attribute__((target("avx2"))) inline std::uint64_t Bits32(__m256i v,
+                                                            int shift) {
+  return static_cast<std::uint64_t>(
+             static_cast<std::uint32_t>(_mm256_movemask_epi8(v)))
+         << shift;
+}
+
+template <bool kAll>
 __attribute__((target("avx2"))) void ClassifyBlockAvx2(const unsigned char* b,
-                                                       std::uint64_t* run,
-                                                       std::uint64_t* alnum,
-                                                       std::uint64_t* first) {
+                                                       BlockMasks* m) {
   // Bits: 1 = high nibble 7 (p r s x), 2 = 4 (A B), 4 = 6 (b e g h),
   // 8 = 2 (-).
   const __m256i lo_table = _mm256_setr_epi8(
@@ -502,28 +557,38 @@ __attribute__((target("avx2"))) void ClassifyBlockAvx2(const unsigned char* b,
     __m256i an = _mm256_or_si256(
         _mm256_or_si256(InRange256(x, 'A', 'Z'), InRange256(x, 'a', 'z')),
         InRange256(x, '0', '9'));
+    __m256i equals = Eq256(x, '=');
     __m256i extra = _mm256_or_si256(
-        _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('-')),
-                        _mm256_cmpeq_epi8(x, _mm256_set1_epi8('_'))),
-        _mm256_or_si256(
-            _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('+')),
-                            _mm256_cmpeq_epi8(x, _mm256_set1_epi8('/'))),
-            _mm256_cmpeq_epi8(x, _mm256_set1_epi8('='))));
+        _mm256_or_si256(Eq256(x, '-'), Eq256(x, '_')),
+        _mm256_or_si256(_mm256_or_si256(Eq256(x, '+'), Eq256(x, '/')), equals));
     __m256i lo = _mm256_shuffle_epi8(lo_table, _mm256_and_si256(x, nibble));
     __m256i hi = _mm256_shuffle_epi8(
         hi_table, _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble));
     __m256i fb =
         _mm256_cmpeq_epi8(_mm256_and_si256(lo, hi), _mm256_setzero_si256());
     const int shift = 32 * h;
-    *alnum |= static_cast<std::uint64_t>(
-                  static_cast<std::uint32_t>(_mm256_movemask_epi8(an)))
-              << shift;
-    *run |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(
-                _mm256_movemask_epi8(_mm256_or_si256(an, extra))))
-            << shift;
-    *first |= static_cast<std::uint64_t>(
-                  ~static_cast<std::uint32_t>(_mm256_movemask_epi8(fb)))
-              << shift;
+    m->alnum |= Bits32(an, shift);
+    m->run |= Bits32(_mm256_or_si256(an, extra), shift);
+    m->first |= static_cast<std::uint64_t>(
+                    ~static_cast<std::uint32_t>(_mm256_movemask_epi8(fb)))
+                << shift;
+    if (kAll) {
+      // OR 0x20 folds exactly N/n, Y/y, E/e, T/t, D/d onto the lowercase.
+      const __m256i folded = _mm256_or_si256(x, _mm256_set1_epi8(0x20));
+      const __m256i ne = _mm256_or_si256(
+          _mm256_or_si256(
+              _mm256_or_si256(Eq256(folded, 'n'), Eq256(folded, 'y')),
+              _mm256_or_si256(Eq256(folded, 'e'), Eq256(folded, 't'))),
+          _mm256_or_si256(
+              _mm256_or_si256(Eq256(folded, 'd'), Eq256(x, '"')),
+              _mm256_or_si256(_mm256_or_si256(Eq256(x, '\''), Eq256(x, ' ')),
+                              Eq256(x, '\t'))));
+      m->equals |= Bits32(equals, shift);
+      m->colon |= Bits32(Eq256(x, ':'), shift);
+      m->name_end |= Bits32(ne, shift);
+      m->escape |=
+          Bits32(_mm256_or_si256(Eq256(x, '\\'), Eq256(x, '%')), shift);
+    }
   }
 }
 
@@ -552,13 +617,25 @@ bool HaveAvx2() {
 }
 #endif
 
-#if !defined(__SSE2__)
-inline void ClassifyBlock(const unsigned char* b, std::size_t len,
-                          std::uint64_t* run, std::uint64_t* alnum,
-                          std::uint64_t* first) {
-  ClassifyBlockScalar(b, len, run, alnum, first);
-}
+// The masks of one 64-byte block, on the best path this CPU has (`avx2`:
+// HaveAvx2(), read once per text).
+template <bool kAll>
+inline void Classify(const unsigned char* b, bool avx2, BlockMasks* m) {
+#if defined(KEYREF_HAVE_AVX2_PATH)
+  if (avx2) return ClassifyBlockAvx2<kAll>(b, m);
+#else
+  (void)avx2;
 #endif
+  ClassifyBlock<kAll>(b, m);
+}
+
+bool UseAvx2() {
+#if defined(KEYREF_HAVE_AVX2_PATH)
+  return HaveAvx2();
+#else
+  return false;
+#endif
+}
 
 // The scanner. `sink(match)` returns false to stop early.
 //
@@ -571,8 +648,13 @@ inline void ClassifyBlock(const unsigned char* b, std::size_t len,
 // byte is examined too (the run state was reset there). The result is the
 // same as running Step() on every byte (test/native/credential_shape_test.cpp
 // checks this against the plain loop).
-template <typename Sink>
-void ScanShapes(std::string_view s, Sink&& sink) {
+//
+// kAll: the redactor's one pass (native/src/redaction/one_pass.cpp): the
+// masks of its other rules are computed with the same loads, and every
+// block's masks go to `observer`. The sink must not stop the scan then.
+template <bool kAll, typename Sink>
+void ScanShapes(std::string_view s, Sink&& sink,
+                shape_scan::BlockObserver* observer) {
   const std::size_t n = s.size();
   std::size_t i = 0;
   std::size_t run_end = 0;  // end of the base64 run that contains i, if any
@@ -648,9 +730,7 @@ void ScanShapes(std::string_view s, Sink&& sink) {
     ++i;
   };
 
-#if defined(KEYREF_HAVE_AVX2_PATH)
-  const bool use_avx2 = HaveAvx2();
-#endif
+  const bool avx2 = UseAvx2();
   std::uint64_t carry_run =
       0;  // bit 0: the byte before the block is a run byte
   std::uint64_t carry_alnum = 0;  // bit 0: … is alphanumeric
@@ -668,18 +748,12 @@ void ScanShapes(std::string_view s, Sink&& sink) {
       std::memcpy(padded, b, len);
       b = padded;
     }
-    std::uint64_t run = 0;
-    std::uint64_t alnum = 0;
-    std::uint64_t first = 0;
-#if defined(KEYREF_HAVE_AVX2_PATH)
-    if (use_avx2) {
-      ClassifyBlockAvx2(b, &run, &alnum, &first);
-    } else {
-      ClassifyBlock(b, 64, &run, &alnum, &first);
-    }
-#else
-    ClassifyBlock(b, 64, &run, &alnum, &first);
-#endif
+    BlockMasks masks;
+    Classify<kAll>(b, avx2, &masks);
+    if (kAll) observer->OnBlock(block, len, masks);
+    const std::uint64_t run = masks.run;
+    const std::uint64_t alnum = masks.alnum;
+    const std::uint64_t first = masks.first;
     const std::uint64_t run_start = run & ~((run << 1) | carry_run);
     const std::uint64_t first_at_boundary =
         first & ~((alnum << 1) | carry_alnum);
@@ -743,11 +817,36 @@ void UseBaselineShapeScanForTesting(bool on) noexcept {
 
 void FindCredentialShapes(std::string_view text,
                           std::vector<CredentialMatch>* out) {
-  ScanShapes(text, [out](const CredentialMatch& m) {
-    out->push_back(m);
-    return true;
-  });
+  ScanShapes<false>(
+      text,
+      [out](const CredentialMatch& m) {
+        out->push_back(m);
+        return true;
+      },
+      nullptr);
 }
+
+namespace shape_scan {
+
+void FindCredentialShapes(std::string_view text,
+                          std::vector<CredentialMatch>* out,
+                          BlockObserver* observer) {
+  ScanShapes<true>(
+      text,
+      [out](const CredentialMatch& m) {
+        out->push_back(m);
+        return true;
+      },
+      observer);
+}
+
+BlockMasks ClassifyForTesting(const unsigned char* b) {
+  BlockMasks m;
+  Classify<true>(b, UseAvx2(), &m);
+  return m;
+}
+
+}  // namespace shape_scan
 
 std::size_t PublicPrefixLength(std::string_view value) noexcept {
   if (StartsWith(value, 0, "eyJ")) {  // a JWT: its header is public
@@ -769,10 +868,13 @@ std::size_t PublicPrefixLength(std::string_view value) noexcept {
 
 CredentialFamily FirstCredentialShape(std::string_view text) noexcept {
   CredentialFamily first = CredentialFamily::kNone;
-  ScanShapes(text, [&first](const CredentialMatch& m) {
-    first = m.family;
-    return false;
-  });
+  ScanShapes<false>(
+      text,
+      [&first](const CredentialMatch& m) {
+        first = m.family;
+        return false;
+      },
+      nullptr);
   return first;
 }
 

@@ -3,17 +3,14 @@
 //   Authorization: Bearer …        (header line: value up to the line end)
 //   "x-api-key": "…"               (JSON/YAML: the quoted value)
 //   api_key=…&                     (query strings, cookies, env dumps)
-// Found by looking back from every ':' and '=' for a credential name, so the
-// text is crossed 16 bytes at a time (SSE2) and most separators are
-// rejected on one byte.
+// Found by looking back from every ':' and '=' for a credential name. The
+// redactor hands HeaderScanner the separators and name endings of each
+// 64-byte block from its one pass over the text (one_pass.cpp), so most
+// separators are rejected on the byte before them without a branch.
 #include <array>
 #include <cstdint>
 #include <cstring>
 #include <iterator>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #include <string_view>
 
 #include "redaction/internal.h"
@@ -220,61 +217,34 @@ void TrySeparator(std::string_view s, std::size_t sep,
 }  // namespace
 
 void FindHeaderValues(std::string_view text, std::vector<Redactor::Span>* out) {
-  const char* base = text.data();
-  const std::size_t n = text.size();
-  // Visits every ':' and '=' in order. Most are rejected on the byte before
-  // them (or before a closing quote): every name ends in n, y, e, t or d.
-  auto visit = [&](std::size_t at) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == ':' || text[i] == '=') TrySeparator(text, i, out);
+  }
+}
+
+void HeaderScanner::Block(std::size_t block, std::uint64_t seps,
+                          std::uint64_t name_ends) {
+  // Bit k: the byte before byte k ends a name, or is a quote or a blank.
+  // TrySeparator finds nothing at a separator without one before it, nor
+  // at the first five bytes (no name fits before them), so the separator at
+  // 0, whose bit is clear here, is no loss.
+  const std::uint64_t after_end = (name_ends << 1) | carry_;
+  carry_ = name_ends >> 63;
+  const char* base = text_.data();
+  for (std::uint64_t m = seps & after_end; m; m &= m - 1) {
+    const std::size_t at = block + static_cast<std::size_t>(__builtin_ctzll(m));
+    // The same look, a byte further back past a closing quote: most
+    // separators (JSON keys, times, URLs) stop here.
     if (at >= 3) {
       std::size_t e = at;  // one past the last byte of the name, if any
       if (base[e - 1] == '"' || base[e - 1] == '\'') --e;
-      char c = base[e - 1];
+      const char c = base[e - 1];
       if (c != ' ' && c != '\t') {
-        if (!kNameEnd[static_cast<unsigned char>(c)]) return;
-        if (e >= 2 && !EndsLikeCredentialName2(base[e - 2], c)) return;
+        if (!kNameEnd[static_cast<unsigned char>(c)]) continue;
+        if (e >= 2 && !EndsLikeCredentialName2(base[e - 2], c)) continue;
       }
     }
-    TrySeparator(text, at, out);
-  };
-  std::size_t i = 0;
-#if defined(__SSE2__)
-  if (n > 0 && (base[0] == ':' || base[0] == '=')) visit(0);
-  i = 1;
-  const __m128i colon = _mm_set1_epi8(':');
-  const __m128i equals = _mm_set1_epi8('=');
-  const __m128i case_bit = _mm_set1_epi8(0x20);
-  auto eq = [](__m128i x, char c) {
-    return _mm_cmpeq_epi8(x, _mm_set1_epi8(c));
-  };
-  for (; i + 16 <= n; i += 16) {
-    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + i));
-    // The byte before each one: visit() rejects a separator at once unless
-    // that byte ends a name (n y e t d, either case: OR 0x20 folds exactly
-    // N/n, Y/y, ...), is a quote or a blank. Filtering here on the same
-    // test keeps the result and spares a branch per separator (log lines
-    // are full of "key=value" and "10:00:01"). At positions 1 and 2 no name
-    // fits before the separator, so TrySeparator finds nothing there anyway.
-    __m128i prev =
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + i - 1));
-    __m128i folded = _mm_or_si128(prev, case_bit);
-    __m128i may_end = _mm_or_si128(
-        _mm_or_si128(_mm_or_si128(eq(folded, 'n'), eq(folded, 'y')),
-                     _mm_or_si128(eq(folded, 'e'), eq(folded, 't'))),
-        _mm_or_si128(
-            _mm_or_si128(eq(folded, 'd'), eq(prev, '"')),
-            _mm_or_si128(eq(prev, '\''),
-                         _mm_or_si128(eq(prev, ' '), eq(prev, '\t')))));
-    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_and_si128(
-        may_end,
-        _mm_or_si128(_mm_cmpeq_epi8(x, colon), _mm_cmpeq_epi8(x, equals)))));
-    while (m) {
-      visit(i + static_cast<std::size_t>(__builtin_ctz(m)));
-      m &= m - 1;
-    }
-  }
-#endif
-  for (; i < n; ++i) {
-    if (base[i] == ':' || base[i] == '=') visit(i);
+    TrySeparator(text_, at, out_);
   }
 }
 

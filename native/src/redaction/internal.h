@@ -144,6 +144,58 @@ struct PrintSet {
 void ScanRuns(const PrintSet& set, std::string_view text,
               std::vector<Redactor::Span>* runs);
 
+// Windows found so far, merged into maximal runs (a window that overlaps or
+// touches the current run joins it).
+struct RunMerger {
+  std::vector<Redactor::Span>* runs;
+  std::size_t begin = 0, end = 0;
+  bool open = false;
+  void Add(std::size_t b, std::size_t e) {
+    if (open && b <= end) {
+      begin = b < begin ? b : begin;
+      end = e;
+      return;
+    }
+    if (open) runs->push_back({begin, end, begin});
+    begin = b;
+    end = e;
+    open = true;
+  }
+  void Finish() {
+    if (open) runs->push_back({begin, end, begin});
+    open = false;
+  }
+};
+
+// ScanRuns fed one 64-byte block at a time by a caller that has classified
+// the bytes already (the redactor's one pass, one_pass.cpp): Block(block,
+// in) with bit k of `in` set when byte block + k is of the set's class
+// (key bytes, and '=' for kKeyOrPad; bits past the text 0), for every block
+// in order, then Finish(). The same runs as ScanRuns.
+class RunScanner {
+ public:
+  RunScanner(const PrintSet& set, std::string_view text,
+             std::vector<Redactor::Span>* runs);
+  // False when the blocks are not needed (an empty set, a text shorter
+  // than every window, or a kAny set: Finish reads every position).
+  bool reads_blocks() const noexcept { return active_ && !read_all_; }
+  // Whether '=' is in the class (WindowBytes::kKeyOrPad).
+  bool pad() const noexcept { return pad_; }
+  void Block(std::size_t block, std::uint64_t in);
+  void Finish();
+
+ private:
+  const PrintSet& set_;
+  std::string_view text_;
+  RunMerger merger_;
+  bool active_ = false;
+  bool read_all_ = false;
+  bool pad_ = false;
+  std::size_t shortest_ = 0;
+  std::size_t done_ = 0;     // runs before this have been scanned
+  std::uint64_t carry_ = 0;  // bit 0: the byte before the block is in class
+};
+
 // Appends the spans of `text` that hold a countable window of a value in
 // `set`: in the text as it is, and in the text with JSON escapes and then
 // percent escapes decoded (each span mapped back to the escapes it came
@@ -152,6 +204,13 @@ void ScanRuns(const PrintSet& set, std::string_view text,
 // bytes and never by looking at a secret.
 void FindSecretRuns(const PrintSet& set, std::string_view text,
                     std::vector<Redactor::Span>* out);
+// The rest of FindSecretRuns once ScanRuns (or a RunScanner) appended the
+// runs of the text as it is to out[first, end): widens them, then scans the
+// decoded readings. `may_have_escapes`: false only when the text holds no
+// backslash and no '%' (then there is nothing to decode).
+void FinishSecretRuns(const PrintSet& set, std::string_view text,
+                      std::size_t first, bool may_have_escapes,
+                      std::vector<Redactor::Span>* out);
 
 // The process-wide store of remembered values. The one deliberate global of
 // keyref: values resolved by any instance, at any time in the process's
@@ -223,6 +282,27 @@ class FingerprintStore {
 
 // Appends the value spans of credential headers and credential fields
 // (`Authorization: …`, `"x-api-key": "…"`, `api_key=…`), case-insensitive.
+// This form looks at every ':' and '=' of the text: the rule's plain
+// definition, which HeaderScanner must match.
 void FindHeaderValues(std::string_view text, std::vector<Redactor::Span>* out);
+
+// FindHeaderValues fed one 64-byte block at a time (the redactor's one
+// pass): Block(block, seps, name_ends) with bit k of `seps` set when byte
+// block + k is ':' or '=', and of `name_ends` when it is n y e t d (either
+// case), a quote or a blank, for every block in order. Visits only the
+// separators right after such a byte (every credential name ends in one of
+// n y e t d, maybe followed by a closing quote and blanks); the others can
+// start no span. The same spans as FindHeaderValues.
+class HeaderScanner {
+ public:
+  HeaderScanner(std::string_view text, std::vector<Redactor::Span>* out)
+      : text_(text), out_(out) {}
+  void Block(std::size_t block, std::uint64_t seps, std::uint64_t name_ends);
+
+ private:
+  std::string_view text_;
+  std::vector<Redactor::Span>* out_;
+  std::uint64_t carry_ = 0;  // bit 0: the byte before the block ends a name
+};
 
 }  // namespace keyref::redaction

@@ -16,6 +16,7 @@
 
 #include "keyref/credential_shape.h"
 #include "redaction/internal.h"
+#include "redaction/one_pass.h"
 
 namespace keyref {
 namespace {
@@ -151,8 +152,12 @@ void Redactor::ForgetAll() noexcept {
 
 void Redactor::FindSpans(std::string_view text, std::vector<Span>* out) const {
   std::size_t first = out->size();
-  redaction::FindSecretRuns(redaction::FingerprintStore::Get().Current(), text,
-                            out);
+  // Reused per thread: no allocation per call (the fixed cost of a short
+  // text). Holds positions only, never text.
+  thread_local redaction::OnePass found;
+  redaction::ScanOnce(redaction::FingerprintStore::Get().Current(), text,
+                      &found);
+  out->insert(out->end(), found.runs.begin(), found.runs.end());
   if (state_->short_count.load(std::memory_order_acquire) != 0) {
     auto shorts = std::atomic_load(&state_->shorts);
     for (const auto& v : *shorts) {
@@ -163,15 +168,10 @@ void Redactor::FindSpans(std::string_view text, std::vector<Span>* out) const {
       }
     }
   }
-  // Reused per thread: no allocation per call (the fixed cost of a short
-  // text). Holds positions only, never text.
-  thread_local std::vector<CredentialMatch> shapes;
-  shapes.clear();
-  FindCredentialShapes(text, &shapes);
-  for (const CredentialMatch& m : shapes) {
+  for (const CredentialMatch& m : found.shapes) {
     out->push_back({m.begin, m.end, m.begin});
   }
-  redaction::FindHeaderValues(text, out);
+  out->insert(out->end(), found.headers.begin(), found.headers.end());
   if (out->size() == first) return;
 
   MergeSpans(text, out, first);

@@ -33,29 +33,6 @@ constexpr std::size_t kWidenRight = 12;
 // padding '='. Not '=' on the left (it is the separator of name=value), nor
 // '.' (the end of a sentence).
 
-// Windows found so far, merged into maximal runs (a window that overlaps or
-// touches the current run joins it).
-struct RunMerger {
-  std::vector<Redactor::Span>* runs;
-  std::size_t begin = 0, end = 0;
-  bool open = false;
-  void Add(std::size_t b, std::size_t e) {
-    if (open && b <= end) {
-      begin = std::min(begin, b);
-      end = e;
-      return;
-    }
-    if (open) runs->push_back({begin, end, begin});
-    begin = b;
-    end = e;
-    open = true;
-  }
-  void Finish() {
-    if (open) runs->push_back({begin, end, begin});
-    open = false;
-  }
-};
-
 // Hashes every window of every length of the set that lies inside
 // t[from, to): the rolling hash of the whole window, its prefilter bit,
 // then its SipHash on a set bit. The rolling hash of a window does not
@@ -236,55 +213,70 @@ inline std::uint64_t AllSetFrom(std::uint64_t x, std::size_t m) {
 // holds a byte outside A-Z a-z 0-9 - _ + / (and whether a short value is
 // held, which the window lengths tell already): a kind of secret, never its
 // characters.
+RunScanner::RunScanner(const PrintSet& set, std::string_view text,
+                       std::vector<Redactor::Span>* runs)
+    : set_(set), text_(text), merger_{runs} {
+  if (set.empty() || text.size() < set.lengths.front()) return;
+  active_ = true;
+  read_all_ = set.window_bytes == WindowBytes::kAny;
+  pad_ = set.window_bytes == WindowBytes::kKeyOrPad;
+  shortest_ = set.lengths.front();
+}
+
+void RunScanner::Block(std::size_t block, std::uint64_t in) {
+  if (!active_ || read_all_) return;
+  const std::size_t n = text_.size();
+  const std::size_t need = std::min<std::size_t>(shortest_, 64);
+  const std::uint64_t starts = in & ~((in << 1) | carry_);
+  carry_ = in >> 63;
+  // Starts of runs that may hold the shortest window. A run that goes on
+  // past this block counts as long here and is measured below.
+  std::uint64_t cand = starts & AllSetFrom(in, need);
+  while (cand) {
+    const unsigned bit = static_cast<unsigned>(__builtin_ctzll(cand));
+    cand &= cand - 1;
+    const std::size_t from = block + bit;
+    if (from < done_) continue;
+    const std::uint64_t rest = ~in >> bit;  // bit 0 is `from`, a class byte
+    std::size_t to =
+        from +
+        (rest ? static_cast<std::size_t>(__builtin_ctzll(rest)) : 64 - bit);
+    if (!rest) {
+      while (to < n && (IsKeyByte(text_[to]) || (pad_ && text_[to] == '='))) {
+        ++to;
+      }
+    }
+    to = std::min(to, n);
+    done_ = to;
+    if (to - from >= shortest_) ScanRange(set_, text_, from, to, &merger_);
+  }
+}
+
+void RunScanner::Finish() {
+  if (active_ && read_all_) ScanRange(set_, text_, 0, text_.size(), &merger_);
+  merger_.Finish();
+}
+
 void ScanRuns(const PrintSet& set, std::string_view t,
               std::vector<Redactor::Span>* runs) {
-  const std::size_t n = t.size();
-  if (set.empty() || n < set.lengths.front()) return;
-  RunMerger merger{runs};
-  if (set.window_bytes == WindowBytes::kAny) {
-    ScanRange(set, t, 0, n, &merger);
-    merger.Finish();
-    return;
-  }
-  const bool pad = set.window_bytes == WindowBytes::kKeyOrPad;
-  const std::size_t shortest = set.lengths.front();
-  const std::size_t need = std::min<std::size_t>(shortest, 64);
-  const unsigned char* text = reinterpret_cast<const unsigned char*>(t.data());
-  std::size_t done = 0;     // runs before this have been scanned
-  std::uint64_t carry = 0;  // bit 0: the byte before the block is a class byte
-  for (std::size_t block = 0; block < n; block += 64) {
-    const std::size_t len = std::min<std::size_t>(64, n - block);
-    const unsigned char* b = text + block;
-    alignas(16) unsigned char padded[64];
-    if (len < 64) {
-      std::memset(padded, 0, sizeof padded);
-      std::memcpy(padded, b, len);
-      b = padded;
-    }
-    const std::uint64_t in = WindowByteMask(b, pad);
-    const std::uint64_t starts = in & ~((in << 1) | carry);
-    carry = in >> 63;
-    // Starts of runs that may hold the shortest window. A run that goes on
-    // past this block counts as long here and is measured below.
-    std::uint64_t cand = starts & AllSetFrom(in, need);
-    while (cand) {
-      const unsigned bit = static_cast<unsigned>(__builtin_ctzll(cand));
-      cand &= cand - 1;
-      const std::size_t from = block + bit;
-      if (from < done) continue;
-      const std::uint64_t rest = ~in >> bit;  // bit 0 is `from`, a class byte
-      std::size_t to =
-          from +
-          (rest ? static_cast<std::size_t>(__builtin_ctzll(rest)) : 64 - bit);
-      if (!rest) {
-        while (to < n && (IsKeyByte(t[to]) || (pad && t[to] == '='))) ++to;
+  RunScanner scanner(set, t, runs);
+  if (scanner.reads_blocks()) {
+    const bool pad = set.window_bytes == WindowBytes::kKeyOrPad;
+    const unsigned char* text =
+        reinterpret_cast<const unsigned char*>(t.data());
+    for (std::size_t block = 0; block < t.size(); block += 64) {
+      const std::size_t len = std::min<std::size_t>(64, t.size() - block);
+      const unsigned char* b = text + block;
+      alignas(16) unsigned char padded[64];
+      if (len < 64) {
+        std::memset(padded, 0, sizeof padded);
+        std::memcpy(padded, b, len);
+        b = padded;
       }
-      to = std::min(to, n);
-      done = to;
-      if (to - from >= shortest) ScanRange(set, t, from, to, &merger);
+      scanner.Block(block, WindowByteMask(b, pad));
     }
   }
-  merger.Finish();
+  scanner.Finish();
 }
 
 namespace {
@@ -462,7 +454,15 @@ void FindSecretRuns(const PrintSet& set, std::string_view text,
   if (set.empty()) return;
   const std::size_t first = out->size();
   ScanRuns(set, text, out);
+  FinishSecretRuns(set, text, first, true, out);
+}
+
+void FinishSecretRuns(const PrintSet& set, std::string_view text,
+                      std::size_t first, bool may_have_escapes,
+                      std::vector<Redactor::Span>* out) {
+  if (set.empty()) return;
   Widen(text, first, out);
+  if (!may_have_escapes) return;
   const bool json = MayHaveJsonEscapes(text, set.json_escapable);
   const bool percent = MayHavePercentEscapes(text);
   if (!json && !percent) return;

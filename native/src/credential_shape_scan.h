@@ -1,0 +1,51 @@
+// Internal to the core: the credential-shape scan with its byte classes
+// shared, so that the redactor classifies each byte of a text once for all
+// of its rules (native/src/redaction/one_pass.cpp) instead of once per rule.
+// Not part of the public interface (keyref/credential_shape.h is).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "keyref/credential_shape.h"
+
+namespace keyref::shape_scan {
+
+// The classes of the bytes of one 64-byte block of a text: bit k stands for
+// byte k of the block. Bits past the end of the text are 0.
+struct BlockMasks {
+  std::uint64_t run = 0;       // A-Z a-z 0-9 - _ + / =
+  std::uint64_t alnum = 0;     // A-Z a-z 0-9
+  std::uint64_t first = 0;     // a byte a shape can start with
+  std::uint64_t equals = 0;    // =
+  std::uint64_t colon = 0;     // :
+  std::uint64_t name_end = 0;  // n y e t d (either case), " ' space tab
+  std::uint64_t escape = 0;    // \ %
+};
+
+// Receives the masks of every block of a text, in order.
+class BlockObserver {
+ public:
+  // `block` is the offset of the block in the text, `len` its length (64
+  // but for the last block).
+  virtual void OnBlock(std::size_t block, std::size_t len,
+                       const BlockMasks& masks) = 0;
+
+ protected:
+  ~BlockObserver() = default;
+};
+
+// keyref::FindCredentialShapes (the same matches), handing the masks of
+// every block of `text` to `observer` as it goes.
+void FindCredentialShapes(std::string_view text,
+                          std::vector<CredentialMatch>* out,
+                          BlockObserver* observer);
+
+// The masks of the 64 bytes at `b`, as the scan computes them on this CPU
+// (AVX2, or the baseline path under UseBaselineShapeScanForTesting). For
+// tests, which compare them with a byte-by-byte definition.
+BlockMasks ClassifyForTesting(const unsigned char* b);
+
+}  // namespace keyref::shape_scan

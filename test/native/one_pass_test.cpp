@@ -1,0 +1,376 @@
+// The redactor's one pass (native/src/redaction/one_pass.cpp) classifies
+// each 64-byte block of a text once, with SSE2 or (where the CPU has it)
+// AVX2, and feeds the masks to the credential-shape scan, the fingerprint
+// run finder and the header rule. These tests pin that it finds exactly
+// what the three rules find one after the other (FindSecretRuns,
+// FindCredentialShapes, and FindHeaderValues, which looks at every ':' and
+// '='), on both vector paths, for each class of fingerprint set, and that
+// the masks are those of a byte-by-byte definition.
+#include "redaction/one_pass.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "credential_shape_scan.h"
+#include "keyref/credential_shape.h"
+#include "redaction/internal.h"
+
+namespace keyref::redaction {
+namespace {
+
+using shape_scan::BlockMasks;
+
+// Both paths on this machine: the best it has (AVX2 on most x86-64) and the
+// baseline (SSE2; plain C++ elsewhere).
+class OnePassScan : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override { UseBaselineShapeScanForTesting(GetParam()); }
+  void TearDown() override { UseBaselineShapeScanForTesting(false); }
+};
+INSTANTIATE_TEST_SUITE_P(BothPaths, OnePassScan, ::testing::Bool(),
+                         [](const auto& info) {
+                           return info.param ? "Baseline" : "Best";
+                         });
+
+// The classes, byte by byte, from their definitions in BlockMasks.
+BlockMasks Definition(const unsigned char* b) {
+  auto in = [](unsigned char c, std::string_view set) {
+    return set.find(static_cast<char>(c)) != std::string_view::npos;
+  };
+  BlockMasks m;
+  for (int k = 0; k < 64; ++k) {
+    const unsigned char c = b[k];
+    const bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                       (c >= '0' && c <= '9');
+    const std::uint64_t bit = std::uint64_t{1} << k;
+    if (c == 0) continue;  // in no class (string_view::find would find it)
+    if (alnum) m.alnum |= bit;
+    if (alnum || in(c, "-_+/=")) m.run |= bit;
+    if (in(c, "sAghxpreBb-")) m.first |= bit;
+    if (c == '=') m.equals |= bit;
+    if (c == ':') m.colon |= bit;
+    if (in(c, "nyetdNYETD\"' \t")) m.name_end |= bit;
+    if (in(c, "\\%")) m.escape |= bit;
+  }
+  return m;
+}
+
+TEST_P(OnePassScan, MasksAreThoseOfTheByteDefinition) {
+  std::mt19937_64 rng(11);
+  unsigned char block[64];
+  for (int round = 0; round < 4 + 20000; ++round) {
+    for (int k = 0; k < 64; ++k) {
+      // First every byte value at every position, then random blocks.
+      block[k] = round < 4 ? static_cast<unsigned char>(round * 64 + k)
+                           : static_cast<unsigned char>(rng());
+    }
+    const BlockMasks got = shape_scan::ClassifyForTesting(block);
+    const BlockMasks want = Definition(block);
+    ASSERT_EQ(got.run, want.run) << round;
+    ASSERT_EQ(got.alnum, want.alnum) << round;
+    ASSERT_EQ(got.first, want.first) << round;
+    ASSERT_EQ(got.equals, want.equals) << round;
+    ASSERT_EQ(got.colon, want.colon) << round;
+    ASSERT_EQ(got.name_end, want.name_end) << round;
+    ASSERT_EQ(got.escape, want.escape) << round;
+  }
+}
+
+Keys FixedKeys() {
+  Keys k;
+  k.k0 = 0x0123456789abcdefULL;
+  k.k1 = 0xfedcba9876543210ULL;
+  k.base = 0x9e3779b97f4a7c15ULL;
+  k.mix = 0xc2b2ae3d27d4eb4fULL;
+  return k;
+}
+
+struct Set {
+  std::vector<ValuePrints> prints;
+  std::shared_ptr<const PrintSet> set;
+};
+
+Set Build(const std::vector<std::string>& values) {
+  Set s;
+  s.prints.resize(values.size());
+  std::vector<const ValuePrints*> ptrs;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    FingerprintValue(FixedKeys(), values[i], &s.prints[i]);
+    ptrs.push_back(&s.prints[i]);
+  }
+  s.set = PrintSet::Build(FixedKeys(), ptrs);
+  return s;
+}
+
+std::string Base64(std::string_view in) {
+  static const char abc[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); i += 3) {
+    std::uint32_t v = std::uint32_t(std::uint8_t(in[i])) << 16;
+    if (i + 1 < in.size()) v |= std::uint32_t(std::uint8_t(in[i + 1])) << 8;
+    if (i + 2 < in.size()) v |= std::uint8_t(in[i + 2]);
+    for (std::size_t k = 0; k < 4; ++k) {
+      out.push_back(i + k <= in.size() ? abc[(v >> (18 - 6 * k)) & 63] : '=');
+    }
+  }
+  return out;
+}
+
+// Pieces that make each rule fire, nearly fire, or stop: values and their
+// encodings, credential names before every kind of separator, shapes,
+// escapes, log text, and bytes of every kind.
+std::string RandomText(std::mt19937_64& rng,
+                       const std::vector<std::string>& values) {
+  static const std::vector<std::string> kPieces = {
+      "Authorization",
+      "authorization: ",
+      "Proxy-Authorization:",
+      "x-api-key",
+      "\"x-api-key\"",
+      "\"x-api-key\": \"",
+      "api_key=",
+      "API_KEY",
+      "apikey",
+      "OPENAI_API_KEY=",
+      "token",
+      "Token",
+      "\"token\"",
+      "github-token",
+      "password",
+      "PASSWORD",
+      "passwd",
+      "client_secret",
+      "'secret'",
+      "cookie",
+      "Set-Cookie: ",
+      "session_token",
+      "name",
+      "key",
+      "date",
+      "ttl",
+      "sent",
+      "id",
+      ":",
+      "=",
+      " :",
+      " = ",
+      "\t:",
+      "\":\"",
+      "': '",
+      "\"",
+      "'",
+      " ",
+      "\t",
+      "\n",
+      "\r\n",
+      "&",
+      ";",
+      ",",
+      "}",
+      "]",
+      "sk-proj-",
+      "sk-ant-api03-",
+      "AIza",
+      "ghp_",
+      "xoxb-",
+      "eyJhbGciOiJI",
+      ".eyJzdWIiOjE.",
+      "Bearer ",
+      "bearer  ",
+      "-----BEGIN ",
+      "PRIVATE KEY-----",
+      "-----END PRIVATE KEY-----",
+      "\\u0073\\u006b",
+      "\\n",
+      "\\\"",
+      "\\\\",
+      "\\",
+      "%41%42",
+      "%2",
+      "%",
+      "%zz",
+      "%3D",
+      "2026-11-28T10:00:01.001Z INFO req_id=r000001 path=/v1/chat/x ",
+      "user=alice.smith@example.com",
+      "\xC3\xA9",
+      "\xE2\x82\xAC",
+      "\xFF",
+      std::string(1, '\0')};
+  static const std::string kKeyBytes =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/";
+  std::string t;
+  const std::size_t pieces = 1 + rng() % 60;
+  for (std::size_t k = 0; k < pieces; ++k) {
+    const std::string& v = values[rng() % values.size()];
+    switch (rng() % 9) {
+      case 0:
+        t += v;
+        break;
+      case 1: {
+        const std::size_t at = rng() % v.size();
+        t += v.substr(at, 1 + rng() % (v.size() - at));
+        break;
+      }
+      case 2: {
+        const std::string enc = Base64(std::string(rng() % 3, 'x') + v);
+        const std::size_t at = rng() % enc.size();
+        t += enc.substr(at, 1 + rng() % (enc.size() - at));
+        break;
+      }
+      case 3:
+        for (std::size_t j = rng() % 90; j > 0; --j) {
+          t.push_back(kKeyBytes[rng() % kKeyBytes.size()]);
+        }
+        break;
+      case 4:
+        t.push_back(static_cast<char>(rng() % 256));
+        break;
+      case 5:
+        // The value with some bytes escaped (%XX or \u00XX): caught only
+        // in the decoded readings.
+        for (char c : v) {
+          char hex[8];
+          switch (rng() % 4) {
+            case 0:
+              std::snprintf(hex, sizeof hex, "%%%02X", std::uint8_t(c));
+              t += hex;
+              break;
+            case 1:
+              std::snprintf(hex, sizeof hex, "\\u%04x", std::uint8_t(c));
+              t += hex;
+              break;
+            default:
+              t.push_back(c);
+          }
+        }
+        break;
+      default:
+        t += kPieces[rng() % kPieces.size()];
+    }
+  }
+  return t;
+}
+
+using Triple = std::tuple<std::size_t, std::size_t, std::size_t>;
+std::vector<Triple> Flat(const std::vector<Redactor::Span>& spans) {
+  std::vector<Triple> out;
+  for (const auto& s : spans) out.emplace_back(s.begin, s.end, s.hold_from);
+  return out;
+}
+std::vector<Triple> Flat(const std::vector<CredentialMatch>& shapes) {
+  std::vector<Triple> out;
+  for (const auto& m : shapes) {
+    out.emplace_back(m.begin, m.end, static_cast<std::size_t>(m.family));
+  }
+  return out;
+}
+
+// Returns how many texts had something for each rule, so that the caller
+// can check the comparison meant something.
+std::array<int, 3> ExpectSameAsTheRules(const std::vector<std::string>& values,
+                                        WindowBytes expected_class,
+                                        std::uint64_t seed) {
+  const Set s = Build(values);
+  EXPECT_EQ(s.set->window_bytes, expected_class);
+  std::mt19937_64 rng(seed);
+  std::array<int, 3> fired{};
+  OnePass found;
+  for (int round = 0; round < 4000; ++round) {
+    const std::string t = RandomText(rng, values);
+    ScanOnce(*s.set, t, &found);
+    std::vector<Redactor::Span> runs, headers;
+    std::vector<CredentialMatch> shapes;
+    FindSecretRuns(*s.set, t, &runs);
+    FindCredentialShapes(t, &shapes);
+    FindHeaderValues(t, &headers);
+    EXPECT_EQ(Flat(found.runs), Flat(runs)) << "round " << round;
+    EXPECT_EQ(Flat(found.shapes), Flat(shapes)) << "round " << round;
+    EXPECT_EQ(Flat(found.headers), Flat(headers)) << "round " << round;
+    if (::testing::Test::HasFailure()) break;
+    fired[0] += !runs.empty();
+    fired[1] += !shapes.empty();
+    fired[2] += !headers.empty();
+  }
+  return fired;
+}
+
+void ExpectEachRuleFired(const std::array<int, 3>& fired) {
+  EXPECT_GT(fired[0], 1000) << "secret runs";
+  EXPECT_GT(fired[1], 1000) << "credential shapes";
+  EXPECT_GT(fired[2], 1000) << "header values";
+}
+
+TEST_P(OnePassScan, SameAsTheRulesWithGeneratedKeys) {
+  std::mt19937_64 rng(3);
+  std::vector<std::string> values;
+  for (int i = 0; i < 6; ++i) {
+    std::string v = "sk-proj-";
+    for (int k = 0; k < 48; ++k) {
+      v.push_back(
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+              [rng() % 62]);
+    }
+    values.push_back(v);
+  }
+  ExpectEachRuleFired(ExpectSameAsTheRules(values, WindowBytes::kKey, 21));
+}
+
+TEST_P(OnePassScan, SameAsTheRulesWithShortValues) {
+  // Whole values only, whose padded base64 puts '=' in the class.
+  ExpectEachRuleFired(
+      ExpectSameAsTheRules({"Zq7hW2pLx9", "k3Jd8sPq1Z", "sk-proj-Ab1Cd2Ef3G"},
+                           WindowBytes::kKeyOrPad, 22));
+}
+
+TEST_P(OnePassScan, SameAsTheRulesWithValuesOfOtherBytes) {
+  ExpectEachRuleFired(ExpectSameAsTheRules(
+      {"correct horse battery staple 42", "p@ss:w0rd=Tr0ub4dor&3xyz"},
+      WindowBytes::kAny, 23));
+}
+
+TEST_P(OnePassScan, EmptySetStillFindsShapesAndHeaders) {
+  const Set s = Build({});
+  OnePass found;
+  const std::string t =
+      "Authorization: Bearer abcdefghij0123456789\nkey=sk-proj-"
+      "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8\n";
+  ScanOnce(*s.set, t, &found);
+  EXPECT_TRUE(found.runs.empty());
+  std::vector<Redactor::Span> headers;
+  std::vector<CredentialMatch> shapes;
+  FindHeaderValues(t, &headers);
+  FindCredentialShapes(t, &shapes);
+  EXPECT_FALSE(headers.empty());
+  EXPECT_FALSE(shapes.empty());
+  EXPECT_EQ(Flat(found.headers), Flat(headers));
+  EXPECT_EQ(Flat(found.shapes), Flat(shapes));
+}
+
+// Names and separators at every offset across a block boundary: the
+// separator mask is read with the byte before it, carried between blocks.
+TEST_P(OnePassScan, HeaderNamesAcrossEveryBlockBoundary) {
+  const Set s = Build({});
+  OnePass found;
+  for (const char* field :
+       {"api_key=abc", "\"token\": \"abc\"", "Authorization : Bearer x",
+        "x-api-key\t=v", "PASSWORD='p'"}) {
+    for (std::size_t pad = 40; pad < 140; ++pad) {
+      const std::string t = std::string(pad, '.') + field + " tail";
+      ScanOnce(*s.set, t, &found);
+      std::vector<Redactor::Span> headers;
+      FindHeaderValues(t, &headers);
+      ASSERT_EQ(headers.size(), 1u) << field << " at " << pad;
+      ASSERT_EQ(Flat(found.headers), Flat(headers)) << field << " at " << pad;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace keyref::redaction
