@@ -442,6 +442,7 @@ inline void ClassifyBlockScalar(const unsigned char* b, BlockMasks* m) {
     m->run |= static_cast<std::uint64_t>((c & kRun) != 0) << k;
     m->alnum |= static_cast<std::uint64_t>((c & kAlnum) != 0) << k;
     m->first |= static_cast<std::uint64_t>(kFirstByte[b[k]]) << k;
+    m->second |= static_cast<std::uint64_t>(kSecondByte[b[k]]) << k;
     if (kAll) {
       const std::uint8_t x = kExtra[b[k]];
       m->equals |= static_cast<std::uint64_t>((x & kXEquals) != 0) << k;
@@ -492,6 +493,7 @@ inline void ClassifyBlock(const unsigned char* b, BlockMasks* m) {
     m->alnum |= Bits16(an, shift);
     m->run |= Bits16(_mm_or_si128(an, extra), shift);
     m->first |= Bits16(fb, shift);
+    m->second = ~std::uint64_t{0};  // no filter: sixteen compares cost more
     if (kAll) {
       // OR 0x20 folds exactly N/n, Y/y, E/e, T/t, D/d onto the lowercase.
       const __m128i folded = _mm_or_si128(x, _mm_set1_epi8(0x20));
@@ -561,31 +563,53 @@ __attribute__((target("avx2"))) void ClassifyBlockAvx2(const unsigned char* b,
     __m256i extra = _mm256_or_si256(
         _mm256_or_si256(Eq256(x, '-'), Eq256(x, '_')),
         _mm256_or_si256(_mm256_or_si256(Eq256(x, '+'), Eq256(x, '/')), equals));
-    __m256i lo = _mm256_shuffle_epi8(lo_table, _mm256_and_si256(x, nibble));
-    __m256i hi = _mm256_shuffle_epi8(
-        hi_table, _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble));
+    const __m256i lo_idx = _mm256_and_si256(x, nibble);
+    const __m256i hi_idx = _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble);
+    __m256i lo = _mm256_shuffle_epi8(lo_table, lo_idx);
+    __m256i hi = _mm256_shuffle_epi8(hi_table, hi_idx);
     __m256i fb =
         _mm256_cmpeq_epi8(_mm256_and_si256(lo, hi), _mm256_setzero_si256());
+    // The second bytes (k I K S i h s f a p 8 o y e E -), one bit per high
+    // nibble: 1 = 6, 2 = 4, 4 = 5, 8 = 7, 16 = 3, 32 = 2.
+    const __m256i second_lo_table =
+        _mm256_setr_epi8(8, 1, 0, 4 | 8, 0, 1 | 2, 1, 0, 1 | 16, 1 | 2 | 8, 0,
+                         1 | 2, 0, 32, 0, 1, 8, 1, 0, 4 | 8, 0, 1 | 2, 1, 0,
+                         1 | 16, 1 | 2 | 8, 0, 1 | 2, 0, 32, 0, 1);
+    const __m256i second_hi_table =
+        _mm256_setr_epi8(0, 0, 32, 16, 2, 4, 1, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                         32, 16, 2, 4, 1, 8, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m256i not_second = _mm256_cmpeq_epi8(
+        _mm256_and_si256(_mm256_shuffle_epi8(second_lo_table, lo_idx),
+                         _mm256_shuffle_epi8(second_hi_table, hi_idx)),
+        _mm256_setzero_si256());
     const int shift = 32 * h;
+    m->second |= static_cast<std::uint64_t>(~static_cast<std::uint32_t>(
+                     _mm256_movemask_epi8(not_second)))
+                 << shift;
     m->alnum |= Bits32(an, shift);
     m->run |= Bits32(_mm256_or_si256(an, extra), shift);
     m->first |= static_cast<std::uint64_t>(
                     ~static_cast<std::uint32_t>(_mm256_movemask_epi8(fb)))
                 << shift;
     if (kAll) {
-      // OR 0x20 folds exactly N/n, Y/y, E/e, T/t, D/d onto the lowercase.
-      const __m256i folded = _mm256_or_si256(x, _mm256_set1_epi8(0x20));
-      const __m256i ne = _mm256_or_si256(
-          _mm256_or_si256(
-              _mm256_or_si256(Eq256(folded, 'n'), Eq256(folded, 'y')),
-              _mm256_or_si256(Eq256(folded, 'e'), Eq256(folded, 't'))),
-          _mm256_or_si256(
-              _mm256_or_si256(Eq256(folded, 'd'), Eq256(x, '"')),
-              _mm256_or_si256(_mm256_or_si256(Eq256(x, '\''), Eq256(x, ' ')),
-                              Eq256(x, '\t'))));
+      // The name endings by the same nibble lookup, one bit per group of
+      // high nibbles: 1 = 4, 6 (D E N d e n), 2 = 5, 7 (T Y t y),
+      // 4 = 2 (space " '), 8 = 0 (tab).
+      const __m256i ne_lo_table = _mm256_setr_epi8(
+          4, 0, 4, 0, 1 | 2, 1, 0, 4, 0, 2 | 8, 0, 0, 0, 0, 1, 0, 4, 0, 4, 0,
+          1 | 2, 1, 0, 4, 0, 2 | 8, 0, 0, 0, 0, 1, 0);
+      const __m256i ne_hi_table =
+          _mm256_setr_epi8(8, 0, 4, 0, 1, 2, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0,
+                           4, 0, 1, 2, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0);
+      const __m256i ne_none = _mm256_cmpeq_epi8(
+          _mm256_and_si256(_mm256_shuffle_epi8(ne_lo_table, lo_idx),
+                           _mm256_shuffle_epi8(ne_hi_table, hi_idx)),
+          _mm256_setzero_si256());
       m->equals |= Bits32(equals, shift);
       m->colon |= Bits32(Eq256(x, ':'), shift);
-      m->name_end |= Bits32(ne, shift);
+      m->name_end |= static_cast<std::uint64_t>(~static_cast<std::uint32_t>(
+                         _mm256_movemask_epi8(ne_none)))
+                     << shift;
       m->escape |=
           Bits32(_mm256_or_si256(Eq256(x, '\\'), Eq256(x, '%')), shift);
     }
@@ -770,7 +794,14 @@ void ScanShapes(std::string_view s, Sink&& sink,
     long_from &= (long_from >> 4) | (~0ULL << 60);
     long_from &= (long_from >> 8) | (~0ULL << 56);
     long_from &= (long_from >> 16) | (~0ULL << 48);
-    std::uint64_t cand = (run_start & long_from) | first_at_boundary;
+    // A first byte whose next byte can start no match ("the", "secret"),
+    // and not the start of a long run, needs no visit: as for short runs
+    // above, Step() could at most record a run end. The byte after bit 63
+    // is in the next block: kept, and checked in the loop below.
+    const std::uint64_t second_next =
+        (masks.second >> 1) | (std::uint64_t{1} << 63);
+    std::uint64_t cand =
+        (run_start & long_from) | (first_at_boundary & second_next);
     carry_run = run >> 63;
     carry_alnum = alnum >> 63;
     while (cand) {

@@ -16,9 +16,13 @@ namespace keyref::shape_scan {
 // The classes of the bytes of one 64-byte block of a text: bit k stands for
 // byte k of the block. Bits past the end of the text are 0.
 struct BlockMasks {
-  std::uint64_t run = 0;       // A-Z a-z 0-9 - _ + / =
-  std::uint64_t alnum = 0;     // A-Z a-z 0-9
-  std::uint64_t first = 0;     // a byte a shape can start with
+  std::uint64_t run = 0;    // A-Z a-z 0-9 - _ + / =
+  std::uint64_t alnum = 0;  // A-Z a-z 0-9
+  std::uint64_t first = 0;  // a byte a shape can start with
+  // A byte that can follow a first byte in a shape. Only the AVX2 path
+  // computes it exactly; the others may set more bits (all, on SSE2): the
+  // scan uses it as a filter and checks the byte again.
+  std::uint64_t second = 0;
   std::uint64_t equals = 0;    // =
   std::uint64_t colon = 0;     // :
   std::uint64_t name_end = 0;  // n y e t d (either case), " ' space tab
