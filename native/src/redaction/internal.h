@@ -192,8 +192,10 @@ class RunScanner {
   bool read_all_ = false;
   bool pad_ = false;
   std::size_t shortest_ = 0;
-  std::size_t done_ = 0;     // runs before this have been scanned
-  std::uint64_t carry_ = 0;  // bit 0: the byte before the block is in class
+  std::size_t need_ = 0;       // min(shortest_, 64)
+  bool open_ = false;          // a run reaches the end of the last block
+  std::size_t open_from_ = 0;  // where it starts
+  std::uint64_t carry_ = 0;    // bit 0: the byte before the block is in class
 };
 
 // Appends the spans of `text` that hold a countable window of a value in

@@ -221,39 +221,50 @@ RunScanner::RunScanner(const PrintSet& set, std::string_view text,
   read_all_ = set.window_bytes == WindowBytes::kAny;
   pad_ = set.window_bytes == WindowBytes::kKeyOrPad;
   shortest_ = set.lengths.front();
+  need_ = std::min<std::size_t>(shortest_, 64);
 }
 
 void RunScanner::Block(std::size_t block, std::uint64_t in) {
   if (!active_ || read_all_) return;
-  const std::size_t n = text_.size();
-  const std::size_t need = std::min<std::size_t>(shortest_, 64);
+  if (open_) {
+    // The run open at the end of the last block ends in this one, or goes
+    // on past it: measured on the masks, never byte by byte.
+    if (!~in) return;
+    const std::size_t to =
+        block + static_cast<std::size_t>(__builtin_ctzll(~in));
+    if (to - open_from_ >= shortest_) {
+      ScanRange(set_, text_, open_from_, to, &merger_);
+    }
+    open_ = false;
+  }
   const std::uint64_t starts = in & ~((in << 1) | carry_);
   carry_ = in >> 63;
   // Starts of runs that may hold the shortest window. A run that goes on
-  // past this block counts as long here and is measured below.
-  std::uint64_t cand = starts & AllSetFrom(in, need);
+  // past this block counts as long here; it is left open.
+  std::uint64_t cand = starts & AllSetFrom(in, need_);
   while (cand) {
     const unsigned bit = static_cast<unsigned>(__builtin_ctzll(cand));
     cand &= cand - 1;
     const std::size_t from = block + bit;
-    if (from < done_) continue;
     const std::uint64_t rest = ~in >> bit;  // bit 0 is `from`, a class byte
-    std::size_t to =
-        from +
-        (rest ? static_cast<std::size_t>(__builtin_ctzll(rest)) : 64 - bit);
     if (!rest) {
-      while (to < n && (IsKeyByte(text_[to]) || (pad_ && text_[to] == '='))) {
-        ++to;
-      }
+      open_ = true;  // the last run of the block: nothing follows in cand
+      open_from_ = from;
+      return;
     }
-    to = std::min(to, n);
-    done_ = to;
+    const std::size_t to =
+        from + static_cast<std::size_t>(__builtin_ctzll(rest));
     if (to - from >= shortest_) ScanRange(set_, text_, from, to, &merger_);
   }
 }
 
 void RunScanner::Finish() {
   if (active_ && read_all_) ScanRange(set_, text_, 0, text_.size(), &merger_);
+  // A run open at the end of the text (whose length is a multiple of 64).
+  if (open_ && text_.size() - open_from_ >= shortest_) {
+    ScanRange(set_, text_, open_from_, text_.size(), &merger_);
+  }
+  open_ = false;
   merger_.Finish();
 }
 
