@@ -520,17 +520,11 @@ inline void ClassifyBlock(const unsigned char* b, BlockMasks* m) {
 #if defined(__x86_64__) && defined(__GNUC__)
 #define KEYREF_HAVE_AVX2_PATH 1
 // The same masks, 32 bytes at a time with AVX2, chosen at run time (the
-// build targets baseline x86-64). The first-byte set is a nibble lookup:
-// byte x is in the set when kLo[x & 15] & kHi[x >> 4] is not 0, one bit per
-// high nibble that occurs in the set (2, 4, 6, 7).
-__attribute__((target("avx2"))) inline __m256i InRange256(__m256i x, char lo,
-                                                          char hi) {
-  __m256i shifted =
-      _mm256_add_epi8(x, _mm256_set1_epi8(static_cast<char>(0x80 - lo)));
-  return _mm256_cmpgt_epi8(
-      _mm256_set1_epi8(static_cast<char>(0x80 + (hi - lo + 1))), shifted);
-}
-
+// build targets baseline x86-64). Byte classes are nibble lookups: byte x
+// is in a set when lo[x & 15] & hi[x >> 4] is not 0, one bit per group of
+// high nibbles that occur in the set (the tables below spell out which).
+// test/native/one_pass_test.cpp checks every byte value against the
+// definitions.
 __attribute__((target("avx2"))) inline __m256i Eq256(__m256i x, char c) {
   return _mm256_cmpeq_epi8(x, _mm256_set1_epi8(c));
 }
@@ -556,15 +550,26 @@ __attribute__((target("avx2"))) void ClassifyBlockAvx2(const unsigned char* b,
   for (int h = 0; h < 2; ++h) {
     __m256i x =
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32 * h));
-    __m256i an = _mm256_or_si256(
-        _mm256_or_si256(InRange256(x, 'A', 'Z'), InRange256(x, 'a', 'z')),
-        InRange256(x, '0', '9'));
-    __m256i equals = Eq256(x, '=');
-    __m256i extra = _mm256_or_si256(
-        _mm256_or_si256(Eq256(x, '-'), Eq256(x, '_')),
-        _mm256_or_si256(_mm256_or_si256(Eq256(x, '+'), Eq256(x, '/')), equals));
     const __m256i lo_idx = _mm256_and_si256(x, nibble);
     const __m256i hi_idx = _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble);
+    // Run bytes and alphanumerics by nibble too: 1 = high nibble 2 with
+    // + - /, 2 = 3 with 0-9, 4 = 3 with =, 8 = 4 or 6 with 1-F (letters),
+    // 16 = 5 or 7 with 0-A (letters), 32 = 5 with F (_). Alphanumeric:
+    // 2 | 8 | 16.
+    const __m256i run_lo_table = _mm256_setr_epi8(
+        18, 26, 26, 26, 26, 26, 26, 26, 26, 26, 24, 9, 8, 13, 8, 41, 18, 26, 26,
+        26, 26, 26, 26, 26, 26, 26, 24, 9, 8, 13, 8, 41);
+    const __m256i run_hi_table =
+        _mm256_setr_epi8(0, 0, 1, 6, 8, 48, 8, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                         1, 6, 8, 48, 8, 16, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m256i run_bits =
+        _mm256_and_si256(_mm256_shuffle_epi8(run_lo_table, lo_idx),
+                         _mm256_shuffle_epi8(run_hi_table, hi_idx));
+    const __m256i not_run = _mm256_cmpeq_epi8(run_bits, _mm256_setzero_si256());
+    const __m256i not_alnum = _mm256_cmpeq_epi8(
+        _mm256_and_si256(run_bits, _mm256_set1_epi8(2 | 8 | 16)),
+        _mm256_setzero_si256());
+    const __m256i equals = Eq256(x, '=');
     __m256i lo = _mm256_shuffle_epi8(lo_table, lo_idx);
     __m256i hi = _mm256_shuffle_epi8(hi_table, hi_idx);
     __m256i fb =
@@ -586,8 +591,12 @@ __attribute__((target("avx2"))) void ClassifyBlockAvx2(const unsigned char* b,
     m->second |= static_cast<std::uint64_t>(~static_cast<std::uint32_t>(
                      _mm256_movemask_epi8(not_second)))
                  << shift;
-    m->alnum |= Bits32(an, shift);
-    m->run |= Bits32(_mm256_or_si256(an, extra), shift);
+    m->alnum |= static_cast<std::uint64_t>(~static_cast<std::uint32_t>(
+                    _mm256_movemask_epi8(not_alnum)))
+                << shift;
+    m->run |= static_cast<std::uint64_t>(
+                  ~static_cast<std::uint32_t>(_mm256_movemask_epi8(not_run)))
+              << shift;
     m->first |= static_cast<std::uint64_t>(
                     ~static_cast<std::uint32_t>(_mm256_movemask_epi8(fb)))
                 << shift;
