@@ -20,6 +20,7 @@
 // the same string.
 #include <dlfcn.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -139,7 +140,7 @@ bool IsAscii(std::string_view text) {
 // object on fresh pages, and every one of its 4 KiB pages faults in when
 // it is written: on the VMs measured that is most of an 8 MB call. An
 // external string lets the result live in memory keyref maps with 2 MiB
-// pages (madvise(MADV_HUGEPAGE)), four faults for 8 MB. V8 frees it with
+// pages (madvise(MADV_HUGEPAGE)), four faults for 8 MiB. V8 frees it with
 // the string (the finalizer below); napi_adjust_external_memory tells V8
 // about the memory, so that its garbage collector runs as results pile up
 // (without it, dead 8 MB results waited for an unrelated collection).
@@ -158,9 +159,9 @@ using CreateExternalLatin1 = napi_status (*)(napi_env env, char* str,
                                              napi_value* result, bool* copied);
 
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
-// Below this a result stays a plain V8 string: its huge page would be mostly
-// unused.
-constexpr std::size_t kExternalMin = std::size_t{1} << 20;
+// Below this a result stays a plain V8 string: it would not fill one huge
+// page, so it would fault in 4 KiB pages like V8's own copy.
+constexpr std::size_t kExternalMin = kHugePage;
 
 bool HugePagesAvailable() {
   std::FILE* f = std::fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
@@ -183,10 +184,13 @@ CreateExternalLatin1 ExternalLatin1() {
   return create;
 }
 
-// A 2 MiB-aligned mapping of `size` bytes rounded up to whole huge pages;
+// A 2 MiB-aligned mapping of `size` bytes (rounded up to whole pages): its
+// whole 2 MiB stretches fault in as huge pages, the tail as small ones, so
+// no more memory is mapped (and reported to V8) than the text needs.
 // nullptr when the kernel refuses.
 char* MapHuge(std::size_t size, std::size_t* mapped) {
-  const std::size_t len = (size + kHugePage - 1) / kHugePage * kHugePage;
+  const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  const std::size_t len = (size + page - 1) / page * page;
   void* raw = mmap(nullptr, len + kHugePage, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) return nullptr;
