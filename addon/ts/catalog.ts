@@ -36,6 +36,16 @@ export function providerInfo(name: string): NativeProviderInfo | undefined {
   return byName.get(name);
 }
 
+/**
+ * The provider's usual base URL (its row's defaultOrigin + defaultPath,
+ * e.g. `https://api.openai.com/v1`), or undefined when it has none
+ * (openai-compatible, litellm, azure-openai: the profile must give one).
+ */
+export function defaultBaseUrl(provider: string): string | undefined {
+  const info = byName.get(provider);
+  return info && info.defaultOrigin ? info.defaultOrigin + info.defaultPath : undefined;
+}
+
 /** The providers whose extras use a request option (e.g. referer: openrouter). */
 export function providersUsingOption(option: NativeProviderExtra['option']): Provider[] {
   return c.providers.filter((p) => p.extras.some((e) => e.option === option)).map((p) => p.name);

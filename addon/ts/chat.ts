@@ -13,7 +13,7 @@
 // redact() after they are decoded and built.
 import { invalidArgType, invalidArgValue } from './errors';
 import type { LLMConfiguration } from './llm_configuration';
-import { providerInfo } from './catalog';
+import { defaultBaseUrl } from './catalog';
 import { Provider, PROVIDERS, RequestOptions, RequestResponse, ServerSentEvent } from './request';
 import type { StreamRedactor } from './sidecar';
 
@@ -63,13 +63,6 @@ export interface ChatTransport {
   redact(text: string): string;
   /** Scrubs the streamed text across deltas. */
   redactStream(): StreamRedactor;
-}
-
-// The provider's usual base URL (native provider table: defaultOrigin +
-// defaultPath), or undefined when it has none.
-function defaultBase(p: Provider): string | undefined {
-  const info = providerInfo(p);
-  return info && info.defaultOrigin ? info.defaultOrigin + info.defaultPath : undefined;
 }
 
 type Family = 'openai' | 'anthropic' | 'gemini';
@@ -138,7 +131,7 @@ export async function chat(sidecar: ChatTransport, options: ChatOptions): Promis
     }
   }
   if (o.onDelta !== undefined && typeof o.onDelta !== 'function') throw invalidArgType('options.onDelta', 'a function', o.onDelta);
-  const baseUrl = o.baseUrl ?? defaultBase(o.provider);
+  const baseUrl = o.baseUrl ?? defaultBaseUrl(o.provider);
   if (baseUrl === undefined) throw invalidArgType('options.baseUrl', `a string (required for provider ${o.provider})`, o.baseUrl);
   const stream = o.stream ?? true;
   const family = familyOf(o.provider);

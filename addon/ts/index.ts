@@ -24,6 +24,7 @@ export type { SecretOps } from './secret_ops';
 export { originOf } from './origins';
 export type { StoreSecretOptions, KeyDescription, AuditRecord, AuditFileOptions } from './origins';
 export { PROVIDERS } from './request';
+export { defaultBaseUrl } from './catalog';
 export type { Provider, HttpMethod, RequestOptions, RequestResponse, ServerSentEvent } from './request';
 export type { LLMConfiguration } from './llm_configuration';
 export { chat } from './chat';

@@ -139,6 +139,9 @@ Result<LiveSecret> Instance::Resolve(const ParsedRef& ref) {
       return LiveSecret(std::move(hit), redactor_);
     }
   }
+  // Read before the source is asked: a store or delete of this ref that
+  // runs meanwhile keeps what is read now out of the cache.
+  const std::uint64_t epoch = cache_.Epoch();
   const auto started = std::chrono::steady_clock::now();
   Result<SecretValue> got = SourceFor(ref.scheme).Resolve(ref);
   if (got.ok() &&
@@ -166,7 +169,7 @@ Result<LiveSecret> Instance::Resolve(const ParsedRef& ref) {
   NoteLocking(ref, value);
   if (closed_)
     return SidecarClosedError();  // close() ran while the source worked
-  cache_.Put(key, value);
+  cache_.PutUnlessErasedSince(key, value, epoch);
   logger_.Log(LogLevel::kDebug,
               "resolve " + ref.ref + " (" + SchemeName(ref.scheme) + "): ok");
   return LiveSecret(std::move(value), redactor_);
@@ -210,8 +213,9 @@ Status Instance::Store(const ParsedRef& ref, const SecretValue& value,
   if (Status st = ValidateSecretValue(value); !st) return st;
   cache_.Erase(CacheKey(ref));
   Status st = SourceFor(ref.scheme).Store(ref, value);
-  // Erase again: a resolution that raced with the write may have cached
-  // the old value in between.
+  // Erase again: a resolution that raced with the write and finished in
+  // between may have cached the old value; one still reading the source
+  // now will not cache what it reads (its epoch is older).
   cache_.Erase(CacheKey(ref));
   if (st) {
     // The binding travels with the key: storing again replaces it.

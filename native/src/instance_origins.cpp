@@ -24,12 +24,17 @@ Result<std::optional<BindingRecord>> Instance::ReadRecord(
   if (!where) return std::optional<BindingRecord>();
   const std::string key = CacheKey(ref);
   const auto now = std::chrono::steady_clock::now();
+  // Records written or deleted since this read started: when any were, what
+  // the read returns is not cached (it may predate the write; cached, it
+  // would hide a new binding, or keep a narrowed one wide, for a TTL).
+  std::uint64_t epoch = 0;
   if (cache_.enabled()) {
     std::lock_guard<std::mutex> lock(records_mu_);
     auto it = records_.find(key);
     if (it != records_.end() && it->second.expires > now) {
       return it->second.record;
     }
+    epoch = records_epoch_;
   }
   // Read from the store itself, not through Resolve: the record is not a
   // key, so it is neither cached with keys nor registered with the
@@ -50,7 +55,9 @@ Result<std::optional<BindingRecord>> Instance::ReadRecord(
   }
   if (cache_.enabled()) {
     std::lock_guard<std::mutex> lock(records_mu_);
-    records_[key] = CachedRecord{record, now + policy_.cache_ttl};
+    if (records_epoch_ == epoch) {
+      records_[key] = CachedRecord{record, now + policy_.cache_ttl};
+    }
   }
   return record;
 }
@@ -62,6 +69,7 @@ Status Instance::WriteRecord(const ParsedRef& ref,
   if (!where) return {};
   {
     std::lock_guard<std::mutex> lock(records_mu_);
+    ++records_epoch_;
     records_.erase(CacheKey(ref));
   }
   std::string text = SerializeBindingRecord(record);
@@ -70,6 +78,7 @@ Status Instance::WriteRecord(const ParsedRef& ref,
           .Store(*where, SecretValue::FromBytes(text.data(), text.size()));
   {
     std::lock_guard<std::mutex> lock(records_mu_);
+    ++records_epoch_;
     records_.erase(CacheKey(ref));
   }
   if (!st) {
@@ -90,6 +99,7 @@ Status Instance::DeleteRecord(const ParsedRef& ref) {
   if (!where) return {};
   {
     std::lock_guard<std::mutex> lock(records_mu_);
+    ++records_epoch_;
     records_.erase(CacheKey(ref));
   }
   return SourceFor(ref.scheme).Delete(*where);
@@ -304,6 +314,7 @@ Result<HttpResponse> Instance::Send(const HttpRequest& request,
 void Instance::ForgetRecordsAndKey() noexcept {
   {
     std::lock_guard<std::mutex> lock(records_mu_);
+    ++records_epoch_;
     records_.clear();
   }
   std::lock_guard<std::mutex> lock(fp_mu_);

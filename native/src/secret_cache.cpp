@@ -22,10 +22,21 @@ bool SecretCache::Contains(const std::string& key) {
 }
 
 void SecretCache::Put(const std::string& key, const SecretValue& value) {
+  PutUnlessErasedSince(key, value, Epoch());
+}
+
+std::uint64_t SecretCache::Epoch() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return erases_;
+}
+
+void SecretCache::PutUnlessErasedSince(const std::string& key,
+                                       const SecretValue& value,
+                                       std::uint64_t epoch) {
   if (!enabled()) return;
   SecretValue copy = value.Clone();
   std::lock_guard<std::mutex> lock(mu_);
-  if (stopped_) return;
+  if (stopped_ || erases_ != epoch) return;
   entries_[key] = Entry{std::move(copy), Clock::now() + ttl_};
   // The sweeper starts with the first entry and wakes at each expiry.
   if (!sweeper_.joinable()) sweeper_ = std::thread([this] { Sweep(); });
@@ -34,6 +45,7 @@ void SecretCache::Put(const std::string& key, const SecretValue& value) {
 
 void SecretCache::Erase(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
+  ++erases_;
   entries_.erase(key);  // ~SecretValue wipes
 }
 

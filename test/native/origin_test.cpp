@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "keyref/audit.h"
 #include "keyref/binding_record.h"
@@ -386,6 +388,110 @@ TEST(InstanceOriginsTest, StoreRecordsTheBindingNextToTheKey) {
   EXPECT_FALSE(host->map.count("keyref:origins:local"));
   EXPECT_FALSE(host->map.count("local"));
   EXPECT_EQ(inst.Bind(Ref("env:X"), {}).error().code, ErrorCode::kSourceDenied);
+}
+
+// A host store whose next Get of one key reads the map, then waits (at most
+// 10 s) until the test lets it return: a read that is still on its way back
+// while a store or bind runs, as VS Code's secret storage answers on the JS
+// thread while a worker writes.
+class GatedHost : public MapHost {
+ public:
+  Result<SecretValue> Get(const std::string& key,
+                          std::chrono::milliseconds t) override {
+    Result<SecretValue> got = MapHost::Get(key, t);
+    std::unique_lock<std::mutex> lock(mu);
+    if (key != gated) return got;
+    gated.clear();  // once
+    reached = true;
+    cv.notify_all();
+    cv.wait_for(lock, std::chrono::seconds(10), [&] { return released; });
+    return got;
+  }
+  void Arm(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu);
+    gated = key;
+    reached = released = false;
+  }
+  bool WaitReached() {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, std::chrono::seconds(10), [&] { return reached; });
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu);
+    released = true;
+    cv.notify_all();
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  std::string gated;
+  bool reached = false;
+  bool released = false;
+};
+
+// With a cache TTL, a read of the binding record (describe, a request's
+// check) that started before a bind or store and returns after it must not
+// cache what it read: the old binding would stand for a whole TTL. Narrowed
+// from A to B, the key would still go to A; freshly stored with its origin,
+// the key looked bound to nothing (the LLM Profiles row said "bound to no
+// origin yet" and Test connection was refused). The same for the key itself:
+// a resolution racing a store must not cache the replaced key.
+class RacingWriteTest : public ::testing::Test {
+ protected:
+  Policy Cached() {
+    Policy p = HostOnly();
+    p.cache_ttl = std::chrono::milliseconds(60000);
+    return p;
+  }
+  std::shared_ptr<GatedHost> host = std::make_shared<GatedHost>();
+  Instance inst{Cached(), host};
+  const ParsedRef ref = Ref("secret:local");
+  StoreOptions so{{Pat("http://127.0.0.1:8080")}};
+};
+
+TEST_F(RacingWriteTest, ABindingNarrowedDuringARead) {
+  ASSERT_TRUE(inst.Store(ref, Sv("k-old-1234567890abcdef"), so).ok());
+  host->Arm("keyref:origins:local");
+  std::thread reader([&] { inst.Describe(ref, std::nullopt); });
+  ASSERT_TRUE(host->WaitReached());
+  ASSERT_TRUE(inst.Bind(ref, {Pat("http://127.0.0.1:8081")}).ok());
+  host->Release();
+  reader.join();
+  EXPECT_EQ(inst.Describe(ref, std::nullopt).binding.OriginTexts(),
+            std::vector<std::string>{"http://127.0.0.1:8081"});
+  auto old_origin = inst.Grant(ref, Provider::kOpenAICompatible,
+                               Url("http://127.0.0.1:8080"));
+  ASSERT_FALSE(old_origin.ok()) << "the unbound origin still gets the key";
+  EXPECT_EQ(old_origin.error().code, ErrorCode::kKeyOriginDenied);
+}
+
+TEST_F(RacingWriteTest, AKeyReplacedDuringARequestsResolution) {
+  ASSERT_TRUE(inst.Store(ref, Sv("k-old-1234567890abcdef"), so).ok());
+  host->Arm("local");
+  std::thread resolver([&] {
+    (void)inst.Grant(ref, Provider::kOpenAICompatible,
+                     Url("http://127.0.0.1:8080"));
+  });
+  ASSERT_TRUE(host->WaitReached());
+  ASSERT_TRUE(inst.Store(ref, Sv("k-new-1234567890abcdef"), so).ok());
+  host->Release();
+  resolver.join();
+  auto granted = inst.Grant(ref, Provider::kOpenAICompatible,
+                            Url("http://127.0.0.1:8080"));
+  ASSERT_TRUE(granted.ok()) << granted.error().message;
+  EXPECT_EQ(granted.value().key.value().Reveal(), "k-new-1234567890abcdef");
+}
+
+// A fresh store with its origin while a describe reads "no record" (the
+// LLM Profiles panel refreshing as the key arrives).
+TEST_F(RacingWriteTest, AKeyStoredWithItsOriginDuringARead) {
+  host->Arm("keyref:origins:local");
+  std::thread panel([&] { inst.Describe(ref, std::nullopt); });
+  ASSERT_TRUE(host->WaitReached());
+  ASSERT_TRUE(inst.Store(ref, Sv("k-new-1234567890abcdef"), so).ok());
+  host->Release();
+  panel.join();
+  EXPECT_EQ(inst.Describe(ref, std::nullopt).binding.OriginTexts(),
+            std::vector<std::string>{"http://127.0.0.1:8080"});
 }
 
 TEST(InstanceOriginsTest, ProviderDefaultsAndPolicyOrigins) {

@@ -153,3 +153,17 @@ test('the schemas name exactly the native schemes, providers and webview codes',
       'list every error code whose class is not "request" (kErrorCodes in error.h), plus ERR_INVALID_ARG_*');
   }
 });
+
+test('defaultBaseUrl is the native row: origin + path for public providers, none for the rest', () => {
+  const want = {
+    openai: 'https://api.openai.com/v1',
+    openrouter: 'https://openrouter.ai/api/v1',
+    anthropic: 'https://api.anthropic.com',
+    gemini: 'https://generativelanguage.googleapis.com/v1beta',
+    ollama: 'http://127.0.0.1:11434/v1',
+  };
+  for (const p of keyref.PROVIDERS) {
+    assert.equal(keyref.defaultBaseUrl(p), want[p], p);
+  }
+  assert.equal(keyref.defaultBaseUrl('no-such-provider'), undefined);
+});

@@ -203,7 +203,7 @@ export class ProfilesHost implements vscode.Disposable {
     try {
       const res = await this.sidecar.request({
         provider: config.provider,
-        baseUrl: config.baseUrl ?? defaultBase(config.provider),
+        baseUrl: config.baseUrl ?? keyref.defaultBaseUrl(config.provider) ?? '',
         // apiKeyRef: the profile's ref (never a key), resolved in native code.
         apiKeyRef: config.apiKeyRef,
         method: 'GET',
@@ -253,17 +253,4 @@ export class ProfilesHost implements vscode.Disposable {
     this.changed.fire();
     void this.refreshStatus();
   }
-}
-
-const DEFAULT_BASES: Record<string, string> = {
-  openai: 'https://api.openai.com/v1',
-  openrouter: 'https://openrouter.ai/api/v1',
-  anthropic: 'https://api.anthropic.com',
-  gemini: 'https://generativelanguage.googleapis.com/v1beta',
-  ollama: 'http://127.0.0.1:11434/v1',
-};
-
-/** The provider's public endpoint, for a profile without a baseUrl. */
-export function defaultBase(provider: string): string {
-  return DEFAULT_BASES[provider] ?? '';
 }

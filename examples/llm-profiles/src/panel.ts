@@ -51,6 +51,13 @@ export class ProfilesPanel implements vscode.Disposable {
   // Messages are handled one at a time, in the order they were posted, so a
   // storeSecret right after a save finds the saved profile.
   private queue: Promise<void> = Promise.resolve();
+  // State refreshes run one at a time, in order, and a refresh asked for
+  // while one waits to start joins it: each change (save, a stored key)
+  // fires onDidChange, and two refreshes running at once could post in the
+  // wrong order, the older one (read before the key or its binding was
+  // written) last.
+  private stateRun: Promise<void> = Promise.resolve();
+  private stateQueued = false;
 
   static show(context: vscode.ExtensionContext, host: ProfilesHost): ProfilesPanel {
     if (ProfilesPanel.current) {
@@ -155,7 +162,19 @@ export class ProfilesPanel implements vscode.Disposable {
     await this.panel.webview.postMessage(message);
   }
 
-  async sendState(): Promise<void> {
+  sendState(): Promise<void> {
+    if (this.stateQueued) return this.stateRun;
+    this.stateQueued = true;
+    this.stateRun = this.stateRun.then(() => {
+      // From here on, a change asks for a new run: this one may have read
+      // the store before it.
+      this.stateQueued = false;
+      return this.sendStateNow();
+    });
+    return this.stateRun;
+  }
+
+  private async sendStateNow(): Promise<void> {
     try {
       const listing = await this.host.list();
       const state = await this.host.sidecar.webviewState(listing.profiles,

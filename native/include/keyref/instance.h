@@ -236,6 +236,7 @@ class Instance {
   };
   std::mutex records_mu_;
   std::map<std::string, CachedRecord> records_;
+  std::uint64_t records_epoch_ = 0;  // writes and deletes of records so far
   AuditLog audit_;
   std::atomic<bool> audit_warned_{false};
   // Last: its worker threads resolve through the cache and the sources and

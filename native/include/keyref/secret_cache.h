@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
@@ -31,6 +32,14 @@ class SecretCache {
   bool Contains(const std::string& key);
   // Keeps a copy of `value` until now + ttl.
   void Put(const std::string& key, const SecretValue& value);
+  // The same, unless an Erase ran since `epoch` was read (Epoch()). A
+  // resolution reads Epoch() before it asks the source: a store or delete
+  // that runs while the source answers erases the entry before and after
+  // its write, and the value read before or during that write must not be
+  // cached after it (it would outlive the write for a whole TTL).
+  void PutUnlessErasedSince(const std::string& key, const SecretValue& value,
+                            std::uint64_t epoch);
+  std::uint64_t Epoch();
   // Wipes the entry (storeSecret / deleteSecret on the same ref).
   void Erase(const std::string& key);
   // Wipes everything and stops the sweeper (close()). Idempotent.
@@ -51,6 +60,7 @@ class SecretCache {
   std::condition_variable cv_;
   std::map<std::string, Entry> entries_;
   bool stopped_ = false;
+  std::uint64_t erases_ = 0;  // Erase calls so far (the epoch)
   std::thread sweeper_;
 };
 
