@@ -2,7 +2,6 @@
 
 #include <memory>
 #include <string>
-#include <string_view>
 
 #include "addon_data.h"
 #include "errors.h"
@@ -63,7 +62,6 @@ void Sidecar::Init(Napi::Env env, Napi::Object exports) {
       env, "NativeSidecar",
       {
           InstanceMethod<&Sidecar::Close>("close"),
-          InstanceMethod<&Sidecar::Redact>("redact"),
           InstanceMethod<&Sidecar::RedactStream>("redactStream"),
           InstanceMethod<&Sidecar::SecretExportAllowed>("secretExportAllowed"),
           InstanceMethod<&Sidecar::ExportWithSecrets>("exportWithSecrets"),
@@ -105,6 +103,7 @@ Sidecar::Sidecar(const Napi::CallbackInfo& info)
     throw MakeError(env, st.error());
   }
   napi_type_tag_object(env, info.This(), &kSidecarTag);
+  DefineRedact(env, info.This().As<Napi::Object>(), instance_);
 }
 
 Sidecar::~Sidecar() {
@@ -126,89 +125,6 @@ Sidecar* Sidecar::FromJs(Napi::Env env, Napi::Value value) {
 Napi::Value Sidecar::Close(const Napi::CallbackInfo& info) {
   instance_->Close();
   return info.Env().Undefined();
-}
-
-// redact(text: string): string — the host scrubs its own strings with the
-// same rules keyref applies to everything it emits.
-Napi::Value Sidecar::Redact(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1) {
-    throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
-                       "redact(text: string)");
-  }
-  // redact(text, true): the TS layer found `text` to be ASCII, so its
-  // Latin-1 bytes are its UTF-8 bytes and both copies are plain memcpy
-  // (much faster than UTF-8 transcoding for large texts). Each N-API call
-  // costs tens of ns, a sizeable part of a short call: the type checks are
-  // the ones the getters make (napi_boolean_expected, napi_string_expected).
-  bool ascii = false;
-  if (info.Length() > 1 &&
-      napi_get_value_bool(env, info[1], &ascii) != napi_ok) {
-    ascii = false;
-  }
-  // Scratch buffers reused across calls on this (the JS) thread: fresh
-  // megabyte buffers would cost a page fault per 4 KiB on every call. The
-  // input buffer is never zero-filled before the copy (a std::string resize
-  // would write every byte once more), and is wiped after each use, since a
-  // host string may hold a key; the output is scrubbed already.
-  // It starts at 16 KiB, so a log line or an error text is copied in one
-  // call; a longer text is measured first, then copied.
-  constexpr std::size_t kFirstCap = 16 * 1024;
-  // A UTF-8 copy stops before a character that does not fit whole (up to 4
-  // bytes): a copy this close to the end may have been cut.
-  constexpr std::size_t kMayBeCut = 4;
-  thread_local std::unique_ptr<char[]> in_buf;
-  thread_local std::size_t in_cap = 0;
-  thread_local std::string out;
-  napi_status (*const get)(napi_env, napi_value, char*, std::size_t,
-                           std::size_t*) =
-      ascii ? napi_get_value_string_latin1 : napi_get_value_string_utf8;
-  if (in_cap == 0) {
-    in_buf.reset(new char[kFirstCap]);
-    in_cap = kFirstCap;
-  }
-  struct Wipe {
-    std::size_t size = 0;  // how much of in_buf a copy may have filled
-    ~Wipe() {
-      SecureZero(in_buf.get(), size);
-      out.clear();
-    }
-  } wipe{in_cap};
-  std::size_t len = 0;
-  const napi_status got = get(env, info[0], in_buf.get(), in_cap, &len);
-  if (got == napi_string_expected) {
-    throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
-                       "redact(text: string)");
-  }
-  NAPI_THROW_IF_FAILED(env, got, Napi::Value());
-  wipe.size = len + 1;  // the copy and its NUL
-  if (len + kMayBeCut >= in_cap) {
-    std::size_t full = 0;
-    NAPI_THROW_IF_FAILED(env, get(env, info[0], nullptr, 0, &full),
-                         Napi::Value());
-    if (full + 1 > in_cap) {
-      SecureZero(in_buf.get(), in_cap);  // the cut copy
-      wipe.size = 0;
-      in_buf.reset();
-      in_cap = 0;
-      in_buf.reset(new char[full + 1]);
-      in_cap = full + 1;
-      wipe.size = in_cap;
-      NAPI_THROW_IF_FAILED(env, get(env, info[0], in_buf.get(), in_cap, &len),
-                           Napi::Value());
-      wipe.size = len + 1;
-    }
-  }
-  const std::string_view text(in_buf.get(), len);
-  if (!instance_->redactor().Scrub(text, &out)) return info[0];  // no copy
-  if (ascii) {
-    napi_value result;
-    NAPI_THROW_IF_FAILED(
-        env, napi_create_string_latin1(env, out.data(), out.size(), &result),
-        Napi::Value());
-    return Napi::Value(env, result);
-  }
-  return Napi::String::New(env, out);
 }
 
 // redactStream(text: string, final: boolean): [emit, carry] — one step of

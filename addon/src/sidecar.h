@@ -32,7 +32,6 @@ class Sidecar : public Napi::ObjectWrap<Sidecar> {
 
  private:
   Napi::Value Close(const Napi::CallbackInfo& info);
-  Napi::Value Redact(const Napi::CallbackInfo& info);
   Napi::Value RedactStream(const Napi::CallbackInfo& info);
   // Profile export with secrets (sidecar_export.cc).
   Napi::Value SecretExportAllowed(const Napi::CallbackInfo& info);
@@ -56,6 +55,12 @@ class Sidecar : public Napi::ObjectWrap<Sidecar> {
   // The channel requests report back through (sidecar_request.cc).
   std::shared_ptr<RequestChannel> requests_;
 };
+
+// Defines self.redact(text), the host's own scrubbing call, as a function
+// bound to `instance` (sidecar_redact.cc; not a prototype method, so that the
+// call that hosts make per log line skips the ObjectWrap unwrap).
+void DefineRedact(Napi::Env env, Napi::Object self,
+                  std::shared_ptr<Instance> instance);
 
 // Reads the normalised policy object the TypeScript layer passes.
 Policy PolicyFromJs(const Napi::Object& options);

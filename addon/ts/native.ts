@@ -191,8 +191,11 @@ export type NativeRequestHandle = object;
 /** The raw native Sidecar object (addon/src/sidecar.cc). */
 export interface NativeSidecar {
   close(): void;
-  /** `ascii`: the caller checked that `text` is ASCII (faster copies). */
-  redact(text: string, ascii?: boolean): string;
+  /**
+   * Scrubs `text`; hands back the same string when nothing needed replacing.
+   * An own property of each object, bound to its instance (addon/src/sidecar_redact.cc).
+   */
+  redact(text: string): string;
   /** One step of a stream scrubber over carry + piece: [scrubbed text to emit, carry to pass back]. */
   redactStream(text: string, final: boolean): [string, string];
   /**

@@ -320,8 +320,9 @@ export class Sidecar {
    */
   redact(text: string): string {
     if (typeof text !== 'string') throw invalidArgType('text', 'of type string', text);
-    // ASCII (UTF-8 length = UTF-16 length) travels as Latin-1: no transcoding.
-    return this.native.redact(text, Buffer.byteLength(text, 'utf8') === text.length);
+    // Native code finds out whether the text is ASCII (one copy for a short
+    // text; no Buffer.byteLength pass here: addon/src/sidecar_redact.cc).
+    return this.native.redact(text);
   }
 
   /**

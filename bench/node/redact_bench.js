@@ -11,11 +11,15 @@
 // e-mail address) with three planted credentials; the same without any
 // credential (both sides return the input unchanged, so no result string is
 // built: the scan alone); and one call per 120-byte log line (per-call
-// overhead). The C++ redactor alone on the same log lines
+// overhead). keyref hands an 8 MB result back as an external string over
+// huge pages where the running Node and kernel allow it, else as a plain V8
+// string (addon/src/sidecar_redact.cc); the header says which.
+// The C++ redactor alone on the same log lines
 // is BM_ScrubLogLines8MB in bench/native/redactor_bench.cpp.
 //   node bench/node/redact_bench.js   (figures only, no asserts)
 // Environment: KEYREF_BENCH_ROUNDS (default 5).
 const crypto = require('node:crypto');
+const os = require('node:os');
 // The test build of the addon: its redaction probe registers the secrets.
 const { Sidecar } = require('../../test/node/helpers/test_hooks');
 
@@ -125,6 +129,12 @@ async function main() {
     if (fn(clean) !== clean) throw new Error(`${name} changed a text without credentials`);
   }
 
+  // Which kind of result the bulk row builds: an external string shows up in
+  // V8's external memory (napi_adjust_external_memory), a plain one does not.
+  const external0 = process.memoryUsage().external;
+  const probe = sidecar.redact(big);
+  const externalResults = process.memoryUsage().external - external0 >= probe.length;
+
   const r = { kBulk: [], jBulk: [], kClean: [], jClean: [], kCall: [], jCall: [] };
   for (let round = 0; round < ROUNDS; ++round) {
     r.kBulk.push(measureBulk((t) => sidecar.redact(t), big));
@@ -138,6 +148,8 @@ async function main() {
   const range = (xs, d) => `${Math.min(...xs).toFixed(d)}–${Math.max(...xs).toFixed(d)}`;
   console.log(`redaction, 16 live secrets; peer: one precompiled JS alternation regex (${literals.length} literals + ` +
     `${families.length} families); ${ROUNDS} interleaved rounds; ratio = keyref speed / JS speed (aim ≥ 3×)`);
+  console.log(`keyref's large results: ${externalResults ? 'external strings over huge pages' : 'plain V8 strings'}; ` +
+    `load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at the end`);
   console.log(`${''.padEnd(34)}${'keyref'.padStart(14)}${'JS regex'.padStart(14)}   ratio (median, range)`);
   const bulkR = ratios(r.kBulk, r.jBulk);
   console.log(`${`${(big.length / 1048576).toFixed(1)} MB log lines, MB/s`.padEnd(34)}${median(r.kBulk).toFixed(0).padStart(14)}` +

@@ -1,0 +1,192 @@
+'use strict';
+// sidecar.redact(text) at the N-API boundary (addon/src/sidecar_redact.cc):
+// the native side decides how to copy the text (UTF-8 into a 16 KiB scratch
+// buffer first; a longer text measured, then copied as Latin-1 when it is
+// ASCII), and a result of 1 MiB or more may be an external string over
+// memory keyref maps. Whatever the path, every character must come back
+// exactly (a lone surrogate in a changed text becomes U+FFFD, as V8's UTF-8
+// conversion makes it; an unchanged text is the same string), a credential
+// must be caught wherever the copy is cut, and a non-string is refused.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+const { Sidecar } = require('../..');
+
+// A GitHub token shape: caught by the credential rules, no live secret needed.
+const TOKEN = `ghp_${'aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5'}`;
+const MARK = '[REDACTED]';
+// What a rebuilt (changed) text holds in place of `s`: lone surrogates
+// become U+FFFD, as V8 writes them to UTF-8.
+const rebuilt = (s) => Buffer.from(s, 'utf8').toString('utf8');
+
+// First in this file (its own process): the scratch buffer keeps the size
+// of the longest text its thread has copied, so only a fresh one has its
+// 16 KiB boundary where these texts put it.
+test('around the 16 KiB scratch buffer: no credential is missed and no character lost where a copy is cut', () => {
+  const s = new Sidecar({ logLevel: 'off' });
+  try {
+    const K = 16 * 1024;
+    // Fillers of 1, 2, 3 and 4 UTF-8 bytes per character, so that the
+    // scratch buffer's end falls inside a character, just before it and
+    // just after it.
+    for (const fill of ['a', 'é', '日', '🙂']) {
+      const bytes = Buffer.byteLength(fill);
+      const chars = Math.floor(K / bytes);
+      for (let n = chars - 12; n <= chars + 3; ++n) {
+        const head = fill.repeat(n);
+        // The token before the end of the buffer, across it, after it.
+        const texts = [`${TOKEN} ${head}`, `${head.slice(0, -20 * fill.length)} ${TOKEN} ${head.slice(-20 * fill.length)}`,
+          `${head} ${TOKEN}`, `${head}${fill}`];
+        for (const t of texts) {
+          const want = t.replace(TOKEN, MARK);
+          const got = s.redact(t);
+          assert.ok(got === want, `${fill} x ${n}: ${got.length} characters, want ${want.length}`);
+        }
+      }
+    }
+  } finally {
+    s.close();
+  }
+});
+
+test('non-strings are refused with ERR_INVALID_ARG_TYPE, in TypeScript and in native code', () => {
+  const s = new Sidecar({ logLevel: 'off' });
+  try {
+    const type = { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' };
+    for (const v of [42, undefined, null, {}, ['x'], Symbol('x'), new String('x'), Buffer.from('x')]) {
+      assert.throws(() => s.redact(v), type);
+      assert.throws(() => s.native.redact(v), type);
+    }
+    assert.throws(() => s.native.redact(), type);
+  } finally {
+    s.close();
+  }
+});
+
+test('texts without a credential come back unchanged, whatever their characters', () => {
+  const s = new Sidecar({ logLevel: 'off' });
+  try {
+    const latin1 = Array.from({ length: 128 }, (_, i) => String.fromCharCode(0x80 + i)).join('');
+    // U+0100..U+017F: as Latin-1 these would be cut to their low byte
+    // (U+0141 'Ł' to 0x41 'A').
+    const above = Array.from({ length: 128 }, (_, i) => String.fromCharCode(0x100 + i)).join('');
+    for (const t of ['', 'a', 'é', 'café au lait', latin1, above, '日本語のログ', '🙂 emoji', '\uD800', '\uDC00',
+      'a\uD800b\uDC00c', '\uDBFF\uDFFF', 'x'.repeat(16383), 'é'.repeat(9000)]) {
+      assert.equal(s.redact(t), t);
+    }
+  } finally {
+    s.close();
+  }
+});
+
+test('a credential is replaced and every other character kept, next to any character', () => {
+  const s = new Sidecar({ logLevel: 'off' });
+  try {
+    // ŁĄ (U+0141 U+0104) would read as "AD" if copied as Latin-1.
+    const neighbours = ['', ' ', 'é', ' é ', 'ÿ', '日', '🙂', 'ŁĄ', '\u0100', '\uD800', '\uDC00', '\uFFFD', '\u2028'];
+    for (const before of neighbours) {
+      for (const after of neighbours) {
+        const text = `${before} ${TOKEN} ${after}`;
+        assert.equal(s.redact(text), `${rebuilt(before)} ${MARK} ${rebuilt(after)}`, JSON.stringify(text));
+      }
+    }
+    // Touching the token: a lone surrogate or a multibyte character is not
+    // a token character, so the match ends there.
+    assert.equal(s.redact(`é${TOKEN}é`), `é${MARK}é`);
+    assert.equal(s.redact(`日${TOKEN}🙂`), `日${MARK}🙂`);
+    assert.equal(s.redact(`\uD800${TOKEN}\uDC00`), `\uFFFD${MARK}\uFFFD`);
+    // Characters of U+0100.. whose low byte spells a credential are not one.
+    const disguised = Array.from(TOKEN, (c) => String.fromCharCode(0x100 + c.charCodeAt(0))).join('');
+    assert.equal(s.redact(`x ${disguised} y`), `x ${disguised} y`);
+    assert.equal(s.redact(`${disguised} ${TOKEN}`), `${disguised} ${MARK}`);
+  } finally {
+    s.close();
+  }
+});
+
+test('large texts (the external-string path): exact results, ASCII or not', () => {
+  const s = new Sidecar({ logLevel: 'off' });
+  try {
+    const line = (i) => `2026-11-28T10:00:00.000Z INFO req_id=r${i} user=alice@example.com status=200\n`;
+    const ascii = Array.from({ length: 40000 }, (_, i) => line(i)).join('');  // ~3 MB
+    assert.ok(ascii.length > 2 << 20);
+    for (const [name, text] of [
+      ['ascii', `${ascii}token ${TOKEN}\n${ascii}`],
+      ['ascii, token at the end', `${ascii}${TOKEN}`],
+      ['ascii, token first', `${TOKEN} ${ascii}`],
+      ['latin-1', `${ascii}é ${TOKEN} é${ascii}`],
+      ['non-latin-1', `${ascii}日 ${TOKEN} 🙂${ascii}`],
+      ['lone surrogate', `${ascii}\uD800 ${TOKEN} ${ascii}`],
+    ]) {
+      const got = s.redact(text);
+      const want = rebuilt(text.replace(TOKEN, MARK));
+      assert.ok(got === want, `${name}: ${got.length} characters, want ${want.length}`);
+    }
+    assert.equal(s.redact(ascii), ascii);
+  } finally {
+    s.close();
+  }
+});
+
+// In a child with --expose-gc: large results stay intact while referenced
+// and are freed when dropped (an external string's memory belongs to V8
+// until its finalizer runs), and native.redact keeps working after its
+// Sidecar is closed and collected.
+const CHILD = String.raw`
+const { Sidecar } = require(process.argv[1]);
+const TOKEN = process.argv[2];
+let s = new Sidecar({ logLevel: 'off' });
+const redact = s.native.redact;
+const base = 'x'.repeat(1 << 20) + '\n';
+// Where the external path can be taken (Node-API 10's external strings and
+// transparent huge pages), a kept large result is memory V8 counts as
+// external (napi_adjust_external_memory), at least its own size.
+globalThis.gc();
+const before = process.memoryUsage().external;
+const probe = s.redact(base + TOKEN + ' ' + base);
+const grew = process.memoryUsage().external - before;
+if (process.argv[3] === 'external' && grew < probe.length) throw new Error('no external result: ' + grew);
+const kept = [];
+for (let i = 0; i < 40; ++i) {
+  const r = s.redact(base + i + ' ' + TOKEN + ' ' + base);
+  if (i % 8 === 0) kept.push([i, r]);
+  if (i % 5 === 0) globalThis.gc();
+}
+globalThis.gc();
+for (let round = 0; round < 3; ++round) {
+  const junk = [];
+  for (let i = 0; i < 20; ++i) junk.push(s.redact(base + TOKEN + base.repeat(2)));
+  junk.length = 0;
+  globalThis.gc();
+}
+for (const [i, r] of kept) {
+  if (r !== base + i + ' [REDACTED] ' + base) throw new Error('result ' + i + ' changed after a collection');
+}
+s.close();
+s = null;
+globalThis.gc();
+if (redact('x-api-key: abc') !== 'x-api-key: [REDACTED]') throw new Error('the kept function stopped working');
+if (probe !== base + '[REDACTED] ' + base) throw new Error('the probe changed');
+process.stdout.write('ok');
+`;
+
+// The conditions under which addon/src/sidecar_redact.cc makes external
+// results: the running Node exports the Node-API 10 call (not looked up
+// here: Node >= 20.4 has it; Electron copies instead) and the kernel offers
+// transparent huge pages.
+function externalExpected() {
+  let thp = '';
+  try {
+    thp = require('node:fs').readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8');
+  } catch {}
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  return /\[(always|madvise)\]/.test(thp) && (major > 20 || (major === 20 && minor >= 4)) && !process.versions.electron;
+}
+
+test('large results survive garbage collection while referenced; redact outlives its Sidecar', () => {
+  const root = path.resolve(__dirname, '..', '..');
+  const r = spawnSync(process.execPath, ['--expose-gc', '-e', CHILD, root, TOKEN, externalExpected() ? 'external' : 'plain'], { encoding: 'utf8', timeout: 120000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'ok');
+});
