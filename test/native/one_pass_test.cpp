@@ -19,6 +19,7 @@
 
 #include "credential_shape_scan.h"
 #include "keyref/credential_shape.h"
+#include "print_set_test_util.h"
 #include "redaction/internal.h"
 
 namespace keyref::redaction {
@@ -85,32 +86,6 @@ TEST_P(OnePassScan, MasksAreThoseOfTheByteDefinition) {
     ASSERT_EQ(got.name_end, want.name_end) << round;
     ASSERT_EQ(got.escape, want.escape) << round;
   }
-}
-
-Keys FixedKeys() {
-  Keys k;
-  k.k0 = 0x0123456789abcdefULL;
-  k.k1 = 0xfedcba9876543210ULL;
-  k.base = 0x9e3779b97f4a7c15ULL;
-  k.mix = 0xc2b2ae3d27d4eb4fULL;
-  return k;
-}
-
-struct Set {
-  std::vector<ValuePrints> prints;
-  std::shared_ptr<const PrintSet> set;
-};
-
-Set Build(const std::vector<std::string>& values) {
-  Set s;
-  s.prints.resize(values.size());
-  std::vector<const ValuePrints*> ptrs;
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    FingerprintValue(FixedKeys(), values[i], &s.prints[i]);
-    ptrs.push_back(&s.prints[i]);
-  }
-  s.set = PrintSet::Build(FixedKeys(), ptrs);
-  return s;
 }
 
 std::string Base64(std::string_view in) {
