@@ -102,7 +102,15 @@ Status Instance::DeleteRecord(const ParsedRef& ref) {
     ++records_epoch_;
     records_.erase(CacheKey(ref));
   }
-  return SourceFor(ref.scheme).Delete(*where);
+  Status st = SourceFor(ref.scheme).Delete(*where);
+  // Again after the delete, as WriteRecord does: a read that ran whole
+  // while the store deleted may have cached the record being deleted.
+  {
+    std::lock_guard<std::mutex> lock(records_mu_);
+    ++records_epoch_;
+    records_.erase(CacheKey(ref));
+  }
+  return st;
 }
 
 KeyBinding Instance::BuildBinding(

@@ -399,13 +399,22 @@ class GatedHost : public MapHost {
   Result<SecretValue> Get(const std::string& key,
                           std::chrono::milliseconds t) override {
     Result<SecretValue> got = MapHost::Get(key, t);
+    Hold(key);
+    return got;
+  }
+  // A delete of the gated key waits BEFORE it removes the entry: a write
+  // under way while a whole read runs.
+  Status Delete(const std::string& key, std::chrono::milliseconds t) override {
+    Hold(key);
+    return MapHost::Delete(key, t);
+  }
+  void Hold(const std::string& key) {
     std::unique_lock<std::mutex> lock(mu);
-    if (key != gated) return got;
+    if (key != gated) return;
     gated.clear();  // once
     reached = true;
     cv.notify_all();
     cv.wait_for(lock, std::chrono::seconds(10), [&] { return released; });
-    return got;
   }
   void Arm(const std::string& key) {
     std::lock_guard<std::mutex> lock(mu);
@@ -479,6 +488,21 @@ TEST_F(RacingWriteTest, AKeyReplacedDuringARequestsResolution) {
                             Url("http://127.0.0.1:8080"));
   ASSERT_TRUE(granted.ok()) << granted.error().message;
   EXPECT_EQ(granted.value().key.value().Reveal(), "k-new-1234567890abcdef");
+}
+
+// A describe that runs whole while a delete is under way (the record is
+// still in the store) must not leave the deleted binding cached.
+TEST_F(RacingWriteTest, ABindingDeletedWhileAReadRunsWhole) {
+  ASSERT_TRUE(inst.Store(ref, Sv("k-old-1234567890abcdef"), so).ok());
+  host->Arm("keyref:origins:local");
+  std::thread deleter([&] { EXPECT_TRUE(inst.Delete(ref).ok()); });
+  ASSERT_TRUE(host->WaitReached());
+  EXPECT_EQ(inst.Describe(ref, std::nullopt).binding.OriginTexts(),
+            std::vector<std::string>{"http://127.0.0.1:8080"});
+  host->Release();
+  deleter.join();
+  EXPECT_TRUE(inst.Describe(ref, std::nullopt).binding.OriginTexts().empty())
+      << "the deleted binding is still cached";
 }
 
 // A fresh store with its origin while a describe reads "no record" (the
