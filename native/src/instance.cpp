@@ -211,6 +211,15 @@ Status Instance::Store(const ParsedRef& ref, const SecretValue& value,
     return SourceFor(ref.scheme).Store(ref, value);  // SOURCE_DENIED
   }
   if (Status st = ValidateSecretValue(value); !st) return st;
+  // The record names the key it binds (docs/origins.md, "Which key a
+  // binding belongs to"): a request that reads the new key next to the old
+  // record, between the two writes below or from another process, finds
+  // the old record naming another key and is refused.
+  Result<std::string> fp = FingerprintOf(value);
+  if (!fp) return std::move(fp).error();
+  // Both writes as one for this instance's readers: a Grant that saw the
+  // mismatch re-reads once this is done (instance_origins.cpp).
+  std::lock_guard<std::mutex> writes(writes_mu_);
   cache_.Erase(CacheKey(ref));
   Status st = SourceFor(ref.scheme).Store(ref, value);
   // Erase again: a resolution that raced with the write and finished in
@@ -222,6 +231,7 @@ Status Instance::Store(const ParsedRef& ref, const SecretValue& value,
     BindingRecord record;
     record.origins = options.origins;
     record.stored_at_ms = NowMs();
+    record.key_fingerprint = std::move(fp).value();
     st = WriteRecord(ref, record);
   }
   logger_.Log(
@@ -232,6 +242,7 @@ Status Instance::Store(const ParsedRef& ref, const SecretValue& value,
 
 Status Instance::Delete(const ParsedRef& ref) {
   if (Status st = Usable(ref); !st) return st;
+  std::lock_guard<std::mutex> writes(writes_mu_);
   cache_.Erase(CacheKey(ref));
   Status st = SourceFor(ref.scheme).Delete(ref);
   cache_.Erase(CacheKey(ref));

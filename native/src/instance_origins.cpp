@@ -146,10 +146,26 @@ Status Instance::Bind(const ParsedRef& ref,
                      SchemeName(ref.scheme) + ": refs (a read-only source).",
                  "Bind it with policy.origins in the host's user settings.");
   }
-  Result<std::optional<BindingRecord>> old = ReadRecord(ref);
+  std::lock_guard<std::mutex> writes(writes_mu_);
   BindingRecord record;
-  if (old && old.value()) record.stored_at_ms = old.value()->stored_at_ms;
   record.origins = origins;
+  // The origins bind the key stored now, read from the store itself (a
+  // cached key may have been replaced by another process): its fingerprint
+  // goes in the record. With no key stored, none does, and the record
+  // binds the key stored next (docs/origins.md).
+  cache_.Erase(CacheKey(ref));
+  Result<LiveSecret> key = Resolve(ref);
+  if (key) {
+    Result<std::string> fp = FingerprintOf(key.value().value());
+    if (!fp) return std::move(fp).error();
+    record.key_fingerprint = std::move(fp).value();
+  } else if (key.error().code != ErrorCode::kSecretNotFound) {
+    return std::move(key).error();
+  }
+  Result<std::optional<BindingRecord>> old = ReadRecord(ref);
+  if (old && old.value() && old.value()->AppliesTo(record.key_fingerprint)) {
+    record.stored_at_ms = old.value()->stored_at_ms;
+  }
   Status st = WriteRecord(ref, record);
   logger_.Log(LogLevel::kInfo,
               "bind " + ref.ref + " (" + std::to_string(origins.size()) +
@@ -160,9 +176,67 @@ Status Instance::Bind(const ParsedRef& ref,
 Result<KeyBinding> Instance::Binding(const ParsedRef& ref,
                                      std::optional<Provider> provider) {
   if (Status st = Usable(ref); !st) return std::move(st).error();
-  Result<std::optional<BindingRecord>> record = ReadRecord(ref);
-  if (!record) return std::move(record).error();
-  return BuildBinding(ref, provider, record.value());
+  std::optional<Result<LiveSecret>> key;
+  Result<StoredBinding> stored = ReadBinding(ref, &key);
+  if (!stored) return std::move(stored).error();
+  return BuildBinding(ref, provider, stored.value().applies);
+}
+
+Result<bool> Instance::RecordBindsKey(const BindingRecord& record,
+                                      const SecretValue& key) {
+  if (record.key_fingerprint.empty()) return true;
+  Result<std::string> fp = FingerprintOf(key);
+  if (!fp) return std::move(fp).error();
+  if (record.AppliesTo(fp.value())) return true;
+  if (fp_process_local_ && !fp_mismatch_warned_.exchange(true)) {
+    logger_.Log(LogLevel::kWarn,
+                "a binding record names another key: with no store for the "
+                "fingerprint key, this process fingerprints keys with a key "
+                "of its own, so origins recorded by another process bind "
+                "nothing here (docs/origins.md)");
+  }
+  return false;
+}
+
+void Instance::ForgetCached(const ParsedRef& ref) {
+  cache_.Erase(CacheKey(ref));
+  std::lock_guard<std::mutex> lock(records_mu_);
+  ++records_epoch_;
+  records_.erase(CacheKey(ref));
+}
+
+Result<Instance::StoredBinding> Instance::ReadBinding(
+    const ParsedRef& ref, std::optional<Result<LiveSecret>>* key) {
+  StoredBinding out;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    // The second read waits for a Store, Bind or Delete of this instance
+    // that is between its two writes, and reads past the caches.
+    std::unique_lock<std::mutex> writes(writes_mu_, std::defer_lock);
+    if (attempt > 0) {
+      writes.lock();
+      ForgetCached(ref);
+    }
+    Result<std::optional<BindingRecord>> record = ReadRecord(ref);
+    if (!record) return std::move(record).error();
+    out = StoredBinding{};
+    std::optional<BindingRecord>& rec = record.value();
+    if (!rec) return out;
+    if (rec->key_fingerprint.empty()) {
+      out.applies = std::move(rec);
+      return out;
+    }
+    // A record that names a key binds nothing while no key resolves.
+    key->emplace(Resolve(ref));
+    if (!**key) return out;
+    Result<bool> binds = RecordBindsKey(*rec, (**key).value().value());
+    if (!binds) return std::move(binds).error();
+    if (binds.value()) {
+      out.applies = std::move(rec);
+      return out;
+    }
+    out.replaced = std::move(rec);
+  }
+  return out;
 }
 
 Result<KeyGrant> Instance::Grant(const ParsedRef& ref, Provider provider,
@@ -171,20 +245,75 @@ Result<KeyGrant> Instance::Grant(const ParsedRef& ref, Provider provider,
   // The provider default and policy.origins need no store access; the
   // record is read only when they do not already allow the target.
   KeyBinding binding = BuildBinding(ref, provider, std::nullopt);
-  if (!binding.Allows(target)) {
+  if (binding.Allows(target)) {
+    Result<LiveSecret> key = Resolve(ref);
+    if (!key) return std::move(key).error();
+    return KeyGrant{std::move(key).value(), std::move(binding)};
+  }
+  // Only the stored record can allow the target: it must have been
+  // recorded for the key resolved now. Storing writes the key, then its
+  // record; a request between the two (or one that reads a key another
+  // process stored next to this process's cached record, or the other way
+  // round) pairs a new key with old origins (docs/origins.md, "Which key a
+  // binding belongs to").
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    // The second read waits for a Store, Bind or Delete of this instance
+    // that is between its two writes, and reads past the caches.
+    std::unique_lock<std::mutex> writes(writes_mu_, std::defer_lock);
+    if (attempt > 0) {
+      writes.lock();
+      ForgetCached(ref);
+    }
     Result<std::optional<BindingRecord>> record = ReadRecord(ref);
     if (!record) return std::move(record).error();
     binding = BuildBinding(ref, provider, record.value());
-  }
-  if (Status st = CheckKeyOrigin(binding, ref, provider, target); !st) {
-    logger_.Log(LogLevel::kWarn, "request with " + ref.ref + " to " +
-                                     OriginOf(target).ToString() + ": " +
-                                     ErrorCodeName(st.error().code));
-    return std::move(st).error();
-  }
-  Result<LiveSecret> key = Resolve(ref);
-  if (!key) return std::move(key).error();
-  return KeyGrant{std::move(key).value(), std::move(binding)};
+    if (Status st = CheckKeyOrigin(binding, ref, provider, target); !st) {
+      logger_.Log(LogLevel::kWarn, "request with " + ref.ref + " to " +
+                                       OriginOf(target).ToString() + ": " +
+                                       ErrorCodeName(st.error().code));
+      return std::move(st).error();
+    }
+    Result<LiveSecret> key = Resolve(ref);
+    if (!key) return std::move(key).error();
+    // The target is allowed, and only by the record (so there is one).
+    Result<bool> binds =
+        record.value() ? RecordBindsKey(*record.value(), key.value().value())
+                       : Result<bool>(true);
+    if (!binds) return std::move(binds).error();
+    if (binds.value())
+      return KeyGrant{std::move(key).value(), std::move(binding)};
+  }  // the key is wiped here: it is never sent
+  Error refused = ReplacedBindingError(ref, provider, target);
+  logger_.Log(LogLevel::kWarn,
+              "request with " + ref.ref + " to " + OriginOf(target).ToString() +
+                  ": " + ErrorCodeName(refused.code) +
+                  " (its stored binding was recorded for another key)");
+  return refused;
+}
+
+Error Instance::ReplacedBindingError(const ParsedRef& ref, Provider provider,
+                                     const BaseUrl& target) {
+  // The binding without the record does not allow the target (Grant read
+  // the record because of that): CheckKeyOrigin's code, UNBOUND or DENIED,
+  // and its hint, said after why the record did not count.
+  Status st = CheckKeyOrigin(BuildBinding(ref, provider, std::nullopt), ref,
+                             provider, target);
+  Error e = st ? Error(ErrorCode::kKeyOriginDenied, "", "") : st.error();
+  const std::string origin = OriginOf(target).ToString();
+  return Error(
+      e.code,
+      "The origins stored for " + ref.ref +
+          " were recorded for another key (a key stored since replaced it), "
+          "so they do not bind the key stored now. " +
+          e.message,
+      "The binding stored for " + ref.ref +
+          " belongs to a replaced key. Store the key again with its origins "
+          "(storeSecret('" +
+          ref.ref + "', key, { origins: ['" + origin +
+          "'] }) or keyref secret set … --origin " + origin +
+          "), or, if the key stored now is the one you meant for " + origin +
+          ", bind it: bindOrigins('" + ref.ref + "', ['" + origin +
+          "']). A workspace setting can never bind a key.");
 }
 
 // ---- Fingerprints ---------------------------------------------------------
@@ -219,7 +348,9 @@ Result<const SecretValue*> Instance::InstallationKey() {
   logger_.Log(LogLevel::kWarn,
               "no secret store can keep the fingerprint key (no keyring, no "
               "secretStorage, no file backend): fingerprints are stable only "
-              "within this process");
+              "within this process, and origins another process recorded "
+              "for a key bind nothing here");
+  fp_process_local_ = true;
   fp_key_ = NewFingerprintKey();
   return &fp_key_;
 }
@@ -243,13 +374,24 @@ KeyDescription Instance::Describe(const ParsedRef& ref,
     d.check = std::move(st);
     return d;
   }
-  Result<std::optional<BindingRecord>> record = ReadRecord(ref);
+  // The stored origins count only for the key they were recorded for, as
+  // in Grant: describe never shows a binding a request would not honour.
+  std::optional<Result<LiveSecret>> key;
+  Result<StoredBinding> stored = ReadBinding(ref, &key);
   std::optional<BindingRecord> rec;
-  if (record) rec = record.value();
+  if (stored) {
+    rec = stored.value().applies;
+    if (stored.value().replaced) {
+      for (const OriginPattern& p : stored.value().replaced->origins) {
+        d.replaced_origins.push_back(p.ToString());
+      }
+    }
+  }
   d.binding = BuildBinding(ref, provider, rec);
   if (rec) d.stored_at_ms = rec->stored_at_ms;
   d.last_used_at_ms = audit_.LastUsed(ref.ref);
-  Result<LiveSecret> live = Resolve(ref);
+  Result<LiveSecret> live =
+      key ? std::move(*key) : Result<LiveSecret>(Resolve(ref));
   if (!live) {
     d.check = std::move(live).error();
     return d;

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -189,6 +190,26 @@ TEST(BindingRecordTest, RoundTripAndNamesNoRefCanSpell) {
   EXPECT_FALSE(
       ParseBindingRecord("{\"v\":1,\"origins\":[\"http://evil.test\"]}").ok());
   EXPECT_FALSE(ParseBindingRecord("not json").ok());
+  EXPECT_TRUE(back.value().key_fingerprint.empty());
+
+  // The record names the key it binds; older records (no "key") parse.
+  r.key_fingerprint = "3f9a-71c2-0be4";
+  const std::string text = SerializeBindingRecord(r);
+  EXPECT_NE(text.find("\"key\":\"3f9a-71c2-0be4\""), std::string::npos);
+  auto named = ParseBindingRecord(text);
+  ASSERT_TRUE(named.ok());
+  EXPECT_EQ(named.value().key_fingerprint, "3f9a-71c2-0be4");
+  EXPECT_TRUE(named.value().AppliesTo("3f9a-71c2-0be4"));
+  EXPECT_FALSE(named.value().AppliesTo("3f9a-71c2-0be5"));
+  EXPECT_TRUE(back.value().AppliesTo("3f9a-71c2-0be5"));  // names no key
+  for (const char* key : {"1", "\"\"", "\"3F9A-71C2-0BE4\"", "\"3f9a71c20be4\"",
+                          "\"sk-proj-0123456\""}) {
+    EXPECT_FALSE(ParseBindingRecord(std::string("{\"v\":1,\"origins\":[],"
+                                                "\"key\":") +
+                                    key + "}")
+                     .ok())
+        << key;
+  }
 
   for (const char* text : {"secret:openai/prod", "file:openai", "keyring:alice",
                            "keyring:svc/alice"}) {
@@ -402,6 +423,13 @@ class GatedHost : public MapHost {
     Hold(key);
     return got;
   }
+  // A store of the gated key waits BEFORE it writes: Instance::Store paused
+  // between writing the key and writing its record.
+  Status Store(const std::string& key, const SecretValue& v,
+               std::chrono::milliseconds t) override {
+    Hold(key);
+    return MapHost::Store(key, v, t);
+  }
   // A delete of the gated key waits BEFORE it removes the entry: a write
   // under way while a whole read runs.
   Status Delete(const std::string& key, std::chrono::milliseconds t) override {
@@ -491,9 +519,13 @@ TEST_F(RacingWriteTest, AKeyReplacedDuringARequestsResolution) {
 }
 
 // A describe that runs whole while a delete is under way (the record is
-// still in the store) must not leave the deleted binding cached.
+// still in the store) must not leave the deleted binding cached. The record
+// names no key (as records written before they named one), so it binds
+// whether or not the key is still there: a cached one would show.
 TEST_F(RacingWriteTest, ABindingDeletedWhileAReadRunsWhole) {
-  ASSERT_TRUE(inst.Store(ref, Sv("k-old-1234567890abcdef"), so).ok());
+  host->map["local"] = "k-old-1234567890abcdef";
+  host->map["keyref:origins:local"] =
+      R"({"v":1,"origins":["http://127.0.0.1:8080"],"storedAt":1})";
   host->Arm("keyref:origins:local");
   std::thread deleter([&] { EXPECT_TRUE(inst.Delete(ref).ok()); });
   ASSERT_TRUE(host->WaitReached());
@@ -516,6 +548,237 @@ TEST_F(RacingWriteTest, AKeyStoredWithItsOriginDuringARead) {
   panel.join();
   EXPECT_EQ(inst.Describe(ref, std::nullopt).binding.OriginTexts(),
             std::vector<std::string>{"http://127.0.0.1:8080"});
+}
+
+// ---- Which key a binding belongs to (docs/origins.md) ------------------
+
+constexpr char kOldKey[] = "k-old-1234567890abcdef";
+constexpr char kNewKey[] = "k-new-1234567890abcdef";
+
+// Store writes the key, then its record. A request between the two read
+// the NEW key next to the OLD record, and was granted the new key for the
+// old key's origin: a key stored for :8081 only went to :8080.
+void RequestBetweenAStoresTwoWrites(Policy policy) {
+  auto host = std::make_shared<GatedHost>();
+  Instance inst(policy, host);
+  const ParsedRef ref = Ref("secret:local");
+  ASSERT_TRUE(
+      inst.Store(ref, Sv(kOldKey), {{Pat("http://127.0.0.1:8080")}}).ok());
+  ASSERT_TRUE(inst.Grant(ref, Provider::kOpenAICompatible,
+                         Url("http://127.0.0.1:8080"))
+                  .ok());  // with a TTL, the old key and record are cached
+  host->Arm("keyref:origins:local");  // the next record write waits
+  std::thread storer([&] {
+    EXPECT_TRUE(
+        inst.Store(ref, Sv(kNewKey), {{Pat("http://127.0.0.1:8081")}}).ok());
+  });
+  ASSERT_TRUE(host->WaitReached());
+  ASSERT_EQ(host->map["local"], kNewKey);  // the key is written, not its record
+  auto request = std::async(std::launch::async, [&] {
+    return inst.Grant(ref, Provider::kOpenAICompatible,
+                      Url("http://127.0.0.1:8080"));
+  });
+  // Without the record's key, the request finished here with the new key.
+  // Now it waits for the store's second write. The wait is bounded and the
+  // outcome does not depend on it: it only gives a wrong answer the time
+  // to show itself.
+  request.wait_for(std::chrono::seconds(2));
+  host->Release();
+  storer.join();
+  auto r = request.get();
+  ASSERT_FALSE(r.ok()) << "the new key was granted to the old key's origin: "
+                       << r.value().key.value().Reveal();
+  EXPECT_EQ(r.error().code, ErrorCode::kKeyOriginDenied);
+  auto now = inst.Grant(ref, Provider::kOpenAICompatible,
+                        Url("http://127.0.0.1:8081"));
+  ASSERT_TRUE(now.ok()) << now.error().message;
+  EXPECT_EQ(now.value().key.value().Reveal(), kNewKey);
+}
+
+TEST(KeyBindingTest, ARequestBetweenAStoresKeyAndRecordWrites) {
+  RequestBetweenAStoresTwoWrites(HostOnly());
+}
+
+TEST(KeyBindingTest, ARequestBetweenAStoresTwoWritesWithACacheTtl) {
+  Policy p = HostOnly();
+  p.cache_ttl = std::chrono::milliseconds(60000);
+  RequestBetweenAStoresTwoWrites(p);
+}
+
+// Another process (the CLI, another VS Code window) wrote a new key into
+// the shared store and its record is not there (not yet, or its write
+// failed): the old record's origins do not bind the new key. Provider
+// defaults and policy.origins still do, and describe says the same.
+TEST(KeyBindingTest,
+     AKeyWrittenBehindTheInstancesBackIsNotBoundByTheOldRecord) {
+  for (int ttl : {0, 60000}) {
+    SCOPED_TRACE(ttl);
+    auto host = std::make_shared<MapHost>();
+    Policy p = HostOnly();
+    p.cache_ttl = std::chrono::milliseconds(ttl);
+    p.origins["secret:local"] = {Pat("http://127.0.0.1:8082")};
+    Instance inst(p, host);
+    const ParsedRef ref = Ref("secret:local");
+    ASSERT_TRUE(
+        inst.Store(ref, Sv(kOldKey), {{Pat("http://127.0.0.1:8080")}}).ok());
+    host->map["local"] = kNewKey;  // another process's write
+
+    auto r = inst.Grant(ref, Provider::kOpenAICompatible,
+                        Url("http://127.0.0.1:8080"));
+    ASSERT_FALSE(r.ok()) << "the new key went to the old key's origin";
+    EXPECT_EQ(r.error().code, ErrorCode::kKeyOriginDenied);
+    EXPECT_NE(r.error().message.find("recorded for another key"),
+              std::string::npos)
+        << r.error().message;
+    EXPECT_NE(r.error().hint.find("Store the key again with its origins"),
+              std::string::npos)
+        << r.error().hint;
+    for (const std::string& text : {r.error().message, r.error().hint}) {
+      EXPECT_EQ(text.find("k-new"), std::string::npos);
+      EXPECT_EQ(text.find("k-old"), std::string::npos);
+    }
+
+    auto policy = inst.Grant(ref, Provider::kOpenAICompatible,
+                             Url("http://127.0.0.1:8082"));
+    ASSERT_TRUE(policy.ok()) << policy.error().message;
+    EXPECT_EQ(policy.value().key.value().Reveal(), kNewKey);
+    EXPECT_TRUE(
+        inst.Grant(ref, Provider::kOpenAI, Url("https://api.openai.com/v1"))
+            .ok());
+
+    // describe and Binding show what a request honours.
+    KeyDescription d = inst.Describe(ref, std::nullopt);
+    EXPECT_TRUE(d.check.ok());
+    EXPECT_EQ(d.binding.OriginTexts(),
+              std::vector<std::string>{"http://127.0.0.1:8082"});
+    EXPECT_EQ(d.replaced_origins,
+              std::vector<std::string>{"http://127.0.0.1:8080"});
+    EXPECT_EQ(d.stored_at_ms, 0);
+    EXPECT_EQ(inst.Binding(ref, std::nullopt).value().OriginTexts(),
+              std::vector<std::string>{"http://127.0.0.1:8082"});
+
+    // A person binds the origin for the key stored now: it goes there.
+    ASSERT_TRUE(inst.Bind(ref, {Pat("http://127.0.0.1:8080")}).ok());
+    auto bound = inst.Grant(ref, Provider::kOpenAICompatible,
+                            Url("http://127.0.0.1:8080"));
+    ASSERT_TRUE(bound.ok()) << bound.error().message;
+    EXPECT_EQ(bound.value().key.value().Reveal(), kNewKey);
+    d = inst.Describe(ref, std::nullopt);
+    EXPECT_TRUE(d.replaced_origins.empty());
+    EXPECT_EQ(d.binding.OriginTexts(),
+              (std::vector<std::string>{"http://127.0.0.1:8080",
+                                        "http://127.0.0.1:8082"}));
+  }
+}
+
+// Two instances on one store, as two processes: one stores a new key with
+// its origin while the other holds the old key in its cache. The cached
+// old key never goes to the new key's origin.
+TEST(KeyBindingTest, AnotherProcessStoresWhileThisOneCachesTheOldKey) {
+  auto host = std::make_shared<MapHost>();
+  Policy cached = HostOnly();
+  cached.cache_ttl = std::chrono::milliseconds(60000);
+  cached.origins["secret:local"] = {Pat("http://127.0.0.1:8082")};
+  Instance window(cached, host);
+  Instance cli(HostOnly(), host);
+  const ParsedRef ref = Ref("secret:local");
+  ASSERT_TRUE(
+      window.Store(ref, Sv(kOldKey), {{Pat("http://127.0.0.1:8080")}}).ok());
+  // Resolved through policy.origins: the old key is cached, its record not.
+  ASSERT_TRUE(
+      window
+          .Grant(ref, Provider::kOpenAICompatible, Url("http://127.0.0.1:8082"))
+          .ok());
+  ASSERT_TRUE(
+      cli.Store(ref, Sv(kNewKey), {{Pat("http://127.0.0.1:8081")}}).ok());
+  auto r = window.Grant(ref, Provider::kOpenAICompatible,
+                        Url("http://127.0.0.1:8081"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r.value().key.value().Reveal(), kNewKey)
+      << "the cached old key went to the new key's origin";
+  EXPECT_EQ(
+      window
+          .Grant(ref, Provider::kOpenAICompatible, Url("http://127.0.0.1:8080"))
+          .error()
+          .code,
+      ErrorCode::kKeyOriginDenied);
+}
+
+// A record written before records named their key (no "key") binds
+// whatever key is stored, as it did; one with a "key" that is not a
+// fingerprint binds nothing.
+TEST(KeyBindingTest, ARecordWithoutAKeyStillBinds) {
+  auto host = std::make_shared<MapHost>();
+  Instance inst(HostOnly(), host);
+  const ParsedRef ref = Ref("secret:local");
+  host->map["local"] = kOldKey;
+  host->map["keyref:origins:local"] =
+      R"({"v":1,"origins":["http://127.0.0.1:8080"],"storedAt":1764320000000})";
+  auto r = inst.Grant(ref, Provider::kOpenAICompatible,
+                      Url("http://127.0.0.1:8080"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  KeyDescription d = inst.Describe(ref, std::nullopt);
+  EXPECT_EQ(d.binding.OriginTexts(),
+            std::vector<std::string>{"http://127.0.0.1:8080"});
+  EXPECT_EQ(d.stored_at_ms, 1764320000000);
+  EXPECT_TRUE(d.replaced_origins.empty());
+
+  host->map["keyref:origins:local"] =
+      R"({"v":1,"origins":["http://127.0.0.1:8080"],"key":"k-old-1234"})";
+  EXPECT_EQ(
+      inst.Grant(ref, Provider::kOpenAICompatible, Url("http://127.0.0.1:8080"))
+          .error()
+          .code,
+      ErrorCode::kKeyOriginUnbound);
+}
+
+// The ordinary paths, with and without a cache: bind before any key (the
+// record names none), store with origins, bind more, store again.
+TEST(KeyBindingTest, BindAndStoreThenRequest) {
+  for (int ttl : {0, 60000}) {
+    SCOPED_TRACE(ttl);
+    auto host = std::make_shared<MapHost>();
+    Policy p = HostOnly();
+    p.cache_ttl = std::chrono::milliseconds(ttl);
+    Instance inst(p, host);
+    const ParsedRef ref = Ref("secret:local");
+    ASSERT_TRUE(inst.Bind(ref, {Pat("http://127.0.0.1:8080")}).ok());
+    EXPECT_EQ(host->map["keyref:origins:local"].find(R"("key")"),
+              std::string::npos)
+        << "no key is stored: the record names none";
+    ASSERT_TRUE(
+        inst.Store(ref, Sv(kOldKey), {{Pat("http://127.0.0.1:8080")}}).ok());
+    const std::string fp = inst.Fingerprint(ref).value();
+    EXPECT_NE(host->map["keyref:origins:local"].find(R"("key":")" + fp + '"'),
+              std::string::npos);
+    EXPECT_TRUE(inst.Grant(ref, Provider::kOpenAICompatible,
+                           Url("http://127.0.0.1:8080"))
+                    .ok());
+    ASSERT_TRUE(inst.Bind(ref, {Pat("http://127.0.0.1:8080"),
+                                Pat("http://127.0.0.1:8081")})
+                    .ok());
+    EXPECT_NE(host->map["keyref:origins:local"].find(R"("key":")" + fp + '"'),
+              std::string::npos);
+    EXPECT_TRUE(inst.Grant(ref, Provider::kOpenAICompatible,
+                           Url("http://127.0.0.1:8081"))
+                    .ok());
+    KeyDescription d = inst.Describe(ref, std::nullopt);
+    EXPECT_GT(d.stored_at_ms, 0);  // Bind keeps storedAt
+    EXPECT_EQ(d.binding.OriginTexts().size(), 2u);
+
+    ASSERT_TRUE(
+        inst.Store(ref, Sv(kNewKey), {{Pat("http://127.0.0.1:8081")}}).ok());
+    auto r = inst.Grant(ref, Provider::kOpenAICompatible,
+                        Url("http://127.0.0.1:8081"));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r.value().key.value().Reveal(), kNewKey);
+    EXPECT_EQ(inst.Grant(ref, Provider::kOpenAICompatible,
+                         Url("http://127.0.0.1:8080"))
+                  .error()
+                  .code,
+              ErrorCode::kKeyOriginDenied);
+    EXPECT_NE(inst.Fingerprint(ref).value(), fp);
+  }
 }
 
 TEST(InstanceOriginsTest, ProviderDefaultsAndPolicyOrigins) {

@@ -20,12 +20,27 @@ namespace keyref {
 struct BindingRecord {
   std::vector<OriginPattern> origins;
   std::int64_t stored_at_ms = 0;  // Unix time of storeSecret; 0 = unknown
+  // The fingerprint (fingerprint.h, "xxxx-xxxx-xxxx") of the key these
+  // origins were recorded for. The origins apply only to that key: a key
+  // stored since (by another process, or between this process's two
+  // writes) is not bound by them (docs/origins.md, "Which key a binding
+  // belongs to"). Empty in records written before keyref recorded it, and
+  // when origins were bound before any key was stored: such a record
+  // applies to whatever key is stored.
+  std::string key_fingerprint;
+
+  // True when the origins apply to the key whose fingerprint is `fp`.
+  bool AppliesTo(std::string_view fp) const {
+    return key_fingerprint.empty() || key_fingerprint == fp;
+  }
 };
 
-// `{"v":1,"origins":["https://…"],"storedAt":1764320000000}`.
+// `{"v":1,"origins":["https://…"],"storedAt":1764320000000,
+//   "key":"3f9a-71c2-0be4"}` ("key" only when known).
 std::string SerializeBindingRecord(const BindingRecord& record);
 // Parses a record; a record that is not keyref's (bad JSON, an origin that
-// does not parse) is an INTERNAL error, and binds nothing.
+// does not parse, a "key" that is not a fingerprint) is an INTERNAL error,
+// and binds nothing. A record without "key" parses (an older record).
 Result<BindingRecord> ParseBindingRecord(std::string_view json);
 
 // Where `ref`'s record lives: a ref of the same scheme whose name no

@@ -68,8 +68,12 @@ struct KeyDescription {
   // "xxxx-xxxx-xxxx" (fingerprint.h); empty when the key did not resolve.
   std::string fingerprint;
   // Where the key may be sent (canonical texts, provider default first when
-  // a provider was given).
+  // a provider was given). Stored origins are in it only when they were
+  // recorded for this key (BindingRecord::key_fingerprint), as Grant has it.
   KeyBinding binding;
+  // The stored origins when they were recorded for another key (one stored
+  // since, by another process say): they do not bind this one.
+  std::vector<std::string> replaced_origins;
   std::int64_t stored_at_ms = 0;     // 0 = unknown (not stored by keyref)
   std::int64_t last_used_at_ms = 0;  // 0 = not sent since the audit began
 };
@@ -139,21 +143,30 @@ class Instance {
 
   // --- Origins (docs/origins.md) ---------------------------------------
 
-  // Replaces the origins recorded for `ref` (keeps its storedAt). Only for
+  // Replaces the origins recorded for `ref` (keeps its storedAt), for the
+  // key stored now (its fingerprint goes in the record; with no key stored,
+  // none, and the record binds whatever key is stored next). Only for
   // writable schemes (secret:, keyring:, file:; others SOURCE_DENIED). Call
   // it from a person's explicit action (the CLI's `bind`, a confirmed
   // prompt), never from workspace configuration. Blocking.
   Status Bind(const ParsedRef& ref, const std::vector<OriginPattern>& origins);
 
   // Everything `ref`'s key may be sent to when used with `provider` (nullopt:
-  // no provider default): the provider default, the stored record,
-  // policy.origins, in that order. Blocking (reads the record).
+  // no provider default): the provider default, the stored record (when it
+  // was recorded for the key stored now), policy.origins, in that order.
+  // Blocking (reads the record, and resolves the key when the record names
+  // one).
   Result<KeyBinding> Binding(const ParsedRef& ref,
                              std::optional<Provider> provider);
 
   // For a request: checks `target` against the binding (KEY_ORIGIN_UNBOUND,
-  // KEY_ORIGIN_DENIED) BEFORE resolving, then resolves. The request builder
-  // checks the binding once more right before the key is written. Blocking.
+  // KEY_ORIGIN_DENIED) BEFORE resolving, then resolves. When only stored
+  // origins allow the target, the record must name the key resolved (or no
+  // key): otherwise both are read again once, after any Store, Bind or
+  // Delete of this instance has finished both its writes, and a record
+  // that still names another key is refused (docs/origins.md, "Which key
+  // a binding belongs to"). The request builder checks the binding once
+  // more right before the key is written. Blocking.
   Result<KeyGrant> Grant(const ParsedRef& ref, Provider provider,
                          const BaseUrl& target);
 
@@ -209,6 +222,23 @@ class Instance {
   Result<std::optional<BindingRecord>> ReadRecord(const ParsedRef& ref);
   Status WriteRecord(const ParsedRef& ref, const BindingRecord& record);
   Status DeleteRecord(const ParsedRef& ref);
+  // The stored record split by whether it binds the key stored now, read
+  // together with that key (`*key`); on a mismatch both are read again once
+  // under writes_mu_, as Grant does.
+  struct StoredBinding {
+    std::optional<BindingRecord> applies;   // binds the key stored now
+    std::optional<BindingRecord> replaced;  // recorded for another key
+  };
+  Result<StoredBinding> ReadBinding(const ParsedRef& ref,
+                                    std::optional<Result<LiveSecret>>* key);
+  // True when `record` binds `key` (it names its fingerprint, or no key).
+  Result<bool> RecordBindsKey(const BindingRecord& record,
+                              const SecretValue& key);
+  // Drops `ref`'s cached key and record (the retry after a mismatch).
+  void ForgetCached(const ParsedRef& ref);
+  // Grant's refusal when the stored binding names another key.
+  Error ReplacedBindingError(const ParsedRef& ref, Provider provider,
+                             const BaseUrl& target);
   // Provider default, the record's origins, policy.origins.
   KeyBinding BuildBinding(const ParsedRef& ref,
                           std::optional<Provider> provider,
@@ -229,6 +259,16 @@ class Instance {
   std::map<std::string, std::vector<OriginPattern>> policy_origins_;
   std::mutex fp_mu_;  // guards fp_key_ (loaded once, on a worker thread)
   SecretValue fp_key_;
+  // The fingerprint key is this process's own (no store could keep it):
+  // records written by other processes name keys by another key, so they
+  // bind nothing here (docs/origins.md).
+  std::atomic<bool> fp_process_local_{false};
+  std::atomic<bool> fp_mismatch_warned_{false};
+  // Held by Store, Bind and Delete across their two writes (the key and its
+  // record) and by a Grant, Binding or Describe re-reading after a record
+  // named another key: an in-process write between its two halves then
+  // resolves without a spurious refusal. Taken before any other lock.
+  std::mutex writes_mu_;
   // Binding records read recently (not secret), kept for cache_ttl.
   struct CachedRecord {
     std::optional<BindingRecord> record;

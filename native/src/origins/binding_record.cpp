@@ -6,6 +6,22 @@
 #include <nlohmann/json.hpp>
 
 namespace keyref {
+namespace {
+
+// "xxxx-xxxx-xxxx", lower-case hex (fingerprint.h).
+bool IsFingerprint(std::string_view s) {
+  if (s.size() != 14) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const bool ok = (i == 4 || i == 9)
+                        ? c == '-'
+                        : (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 std::string SerializeBindingRecord(const BindingRecord& record) {
   nlohmann::json j;
@@ -15,6 +31,7 @@ std::string SerializeBindingRecord(const BindingRecord& record) {
     j["origins"].push_back(o.ToString());
   }
   j["storedAt"] = record.stored_at_ms;
+  if (!record.key_fingerprint.empty()) j["key"] = record.key_fingerprint;
   return j.dump();
 }
 
@@ -37,6 +54,13 @@ Result<BindingRecord> ParseBindingRecord(std::string_view json) {
   auto at = j.find("storedAt");
   if (at != j.end() && at->is_number_integer()) {
     out.stored_at_ms = at->get<std::int64_t>();
+  }
+  auto key = j.find("key");
+  if (key != j.end()) {
+    if (!key->is_string() || !IsFingerprint(key->get<std::string>())) {
+      return bad;
+    }
+    out.key_fingerprint = key->get<std::string>();
   }
   return out;
 }
