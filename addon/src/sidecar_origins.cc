@@ -27,6 +27,7 @@ napi_value DescriptionValue(napi_env env, const Instance& inst,
   if (!d.check.ok()) SetErrorFields(env, o, inst, d.check.error());
   SetStr(env, o, "fingerprint", d.fingerprint);
   SetStrings(env, o, "origins", d.binding.OriginTexts());
+  SetStrings(env, o, "replacedOrigins", d.replaced_origins);
   SetNum(env, o, "storedAt", static_cast<double>(d.stored_at_ms));
   SetNum(env, o, "lastUsedAt", static_cast<double>(d.last_used_at_ms));
   return o;
@@ -131,7 +132,7 @@ Napi::Value Sidecar::BindOrigins(const Napi::CallbackInfo& info) {
 }
 
 // describe(ref, provider | ''): Promise<{ok, code?, message?, hint?,
-// fingerprint, origins, storedAt, lastUsedAt}>.
+// fingerprint, origins, replacedOrigins, storedAt, lastUsedAt}>.
 Napi::Value Sidecar::Describe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RefText ref;

@@ -110,6 +110,8 @@ export interface NativeKeyDescription {
   hint?: string;
   fingerprint: string;
   origins: string[];
+  /** Stored origins recorded for another key (KeyDescription.replacedOrigins). */
+  replacedOrigins: string[];
   storedAt: number;
   lastUsedAt: number;
 }

@@ -36,8 +36,18 @@ export interface KeyDescription {
    * Absent when the key does not resolve.
    */
   fingerprint?: string;
-  /** Where the key may be sent: provider default, stored binding, policy.origins. */
+  /**
+   * Where the key may be sent: provider default, stored binding, policy.origins.
+   * The stored binding counts only when it was recorded for the key stored now.
+   */
   origins: string[];
+  /**
+   * The stored binding's origins when it was recorded for another key (a key
+   * stored since replaced it, from another process say): they are not in
+   * `origins`, and requests to them are refused until the key is stored
+   * again with its origins or bound with bindOrigins. Absent otherwise.
+   */
+  replacedOrigins?: string[];
   /** When storeSecret stored it (ISO 8601), if keyref did. */
   storedAt?: string;
   /** When a request last sent it (ISO 8601), as far as the audit trail knows. */

@@ -474,6 +474,7 @@ export class Sidecar {
     if (state.secretCode) out.code = state.secretCode;
     if (state.secretHint) out.hint = state.secretHint;
     if (d.fingerprint) out.fingerprint = d.fingerprint;
+    if (d.replacedOrigins.length > 0) out.replacedOrigins = d.replacedOrigins;
     if (d.storedAt > 0) out.storedAt = new Date(d.storedAt).toISOString();
     if (d.lastUsedAt > 0) out.lastUsedAt = new Date(d.lastUsedAt).toISOString();
     return out;

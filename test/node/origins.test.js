@@ -262,6 +262,53 @@ test('bindOrigins and acceptSecretFromWebview record bindings; deleteSecret remo
   assert.equal(srv.seen.requests, 1);
 });
 
+// A stored binding belongs to the key it was recorded for (docs/origins.md,
+// "Which key a binding belongs to"): another process (the CLI, another
+// window) writes a new key into the shared store, and its record is not
+// there (yet). The old key's origin must not get the new key.
+test('a key replaced behind the Sidecar\'s back is not bound by the old key\'s record', async (t) => {
+  const oldHome = await startCounting('127.0.0.1');
+  const policyHome = await startCounting('127.0.0.1');
+  t.after(async () => { await oldHome.close(); await policyHome.close(); });
+  const oldKey = makeKey('R');
+  const newKey = makeKey('S');
+  const storage = memorySecretStorage();
+  const sidecar = new Sidecar({ secretStorage: storage, policy: { origins: { 'secret:rot': [policyHome.url] } } });
+  t.after(() => sidecar.close());
+  await sidecar.storeSecret('secret:rot', oldKey, { origins: [oldHome.url] });
+  const fp = (await sidecar.describe('secret:rot')).fingerprint;
+  assert.match(storage.map.get('keyref:origins:rot'), new RegExp(`"key":"${fp}"`));
+  storage.map.set('rot', newKey);  // another process's write
+
+  const profile = { provider: 'openai-compatible', apiKeyRef: 'secret:rot', method: 'GET', path: '/v1/models' };
+  await assert.rejects(sidecar.request({ ...profile, baseUrl: oldHome.url }), (err) => {
+    assert.equal(err.code, 'KEY_ORIGIN_DENIED');
+    assert.match(err.message, /recorded for another key/);
+    assert.match(err.hint, /Store the key again with its origins/);
+    assertNoTrace(`${err.message} ${err.hint}`, newKey, 'error');
+    return true;
+  });
+  assert.deepEqual(oldHome.seen, { connections: 0, requests: 0 });
+  // policy.origins does not depend on the record.
+  assert.equal((await sidecar.request({ ...profile, baseUrl: policyHome.url })).status, 200);
+
+  const d = await sidecar.describe('secret:rot');
+  assert.deepEqual(d.origins, [policyHome.url]);
+  assert.deepEqual(d.replacedOrigins, [oldHome.url]);
+  assert.notEqual(d.fingerprint, fp);
+  assert.equal(d.storedAt, undefined);
+  // The LLM Profiles panel's "bound to" row: what requests honour.
+  const state = await sidecar.webviewState([{ id: 'p', label: 'P', provider: 'openai-compatible', model: 'm',
+    apiKeyRef: 'secret:rot' }]);
+  assert.deepEqual(state.profiles[0].origins, [policyHome.url]);
+
+  // Binding the origin to the key stored now (a person's "Trust") works.
+  await sidecar.bindOrigins('secret:rot', [oldHome.url]);
+  assert.equal((await sidecar.request({ ...profile, baseUrl: oldHome.url })).status, 200);
+  assert.equal(oldHome.seen.requests, 1);
+  assert.equal((await sidecar.describe('secret:rot')).replacedOrigins, undefined);
+});
+
 test('describe: state, fingerprint, origins, storedAt, lastUsedAt; never the key', async (t) => {
   const srv = await startCounting('127.0.0.1');
   t.after(() => srv.close());
