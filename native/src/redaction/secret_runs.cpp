@@ -47,13 +47,20 @@ template <std::size_t... I>
 void ScanRangeFixed(const PrintSet& set, std::string_view t, std::size_t from,
                     std::size_t to, RunMerger* merger,
                     std::index_sequence<I...>) {
-  // Hot loop: everything it reads, in locals.
+  // Hot loop: everything it reads, in locals. The prefilter's index is
+  // PrintSet::BitOf, ((roll + len) * mix) >> shift with roll = prefix(e) -
+  // prefix(e - len) * B^len, spread out (mod 2^64, the same value):
+  // prefix(e) * mix - prefix(e - len) * (B^len * mix) + len * mix. The
+  // first product is shared by every length, so a byte costs one multiply
+  // per length and two more, not two per length and one more (the loop is
+  // bound by the multiplier).
   const std::uint64_t base = set.keys.base;
   const std::uint64_t mix = set.keys.mix;
   const unsigned shift = 64 - static_cast<unsigned>(set.bits_log2);
   const std::uint64_t* bits = set.bits.data();
   const std::size_t lens[] = {set.lengths[I]...};
-  const std::uint64_t pows[] = {set.powers[I]...};
+  const std::uint64_t pow_mix[] = {(set.powers[I] * mix)...};
+  const std::uint64_t len_mix[] = {(set.lengths[I] * mix)...};
   const unsigned char* p =
       reinterpret_cast<const unsigned char*>(t.data()) + from;
   const std::size_t n = to - from;
@@ -63,19 +70,18 @@ void ScanRangeFixed(const PrintSet& set, std::string_view t, std::size_t from,
   for (std::size_t e = 1; e <= n; ++e) {
     prefix = prefix * base + p[e - 1];
     ring[e % kRing] = prefix;
-    auto window = [&](std::size_t len, std::uint64_t pow) {
+    const std::uint64_t prefix_mix = prefix * mix;
+    auto window = [&](std::size_t len, std::uint64_t pm, std::uint64_t lm) {
       if (len > e) return;
-      const std::uint64_t roll = prefix - ring[(e - len) % kRing] * pow;
-      // PrintSet::BitOf, inlined.
-      const std::size_t bit =
-          static_cast<std::size_t>(((roll + len) * mix) >> shift);
+      const std::size_t bit = static_cast<std::size_t>(
+          (prefix_mix - ring[(e - len) % kRing] * pm + lm) >> shift);
       if (!((bits[bit >> 6] >> (bit & 63)) & 1)) return;
       const std::size_t b = from + e - len;
       if (!set.Has(SipHash64(set.keys.k0, set.keys.k1, t.substr(b, len))))
         return;
       merger->Add(b, from + e);
     };
-    (window(lens[I], pows[I]), ...);  // ascending, as ScanRangeAny
+    (window(lens[I], pow_mix[I], len_mix[I]), ...);  // ascending
   }
 }
 
@@ -285,6 +291,8 @@ void ScanRuns(const PrintSet& set, std::string_view t,
         b = padded;
       }
       scanner.Block(block, WindowByteMask(b, pad));
+      // The copy may hold up to 63 bytes of the text: wiped once read.
+      if (len < 64) SecureZero(padded, sizeof padded);
     }
   }
   scanner.Finish();
