@@ -74,10 +74,14 @@ void ScanRangeFixed(const PrintSet& set, std::string_view t, std::size_t from,
   auto at = [&](std::size_t e, std::uint64_t m) {
     ring[e % kRing] = m;
     auto window = [&](std::size_t len, std::uint64_t pow, std::uint64_t lm) {
-      if (len > e) return;
+      // Without a branch on whether the window fits yet (it flips in every
+      // run, and runs are short): one that does not reads ring[0] and its
+      // bit is dropped.
+      const std::size_t fits = len <= e;
+      const std::size_t back = fits ? e - len : 0;
       const std::size_t bit = static_cast<std::size_t>(
-          (m - ring[(e - len) % kRing] * pow + lm) >> shift);
-      if (!((bits[bit >> 6] >> (bit & 63)) & 1)) return;
+          (m - ring[back % kRing] * pow + lm) >> shift);
+      if (!((bits[bit >> 6] >> (bit & 63)) & fits)) return;
       const std::size_t b = from + e - len;
       if (!set.Has(SipHash64(set.keys.k0, set.keys.k1, t.substr(b, len))))
         return;
