@@ -91,6 +91,16 @@ void ScanRangeFixed(const PrintSet& set, std::string_view t, std::size_t from,
   };
   std::uint64_t m = 0;  // m(e - 1)
   std::size_t e = 1;
+  // Up to where the shortest window ends: the ring only (runs are short,
+  // so a branch per window that is not taken yet is a misprediction in
+  // every run).
+  for (const std::size_t shortest = lens[0]; e + 1 < shortest && e < n;
+       e += 2) {
+    const unsigned char a = p[e - 1], b = p[e];
+    ring[e % kRing] = m * base + byte_mix[a];
+    m = m * base2 + (byte_mix_base[a] + byte_mix[b]);
+    ring[(e + 1) % kRing] = m;
+  }
   for (; e < n; e += 2) {
     const unsigned char a = p[e - 1], b = p[e];
     const std::uint64_t m1 = m * base + byte_mix[a];
