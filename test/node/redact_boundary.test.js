@@ -122,6 +122,9 @@ test('large texts (the external-string path): exact results, ASCII or not', () =
       // Latin-1 copy would read them as ASCII.
       ['U+0100.. only', `${'Ł'.repeat(1 << 20)}${TOKEN}${'Ą'.repeat(1 << 20)}`],
     ]) {
+      // 16 small texts first: the input buffer is back to 16 KiB, so the
+      // large text is copied again whole, where its encoding is decided.
+      for (let i = 0; i < 16; ++i) s.redact('x');
       const got = s.redact(text);
       const want = rebuilt(text.replace(TOKEN, MARK));
       assert.ok(got === want, `${name}: ${got.length} characters, want ${want.length}`);
