@@ -84,22 +84,24 @@ struct Scratch {
   }
 
   // After a call that wrote `used` bytes into `in`, all of them wiped.
-  void AfterCall(std::size_t used) noexcept {
+  // True when the buffers went back to their first size.
+  bool AfterCall(std::size_t used) noexcept {
     out.clear();
     spans.clear();
-    if (cap == kFirstCap && out.capacity() <= kFirstCap) return;
+    if (cap == kFirstCap && out.capacity() <= kFirstCap) return false;
     if (used > kFirstCap) {
       small_calls = 0;
-      return;
+      return false;
     }
-    if (++small_calls < kSmallCallsBeforeShrink) return;
+    if (++small_calls < kSmallCallsBeforeShrink) return false;
     small_calls = 0;
     std::string().swap(out);
     std::vector<Redactor::Span>().swap(spans);
     char* first = new (std::nothrow) char[kFirstCap];
-    if (!first) return;  // keep the large one
+    if (!first) return false;  // keep the large one
     in.reset(first);
     cap = kFirstCap;
+    return true;
   }
 };
 
@@ -108,14 +110,18 @@ Scratch& ThreadScratch() {
   return scratch;
 }
 
+void DrainPool(napi_env env) noexcept;
+
 // Wipes what a copy may have written into the input buffer, and drops the
-// output, however the call ends.
+// output, however the call ends. When the buffers shrink after a run of
+// small texts, the pool of large-result memory is emptied too.
 struct WipeInput {
+  napi_env env;
   Scratch& s;
   std::size_t size = 0;
   ~WipeInput() {
     SecureZero(s.in.get(), size);
-    s.AfterCall(size);
+    if (s.AfterCall(size)) DrainPool(env);
   }
 };
 
@@ -256,11 +262,13 @@ char* MapHuge(std::size_t size, std::size_t* mapped) {
 // no byte of the previous result beyond it is ever part of a string.
 //
 // Bounded (kPoolMaxCount mappings, kPoolMaxBytes): results the pool cannot
-// take are unmapped. It never raises the process's peak memory: it holds
-// memory dead results held a moment before. The environment's cleanup hook
-// closes it (a worker thread that exits unmaps everything); a result freed
-// after that is unmapped at once. Finalizers run on the environment's thread,
-// but the pool is locked anyway: it costs nothing next to an 8 MB copy.
+// take are unmapped. It is emptied when the host goes back to small texts
+// (when the input buffer shrinks, see Scratch), so a burst of large texts
+// does not leave its memory behind for the life of the process. The
+// environment's cleanup hook closes it (a worker thread that exits unmaps
+// everything); a result freed after that is unmapped at once. Finalizers run
+// on the environment's thread, but the pool is locked anyway: it costs
+// nothing next to an 8 MB copy.
 //
 // What V8 is told (napi_adjust_external_memory): the bytes this environment
 // has mapped, in results or in the pool. A mapping is reported when it is
@@ -268,7 +276,11 @@ char* MapHuge(std::size_t size, std::size_t* mapped) {
 // it changes nothing. V8 collects garbage after enough new external memory,
 // so dead results are still freed (and their mappings pooled) as they pile
 // up, but a host that redacts large texts in a loop mostly reuses mappings,
-// which V8 does not count as growth: fewer full collections.
+// which V8 does not count as growth: fewer full collections (about half as
+// many in bench/node/redact_bench.js). The price: between two collections
+// the memory of results can reach the pool's bound plus the growth V8
+// allows before it collects (64 MiB in V8 11), where without the pool it
+// was that growth alone.
 class ResultPool {
  public:
   static constexpr std::size_t kPoolMaxCount = 8;
@@ -311,14 +323,22 @@ class ResultPool {
     return true;
   }
 
-  // The environment is going away: unmaps what the pool holds and takes
-  // nothing more.
-  void Close() noexcept {
+  // Unmaps what the pool holds; returns how many bytes that was.
+  std::size_t Drain() noexcept {
     std::lock_guard<std::mutex> lock(mu_);
-    closed_ = true;
+    const std::size_t bytes = bytes_;
     for (const Mapping& m : free_) munmap(m.data, m.mapped);
     free_.clear();
     bytes_ = 0;
+    return bytes;
+  }
+
+  // The environment is going away: unmaps what the pool holds and takes
+  // nothing more.
+  void Close() noexcept {
+    Drain();
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
   }
 
   ResultPool() { free_.reserve(kPoolMaxCount); }
@@ -374,6 +394,21 @@ std::shared_ptr<ResultPool> PoolOf(napi_env env) {
     data->redact_results = std::move(pool);
   }
   return data->redact_results;
+}
+
+// The host has gone back to small texts: the memory of past large results
+// is not kept for ever.
+void DrainPool(napi_env env) noexcept {
+  void* raw = nullptr;
+  if (napi_get_instance_data(env, &raw) != napi_ok || !raw) return;
+  const auto& pool = static_cast<AddonData*>(raw)->redact_results;
+  if (!pool) return;
+  const std::size_t bytes = pool->Drain();
+  std::int64_t unused = 0;
+  if (bytes) {
+    napi_adjust_external_memory(env, -static_cast<std::int64_t>(bytes),
+                                &unused);
+  }
 }
 
 void Unmap(napi_env env, void* data, std::size_t mapped) {
@@ -472,7 +507,7 @@ napi_value Redact(napi_env env, napi_callback_info info) {
   }
   const Instance& instance = *static_cast<RedactBinding*>(data)->instance;
   try {
-    WipeInput wipe{ThreadScratch()};
+    WipeInput wipe{env, ThreadScratch()};
     std::size_t len = 0;
     Encoding encoding = Encoding::kUtf8;
     const napi_status st = ReadText(env, text, wipe, &len, &encoding);

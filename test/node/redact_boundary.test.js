@@ -252,6 +252,14 @@ const want = (fill, mib, i) => fill.repeat((mib << 20) + i * 4099) + ' [REDACTED
   if (stats().scratchBytes !== large) fail('the buffer shrank before 16 small texts');
   s.redact('small');
   if (stats().scratchBytes !== 16 * 1024) fail('the buffer kept ' + stats().scratchBytes + ' bytes after 16 small texts');
+  // ... and the pool of result memory is emptied with it.
+  let held = [];
+  for (let i = 0; i < 3; ++i) held.push(s.redact(text('w', 3, i)));
+  held = null;
+  await settle();
+  if (external && stats().pooled < 1) fail('nothing pooled before the small texts');
+  for (let i = 0; i < 16; ++i) s.redact('small ' + i);
+  if (stats().pooled !== 0 || stats().pooledBytes !== 0) fail('the pool kept ' + JSON.stringify(stats()) + ' after 16 small texts');
   s.close();
   process.stdout.write('ok');
 })().catch((e) => { console.error(e); process.exit(1); });
