@@ -12,6 +12,8 @@
 #include "keyref/credential_shape.h"
 #include "keyref/live_secret.h"
 #include "keyref/redactor.h"
+#include "keyref/secret_value.h"
+#include "redaction/internal.h"
 
 namespace keyref {
 namespace {
@@ -234,6 +236,56 @@ void BM_StreamScrubber(benchmark::State& state) {
                           static_cast<int64_t>(text.size()));
 }
 BENCHMARK(BM_StreamScrubber);
+
+// Timing of the exact match of a short live value (4 to 7 bytes): 64 KiB
+// made of the value's first k bytes padded with '.' to 7 bytes, over and
+// over, so that every seventh position matches k bytes of the value and
+// none matches it whole. The time should not grow with k
+// (docs/threat-model.md, "Timing"). BM_ShortValueFind is the matcher used
+// before, std::string_view::find, on the same texts, for comparison: its
+// time grows with k, which is what let a prober confirm a short value one
+// character at a time.
+const std::string& ShortValue() {
+  static const std::string v = "Zq7#p1w";
+  return v;
+}
+
+std::string PrefixText(std::size_t k) {
+  std::string chunk = ShortValue().substr(0, k);
+  chunk.resize(ShortValue().size(), '.');
+  std::string t;
+  while (t.size() < 64 * 1024) t += chunk;
+  return t;
+}
+
+void BM_ShortValuePrefix(benchmark::State& state) {
+  const std::string text = PrefixText(static_cast<std::size_t>(state.range(0)));
+  std::vector<Redactor::Span> spans;
+  for (auto _ : state) {
+    spans.clear();
+    redaction::FindShortValue(text, ShortValue(), &spans);
+    benchmark::DoNotOptimize(spans.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(text.size()));
+}
+BENCHMARK(BM_ShortValuePrefix)->DenseRange(0, 6);
+
+void BM_ShortValueFind(benchmark::State& state) {
+  const std::string text = PrefixText(static_cast<std::size_t>(state.range(0)));
+  const std::string_view hay(text);
+  for (auto _ : state) {
+    std::size_t n = 0;
+    for (std::size_t at = hay.find(ShortValue()); at != hay.npos;
+         at = hay.find(ShortValue(), at + 1)) {
+      ++n;
+    }
+    benchmark::DoNotOptimize(n);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(text.size()));
+}
+BENCHMARK(BM_ShortValueFind)->DenseRange(0, 6);
 
 }  // namespace
 }  // namespace keyref

@@ -286,6 +286,13 @@ class FingerprintStore {
 // (`Authorization: …`, `"x-api-key": "…"`, `api_key=…`), case-insensitive.
 // This form looks at every ':' and '=' of the text: the rule's plain
 // definition, which HeaderScanner must match.
+// Every occurrence of `value` (a live value of 4 to 7 bytes) in `text`, as
+// spans, in time that depends on the text's length only, plus a constant
+// per whole match: never on how much of the value a position matches
+// (redaction/short_values.cpp). Other lengths find nothing.
+void FindShortValue(std::string_view text, std::string_view value,
+                    std::vector<Redactor::Span>* out);
+
 void FindHeaderValues(std::string_view text, std::vector<Redactor::Span>* out);
 
 // FindHeaderValues fed one 64-byte block at a time (the redactor's one

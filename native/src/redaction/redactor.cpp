@@ -162,11 +162,9 @@ void Redactor::FindSpans(std::string_view text, std::vector<Span>* out) const {
   if (state_->short_count.load(std::memory_order_acquire) != 0) {
     auto shorts = std::atomic_load(&state_->shorts);
     for (const auto& v : *shorts) {
-      std::string_view needle = v->Reveal();
-      for (std::size_t pos = text.find(needle); pos != std::string_view::npos;
-           pos = text.find(needle, pos + 1)) {
-        out->push_back({pos, pos + needle.size(), pos});
-      }
+      // Not text.find: its time tells how much of the value a text
+      // matched (redaction/short_values.cpp).
+      redaction::FindShortValue(text, v->Reveal(), out);
     }
   }
   for (const CredentialMatch& m : found.shapes) {
