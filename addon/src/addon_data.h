@@ -13,6 +13,10 @@
 
 namespace keyref::addon {
 
+// The memory of dead large redact() results, kept for the next one
+// (sidecar_redact.cc).
+class ResultPool;
+
 struct AddonData {
   // Scratch space that checkRef fills for the JS layer (ref_binding.cc).
   Napi::Reference<Napi::Int32Array> ref_out;
@@ -21,6 +25,9 @@ struct AddonData {
   Napi::FunctionReference sidecar_ctor;
   // Worker threads for blocking work; made with the first Sidecar.
   std::unique_ptr<WorkPool> pool;
+  // Made with the first large redact() result; shared with the results that
+  // will return their memory to it.
+  std::shared_ptr<ResultPool> redact_results;
 };
 
 inline AddonData* GetData(Napi::Env env) {

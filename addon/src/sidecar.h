@@ -5,6 +5,7 @@
 
 #include <napi.h>
 
+#include <cstddef>
 #include <memory>
 #include <vector>
 
@@ -61,6 +62,16 @@ class Sidecar : public Napi::ObjectWrap<Sidecar> {
 // call that hosts make per log line skips the ObjectWrap unwrap).
 void DefineRedact(Napi::Env env, Napi::Object self,
                   std::shared_ptr<Instance> instance);
+
+// For the test build's hooks (test_hooks.cc): the size of this thread's
+// redact() input buffer, and this environment's pool of result memory.
+struct RedactStats {
+  std::size_t scratch_bytes = 0;
+  std::size_t pooled = 0;
+  std::size_t pooled_bytes = 0;
+  std::size_t reused = 0;  // results that took their memory from the pool
+};
+RedactStats GetRedactStats(napi_env env);
 
 // Reads the normalised policy object the TypeScript layer passes.
 Policy PolicyFromJs(const Napi::Object& options);

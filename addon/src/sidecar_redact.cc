@@ -10,7 +10,11 @@
 //   TypeScript);
 // - a large ASCII result handed to V8 as an external string backed by
 //   huge pages, instead of a fresh V8 large object whose every 4 KiB page
-//   faults in (the largest cost of an 8 MB call on the machines measured).
+//   faults in (the largest cost of an 8 MB call on the machines measured);
+//   the result is rendered straight into that memory, and the memory of
+//   dead results is reused (a small pool per environment);
+// - a long text copied once, as UTF-8 into room it cannot overflow, with no
+//   separate pass to measure it.
 //
 // What does not change (docs/threat-model.md, docs/redaction.md): the result
 // holds scrubbed text only and never references the caller's string (V8's
@@ -22,16 +26,21 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
+#include "addon_data.h"
 #include "errors.h"
+#include "keyref/redactor.h"
 #include "keyref/secret_value.h"
 #include "sidecar.h"
 
@@ -49,14 +58,21 @@ struct RedactBinding {
 // on one thread; worker threads get their own). Fresh megabyte buffers would
 // cost a page fault per 4 KiB on every call. The input buffer is never
 // zero-filled before a copy and is wiped after each use, since a host string
-// may hold a key; the output is scrubbed already.
+// may hold a key; the output and the spans are scrubbed text and positions.
 struct Scratch {
   // A log line or an error text is copied in one call; a longer text is
-  // measured first, then copied.
+  // copied again into room it cannot overflow.
   static constexpr std::size_t kFirstCap = 16 * 1024;
+  // After a large text, the buffers go back to their first size once this
+  // many texts in a row have fitted in kFirstCap: a thread that redacted
+  // one 8 MB text does not keep 24 MB for its life, and a host that keeps
+  // redacting large texts does not pay for fresh pages every call.
+  static constexpr int kSmallCallsBeforeShrink = 16;
   std::unique_ptr<char[]> in{new char[kFirstCap]};
   std::size_t cap = kFirstCap;
   std::string out;
+  std::vector<Redactor::Span> spans;
+  int small_calls = 0;
 
   // Makes room for `size` bytes; whatever the buffer held must have been
   // wiped already.
@@ -66,6 +82,27 @@ struct Scratch {
     in = std::move(bigger);
     cap = size;
   }
+
+  // After a call that wrote `used` bytes into `in`, all of them wiped.
+  // True when the buffers went back to their first size.
+  bool AfterCall(std::size_t used) noexcept {
+    out.clear();
+    spans.clear();
+    if (cap == kFirstCap && out.capacity() <= kFirstCap) return false;
+    if (used > kFirstCap) {
+      small_calls = 0;
+      return false;
+    }
+    if (++small_calls < kSmallCallsBeforeShrink) return false;
+    small_calls = 0;
+    std::string().swap(out);
+    std::vector<Redactor::Span>().swap(spans);
+    char* first = new (std::nothrow) char[kFirstCap];
+    if (!first) return false;  // keep the large one
+    in.reset(first);
+    cap = kFirstCap;
+    return true;
+  }
 };
 
 Scratch& ThreadScratch() {
@@ -73,27 +110,35 @@ Scratch& ThreadScratch() {
   return scratch;
 }
 
+void DrainPool(napi_env env) noexcept;
+
 // Wipes what a copy may have written into the input buffer, and drops the
-// output, however the call ends.
+// output, however the call ends. When the buffers shrink after a run of
+// small texts, the pool of large-result memory is emptied too.
 struct WipeInput {
+  napi_env env;
   Scratch& s;
   std::size_t size = 0;
   ~WipeInput() {
     SecureZero(s.in.get(), size);
-    s.out.clear();
+    if (s.AfterCall(size)) DrainPool(env);
   }
 };
 
 enum class Encoding {
   kUtf8,     // s.in holds UTF-8, which may or may not be ASCII
-  kAscii,    // s.in holds ASCII (copied as Latin-1: the same bytes)
+  kAscii,    // s.in holds ASCII
   kNonAscii  // s.in holds UTF-8 with at least one non-ASCII character
 };
 
 // Copies the string `value` into s.in and sets *len. A short text is copied
-// as UTF-8 in one call. A longer one is measured: when its UTF-8 length is
-// its length in UTF-16 units, every character is ASCII, and it is copied as
-// Latin-1 (plain memcpy, far faster than transcoding 8 MB).
+// as UTF-8 in one call. A longer one is copied again, as UTF-8 into room for
+// 3 bytes per UTF-16 unit (no unit writes more: a surrogate pair writes 4
+// bytes for 2 units), so that copy is never cut. Every unit writes at least
+// one byte, so the copy is as long as the text in units exactly when every
+// character is ASCII: no separate pass measures the text (V8's UTF-8 length
+// is a slower pass than its copy), and a Latin-1 copy, which would cut
+// U+0100 and above to their low byte, is never needed.
 // napi_string_expected when `value` is not a string.
 napi_status ReadText(napi_env env, napi_value value, WipeInput& wipe,
                      std::size_t* len, Encoding* encoding) {
@@ -108,24 +153,26 @@ napi_status ReadText(napi_env env, napi_value value, WipeInput& wipe,
   wipe.size = *len + 1;  // the copy and its NUL
   if (*len + kMayBeCut < s.cap) return napi_ok;
 
-  std::size_t utf8 = 0;
-  std::size_t units = 0;
-  if ((st = napi_get_value_string_utf8(env, value, nullptr, 0, &utf8)) !=
-          napi_ok ||
-      (st = napi_get_value_string_utf16(env, value, nullptr, 0, &units)) !=
-          napi_ok) {
+  std::size_t units = 0;  // V8 knows it: no pass over the text
+  if ((st = napi_get_value_string_utf16(env, value, nullptr, 0, &units)) !=
+      napi_ok) {
     return st;
   }
-  SecureZero(s.in.get(), wipe.size);  // the cut copy
-  wipe.size = 0;
-  s.Reserve(utf8 + 1);
-  wipe.size = utf8 + 1;
-  if (utf8 == units) {
-    *encoding = Encoding::kAscii;
-    return napi_get_value_string_latin1(env, value, s.in.get(), s.cap, len);
+  const std::size_t room = 3 * units + 1;
+  if (room > s.cap) {
+    SecureZero(s.in.get(), wipe.size);  // the cut copy, before it is freed
+    wipe.size = 0;
+    s.Reserve(room);
   }
-  *encoding = Encoding::kNonAscii;
-  return napi_get_value_string_utf8(env, value, s.in.get(), s.cap, len);
+  // The whole copy overwrites the cut one from the start, so wiping what
+  // this copy wrote covers both.
+  if ((st = napi_get_value_string_utf8(env, value, s.in.get(), room, len)) !=
+      napi_ok) {
+    return st;
+  }
+  wipe.size = std::max(wipe.size, *len + 1);
+  *encoding = *len == units ? Encoding::kAscii : Encoding::kNonAscii;
+  return napi_ok;
 }
 
 bool IsAscii(std::string_view text) {
@@ -205,11 +252,166 @@ char* MapHuge(std::size_t size, std::size_t* mapped) {
   return reinterpret_cast<char*>(start);
 }
 
-// V8 is done with an external result (or copied it at once). The memory
-// holds scrubbed text only, so it is unmapped without a wipe. `env` is null
-// when the environment is being torn down.
-void FreeExternal(napi_env env, void* data, void* hint) {
-  const auto mapped = reinterpret_cast<std::uintptr_t>(hint);
+}  // namespace
+
+// The mappings of dead results, kept for the next large result of the same
+// environment: a fresh mapping faults in and the kernel zeroes every page of
+// it (several milliseconds for 8 MB), a reused one is written in place. A
+// mapping holds scrubbed text only (a previous result), so it needs no wipe
+// before it goes back, and the new result's string has its own exact length:
+// no byte of the previous result beyond it is ever part of a string.
+//
+// Bounded (kPoolMaxCount mappings, kPoolMaxBytes): results the pool cannot
+// take are unmapped. It is emptied when the host goes back to small texts
+// (when the input buffer shrinks, see Scratch), so a burst of large texts
+// does not leave its memory behind for the life of the process. The
+// environment's cleanup hook closes it (a worker thread that exits unmaps
+// everything); a result freed after that is unmapped at once. Finalizers run
+// on the environment's thread, but the pool is locked anyway: it costs
+// nothing next to an 8 MB copy.
+//
+// What V8 is told (napi_adjust_external_memory): the bytes this environment
+// has mapped, in results or in the pool. A mapping is reported when it is
+// made and unreported when it is unmapped; going back to the pool or out of
+// it changes nothing. V8 collects garbage after enough new external memory,
+// so dead results are still freed (and their mappings pooled) as they pile
+// up, but a host that redacts large texts in a loop mostly reuses mappings,
+// which V8 does not count as growth: fewer full collections (about half as
+// many in bench/node/redact_bench.js). The price: between two collections
+// the memory of results can reach the pool's bound plus the growth V8
+// allows before it collects (64 MiB in V8 11), where without the pool it
+// was that growth alone.
+class ResultPool {
+ public:
+  static constexpr std::size_t kPoolMaxCount = 8;
+  static constexpr std::size_t kPoolMaxBytes = std::size_t{64} << 20;
+
+  // A mapping of at least `size` bytes from the pool (the smallest that
+  // fits), or nullptr.
+  char* Take(std::size_t size, std::size_t* mapped) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto best = free_.end();
+    for (auto it = free_.begin(); it != free_.end(); ++it) {
+      if (it->mapped >= size &&
+          (best == free_.end() || it->mapped < best->mapped)) {
+        best = it;
+      }
+    }
+    if (best == free_.end()) return nullptr;
+    char* data = best->data;
+    *mapped = best->mapped;
+    bytes_ -= best->mapped;
+    free_.erase(best);
+    ++reused_;
+    return data;
+  }
+
+  // Keeps a mapping no string uses any more; false when the pool is full or
+  // closed (then the caller unmaps it).
+  bool Give(char* data, std::size_t mapped) noexcept {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_ || free_.size() >= kPoolMaxCount ||
+        bytes_ + mapped > kPoolMaxBytes) {
+      return false;
+    }
+    try {
+      free_.push_back({data, mapped});  // room reserved: see the constructor
+    } catch (...) {
+      return false;
+    }
+    bytes_ += mapped;
+    return true;
+  }
+
+  // Unmaps what the pool holds; returns how many bytes that was.
+  std::size_t Drain() noexcept {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::size_t bytes = bytes_;
+    for (const Mapping& m : free_) munmap(m.data, m.mapped);
+    free_.clear();
+    bytes_ = 0;
+    return bytes;
+  }
+
+  // The environment is going away: unmaps what the pool holds and takes
+  // nothing more.
+  void Close() noexcept {
+    Drain();
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+  }
+
+  ResultPool() { free_.reserve(kPoolMaxCount); }
+
+  // For the test hook: how many mappings and bytes are pooled, and how many
+  // results reused one.
+  void Stats(std::size_t* count, std::size_t* bytes, std::size_t* reused) {
+    std::lock_guard<std::mutex> lock(mu_);
+    *count = free_.size();
+    *bytes = bytes_;
+    *reused = reused_;
+  }
+
+ private:
+  struct Mapping {
+    char* data;
+    std::size_t mapped;
+  };
+  std::mutex mu_;
+  std::vector<Mapping> free_;
+  std::size_t bytes_ = 0;
+  std::size_t reused_ = 0;
+  bool closed_ = false;
+};
+
+namespace {
+
+// What an external result's finalizer needs: its mapping's size and the pool
+// to return it to (shared: the pool outlives its environment's cleanup hook
+// for as long as a result still holds it).
+struct LentMapping {
+  std::shared_ptr<ResultPool> pool;
+  std::size_t mapped = 0;
+};
+
+void ClosePool(void* arg) {
+  std::unique_ptr<std::shared_ptr<ResultPool>> pool(
+      static_cast<std::shared_ptr<ResultPool>*>(arg));
+  (*pool)->Close();
+}
+
+// This environment's pool, made with its first large result.
+std::shared_ptr<ResultPool> PoolOf(napi_env env) {
+  AddonData* data = GetData(Napi::Env(env));
+  if (!data) return nullptr;
+  if (!data->redact_results) {
+    auto pool = std::make_shared<ResultPool>();
+    auto hook = std::make_unique<std::shared_ptr<ResultPool>>(pool);
+    if (napi_add_env_cleanup_hook(env, ClosePool, hook.get()) != napi_ok) {
+      return nullptr;
+    }
+    hook.release();  // the hook owns it now
+    data->redact_results = std::move(pool);
+  }
+  return data->redact_results;
+}
+
+// The host has gone back to small texts: the memory of past large results
+// is not kept for ever.
+void DrainPool(napi_env env) noexcept {
+  void* raw = nullptr;
+  if (napi_get_instance_data(env, &raw) != napi_ok || !raw) return;
+  const auto& pool = static_cast<AddonData*>(raw)->redact_results;
+  if (!pool) return;
+  const std::size_t bytes = pool->Drain();
+  std::int64_t unused = 0;
+  if (bytes) {
+    napi_adjust_external_memory(env, -static_cast<std::int64_t>(bytes),
+                                &unused);
+  }
+}
+
+void Unmap(napi_env env, void* data, std::size_t mapped) {
   munmap(data, mapped);
   if (env) {
     std::int64_t unused = 0;
@@ -218,35 +420,67 @@ void FreeExternal(napi_env env, void* data, void* hint) {
   }
 }
 
-// The result as an external string, or nullptr (then the caller makes a
-// plain one).
-napi_value ExternalResult(napi_env env, std::string_view text) {
+// V8 is done with an external result (or copied it at once). The memory
+// holds scrubbed text only: it goes back to the pool, or is unmapped,
+// without a wipe. `env` is null when the environment is being torn down.
+void FreeExternal(napi_env env, void* data, void* hint) {
+  std::unique_ptr<LentMapping> lent(static_cast<LentMapping*>(hint));
+  if (!lent->pool->Give(static_cast<char*>(data), lent->mapped)) {
+    Unmap(env, data, lent->mapped);
+  }
+}
+
+// The scrubbed text as an external string, rendered straight into its
+// memory; nullptr when that path is not available (then the caller makes a
+// plain string). `size` is RenderedSize(text, spans), an ASCII result's.
+napi_value ExternalResult(napi_env env, std::string_view text,
+                          const std::vector<Redactor::Span>& spans,
+                          std::size_t size) {
   const CreateExternalLatin1 create = ExternalLatin1();
-  if (!create || text.size() < kExternalMin) return nullptr;
-  std::size_t mapped = 0;
-  char* buf = MapHuge(text.size(), &mapped);
-  if (!buf) return nullptr;
-  // The text is the scrubbed result: nothing here needs a wipe. The copy of
-  // the input is wiped by WipeInput, as for every call.
-  std::memcpy(buf, text.data(), text.size());
-  std::int64_t unused = 0;
-  napi_adjust_external_memory(env, static_cast<std::int64_t>(mapped), &unused);
+  if (!create || size < kExternalMin) return nullptr;
+  std::shared_ptr<ResultPool> pool = PoolOf(env);
+  if (!pool) return nullptr;
+  auto lent = std::make_unique<LentMapping>();
+  lent->pool = pool;
+  char* buf = pool->Take(size, &lent->mapped);
+  if (!buf) {
+    if (!(buf = MapHuge(size, &lent->mapped))) return nullptr;
+    std::int64_t unused = 0;
+    napi_adjust_external_memory(env, static_cast<std::int64_t>(lent->mapped),
+                                &unused);
+  }
+  // The result is scrubbed text: nothing here needs a wipe. The copy of the
+  // input is wiped by WipeInput, as for every call.
+  Redactor::RenderInto(text, spans, buf);
   napi_value result = nullptr;
   bool copied = false;
-  if (create(env, buf, text.size(), FreeExternal,
-             reinterpret_cast<void*>(static_cast<std::uintptr_t>(mapped)),
-             &result, &copied) != napi_ok) {
-    FreeExternal(env, buf, reinterpret_cast<void*>(mapped));  // not taken
+  LentMapping* hint = lent.get();
+  if (create(env, buf, size, FreeExternal, hint, &result, &copied) != napi_ok) {
+    FreeExternal(env, buf, lent.release());  // not taken
     return nullptr;
   }
+  lent.release();  // the string owns it now (or it was freed if copied)
   return result;
 }
 
-napi_value MakeResult(napi_env env, std::string_view out, Encoding encoding) {
+// The result of a call that changed `text`.
+napi_value MakeResult(napi_env env, Scratch& s, std::string_view text,
+                      Encoding encoding) {
+  napi_value result = nullptr;
+  const std::size_t size = Redactor::RenderedSize(text, s.spans);
+  // A result that may take the external path is large, so its text was
+  // copied whole and its encoding is known (or the buffer was already
+  // large: then it is checked here).
+  if (size >= kExternalMin &&
+      (encoding == Encoding::kAscii ||
+       (encoding == Encoding::kUtf8 && IsAscii(text))) &&
+      (result = ExternalResult(env, text, s.spans, size))) {
+    return result;
+  }
+  Redactor::Render(text, s.spans, &s.out);
+  const std::string_view out = s.out;
   const bool ascii = encoding == Encoding::kAscii ||
                      (encoding == Encoding::kUtf8 && IsAscii(out));
-  napi_value result = nullptr;
-  if (ascii && (result = ExternalResult(env, out))) return result;
   const napi_status st =
       ascii ? napi_create_string_latin1(env, out.data(), out.size(), &result)
             : napi_create_string_utf8(env, out.data(), out.size(), &result);
@@ -273,7 +507,7 @@ napi_value Redact(napi_env env, napi_callback_info info) {
   }
   const Instance& instance = *static_cast<RedactBinding*>(data)->instance;
   try {
-    WipeInput wipe{ThreadScratch()};
+    WipeInput wipe{env, ThreadScratch()};
     std::size_t len = 0;
     Encoding encoding = Encoding::kUtf8;
     const napi_status st = ReadText(env, text, wipe, &len, &encoding);
@@ -286,10 +520,11 @@ napi_value Redact(napi_env env, napi_callback_info info) {
       return nullptr;
     }
     Scratch& s = wipe.s;
-    if (!instance.redactor().Scrub({s.in.get(), len}, &s.out)) {
-      return text;  // unchanged: the same string, no copy
-    }
-    napi_value result = MakeResult(env, s.out, encoding);
+    const std::string_view in(s.in.get(), len);
+    s.spans.clear();
+    instance.redactor().FindSpans(in, &s.spans);
+    if (s.spans.empty()) return text;  // unchanged: the same string, no copy
+    napi_value result = MakeResult(env, s, in, encoding);
     if (!result) Napi::Error::New(Napi::Env(env)).ThrowAsJavaScriptException();
     return result;
   } catch (const std::bad_alloc&) {
@@ -307,6 +542,17 @@ void FreeBinding(napi_env, void* data, void*) {
 }
 
 }  // namespace
+
+RedactStats GetRedactStats(napi_env env) {
+  RedactStats stats;
+  stats.scratch_bytes = ThreadScratch().cap;
+  AddonData* data = GetData(Napi::Env(env));
+  if (data && data->redact_results) {
+    data->redact_results->Stats(&stats.pooled, &stats.pooled_bytes,
+                                &stats.reused);
+  }
+  return stats;
+}
 
 void DefineRedact(Napi::Env env, Napi::Object self,
                   std::shared_ptr<Instance> instance) {

@@ -169,6 +169,19 @@ Napi::Value RedactionProbe(const Napi::CallbackInfo& info) {
   return Napi::Value(env, promise);
 }
 
+// _redactStats(): { scratchBytes, pooled, pooledBytes, reused }. Test hook
+// for test/node/redact_boundary.test.js: this thread's redact() input
+// buffer and this environment's pool of large-result memory.
+Napi::Value RedactStatsHook(const Napi::CallbackInfo& info) {
+  const RedactStats stats = GetRedactStats(info.Env());
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("scratchBytes", static_cast<double>(stats.scratch_bytes));
+  out.Set("pooled", static_cast<double>(stats.pooled));
+  out.Set("pooledBytes", static_cast<double>(stats.pooled_bytes));
+  out.Set("reused", static_cast<double>(stats.reused));
+  return out;
+}
+
 }  // namespace
 
 bool HasTestHooks() { return true; }
@@ -178,6 +191,10 @@ void InstallTestHooks(Napi::Env env, Napi::Function sidecar_ctor) {
       .As<Napi::Object>()
       .Set("_redactionProbe",
            Napi::Function::New(env, RedactionProbe, "_redactionProbe"));
+  sidecar_ctor.Get("prototype")
+      .As<Napi::Object>()
+      .Set("_redactStats",
+           Napi::Function::New(env, RedactStatsHook, "_redactStats"));
 }
 
 }  // namespace keyref::addon

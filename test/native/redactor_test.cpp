@@ -630,5 +630,25 @@ TEST(RedactorSurface, ExposesNothingAboutTheLiveSet) {
   EXPECT_EQ(sa[0].end, sb[0].end);
 }
 
+// RenderInto writes exactly what Render does, RenderedSize bytes of it, into
+// memory the caller owns (the addon's large results): spans at the start,
+// at the end, touching, whole text.
+TEST(RedactorRender, IntoCallerMemoryMatchesRender) {
+  const std::string text = "0123456789abcdefghijklmnopqrstuvwxyz";
+  using Spans = std::vector<Redactor::Span>;
+  for (const Spans& spans :
+       {Spans{}, Spans{{0, 3, 0}}, Spans{{30, 36, 30}}, Spans{{0, 36, 0}},
+        Spans{{2, 4, 2}, {4, 4, 4}, {10, 20, 10}, {35, 36, 35}}}) {
+    std::string want;
+    Redactor::Render(text, spans, &want);
+    const std::size_t size = Redactor::RenderedSize(text, spans);
+    ASSERT_EQ(size, want.size());
+    std::string got(size + 8, '#');
+    Redactor::RenderInto(text, spans, got.data());
+    EXPECT_EQ(got.substr(0, size), want);
+    EXPECT_EQ(got.substr(size), "########");  // nothing written past it
+  }
+}
+
 }  // namespace
 }  // namespace keyref

@@ -118,7 +118,13 @@ test('large texts (the external-string path): exact results, ASCII or not', () =
       ['latin-1', `${ascii}é ${TOKEN} é${ascii}`],
       ['non-latin-1', `${ascii}日 ${TOKEN} 🙂${ascii}`],
       ['lone surrogate', `${ascii}\uD800 ${TOKEN} ${ascii}`],
+      // Only characters of U+0100 and above whose low bytes are ASCII: a
+      // Latin-1 copy would read them as ASCII.
+      ['U+0100.. only', `${'Ł'.repeat(1 << 20)}${TOKEN}${'Ą'.repeat(1 << 20)}`],
     ]) {
+      // 16 small texts first: the input buffer is back to 16 KiB, so the
+      // large text is copied again whole, where its encoding is decided.
+      for (let i = 0; i < 16; ++i) s.redact('x');
       const got = s.redact(text);
       const want = rebuilt(text.replace(TOKEN, MARK));
       assert.ok(got === want, `${name}: ${got.length} characters, want ${want.length}`);
@@ -187,6 +193,82 @@ function externalExpected() {
 test('large results survive garbage collection while referenced; redact outlives its Sidecar', () => {
   const root = path.resolve(__dirname, '..', '..');
   const r = spawnSync(process.execPath, ['--expose-gc', '-e', CHILD, root, TOKEN, externalExpected() ? 'external' : 'plain'], { encoding: 'utf8', timeout: 120000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'ok');
+});
+
+// In a child with --expose-gc and the test build (its _redactStats hook):
+// the memory of dead large results is pooled and reused, and a reused
+// mapping never shows a byte of the result it held before (the new string
+// has its own exact length), nor is the memory of a live result ever lent
+// to another; the per-thread input buffer goes back to 16 KiB after a run
+// of small texts.
+const POOL_CHILD = String.raw`
+const { Sidecar } = require(process.argv[1] + '/test/node/helpers/test_hooks');
+const TOKEN = process.argv[2];
+const external = process.argv[3] === 'external';
+const s = new Sidecar({ logLevel: 'off' });
+const settle = async () => {
+  for (let i = 0; i < 3; ++i) {
+    globalThis.gc();
+    await new Promise((r) => setImmediate(r));
+  }
+};
+const fail = (m) => { throw new Error(m); };
+// Distinct fillers and lengths, so that a byte of another result shows.
+const text = (fill, mib, i) => fill.repeat((mib << 20) + i * 4099) + ' ' + TOKEN + ' ' + fill.repeat(1000);
+const want = (fill, mib, i) => fill.repeat((mib << 20) + i * 4099) + ' [REDACTED] ' + fill.repeat(1000);
+(async () => {
+  const stats = () => s.native._redactStats();
+  // Pooling: results of 4 MiB, dropped and collected, then shorter ones.
+  let dead = [];
+  for (let i = 0; i < 4; ++i) dead.push(s.redact(text('a', 4, i)));
+  dead = null;
+  await settle();
+  const pooled = stats();
+  if (external && pooled.pooled < 1) fail('no mapping was pooled: ' + JSON.stringify(pooled));
+  const kept = [];
+  for (let i = 0; i < 6; ++i) {
+    const fill = 'bcdefg'[i];
+    const r = s.redact(text(fill, 3, i));
+    if (r.length !== want(fill, 3, i).length) fail('result ' + i + ': ' + r.length + ' characters, want ' + want(fill, 3, i).length);
+    if (r !== want(fill, 3, i)) fail('result ' + i + ' differs');
+    kept.push([fill, i, r]);
+  }
+  const after = stats();
+  if (external && after.reused <= pooled.reused) fail('no result reused a pooled mapping: ' + JSON.stringify(after));
+  // Kept results stay intact while others come and go through the pool.
+  for (let round = 0; round < 4; ++round) {
+    for (let i = 0; i < 6; ++i) s.redact(text('z', 2 + (i % 3), i));
+    await settle();
+  }
+  for (const [fill, i, r] of kept) if (r !== want(fill, 3, i)) fail('kept result ' + i + ' changed');
+  if (external && stats().pooledBytes > (64 << 20)) fail('the pool holds more than its bound');
+  // The input buffer: large after a large text, 16 KiB again after 16 small ones.
+  s.redact(text('y', 3, 0));
+  const large = stats().scratchBytes;
+  if (large < 3 << 20) fail('the buffer did not grow: ' + large);
+  for (let i = 0; i < 15; ++i) s.redact('key=' + TOKEN + ' ' + i);
+  if (stats().scratchBytes !== large) fail('the buffer shrank before 16 small texts');
+  s.redact('small');
+  if (stats().scratchBytes !== 16 * 1024) fail('the buffer kept ' + stats().scratchBytes + ' bytes after 16 small texts');
+  // ... and the pool of result memory is emptied with it.
+  let held = [];
+  for (let i = 0; i < 3; ++i) held.push(s.redact(text('w', 3, i)));
+  held = null;
+  await settle();
+  if (external && stats().pooled < 1) fail('nothing pooled before the small texts');
+  for (let i = 0; i < 16; ++i) s.redact('small ' + i);
+  if (stats().pooled !== 0 || stats().pooledBytes !== 0) fail('the pool kept ' + JSON.stringify(stats()) + ' after 16 small texts');
+  s.close();
+  process.stdout.write('ok');
+})().catch((e) => { console.error(e); process.exit(1); });
+`;
+
+test('pooled result memory: reused, exact lengths, live results untouched; the input buffer shrinks back', () => {
+  const root = path.resolve(__dirname, '..', '..');
+  const r = spawnSync(process.execPath, ['--expose-gc', '-e', POOL_CHILD, root, TOKEN, externalExpected() ? 'external' : 'plain'],
+    { encoding: 'utf8', timeout: 120000 });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, 'ok');
 });

@@ -74,6 +74,14 @@ class Redactor {
   // Writes `text` with `spans` (sorted, disjoint) replaced by the marker.
   static void Render(std::string_view text, const std::vector<Span>& spans,
                      std::string* out);
+  // How many bytes Render writes for `text` and `spans`.
+  static std::size_t RenderedSize(std::string_view text,
+                                  const std::vector<Span>& spans);
+  // Render into `out`, which has room for RenderedSize(text, spans) bytes:
+  // for a caller that places the result in memory of its own (the addon's
+  // large results, written straight into the memory their string uses).
+  static void RenderInto(std::string_view text, const std::vector<Span>& spans,
+                         char* out);
 
  private:
   struct State;

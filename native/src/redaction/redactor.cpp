@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <utility>
@@ -219,6 +220,27 @@ void Redactor::Render(std::string_view text, const std::vector<Span>& spans,
     at = s.end;
   }
   out->append(text.data() + at, text.size() - at);
+}
+
+std::size_t Redactor::RenderedSize(std::string_view text,
+                                   const std::vector<Span>& spans) {
+  std::size_t size = text.size();
+  for (const Span& s : spans)
+    size += kRedactedMarker.size() - (s.end - s.begin);
+  return size;
+}
+
+void Redactor::RenderInto(std::string_view text, const std::vector<Span>& spans,
+                          char* out) {
+  std::size_t at = 0;
+  for (const Span& s : spans) {
+    std::memcpy(out, text.data() + at, s.begin - at);
+    out += s.begin - at;
+    std::memcpy(out, kRedactedMarker.data(), kRedactedMarker.size());
+    out += kRedactedMarker.size();
+    at = s.end;
+  }
+  std::memcpy(out, text.data() + at, text.size() - at);
 }
 
 bool Redactor::Scrub(std::string_view text, std::string* out) const {
