@@ -77,9 +77,11 @@ void FindShortValue(std::string_view text, std::string_view value,
 
 // Not inlined, so that its frame lies where FindShortValue's lay when both
 // are called from the same function: wiping its own locals wipes what
-// FindShortValue's frame left there (a spilled copy of the value).
+// FindShortValue's frame left there (a spilled copy of the value), and what
+// the functions it called (a vector growing: operator new, malloc) saved of
+// the registers that held the value. 2 KiB reaches well past those frames.
 __attribute__((noinline)) void WipeShortValueFrame() noexcept {
-  char frame[512];
+  char frame[2048];
   SecureZero(frame, sizeof frame);
 }
 
