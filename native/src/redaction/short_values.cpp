@@ -39,16 +39,17 @@ void FindShortValue(std::string_view text, std::string_view value,
   const std::size_t len = value.size();
   if (len < 4 || len > 7 || text.size() < len) return;
   // The value, and a mask of its bytes, in the first `len` bytes of a word.
-  char bytes[8] = {};
   char ones[8] = {};
-  {
-    WipeOnExit wipe{bytes, sizeof bytes};
-    std::memcpy(bytes, value.data(), len);
-  }
   std::memset(ones, 0xFF, len);
   // `want` holds the value; the compiler may keep a copy of it in this
   // frame, which the caller wipes after the call (WipeShortValueFrame).
-  const std::uint64_t want = Load8(bytes);
+  std::uint64_t want = 0;
+  {
+    char bytes[8] = {};
+    WipeOnExit wipe{bytes, sizeof bytes};
+    std::memcpy(bytes, value.data(), len);
+    want = Load8(bytes);
+  }
   const std::uint64_t mask = Load8(ones);
 
   const std::size_t n = text.size();
