@@ -9,6 +9,7 @@
 #include <string>
 
 #include "credential_shape_scan.h"
+#include "keyref/secret_value.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -222,6 +223,46 @@ constexpr std::array<bool, 256> MakeSecondBytes() {
   return t;
 }
 constexpr std::array<bool, 256> kSecondByte = MakeSecondBytes();
+
+// The pairs a match can start with, as 256 bits of allowed next bytes per
+// first byte: the first two bytes of every prefix, "ey" (JWT), b or B then e
+// or E (Bearer), "--" (PEM). Finer than kSecondByte: "re" (req_id), "pa"
+// (path), "by" (bytes) pass kFirstByte and kSecondByte but start nothing.
+// A fixed table of byte values, the same for every text and secret.
+using NextBytes = std::array<std::uint64_t, 4>;
+constexpr void AllowPair(std::array<NextBytes, 256>& t, char a, char b) {
+  const unsigned char x = static_cast<unsigned char>(b);
+  t[static_cast<unsigned char>(a)][x >> 6] |= std::uint64_t{1} << (x & 63);
+}
+constexpr std::array<NextBytes, 256> MakePairs() {
+  std::array<NextBytes, 256> t{};
+  for (const Prefix& p : kPrefixes) AllowPair(t, p.text[0], p.text[1]);
+  AllowPair(t, 'e', 'y');
+  for (char b : {'b', 'B'}) {
+    AllowPair(t, b, 'e');
+    AllowPair(t, b, 'E');
+  }
+  AllowPair(t, '-', '-');
+  return t;
+}
+constexpr std::array<NextBytes, 256> kPairs = MakePairs();
+
+inline bool StartsAPair(unsigned char a, unsigned char b) {
+  return (kPairs[a][b >> 6] >> (b & 63)) & 1;
+}
+
+// Every pair's first byte is a first byte and its second byte a second byte
+// (the masks must never drop a pair this table keeps).
+constexpr bool PairsWithinFirstAndSecond() {
+  for (int a = 0; a < 256; ++a) {
+    for (int b = 0; b < 256; ++b) {
+      const bool pair = (kPairs[a][b >> 6] >> (b & 63)) & 1;
+      if (pair && (!kFirstByte[a] || !kSecondByte[b])) return false;
+    }
+  }
+  return true;
+}
+static_assert(PairsWithinFirstAndSecond(), "kPairs outside the byte masks");
 
 // ClassifyBlock (SSE2) spells these bytes out: keep both in step.
 constexpr bool FirstBytesAre(std::string_view set) {
@@ -783,6 +824,9 @@ void ScanShapes(std::string_view s, Sink&& sink,
     }
     BlockMasks masks;
     Classify<kAll>(b, avx2, &masks);
+    // The copy may hold up to 63 bytes of the text (a secret, when one is
+    // being scrubbed): wiped once classified (docs/threat-model.md).
+    if (len < 64) SecureZero(padded, sizeof padded);
     if (kAll) observer->OnBlock(block, len, masks);
     const std::uint64_t run = masks.run;
     const std::uint64_t alnum = masks.alnum;
@@ -819,10 +863,11 @@ void ScanShapes(std::string_view s, Sink&& sink,
       cand &= cand - 1;
       if (p < i) continue;  // inside a match already made
       if (!((run_start & long_from) >> bit & 1) && p + 1 < n &&
-          !kSecondByte[static_cast<unsigned char>(s[p + 1])]) {
-        // A first byte whose next byte starts no match ("the", "secret"),
-        // and not the start of a long run: as for short runs above, Step()
-        // could at most record a run end.
+          !StartsAPair(static_cast<unsigned char>(s[p]),
+                       static_cast<unsigned char>(s[p + 1]))) {
+        // A first byte whose next byte starts no match with it ("the",
+        // "secret", "req_id", "path"), and not the start of a long run: as
+        // for short runs above, Step() could at most record a run end.
         continue;
       }
       if ((run_start >> bit) & 1) {

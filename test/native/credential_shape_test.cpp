@@ -396,5 +396,61 @@ TEST_P(CredentialShapeScan, EveryAlignmentAgainstA64ByteBlock) {
   }
 }
 
+// The scan skips a first byte at a word start when the byte after it starts
+// no match with it (credential_shape.cpp, kPairs): every family's first two
+// bytes must pass. One token per prefix and per special shape (every case of
+// Bearer), at every offset across two block edges, after several fills.
+TEST_P(CredentialShapeScan, EveryFamilyAtEveryOffset) {
+  const std::pair<std::string, CredentialFamily> tokens[] = {
+      {"sk-abcdefghijklmnopqrstuvwxyz0123", CredentialFamily::kSkKey},
+      {"AIzaSyA1234567890abcdefghijklmnopqrstu", CredentialFamily::kGoogle},
+      {"AKIAABCDEFGHIJKLMNOP", CredentialFamily::kAws},
+      {"ASIAABCDEFGHIJKLMNOP", CredentialFamily::kAws},
+      {"github_pat_11ABCDEFGHIJKLMNOPQRSTUVWXYZ0123",
+       CredentialFamily::kGitHub},
+      {"ghp_abcdefghijklmnopqrstuvwxyz0123456789", CredentialFamily::kGitHub},
+      {"gho_abcdefghijklmnopqrstuvwxyz0123456789", CredentialFamily::kGitHub},
+      {"ghu_abcdefghijklmnopqrstuvwxyz0123456789", CredentialFamily::kGitHub},
+      {"ghs_abcdefghijklmnopqrstuvwxyz0123456789", CredentialFamily::kGitHub},
+      {"ghr_abcdefghijklmnopqrstuvwxyz0123456789", CredentialFamily::kGitHub},
+      {"gsk_abcdefghijklmnopqrstuvwxyz0123", CredentialFamily::kGroq},
+      {"hf_abcdefghijklmnopqrstuvwxyz0123456789",
+       CredentialFamily::kHuggingFace},
+      {"xai-abcdefghijklmnopqrstuvwxyz0123", CredentialFamily::kXai},
+      {"pplx-abcdefghijklmnopqrstuvwxyz0123", CredentialFamily::kPerplexity},
+      {"r8_abcdefghijklmnopqrstuvwxyz0123", CredentialFamily::kReplicate},
+      {"xoxa-1234567890-abcdef", CredentialFamily::kSlack},
+      {"xoxb-1234567890-abcdef", CredentialFamily::kSlack},
+      {"xoxp-1234567890-abcdef", CredentialFamily::kSlack},
+      {"xoxo-1234567890-abcdef", CredentialFamily::kSlack},
+      {"xoxs-1234567890-abcdef", CredentialFamily::kSlack},
+      {"xoxr-1234567890-abcdef", CredentialFamily::kSlack},
+      {"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig", CredentialFamily::kJwt},
+      {"Bearer abcdefgh12345678", CredentialFamily::kBearer},
+      {"bearer abcdefgh12345678", CredentialFamily::kBearer},
+      {"BEARER abcdefgh12345678", CredentialFamily::kBearer},
+      {"bEaRer abcdefgh12345678", CredentialFamily::kBearer},
+      {"-----BEGIN EC PRIVATE KEY-----\nabc\n-----END EC PRIVATE KEY-----",
+       CredentialFamily::kPrivateKey},
+  };
+  for (const auto& [token, family] : tokens) {
+    for (const char* fill : {" ", "=", "\n", ".", "\"", "a."}) {
+      for (std::size_t pad = 0; pad < 140; ++pad) {
+        std::string t;
+        while (t.size() < pad) t += fill;
+        t.resize(pad);
+        if (pad > 0 && t.back() == 'a') t.back() = ' ';
+        t += token;
+        t += " tail";
+        const auto found = Fast(t);
+        ASSERT_FALSE(found.empty()) << token << " at " << pad;
+        EXPECT_EQ(found.front().family, family) << token << " at " << pad;
+        ExpectSame(t);
+        if (::testing::Test::HasFailure()) return;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace keyref

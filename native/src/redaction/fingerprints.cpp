@@ -313,6 +313,10 @@ std::shared_ptr<const PrintSet> PrintSet::Build(
     set->lengths.push_back(static_cast<std::uint8_t>(len));
     set->powers.push_back(pw);
   }
+  for (std::size_t c = 0; c < 256; ++c) {
+    set->byte_mix[c] = c * keys.mix;
+    set->byte_mix_base[c] = set->byte_mix[c] * keys.base;
+  }
   // About 64 bits per window (a false hit, which costs a SipHash, on ~1/64
   // of the windows of ordinary text per length), at least 32 KiB, at most
   // 2 MiB.

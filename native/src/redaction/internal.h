@@ -5,6 +5,7 @@
 // docs/threat-model.md, "No oracle".
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -109,6 +110,11 @@ struct PrintSet {
   // Distinct window lengths, ascending, and B^len for each (rolling hash).
   std::vector<std::uint8_t> lengths;
   std::vector<std::uint64_t> powers;
+  // Per byte value c: c * mix and c * mix * base. The scan keeps the prefix
+  // hashes multiplied by mix (secret_runs.cpp, ScanRangeFixed) and steps
+  // them two bytes at a time with these: the same BitOf, fewer multiplies.
+  std::array<std::uint64_t, 256> byte_mix{};
+  std::array<std::uint64_t, 256> byte_mix_base{};
   // Prefilter: one bit per (rolling hash, length). Only on a set bit is the
   // window's SipHash computed. Both are hashes of the WHOLE window, so the
   // time a scan takes depends on whole-window matches only, never on a

@@ -47,36 +47,69 @@ template <std::size_t... I>
 void ScanRangeFixed(const PrintSet& set, std::string_view t, std::size_t from,
                     std::size_t to, RunMerger* merger,
                     std::index_sequence<I...>) {
-  // Hot loop: everything it reads, in locals.
+  // Hot loop: everything it reads, in locals. The prefilter's index is
+  // PrintSet::BitOf, ((roll + len) * mix) >> shift with roll = prefix(e) -
+  // prefix(e - len) * B^len, spread out (mod 2^64, the same value):
+  // m(e) - m(e - len) * B^len + len * mix, where m(e) = prefix(e) * mix is
+  // what the ring holds. m steps two bytes at a time, m(e + 1) = m(e - 1) *
+  // B^2 + a * mix * B + b * mix (byte_mix tables), so that the multiplies
+  // that follow each other are one per two bytes: the loop was bound by
+  // that chain and by the multiplier (two multiplies per byte and length
+  // and one more before; now one per byte and length and one per byte).
   const std::uint64_t base = set.keys.base;
-  const std::uint64_t mix = set.keys.mix;
+  const std::uint64_t base2 = base * base;
+  const std::uint64_t* byte_mix = set.byte_mix.data();
+  const std::uint64_t* byte_mix_base = set.byte_mix_base.data();
   const unsigned shift = 64 - static_cast<unsigned>(set.bits_log2);
   const std::uint64_t* bits = set.bits.data();
   const std::size_t lens[] = {set.lengths[I]...};
   const std::uint64_t pows[] = {set.powers[I]...};
+  const std::uint64_t len_mix[] = {(set.lengths[I] * set.keys.mix)...};
   const unsigned char* p =
       reinterpret_cast<const unsigned char*>(t.data()) + from;
   const std::size_t n = to - from;
   std::uint64_t ring[kRing];
-  std::uint64_t prefix = 0;
   ring[0] = 0;
-  for (std::size_t e = 1; e <= n; ++e) {
-    prefix = prefix * base + p[e - 1];
-    ring[e % kRing] = prefix;
-    auto window = [&](std::size_t len, std::uint64_t pow) {
-      if (len > e) return;
-      const std::uint64_t roll = prefix - ring[(e - len) % kRing] * pow;
-      // PrintSet::BitOf, inlined.
-      const std::size_t bit =
-          static_cast<std::size_t>(((roll + len) * mix) >> shift);
-      if (!((bits[bit >> 6] >> (bit & 63)) & 1)) return;
+  // The windows that end at e (m = m(e)), ascending, as ScanRangeAny.
+  auto at = [&](std::size_t e, std::uint64_t m) {
+    ring[e % kRing] = m;
+    auto window = [&](std::size_t len, std::uint64_t pow, std::uint64_t lm) {
+      // Without a branch on whether the window fits yet (it flips in every
+      // run, and runs are short): one that does not reads ring[0] and its
+      // bit is dropped.
+      const std::size_t fits = len <= e;
+      const std::size_t back = fits ? e - len : 0;
+      const std::size_t bit = static_cast<std::size_t>(
+          (m - ring[back % kRing] * pow + lm) >> shift);
+      if (!((bits[bit >> 6] >> (bit & 63)) & fits)) return;
       const std::size_t b = from + e - len;
       if (!set.Has(SipHash64(set.keys.k0, set.keys.k1, t.substr(b, len))))
         return;
       merger->Add(b, from + e);
     };
-    (window(lens[I], pows[I]), ...);  // ascending, as ScanRangeAny
+    (window(lens[I], pows[I], len_mix[I]), ...);
+  };
+  std::uint64_t m = 0;  // m(e - 1)
+  std::size_t e = 1;
+  // Up to where the shortest window ends: the ring only (runs are short,
+  // so a branch per window that is not taken yet is a misprediction in
+  // every run).
+  for (const std::size_t shortest = lens[0]; e + 1 < shortest && e < n;
+       e += 2) {
+    const unsigned char a = p[e - 1], b = p[e];
+    ring[e % kRing] = m * base + byte_mix[a];
+    m = m * base2 + (byte_mix_base[a] + byte_mix[b]);
+    ring[(e + 1) % kRing] = m;
   }
+  for (; e < n; e += 2) {
+    const unsigned char a = p[e - 1], b = p[e];
+    const std::uint64_t m1 = m * base + byte_mix[a];
+    const std::uint64_t m2 = m * base2 + (byte_mix_base[a] + byte_mix[b]);
+    at(e, m1);
+    at(e + 1, m2);
+    m = m2;
+  }
+  if (e == n) at(e, m * base + byte_mix[p[e - 1]]);
 }
 
 void ScanRangeAny(const PrintSet& set, std::string_view t, std::size_t from,
@@ -285,6 +318,8 @@ void ScanRuns(const PrintSet& set, std::string_view t,
         b = padded;
       }
       scanner.Block(block, WindowByteMask(b, pad));
+      // The copy may hold up to 63 bytes of the text: wiped once read.
+      if (len < 64) SecureZero(padded, sizeof padded);
     }
   }
   scanner.Finish();
