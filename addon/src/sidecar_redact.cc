@@ -158,11 +158,23 @@ napi_status ReadText(napi_env env, napi_value value, WipeInput& wipe,
       napi_ok) {
     return st;
   }
-  const std::size_t room = 3 * units + 1;
+  std::size_t room = 3 * units + 1;
   if (room > s.cap) {
     SecureZero(s.in.get(), wipe.size);  // the cut copy, before it is freed
     wipe.size = 0;
-    s.Reserve(room);
+    try {
+      s.Reserve(room);
+    } catch (const std::bad_alloc&) {
+      // Three bytes per unit is more than a very long text needs (an ASCII
+      // text needs one): measure it, and ask for no more than that.
+      std::size_t utf8 = 0;
+      if ((st = napi_get_value_string_utf8(env, value, nullptr, 0, &utf8)) !=
+          napi_ok) {
+        return st;
+      }
+      room = utf8 + 1;
+      s.Reserve(room);  // may throw again: then there is no room at all
+    }
   }
   // The whole copy overwrites the cut one from the start, so wiping what
   // this copy wrote covers both.
@@ -262,9 +274,14 @@ char* MapHuge(std::size_t size, std::size_t* mapped) {
 // no byte of the previous result beyond it is ever part of a string.
 //
 // Bounded (kPoolMaxCount mappings, kPoolMaxBytes): results the pool cannot
-// take are unmapped. It is emptied when the host goes back to small texts
-// (when the input buffer shrinks, see Scratch), so a burst of large texts
-// does not leave its memory behind for the life of the process. The
+// take are unmapped. A result takes a mapping less than one huge page larger
+// than it needs, never a much larger one: a small result kept alive would
+// otherwise hold a large mapping's pages for as long as it lives. The pool
+// is emptied when the host goes back to small texts (when the input buffer
+// shrinks, see Scratch), and from then on takes nothing until the next
+// large result: results that die after the drain are unmapped, so a burst
+// of large texts does not leave its memory behind for the life of the
+// process. The
 // environment's cleanup hook closes it (a worker thread that exits unmaps
 // everything); a result freed after that is unmapped at once. Finalizers run
 // on the environment's thread, but the pool is locked anyway: it costs
@@ -286,13 +303,15 @@ class ResultPool {
   static constexpr std::size_t kPoolMaxCount = 8;
   static constexpr std::size_t kPoolMaxBytes = std::size_t{64} << 20;
 
-  // A mapping of at least `size` bytes from the pool (the smallest that
-  // fits), or nullptr.
+  // A mapping of at least `size` bytes and less than a huge page more from
+  // the pool (the smallest that fits), or nullptr. A large result is being
+  // made: the pool takes dead results again.
   char* Take(std::size_t size, std::size_t* mapped) {
     std::lock_guard<std::mutex> lock(mu_);
+    accepting_ = true;
     auto best = free_.end();
     for (auto it = free_.begin(); it != free_.end(); ++it) {
-      if (it->mapped >= size &&
+      if (it->mapped >= size && it->mapped - size < kHugePage &&
           (best == free_.end() || it->mapped < best->mapped)) {
         best = it;
       }
@@ -310,7 +329,7 @@ class ResultPool {
   // closed (then the caller unmaps it).
   bool Give(char* data, std::size_t mapped) noexcept {
     std::lock_guard<std::mutex> lock(mu_);
-    if (closed_ || free_.size() >= kPoolMaxCount ||
+    if (closed_ || !accepting_ || free_.size() >= kPoolMaxCount ||
         bytes_ + mapped > kPoolMaxBytes) {
       return false;
     }
@@ -323,9 +342,11 @@ class ResultPool {
     return true;
   }
 
-  // Unmaps what the pool holds; returns how many bytes that was.
+  // Unmaps what the pool holds, and takes nothing more until the next
+  // large result (Take); returns how many bytes that was.
   std::size_t Drain() noexcept {
     std::lock_guard<std::mutex> lock(mu_);
+    accepting_ = false;
     const std::size_t bytes = bytes_;
     for (const Mapping& m : free_) munmap(m.data, m.mapped);
     free_.clear();
@@ -362,6 +383,7 @@ class ResultPool {
   std::size_t bytes_ = 0;
   std::size_t reused_ = 0;
   bool closed_ = false;
+  bool accepting_ = true;
 };
 
 namespace {

@@ -227,6 +227,11 @@ const want = (fill, mib, i) => fill.repeat((mib << 20) + i * 4099) + ' [REDACTED
   await settle();
   const pooled = stats();
   if (external && pooled.pooled < 1) fail('no mapping was pooled: ' + JSON.stringify(pooled));
+  // A result about half their size does not take one of those mappings: kept
+  // alive, it would hold twice the memory it needs.
+  const half = s.redact(text('h', 2, 0));
+  if (half !== want('h', 2, 0)) fail('the 2 MiB result differs');
+  if (stats().reused !== pooled.reused) fail('a 2 MiB result took a 4 MiB mapping: ' + JSON.stringify(stats()));
   const kept = [];
   for (let i = 0; i < 6; ++i) {
     const fill = 'bcdefg'[i];
@@ -260,6 +265,14 @@ const want = (fill, mib, i) => fill.repeat((mib << 20) + i * 4099) + ' [REDACTED
   if (external && stats().pooled < 1) fail('nothing pooled before the small texts');
   for (let i = 0; i < 16; ++i) s.redact('small ' + i);
   if (stats().pooled !== 0 || stats().pooledBytes !== 0) fail('the pool kept ' + JSON.stringify(stats()) + ' after 16 small texts');
+  // Results still alive at the drain and collected after it are not pooled
+  // either: the pool takes nothing until the next large result.
+  let late = [s.redact(text('v', 3, 0)), s.redact(text('v', 3, 1))];
+  for (let i = 0; i < 16; ++i) s.redact('small ' + i);
+  if (stats().scratchBytes !== 16 * 1024) fail('the buffer did not shrink again');
+  late = null;
+  await settle();
+  if (stats().pooled !== 0) fail('results that died after the drain were pooled: ' + JSON.stringify(stats()));
   s.close();
   process.stdout.write('ok');
 })().catch((e) => { console.error(e); process.exit(1); });

@@ -298,6 +298,9 @@ class FingerprintStore {
 // (redaction/short_values.cpp). Other lengths find nothing.
 void FindShortValue(std::string_view text, std::string_view value,
                     std::vector<Redactor::Span>* out);
+// Wipes the stack below its caller as deep as FindShortValue's frame
+// reaches: call it after FindShortValue, from the same function.
+void WipeShortValueFrame() noexcept;
 
 void FindHeaderValues(std::string_view text, std::vector<Redactor::Span>* out);
 

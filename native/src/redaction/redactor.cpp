@@ -166,6 +166,7 @@ void Redactor::FindSpans(std::string_view text, std::vector<Span>* out) const {
       // matched (redaction/short_values.cpp).
       redaction::FindShortValue(text, v->Reveal(), out);
     }
+    redaction::WipeShortValueFrame();
   }
   for (const CredentialMatch& m : found.shapes) {
     out->push_back({m.begin, m.end, m.begin});

@@ -25,6 +25,13 @@ inline std::uint64_t Load8(const char* p) {
   return w;
 }
 
+// Wipes `size` bytes at `p` however the scope ends (push_back may throw).
+struct WipeOnExit {
+  void* p;
+  std::size_t size;
+  ~WipeOnExit() { SecureZero(p, size); }
+};
+
 }  // namespace
 
 void FindShortValue(std::string_view text, std::string_view value,
@@ -32,13 +39,18 @@ void FindShortValue(std::string_view text, std::string_view value,
   const std::size_t len = value.size();
   if (len < 4 || len > 7 || text.size() < len) return;
   // The value, and a mask of its bytes, in the first `len` bytes of a word.
-  char bytes[8] = {};
   char ones[8] = {};
-  std::memcpy(bytes, value.data(), len);
   std::memset(ones, 0xFF, len);
-  const std::uint64_t want = Load8(bytes);
+  // `want` holds the value; the compiler may keep a copy of it in this
+  // frame, which the caller wipes after the call (WipeShortValueFrame).
+  std::uint64_t want = 0;
+  {
+    char bytes[8] = {};
+    WipeOnExit wipe{bytes, sizeof bytes};
+    std::memcpy(bytes, value.data(), len);
+    want = Load8(bytes);
+  }
   const std::uint64_t mask = Load8(ones);
-  SecureZero(bytes, sizeof bytes);
 
   const std::size_t n = text.size();
   const std::size_t last = n - len;  // the last position a match can start
@@ -53,6 +65,7 @@ void FindShortValue(std::string_view text, std::string_view value,
   // most 7 + 7 bytes), wiped after: it may hold part of the value.
   if (i <= last) {
     char tail[16] = {};
+    WipeOnExit wipe{tail, sizeof tail};
     const std::size_t from = i;
     std::memcpy(tail, text.data() + from, n - from);
     for (; i <= last; ++i) {
@@ -60,8 +73,17 @@ void FindShortValue(std::string_view text, std::string_view value,
         out->push_back({i, i + len, i});
       }
     }
-    SecureZero(tail, sizeof tail);
   }
+}
+
+// Not inlined, so that its frame lies where FindShortValue's lay when both
+// are called from the same function: wiping its own locals wipes what
+// FindShortValue's frame left there (a spilled copy of the value), and what
+// the functions it called (a vector growing: operator new, malloc) saved of
+// the registers that held the value. 2 KiB reaches well past those frames.
+__attribute__((noinline)) void WipeShortValueFrame() noexcept {
+  char frame[2048];
+  SecureZero(frame, sizeof frame);
 }
 
 }  // namespace keyref::redaction
