@@ -450,25 +450,10 @@ CliError SecretSchemeError(const std::string& ref_text) {
 
 Status AddBinding(Instance& inst, const ParsedRef& ref,
                   const std::vector<OriginPattern>& origins) {
-  Result<KeyBinding> old = inst.Binding(ref, std::nullopt);
-  if (!old.ok()) return std::move(old).error();
-  std::vector<OriginPattern> all;
-  std::vector<std::string> seen;
-  for (const BoundOrigin& o : old.value().origins) {
-    if (o.source != OriginSource::kStored) continue;
-    all.push_back(o.pattern);
-    seen.push_back(o.pattern.ToString());
-  }
-  bool added = false;
-  for (const OriginPattern& o : origins) {
-    if (std::find(seen.begin(), seen.end(), o.ToString()) != seen.end()) {
-      continue;
-    }
-    all.push_back(o);
-    added = true;
-  }
-  if (!added) return {};
-  return inst.Bind(ref, all);
+  // Added inside Instance::Bind, under the lock of its write: merged here
+  // from a Binding() read before, the origins of a key replaced in between
+  // would be recorded for the new key.
+  return inst.Bind(ref, origins, /*add=*/true);
 }
 
 namespace {

@@ -220,19 +220,35 @@ Status Instance::Store(const ParsedRef& ref, const SecretValue& value,
   // Both writes as one for this instance's readers: a Grant that saw the
   // mismatch re-reads once this is done (instance_origins.cpp).
   std::lock_guard<std::mutex> writes(writes_mu_);
-  cache_.Erase(CacheKey(ref));
-  Status st = SourceFor(ref.scheme).Store(ref, value);
-  // Erase again: a resolution that raced with the write and finished in
-  // between may have cached the old value; one still reading the source
-  // now will not cache what it reads (its epoch is older).
-  cache_.Erase(CacheKey(ref));
+  // The record first, then the key. In between, a reader (of this process
+  // or another) finds the old key next to a record naming the new one: a
+  // mismatch, refused. The other order left the old record next to the new
+  // key, and an old record that names no key (written before records named
+  // their key, or bound before any key was stored) binds whatever key it
+  // finds: the new key went to the old origins.
+  Result<std::optional<BindingRecord>> old = ReadRecord(ref);
+  BindingRecord record;
+  record.origins = options.origins;
+  record.stored_at_ms = NowMs();
+  record.key_fingerprint = std::move(fp).value();
+  Status st = WriteRecord(ref, record);
   if (st) {
-    // The binding travels with the key: storing again replaces it.
-    BindingRecord record;
-    record.origins = options.origins;
-    record.stored_at_ms = NowMs();
-    record.key_fingerprint = std::move(fp).value();
-    st = WriteRecord(ref, record);
+    cache_.Erase(CacheKey(ref));
+    st = SourceFor(ref.scheme).Store(ref, value);
+    // Erase again: a resolution that raced with the write and finished in
+    // between may have cached the old value; one still reading the source
+    // now will not cache what it reads (its epoch is older).
+    cache_.Erase(CacheKey(ref));
+    if (!st) {
+      // The key was not replaced: put its record back (best effort; if
+      // that fails too, the new record names a key that is not there, so
+      // the old key's stored origins bind nothing: refused, never sent).
+      if (old && old.value()) {
+        (void)WriteRecord(ref, *old.value());
+      } else if (old) {
+        (void)DeleteRecord(ref);
+      }
+    }
   }
   logger_.Log(
       LogLevel::kInfo,

@@ -1,6 +1,7 @@
 // Instance: origins a key may be sent to, fingerprints, sending and the
 // audit trail (docs/origins.md). Split from instance.cpp, which resolves and
 // stores keys.
+#include <algorithm>
 #include <utility>
 
 #include "keyref/fingerprint.h"
@@ -138,7 +139,7 @@ KeyBinding Instance::BuildBinding(
 }
 
 Status Instance::Bind(const ParsedRef& ref,
-                      const std::vector<OriginPattern>& origins) {
+                      const std::vector<OriginPattern>& origins, bool add) {
   if (Status st = Usable(ref); !st) return st;
   if (!HasRecords(ref.scheme)) {
     return Error(ErrorCode::kSourceDenied,
@@ -165,6 +166,16 @@ Status Instance::Bind(const ParsedRef& ref,
   Result<std::optional<BindingRecord>> old = ReadRecord(ref);
   if (old && old.value() && old.value()->AppliesTo(record.key_fingerprint)) {
     record.stored_at_ms = old.value()->stored_at_ms;
+    if (add) {
+      std::vector<OriginPattern> all = old.value()->origins;
+      for (const OriginPattern& o : origins) {
+        const bool seen = std::any_of(
+            all.begin(), all.end(),
+            [&](const auto& p) { return p.ToString() == o.ToString(); });
+        if (!seen) all.push_back(o);
+      }
+      record.origins = std::move(all);
+    }
   }
   Status st = WriteRecord(ref, record);
   logger_.Log(LogLevel::kInfo,
@@ -216,6 +227,7 @@ Result<Instance::StoredBinding> Instance::ReadBinding(
       writes.lock();
       ForgetCached(ref);
     }
+    key->reset();  // a key read by an earlier attempt is not this one's
     Result<std::optional<BindingRecord>> record = ReadRecord(ref);
     if (!record) return std::move(record).error();
     out = StoredBinding{};
@@ -303,17 +315,18 @@ Error Instance::ReplacedBindingError(const ParsedRef& ref, Provider provider,
   return Error(
       e.code,
       "The origins stored for " + ref.ref +
-          " were recorded for another key (a key stored since replaced it), "
-          "so they do not bind the key stored now. " +
+          " were recorded for another key (a key stored since replaced it, "
+          "or a program that keeps its fingerprint key in another store "
+          "recorded them), so they do not bind the key stored now. " +
           e.message,
       "The binding stored for " + ref.ref +
-          " belongs to a replaced key. Store the key again with its origins "
+          " names another key. Store the key again with its origins "
           "(storeSecret('" +
           ref.ref + "', key, { origins: ['" + origin +
           "'] }) or keyref secret set … --origin " + origin +
           "), or, if the key stored now is the one you meant for " + origin +
-          ", bind it: bindOrigins('" + ref.ref + "', ['" + origin +
-          "']). A workspace setting can never bind a key.");
+          " and you trust " + origin + ", bind it: bindOrigins('" + ref.ref +
+          "', ['" + origin + "']). A workspace setting can never bind a key.");
 }
 
 // ---- Fingerprints ---------------------------------------------------------

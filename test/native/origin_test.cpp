@@ -465,6 +465,17 @@ class GatedHost : public MapHost {
   bool released = false;
 };
 
+// A host store whose write of one key fails (a locked store, a full disk).
+class FailingStoreHost : public MapHost {
+ public:
+  Status Store(const std::string& key, const SecretValue& v,
+               std::chrono::milliseconds t) override {
+    if (key == fail_key) return Error(ErrorCode::kSourceUnavailable, "locked");
+    return MapHost::Store(key, v, t);
+  }
+  std::string fail_key;
+};
+
 // With a cache TTL, a read of the binding record (describe, a request's
 // check) that started before a bind or store and returns after it must not
 // cache what it read: the old binding would stand for a whole TTL. Narrowed
@@ -555,54 +566,180 @@ TEST_F(RacingWriteTest, AKeyStoredWithItsOriginDuringARead) {
 constexpr char kOldKey[] = "k-old-1234567890abcdef";
 constexpr char kNewKey[] = "k-new-1234567890abcdef";
 
-// Store writes the key, then its record. A request between the two read
-// the NEW key next to the OLD record, and was granted the new key for the
-// old key's origin: a key stored for :8081 only went to :8080.
-void RequestBetweenAStoresTwoWrites(Policy policy) {
+// How the old key's binding was recorded before the new key is stored.
+enum class OldRecord {
+  kNamesItsKey,  // storeSecret with origins: the record names the old key
+  kNoKey,        // written before records named their key
+  kBoundFirst,   // bindOrigins before any key was stored, then the key
+};
+
+// Store writes the record, then the key. A request between the two reads
+// the OLD key next to the NEW record (which names the new key): refused,
+// or, in this process, answered once the store is done. Store used to
+// write the key first: a request in between read the NEW key next to the
+// OLD record and was granted the new key for the old key's origin (a key
+// stored for :8081 only went to :8080), and an old record that names no
+// key binds any key, so no check of the record's key could catch it.
+// `other`: the request comes from a second instance on the same store (as
+// another process would), which does not wait for this one's store.
+void RequestBetweenAStoresTwoWrites(Policy policy, OldRecord old, bool other) {
   auto host = std::make_shared<GatedHost>();
   Instance inst(policy, host);
+  Instance second(policy, host);
+  Instance& asker = other ? second : inst;
   const ParsedRef ref = Ref("secret:local");
-  ASSERT_TRUE(
-      inst.Store(ref, Sv(kOldKey), {{Pat("http://127.0.0.1:8080")}}).ok());
-  ASSERT_TRUE(inst.Grant(ref, Provider::kOpenAICompatible,
+  switch (old) {
+    case OldRecord::kNamesItsKey:
+      ASSERT_TRUE(
+          inst.Store(ref, Sv(kOldKey), {{Pat("http://127.0.0.1:8080")}}).ok());
+      break;
+    case OldRecord::kNoKey:
+      host->map["local"] = kOldKey;
+      host->map["keyref:origins:local"] =
+          R"({"v":1,"origins":["http://127.0.0.1:8080"],"storedAt":1})";
+      break;
+    case OldRecord::kBoundFirst:
+      ASSERT_TRUE(inst.Bind(ref, {Pat("http://127.0.0.1:8080")}).ok());
+      host->map["local"] = kOldKey;
+      break;
+  }
+  ASSERT_TRUE(asker
+                  .Grant(ref, Provider::kOpenAICompatible,
                          Url("http://127.0.0.1:8080"))
                   .ok());  // with a TTL, the old key and record are cached
-  host->Arm("keyref:origins:local");  // the next record write waits
+  host->Arm("local");      // the next key write waits
   std::thread storer([&] {
     EXPECT_TRUE(
         inst.Store(ref, Sv(kNewKey), {{Pat("http://127.0.0.1:8081")}}).ok());
   });
   ASSERT_TRUE(host->WaitReached());
-  ASSERT_EQ(host->map["local"], kNewKey);  // the key is written, not its record
+  ASSERT_EQ(host->map["local"], kOldKey);  // the record is written, not the key
+  ASSERT_NE(host->map["keyref:origins:local"].find("8081"), std::string::npos);
   auto request = std::async(std::launch::async, [&] {
-    return inst.Grant(ref, Provider::kOpenAICompatible,
-                      Url("http://127.0.0.1:8080"));
+    return asker.Grant(ref, Provider::kOpenAICompatible,
+                       Url("http://127.0.0.1:8080"));
   });
-  // Without the record's key, the request finished here with the new key.
-  // Now it waits for the store's second write. The wait is bounded and the
-  // outcome does not depend on it: it only gives a wrong answer the time
-  // to show itself.
+  // In this process the request waits for the store's second write; the
+  // other instance answers at once. The wait is bounded and the outcome
+  // does not depend on it: it only gives a wrong answer the time to show.
   request.wait_for(std::chrono::seconds(2));
   host->Release();
   storer.join();
   auto r = request.get();
-  ASSERT_FALSE(r.ok()) << "the new key was granted to the old key's origin: "
+  ASSERT_FALSE(r.ok()) << "a key was granted to :8080 with the record of a "
+                          "key stored for :8081 only: "
                        << r.value().key.value().Reveal();
   EXPECT_EQ(r.error().code, ErrorCode::kKeyOriginDenied);
-  auto now = inst.Grant(ref, Provider::kOpenAICompatible,
-                        Url("http://127.0.0.1:8081"));
+  auto now = asker.Grant(ref, Provider::kOpenAICompatible,
+                         Url("http://127.0.0.1:8081"));
   ASSERT_TRUE(now.ok()) << now.error().message;
   EXPECT_EQ(now.value().key.value().Reveal(), kNewKey);
 }
 
+Policy WithTtl() {
+  Policy p = HostOnly();
+  p.cache_ttl = std::chrono::milliseconds(60000);
+  return p;
+}
+
 TEST(KeyBindingTest, ARequestBetweenAStoresKeyAndRecordWrites) {
-  RequestBetweenAStoresTwoWrites(HostOnly());
+  RequestBetweenAStoresTwoWrites(HostOnly(), OldRecord::kNamesItsKey, false);
 }
 
 TEST(KeyBindingTest, ARequestBetweenAStoresTwoWritesWithACacheTtl) {
-  Policy p = HostOnly();
-  p.cache_ttl = std::chrono::milliseconds(60000);
-  RequestBetweenAStoresTwoWrites(p);
+  RequestBetweenAStoresTwoWrites(WithTtl(), OldRecord::kNamesItsKey, false);
+}
+
+// An old record that names no key binds whatever key it finds: only the
+// order of Store's writes keeps the new key from its origins (found in
+// review: both failed with the key written first).
+TEST(KeyBindingTest, ARequestBetweenTwoWritesOverARecordWithoutAKey) {
+  RequestBetweenAStoresTwoWrites(HostOnly(), OldRecord::kNoKey, false);
+  RequestBetweenAStoresTwoWrites(WithTtl(), OldRecord::kNoKey, false);
+}
+
+TEST(KeyBindingTest, ARequestBetweenTwoWritesOverABindingMadeBeforeTheKey) {
+  RequestBetweenAStoresTwoWrites(HostOnly(), OldRecord::kBoundFirst, false);
+}
+
+TEST(KeyBindingTest, AnotherInstanceAsksBetweenAStoresTwoWrites) {
+  RequestBetweenAStoresTwoWrites(HostOnly(), OldRecord::kNamesItsKey, true);
+  RequestBetweenAStoresTwoWrites(HostOnly(), OldRecord::kNoKey, true);
+  // (With a TTL, another instance sees this one's store when its cached key
+  // and record expire: docs/origins.md. Until then it holds the old pair,
+  // the old key for its own origin, which is not this test's question.)
+}
+
+// A failed key write puts the old record back: the old key keeps its
+// origins.
+TEST(KeyBindingTest, AFailedKeyWriteKeepsTheOldBinding) {
+  auto host = std::make_shared<FailingStoreHost>();
+  Instance inst(HostOnly(), host);
+  const ParsedRef ref = Ref("secret:local");
+  ASSERT_TRUE(
+      inst.Store(ref, Sv(kOldKey), {{Pat("http://127.0.0.1:8080")}}).ok());
+  host->fail_key = "local";
+  EXPECT_FALSE(
+      inst.Store(ref, Sv(kNewKey), {{Pat("http://127.0.0.1:8081")}}).ok());
+  auto r = inst.Grant(ref, Provider::kOpenAICompatible,
+                      Url("http://127.0.0.1:8080"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r.value().key.value().Reveal(), kOldKey);
+  EXPECT_FALSE(
+      inst.Grant(ref, Provider::kOpenAICompatible, Url("http://127.0.0.1:8081"))
+          .ok());
+}
+
+// Adding an origin (the CLI's `secret bind`, `profile` --origin) reads the
+// origins to keep under the same lock as the write: a key stored in
+// between by another window does not inherit the replaced key's origins
+// (found in review: merged from a Binding() read before, :8080 was recorded
+// for the new key).
+TEST(KeyBindingTest, AddingAnOriginNeverCarriesAReplacedKeysOrigins) {
+  auto host = std::make_shared<GatedHost>();
+  Instance cli(HostOnly(), host);
+  Instance window(HostOnly(), host);
+  const ParsedRef ref = Ref("secret:local");
+  ASSERT_TRUE(
+      window.Store(ref, Sv(kOldKey), {{Pat("http://127.0.0.1:8080")}}).ok());
+  ASSERT_TRUE(cli.Bind(ref, {Pat("http://127.0.0.1:8083")}, true).ok());
+  auto both = window.Grant(ref, Provider::kOpenAICompatible,
+                           Url("http://127.0.0.1:8080"));
+  ASSERT_TRUE(both.ok());  // added to the same key's origins
+  ASSERT_TRUE(
+      window.Store(ref, Sv(kNewKey), {{Pat("http://127.0.0.1:8081")}}).ok());
+  ASSERT_TRUE(cli.Bind(ref, {Pat("http://127.0.0.1:8083")}, true).ok());
+  auto r = window.Grant(ref, Provider::kOpenAICompatible,
+                        Url("http://127.0.0.1:8080"));
+  EXPECT_FALSE(r.ok()) << "the new key was granted to the old key's origin";
+  EXPECT_TRUE(
+      window
+          .Grant(ref, Provider::kOpenAICompatible, Url("http://127.0.0.1:8081"))
+          .ok());
+  EXPECT_TRUE(
+      window
+          .Grant(ref, Provider::kOpenAICompatible, Url("http://127.0.0.1:8083"))
+          .ok());
+}
+
+// A record whose "v" is not a number is not keyref's: it binds nothing,
+// and reading it never throws (json::value() threw, out of Grant, on a
+// request thread: the process ended).
+TEST(KeyBindingTest, ARecordWithAVersionOfAnotherTypeBindsNothing) {
+  for (const char* v : {R"("1")", "1.5", "null", "[1]"}) {
+    EXPECT_FALSE(
+        ParseBindingRecord(std::string(R"({"v":)") + v + R"(,"origins":[]})")
+            .ok())
+        << v;
+  }
+  auto host = std::make_shared<GatedHost>();
+  Instance inst(HostOnly(), host);
+  host->map["local"] = kOldKey;
+  host->map["keyref:origins:local"] =
+      R"({"v":"1","origins":["http://127.0.0.1:8080"]})";
+  auto r = inst.Grant(Ref("secret:local"), Provider::kOpenAICompatible,
+                      Url("http://127.0.0.1:8080"));
+  EXPECT_FALSE(r.ok());
 }
 
 // Another process (the CLI, another VS Code window) wrote a new key into

@@ -149,7 +149,12 @@ class Instance {
   // writable schemes (secret:, keyring:, file:; others SOURCE_DENIED). Call
   // it from a person's explicit action (the CLI's `bind`, a confirmed
   // prompt), never from workspace configuration. Blocking.
-  Status Bind(const ParsedRef& ref, const std::vector<OriginPattern>& origins);
+  // With `add`, the origins are added to those recorded for that same key
+  // (read under the same lock as the write: a key stored in between never
+  // inherits the replaced key's origins); origins recorded for another key
+  // are dropped, not carried over.
+  Status Bind(const ParsedRef& ref, const std::vector<OriginPattern>& origins,
+              bool add = false);
 
   // Everything `ref`'s key may be sent to when used with `provider` (nullopt:
   // no provider default): the provider default, the stored record (when it

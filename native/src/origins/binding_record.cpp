@@ -41,7 +41,13 @@ Result<BindingRecord> ParseBindingRecord(std::string_view json) {
                   "binds nothing.",
                   "Store the key again with its origins.");
   nlohmann::json j = nlohmann::json::parse(json, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("v", 0) != 1) return bad;
+  if (j.is_discarded() || !j.is_object()) return bad;
+  // Checked by type first: json::value() throws on a "v" of another type
+  // ({"v":"1"} in a hand-edited file), and that would escape Grant.
+  auto v = j.find("v");
+  if (v == j.end() || !v->is_number_integer() || v->get<std::int64_t>() != 1) {
+    return bad;
+  }
   BindingRecord out;
   auto origins = j.find("origins");
   if (origins == j.end() || !origins->is_array()) return bad;
