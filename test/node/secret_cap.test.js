@@ -71,8 +71,10 @@ test('storeSecret refuses a value over 64 KiB before copying or storing it', asy
     await assert.rejects(s.storeSecret('secret:big', hexValue(64 * KIB + 1, 5)), { code: 'SECRET_MALFORMED' });
     assert.deepEqual(store.calls, [], 'the host store was never asked to store it');
     await s.storeSecret('secret:ok', hexValue(64 * KIB, 9));
-    // The key, then its binding record (docs/origins.md).
-    assert.deepEqual(store.calls, [['store', 'ok'], ['store', 'keyref:origins:ok']]);
+    // The record it replaces is read (to put it back should the key write
+    // fail), then the new binding record, then the key (docs/origins.md,
+    // "Which key a binding belongs to").
+    assert.deepEqual(store.calls, [['get', 'keyref:origins:ok'], ['store', 'keyref:origins:ok'], ['store', 'ok']]);
   } finally {
     s.close();
   }
