@@ -212,9 +212,8 @@ Status Instance::Store(const ParsedRef& ref, const SecretValue& value,
   }
   if (Status st = ValidateSecretValue(value); !st) return st;
   // The record names the key it binds (docs/origins.md, "Which key a
-  // binding belongs to"): a request that reads the new key next to the old
-  // record, between the two writes below or from another process, finds
-  // the old record naming another key and is refused.
+  // binding belongs to"): a reader that finds a key next to a record naming
+  // another one does not use the record's origins.
   Result<std::string> fp = FingerprintOf(value);
   if (!fp) return std::move(fp).error();
   // Both writes as one for this instance's readers: a Grant that saw the
