@@ -114,8 +114,10 @@ void InitOriginBinding(Napi::Env env, Napi::Object exports) {
   exports.Set("originOf", Napi::Function::New(env, OriginOfJs));
 }
 
-// bindOrigins(ref, origins, add): Promise<void>. `add` keeps the origins
-// recorded for the key stored now (Instance::Bind).
+// bindOrigins(ref, origins, add, fingerprint): Promise<void>. `add` keeps
+// the origins recorded for the key stored now; a non-empty `fingerprint` is
+// the key the person was shown: another one stored now is KEY_CHANGED
+// (Instance::Bind).
 Napi::Value Sidecar::BindOrigins(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RefText ref;
@@ -127,13 +129,21 @@ Napi::Value Sidecar::BindOrigins(const Napi::CallbackInfo& info) {
                        "add must be a boolean");
   }
   const bool add = info[2].As<Napi::Boolean>().Value();
+  if (!info[3].IsString()) {
+    throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
+                       "fingerprint must be a string");
+  }
+  std::optional<std::string> expected;
+  if (std::string fp = info[3].As<Napi::String>().Utf8Value(); !fp.empty()) {
+    expected = std::move(fp);
+  }
   napi_deferred d;
   napi_value promise = NewPromise(env, &d);
   std::shared_ptr<Instance> inst = instance_;
   std::shared_ptr<ParsedRef> pref = ParseOrReject(env, inst, d, ref);
   if (!pref) return Napi::Value(env, promise);
-  SubmitStatus(env, inst, d, [inst, pref, origins, add]() {
-    return inst->Bind(*pref, *origins, add);
+  SubmitStatus(env, inst, d, [inst, pref, origins, add, expected]() {
+    return inst->Bind(*pref, *origins, add, expected);
   });
   return Napi::Value(env, promise);
 }

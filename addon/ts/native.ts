@@ -217,8 +217,11 @@ export interface NativeSidecar {
   /** `origins`: canonical origin texts, recorded next to the key (docs/origins.md). */
   storeSecret(ref: string, value: string, origins: string[]): Promise<void>;
   deleteSecret(ref: string): Promise<void>;
-  /** `add`: keep the origins recorded for the key stored now (Instance::Bind). */
-  bindOrigins(ref: string, origins: string[], add: boolean): Promise<void>;
+  /**
+   * `add`: keep the origins recorded for the key stored now; `fingerprint`
+   * ('' for none): the key the person was shown (Instance::Bind).
+   */
+  bindOrigins(ref: string, origins: string[], add: boolean, fingerprint: string): Promise<void>;
   /** `provider`: '' for none. */
   describe(ref: string, provider: string): Promise<NativeKeyDescription>;
   audit(n: number): Promise<NativeAuditRecord[]>;

@@ -453,15 +453,27 @@ export class Sidecar {
    * @param options.add keep the origins already recorded for the key stored
    *   now (read under the same lock as the write); those recorded for a key
    *   it replaced are dropped
+   * @param options.fingerprint the fingerprint (from describe()) of the key
+   *   the person was asked about: when another key is stored by then, the
+   *   call fails with KEY_CHANGED and binds nothing (their yes was for that
+   *   key)
    */
-  async bindOrigins(ref: ApiKeyRef, origins: readonly string[], options?: { add?: boolean }): Promise<void> {
+  async bindOrigins(ref: ApiKeyRef, origins: readonly string[],
+    options?: { add?: boolean; fingerprint?: string }): Promise<void> {
     if (typeof ref !== 'string') throw invalidArgType('ref', 'of type string', ref);
     if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
       throw invalidArgType('options', 'an object', options);
     }
     const add = options?.add;
     if (add !== undefined && typeof add !== 'boolean') throw invalidArgType('options.add', 'of type boolean', add);
-    return this.native.bindOrigins(ref, normaliseOrigins(origins, 'origins'), add === true);
+    const fingerprint = options?.fingerprint;
+    if (fingerprint !== undefined) {
+      if (typeof fingerprint !== 'string') throw invalidArgType('options.fingerprint', 'of type string', fingerprint);
+      if (!/^[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}$/.test(fingerprint)) {
+        throw invalidArgValue('options.fingerprint', 'must be a fingerprint as describe() returns it (xxxx-xxxx-xxxx)');
+      }
+    }
+    return this.native.bindOrigins(ref, normaliseOrigins(origins, 'origins'), add === true, fingerprint ?? '');
   }
 
   /**

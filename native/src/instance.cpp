@@ -224,7 +224,9 @@ Status Instance::Store(const ParsedRef& ref, const SecretValue& value,
   // mismatch, refused. The other order left the old record next to the new
   // key, and an old record that names no key (written before records named
   // their key, or bound before any key was stored) binds whatever key it
-  // finds: the new key went to the old origins.
+  // finds: the new key went to the old origins. The old record (put back
+  // if the key write fails) is read from the store, not the cache.
+  ForgetCached(ref);
   Result<std::optional<BindingRecord>> old = ReadRecord(ref);
   BindingRecord record;
   record.origins = options.origins;

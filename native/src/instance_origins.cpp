@@ -139,7 +139,8 @@ KeyBinding Instance::BuildBinding(
 }
 
 Status Instance::Bind(const ParsedRef& ref,
-                      const std::vector<OriginPattern>& origins, bool add) {
+                      const std::vector<OriginPattern>& origins, bool add,
+                      const std::optional<std::string>& expected_key) {
   if (Status st = Usable(ref); !st) return st;
   if (!HasRecords(ref.scheme)) {
     return Error(ErrorCode::kSourceDenied,
@@ -153,8 +154,10 @@ Status Instance::Bind(const ParsedRef& ref,
   // The origins bind the key stored now, read from the store itself (a
   // cached key may have been replaced by another process): its fingerprint
   // goes in the record. With no key stored, none does, and the record
-  // binds the key stored next (docs/origins.md).
-  cache_.Erase(CacheKey(ref));
+  // binds the key stored next (docs/origins.md). The record is read from
+  // the store too: a cached one may predate another window's write, and
+  // `add` would merge its origins into the record for the new key.
+  ForgetCached(ref);
   Result<LiveSecret> key = Resolve(ref);
   if (key) {
     Result<std::string> fp = FingerprintOf(key.value().value());
@@ -163,7 +166,22 @@ Status Instance::Bind(const ParsedRef& ref,
   } else if (key.error().code != ErrorCode::kSecretNotFound) {
     return std::move(key).error();
   }
+  if (expected_key && *expected_key != record.key_fingerprint) {
+    return Error(
+        ErrorCode::kKeyChanged,
+        "The key stored under " + ref.ref +
+            (record.key_fingerprint.empty()
+                 ? " is gone"
+                 : " is now the key with fingerprint " +
+                       record.key_fingerprint) +
+            ", not the one with fingerprint " + *expected_key +
+            " that was shown; nothing was bound.",
+        "Another window or program stored or removed the key in between. "
+        "Ask again with the key stored now (describe('" +
+            ref.ref + "')).");
+  }
   Result<std::optional<BindingRecord>> old = ReadRecord(ref);
+  if (add && !old) return std::move(old).error();
   if (old && old.value() && old.value()->AppliesTo(record.key_fingerprint)) {
     record.stored_at_ms = old.value()->stored_at_ms;
     if (add) {

@@ -1,8 +1,12 @@
 // The file: source: a real JSON file in a temp folder, with the ssh-style
 // permission rules.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <future>
 
 #include "keyref/source.h"
 #include "test_util.h"
@@ -105,6 +109,21 @@ TEST_F(FileSourceTest, SymlinkIsDenied) {
   WriteFile(real, R"({"a": "v"})", 0600);
   ASSERT_EQ(symlink(real.c_str(), path_.c_str()), 0);
   EXPECT_EQ(CodeOf("a"), ErrorCode::kSourceDenied);
+}
+
+// A FIFO at the path: opening it for reading used to block until a writer
+// came, with no timeout (and under the instance's write lock for Store,
+// Bind and Delete). It is refused at once as not a regular file.
+TEST_F(FileSourceTest, FifoIsDeniedWithoutBlocking) {
+  ASSERT_EQ(mkfifo(path_.c_str(), 0600), 0);
+  auto code = std::async(std::launch::async, [this] { return CodeOf("a"); });
+  if (code.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    // Unblock the reader (a writer opens and closes) so the test can end.
+    int w = open(path_.c_str(), O_WRONLY | O_NONBLOCK);
+    if (w >= 0) close(w);
+    FAIL() << "resolving file:a blocked on the FIFO";
+  }
+  EXPECT_EQ(code.get(), ErrorCode::kSourceDenied);
 }
 
 TEST_F(FileSourceTest, BrokenJsonAndNonStringValues) {

@@ -307,6 +307,103 @@ test('bindOrigins { add: true } keeps the key\'s recorded origins and drops a re
   await assert.rejects(sidecar.bindOrigins(ref, [a.url], []), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
 });
 
+// Found in review of bindOrigins { add }: with cacheTtlMs above 0, Bind read
+// the record it kept from this Sidecar's cache. Another window's write in
+// between (a new key with its own origins, or a narrowed list) was undone:
+// the stale origins were merged into the record for the new key.
+test('bindOrigins { add: true } reads the record from the store, not a stale cache', async (t) => {
+  const x = await startCounting('127.0.0.1');
+  const y = await startCounting('127.0.0.1');
+  const z = await startCounting('127.0.0.1');
+  t.after(async () => { await x.close(); await y.close(); await z.close(); });
+  const storage = memorySecretStorage();
+  // apiKeyRef: secret:stale names a key in the shared SecretStorage.
+  const ref = 'secret:stale';
+  const a = new Sidecar({ secretStorage: storage, policy: { cacheTtlMs: 60000 } });
+  const other = new Sidecar({ secretStorage: storage });
+  t.after(() => { a.close(); other.close(); });
+  // A record that names no key (bound before any key was stored), cached in a.
+  await a.bindOrigins(ref, [x.url]);
+  assert.equal((await a.describe(ref)).state, 'missing');
+  // Another window stores key B for y only: its record replaces x.
+  const keyB = makeKey('B');
+  await other.storeSecret(ref, keyB, { origins: [y.url] });
+  await a.bindOrigins(ref, [z.url], { add: true });
+  assert.deepEqual(JSON.parse(storage.map.get('keyref:origins:stale')).origins, [y.url, z.url]);
+  const fresh = new Sidecar({ secretStorage: storage });
+  t.after(() => fresh.close());
+  const profile = { provider: 'openai-compatible', apiKeyRef: ref, method: 'GET', path: '/v1/models' };
+  await assert.rejects(fresh.request({ ...profile, baseUrl: x.url }), { code: 'KEY_ORIGIN_DENIED' });
+  assert.deepEqual(x.seen, { connections: 0, requests: 0 });
+
+  // A narrowed list stays narrowed: a's cached [y, z] does not come back.
+  assert.deepEqual((await a.describe(ref)).origins, [y.url, z.url]);  // cached in a
+  await other.bindOrigins(ref, [y.url]);
+  await a.bindOrigins(ref, [x.url], { add: true });
+  assert.deepEqual(JSON.parse(storage.map.get('keyref:origins:stale')).origins, [y.url, x.url]);
+});
+
+test('bindOrigins { add: true } fails, writing nothing, when the record cannot be read', async (t) => {
+  const storage = memorySecretStorage();
+  let failNext = false;
+  const get = storage.get;
+  storage.get = async (k) => {
+    if (failNext && k.startsWith('keyref:origins:')) {
+      failNext = false;
+      throw new Error('the host store failed once');
+    }
+    return get(k);
+  };
+  const sidecar = new Sidecar({ secretStorage: storage });
+  t.after(() => sidecar.close());
+  const ref = 'secret:unread';
+  await sidecar.storeSecret(ref, makeKey('U'), { origins: ['https://a.example', 'https://b.example'] });
+  const before = storage.map.get('keyref:origins:unread');
+  failNext = true;
+  await assert.rejects(sidecar.bindOrigins(ref, ['https://c.example'], { add: true }), (err) => {
+    assert.equal(err.code, 'SOURCE_UNAVAILABLE', `${err.code}: ${err.message}`);
+    return true;
+  });
+  assert.equal(storage.map.get('keyref:origins:unread'), before, 'a and b are kept');
+});
+
+// A person's yes is for the key the prompt showed. Another window storing a
+// new key while the prompt was open must not get the trusted origin.
+test('bindOrigins { fingerprint }: KEY_CHANGED when another key is stored by then; nothing bound', async (t) => {
+  const home = await startCounting('127.0.0.1');
+  const asked = await startCounting('127.0.0.1');
+  t.after(async () => { await home.close(); await asked.close(); });
+  const storage = memorySecretStorage();
+  const ref = 'secret:asked';
+  const sidecar = new Sidecar({ secretStorage: storage });
+  const other = new Sidecar({ secretStorage: storage });
+  t.after(() => { sidecar.close(); other.close(); });
+  await sidecar.storeSecret(ref, makeKey('A'), { origins: [home.url] });
+  const shown = (await sidecar.describe(ref)).fingerprint;
+  const keyB = makeKey('B');
+  await other.storeSecret(ref, keyB, { origins: [home.url] });  // while the prompt is open
+  await assert.rejects(sidecar.bindOrigins(ref, [asked.url], { add: true, fingerprint: shown }), (err) => {
+    assert.equal(err.code, 'KEY_CHANGED');
+    assert.match(err.message, new RegExp(`not the one with fingerprint ${shown}`));
+    assertNoTrace(`${err.message} ${err.hint}`, keyB, 'error');
+    return true;
+  });
+  const profile = { provider: 'openai-compatible', apiKeyRef: ref, method: 'GET', path: '/v1/models' };
+  await assert.rejects(sidecar.request({ ...profile, baseUrl: asked.url }), { code: 'KEY_ORIGIN_DENIED' });
+  assert.deepEqual(asked.seen, { connections: 0, requests: 0 });
+  // Asked again about the key stored now, the yes binds it.
+  const now = (await sidecar.describe(ref)).fingerprint;
+  await sidecar.bindOrigins(ref, [asked.url], { add: true, fingerprint: now });
+  assert.equal((await sidecar.request({ ...profile, baseUrl: asked.url })).status, 200);
+  // A removed key is a changed one too.
+  await other.deleteSecret(ref);
+  await assert.rejects(sidecar.bindOrigins(ref, [asked.url], { fingerprint: now }), { code: 'KEY_CHANGED' });
+  await assert.rejects(sidecar.bindOrigins(ref, [asked.url], { fingerprint: 'abc' }),
+    { name: 'RangeError', code: 'ERR_INVALID_ARG_VALUE' });
+  await assert.rejects(sidecar.bindOrigins(ref, [asked.url], { fingerprint: 7 }),
+    { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+});
+
 // A stored binding belongs to the key it was recorded for (docs/origins.md,
 // "Which key a binding belongs to"): another process (the CLI, another
 // window) writes a new key into the shared store, and its record is not

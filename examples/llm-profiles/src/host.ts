@@ -171,15 +171,22 @@ export class ProfilesHost implements vscode.Disposable {
     const yes = 'Trust this server';
     const answer = await vscode.window.showWarningMessage(
       `Send the key of profile "${p.label}" (${p.apiKeyRef}) to ${origin}?`,
-      { modal: true, detail: `The key is bound to ${d.origins.join(', ') || 'no origin'}. Requests to ${origin} are refused (KEY_ORIGIN_DENIED) until you trust it here.` },
+      { modal: true, detail: `The key (fingerprint ${d.fingerprint ?? 'unknown'}) is bound to ${d.origins.join(', ') || 'no origin'}. Requests to ${origin} are refused (KEY_ORIGIN_DENIED) until you trust it here.` },
       yes);
     if (answer !== yes) return;
     // Only the origin the person confirmed, added to those recorded for the
     // key stored now (read under the same lock as the write): a list built
     // from `d` could hand a key stored meanwhile by another window the old
     // key's origins, and would copy provider defaults and policy.origins
-    // into the record.
-    await this.sidecar.bindOrigins(p.apiKeyRef, [origin], { add: true });
+    // into the record. The fingerprint shown: the yes was for that key, so
+    // a key stored while the modal was open is not bound (KEY_CHANGED).
+    try {
+      await this.sidecar.bindOrigins(p.apiKeyRef, [origin], { add: true, fingerprint: d.fingerprint });
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'KEY_CHANGED') throw err;
+      void vscode.window.showWarningMessage(`The key of profile "${p.label}" changed while you were deciding; ${origin} was not trusted. Save the profile again to be asked about the key stored now.`);
+      return;
+    }
     this.log.info(`The key under ${p.apiKeyRef} may now be sent to ${origin}.`);
   }
 

@@ -50,6 +50,7 @@ enum class ErrorCode {
   kKeyOriginDenied,
   kKeyOriginUnbound,
   kBadOrigin,
+  kKeyChanged,  // a binding asked for one key found another stored
   // Profiles and the webview bridge.
   kProfileContainsSecret,
   kProfileInvalid,
@@ -103,6 +104,7 @@ inline constexpr ErrorCodeInfo kErrorCodes[] = {
     {ErrorCode::kKeyOriginDenied, "KEY_ORIGIN_DENIED", ErrorClass::kRequest},
     {ErrorCode::kKeyOriginUnbound, "KEY_ORIGIN_UNBOUND", ErrorClass::kRequest},
     {ErrorCode::kBadOrigin, "BAD_ORIGIN", ErrorClass::kRequest},
+    {ErrorCode::kKeyChanged, "KEY_CHANGED", ErrorClass::kRequest},
     {ErrorCode::kProfileContainsSecret, "PROFILE_CONTAINS_SECRET",
      ErrorClass::kProfile},
     {ErrorCode::kProfileInvalid, "PROFILE_INVALID", ErrorClass::kProfile},

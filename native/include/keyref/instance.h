@@ -152,9 +152,14 @@ class Instance {
   // With `add`, the origins are added to those recorded for that same key
   // (read under the same lock as the write: a key stored in between never
   // inherits the replaced key's origins); origins recorded for another key
-  // are dropped, not carried over.
+  // are dropped, not carried over. With `add`, a record that cannot be read
+  // fails the call (nothing is written): replacing it would drop origins.
+  // With `expected_key` (a fingerprint a person was shown when asked to
+  // trust an origin), the key stored now must be that key, else KEY_CHANGED
+  // and nothing is written: the consent was for that key.
   Status Bind(const ParsedRef& ref, const std::vector<OriginPattern>& origins,
-              bool add = false);
+              bool add = false,
+              const std::optional<std::string>& expected_key = std::nullopt);
 
   // Everything `ref`'s key may be sent to when used with `provider` (nullopt:
   // no provider default): the provider default, the stored record (when it

@@ -370,7 +370,12 @@ class FileSource final : public SecretSource {
   Status Load(keyref::SecretValue* text, std::vector<Member>* members,
               bool must_exist) {
     if (Status st = CheckDir(DirOf(path_)); !st) return st;
-    int fd = open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO (or a device) planted at the path must not
+    // block before CheckFile refuses it: every write of the instance waits
+    // on a read under its write lock, and no timeout would end it. Reads of
+    // a regular file ignore the flag.
+    int fd =
+        open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
       if (errno == ENOENT) {
         if (!must_exist) return {};
