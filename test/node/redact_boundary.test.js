@@ -117,15 +117,19 @@ test('one non-ASCII unit at any position of a short text is kept, never narrowed
     const disguise = (t) => Array.from(t, (c) => String.fromCharCode(0x100 + c.charCodeAt(0))).join('');
     const units = ['\x80', '\xE9', '\xFF', '\u0141', '\u7F41', '\uD800', '\uDC00', '\uFFFF'];
     const base = `2026-11-28T10:00:00.000Z INFO user=alice path=/v1/chat ${TOKEN} status=200 bytes=100 ok\n`;
+    const from = base.indexOf(TOKEN);
     for (let at = 0; at <= base.length; ++at) {
-      for (const u of units) {
+      // Not inside the token (what is left of a split token may still be
+      // caught, by other rules).
+      for (const u of at > from && at < from + TOKEN.length ? [] : units) {
         const t = base.slice(0, at) + u + base.slice(at);
-        const want = t.includes(TOKEN) ? rebuilt(t).replace(TOKEN, MARK) : rebuilt(t);
-        assert.equal(s.redact(t), want, `${JSON.stringify(u)} at ${at}`);
+        assert.equal(s.redact(t), rebuilt(t).replace(TOKEN, MARK), `${JSON.stringify(u)} at ${at}`);
       }
-      // Every character of the token at U+0100 + its byte: nothing to catch.
-      const hidden = disguise(TOKEN);
-      const t = `${base.slice(0, at)}${hidden}${base.slice(at).replace(TOKEN, '')}`;
+    }
+    // Every character of the token at U+0100 + its byte: nothing to catch.
+    const plain = base.replace(` ${TOKEN}`, '');
+    for (let at = 0; at <= plain.length; ++at) {
+      const t = `${plain.slice(0, at)}${disguise(TOKEN)}${plain.slice(at)}`;
       assert.equal(s.redact(t), t, `disguised token at ${at}`);
     }
     // Around the limit of the UTF-16 copy: ASCII texts of 8185..8200 units
