@@ -151,13 +151,28 @@ void Redactor::ForgetAll() noexcept {
   }
 }
 
+struct Redactor::Workspace::Impl {
+  // Reused: no allocation per call (the fixed cost of a short text). Holds
+  // positions only, never text.
+  redaction::OnePass found;
+  redaction::FingerprintStore::SetCache prints;
+};
+
+Redactor::Workspace::Workspace() : impl_(std::make_unique<Impl>()) {}
+Redactor::Workspace::~Workspace() = default;
+
 void Redactor::FindSpans(std::string_view text, std::vector<Span>* out) const {
+  thread_local Workspace workspace;
+  FindSpans(text, out, &workspace);
+}
+
+void Redactor::FindSpans(std::string_view text, std::vector<Span>* out,
+                         Workspace* workspace) const {
   std::size_t first = out->size();
-  // Reused per thread: no allocation per call (the fixed cost of a short
-  // text). Holds positions only, never text.
-  thread_local redaction::OnePass found;
-  redaction::ScanOnce(redaction::FingerprintStore::Get().Current(), text,
-                      &found);
+  redaction::OnePass& found = workspace->impl_->found;
+  redaction::ScanOnce(
+      redaction::FingerprintStore::Get().Current(&workspace->impl_->prints),
+      text, &found);
   out->insert(out->end(), found.runs.begin(), found.runs.end());
   if (state_->short_count.load(std::memory_order_acquire) != 0) {
     auto shorts = std::atomic_load(&state_->shorts);
