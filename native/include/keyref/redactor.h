@@ -67,6 +67,15 @@ class Redactor {
   // Appends the merged, sorted spans Scrub would replace. For StreamScrubber
   // and tests; the spans say where, never what.
   void FindSpans(std::string_view text, std::vector<Span>* out) const;
+  // Texts at least this long are worth a second thread (FindSpansOnTwoThreads).
+  static constexpr std::size_t kTwoThreadsMin = std::size_t{1} << 20;
+  // FindSpans, the same spans, with the scan of a text of kTwoThreadsMin
+  // bytes or more shared between the calling thread and one helper thread
+  // (started once per process; the caller scans alone when it is busy or
+  // cannot run). The helper reads `text` in place and keeps no copy of it
+  // (docs/threat-model.md); the call returns only once it is done with it.
+  void FindSpansOnTwoThreads(std::string_view text,
+                             std::vector<Span>* out) const;
   // Widens the spans from index `first` on to whole UTF-8 sequences, then
   // sorts and merges overlapping or touching ones (one marker each).
   static void MergeSpans(std::string_view text, std::vector<Span>* spans,
