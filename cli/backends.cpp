@@ -479,6 +479,7 @@ KeyInfo DescribeKey(Instance& inst, const ParsedRef& ref,
   KeyDescription d = inst.Describe(ref, prov);
   info.check = d.check;
   info.origins = d.binding.OriginTexts();
+  info.replaced_origins = d.replaced_origins;
   info.stored_at = IsoFromMs(d.stored_at_ms);
   if (!d.check) return info;
   // The installation key behind fingerprints lives in the keyring (the

@@ -87,7 +87,12 @@ struct KeyInfo {
   std::string length_class;          // short (<20), medium (20-63), long (64+)
   std::string shape;                 // the credential family, or "unrecognised"
   std::vector<std::string> origins;  // where it may be sent
-  std::string stored_at;             // ISO 8601 UTC, or empty when unknown
+  // Origins a stored binding record names for ANOTHER key (the key was
+  // replaced without its record, say by keytar): not applied, shown so a
+  // person can bind them again on purpose (docs/origins.md, "Which key a
+  // binding belongs to").
+  std::vector<std::string> replaced_origins;
+  std::string stored_at;  // ISO 8601 UTC, or empty when unknown
 };
 // Resolves `ref` and describes it. `provider` (may be empty) adds that
 // provider's default origin.

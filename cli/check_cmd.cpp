@@ -56,6 +56,10 @@ Json VerdictJson(const Verdict& v) {
     j["fingerprint"] =
         v.info.fingerprint.empty() ? Json(nullptr) : Json(v.info.fingerprint);
     j["origins"] = v.info.origins;
+    // Recorded for a key this one replaced: not applied (docs/origins.md).
+    if (!v.info.replaced_origins.empty()) {
+      j["replacedOrigins"] = v.info.replaced_origins;
+    }
   } else {
     j["error"] = ErrorJson(v.error);
   }

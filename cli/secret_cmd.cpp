@@ -46,6 +46,10 @@ Json InfoJson(const KeyInfo& info) {
   j["shape"] = info.shape;
   j["redacted"] = "[REDACTED]";
   j["origins"] = info.origins;
+  // Only when there are some, as describe() in the addon does.
+  if (!info.replaced_origins.empty()) {
+    j["replacedOrigins"] = info.replaced_origins;
+  }
   j["storedAt"] = info.stored_at.empty() ? Json(nullptr) : Json(info.stored_at);
   return j;
 }
@@ -183,6 +187,12 @@ int SecretGet(Context& ctx, const Args& args) {
       "\n" + "  origins:     " + OriginsText(info.origins) + "\n" +
       "  stored:      " +
       (info.stored_at.empty() ? "unknown" : info.stored_at) + "\n";
+  if (!info.replaced_origins.empty()) {
+    text += "  not applied: " + OriginsText(info.replaced_origins) +
+            " (recorded for a key this one replaced; bind them again with "
+            "keyref secret bind " +
+            name + " --origin ...)\n";
+  }
   PrintResult(ctx, body, text);
   return kExitOk;
 }

@@ -114,20 +114,27 @@ void InitOriginBinding(Napi::Env env, Napi::Object exports) {
   exports.Set("originOf", Napi::Function::New(env, OriginOfJs));
 }
 
-// bindOrigins(ref, origins): Promise<void>.
+// bindOrigins(ref, origins, add): Promise<void>. `add` keeps the origins
+// recorded for the key stored now (Instance::Bind).
 Napi::Value Sidecar::BindOrigins(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RefText ref;
   ReadRef(env, info[0], "bindOrigins", &ref);
   auto origins =
       std::make_shared<std::vector<OriginPattern>>(OriginsFromJs(env, info[1]));
+  if (!info[2].IsBoolean()) {
+    throw MakeArgError(env, false, "ERR_INVALID_ARG_TYPE",
+                       "add must be a boolean");
+  }
+  const bool add = info[2].As<Napi::Boolean>().Value();
   napi_deferred d;
   napi_value promise = NewPromise(env, &d);
   std::shared_ptr<Instance> inst = instance_;
   std::shared_ptr<ParsedRef> pref = ParseOrReject(env, inst, d, ref);
   if (!pref) return Napi::Value(env, promise);
-  SubmitStatus(env, inst, d,
-               [inst, pref, origins]() { return inst->Bind(*pref, *origins); });
+  SubmitStatus(env, inst, d, [inst, pref, origins, add]() {
+    return inst->Bind(*pref, *origins, add);
+  });
   return Napi::Value(env, promise);
 }
 

@@ -217,7 +217,8 @@ export interface NativeSidecar {
   /** `origins`: canonical origin texts, recorded next to the key (docs/origins.md). */
   storeSecret(ref: string, value: string, origins: string[]): Promise<void>;
   deleteSecret(ref: string): Promise<void>;
-  bindOrigins(ref: string, origins: string[]): Promise<void>;
+  /** `add`: keep the origins recorded for the key stored now (Instance::Bind). */
+  bindOrigins(ref: string, origins: string[], add: boolean): Promise<void>;
   /** `provider`: '' for none. */
   describe(ref: string, provider: string): Promise<NativeKeyDescription>;
   audit(n: number): Promise<NativeAuditRecord[]>;

@@ -437,17 +437,31 @@ export class Sidecar {
 
   /**
    * Replaces the origins recorded for the key stored under `ref` (secret:,
-   * keyring:, file:), without touching the key. Call it only from a
+   * keyring:, file:), without touching the key; with `{ add: true }`, adds
+   * them to those recorded for that same key instead. Call it only from a
    * person's explicit action (a confirmed "Trust this server for this key?"
    * prompt), never with a URL read from workspace configuration: that is
    * exactly the attack bindings stop. docs/origins.md.
    *
+   * To trust one more origin, pass just that origin with `add`: a list built
+   * from describe() would be read before the write (another window may store
+   * a new key in between, and the old key's origins would then bind it), and
+   * would copy the provider default and policy.origins into the record.
+   *
    * @param origins exact origins (`https://host[:port]`, `http://` for
    *   loopback only) or `https://*.suffix` patterns; [] unbinds
+   * @param options.add keep the origins already recorded for the key stored
+   *   now (read under the same lock as the write); those recorded for a key
+   *   it replaced are dropped
    */
-  async bindOrigins(ref: ApiKeyRef, origins: readonly string[]): Promise<void> {
+  async bindOrigins(ref: ApiKeyRef, origins: readonly string[], options?: { add?: boolean }): Promise<void> {
     if (typeof ref !== 'string') throw invalidArgType('ref', 'of type string', ref);
-    return this.native.bindOrigins(ref, normaliseOrigins(origins, 'origins'));
+    if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+      throw invalidArgType('options', 'an object', options);
+    }
+    const add = options?.add;
+    if (add !== undefined && typeof add !== 'boolean') throw invalidArgType('options.add', 'of type boolean', add);
+    return this.native.bindOrigins(ref, normaliseOrigins(origins, 'origins'), add === true);
   }
 
   /**

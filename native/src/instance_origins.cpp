@@ -218,37 +218,32 @@ void Instance::ForgetCached(const ParsedRef& ref) {
 
 Result<Instance::StoredBinding> Instance::ReadBinding(
     const ParsedRef& ref, std::optional<Result<LiveSecret>>* key) {
-  StoredBinding out;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    // The second read waits for a Store, Bind or Delete of this instance
-    // that is between its two writes, and reads past the caches.
-    std::unique_lock<std::mutex> writes(writes_mu_, std::defer_lock);
-    if (attempt > 0) {
-      writes.lock();
-      ForgetCached(ref);
-    }
+  StoredBinding mismatch;  // the last read's record, naming another key
+  // Nothing: the record names another key (read again once, ReadTwice).
+  auto read = [&]() -> std::optional<Result<StoredBinding>> {
     key->reset();  // a key read by an earlier attempt is not this one's
     Result<std::optional<BindingRecord>> record = ReadRecord(ref);
-    if (!record) return std::move(record).error();
-    out = StoredBinding{};
+    if (!record) return Result<StoredBinding>(std::move(record).error());
     std::optional<BindingRecord>& rec = record.value();
-    if (!rec) return out;
-    if (rec->key_fingerprint.empty()) {
-      out.applies = std::move(rec);
-      return out;
+    StoredBinding out;
+    if (!rec) return Result<StoredBinding>(std::move(out));
+    if (!rec->key_fingerprint.empty()) {
+      // A record that names a key binds nothing while no key resolves.
+      key->emplace(Resolve(ref));
+      if (!**key) return Result<StoredBinding>(std::move(out));
+      Result<bool> binds = RecordBindsKey(*rec, (**key).value().value());
+      if (!binds) return Result<StoredBinding>(std::move(binds).error());
+      if (!binds.value()) {
+        mismatch.replaced = std::move(rec);
+        return std::nullopt;
+      }
     }
-    // A record that names a key binds nothing while no key resolves.
-    key->emplace(Resolve(ref));
-    if (!**key) return out;
-    Result<bool> binds = RecordBindsKey(*rec, (**key).value().value());
-    if (!binds) return std::move(binds).error();
-    if (binds.value()) {
-      out.applies = std::move(rec);
-      return out;
-    }
-    out.replaced = std::move(rec);
-  }
-  return out;
+    out.applies = std::move(rec);
+    return Result<StoredBinding>(std::move(out));
+  };
+  std::optional<Result<StoredBinding>> got = ReadTwice(ref, read);
+  if (got) return std::move(*got);
+  return mismatch;
 }
 
 Result<KeyGrant> Instance::Grant(const ParsedRef& ref, Provider provider,
@@ -263,38 +258,36 @@ Result<KeyGrant> Instance::Grant(const ParsedRef& ref, Provider provider,
     return KeyGrant{std::move(key).value(), std::move(binding)};
   }
   // Only the stored record can allow the target: it must have been
-  // recorded for the key resolved now. Storing writes the key, then its
-  // record; a request between the two (or one that reads a key another
+  // recorded for the key resolved now. Storing writes the record, then the
+  // key; a request between the two (or one that reads a key another
   // process stored next to this process's cached record, or the other way
-  // round) pairs a new key with old origins (docs/origins.md, "Which key a
-  // binding belongs to").
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    // The second read waits for a Store, Bind or Delete of this instance
-    // that is between its two writes, and reads past the caches.
-    std::unique_lock<std::mutex> writes(writes_mu_, std::defer_lock);
-    if (attempt > 0) {
-      writes.lock();
-      ForgetCached(ref);
-    }
+  // round) would otherwise pair a key with origins recorded for another
+  // (docs/origins.md, "Which key a binding belongs to").
+  // Nothing: the record names another key (read again once, ReadTwice).
+  auto read = [&]() -> std::optional<Result<KeyGrant>> {
     Result<std::optional<BindingRecord>> record = ReadRecord(ref);
-    if (!record) return std::move(record).error();
+    if (!record) return Result<KeyGrant>(std::move(record).error());
     binding = BuildBinding(ref, provider, record.value());
     if (Status st = CheckKeyOrigin(binding, ref, provider, target); !st) {
       logger_.Log(LogLevel::kWarn, "request with " + ref.ref + " to " +
                                        OriginOf(target).ToString() + ": " +
                                        ErrorCodeName(st.error().code));
-      return std::move(st).error();
+      return Result<KeyGrant>(std::move(st).error());
     }
     Result<LiveSecret> key = Resolve(ref);
-    if (!key) return std::move(key).error();
+    if (!key) return Result<KeyGrant>(std::move(key).error());
     // The target is allowed, and only by the record (so there is one).
     Result<bool> binds =
         record.value() ? RecordBindsKey(*record.value(), key.value().value())
                        : Result<bool>(true);
-    if (!binds) return std::move(binds).error();
-    if (binds.value())
-      return KeyGrant{std::move(key).value(), std::move(binding)};
-  }  // the key is wiped here: it is never sent
+    if (!binds) return Result<KeyGrant>(std::move(binds).error());
+    if (!binds.value()) return std::nullopt;  // the key is wiped: never sent
+    return Result<KeyGrant>(
+        KeyGrant{std::move(key).value(), std::move(binding)});
+  };
+  if (std::optional<Result<KeyGrant>> got = ReadTwice(ref, read)) {
+    return std::move(*got);
+  }
   Error refused = ReplacedBindingError(ref, provider, target);
   logger_.Log(LogLevel::kWarn,
               "request with " + ref.ref + " to " + OriginOf(target).ToString() +

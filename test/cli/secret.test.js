@@ -5,6 +5,7 @@
 // (the addon's check), --reveal refused to a pipe, TTY-less prompts refused.
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
 const { Sidecar } = require('../..');
 const { newUser, run, runJson, runPty, canary, assertShape } = require('./helpers');
 
@@ -150,4 +151,43 @@ test('--help for every command, --version, unknown commands and options', () => 
   const bad = runJson(user, 'error', ['secret', 'get', 'x', '--sk-proj-AbCdEfGhIjKlMnOpQrStUvWx']);
   assert.equal(bad.status, 2);
   assert.ok(!bad.stdout.includes('AbCdEfGh'));
+});
+
+// A binding record names the key it binds (docs/origins.md, "Which key a
+// binding belongs to"). When something else (keytar, secret-tool, another
+// program) replaces the key but not its record, the old origins no longer
+// bind it; secret get and check say so in replacedOrigins (--json) and a
+// "not applied" line, and binding them again on purpose clears it.
+test('secret get and check show origins recorded for a replaced key as not applied', () => {
+  const user = newUser();
+  const name = `rot${Math.random().toString(36).slice(2, 8)}`;
+  const set = runJson(user, 'secretSet', ['secret', 'set', name, '--stdin', '--origin', 'https://old.example.com'],
+    { input: `${canary('old')}\n` });
+  assert.equal(set.status, 0, set.stdout + set.stderr);
+  assert.deepEqual(runJson(user, 'secretGet', ['secret', 'get', name]).body.replacedOrigins, undefined);
+
+  // Another program replaces the key in the keyring, not the record.
+  const newKey = canary('new');
+  execFileSync('secret-tool', ['clear', 'service', 'keyref', 'account', name]);
+  execFileSync('secret-tool', ['store', '--label=replaced by another program', 'service', 'keyref', 'account', name],
+    { input: newKey });
+
+  const got = runJson(user, 'secretGet', ['secret', 'get', name]);
+  assert.equal(got.status, 0, got.stdout + got.stderr);
+  assert.ok(!got.body.origins.includes('https://old.example.com'), JSON.stringify(got.body));
+  assert.deepEqual(got.body.replacedOrigins, ['https://old.example.com']);
+  assert.notEqual(got.body.fingerprint, set.body.fingerprint);
+  const checked = runJson(user, 'check', ['check', `keyring:keyref/${name}`]);
+  assert.deepEqual(checked.body.results[0].replacedOrigins, ['https://old.example.com']);
+  const text = run(user, ['secret', 'get', name]);
+  assert.match(text.stdout, /not applied: +https:\/\/old\.example\.com \(recorded for a key this one replaced/);
+  assert.ok(!(text.stdout + got.stdout + checked.stdout).includes(newKey.slice(10, 22)));
+
+  // Bound again on purpose: the record now names the key stored now.
+  assert.equal(runJson(user, 'secretBind', ['secret', 'bind', name, '--origin', 'https://old.example.com']).status, 0);
+  const after = runJson(user, 'secretGet', ['secret', 'get', name]);
+  assert.ok(after.body.origins.includes('https://old.example.com'));
+  assert.equal(after.body.replacedOrigins, undefined);
+  assert.doesNotMatch(run(user, ['secret', 'get', name]).stdout, /not applied/);
+  run(user, ['secret', 'rm', name, '--yes']);
 });

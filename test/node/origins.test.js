@@ -262,6 +262,51 @@ test('bindOrigins and acceptSecretFromWebview record bindings; deleteSecret remo
   assert.equal(srv.seen.requests, 1);
 });
 
+// bindOrigins with { add: true } (docs/origins.md, "Which key a binding
+// belongs to"): a person trusts ONE more origin without the host building
+// the list from describe(), which would read before it writes and would copy
+// the provider default and policy.origins into the record.
+test('bindOrigins { add: true } keeps the key\'s recorded origins and drops a replaced key\'s', async (t) => {
+  const a = await startCounting('127.0.0.1');
+  const b = await startCounting('127.0.0.1');
+  const c = await startCounting('127.0.0.1');
+  const policyHome = await startCounting('127.0.0.1');
+  t.after(async () => { await a.close(); await b.close(); await c.close(); await policyHome.close(); });
+  const storage = memorySecretStorage();
+  // apiKeyRef: secret:add names a key in the host's SecretStorage, never
+  // the key itself.
+  const ref = 'secret:add';
+  const sidecar = new Sidecar({ secretStorage: storage, policy: { origins: { [ref]: [policyHome.url] } } });
+  t.after(() => sidecar.close());
+  await sidecar.storeSecret(ref, makeKey('A'), { origins: [a.url] });
+  await sidecar.bindOrigins(ref, [b.url], { add: true });
+  await sidecar.bindOrigins(ref, [b.url], { add: true });  // no duplicate
+  const record = JSON.parse(storage.map.get('keyref:origins:add'));
+  assert.deepEqual(record.origins, [a.url, b.url], 'policy.origins is not copied into the record');
+  const profile = { provider: 'openai-compatible', apiKeyRef: ref, method: 'GET', path: '/v1/models' };
+  assert.equal((await sidecar.request({ ...profile, baseUrl: a.url })).status, 200);
+  assert.equal((await sidecar.request({ ...profile, baseUrl: b.url })).status, 200);
+
+  // Without add, the list replaces what was recorded.
+  await sidecar.bindOrigins(ref, [c.url], { add: false });
+  await assert.rejects(sidecar.request({ ...profile, baseUrl: a.url }), { code: 'KEY_ORIGIN_DENIED' });
+
+  // A key replaced behind the Sidecar's back: adding does not carry the
+  // old key's origins over to it.
+  storage.map.set('add', makeKey('Z'));
+  await sidecar.bindOrigins(ref, [a.url], { add: true });
+  const d = await sidecar.describe(ref);
+  assert.deepEqual(d.origins, [a.url, policyHome.url]);
+  assert.equal(d.replacedOrigins, undefined);
+  await assert.rejects(sidecar.request({ ...profile, baseUrl: c.url }), { code: 'KEY_ORIGIN_DENIED' });
+  assert.deepEqual(c.seen, { connections: 0, requests: 0 });
+
+  await assert.rejects(sidecar.bindOrigins(ref, [a.url], { add: 'yes' }),
+    { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+  await assert.rejects(sidecar.bindOrigins(ref, [a.url], null), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+  await assert.rejects(sidecar.bindOrigins(ref, [a.url], []), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+});
+
 // A stored binding belongs to the key it was recorded for (docs/origins.md,
 // "Which key a binding belongs to"): another process (the CLI, another
 // window) writes a new key into the shared store, and its record is not

@@ -174,7 +174,12 @@ export class ProfilesHost implements vscode.Disposable {
       { modal: true, detail: `The key is bound to ${d.origins.join(', ') || 'no origin'}. Requests to ${origin} are refused (KEY_ORIGIN_DENIED) until you trust it here.` },
       yes);
     if (answer !== yes) return;
-    await this.sidecar.bindOrigins(p.apiKeyRef, [...d.origins.filter((o) => !o.startsWith('*')), origin]);
+    // Only the origin the person confirmed, added to those recorded for the
+    // key stored now (read under the same lock as the write): a list built
+    // from `d` could hand a key stored meanwhile by another window the old
+    // key's origins, and would copy provider defaults and policy.origins
+    // into the record.
+    await this.sidecar.bindOrigins(p.apiKeyRef, [origin], { add: true });
     this.log.info(`The key under ${p.apiKeyRef} may now be sent to ${origin}.`);
   }
 

@@ -241,6 +241,19 @@ class Instance {
                               const SecretValue& key);
   // Drops `ref`'s cached key and record (the retry after a mismatch).
   void ForgetCached(const ParsedRef& ref);
+  // Runs `read` (one read of `ref`'s record and key, and whether the record
+  // binds that key) and, when it returns nothing because the record names
+  // another key, once more: holding writes_mu_ (so a Store, Bind or Delete
+  // of this instance is not between its two writes) and past the caches.
+  // Returns the second answer, or nothing when the record names another
+  // key again. ReadBinding and Grant share it.
+  template <typename Read>
+  auto ReadTwice(const ParsedRef& ref, Read&& read) -> decltype(read()) {
+    if (auto first = read()) return first;
+    std::lock_guard<std::mutex> writes(writes_mu_);
+    ForgetCached(ref);
+    return read();
+  }
   // Grant's refusal when the stored binding names another key.
   Error ReplacedBindingError(const ParsedRef& ref, Provider provider,
                              const BaseUrl& target);
