@@ -5,9 +5,9 @@
 //
 // - a plain Node-API callback whose data pointer is the instance: no
 //   ObjectWrap unwrap (a private-property lookup), no CallbackInfo;
-// - one copy of a short text into a reused scratch buffer; the native side
-//   finds out itself whether the text is ASCII (no Buffer.byteLength pass in
-//   TypeScript);
+// - one copy of a short ASCII text into a reused scratch buffer, as UTF-16
+//   narrowed in place; the native side finds out itself whether the text is
+//   ASCII (no Buffer.byteLength pass in TypeScript);
 // - a large ASCII result handed to V8 as an external string backed by
 //   huge pages, instead of a fresh V8 large object whose every 4 KiB page
 //   faults in (the largest cost of an 8 MB call on the machines measured);
@@ -40,6 +40,7 @@
 
 #include "addon_data.h"
 #include "errors.h"
+#include "keyref/ascii.h"
 #include "keyref/redactor.h"
 #include "keyref/secret_value.h"
 #include "sidecar.h"
@@ -72,6 +73,9 @@ struct Scratch {
   std::size_t cap = kFirstCap;
   std::string out;
   std::vector<Redactor::Span> spans;
+  // The redactor's per-thread state, kept here so that a call makes one
+  // thread-local lookup (this struct's), not one per component.
+  Redactor::Workspace workspace;
   int small_calls = 0;
 
   // Makes room for `size` bytes; whatever the buffer held must have been
@@ -105,7 +109,11 @@ struct Scratch {
   }
 };
 
-Scratch& ThreadScratch() {
+// Not inlined: in a shared object each use of a thread_local's address
+// calls __tls_get_addr, and GCC recomputes that address at each use of an
+// inlined reference rather than keeping it (eight calls per redact() were
+// measured). Out of line, a call makes one lookup and keeps the reference.
+__attribute__((noinline)) Scratch& ThreadScratch() {
   thread_local Scratch scratch;
   return scratch;
 }
@@ -131,8 +139,11 @@ enum class Encoding {
   kNonAscii  // s.in holds UTF-8 with at least one non-ASCII character
 };
 
-// Copies the string `value` into s.in and sets *len. A short text is copied
-// as UTF-8 in one call. A longer one is copied again, as UTF-8 into room for
+// Copies the string `value` into s.in and sets *len. A text that fits the
+// buffer as UTF-16 is copied so (V8's cheapest copy) and narrowed in place
+// when every unit is ASCII (NarrowAscii, keyref/ascii.h): then it is its own
+// UTF-8. Any other text is copied again, as UTF-8, over it: in one call when
+// it fits. A longer one is copied once more, as UTF-8 into room for
 // 3 bytes per UTF-16 unit (no unit writes more: a surrogate pair writes 4
 // bytes for 2 units), so that copy is never cut. Every unit writes at least
 // one byte, so the copy is as long as the text in units exactly when every
@@ -147,16 +158,31 @@ napi_status ReadText(napi_env env, napi_value value, WipeInput& wipe,
   // bytes): a copy this close to the end may have been cut.
   constexpr std::size_t kMayBeCut = 4;
   *encoding = Encoding::kUtf8;
-  napi_status st =
-      napi_get_value_string_utf8(env, value, s.in.get(), s.cap, len);
+  // The UTF-16 copy: at most room16 - 1 units and a NUL, so a text of
+  // room16 - 1 units or more may have been cut.
+  const std::size_t room16 = s.cap / sizeof(char16_t);
+  std::size_t units = 0;
+  napi_status st = napi_get_value_string_utf16(
+      env, value, reinterpret_cast<char16_t*>(s.in.get()), room16, &units);
   if (st != napi_ok) return st;
-  wipe.size = *len + 1;  // the copy and its NUL
-  if (*len + kMayBeCut < s.cap) return napi_ok;
-
-  std::size_t units = 0;  // V8 knows it: no pass over the text
-  if ((st = napi_get_value_string_utf16(env, value, nullptr, 0, &units)) !=
+  wipe.size = (units + 1) * sizeof(char16_t);  // the copy and its NUL
+  if (units + 1 < room16 && NarrowAscii(s.in.get(), units, s.in.get())) {
+    *len = units;
+    *encoding = Encoding::kAscii;
+    return napi_ok;
+  }
+  // Not ASCII, or cut: the UTF-8 copy overwrites it from the start, so
+  // wiping the larger of the two covers both.
+  if ((st = napi_get_value_string_utf8(env, value, s.in.get(), s.cap, len)) !=
       napi_ok) {
     return st;
+  }
+  wipe.size = std::max(wipe.size, *len + 1);
+  if (*len + kMayBeCut < s.cap) return napi_ok;
+
+  if (units + 1 >= room16 && (st = napi_get_value_string_utf16(
+                                  env, value, nullptr, 0, &units)) != napi_ok) {
+    return st;  // V8 knows the length: no pass over the text
   }
   std::size_t room = 3 * units + 1;
   if (room > s.cap) {
@@ -544,7 +570,7 @@ napi_value Redact(napi_env env, napi_callback_info info) {
     Scratch& s = wipe.s;
     const std::string_view in(s.in.get(), len);
     s.spans.clear();
-    instance.redactor().FindSpansOnTwoThreads(in, &s.spans);
+    instance.redactor().FindSpansOnTwoThreads(in, &s.spans, &s.workspace);
     if (s.spans.empty()) return text;  // unchanged: the same string, no copy
     napi_value result = MakeResult(env, s, in, encoding);
     if (!result) Napi::Error::New(Napi::Env(env)).ThrowAsJavaScriptException();

@@ -703,6 +703,19 @@ inline void Classify(const unsigned char* b, bool avx2, BlockMasks* m) {
   ClassifyBlock<kAll>(b, m);
 }
 
+// Masks of the 64 bytes from `shift` bytes before a block, made the
+// block's own: bit k becomes bit k - shift (0 < shift < 64).
+inline void ShiftDown(BlockMasks* m, unsigned shift) {
+  m->run >>= shift;
+  m->alnum >>= shift;
+  m->first >>= shift;
+  m->second >>= shift;
+  m->equals >>= shift;
+  m->colon >>= shift;
+  m->name_end >>= shift;
+  m->escape >>= shift;
+}
+
 bool UseAvx2() {
 #if defined(KEYREF_HAVE_AVX2_PATH)
   return HaveAvx2();
@@ -812,21 +825,31 @@ void ScanShapes(std::string_view s, Sink&& sink,
     const std::size_t len = std::min<std::size_t>(64, n - block);
     const unsigned char* b =
         reinterpret_cast<const unsigned char*>(s.data()) + block;
-    // A short block (a whole short text such as a ref, or the tail of a long
-    // one) is copied into a zeroed 64-byte buffer so that it is classified
-    // with vectors too, not byte by byte: a zero byte is in none of the
-    // classes, so the bits past `len` stay 0 as the scalar path leaves them.
-    alignas(32) unsigned char padded[64];
-    if (len < 64) {
+    BlockMasks masks;
+    if (len == 64) {
+      Classify<kAll>(b, avx2, &masks);
+    } else if (block > 0) {
+      // The tail of a text longer than a block: the 64 bytes that end
+      // where the text ends are classified, and their masks shifted down
+      // so that bit 0 is the block's first byte. Every class is a class of
+      // one byte, so each bit is what classifying the block alone gives,
+      // and the bits past `len` are 0 (shifted in) as the scalar path
+      // leaves them. No copy of the text is made.
+      Classify<kAll>(b + len - 64, avx2, &masks);
+      ShiftDown(&masks, 64 - static_cast<unsigned>(len));
+    } else {
+      // A text shorter than a block (a ref, a short line) is copied into a
+      // zeroed 64-byte buffer so that it is classified with vectors too,
+      // not byte by byte: a zero byte is in none of the classes, so the
+      // bits past `len` stay 0 as the scalar path leaves them.
+      alignas(32) unsigned char padded[64];
       std::memset(padded, 0, sizeof padded);
       std::memcpy(padded, b, len);
-      b = padded;
+      Classify<kAll>(padded, avx2, &masks);
+      // The copy may hold up to 63 bytes of the text (a secret, when one is
+      // being scrubbed): wiped once classified (docs/threat-model.md).
+      SecureZero(padded, sizeof padded);
     }
-    BlockMasks masks;
-    Classify<kAll>(b, avx2, &masks);
-    // The copy may hold up to 63 bytes of the text (a secret, when one is
-    // being scrubbed): wiped once classified (docs/threat-model.md).
-    if (len < 64) SecureZero(padded, sizeof padded);
     if (kAll) observer->OnBlock(block, len, masks);
     const std::uint64_t run = masks.run;
     const std::uint64_t alnum = masks.alnum;

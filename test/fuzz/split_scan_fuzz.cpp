@@ -1,5 +1,5 @@
 // Fuzzes the redactor's scan on two threads (native/src/redaction/one_pass.cpp,
-// ScanOnceOnTwoThreads; docs/performance.md, "Redaction, sixth pass").
+// ScanOnceOnTwoThreads; docs/performance.md, "Redaction, 8 MB, sixth pass").
 // Property: on any text, the runs, shapes and header values found with the
 // helper thread are exactly ScanOnce's on one thread, on the AVX2 and the
 // baseline path alike. The first input byte picks a fingerprint set of one

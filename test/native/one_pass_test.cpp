@@ -275,8 +275,8 @@ std::array<int, 3> ExpectSameAsTheRules(const std::vector<std::string>& values,
     EXPECT_EQ(Flat(found.shapes), Flat(shapes)) << "round " << round;
     EXPECT_EQ(Flat(found.headers), Flat(headers)) << "round " << round;
     // The same rules shared with the helper thread (docs/performance.md,
-    // "Redaction, sixth pass"), on every fourth text: a hand-over per text
-    // is slow under the sanitizers.
+    // "Redaction, 8 MB, sixth pass"), on every fourth text: a hand-over per
+    // text is slow under the sanitizers.
     if (round % 4 == 0) {
       ScanOnceOnTwoThreads(*s.set, t, &split);
       EXPECT_EQ(Flat(split.runs), Flat(runs)) << "two threads, " << round;

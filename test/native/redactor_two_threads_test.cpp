@@ -1,6 +1,6 @@
-// Redactor::FindSpansOnTwoThreads (docs/performance.md, "Redaction, sixth
-// pass"): a text of a megabyte or more is scanned by the calling thread (the
-// credential shapes, the header values) and one helper thread (the runs of
+// Redactor::FindSpansOnTwoThreads (docs/performance.md, "Redaction, 8 MB,
+// sixth pass"): a text of a megabyte or more is scanned by the calling thread
+// (the credential shapes, the header values) and one helper thread (the runs of
 // live and remembered secrets) at once. These tests pin that the spans are
 // exactly FindSpans' on one thread, with every kind of match planted in
 // the middle of a large text (where a split by position would cut) and

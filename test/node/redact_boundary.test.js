@@ -1,8 +1,8 @@
 'use strict';
 // sidecar.redact(text) at the N-API boundary (addon/src/sidecar_redact.cc):
-// the native side decides how to copy the text (UTF-8 into a 16 KiB scratch
-// buffer first; a longer text measured, then copied as Latin-1 when it is
-// ASCII), and a result of 1 MiB or more may be an external string over
+// the native side decides how to copy the text (as UTF-16 into a 16 KiB
+// scratch buffer, narrowed when it is ASCII; else UTF-8 into it; a longer
+// text copied again as UTF-8 into room it cannot overflow), and a result of 1 MiB or more may be an external string over
 // memory keyref maps. Whatever the path, every character must come back
 // exactly (a lone surrogate in a changed text becomes U+FFFD, as V8's UTF-8
 // conversion makes it; an unchanged text is the same string), a credential
@@ -100,6 +100,46 @@ test('a credential is replaced and every other character kept, next to any chara
     const disguised = Array.from(TOKEN, (c) => String.fromCharCode(0x100 + c.charCodeAt(0))).join('');
     assert.equal(s.redact(`x ${disguised} y`), `x ${disguised} y`);
     assert.equal(s.redact(`${disguised} ${TOKEN}`), `${disguised} ${MARK}`);
+  } finally {
+    s.close();
+  }
+});
+
+// A text that fits the scratch buffer as UTF-16 is copied so and narrowed
+// to bytes when every unit is below 0x80 (keyref/ascii.h); any other unit
+// sends it to the UTF-8 copy. One such unit at every position of a short
+// text and around the UTF-16 copy's limit (8191 units) must be kept
+// exactly, and must not read as its low byte (U+0141 as 'A'): narrowed, the
+// disguised token below would be caught.
+test('one non-ASCII unit at any position of a short text is kept, never narrowed to its low byte', () => {
+  const s = new Sidecar({ logLevel: 'off' });
+  try {
+    const disguise = (t) => Array.from(t, (c) => String.fromCharCode(0x100 + c.charCodeAt(0))).join('');
+    const units = ['\x80', '\xE9', '\xFF', '\u0141', '\u7F41', '\uD800', '\uDC00', '\uFFFF'];
+    const base = `2026-11-28T10:00:00.000Z INFO user=alice path=/v1/chat ${TOKEN} status=200 bytes=100 ok\n`;
+    const from = base.indexOf(TOKEN);
+    for (let at = 0; at <= base.length; ++at) {
+      // Not inside the token (what is left of a split token may still be
+      // caught, by other rules).
+      for (const u of at > from && at < from + TOKEN.length ? [] : units) {
+        const t = base.slice(0, at) + u + base.slice(at);
+        assert.equal(s.redact(t), rebuilt(t).replace(TOKEN, MARK), `${JSON.stringify(u)} at ${at}`);
+      }
+    }
+    // Every character of the token at U+0100 + its byte: nothing to catch.
+    const plain = base.replace(` ${TOKEN}`, '');
+    for (let at = 0; at <= plain.length; ++at) {
+      const t = `${plain.slice(0, at)}${disguise(TOKEN)}${plain.slice(at)}`;
+      assert.equal(s.redact(t), t, `disguised token at ${at}`);
+    }
+    // Around the limit of the UTF-16 copy: ASCII texts of 8185..8200 units
+    // (the last ones are cut there and copied again as UTF-8), with the
+    // token at the end, and with one non-ASCII unit last.
+    for (let n = 8185; n <= 8200; ++n) {
+      const head = 'a'.repeat(n - TOKEN.length - 1);
+      assert.equal(s.redact(`${head} ${TOKEN}`), `${head} ${MARK}`, `${n} units`);
+      assert.equal(s.redact(`${head.slice(1)} ${TOKEN}\u0141`), `${head.slice(1)} ${MARK}\u0141`, `${n} units, U+0141 last`);
+    }
   } finally {
     s.close();
   }

@@ -67,6 +67,29 @@ class Redactor {
   // Appends the merged, sorted spans Scrub would replace. For StreamScrubber
   // and tests; the spans say where, never what.
   void FindSpans(std::string_view text, std::vector<Span>* out) const;
+
+  // What FindSpans reuses from one call to the next on one thread: the
+  // scan's vectors (positions, never text) and a reference to the
+  // fingerprint set it last read (which keeps that set alive until the next
+  // call or the workspace's end). Not thread-safe: one per thread.
+  class Workspace {
+   public:
+    Workspace();
+    ~Workspace();
+    Workspace(const Workspace&) = delete;
+    Workspace& operator=(const Workspace&) = delete;
+
+   private:
+    friend class Redactor;
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+  };
+  // FindSpans with the caller's workspace instead of a thread-local one: a
+  // caller that keeps its own per-thread state (the addon) saves the
+  // thread-local lookups of a call, which in a shared object each cost a
+  // __tls_get_addr call (docs/performance.md).
+  void FindSpans(std::string_view text, std::vector<Span>* out,
+                 Workspace* workspace) const;
   // Texts at least this long are worth a second thread (FindSpansOnTwoThreads).
   static constexpr std::size_t kTwoThreadsMin = std::size_t{1} << 20;
   // FindSpans, the same spans, with the scan of a text of kTwoThreadsMin
@@ -76,6 +99,9 @@ class Redactor {
   // (docs/threat-model.md); the call returns only once it is done with it.
   void FindSpansOnTwoThreads(std::string_view text,
                              std::vector<Span>* out) const;
+  // FindSpansOnTwoThreads with the caller's workspace (as FindSpans).
+  void FindSpansOnTwoThreads(std::string_view text, std::vector<Span>* out,
+                             Workspace* workspace) const;
   // Widens the spans from index `first` on to whole UTF-8 sequences, then
   // sorts and merges overlapping or touching ones (one marker each).
   static void MergeSpans(std::string_view text, std::vector<Span>* spans,

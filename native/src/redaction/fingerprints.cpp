@@ -362,22 +362,22 @@ FingerprintStore::FingerprintStore() : keys_(Keys::Random()) {
 }
 
 const PrintSet& FingerprintStore::Current() const {
+  thread_local SetCache cache;
+  return Current(&cache);
+}
+
+const PrintSet& FingerprintStore::Current(SetCache* cache) const {
   // std::atomic_load on a shared_ptr takes a lock from a shared pool and
   // moves the reference count (~40 ns on a short text); this is one acquire
   // load while the set is unchanged. A generation seen here was bumped after
   // its snap_ was stored, so the set loaded is at least that new: a value
   // registered before this call began is in it.
-  struct Cache {
-    std::uint64_t generation = 0;
-    std::shared_ptr<const PrintSet> set;
-  };
-  thread_local Cache cache;
   const std::uint64_t now = generation_.load(std::memory_order_acquire);
-  if (cache.generation != now) {
-    cache.set = std::atomic_load(&snap_);
-    cache.generation = now;
+  if (cache->generation != now) {
+    cache->set = std::atomic_load(&snap_);
+    cache->generation = now;
   }
-  return *cache.set;
+  return *cache->set;
 }
 
 std::size_t FingerprintStore::WindowCount() const {

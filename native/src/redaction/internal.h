@@ -255,6 +255,16 @@ class FingerprintStore {
   // calls Current() again; a set replaced since is freed then (or at thread
   // exit), so each thread that scrubbed may keep one stale set alive.
   const PrintSet& Current() const;
+  // What Current() keeps per thread: the set last read and its generation.
+  struct SetCache {
+    std::uint64_t generation = 0;
+    std::shared_ptr<const PrintSet> set;
+  };
+  // Current(), with the caller's cache instead of a thread-local one (a
+  // caller that keeps its own per-thread state saves a thread-local lookup;
+  // Redactor::Workspace). The set stays valid until `cache` is used again or
+  // destroyed.
+  const PrintSet& Current(SetCache* cache) const;
   const Keys& keys() const noexcept { return keys_; }
   // For tests: the number of windows held, and whether a value is held.
   std::size_t WindowCount() const;

@@ -156,23 +156,54 @@ void Redactor::ForgetAll() noexcept {
   }
 }
 
+struct Redactor::Workspace::Impl {
+  // Reused: no allocation per call (the fixed cost of a short text). Holds
+  // positions only, never text.
+  redaction::OnePass found;
+  redaction::FingerprintStore::SetCache prints;
+};
+
+Redactor::Workspace::Workspace() : impl_(std::make_unique<Impl>()) {}
+Redactor::Workspace::~Workspace() = default;
+
+namespace {
+
+// The workspace of the calls that bring none.
+Redactor::Workspace& ThreadWorkspace() {
+  thread_local Redactor::Workspace workspace;
+  return workspace;
+}
+
+}  // namespace
+
 void Redactor::FindSpans(std::string_view text, std::vector<Span>* out) const {
-  // Reused per thread: no allocation per call (the fixed cost of a short
-  // text). Holds positions only, never text.
-  thread_local redaction::OnePass found;
-  redaction::ScanOnce(redaction::FingerprintStore::Get().Current(), text,
-                      &found);
+  FindSpans(text, out, &ThreadWorkspace());
+}
+
+void Redactor::FindSpans(std::string_view text, std::vector<Span>* out,
+                         Workspace* workspace) const {
+  redaction::OnePass& found = workspace->impl_->found;
+  redaction::ScanOnce(
+      redaction::FingerprintStore::Get().Current(&workspace->impl_->prints),
+      text, &found);
   state_->Collect(text, found, out);
 }
 
 void Redactor::FindSpansOnTwoThreads(std::string_view text,
                                      std::vector<Span>* out) const {
-  if (text.size() < kTwoThreadsMin) return FindSpans(text, out);
-  thread_local redaction::OnePass found;
-  // The set this thread holds (Current()) stays valid while the helper
-  // reads it: this thread does not call Current() again until it returns.
-  redaction::ScanOnceOnTwoThreads(redaction::FingerprintStore::Get().Current(),
-                                  text, &found);
+  FindSpansOnTwoThreads(text, out, &ThreadWorkspace());
+}
+
+void Redactor::FindSpansOnTwoThreads(std::string_view text,
+                                     std::vector<Span>* out,
+                                     Workspace* workspace) const {
+  if (text.size() < kTwoThreadsMin) return FindSpans(text, out, workspace);
+  redaction::OnePass& found = workspace->impl_->found;
+  // The set the workspace holds stays valid while the helper reads it: it
+  // is replaced only by this workspace's next call.
+  redaction::ScanOnceOnTwoThreads(
+      redaction::FingerprintStore::Get().Current(&workspace->impl_->prints),
+      text, &found);
   state_->Collect(text, found, out);
 }
 

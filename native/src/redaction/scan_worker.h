@@ -1,5 +1,5 @@
 // One helper thread for the redactor's scan of a large text
-// (one_pass.cpp, ScanOnceOnTwoThreads; docs/performance.md, "Redaction,
+// (one_pass.cpp, ScanOnceOnTwoThreads; docs/performance.md, "Redaction, 8 MB,
 // sixth pass"). Internal.
 //
 // Process-wide, like the fingerprint store: it is started at the first large
