@@ -570,7 +570,7 @@ napi_value Redact(napi_env env, napi_callback_info info) {
     Scratch& s = wipe.s;
     const std::string_view in(s.in.get(), len);
     s.spans.clear();
-    instance.redactor().FindSpans(in, &s.spans, &s.workspace);
+    instance.redactor().FindSpansOnTwoThreads(in, &s.spans, &s.workspace);
     if (s.spans.empty()) return text;  // unchanged: the same string, no copy
     napi_value result = MakeResult(env, s, in, encoding);
     if (!result) Napi::Error::New(Napi::Env(env)).ThrowAsJavaScriptException();

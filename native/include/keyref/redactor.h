@@ -90,6 +90,18 @@ class Redactor {
   // __tls_get_addr call (docs/performance.md).
   void FindSpans(std::string_view text, std::vector<Span>* out,
                  Workspace* workspace) const;
+  // Texts at least this long are worth a second thread (FindSpansOnTwoThreads).
+  static constexpr std::size_t kTwoThreadsMin = std::size_t{1} << 20;
+  // FindSpans, the same spans, with the scan of a text of kTwoThreadsMin
+  // bytes or more shared between the calling thread and one helper thread
+  // (started once per process; the caller scans alone when it is busy or
+  // cannot run). The helper reads `text` in place and keeps no copy of it
+  // (docs/threat-model.md); the call returns only once it is done with it.
+  void FindSpansOnTwoThreads(std::string_view text,
+                             std::vector<Span>* out) const;
+  // FindSpansOnTwoThreads with the caller's workspace (as FindSpans).
+  void FindSpansOnTwoThreads(std::string_view text, std::vector<Span>* out,
+                             Workspace* workspace) const;
   // Widens the spans from index `first` on to whole UTF-8 sequences, then
   // sorts and merges overlapping or touching ones (one marker each).
   static void MergeSpans(std::string_view text, std::vector<Span>* spans,

@@ -7,7 +7,10 @@
 // FindHeaderValues run one after the other (test/native/one_pass_test.cpp).
 #include "redaction/one_pass.h"
 
+#include <exception>
+
 #include "credential_shape_scan.h"
+#include "redaction/scan_worker.h"
 
 namespace keyref::redaction {
 namespace {
@@ -37,7 +40,70 @@ class Observer final : public shape_scan::BlockObserver {
   std::uint64_t escapes_ = 0;
 };
 
+// The caller's share on two threads: the shapes, the header values and
+// whether the text may hold escapes, from the same blocks as Observer.
+class HeaderObserver final : public shape_scan::BlockObserver {
+ public:
+  explicit HeaderObserver(HeaderScanner* headers) : headers_(headers) {}
+  void OnBlock(std::size_t block, std::size_t /*len*/,
+               const shape_scan::BlockMasks& m) override {
+    headers_->Block(block, m.equals | m.colon, m.name_end);
+    escapes_ |= m.escape;
+  }
+  bool escapes() const noexcept { return escapes_ != 0; }
+
+ private:
+  HeaderScanner* headers_;
+  std::uint64_t escapes_ = 0;
+};
+
+// The helper's share: the runs of the text as it is. It reads the caller's
+// text in place and writes the caller's out->runs (the caller writes only
+// the other members meanwhile). An exception is carried to the caller.
+struct RunsJob {
+  const PrintSet* set;
+  std::string_view text;
+  std::vector<Redactor::Span>* runs;
+  std::exception_ptr error;
+};
+
+void ScanRunsJob(void* arg) noexcept {
+  auto* job = static_cast<RunsJob*>(arg);
+  try {
+    ScanRuns(*job->set, job->text, job->runs);
+  } catch (...) {
+    job->error = std::current_exception();
+  }
+}
+
+// Waits for the helper however the caller's share ends.
+struct JoinWorker {
+  ScanWorker* worker;
+  ~JoinWorker() { worker->Join(); }
+};
+
 }  // namespace
+
+void ScanOnceOnTwoThreads(const PrintSet& set, std::string_view text,
+                          OnePass* out) {
+  ScanWorker* worker = ScanWorker::Get();
+  if (!worker) return ScanOnce(set, text, out);
+  out->runs.clear();
+  out->shapes.clear();
+  out->headers.clear();
+  RunsJob job{&set, text, &out->runs, nullptr};
+  if (!worker->Post(&ScanRunsJob, &job)) return ScanOnce(set, text, out);
+  bool escapes = false;
+  {
+    JoinWorker join{worker};
+    HeaderScanner headers(text, &out->headers);
+    HeaderObserver observer(&headers);
+    shape_scan::FindCredentialShapes(text, &out->shapes, &observer);
+    escapes = observer.escapes();
+  }
+  if (job.error) std::rethrow_exception(job.error);
+  FinishSecretRuns(set, text, 0, escapes, &out->runs);
+}
 
 void ScanOnce(const PrintSet& set, std::string_view text, OnePass* out) {
   out->runs.clear();

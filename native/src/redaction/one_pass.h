@@ -23,4 +23,15 @@ struct OnePass {
 // byte of the text once for all three.
 void ScanOnce(const PrintSet& set, std::string_view text, OnePass* out);
 
+// ScanOnce with its rules shared between the calling thread and the
+// redactor's helper thread (scan_worker.h): the helper finds the secret
+// runs of the text as it is (ScanRuns), the caller the credential shapes
+// and header values meanwhile, then the rest of FindSecretRuns. Each rule
+// reads the whole text on one thread, exactly as ScanOnce's one pass does,
+// so the result is ScanOnce's (test/fuzz/split_scan_fuzz.cpp). Scans alone,
+// as ScanOnce, when the helper is busy or cannot run. Waits for the helper
+// before it returns or throws: the text must stay as it is until then.
+void ScanOnceOnTwoThreads(const PrintSet& set, std::string_view text,
+                          OnePass* out);
+
 }  // namespace keyref::redaction

@@ -60,6 +60,11 @@ struct Redactor::State {
   // instances hold none, and then Scrub skips the locked std::atomic_load.
   std::atomic<std::size_t> short_count{0};
 
+  // What FindSpans does once the rules that read the whole text ran: the
+  // short values, then every span merged.
+  void Collect(std::string_view text, const redaction::OnePass& found,
+               std::vector<Span>* out) const;
+
   void Publish() {
     auto next = std::make_shared<ShortValues>();
     for (const Short& entry : live_short) next->push_back(entry.value);
@@ -161,22 +166,55 @@ struct Redactor::Workspace::Impl {
 Redactor::Workspace::Workspace() : impl_(std::make_unique<Impl>()) {}
 Redactor::Workspace::~Workspace() = default;
 
+namespace {
+
+// The workspace of the calls that bring none.
+Redactor::Workspace& ThreadWorkspace() {
+  thread_local Redactor::Workspace workspace;
+  return workspace;
+}
+
+}  // namespace
+
 void Redactor::FindSpans(std::string_view text, std::vector<Span>* out) const {
-  thread_local Workspace workspace;
-  FindSpans(text, out, &workspace);
+  FindSpans(text, out, &ThreadWorkspace());
 }
 
 void Redactor::FindSpans(std::string_view text, std::vector<Span>* out,
                          Workspace* workspace) const {
-  std::size_t first = out->size();
   redaction::OnePass& found = workspace->impl_->found;
   redaction::ScanOnce(
       redaction::FingerprintStore::Get().Current(&workspace->impl_->prints),
       text, &found);
+  state_->Collect(text, found, out);
+}
+
+void Redactor::FindSpansOnTwoThreads(std::string_view text,
+                                     std::vector<Span>* out) const {
+  FindSpansOnTwoThreads(text, out, &ThreadWorkspace());
+}
+
+void Redactor::FindSpansOnTwoThreads(std::string_view text,
+                                     std::vector<Span>* out,
+                                     Workspace* workspace) const {
+  if (text.size() < kTwoThreadsMin) return FindSpans(text, out, workspace);
+  redaction::OnePass& found = workspace->impl_->found;
+  // The set the workspace holds stays valid while the helper reads it: it
+  // is replaced only by this workspace's next call.
+  redaction::ScanOnceOnTwoThreads(
+      redaction::FingerprintStore::Get().Current(&workspace->impl_->prints),
+      text, &found);
+  state_->Collect(text, found, out);
+}
+
+void Redactor::State::Collect(std::string_view text,
+                              const redaction::OnePass& found,
+                              std::vector<Span>* out) const {
+  std::size_t first = out->size();
   out->insert(out->end(), found.runs.begin(), found.runs.end());
-  if (state_->short_count.load(std::memory_order_acquire) != 0) {
-    auto shorts = std::atomic_load(&state_->shorts);
-    for (const auto& v : *shorts) {
+  if (short_count.load(std::memory_order_acquire) != 0) {
+    auto list = std::atomic_load(&shorts);
+    for (const auto& v : *list) {
       // Not text.find: its time tells how much of the value a text
       // matched (redaction/short_values.cpp).
       redaction::FindShortValue(text, v->Reveal(), out);

@@ -1,0 +1,115 @@
+// Fuzzes the redactor's scan on two threads (native/src/redaction/one_pass.cpp,
+// ScanOnceOnTwoThreads; docs/performance.md, "Redaction, 8 MB, sixth pass").
+// Property: on any text, the runs, shapes and header values found with the
+// helper thread are exactly ScanOnce's on one thread, on the AVX2 and the
+// baseline path alike. The first input byte picks a fingerprint set of one
+// of the three window classes (docs/threat-model.md, "Timing"); the second
+// picks a piece planted in the middle of the text and cut there (a live
+// secret, a run of them, a PEM block's lines, a header name): where a split
+// by position would have its seam; the rest is the text.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fuzz_util.h"
+#include "redaction/internal.h"
+#include "redaction/one_pass.h"
+
+using keyref::fuzz::Check;
+namespace redaction = keyref::redaction;
+
+namespace {
+
+const char* const kValues[3][2] = {
+    {"sk-proj-Q7abcdefgh12ijklmn34opqrstuv56wxyzAB78CDEF", "abcdefghijklmnop"},
+    {"Zq7hW2pLx9", "k3Jd8sPq1Z"},
+    {"correct horse battery staple 42", "p@ss:w0rd=Tr0ub4dor&3x"},
+};
+
+struct FixedSet {
+  std::vector<redaction::ValuePrints> prints;
+  std::shared_ptr<const redaction::PrintSet> set;
+};
+
+FixedSet Build(int k) {
+  redaction::Keys keys;
+  keys.k0 = 0x0123456789abcdefULL;
+  keys.k1 = 0xfedcba9876543210ULL;
+  keys.base = 0x9e3779b97f4a7c15ULL;
+  keys.mix = 0xc2b2ae3d27d4eb4fULL;
+  FixedSet s;
+  s.prints.resize(2);
+  std::vector<const redaction::ValuePrints*> ptrs;
+  for (int i = 0; i < 2; ++i) {
+    redaction::FingerprintValue(keys, kValues[k][i], &s.prints[i]);
+    ptrs.push_back(&s.prints[i]);
+  }
+  s.set = redaction::PrintSet::Build(keys, ptrs);
+  return s;
+}
+
+const FixedSet& SetFor(int k) {
+  static const FixedSet sets[] = {Build(0), Build(1), Build(2)};
+  return sets[k];
+}
+
+// What may be planted in the middle of the text.
+std::string Piece(int k, std::uint8_t pick) {
+  const std::string a = kValues[k][0];
+  const std::string b = kValues[k][1];
+  switch (pick % 8) {
+    case 0:
+      return a;
+    case 1:
+      return a + b + a;  // a run of live secrets
+    case 2:
+      return "-----BEGIN RSA PRIVATE KEY-----\nMIIE" + a + "\n";
+    case 3:
+      return "\n-----END RSA PRIVATE KEY-----\n";
+    case 4:
+      return "Authorization: Bearer ";
+    case 5:
+      return "\"x-api-key\": \"" + b;
+    case 6:
+      return "%" + a.substr(0, 2) + "\\u00";
+    default:
+      return "";
+  }
+}
+
+template <typename T>
+bool Same(const std::vector<T>& a, const std::vector<T>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].begin != b[i].begin || a[i].end != b[i].end) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
+                                      std::size_t size) {
+  keyref::fuzz::Input in(data, size);
+  const int k = in.Byte() % 3;
+  const std::uint8_t pick = in.Byte();
+  const redaction::PrintSet& set = *SetFor(k).set;
+  std::string text(in.Rest());
+  const std::string piece = Piece(k, pick);
+  // Cut where the piece lands: from its start to past its end.
+  const std::size_t cut = piece.empty() ? 0 : (pick >> 3) % (piece.size() + 1);
+  const std::size_t mid = text.size() / 2;
+  text.insert(mid - (cut < mid ? cut : mid), piece);
+  redaction::OnePass one, two;
+  for (bool baseline : {false, true}) {
+    keyref::UseBaselineShapeScanForTesting(baseline);
+    redaction::ScanOnce(set, text, &one);
+    redaction::ScanOnceOnTwoThreads(set, text, &two);
+    Check(Same(one.runs, two.runs), "two threads: secret runs differ");
+    Check(Same(one.shapes, two.shapes), "two threads: shapes differ");
+    Check(Same(one.headers, two.headers), "two threads: header values differ");
+  }
+  keyref::UseBaselineShapeScanForTesting(false);
+  return 0;
+}

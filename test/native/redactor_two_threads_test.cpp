@@ -1,0 +1,197 @@
+// Redactor::FindSpansOnTwoThreads (docs/performance.md, "Redaction, 8 MB,
+// sixth pass"): a text of a megabyte or more is scanned by the calling thread
+// (the credential shapes, the header values) and one helper thread (the runs of
+// live and remembered secrets) at once. These tests pin that the spans are
+// exactly FindSpans' on one thread, with every kind of match planted in
+// the middle of a large text (where a split by position would cut) and
+// across it, PEM blocks and header lines that span lines, runs of live
+// secrets back to back, escaped secrets; and when many threads call at once
+// (the helper is busy: the others scan alone).
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "keyref/live_secret.h"
+#include "keyref/redactor.h"
+#include "redaction/one_pass.h"
+#include "redaction_test_util.h"
+
+namespace keyref {
+namespace {
+
+using testing_util::FreshKey;
+
+std::string LogLines(std::size_t bytes) {
+  std::string t;
+  for (int i = 0; t.size() < bytes; ++i) {
+    t += "2026-11-28T10:00:" + std::to_string(i % 60) + ".001Z INFO req_id=r" +
+         std::to_string(i) +
+         " user=alice.smith@example.com method=POST path=/v1/models "
+         "status=200 dur_ms=" +
+         std::to_string(10 + i % 900) + "\n";
+  }
+  return t;
+}
+
+std::string Percent(const std::string& s) {
+  static const char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    out += '%';
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
+// `c` as a JSON \u escape.
+std::string JsonEscape(char c) {
+  static const char hex[] = "0123456789abcdef";
+  const auto u = static_cast<unsigned char>(c);
+  return std::string("\\u00") + hex[u >> 4] + hex[u & 15];
+}
+
+class TwoThreadsScan : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    key_ = "sk-proj-" + FreshKey(40);
+    other_ = FreshKey(32);
+    short_ = "Qz7" + FreshKey(3);  // 6 bytes: matched exactly while live
+    for (const std::string* v : {&key_, &other_, &short_}) {
+      live_.push_back(std::make_unique<LiveSecret>(
+          SecretValue::FromBytes(v->data(), v->size()), r_));
+    }
+  }
+
+  // What gets planted: every rule, and matches that span lines.
+  std::vector<std::string> Plants() const {
+    const std::string pem_body = std::string(3000, 'A') + "\n";
+    return {
+        key_,
+        "Authorization: Bearer " + other_ + "\n",
+        "body={\"x-api-key\": \"" + key_ + "\"}",
+        "-----BEGIN RSA PRIVATE KEY-----\n" + pem_body + pem_body +
+            "-----END RSA PRIVATE KEY-----\n",
+        key_ + other_ + key_ + other_,  // a run of live secrets, no gap
+        // 13 characters of a key's middle: one run the rule counts, that
+        // no part of it on either side of a cut would.
+        " " + key_.substr(12, 13) + " ",
+        "pw " + short_ + " end",
+        "q=" + Percent(other_),
+        "{\"k\":\"" + other_.substr(0, 10) + JsonEscape(other_[10]) +
+            other_.substr(11) + "\"}",
+        "ghp_" + FreshKey(36),
+    };
+  }
+
+  // FindSpans and FindSpansOnTwoThreads on `t`; true when they found
+  // something (so that the comparison meant something).
+  bool ExpectSame(const std::string& t, const std::string& what) {
+    std::vector<Redactor::Span> one, two;
+    r_.FindSpans(t, &one);
+    r_.FindSpansOnTwoThreads(t, &two);
+    EXPECT_EQ(one.size(), two.size()) << what;
+    for (std::size_t i = 0; i < one.size() && i < two.size(); ++i) {
+      EXPECT_EQ(one[i].begin, two[i].begin) << what << " span " << i;
+      EXPECT_EQ(one[i].end, two[i].end) << what << " span " << i;
+      EXPECT_EQ(one[i].hold_from, two[i].hold_from) << what << " span " << i;
+    }
+    return !one.empty();
+  }
+
+  Redactor r_;
+  std::vector<std::unique_ptr<LiveSecret>> live_;
+  std::string key_, other_, short_;
+};
+
+TEST_F(TwoThreadsScan, EveryMatchAcrossTheMiddleOfALargeText) {
+  const std::string base = LogLines(Redactor::kTwoThreadsMin + 300000);
+  const std::size_t mid = base.size() / 2;
+  int found = 0, tried = 0;
+  for (const std::string& plant : Plants()) {
+    // Starting before the middle, at it, and ending across it.
+    for (std::size_t back : {std::size_t{0}, std::size_t{1}, plant.size() / 2,
+                             plant.size() - 1, plant.size() + 63}) {
+      // A text with escapes is decoded whole (slow): one cut is enough.
+      const bool escaped = plant.find_first_of("%\\") != std::string::npos;
+      if (escaped && back != plant.size() / 2) continue;
+      std::string t = base;
+      t.insert(mid - std::min(back, mid), "\n" + plant);
+      ++tried;
+      const std::string what =
+          plant.substr(0, 24) + " back " + std::to_string(back);
+      const bool hit = ExpectSame(t, what);
+      EXPECT_TRUE(hit) << what;
+      found += hit;
+      if (HasFailure()) return;
+    }
+  }
+  EXPECT_EQ(found, tried);  // each plant was found
+}
+
+TEST_F(TwoThreadsScan, MatchesThatSpanMostOfTheText) {
+  std::string t = LogLines(Redactor::kTwoThreadsMin * 2);
+  // A PEM block from the first quarter to the last, a header value with
+  // no line break to the end of the text, a key at the very end.
+  std::string u = t;
+  u.insert(u.size() / 4, "\n-----BEGIN PRIVATE KEY-----\n");
+  u.insert(u.size() * 3 / 4, "\n-----END PRIVATE KEY-----\n");
+  EXPECT_TRUE(ExpectSame(u, "PEM over half the text"));
+  u = t;
+  u.insert(u.size() / 3, "\n-----BEGIN EC PRIVATE KEY-----\n");  // no END
+  EXPECT_TRUE(ExpectSame(u, "PEM cut off"));
+  u = t + "Authorization: " + std::string(200000, 'x');
+  EXPECT_TRUE(ExpectSame(u, "header value to the end"));
+  u = t + key_;
+  EXPECT_TRUE(ExpectSame(u, "key at the end"));
+  EXPECT_FALSE(ExpectSame(t, "nothing"));
+}
+
+TEST_F(TwoThreadsScan, AroundTheSizeThatTakesTheHelper) {
+  const std::string t = LogLines(Redactor::kTwoThreadsMin + 100);
+  for (std::size_t size :
+       {Redactor::kTwoThreadsMin - 1, Redactor::kTwoThreadsMin,
+        Redactor::kTwoThreadsMin + 1}) {
+    std::string u = t.substr(0, size - key_.size()) + key_;
+    EXPECT_TRUE(ExpectSame(u, "size " + std::to_string(size)));
+  }
+}
+
+TEST_F(TwoThreadsScan, ManyCallersAtOnce) {
+  // One helper: while one caller holds it, the others scan alone (or take
+  // back a job it has not begun). All must get the one-thread result.
+  std::string t = LogLines(Redactor::kTwoThreadsMin + 1000);
+  // Not the escaped plants: a text with escapes is decoded whole, on the
+  // calling thread, which would make this test slow and prove no more.
+  for (const std::string& plant : Plants()) {
+    if (plant.find_first_of("%\\") == std::string::npos) {
+      t.insert(t.size() / 2, "\n" + plant);
+    }
+  }
+  std::vector<Redactor::Span> expected;
+  r_.FindSpans(t, &expected);
+  ASSERT_GE(expected.size(), 5u);
+  std::vector<int> same(4, 0);
+  std::vector<std::thread> threads;
+  for (int k = 0; k < 4; ++k) {
+    threads.emplace_back([&, k] {
+      for (int round = 0; round < 4; ++round) {
+        std::vector<Redactor::Span> got;
+        r_.FindSpansOnTwoThreads(t, &got);
+        bool ok = got.size() == expected.size();
+        for (std::size_t i = 0; ok && i < got.size(); ++i) {
+          ok = got[i].begin == expected[i].begin &&
+               got[i].end == expected[i].end;
+        }
+        same[k] += ok;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int k = 0; k < 4; ++k) EXPECT_EQ(same[k], 4) << "thread " << k;
+}
+
+}  // namespace
+}  // namespace keyref
