@@ -159,8 +159,12 @@ napi_status ReadText(napi_env env, napi_value value, WipeInput& wipe,
   constexpr std::size_t kMayBeCut = 4;
   *encoding = Encoding::kUtf8;
   // The UTF-16 copy: at most room16 - 1 units and a NUL, so a text of
-  // room16 - 1 units or more may have been cut.
-  const std::size_t room16 = s.cap / sizeof(char16_t);
+  // room16 - 1 units or more may have been cut. Within the first buffer's
+  // size even when the buffer grew: a longer text is cheaper as UTF-8 (half
+  // the bytes), and its copy must not count as a large call (AfterCall), or
+  // a thread redacting 8K-16K texts would keep a grown buffer for good.
+  const std::size_t room16 =
+      std::min(s.cap, Scratch::kFirstCap) / sizeof(char16_t);
   std::size_t units = 0;
   napi_status st = napi_get_value_string_utf16(
       env, value, reinterpret_cast<char16_t*>(s.in.get()), room16, &units);
