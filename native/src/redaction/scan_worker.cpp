@@ -7,8 +7,22 @@
 #include <system_error>
 #include <thread>
 
+#include "keyref/secret_value.h"
+
 namespace keyref::redaction {
 namespace {
+
+// Not inlined, so that its frame lies where the job's frames lay when both
+// are called from the same function: the rolling hash ring of the runs
+// scanned (secret_runs.cpp: prefix hashes of consecutive bytes, from which
+// the bytes follow with the process's hash keys), the padded last block,
+// spilled registers. Nothing else runs on the helper thread to overwrite
+// them, so they would stay for the process's life (docs/threat-model.md,
+// "Timing"). 8 KiB reaches well past those frames (the ring is 1 KiB).
+__attribute__((noinline)) void WipeJobFrames() noexcept {
+  char frames[8192];
+  SecureZero(frames, sizeof frames);
+}
 
 struct Started {
   ScanWorker* worker = nullptr;
@@ -60,6 +74,7 @@ void ScanWorker::Join() noexcept {
     void* arg = arg_;
     lock.unlock();
     job(arg);
+    WipeJobFrames();
     lock.lock();
   } else {
     done_.wait(lock, [this] { return state_ == State::kDone; });
@@ -79,6 +94,7 @@ void ScanWorker::Loop() noexcept {
     void* arg = arg_;
     lock.unlock();
     job(arg);
+    WipeJobFrames();
     lock.lock();
     state_ = State::kDone;
     done_.notify_one();
