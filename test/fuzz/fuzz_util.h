@@ -7,8 +7,20 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace keyref::fuzz {
+
+// True when two lists of spans (anything with begin and end) match one for
+// one: the comparison of the differential targets.
+template <typename T>
+bool SameSpans(const std::vector<T>& a, const std::vector<T>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].begin != b[i].begin || a[i].end != b[i].end) return false;
+  }
+  return true;
+}
 
 // Reads bytes from the front of the fuzzer's input; once it is used up,
 // every read yields zero, so a target never reads past the input.

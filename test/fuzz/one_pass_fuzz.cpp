@@ -53,15 +53,6 @@ const FixedSet& SetFor(std::uint8_t pick) {
   return sets[pick % 3];
 }
 
-template <typename T>
-bool Same(const std::vector<T>& a, const std::vector<T>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i].begin != b[i].begin || a[i].end != b[i].end) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
@@ -78,9 +69,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   for (bool baseline : {false, true}) {
     keyref::UseBaselineShapeScanForTesting(baseline);
     redaction::ScanOnce(set, text, &found);
-    Check(Same(found.runs, runs), "one pass: secret runs differ");
-    Check(Same(found.shapes, shapes), "one pass: shapes differ");
-    Check(Same(found.headers, headers), "one pass: header values differ");
+    Check(keyref::fuzz::SameSpans(found.runs, runs),
+          "one pass: secret runs differ");
+    Check(keyref::fuzz::SameSpans(found.shapes, shapes),
+          "one pass: shapes differ");
+    Check(keyref::fuzz::SameSpans(found.headers, headers),
+          "one pass: header values differ");
   }
   keyref::UseBaselineShapeScanForTesting(false);
   return 0;

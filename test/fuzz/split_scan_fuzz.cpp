@@ -78,15 +78,6 @@ std::string Piece(int k, std::uint8_t pick) {
   }
 }
 
-template <typename T>
-bool Same(const std::vector<T>& a, const std::vector<T>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i].begin != b[i].begin || a[i].end != b[i].end) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
@@ -106,9 +97,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     keyref::UseBaselineShapeScanForTesting(baseline);
     redaction::ScanOnce(set, text, &one);
     redaction::ScanOnceOnTwoThreads(set, text, &two);
-    Check(Same(one.runs, two.runs), "two threads: secret runs differ");
-    Check(Same(one.shapes, two.shapes), "two threads: shapes differ");
-    Check(Same(one.headers, two.headers), "two threads: header values differ");
+    Check(keyref::fuzz::SameSpans(one.runs, two.runs),
+          "two threads: secret runs differ");
+    Check(keyref::fuzz::SameSpans(one.shapes, two.shapes),
+          "two threads: shapes differ");
+    Check(keyref::fuzz::SameSpans(one.headers, two.headers),
+          "two threads: header values differ");
   }
   keyref::UseBaselineShapeScanForTesting(false);
   return 0;
