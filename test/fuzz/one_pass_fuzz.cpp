@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "fixed_prints.h"
 #include "fuzz_util.h"
 #include "keyref/credential_shape.h"
 #include "redaction/internal.h"
@@ -18,47 +19,10 @@
 using keyref::fuzz::Check;
 namespace redaction = keyref::redaction;
 
-namespace {
-
-struct FixedSet {
-  std::vector<redaction::ValuePrints> prints;
-  std::shared_ptr<const redaction::PrintSet> set;
-};
-
-FixedSet Build(const std::vector<std::string>& values) {
-  redaction::Keys keys;
-  keys.k0 = 0x0123456789abcdefULL;
-  keys.k1 = 0xfedcba9876543210ULL;
-  keys.base = 0x9e3779b97f4a7c15ULL;
-  keys.mix = 0xc2b2ae3d27d4eb4fULL;
-  FixedSet s;
-  s.prints.resize(values.size());
-  std::vector<const redaction::ValuePrints*> ptrs;
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    redaction::FingerprintValue(keys, values[i], &s.prints[i]);
-    ptrs.push_back(&s.prints[i]);
-  }
-  s.set = redaction::PrintSet::Build(keys, ptrs);
-  return s;
-}
-
-const FixedSet& SetFor(std::uint8_t pick) {
-  // Key bytes only; '=' too (whole short values); any byte.
-  static const FixedSet sets[] = {
-      Build({"sk-proj-Q7abcdefgh12ijklmn34opqrstuv56wxyzAB78CDEF",
-             "abcdefghijklmnop"}),
-      Build({"Zq7hW2pLx9", "k3Jd8sPq1Z"}),
-      Build({"correct horse battery staple 42", "p@ss:w0rd=Tr0ub4dor&3x"}),
-  };
-  return sets[pick % 3];
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   keyref::fuzz::Input in(data, size);
-  const redaction::PrintSet& set = *SetFor(in.Byte()).set;
+  const redaction::PrintSet& set = *keyref::fuzz::FixedSetFor(in.Byte()).set;
   const std::string_view text = in.Rest();
   std::vector<keyref::Redactor::Span> runs, headers;
   std::vector<keyref::CredentialMatch> shapes;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "fixed_prints.h"
 #include "fuzz_util.h"
 #include "redaction/internal.h"
 #include "redaction/one_pass.h"
@@ -21,43 +22,10 @@ namespace redaction = keyref::redaction;
 
 namespace {
 
-const char* const kValues[3][2] = {
-    {"sk-proj-Q7abcdefgh12ijklmn34opqrstuv56wxyzAB78CDEF", "abcdefghijklmnop"},
-    {"Zq7hW2pLx9", "k3Jd8sPq1Z"},
-    {"correct horse battery staple 42", "p@ss:w0rd=Tr0ub4dor&3x"},
-};
-
-struct FixedSet {
-  std::vector<redaction::ValuePrints> prints;
-  std::shared_ptr<const redaction::PrintSet> set;
-};
-
-FixedSet Build(int k) {
-  redaction::Keys keys;
-  keys.k0 = 0x0123456789abcdefULL;
-  keys.k1 = 0xfedcba9876543210ULL;
-  keys.base = 0x9e3779b97f4a7c15ULL;
-  keys.mix = 0xc2b2ae3d27d4eb4fULL;
-  FixedSet s;
-  s.prints.resize(2);
-  std::vector<const redaction::ValuePrints*> ptrs;
-  for (int i = 0; i < 2; ++i) {
-    redaction::FingerprintValue(keys, kValues[k][i], &s.prints[i]);
-    ptrs.push_back(&s.prints[i]);
-  }
-  s.set = redaction::PrintSet::Build(keys, ptrs);
-  return s;
-}
-
-const FixedSet& SetFor(int k) {
-  static const FixedSet sets[] = {Build(0), Build(1), Build(2)};
-  return sets[k];
-}
-
 // What may be planted in the middle of the text.
 std::string Piece(int k, std::uint8_t pick) {
-  const std::string a = kValues[k][0];
-  const std::string b = kValues[k][1];
+  const std::string a = keyref::fuzz::kFixedValues[k][0];
+  const std::string b = keyref::fuzz::kFixedValues[k][1];
   switch (pick % 8) {
     case 0:
       return a;
@@ -85,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   keyref::fuzz::Input in(data, size);
   const int k = in.Byte() % 3;
   const std::uint8_t pick = in.Byte();
-  const redaction::PrintSet& set = *SetFor(k).set;
+  const redaction::PrintSet& set = *keyref::fuzz::FixedSetFor(k).set;
   std::string text(in.Rest());
   const std::string piece = Piece(k, pick);
   // Cut where the piece lands: from its start to past its end.

@@ -1,0 +1,47 @@
+// The fixed fingerprint sets of the redaction fuzz targets (one_pass_fuzz,
+// split_scan_fuzz): built with fixed keys, so runs are reproducible.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "redaction/internal.h"
+
+namespace keyref::fuzz {
+
+// Two values per set, one set per window class (docs/threat-model.md,
+// "Timing"): key bytes only; '=' too (whole short values); any byte.
+inline const char* const kFixedValues[3][2] = {
+    {"sk-proj-Q7abcdefgh12ijklmn34opqrstuv56wxyzAB78CDEF", "abcdefghijklmnop"},
+    {"Zq7hW2pLx9", "k3Jd8sPq1Z"},
+    {"correct horse battery staple 42", "p@ss:w0rd=Tr0ub4dor&3x"},
+};
+
+struct FixedSet {
+  std::vector<redaction::ValuePrints> prints;
+  std::shared_ptr<const redaction::PrintSet> set;
+};
+
+// The set of kFixedValues[k % 3].
+inline const FixedSet& FixedSetFor(int k) {
+  auto build = [](int i) {
+    redaction::Keys keys;
+    keys.k0 = 0x0123456789abcdefULL;
+    keys.k1 = 0xfedcba9876543210ULL;
+    keys.base = 0x9e3779b97f4a7c15ULL;
+    keys.mix = 0xc2b2ae3d27d4eb4fULL;
+    FixedSet s;
+    s.prints.resize(2);
+    std::vector<const redaction::ValuePrints*> ptrs;
+    for (int v = 0; v < 2; ++v) {
+      redaction::FingerprintValue(keys, kFixedValues[i][v], &s.prints[v]);
+      ptrs.push_back(&s.prints[v]);
+    }
+    s.set = redaction::PrintSet::Build(keys, ptrs);
+    return s;
+  };
+  static const FixedSet sets[] = {build(0), build(1), build(2)};
+  return sets[k % 3];
+}
+
+}  // namespace keyref::fuzz
