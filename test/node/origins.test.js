@@ -356,6 +356,7 @@ test('bindOrigins { add: true } fails, writing nothing, when the record cannot b
   };
   const sidecar = new Sidecar({ secretStorage: storage });
   t.after(() => sidecar.close());
+  // apiKeyRef: secret:unread names a key in the test's SecretStorage, never the key.
   const ref = 'secret:unread';
   await sidecar.storeSecret(ref, makeKey('U'), { origins: ['https://a.example', 'https://b.example'] });
   const before = storage.map.get('keyref:origins:unread');
@@ -374,6 +375,7 @@ test('bindOrigins { fingerprint }: KEY_CHANGED when another key is stored by the
   const asked = await startCounting('127.0.0.1');
   t.after(async () => { await home.close(); await asked.close(); });
   const storage = memorySecretStorage();
+  // apiKeyRef: secret:asked names a key in the test's SecretStorage, never the key.
   const ref = 'secret:asked';
   const sidecar = new Sidecar({ secretStorage: storage });
   const other = new Sidecar({ secretStorage: storage });
