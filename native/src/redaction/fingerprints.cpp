@@ -317,6 +317,17 @@ std::shared_ptr<const PrintSet> PrintSet::Build(
     set->byte_mix[c] = c * keys.mix;
     set->byte_mix_base[c] = set->byte_mix[c] * keys.base;
   }
+  // The inverse of the odd base mod 2^64 (Newton's iteration: each step
+  // doubles the bits that are right; x = base is right to 3 bits).
+  std::uint64_t inv = keys.base;
+  for (int k = 0; k < 5; ++k) inv *= 2 - keys.base * inv;
+  std::uint64_t mix_inv = keys.mix, pw = 1;
+  for (std::size_t k = 0; k < kShortRange; ++k) {
+    set->mix_inv_pow[k] = mix_inv;
+    set->base_pow[k] = pw;
+    mix_inv *= inv;
+    pw *= keys.base;
+  }
   // About 64 bits per window (a false hit, which costs a SipHash, on ~1/64
   // of the windows of ordinary text per length), at least 32 KiB, at most
   // 2 MiB.
