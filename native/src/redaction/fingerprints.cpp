@@ -328,9 +328,10 @@ std::shared_ptr<const PrintSet> PrintSet::Build(
     mix_inv *= inv;
     pw *= keys.base;
   }
-  // About 64 bits per window (a false hit, which costs a SipHash, on ~1/64
-  // of the windows of ordinary text per length), at least 32 KiB, at most
-  // 2 MiB.
+  // About 64 bits per window, two of them set (a false hit of the first
+  // probe, which costs a second one, on ~1/32 of the windows of ordinary
+  // text per length; of both, which costs a SipHash, on ~1/1000), at least
+  // 32 KiB, at most 2 MiB.
   while (set->bits_log2 < 24 &&
          (std::size_t{1} << set->bits_log2) < set->count * 64) {
     ++set->bits_log2;
@@ -339,6 +340,8 @@ std::shared_ptr<const PrintSet> PrintSet::Build(
   for (const ValuePrints* v : values) {
     for (std::size_t i = 0; i < v->rolls.size(); ++i) {
       std::size_t b = set->BitOf(v->rolls[i], v->lengths[i]);
+      set->bits[b >> 6] |= std::uint64_t{1} << (b & 63);
+      b = set->SecondBitOf((v->rolls[i] + v->lengths[i]) * keys.mix);
       set->bits[b >> 6] |= std::uint64_t{1} << (b & 63);
     }
   }

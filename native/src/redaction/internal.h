@@ -122,10 +122,16 @@ struct PrintSet {
   static constexpr std::size_t kShortRange = 64;
   std::array<std::uint64_t, kShortRange> mix_inv_pow{};
   std::array<std::uint64_t, kShortRange> base_pow{};
-  // Prefilter: one bit per (rolling hash, length). Only on a set bit is the
-  // window's SipHash computed. Both are hashes of the WHOLE window, so the
-  // time a scan takes depends on whole-window matches only, never on a
-  // shorter part of a secret (docs/threat-model.md, "Timing").
+  // Prefilter: two bits per (rolling hash, length), both taken from the
+  // window's mixed hash h = (roll + len) * mix: its top bits_log2 bits
+  // (BitOf) and the bits_log2 bits below them (SecondBitOf), as in a Bloom
+  // filter with two probes. Only when both bits are set is the window's
+  // SipHash computed: a false hit of the first probe alone costs one more
+  // probe, not a SipHash (a log line's runs repeat from line to line, so a
+  // first-probe false hit on one of them was paid on every line). All of
+  // these are hashes of the WHOLE window, so the time a scan takes depends
+  // on whole-window matches only, never on a shorter part of a secret
+  // (docs/threat-model.md, "Timing").
   int bits_log2 = 18;
   std::vector<std::uint64_t> bits;
   // The fingerprints, open addressing (0 = empty; a print of 0 is stored
@@ -143,6 +149,16 @@ struct PrintSet {
   std::size_t BitOf(std::uint64_t roll, std::size_t len) const noexcept {
     return static_cast<std::size_t>(((roll + len) * keys.mix) >>
                                     (64 - bits_log2));
+  }
+  // The second probe's bit for the mixed hash h = (roll + len) * mix.
+  std::size_t SecondBitOf(std::uint64_t h) const noexcept {
+    return static_cast<std::size_t>((h >> (64 - 2 * bits_log2)) &
+                                    ((std::uint64_t{1} << bits_log2) - 1));
+  }
+  // Whether the second probe's bit is set (the first one's is).
+  bool SecondProbe(std::uint64_t h) const noexcept {
+    const std::size_t bit = SecondBitOf(h);
+    return (bits[bit >> 6] >> (bit & 63)) & 1;
   }
   // Builds the set from `values`.
   static std::shared_ptr<const PrintSet> Build(

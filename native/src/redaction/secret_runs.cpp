@@ -1,6 +1,6 @@
 // Finding the countable runs of fingerprinted values in a text: a rolling
 // hash of every window of every length the set holds (inside the runs of
-// bytes such windows can hold: ScanRuns), a prefilter bit on that
+// bytes such windows can hold: ScanRuns), two prefilter bits from that
 // whole-window hash, then the window's SipHash. The text is also read
 // with its JSON escapes and then its percent escapes decoded, so that
 // "\u0073\u006b…" and "%73%6B…" are caught like the bytes they stand for.
@@ -34,9 +34,10 @@ constexpr std::size_t kWidenRight = 12;
 // '.' (the end of a sentence).
 
 // Hashes every window of every length of the set that lies inside
-// t[from, to): the rolling hash of the whole window, its prefilter bit,
-// then its SipHash on a set bit. The rolling hash of a window does not
-// depend on the bytes before it, so it restarts at `from`.
+// t[from, to): the rolling hash of the whole window, its prefilter bits
+// (PrintSet::BitOf, then SecondBitOf), then its SipHash when both are set. The
+// rolling hash of a window does not depend on the bytes before it, so it
+// restarts at `from`.
 //
 // The lengths come as a compile-time list of indices into the set's
 // lengths (ascending), so that for the common sets (one to four lengths:
@@ -79,9 +80,10 @@ void ScanRangeFixed(const PrintSet& set, std::string_view t, std::size_t from,
       // bit is dropped.
       const std::size_t fits = len <= e;
       const std::size_t back = fits ? e - len : 0;
-      const std::size_t bit = static_cast<std::size_t>(
-          (m - ring[back % kRing] * pow + lm) >> shift);
+      const std::uint64_t h = m - ring[back % kRing] * pow + lm;
+      const std::size_t bit = static_cast<std::size_t>(h >> shift);
       if (!((bits[bit >> 6] >> (bit & 63)) & fits)) return;
+      if (!set.SecondProbe(h)) return;
       const std::size_t b = from + e - len;
       if (!set.Has(SipHash64(set.keys.k0, set.keys.k1, t.substr(b, len))))
         return;
@@ -171,6 +173,10 @@ void ScanRangeShort(const PrintSet& set, std::string_view t, std::size_t from,
     any &= any - 1;
     auto window = [&](std::size_t i, std::size_t len) {
       if (!((hits[i] >> (e - 1)) & 1)) return;
+      if (!set.SecondProbe((sum[e] - sum[e - len]) * base_pow[e - 1] +
+                           len * set.keys.mix)) {
+        return;
+      }
       const std::size_t b = from + e - len;
       if (!set.Has(SipHash64(set.keys.k0, set.keys.k1, t.substr(b, len))))
         return;
@@ -203,9 +209,10 @@ void ScanRangeAny(const PrintSet& set, std::string_view t, std::size_t from,
       if (len > e) break;
       const std::uint64_t roll = prefix - ring[(e - len) % kRing] * pows[li];
       // PrintSet::BitOf, inlined.
-      const std::size_t bit =
-          static_cast<std::size_t>(((roll + len) * mix) >> shift);
+      const std::uint64_t h = (roll + len) * mix;
+      const std::size_t bit = static_cast<std::size_t>(h >> shift);
       if (!((bits[bit >> 6] >> (bit & 63)) & 1)) continue;
+      if (!set.SecondProbe(h)) continue;
       const std::size_t b = from + e - len;
       if (!set.Has(SipHash64(set.keys.k0, set.keys.k1, t.substr(b, len))))
         continue;
