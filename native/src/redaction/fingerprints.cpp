@@ -380,18 +380,15 @@ const PrintSet& FingerprintStore::Current() const {
   return Current(&cache);
 }
 
-const PrintSet& FingerprintStore::Current(SetCache* cache) const {
+void FingerprintStore::Refresh(std::uint64_t generation,
+                               SetCache* cache) const {
   // std::atomic_load on a shared_ptr takes a lock from a shared pool and
-  // moves the reference count (~40 ns on a short text); this is one acquire
-  // load while the set is unchanged. A generation seen here was bumped after
-  // its snap_ was stored, so the set loaded is at least that new: a value
-  // registered before this call began is in it.
-  const std::uint64_t now = generation_.load(std::memory_order_acquire);
-  if (cache->generation != now) {
-    cache->set = std::atomic_load(&snap_);
-    cache->generation = now;
-  }
-  return *cache->set;
+  // moves the reference count (~40 ns on a short text); Current() makes one
+  // acquire load while the set is unchanged. A generation seen there was
+  // bumped after its snap_ was stored, so the set loaded here is at least
+  // that new: a value registered before the call began is in it.
+  cache->set = std::atomic_load(&snap_);
+  cache->generation = generation;
 }
 
 std::size_t FingerprintStore::WindowCount() const {

@@ -268,7 +268,15 @@ class RunScanner {
       if (to - from >= shortest_) Scan(from, to);
     }
   }
-  void Finish();
+  void Finish() {
+    if (active_ && read_all_) Scan(0, text_.size());
+    // A run open at the end of the text (whose length is a multiple of 64).
+    if (open_ && text_.size() - open_from_ >= shortest_) {
+      Scan(open_from_, text_.size());
+    }
+    open_ = false;
+    merger_.Finish();
+  }
 
  private:
   // Hashes every window of the set inside text_[from, to).
@@ -347,7 +355,12 @@ class FingerprintStore {
   // caller that keeps its own per-thread state saves a thread-local lookup;
   // Redactor::Workspace). The set stays valid until `cache` is used again or
   // destroyed.
-  const PrintSet& Current(SetCache* cache) const;
+  const PrintSet& Current(SetCache* cache) const {
+    // Inline: one acquire load per call while the set is unchanged.
+    const std::uint64_t now = generation_.load(std::memory_order_acquire);
+    if (cache->generation != now) Refresh(now, cache);
+    return *cache->set;
+  }
   const Keys& keys() const noexcept { return keys_; }
   // For tests: the number of windows held, and whether a value is held.
   std::size_t WindowCount() const;
@@ -365,6 +378,8 @@ class FingerprintStore {
   };
 
   FingerprintStore();
+  // Current()'s slow path: loads the newest set into `cache`.
+  void Refresh(std::uint64_t generation, SetCache* cache) const;
   void Publish();           // mu_ held
   void EvictIfOverBound();  // mu_ held
 

@@ -73,7 +73,11 @@ void ScanOnce(const PrintSet& set, std::string_view text, OnePass* out) {
   OnePassObserver observer(&runs, &headers);
   shape_scan::FindCredentialShapes(text, &out->shapes, &observer);
   runs.Finish();
-  FinishSecretRuns(set, text, 0, observer.escapes(), &out->runs);
+  // With no run and nothing to decode, FinishSecretRuns has nothing to do
+  // (most log lines): no call.
+  if (!out->runs.empty() || observer.escapes()) {
+    FinishSecretRuns(set, text, 0, observer.escapes(), &out->runs);
+  }
 }
 
 }  // namespace keyref::redaction

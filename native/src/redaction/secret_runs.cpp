@@ -343,16 +343,6 @@ void RunScanner::Scan(std::size_t from, std::size_t to) {
   ScanRange(set_, text_, from, to, &merger_);
 }
 
-void RunScanner::Finish() {
-  if (active_ && read_all_) ScanRange(set_, text_, 0, text_.size(), &merger_);
-  // A run open at the end of the text (whose length is a multiple of 64).
-  if (open_ && text_.size() - open_from_ >= shortest_) {
-    ScanRange(set_, text_, open_from_, text_.size(), &merger_);
-  }
-  open_ = false;
-  merger_.Finish();
-}
-
 void ScanRuns(const PrintSet& set, std::string_view t,
               std::vector<Redactor::Span>* runs) {
   RunScanner scanner(set, t, runs);
