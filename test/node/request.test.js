@@ -272,7 +272,7 @@ test('the second and later requests still scrub the key, and a changed value und
       // request's key, so its scrubber does not hold it; the instance's
       // redactor still does (the process remembers the fingerprints of
       // values it resolved, docs/redaction.md).
-      assert.deepEqual(body.earlier, ['[REDACTED]'], `changed ${i}`);
+      assert.deepEqual(body.error.earlier, ['[REDACTED]'], `changed ${i}`);
       assertNoTrace(JSON.stringify(res), first, `changed ${i}, old value`);
     }
     assert.deepEqual(seen, [first, second]);

@@ -105,10 +105,11 @@ KeyScrubber KeyScrubberCache::For(const SecretValue& key) {
     DropIdle(now);
     for (auto it = entries_.begin(); it != entries_.end(); ++it) {
       if (it->lo == lo && it->hi == hi) {  // all 128 bits
+        std::shared_ptr<const redaction::PrintSet> prints = it->prints;
         it->last_use = now;
         std::rotate(entries_.begin(), it, it + 1);  // most recent first
         ++hits_;
-        return KeyScrubber(entries_.front().prints);
+        return KeyScrubber(std::move(prints));
       }
     }
   }
