@@ -192,6 +192,23 @@ TEST(KeyScrubberCache, ShortKeysAreNeverCached) {
   EXPECT_EQ(cache.hits(), 0u);
 }
 
+TEST(KeyScrubberCache, LongKeysAreNotCachedEither) {
+  KeyScrubberCache cache;
+  std::string big = "sk-";
+  for (int i = 0; big.size() <= KeyScrubberCache::kMaxCachedKeyBytes; ++i) {
+    big += static_cast<char>('A' + (i * 7) % 26);
+    big += static_cast<char>('a' + (i * 11) % 26);
+    big += static_cast<char>('0' + (i * 3) % 10);
+  }
+  KeyScrubber s = cache.For(Value(big));
+  EXPECT_TRUE(Removes(s, big));
+  EXPECT_EQ(cache.size(), 0u);
+  const std::string at_bound =
+      big.substr(0, KeyScrubberCache::kMaxCachedKeyBytes);
+  cache.For(Value(at_bound));
+  EXPECT_EQ(cache.size(), 1u);
+}
+
 TEST(KeyScrubberCache, BoundedLeastRecentlyUsedFirst) {
   KeyScrubberCache cache(2);
   cache.For(Value(KeyN('a')));

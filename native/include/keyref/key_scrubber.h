@@ -71,7 +71,9 @@ class KeyScrubber {
 // built for another) and the scrubber's PrintSet (keyed hashes under random
 // keys, the material the process-wide FingerprintStore keeps too). Never
 // the key: keys shorter than kMinFingerprinted, whose scrubber holds the
-// key itself, are never cached.
+// key itself, are never cached. Nor are keys longer than kMaxCachedKeyBytes
+// (their fingerprints run to megabytes; API keys, JWTs and service-account
+// JSON are far shorter), so the entries hold at most a few MiB.
 //
 // Bounded: at most `max_entries`, the least recently used dropped first;
 // an entry idle for longer than `max_idle` is dropped by the next lookup,
@@ -83,6 +85,7 @@ class KeyScrubberCache {
   using Clock = std::chrono::steady_clock;
   static constexpr std::size_t kMaxEntries = 4;
   static constexpr std::chrono::minutes kMaxIdle{5};
+  static constexpr std::size_t kMaxCachedKeyBytes = 4096;
 
   // `now` is for tests (an injected clock); empty means Clock::now.
   explicit KeyScrubberCache(std::size_t max_entries = kMaxEntries,

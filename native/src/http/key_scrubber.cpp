@@ -91,8 +91,10 @@ void KeyScrubberCache::DropIdle(Clock::time_point now) {
 
 KeyScrubber KeyScrubberCache::For(const SecretValue& key) {
   std::string_view k = key.Reveal();
-  // A short key's scrubber holds the key itself: never kept here.
-  if (k.size() < redaction::kMinFingerprinted || max_entries_ == 0) {
+  // A short key's scrubber holds the key itself: never kept here. A long
+  // one's fingerprints would make the entries large.
+  if (k.size() < redaction::kMinFingerprinted ||
+      k.size() > kMaxCachedKeyBytes || max_entries_ == 0) {
     return KeyScrubber(key);
   }
   // A keyed digest of the whole key, never the key (as FingerprintStore).
