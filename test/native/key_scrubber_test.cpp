@@ -248,5 +248,45 @@ TEST(KeyScrubberCache, IdleEntriesExpireAndClearDropsAll) {
   EXPECT_EQ(cache.hits(), 2u);  // a miss after Clear
 }
 
+// A miss builds its scrubber outside the lock. A Clear() in that window
+// (the instance's Store replacing the key the request resolved) is not
+// undone by the insert: the scrubber goes to its caller, not into the cache.
+TEST(KeyScrubberCache, AClearWhileBuildingKeepsNothing) {
+  KeyScrubberCache cache;
+  int clears = 0;
+  cache.SetBuiltHookForTesting([&] {
+    if (clears++ == 0) cache.Clear();
+  });
+  const std::string a = KeyN('a');
+  KeyScrubber s = cache.For(Value(a));
+  EXPECT_EQ(clears, 1);
+  EXPECT_TRUE(Removes(s, a));
+  EXPECT_EQ(cache.size(), 0u);
+  cache.For(Value(a));  // a miss, kept this time
+  EXPECT_EQ(cache.hits(), 0u);
+  EXPECT_EQ(cache.size(), 1u);
+}
+
+// Close() (HttpClient::Close) drops every entry and keeps none after, also
+// from a request that was building its scrubber when it ran.
+TEST(KeyScrubberCache, AfterCloseNothingIsKept) {
+  KeyScrubberCache cache;
+  cache.For(Value(KeyN('a')));
+  int builds = 0;
+  cache.SetBuiltHookForTesting([&] {
+    if (builds++ == 0) cache.Close();
+  });
+  KeyScrubber b = cache.For(Value(KeyN('b')));
+  EXPECT_TRUE(Removes(b, KeyN('b')));
+  EXPECT_EQ(cache.size(), 0u);
+  for (int i = 0; i < 2; ++i) {
+    KeyScrubber a = cache.For(Value(KeyN('a')));
+    EXPECT_TRUE(Removes(a, KeyN('a')));
+  }
+  EXPECT_EQ(builds, 3);
+  EXPECT_EQ(cache.hits(), 0u);
+  EXPECT_EQ(cache.size(), 0u);
+}
+
 }  // namespace
 }  // namespace keyref

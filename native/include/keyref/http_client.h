@@ -43,6 +43,8 @@ class ClientImpl;
 
 namespace keyref {
 
+class KeyScrubberCache;
+
 // One request, as the TypeScript layer validated it.
 struct HttpRequest {
   Provider provider = Provider::kOpenAI;
@@ -178,6 +180,9 @@ class HttpClient {
   // Drops the cached key scrubbers (KeyScrubberCache, key_scrubber.h): the
   // instance calls it when a key is stored or deleted.
   void ForgetKeys();
+
+  // The cache ForgetKeys and Close drop, for tests.
+  KeyScrubberCache& KeyScrubbersForTesting();
 
  private:
   struct State;

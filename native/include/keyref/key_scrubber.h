@@ -76,10 +76,14 @@ class KeyScrubber {
 // JSON are far shorter), so the entries hold at most a few MiB.
 //
 // Bounded: at most `max_entries`, the least recently used dropped first;
-// an entry idle for longer than `max_idle` is dropped by the next lookup,
-// and Clear() drops every entry (HttpClient::Close, and the instance's
-// Store and Delete). Thread-safe; a scrubber handed out stays valid after
-// its entry is dropped.
+// an entry idle for longer than `max_idle` is dropped by the next lookup
+// of a cacheable key (none runs while the client sends no keyed request:
+// until then the entry stays), Clear() drops every entry (the instance's
+// Store and Delete) and Close() too, for good (HttpClient::Close). A
+// scrubber built while Clear() or Close() ran is handed to its caller but
+// not kept: the key it was built for may be the one just replaced.
+// Thread-safe; a scrubber handed out stays valid after its entry is
+// dropped.
 class KeyScrubberCache {
  public:
   using Clock = std::chrono::steady_clock;
@@ -99,10 +103,17 @@ class KeyScrubberCache {
   KeyScrubber For(const SecretValue& key);
   // Drops every entry.
   void Clear();
+  // Drops every entry and keeps none from now on.
+  void Close();
 
   // For tests.
   std::size_t size() const;
   std::size_t hits() const;
+  // Runs between a miss's build and its insert (outside the lock), so a
+  // test can make Clear() or Close() run there. Not while a For() runs.
+  void SetBuiltHookForTesting(std::function<void()> hook) {
+    built_hook_ = std::move(hook);
+  }
 
  private:
   struct Entry {
@@ -122,6 +133,11 @@ class KeyScrubberCache {
   mutable std::mutex mu_;
   std::vector<Entry> entries_;  // most recently used first; guarded by mu_
   std::size_t hits_ = 0;        // guarded by mu_
+  // Bumped by Clear() and Close(): a miss inserts only if it is unchanged
+  // since its lookup. Guarded by mu_, as closed_.
+  std::uint64_t generation_ = 0;
+  bool closed_ = false;
+  std::function<void()> built_hook_;
 };
 
 }  // namespace keyref

@@ -110,10 +110,15 @@ void HttpClient::Close() {
     if (auto c = w.lock()) c->Cancel(CancelReason::kClosed);
   }
   state_->pool.Clear();
-  state_->scrubbers.Clear();
+  // For good: a request already past the `closed` check keeps nothing.
+  state_->scrubbers.Close();
 }
 
 void HttpClient::ForgetKeys() { state_->scrubbers.Clear(); }
+
+KeyScrubberCache& HttpClient::KeyScrubbersForTesting() {
+  return state_->scrubbers;
+}
 
 namespace {
 

@@ -101,8 +101,10 @@ KeyScrubber KeyScrubberCache::For(const SecretValue& key) {
   std::uint64_t lo = 0;
   std::uint64_t hi = 0;
   redaction::SipHash128(k0_, k1_, k, &lo, &hi);
+  std::uint64_t generation = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    generation = generation_;
     const Clock::time_point now = Now();
     DropIdle(now);
     for (auto it = entries_.begin(); it != entries_.end(); ++it) {
@@ -117,7 +119,11 @@ KeyScrubber KeyScrubberCache::For(const SecretValue& key) {
   }
   // Built without the lock (tens of microseconds): other requests go on.
   KeyScrubber fresh(key);
+  if (built_hook_) built_hook_();
   std::lock_guard<std::mutex> lock(mu_);
+  // Cleared or closed meanwhile: the value may be the key just replaced or
+  // deleted (Instance::Store, Delete), or the client is closed. Not kept.
+  if (closed_ || generation_ != generation) return fresh;
   const Clock::time_point now = Now();
   for (Entry& e : entries_) {
     // Another request built it meanwhile: keep one entry.
@@ -131,6 +137,14 @@ KeyScrubber KeyScrubberCache::For(const SecretValue& key) {
 void KeyScrubberCache::Clear() {
   std::lock_guard<std::mutex> lock(mu_);
   entries_.clear();
+  ++generation_;
+}
+
+void KeyScrubberCache::Close() {
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_.clear();
+  ++generation_;
+  closed_ = true;
 }
 
 std::size_t KeyScrubberCache::size() const {
