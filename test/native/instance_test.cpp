@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "keyref/key_scrubber.h"
 #include "test_util.h"
 
 namespace keyref {
@@ -153,6 +154,31 @@ TEST(InstanceTest, CacheHitsAndIsInvalidatedByStoreAndDelete) {
   ASSERT_TRUE(f.inst->Delete(Ref("secret:k")).ok());
   EXPECT_FALSE(f.inst->CheckCached("secret:k", &s));
   EXPECT_EQ(f.inst->Check("secret:k").error().code, ErrorCode::kSecretNotFound);
+}
+
+// Store, Delete and close drop the HTTP client's cached key scrubbers
+// (KeyScrubberCache, docs/threat-model.md): the next request with a key is
+// a miss, and after close nothing is kept.
+TEST(InstanceTest, StoreDeleteAndCloseForgetTheCachedKeyScrubbers) {
+  Fixture f;
+  KeyScrubberCache& cache = f.inst->http().KeyScrubbersForTesting();
+  const std::string key = "sk-cached-q8Wm3Rt6Yp1Lk4Hd7Fs2Ga9Jx5Cv0Nb";
+  auto send = [&] {
+    cache.For(SecretValue::FromBytes(key.data(), key.size()));
+    return cache.size();
+  };
+  ASSERT_EQ(send(), 1u);
+  auto v2 = SecretValue::FromBytes("v2", 2);
+  ASSERT_TRUE(f.inst->Store(Ref("secret:k"), v2).ok());
+  EXPECT_EQ(cache.size(), 0u);
+  ASSERT_EQ(send(), 1u);
+  ASSERT_TRUE(f.inst->Delete(Ref("secret:k")).ok());
+  EXPECT_EQ(cache.size(), 0u);
+  ASSERT_EQ(send(), 1u);
+  f.inst->Close();
+  EXPECT_EQ(cache.size(), 0u);
+  EXPECT_EQ(send(), 0u);
+  EXPECT_EQ(cache.hits(), 0u);  // every lookup was a miss
 }
 
 TEST(InstanceTest, KeyringRefsShareOneCacheEntry) {
