@@ -2,6 +2,8 @@
 // (http::KeyOnWire, TrailerFilterStream::write; docs/requests.md, "Where the
 // key exists"): httplib only ever holds a placeholder.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -117,6 +119,39 @@ TEST(KeyOnWire, PlaceholdersNeverRepeatAcrossSendsAndThreads) {
   }
   EXPECT_EQ(seen.size(), 1000u);
   EXPECT_EQ(digits_at_end.size(), 16u);
+}
+
+// A fork()ed child gets a copy of its parent's placeholder state: it draws
+// keys of its own, so parent and child never make the same next placeholder
+// (which also shows the keys are not constants).
+TEST(KeyOnWire, AForkedChildDoesNotRepeatItsParentsPlaceholders) {
+  SecretValue key = Key();
+  { KeyOnWire seed(key); }  // this thread's keys drawn before the fork
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(fds[0]);
+    KeyOnWire w(key);
+    const std::string& p = w.placeholder();
+    const bool ok =
+        write(fds[1], p.data(), p.size()) == static_cast<ssize_t>(p.size());
+    _exit(ok ? 0 : 1);
+  }
+  close(fds[1]);
+  std::string from_child;
+  char buf[128];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) {
+    from_child.append(buf, static_cast<std::size_t>(n));
+  }
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  KeyOnWire mine(key);
+  ASSERT_EQ(from_child.size(), mine.placeholder().size());
+  EXPECT_NE(from_child, mine.placeholder());
 }
 
 TEST(KeyOnWire, ASocketTakingPartOfEachWriteStillGetsTheWholeHead) {

@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 #include <poll.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -146,7 +147,9 @@ namespace {
 thread_local KeyOnWire* t_key_on_wire = nullptr;
 
 // The placeholders of one thread: SipHash-128 of a counter under keys drawn
-// from the OS RNG at the thread's first send. As unpredictable as 128 fresh
+// from the OS RNG at the thread's first send, and again at its first send in
+// a fork()ed child (which gets a copy of this state and would otherwise
+// repeat its parent's next placeholders). As unpredictable as 128 fresh
 // random bits to anyone who cannot read the process's memory, and never
 // repeated (the counter), without asking the RNG on every send (RAND_bytes
 // took ~2 % of a small request's CPU; docs/performance.md).
@@ -154,10 +157,10 @@ struct PlaceholderSource {
   std::uint64_t k0 = 0;
   std::uint64_t k1 = 0;
   std::uint64_t counter = 0;
-  bool seeded = false;
+  pid_t pid = 0;  // the process the keys were drawn in; 0: not yet
 
   void Next(std::uint64_t* lo, std::uint64_t* hi) {
-    if (!seeded) {
+    if (pid != getpid()) {
       std::uint64_t key[2];
       if (RAND_bytes(reinterpret_cast<unsigned char*>(key), sizeof key) != 1) {
         throw std::runtime_error("RAND_bytes failed");
@@ -165,7 +168,8 @@ struct PlaceholderSource {
       k0 = key[0];
       k1 = key[1];
       SecureZero(key, sizeof key);
-      seeded = true;
+      counter = 0;
+      pid = getpid();
     }
     const std::uint64_t n = counter++;
     redaction::SipHash128(

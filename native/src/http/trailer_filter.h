@@ -63,9 +63,9 @@ class TrailerFilter {
 // not in the serialised head nor in the stack buffer each header line is
 // formatted in. The placeholder is 128 bits made here, never repeated and
 // unpredictable outside the process (SipHash-128 of a per-thread counter
-// under keys from the OS RNG), known to nothing but the request builder, so
-// a caller's header, path or body cannot hold it and take the key somewhere
-// else in the request.
+// under keys from the OS RNG, drawn again in a fork()ed child), known to
+// nothing but the request builder, so a caller's header, path or body
+// cannot hold it and take the key somewhere else in the request.
 class KeyOnWire {
  public:
   // `key` must outlive this object.
