@@ -270,9 +270,15 @@ std::string RenderOneThread(std::string_view text,
 std::string RenderTwoThreads(std::string_view text,
                              const std::vector<Redactor::Span>& spans) {
   // Filled with a byte neither the text nor the marker holds, so a byte
-  // left unwritten shows.
-  std::string out(Redactor::RenderedSize(text, spans), '\x01');
+  // left unwritten shows; 64 more of them after the result, so a write
+  // past its end shows as a failed test, not as a corrupted heap.
+  constexpr std::size_t kGuard = 64;
+  const std::size_t size = Redactor::RenderedSize(text, spans);
+  std::string out(size + kGuard, '\x01');
   Redactor::RenderIntoOnTwoThreads(text, spans, out.data());
+  EXPECT_EQ(out.substr(size), std::string(kGuard, '\x01'))
+      << "written past the end";
+  out.resize(size);
   return out;
 }
 

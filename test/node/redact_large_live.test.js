@@ -18,6 +18,7 @@ const crypto = require('node:crypto');
 // The test build of the addon: its redaction probe resolves a ref natively,
 // which makes the value a secret the redactor knows (then wipes it).
 const { Sidecar } = require('./helpers/test_hooks');
+const { externalExpected } = require('./helpers/external_strings');
 
 const MARK = '[REDACTED]';
 
@@ -58,7 +59,19 @@ test('large texts with a live key: every piece of it is removed, wherever it fal
       ['latin-1', `${base}é ${key} é${base}`],
       ['non-latin-1', `${base}日 ${key} 🙂${base}`],
       ['U+0100.. only', `${wideLines('Ł')}${key}\n${wideLines('Ą')}`],
+      ['lone surrogate', `${base}\uD800 ${key} \uDC00${base}`],
     ];
+    // Where keyref makes external results (Node-API 10's external strings
+    // and transparent huge pages: redact_boundary.test.js), an ASCII result
+    // of 2 MiB or more is one, written on two threads: check that this test
+    // reaches that path, as V8's count of external memory shows.
+    if (externalExpected()) {
+      const text = texts[0][1];
+      assert.ok(text.length >= 2 << 20);
+      const before = process.memoryUsage().external;
+      const kept = s.redact(text);
+      assert.ok(process.memoryUsage().external - before >= kept.length, 'no external result: the two-thread writing was not reached');
+    }
     for (const [label, text] of texts) {
       assert.ok(text.length > 1 << 20, label);
       // The reference: each line on its own, a short text (one thread, the
@@ -69,6 +82,8 @@ test('large texts with a live key: every piece of it is removed, wherever it fal
         if (after === 'small texts') for (let i = 0; i < 16; ++i) s.redact('x');
         else s.redact(base);
         const got = s.redact(text);
+        // Every run of 12 of the key's middle (its last 4 characters are not
+        // part of it, docs/redaction.md); the rest is checked by `want`.
         for (let at = 0; at + 12 <= key.length - 4; ++at) {
           assert.ok(!got.includes(key.slice(at, at + 12)), `${label}, after ${after}: key characters ${at}..${at + 12} left`);
         }

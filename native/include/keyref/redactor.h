@@ -122,7 +122,8 @@ class Redactor {
   // FindSpansOnTwoThreads (the caller writes it all when the helper is busy
   // or cannot run). Returns once both halves are written.
   static void RenderIntoOnTwoThreads(std::string_view text,
-                                     const std::vector<Span>& spans, char* out);
+                                     const std::vector<Span>& spans,
+                                     char* out) noexcept;
 
  private:
   struct State;

@@ -291,7 +291,7 @@ namespace {
 // written at `out`.
 void RenderRange(std::string_view text, const Redactor::Span* first,
                  const Redactor::Span* last, std::size_t from, std::size_t to,
-                 char* out) {
+                 char* out) noexcept {
   std::size_t at = from;
   for (const Redactor::Span* s = first; s != last; ++s) {
     std::memcpy(out, text.data() + at, s->begin - at);
@@ -328,7 +328,7 @@ void Redactor::RenderInto(std::string_view text, const std::vector<Span>& spans,
 
 void Redactor::RenderIntoOnTwoThreads(std::string_view text,
                                       const std::vector<Span>& spans,
-                                      char* out) {
+                                      char* out) noexcept {
   redaction::ScanWorker* worker =
       text.size() >= kTwoThreadsMin ? redaction::ScanWorker::Get() : nullptr;
   if (!worker) return RenderInto(text, spans, out);
@@ -345,6 +345,8 @@ void Redactor::RenderIntoOnTwoThreads(std::string_view text,
   std::size_t head = mid;
   for (const Span* s = first; s != split; ++s)
     head += kRedactedMarker.size() - (s->end - s->begin);
+  // The job lives in this frame: nothing between Post and Join may throw
+  // (this function is noexcept).
   RenderJob job{text, split, last, mid, out + head};
   if (!worker->Post(&RenderJobRun, &job)) return RenderInto(text, spans, out);
   RenderRange(text, first, split, 0, mid, out);
