@@ -110,17 +110,24 @@ async function main() {
     },
   };
 
-  const results = { keyref: { lat: [], rps: [], eps: [], p99: [], cpu: [] }, fetch: { lat: [], rps: [], eps: [], p99: [], cpu: [] } };
+  const results = { keyref: { lat: [], rps: [], eps: [], p99: [], cpu: [], reqCpu: [] },
+    fetch: { lat: [], rps: [], eps: [], p99: [], cpu: [], reqCpu: [] } };
   for (const c of Object.values(clients)) for (let i = 0; i < 200; i++) await c.small();  // warm up
 
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, c] of Object.entries(clients)) {
       const times = [];
+      const seqCpu = process.cpuUsage();
       for (let i = 0; i < SEQ; i++) {
         const t = process.hrtime.bigint();
         await c.small();
         times.push(Number(process.hrtime.bigint() - t) / 1e3);
       }
+      // CPU of this process (every thread) per sequential request: what
+      // the request path costs, steadier than its latency, which on an idle
+      // VM is mostly the wake-ups of sleeping threads.
+      const sc = process.cpuUsage(seqCpu);
+      results[name].reqCpu.push((sc.user + sc.system) / SEQ);
       results[name].lat.push(median(times));
       results[name].p99.push(pct(times, 0.99));
 
@@ -196,6 +203,7 @@ async function main() {
   console.log(`${''.padEnd(40)} ${'keyref'.padStart(12)} ${'fetch'.padStart(12)}`);
   row(`median latency, ${SEQ} sequential GETs`, median(k.lat), median(f.lat), 'us', 1);
   row('p99 latency, sequential', median(k.p99), median(f.p99), 'us', 1);
+  row('CPU per sequential GET, this process', median(k.reqCpu), median(f.reqCpu), 'us', 1);
   row(`requests/s, ${INFLIGHT} in flight (${PAR_TOTAL} total)`, median(k.rps), median(f.rps), 'req/s');
   row(`SSE events/s, one stream of ${SSE_EVENTS}`, median(k.eps), median(f.eps), 'ev/s');
   const eps = k.eps.map((x, i) => (x / f.eps[i]).toFixed(2));

@@ -10,6 +10,7 @@
 
 #include "credential_shape_scan.h"
 #include "keyref/secret_value.h"
+#include "redaction/one_pass_observers.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -739,9 +740,13 @@ bool UseAvx2() {
 // kAll: the redactor's one pass (native/src/redaction/one_pass.cpp): the
 // masks of its other rules are computed with the same loads, and every
 // block's masks go to `observer`. The sink must not stop the scan then.
-template <bool kAll, typename Sink>
-void ScanShapes(std::string_view s, Sink&& sink,
-                shape_scan::BlockObserver* observer) {
+// The observer of the scans that hand no masks on (kAll false).
+struct NoObserver {
+  void OnBlock(std::size_t, std::size_t, const BlockMasks&) {}
+};
+
+template <bool kAll, typename Sink, typename Observer = NoObserver>
+void ScanShapes(std::string_view s, Sink&& sink, Observer* observer) {
   const std::size_t n = s.size();
   std::size_t i = 0;
   std::size_t run_end = 0;  // end of the base64 run that contains i, if any
@@ -931,14 +936,15 @@ void FindCredentialShapes(std::string_view text,
         out->push_back(m);
         return true;
       },
-      nullptr);
+      static_cast<NoObserver*>(nullptr));
 }
 
 namespace shape_scan {
 
+template <class Observer>
 void FindCredentialShapes(std::string_view text,
                           std::vector<CredentialMatch>* out,
-                          BlockObserver* observer) {
+                          Observer* observer) {
   ScanShapes<true>(
       text,
       [out](const CredentialMatch& m) {
@@ -947,6 +953,12 @@ void FindCredentialShapes(std::string_view text,
       },
       observer);
 }
+template void FindCredentialShapes(std::string_view,
+                                   std::vector<CredentialMatch>*,
+                                   redaction::OnePassObserver*);
+template void FindCredentialShapes(std::string_view,
+                                   std::vector<CredentialMatch>*,
+                                   redaction::HeaderObserver*);
 
 BlockMasks ClassifyForTesting(const unsigned char* b) {
   BlockMasks m;
@@ -982,7 +994,7 @@ CredentialFamily FirstCredentialShape(std::string_view text) noexcept {
         first = m.family;
         return false;
       },
-      nullptr);
+      static_cast<NoObserver*>(nullptr));
   return first;
 }
 

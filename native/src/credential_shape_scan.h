@@ -29,23 +29,17 @@ struct BlockMasks {
   std::uint64_t escape = 0;    // \ %
 };
 
-// Receives the masks of every block of a text, in order.
-class BlockObserver {
- public:
-  // `block` is the offset of the block in the text, `len` its length (64
-  // but for the last block).
-  virtual void OnBlock(std::size_t block, std::size_t len,
-                       const BlockMasks& masks) = 0;
-
- protected:
-  ~BlockObserver() = default;
-};
-
 // keyref::FindCredentialShapes (the same matches), handing the masks of
-// every block of `text` to `observer` as it goes.
+// every block of `text`, in order, to `observer->OnBlock(block, len,
+// masks)` as it goes (`block` is the offset of the block in the text, `len`
+// its length: 64 but for the last block). A template, not a virtual call:
+// the observer's work is inlined into the scan's loop. Instantiated in
+// credential_shape.cpp for the observers of the redactor's one pass
+// (redaction/one_pass_observers.h), the only ones.
+template <class Observer>
 void FindCredentialShapes(std::string_view text,
                           std::vector<CredentialMatch>* out,
-                          BlockObserver* observer);
+                          Observer* observer);
 
 // The masks of the 64 bytes at `b`, as the scan computes them on this CPU
 // (AVX2, or the baseline path under UseBaselineShapeScanForTesting). For

@@ -240,6 +240,7 @@ Status Instance::Store(const ParsedRef& ref, const SecretValue& value,
     // between may have cached the old value; one still reading the source
     // now will not cache what it reads (its epoch is older).
     cache_.Erase(CacheKey(ref));
+    http_.ForgetKeys();  // the old key's scrubber is no longer kept
     if (!st) {
       // The key was not replaced: put its record back (best effort; if
       // that fails too, the new record names a key that is not there, so
@@ -263,6 +264,7 @@ Status Instance::Delete(const ParsedRef& ref) {
   cache_.Erase(CacheKey(ref));
   Status st = SourceFor(ref.scheme).Delete(ref);
   cache_.Erase(CacheKey(ref));
+  http_.ForgetKeys();
   if (st && Writable(ref.scheme)) st = DeleteRecord(ref);
   logger_.Log(LogLevel::kInfo,
               "delete " + ref.ref + ": " +

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "http/trailer_filter.h"
 #include "keyref/secret_value.h"
@@ -87,6 +89,34 @@ TEST(KeyOnWire, PlaceholdersAreFreshAndRandom) {
   EXPECT_NE(a, b);
   EXPECT_EQ(a.size(), std::string("keyref-key-").size() + 32);
   EXPECT_EQ(a.find(kKey), std::string::npos);
+}
+
+// Made from a per-thread counter under per-thread keys: never the same
+// twice on one thread nor across threads, and every hex digit varies (no
+// counter shows through).
+TEST(KeyOnWire, PlaceholdersNeverRepeatAcrossSendsAndThreads) {
+  SecretValue key = Key();
+  std::set<std::string> seen;
+  std::set<char> digits_at_end;
+  auto take = [&](std::vector<std::string>* out) {
+    for (int i = 0; i < 500; ++i) {
+      KeyOnWire w(key);
+      out->push_back(w.placeholder());
+    }
+  };
+  std::vector<std::string> here, there;
+  take(&here);
+  std::thread t([&] { take(&there); });
+  t.join();
+  for (const auto* v : {&here, &there}) {
+    for (const std::string& p : *v) {
+      EXPECT_TRUE(seen.insert(p).second) << p;
+      digits_at_end.insert(p.back());
+      EXPECT_EQ(p.size(), std::string("keyref-key-").size() + 32);
+    }
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+  EXPECT_EQ(digits_at_end.size(), 16u);
 }
 
 TEST(KeyOnWire, ASocketTakingPartOfEachWriteStillGetsTheWholeHead) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 
 #include "keyref/redactor.h"
@@ -106,6 +107,145 @@ TEST(KeyScrubber, UntouchedTextReportsNoChange) {
   EXPECT_EQ(out, "unchanged");
   KeyScrubber empty;
   EXPECT_FALSE(empty.Scrub(kKey, &out));
+}
+
+// ---- KeyScrubberCache (key_scrubber.h) -----------------------------------
+
+SecretValue Value(const std::string& key) {
+  return SecretValue::FromBytes(key.data(), key.size());
+}
+
+std::string KeyN(char c) {
+  return std::string("sk-") + "cache-" + std::string(1, c) +
+         "q8Wm3Rt6Yp1Lk4Hd7Fs2Ga9Jx5Cv0Nb";
+}
+
+// Whether `s` removes `key` whole and its 12-character middle run.
+bool Removes(const KeyScrubber& s, const std::string& key) {
+  std::string whole = "x " + key + " y";
+  std::string run = "x " + key.substr(6, 12) + " y";
+  s.ScrubInPlace(&whole);
+  s.ScrubInPlace(&run);
+  return whole == "x [REDACTED] y" && run == "x [REDACTED] y";
+}
+
+// A clock the test moves by hand: no sleeping, no timed assertion.
+struct ManualClock {
+  KeyScrubberCache::Clock::time_point t{};
+  std::function<KeyScrubberCache::Clock::time_point()> Fn() {
+    return [this] { return t; };
+  }
+};
+
+TEST(KeyScrubberCache, SameValueIsAHitAndStillScrubs) {
+  KeyScrubberCache cache;
+  const std::string a = KeyN('a');
+  KeyScrubber first = cache.For(Value(a));
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_EQ(cache.hits(), 0u);
+  for (int i = 0; i < 3; ++i) {
+    KeyScrubber again = cache.For(Value(a));
+    EXPECT_TRUE(Removes(again, a)) << i;
+  }
+  EXPECT_EQ(cache.hits(), 3u);
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_TRUE(Removes(first, a));
+}
+
+// A changed value (the same ref, a key stored since) is a miss: its own
+// scrubber, which removes it. Keys that differ in one byte, at either end,
+// have entries of their own (the digest covers the whole key).
+TEST(KeyScrubberCache, ChangedValueGetsItsOwnScrubber) {
+  KeyScrubberCache cache(8);
+  const std::string a = KeyN('a');
+  const std::string other =
+      std::string("sk-") + "other-" + "Hd7Fs2Ga9Jx5Cv0NbZq8Wm3Rt6Yp1Lk4";
+  KeyScrubber sa = cache.For(Value(a));
+  KeyScrubber so = cache.For(Value(other));
+  EXPECT_EQ(cache.hits(), 0u);
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_TRUE(Removes(so, other));
+  EXPECT_FALSE(Removes(sa, other));  // a's scrubber would have missed it
+  EXPECT_TRUE(Removes(cache.For(Value(other)), other));
+  EXPECT_TRUE(Removes(cache.For(Value(a)), a));
+  EXPECT_EQ(cache.hits(), 2u);
+  std::string last = a;
+  last.back() = 'M';
+  std::string first = a;
+  first.front() = 'S';
+  cache.For(Value(last));
+  cache.For(Value(first));
+  EXPECT_EQ(cache.hits(), 2u);
+  EXPECT_EQ(cache.size(), 4u);
+}
+
+TEST(KeyScrubberCache, ShortKeysAreNeverCached) {
+  KeyScrubberCache cache;
+  for (const std::string k : {"abc12", "abcd123"}) {
+    KeyScrubber s = cache.For(Value(k));
+    std::string t = "x " + k + " y";
+    s.ScrubInPlace(&t);
+    EXPECT_EQ(t, "x [REDACTED] y");
+    EXPECT_EQ(cache.size(), 0u);
+  }
+  cache.For(Value("abc12"));
+  EXPECT_EQ(cache.hits(), 0u);
+}
+
+TEST(KeyScrubberCache, LongKeysAreNotCachedEither) {
+  KeyScrubberCache cache;
+  std::string big = "sk-";
+  for (int i = 0; big.size() <= KeyScrubberCache::kMaxCachedKeyBytes; ++i) {
+    big += static_cast<char>('A' + (i * 7) % 26);
+    big += static_cast<char>('a' + (i * 11) % 26);
+    big += static_cast<char>('0' + (i * 3) % 10);
+  }
+  KeyScrubber s = cache.For(Value(big));
+  EXPECT_TRUE(Removes(s, big));
+  EXPECT_EQ(cache.size(), 0u);
+  const std::string at_bound =
+      big.substr(0, KeyScrubberCache::kMaxCachedKeyBytes);
+  cache.For(Value(at_bound));
+  EXPECT_EQ(cache.size(), 1u);
+}
+
+TEST(KeyScrubberCache, BoundedLeastRecentlyUsedFirst) {
+  KeyScrubberCache cache(2);
+  cache.For(Value(KeyN('a')));
+  cache.For(Value(KeyN('b')));
+  cache.For(Value(KeyN('a')));  // a is now the most recent
+  EXPECT_EQ(cache.hits(), 1u);
+  cache.For(Value(KeyN('c')));  // drops b
+  EXPECT_EQ(cache.size(), 2u);
+  cache.For(Value(KeyN('a')));
+  EXPECT_EQ(cache.hits(), 2u);
+  KeyScrubber b = cache.For(Value(KeyN('b')));  // a miss: rebuilt
+  EXPECT_EQ(cache.hits(), 2u);
+  EXPECT_TRUE(Removes(b, KeyN('b')));
+  EXPECT_EQ(cache.size(), 2u);
+}
+
+TEST(KeyScrubberCache, IdleEntriesExpireAndClearDropsAll) {
+  ManualClock clock;
+  KeyScrubberCache cache(4, std::chrono::seconds(60), clock.Fn());
+  cache.For(Value(KeyN('a')));
+  clock.t += std::chrono::seconds(30);
+  cache.For(Value(KeyN('b')));
+  clock.t += std::chrono::seconds(30);
+  cache.For(Value(KeyN('a')));  // idle exactly 60 s: still kept
+  EXPECT_EQ(cache.hits(), 1u);
+  clock.t += std::chrono::seconds(31);
+  // b was last used 61 s ago, a 31 s ago.
+  cache.For(Value(KeyN('c')));
+  EXPECT_EQ(cache.size(), 2u);  // a and c
+  cache.For(Value(KeyN('b')));
+  EXPECT_EQ(cache.hits(), 1u);  // b expired: a miss
+  cache.For(Value(KeyN('a')));
+  EXPECT_EQ(cache.hits(), 2u);
+  cache.Clear();
+  EXPECT_EQ(cache.size(), 0u);
+  cache.For(Value(KeyN('a')));
+  EXPECT_EQ(cache.hits(), 2u);  // a miss after Clear
 }
 
 }  // namespace

@@ -196,5 +196,49 @@ TEST(ScanRuns, RunsLongerThanABlockAndAtTheEdges) {
   }
 }
 
+// Ranges of up to PrintSet::kShortRange bytes are hashed by a path of
+// their own (ScanRangeShort: prefix sums of the bytes times B^-k instead of
+// a chain of prefix hashes), longer ones as before. A run of every length
+// around that limit, with a piece of a value at every offset, and a piece
+// of its base64 (the set's longer windows): both paths find what hashing
+// every window finds, and they do find it.
+TEST(ScanRuns, EveryRangeLengthAroundTheShortPath) {
+  std::mt19937_64 rng(5);
+  const std::string key = Key(rng, "sk-proj-", kBase64Url, 48);
+  const Set s = Build({key});
+  ASSERT_GE(s.set->lengths.size(), 2u);
+  const std::string middle = key.substr(8, key.size() - 12);
+  const std::string encoded = Base64(key, false);
+  std::size_t found = 0, texts = 0;
+  for (std::size_t n = s.set->lengths.front();
+       n <= 2 * PrintSet::kShortRange + 2; ++n) {
+    for (std::size_t w = 0; w < 2; ++w) {
+      // A raw piece of the shortest window's length, or base64 of the
+      // longest (whole characters of the middle: the encoding's 16 to 32).
+      const std::string piece =
+          w == 0 ? middle.substr(rng() % (middle.size() - 12), 12)
+                 : encoded.substr(12, std::min<std::size_t>(n, 32));
+      if (piece.size() > n) continue;
+      for (std::size_t at = 0; at + piece.size() <= n; ++at) {
+        const std::string t = "." + Key(rng, "", kBase62, at) + piece +
+                              Key(rng, "", kBase62, n - at - piece.size()) +
+                              " ";
+        std::vector<Redactor::Span> got;
+        ScanRuns(*s.set, t, &got);
+        const std::vector<Redactor::Span> want = Reference(*s.set, t);
+        ASSERT_EQ(got.size(), want.size()) << n << " " << at << " " << w;
+        for (std::size_t i = 0; i < got.size(); ++i) {
+          ASSERT_EQ(got[i].begin, want[i].begin) << n << " " << at;
+          ASSERT_EQ(got[i].end, want[i].end) << n << " " << at;
+        }
+        found += !want.empty();
+        ++texts;
+      }
+    }
+  }
+  // Nearly every text holds a window of the set.
+  EXPECT_GT(found, texts * 9 / 10);
+}
+
 }  // namespace
 }  // namespace keyref::redaction

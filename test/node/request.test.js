@@ -230,6 +230,57 @@ test('a server that echoes the key back (401 body, header, SSE event) yields no 
   }
 });
 
+// The native side keeps the scrubber of a key it sent a moment ago
+// (KeyScrubberCache, key_scrubber.h) and hands it to later requests with
+// the same value: each of them still scrubs its own key, and a new value
+// under the same ref gets a scrubber of its own.
+test('the second and later requests still scrub the key, and a changed value under the same ref too', async () => {
+  const first = makeKey('R');
+  const second = makeKey('T');
+  const seen = [];
+  const srv = await startServer((req, res) => {
+    const sent = req.headers.authorization.slice('Bearer '.length);
+    if (!seen.includes(sent)) seen.push(sent);
+    const middle = sent.slice(15, 27);
+    res.writeHead(401, { 'content-type': 'application/json', 'x-echo': sent });
+    // This request's key, a run of its middle, and every key sent before.
+    res.end(JSON.stringify({ error: { message: `Incorrect API key provided: ${sent}`, run: middle,
+      earlier: seen.filter((k) => k !== sent) } }));
+  });
+  // apiKeyRef: an env: ref to a variable holding a made-up key, changed
+  // between the rounds below (as a user rotating the key).
+  const ref = envRef(first);
+  const sidecar = boundSidecar(ref, [srv]);
+  try {
+    for (let i = 0; i < 4; i++) {
+      const res = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: ref, path: '/v1/x' });
+      assert.equal(res.status, 401);
+      const body = JSON.parse(res.body);
+      assert.equal(body.error.message, 'Incorrect API key provided: [REDACTED]', `request ${i}`);
+      assert.equal(body.error.run, '[REDACTED]', `request ${i}`);
+      assert.equal(res.headers['x-echo'], '[REDACTED]', `request ${i}`);
+      assertNoTrace(JSON.stringify(res), first, `request ${i}`);
+    }
+    process.env[ref.slice('env:'.length)] = second;
+    for (let i = 0; i < 3; i++) {
+      const res = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: ref, path: '/v1/x' });
+      const body = JSON.parse(res.body);
+      assert.equal(body.error.message, 'Incorrect API key provided: [REDACTED]', `changed ${i}`);
+      assert.equal(body.error.run, '[REDACTED]', `changed ${i}`);
+      assertNoTrace(JSON.stringify(res), second, `changed ${i}`);
+      // The old value, echoed by the server after the change: not this
+      // request's key, so its scrubber does not hold it; the instance's
+      // redactor still does (the process remembers the fingerprints of
+      // values it resolved, docs/redaction.md).
+      assert.deepEqual(body.error.earlier, ['[REDACTED]'], `changed ${i}`);
+      assertNoTrace(JSON.stringify(res), first, `changed ${i}, old value`);
+    }
+    assert.deepEqual(seen, [first, second]);
+  } finally {
+    await srv.close();
+  }
+});
+
 test('every HTTP status resolves; connection refused rejects with CONNECT_FAILED', async () => {
   const srv = await startServer((req, res) => {
     const status = Number(req.url.slice(1));

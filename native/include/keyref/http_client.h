@@ -172,8 +172,12 @@ class HttpClient {
                                const EventSink& on_event);
 
   // Cancels every running request (reason kClosed) and drops idle
-  // connections. Later requests fail.
+  // connections and the cached key scrubbers. Later requests fail.
   void Close();
+
+  // Drops the cached key scrubbers (KeyScrubberCache, key_scrubber.h): the
+  // instance calls it when a key is stored or deleted.
+  void ForgetKeys();
 
  private:
   struct State;

@@ -82,6 +82,8 @@ struct HttpClient::State {
   http::ConnectionPool pool;
   std::mutex mu;
   std::vector<std::weak_ptr<RequestControl>> running;  // for Close()
+  // The scrubbers of the keys sent last (key_scrubber.h).
+  KeyScrubberCache scrubbers;
   // Declared last: destroyed first, so no worker or watchdog thread runs
   // while the pool above is torn down.
   http::Watchdog watchdog;
@@ -108,7 +110,10 @@ void HttpClient::Close() {
     if (auto c = w.lock()) c->Cancel(CancelReason::kClosed);
   }
   state_->pool.Clear();
+  state_->scrubbers.Clear();
 }
+
+void HttpClient::ForgetKeys() { state_->scrubbers.Clear(); }
 
 namespace {
 
@@ -376,17 +381,19 @@ bool RetryOnNewConnection(const http::Connection& c, const Sent& sent,
 // response is scrubbed (LiveSecret registers it with the redactor), with
 // the origins it may be written to. The resolver refuses a target the key
 // is not bound to before resolving (docs/origins.md). Refused when it could
-// never be sent in a header. Errors are not yet scrubbed.
+// never be sent in a header. The scrubber is the cached one when the same
+// value was sent a moment ago (KeyScrubberCache). Errors are not yet
+// scrubbed.
 Status ResolveKey(const HttpRequest& request, const BaseUrl& url,
-                  const KeyResolver& resolve, std::optional<KeyGrant>* grant,
-                  KeyScrubber* scrub) {
+                  const KeyResolver& resolve, KeyScrubberCache& scrubbers,
+                  std::optional<KeyGrant>* grant, KeyScrubber* scrub) {
   if (!request.api_key_ref) return {};
   Result<KeyGrant> r = resolve(*request.api_key_ref, request.provider, url);
   if (!r) return std::move(r).error();
   grant->emplace(std::move(r).value());
   const SecretValue& value = (*grant)->key.value();
   if (Status s = ValidateSecretValue(value); !s) return s;
-  *scrub = KeyScrubber(value);
+  *scrub = scrubbers.For(value);
   return {};
 }
 
@@ -510,7 +517,9 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
 
   std::optional<KeyGrant> grant;
   KeyScrubber scrub;
-  if (Status s = ResolveKey(request, url, resolve, &grant, &scrub); !s) {
+  if (Status s =
+          ResolveKey(request, url, resolve, st.scrubbers, &grant, &scrub);
+      !s) {
     return Scrubbed(std::move(s).error(), no_key, redactor);
   }
   if (control.cancelled()) return CancelError(control.reason());

@@ -1,5 +1,9 @@
 #include "keyref/key_scrubber.h"
 
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -60,6 +64,83 @@ bool KeyScrubber::Scrub(std::string_view text, std::string* out) const {
 void KeyScrubber::ScrubInPlace(std::string* text) const {
   std::string out;
   if (Scrub(*text, &out)) *text = std::move(out);
+}
+
+// ---- KeyScrubberCache -----------------------------------------------------
+
+KeyScrubberCache::KeyScrubberCache(std::size_t max_entries,
+                                   Clock::duration max_idle,
+                                   std::function<Clock::time_point()> now)
+    : max_entries_(max_entries), max_idle_(max_idle), now_(std::move(now)) {
+  std::uint64_t key[2];
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(key), sizeof key) != 1) {
+    throw std::runtime_error("keyref: the OS random generator failed");
+  }
+  k0_ = key[0];
+  k1_ = key[1];
+  SecureZero(key, sizeof key);
+}
+
+void KeyScrubberCache::DropIdle(Clock::time_point now) {
+  entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
+                                [&](const Entry& e) {
+                                  return now - e.last_use > max_idle_;
+                                }),
+                 entries_.end());
+}
+
+KeyScrubber KeyScrubberCache::For(const SecretValue& key) {
+  std::string_view k = key.Reveal();
+  // A short key's scrubber holds the key itself: never kept here. A long
+  // one's fingerprints would make the entries large.
+  if (k.size() < redaction::kMinFingerprinted ||
+      k.size() > kMaxCachedKeyBytes || max_entries_ == 0) {
+    return KeyScrubber(key);
+  }
+  // A keyed digest of the whole key, never the key (as FingerprintStore).
+  std::uint64_t lo = 0;
+  std::uint64_t hi = 0;
+  redaction::SipHash128(k0_, k1_, k, &lo, &hi);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const Clock::time_point now = Now();
+    DropIdle(now);
+    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+      if (it->lo == lo && it->hi == hi) {  // all 128 bits
+        std::shared_ptr<const redaction::PrintSet> prints = it->prints;
+        it->last_use = now;
+        std::rotate(entries_.begin(), it, it + 1);  // most recent first
+        ++hits_;
+        return KeyScrubber(std::move(prints));
+      }
+    }
+  }
+  // Built without the lock (tens of microseconds): other requests go on.
+  KeyScrubber fresh(key);
+  std::lock_guard<std::mutex> lock(mu_);
+  const Clock::time_point now = Now();
+  for (Entry& e : entries_) {
+    // Another request built it meanwhile: keep one entry.
+    if (e.lo == lo && e.hi == hi) return fresh;
+  }
+  entries_.insert(entries_.begin(), Entry{lo, hi, fresh.prints_, now});
+  if (entries_.size() > max_entries_) entries_.resize(max_entries_);
+  return fresh;
+}
+
+void KeyScrubberCache::Clear() {
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_.clear();
+}
+
+std::size_t KeyScrubberCache::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return entries_.size();
+}
+
+std::size_t KeyScrubberCache::hits() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return hits_;
 }
 
 }  // namespace keyref

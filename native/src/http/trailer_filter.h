@@ -61,9 +61,11 @@ class TrailerFilter {
 // right after. So the key is never in httplib's memory: not in
 // Request::headers, not in the copies handle_request makes of the Request,
 // not in the serialised head nor in the stack buffer each header line is
-// formatted in. The placeholder is 128 random bits, made here and known to
-// nothing but the request builder, so a caller's header, path or body cannot
-// hold it and take the key somewhere else in the request.
+// formatted in. The placeholder is 128 bits made here, never repeated and
+// unpredictable outside the process (SipHash-128 of a per-thread counter
+// under keys from the OS RNG), known to nothing but the request builder, so
+// a caller's header, path or body cannot hold it and take the key somewhere
+// else in the request.
 class KeyOnWire {
  public:
   // `key` must outlive this object.

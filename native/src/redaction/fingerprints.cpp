@@ -317,9 +317,21 @@ std::shared_ptr<const PrintSet> PrintSet::Build(
     set->byte_mix[c] = c * keys.mix;
     set->byte_mix_base[c] = set->byte_mix[c] * keys.base;
   }
-  // About 64 bits per window (a false hit, which costs a SipHash, on ~1/64
-  // of the windows of ordinary text per length), at least 32 KiB, at most
-  // 2 MiB.
+  // The inverse of the odd base mod 2^64 (Newton's iteration: each step
+  // doubles the bits that are right; x = base is right to 3 bits).
+  std::uint64_t inv = keys.base;
+  for (int k = 0; k < 5; ++k) inv *= 2 - keys.base * inv;
+  std::uint64_t mix_inv = keys.mix, pw = 1;
+  for (std::size_t k = 0; k < kShortRange; ++k) {
+    set->mix_inv_pow[k] = mix_inv;
+    set->base_pow[k] = pw;
+    mix_inv *= inv;
+    pw *= keys.base;
+  }
+  // About 64 bits per window, two of them set (a false hit of the first
+  // probe, which costs a second one, on ~1/32 of the windows of ordinary
+  // text per length; of both, which costs a SipHash, on ~1/1000), at least
+  // 32 KiB, at most 2 MiB.
   while (set->bits_log2 < 24 &&
          (std::size_t{1} << set->bits_log2) < set->count * 64) {
     ++set->bits_log2;
@@ -328,6 +340,8 @@ std::shared_ptr<const PrintSet> PrintSet::Build(
   for (const ValuePrints* v : values) {
     for (std::size_t i = 0; i < v->rolls.size(); ++i) {
       std::size_t b = set->BitOf(v->rolls[i], v->lengths[i]);
+      set->bits[b >> 6] |= std::uint64_t{1} << (b & 63);
+      b = set->SecondBitOf((v->rolls[i] + v->lengths[i]) * keys.mix);
       set->bits[b >> 6] |= std::uint64_t{1} << (b & 63);
     }
   }
@@ -366,18 +380,15 @@ const PrintSet& FingerprintStore::Current() const {
   return Current(&cache);
 }
 
-const PrintSet& FingerprintStore::Current(SetCache* cache) const {
+void FingerprintStore::Refresh(std::uint64_t generation,
+                               SetCache* cache) const {
   // std::atomic_load on a shared_ptr takes a lock from a shared pool and
-  // moves the reference count (~40 ns on a short text); this is one acquire
-  // load while the set is unchanged. A generation seen here was bumped after
-  // its snap_ was stored, so the set loaded is at least that new: a value
-  // registered before this call began is in it.
-  const std::uint64_t now = generation_.load(std::memory_order_acquire);
-  if (cache->generation != now) {
-    cache->set = std::atomic_load(&snap_);
-    cache->generation = now;
-  }
-  return *cache->set;
+  // moves the reference count (~40 ns on a short text); Current() makes one
+  // acquire load while the set is unchanged. A generation seen there was
+  // bumped after its snap_ was stored, so the set loaded here is at least
+  // that new: a value registered before the call began is in it.
+  cache->set = std::atomic_load(&snap_);
+  cache->generation = generation;
 }
 
 std::size_t FingerprintStore::WindowCount() const {

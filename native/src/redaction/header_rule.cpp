@@ -64,18 +64,6 @@ inline bool IsNameChar(char c) {
   return kNameChar[static_cast<unsigned char>(c)];
 }
 
-// Three bytes with bit 5 set in each (0x20, the ASCII case bit), packed.
-// Only ever compared with Pack3 of lowercase letters (and of 0, on both
-// sides): a byte with the case bit set equals a lowercase letter exactly when
-// the byte is that letter in either case, so this reads as a case-insensitive
-// compare without a branch per byte.
-constexpr std::uint32_t Pack3(char a, char b, char c) {
-  return (static_cast<std::uint32_t>(static_cast<unsigned char>(a)) |
-          static_cast<std::uint32_t>(static_cast<unsigned char>(b)) << 8 |
-          static_cast<std::uint32_t>(static_cast<unsigned char>(c)) << 16) |
-         0x202020u;
-}
-
 // Every name and suffix ends in one of these three letters (checked below).
 // Compared without a branch per ending: separators are frequent in JSON.
 constexpr bool EndsLikeCredentialName(std::string_view last3) {
@@ -86,35 +74,18 @@ constexpr bool EndsLikeCredentialName(std::string_view last3) {
          (v == Pack3('s', 'w', 'd'));
 }
 
-// The last letters of every name, either case.
-constexpr std::array<bool, 256> MakeNameEnds() {
-  std::array<bool, 256> t{};
-  for (char c : std::string_view("nyetdNYETD")) {
-    t[static_cast<unsigned char>(c)] = true;
-  }
-  return t;
-}
-constexpr std::array<bool, 256> kNameEnd = MakeNameEnds();
-
-// The last two letters only (a cheaper first look than the last three).
-constexpr bool EndsLikeCredentialName2(char b, char c) {
-  std::uint32_t v = Pack3(b, c, 0);
-  return (v == Pack3('o', 'n', 0)) | (v == Pack3('e', 'y', 0)) |
-         (v == Pack3('i', 'e', 0)) | (v == Pack3('e', 'n', 0)) |
-         (v == Pack3('e', 't', 0)) | (v == Pack3('r', 'd', 0)) |
-         (v == Pack3('w', 'd', 0));
-}
-
 constexpr bool AllNamesPassTheEndingFilter() {
   for (std::string_view n : kNames) {
     if (n.size() < 5 || !EndsLikeCredentialName(n.substr(n.size() - 3)) ||
-        !EndsLikeCredentialName2(n[n.size() - 2], n[n.size() - 1])) {
+        !EndsLikeCredentialName2(n[n.size() - 2], n[n.size() - 1]) ||
+        !kHeaderNameEnd[static_cast<unsigned char>(n.back())]) {
       return false;
     }
   }
   for (std::string_view n : kSuffixes) {
     if (!EndsLikeCredentialName(n.substr(n.size() - 3)) ||
-        !EndsLikeCredentialName2(n[n.size() - 2], n[n.size() - 1])) {
+        !EndsLikeCredentialName2(n[n.size() - 2], n[n.size() - 1]) ||
+        !kHeaderNameEnd[static_cast<unsigned char>(n.back())]) {
       return false;
     }
   }
@@ -158,10 +129,10 @@ bool IsCredentialName(std::string_view raw) {
   return false;
 }
 
-// Looks at the separator at `sep` (':' or '='); appends a span when a
-// credential name precedes it.
-void TrySeparator(std::string_view s, std::size_t sep,
-                  std::vector<Redactor::Span>* out) {
+}  // namespace
+
+void TryHeaderSeparator(std::string_view s, std::size_t sep,
+                        std::vector<Redactor::Span>* out) {
   // Back over blanks and one closing quote to the name.
   std::size_t j = sep;
   while (j > 0 && (s[j - 1] == ' ' || s[j - 1] == '\t')) --j;
@@ -214,37 +185,9 @@ void TrySeparator(std::string_view s, std::size_t sep,
   if (end > v) out->push_back({v, end, name_begin});
 }
 
-}  // namespace
-
 void FindHeaderValues(std::string_view text, std::vector<Redactor::Span>* out) {
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == ':' || text[i] == '=') TrySeparator(text, i, out);
-  }
-}
-
-void HeaderScanner::Block(std::size_t block, std::uint64_t seps,
-                          std::uint64_t name_ends) {
-  // Bit k: the byte before byte k ends a name, or is a quote or a blank.
-  // TrySeparator finds nothing at a separator without one before it, nor
-  // at the first five bytes (no name fits before them), so the separator at
-  // 0, whose bit is clear here, is no loss.
-  const std::uint64_t after_end = (name_ends << 1) | carry_;
-  carry_ = name_ends >> 63;
-  const char* base = text_.data();
-  for (std::uint64_t m = seps & after_end; m; m &= m - 1) {
-    const std::size_t at = block + static_cast<std::size_t>(__builtin_ctzll(m));
-    // The same look, a byte further back past a closing quote: most
-    // separators (JSON keys, times, URLs) stop here.
-    if (at >= 3) {
-      std::size_t e = at;  // one past the last byte of the name, if any
-      if (base[e - 1] == '"' || base[e - 1] == '\'') --e;
-      const char c = base[e - 1];
-      if (c != ' ' && c != '\t') {
-        if (!kNameEnd[static_cast<unsigned char>(c)]) continue;
-        if (e >= 2 && !EndsLikeCredentialName2(base[e - 2], c)) continue;
-      }
-    }
-    TrySeparator(text_, at, out_);
+    if (text[i] == ':' || text[i] == '=') TryHeaderSeparator(text, i, out);
   }
 }
 

@@ -115,10 +115,23 @@ struct PrintSet {
   // them two bytes at a time with these: the same BitOf, fewer multiplies.
   std::array<std::uint64_t, 256> byte_mix{};
   std::array<std::uint64_t, 256> byte_mix_base{};
-  // Prefilter: one bit per (rolling hash, length). Only on a set bit is the
-  // window's SipHash computed. Both are hashes of the WHOLE window, so the
-  // time a scan takes depends on whole-window matches only, never on a
-  // shorter part of a secret (docs/threat-model.md, "Timing").
+  // For a range of at most kShortRange bytes (secret_runs.cpp,
+  // ScanRangeShort): mix * B^-k (B is odd, so it has an inverse mod 2^64)
+  // and B^k, for k < kShortRange. The same BitOf, without a chain of
+  // multiplies from one byte to the next.
+  static constexpr std::size_t kShortRange = 64;
+  std::array<std::uint64_t, kShortRange> mix_inv_pow{};
+  std::array<std::uint64_t, kShortRange> base_pow{};
+  // Prefilter: two bits per (rolling hash, length), both taken from the
+  // window's mixed hash h = (roll + len) * mix: its top bits_log2 bits
+  // (BitOf) and the bits_log2 bits below them (SecondBitOf), as in a Bloom
+  // filter with two probes. Only when both bits are set is the window's
+  // SipHash computed: a false hit of the first probe alone costs one more
+  // probe, not a SipHash (a log line's runs repeat from line to line, so a
+  // first-probe false hit on one of them was paid on every line). All of
+  // these are hashes of the WHOLE window, so the time a scan takes depends
+  // on whole-window matches only, never on a shorter part of a secret
+  // (docs/threat-model.md, "Timing").
   int bits_log2 = 18;
   std::vector<std::uint64_t> bits;
   // The fingerprints, open addressing (0 = empty; a print of 0 is stored
@@ -136,6 +149,16 @@ struct PrintSet {
   std::size_t BitOf(std::uint64_t roll, std::size_t len) const noexcept {
     return static_cast<std::size_t>(((roll + len) * keys.mix) >>
                                     (64 - bits_log2));
+  }
+  // The second probe's bit for the mixed hash h = (roll + len) * mix.
+  std::size_t SecondBitOf(std::uint64_t h) const noexcept {
+    return static_cast<std::size_t>((h >> (64 - 2 * bits_log2)) &
+                                    ((std::uint64_t{1} << bits_log2) - 1));
+  }
+  // Whether the second probe's bit is set (the first one's is).
+  bool SecondProbe(std::uint64_t h) const noexcept {
+    const std::size_t bit = SecondBitOf(h);
+    return (bits[bit >> 6] >> (bit & 63)) & 1;
   }
   // Builds the set from `values`.
   static std::shared_ptr<const PrintSet> Build(
@@ -173,6 +196,30 @@ struct RunMerger {
   }
 };
 
+// Bit k of the result: bits k .. k + m - 1 of x are all set (bits past 63
+// count as set: a run that reaches the end of the block may go on in the
+// next one). 1 <= m <= 64.
+inline std::uint64_t AllSetFrom(std::uint64_t x, std::size_t m) {
+  if (m == kMinRun) {
+    // The shortest window of most sets (a generated key's run): the same
+    // steps with constant shifts, no loop (1, 2, 4, then 4 more).
+    x &= (x >> 1) | ~(~std::uint64_t{0} >> 1);
+    x &= (x >> 2) | ~(~std::uint64_t{0} >> 2);
+    x &= (x >> 4) | ~(~std::uint64_t{0} >> 4);
+    return x & ((x >> 4) | ~(~std::uint64_t{0} >> 4));
+  }
+  std::size_t have = 1;
+  while (have * 2 <= m) {
+    x &= (x >> have) | ~(~std::uint64_t{0} >> have);
+    have *= 2;
+  }
+  if (have < m) {
+    const std::size_t k = m - have;  // < have: the shift stays below 64
+    x &= (x >> k) | ~(~std::uint64_t{0} >> k);
+  }
+  return x;
+}
+
 // ScanRuns fed one 64-byte block at a time by a caller that has classified
 // the bytes already (the redactor's one pass, one_pass.cpp): Block(block,
 // in) with bit k of `in` set when byte block + k is of the set's class
@@ -187,10 +234,54 @@ class RunScanner {
   bool reads_blocks() const noexcept { return active_ && !read_all_; }
   // Whether '=' is in the class (WindowBytes::kKeyOrPad).
   bool pad() const noexcept { return pad_; }
-  void Block(std::size_t block, std::uint64_t in);
-  void Finish();
+  // Inline: the one pass calls it for every block of every text, and most
+  // blocks hash nothing (docs/performance.md, "per-call, seventh pass").
+  __attribute__((always_inline)) void Block(std::size_t block,
+                                            std::uint64_t in) {
+    if (!active_ || read_all_) return;
+    if (open_) {
+      // The run open at the end of the last block ends in this one, or goes
+      // on past it: measured on the masks, never byte by byte.
+      if (!~in) return;
+      const std::size_t to =
+          block + static_cast<std::size_t>(__builtin_ctzll(~in));
+      if (to - open_from_ >= shortest_) Scan(open_from_, to);
+      open_ = false;
+    }
+    const std::uint64_t starts = in & ~((in << 1) | carry_);
+    carry_ = in >> 63;
+    // Starts of runs that may hold the shortest window. A run that goes on
+    // past this block counts as long here; it is left open.
+    std::uint64_t cand = starts & AllSetFrom(in, need_);
+    while (cand) {
+      const unsigned bit = static_cast<unsigned>(__builtin_ctzll(cand));
+      cand &= cand - 1;
+      const std::size_t from = block + bit;
+      const std::uint64_t rest = ~in >> bit;  // bit 0 is `from`, a class byte
+      if (!rest) {
+        open_ = true;  // the last run of the block: nothing follows in cand
+        open_from_ = from;
+        return;
+      }
+      const std::size_t to =
+          from + static_cast<std::size_t>(__builtin_ctzll(rest));
+      if (to - from >= shortest_) Scan(from, to);
+    }
+  }
+  void Finish() {
+    if (active_ && read_all_) Scan(0, text_.size());
+    // A run open at the end of the text (whose length is a multiple of 64).
+    if (open_ && text_.size() - open_from_ >= shortest_) {
+      Scan(open_from_, text_.size());
+    }
+    open_ = false;
+    merger_.Finish();
+  }
 
  private:
+  // Hashes every window of the set inside text_[from, to).
+  void Scan(std::size_t from, std::size_t to);
+
   const PrintSet& set_;
   std::string_view text_;
   RunMerger merger_;
@@ -264,7 +355,12 @@ class FingerprintStore {
   // caller that keeps its own per-thread state saves a thread-local lookup;
   // Redactor::Workspace). The set stays valid until `cache` is used again or
   // destroyed.
-  const PrintSet& Current(SetCache* cache) const;
+  const PrintSet& Current(SetCache* cache) const {
+    // Inline: one acquire load per call while the set is unchanged.
+    const std::uint64_t now = generation_.load(std::memory_order_acquire);
+    if (cache->generation != now) Refresh(now, cache);
+    return *cache->set;
+  }
   const Keys& keys() const noexcept { return keys_; }
   // For tests: the number of windows held, and whether a value is held.
   std::size_t WindowCount() const;
@@ -282,6 +378,8 @@ class FingerprintStore {
   };
 
   FingerprintStore();
+  // Current()'s slow path: loads the newest set into `cache`.
+  void Refresh(std::uint64_t generation, SetCache* cache) const;
   void Publish();           // mu_ held
   void EvictIfOverBound();  // mu_ held
 
@@ -314,6 +412,44 @@ void WipeShortValueFrame() noexcept;
 
 void FindHeaderValues(std::string_view text, std::vector<Redactor::Span>* out);
 
+// The last letters of every credential name and suffix (header_rule.cpp
+// checks that each ends so), either case.
+constexpr std::array<bool, 256> MakeHeaderNameEnds() {
+  std::array<bool, 256> t{};
+  for (char c : std::string_view("nyetdNYETD")) {
+    t[static_cast<unsigned char>(c)] = true;
+  }
+  return t;
+}
+inline constexpr std::array<bool, 256> kHeaderNameEnd = MakeHeaderNameEnds();
+
+// Three bytes with bit 5 set in each (0x20, the ASCII case bit), packed.
+// Only ever compared with Pack3 of lowercase letters (and of 0, on both
+// sides): a byte with the case bit set equals a lowercase letter exactly when
+// the byte is that letter in either case, so this reads as a case-insensitive
+// compare without a branch per byte.
+constexpr std::uint32_t Pack3(char a, char b, char c) {
+  return (static_cast<std::uint32_t>(static_cast<unsigned char>(a)) |
+          static_cast<std::uint32_t>(static_cast<unsigned char>(b)) << 8 |
+          static_cast<std::uint32_t>(static_cast<unsigned char>(c)) << 16) |
+         0x202020u;
+}
+
+// The last two letters of every credential name and suffix, either case (a
+// cheaper first look than the last three; header_rule.cpp checks it).
+constexpr bool EndsLikeCredentialName2(char b, char c) {
+  std::uint32_t v = Pack3(b, c, 0);
+  return (v == Pack3('o', 'n', 0)) | (v == Pack3('e', 'y', 0)) |
+         (v == Pack3('i', 'e', 0)) | (v == Pack3('e', 'n', 0)) |
+         (v == Pack3('e', 't', 0)) | (v == Pack3('r', 'd', 0)) |
+         (v == Pack3('w', 'd', 0));
+}
+
+// Looks at the separator at `sep` (':' or '=') of `text`; appends a span
+// when a credential name precedes it (FindHeaderValues at one separator).
+void TryHeaderSeparator(std::string_view text, std::size_t sep,
+                        std::vector<Redactor::Span>* out);
+
 // FindHeaderValues fed one 64-byte block at a time (the redactor's one
 // pass): Block(block, seps, name_ends) with bit k of `seps` set when byte
 // block + k is ':' or '=', and of `name_ends` when it is n y e t d (either
@@ -325,7 +461,34 @@ class HeaderScanner {
  public:
   HeaderScanner(std::string_view text, std::vector<Redactor::Span>* out)
       : text_(text), out_(out) {}
-  void Block(std::size_t block, std::uint64_t seps, std::uint64_t name_ends);
+  // Inline, as RunScanner::Block: called for every block.
+  __attribute__((always_inline)) void Block(std::size_t block,
+                                            std::uint64_t seps,
+                                            std::uint64_t name_ends) {
+    // Bit k: the byte before byte k ends a name, or is a quote or a blank.
+    // TryHeaderSeparator finds nothing at a separator without one before
+    // it, nor at the first five bytes (no name fits before them), so the
+    // separator at 0, whose bit is clear here, is no loss.
+    const std::uint64_t after_end = (name_ends << 1) | carry_;
+    carry_ = name_ends >> 63;
+    const char* base = text_.data();
+    for (std::uint64_t m = seps & after_end; m; m &= m - 1) {
+      const std::size_t at =
+          block + static_cast<std::size_t>(__builtin_ctzll(m));
+      // The same look, a byte further back past a closing quote: most
+      // separators (JSON keys, times, URLs) stop here.
+      if (at >= 3) {
+        std::size_t e = at;  // one past the last byte of the name, if any
+        if (base[e - 1] == '"' || base[e - 1] == '\'') --e;
+        const char c = base[e - 1];
+        if (c != ' ' && c != '\t') {
+          if (!kHeaderNameEnd[static_cast<unsigned char>(c)]) continue;
+          if (e >= 2 && !EndsLikeCredentialName2(base[e - 2], c)) continue;
+        }
+      }
+      TryHeaderSeparator(text_, at, out_);
+    }
+  }
 
  private:
   std::string_view text_;

@@ -10,52 +10,11 @@
 #include <exception>
 
 #include "credential_shape_scan.h"
+#include "redaction/one_pass_observers.h"
 #include "redaction/scan_worker.h"
 
 namespace keyref::redaction {
 namespace {
-
-class Observer final : public shape_scan::BlockObserver {
- public:
-  Observer(RunScanner* runs, HeaderScanner* headers)
-      : runs_(runs), headers_(headers), runs_read_(runs->reads_blocks()) {
-    // The set's window class (docs/threat-model.md, "Timing"): key bytes,
-    // and '=' when a short value's padded base64 is held.
-    if (runs->pad()) keep_equals_ = ~std::uint64_t{0};
-  }
-  void OnBlock(std::size_t block, std::size_t /*len*/,
-               const shape_scan::BlockMasks& m) override {
-    // m.run is the key bytes and '='.
-    if (runs_read_) runs_->Block(block, m.run & (~m.equals | keep_equals_));
-    headers_->Block(block, m.equals | m.colon, m.name_end);
-    escapes_ |= m.escape;
-  }
-  bool escapes() const noexcept { return escapes_ != 0; }
-
- private:
-  RunScanner* runs_;
-  HeaderScanner* headers_;
-  bool runs_read_;
-  std::uint64_t keep_equals_ = 0;
-  std::uint64_t escapes_ = 0;
-};
-
-// The caller's share on two threads: the shapes, the header values and
-// whether the text may hold escapes, from the same blocks as Observer.
-class HeaderObserver final : public shape_scan::BlockObserver {
- public:
-  explicit HeaderObserver(HeaderScanner* headers) : headers_(headers) {}
-  void OnBlock(std::size_t block, std::size_t /*len*/,
-               const shape_scan::BlockMasks& m) override {
-    headers_->Block(block, m.equals | m.colon, m.name_end);
-    escapes_ |= m.escape;
-  }
-  bool escapes() const noexcept { return escapes_ != 0; }
-
- private:
-  HeaderScanner* headers_;
-  std::uint64_t escapes_ = 0;
-};
 
 // The helper's share: the runs of the text as it is. It reads the caller's
 // text in place and writes the caller's out->runs (the caller writes only
@@ -111,10 +70,14 @@ void ScanOnce(const PrintSet& set, std::string_view text, OnePass* out) {
   out->headers.clear();
   RunScanner runs(set, text, &out->runs);
   HeaderScanner headers(text, &out->headers);
-  Observer observer(&runs, &headers);
+  OnePassObserver observer(&runs, &headers);
   shape_scan::FindCredentialShapes(text, &out->shapes, &observer);
   runs.Finish();
-  FinishSecretRuns(set, text, 0, observer.escapes(), &out->runs);
+  // With no run and nothing to decode, FinishSecretRuns has nothing to do
+  // (most log lines): no call.
+  if (!out->runs.empty() || observer.escapes()) {
+    FinishSecretRuns(set, text, 0, observer.escapes(), &out->runs);
+  }
 }
 
 }  // namespace keyref::redaction

@@ -212,7 +212,10 @@ void Redactor::State::Collect(std::string_view text,
                               const redaction::OnePass& found,
                               std::vector<Span>* out) const {
   std::size_t first = out->size();
-  out->insert(out->end(), found.runs.begin(), found.runs.end());
+  // Most texts have nothing: no call into vector's range insert for them.
+  if (!found.runs.empty()) {
+    out->insert(out->end(), found.runs.begin(), found.runs.end());
+  }
   if (short_count.load(std::memory_order_acquire) != 0) {
     auto list = std::atomic_load(&shorts);
     for (const auto& v : *list) {
@@ -225,7 +228,9 @@ void Redactor::State::Collect(std::string_view text,
   for (const CredentialMatch& m : found.shapes) {
     out->push_back({m.begin, m.end, m.begin});
   }
-  out->insert(out->end(), found.headers.begin(), found.headers.end());
+  if (!found.headers.empty()) {
+    out->insert(out->end(), found.headers.begin(), found.headers.end());
+  }
   if (out->size() == first) return;
 
   MergeSpans(text, out, first);

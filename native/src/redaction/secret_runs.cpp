@@ -1,6 +1,6 @@
 // Finding the countable runs of fingerprinted values in a text: a rolling
 // hash of every window of every length the set holds (inside the runs of
-// bytes such windows can hold: ScanRuns), a prefilter bit on that
+// bytes such windows can hold: ScanRuns), two prefilter bits from that
 // whole-window hash, then the window's SipHash. The text is also read
 // with its JSON escapes and then its percent escapes decoded, so that
 // "\u0073\u006b…" and "%73%6B…" are caught like the bytes they stand for.
@@ -34,9 +34,10 @@ constexpr std::size_t kWidenRight = 12;
 // '.' (the end of a sentence).
 
 // Hashes every window of every length of the set that lies inside
-// t[from, to): the rolling hash of the whole window, its prefilter bit,
-// then its SipHash on a set bit. The rolling hash of a window does not
-// depend on the bytes before it, so it restarts at `from`.
+// t[from, to): the rolling hash of the whole window, its prefilter bits
+// (PrintSet::BitOf, then SecondBitOf), then its SipHash when both are set. The
+// rolling hash of a window does not depend on the bytes before it, so it
+// restarts at `from`.
 //
 // The lengths come as a compile-time list of indices into the set's
 // lengths (ascending), so that for the common sets (one to four lengths:
@@ -79,9 +80,10 @@ void ScanRangeFixed(const PrintSet& set, std::string_view t, std::size_t from,
       // bit is dropped.
       const std::size_t fits = len <= e;
       const std::size_t back = fits ? e - len : 0;
-      const std::size_t bit = static_cast<std::size_t>(
-          (m - ring[back % kRing] * pow + lm) >> shift);
+      const std::uint64_t h = m - ring[back % kRing] * pow + lm;
+      const std::size_t bit = static_cast<std::size_t>(h >> shift);
       if (!((bits[bit >> 6] >> (bit & 63)) & fits)) return;
+      if (!set.SecondProbe(h)) return;
       const std::size_t b = from + e - len;
       if (!set.Has(SipHash64(set.keys.k0, set.keys.k1, t.substr(b, len))))
         return;
@@ -112,6 +114,78 @@ void ScanRangeFixed(const PrintSet& set, std::string_view t, std::size_t from,
   if (e == n) at(e, m * base + byte_mix[p[e - 1]]);
 }
 
+// ScanRangeFixed for a range of at most PrintSet::kShortRange bytes (most
+// runs of ordinary text: words, paths, timestamps), the same windows with
+// the same prefilter bits and in the same order, computed without the
+// chain of dependent multiplies that ScanRangeFixed's prefix hashes are
+// (the largest part of its time on a short range: docs/performance.md,
+// "per-call, seventh pass"). With s(e) = sum over k < e of p[k] * mix *
+// B^-k, a prefix sum, m(e) = B^(e-1) * s(e), so the prefilter's value for
+// the window of length len ending at e is B^(e-1) * (s(e) - s(e - len)) +
+// len * mix (mod 2^64: the same value, bit for bit). Each term is one
+// multiply that depends on no other, and the sum is a chain of adds. The
+// bits of every window are gathered first (no branch per window), then
+// the windows whose bit is set are checked in the order ScanRangeFixed
+// checks them (by end, then by length), so the merger sees the same
+// sequence. What is hashed, and so the time, still depends on the range's
+// length and on whole-window hits only (docs/threat-model.md, "Timing").
+template <std::size_t... I>
+void ScanRangeShort(const PrintSet& set, std::string_view t, std::size_t from,
+                    std::size_t to, RunMerger* merger,
+                    std::index_sequence<I...>) {
+  constexpr std::size_t kMax = PrintSet::kShortRange;
+  const unsigned char* p =
+      reinterpret_cast<const unsigned char*>(t.data()) + from;
+  const std::size_t n = to - from;  // <= kMax
+  const std::uint64_t* mix_inv_pow = set.mix_inv_pow.data();
+  const std::uint64_t* base_pow = set.base_pow.data();
+  const unsigned shift = 64 - static_cast<unsigned>(set.bits_log2);
+  const std::uint64_t* bits = set.bits.data();
+  std::uint64_t sum[kMax + 1];
+  sum[0] = 0;
+  std::uint64_t acc = 0;
+  std::size_t k = 0;
+  for (; k + 2 <= n; k += 2) {
+    const std::uint64_t a = p[k] * mix_inv_pow[k];
+    const std::uint64_t b = p[k + 1] * mix_inv_pow[k + 1];
+    sum[k + 1] = acc + a;
+    acc += a + b;
+    sum[k + 2] = acc;
+  }
+  if (k < n) sum[n] = acc + p[k] * mix_inv_pow[k];
+  // hits[i] bit e - 1: the window of length lengths[I] ending at e has its
+  // prefilter bit set.
+  std::uint64_t hits[sizeof...(I)] = {};
+  auto gather = [&](std::size_t i, std::size_t len) {
+    const std::uint64_t len_mix = len * set.keys.mix;
+    std::uint64_t h = 0;
+    for (std::size_t e = len; e <= n; ++e) {
+      const std::size_t bit = static_cast<std::size_t>(
+          ((sum[e] - sum[e - len]) * base_pow[e - 1] + len_mix) >> shift);
+      h |= ((bits[bit >> 6] >> (bit & 63)) & 1) << (e - 1);
+    }
+    hits[i] = h;
+  };
+  (gather(I, set.lengths[I]), ...);
+  std::uint64_t any = (hits[I] | ...);
+  while (any) {
+    const std::size_t e = static_cast<std::size_t>(__builtin_ctzll(any)) + 1;
+    any &= any - 1;
+    auto window = [&](std::size_t i, std::size_t len) {
+      if (!((hits[i] >> (e - 1)) & 1)) return;
+      if (!set.SecondProbe((sum[e] - sum[e - len]) * base_pow[e - 1] +
+                           len * set.keys.mix)) {
+        return;
+      }
+      const std::size_t b = from + e - len;
+      if (!set.Has(SipHash64(set.keys.k0, set.keys.k1, t.substr(b, len))))
+        return;
+      merger->Add(b, from + e);
+    };
+    (window(I, set.lengths[I]), ...);
+  }
+}
+
 void ScanRangeAny(const PrintSet& set, std::string_view t, std::size_t from,
                   std::size_t to, RunMerger* merger) {
   const std::uint64_t base = set.keys.base;
@@ -135,9 +209,10 @@ void ScanRangeAny(const PrintSet& set, std::string_view t, std::size_t from,
       if (len > e) break;
       const std::uint64_t roll = prefix - ring[(e - len) % kRing] * pows[li];
       // PrintSet::BitOf, inlined.
-      const std::size_t bit =
-          static_cast<std::size_t>(((roll + len) * mix) >> shift);
+      const std::uint64_t h = (roll + len) * mix;
+      const std::size_t bit = static_cast<std::size_t>(h >> shift);
       if (!((bits[bit >> 6] >> (bit & 63)) & 1)) continue;
+      if (!set.SecondProbe(h)) continue;
       const std::size_t b = from + e - len;
       if (!set.Has(SipHash64(set.keys.k0, set.keys.k1, t.substr(b, len))))
         continue;
@@ -146,8 +221,31 @@ void ScanRangeAny(const PrintSet& set, std::string_view t, std::size_t from,
   }
 }
 
-void ScanRange(const PrintSet& set, std::string_view t, std::size_t from,
-               std::size_t to, RunMerger* merger) {
+// Inlined into its callers: on a short text the one pass calls it once or
+// twice, and a call level is a measurable part of a range's time.
+__attribute__((always_inline)) inline void ScanRange(const PrintSet& set,
+                                                     std::string_view t,
+                                                     std::size_t from,
+                                                     std::size_t to,
+                                                     RunMerger* merger) {
+  if (to - from <= PrintSet::kShortRange) {
+    switch (set.lengths.size()) {
+      case 1:
+        return ScanRangeShort(set, t, from, to, merger,
+                              std::make_index_sequence<1>());
+      case 2:
+        return ScanRangeShort(set, t, from, to, merger,
+                              std::make_index_sequence<2>());
+      case 3:
+        return ScanRangeShort(set, t, from, to, merger,
+                              std::make_index_sequence<3>());
+      case 4:
+        return ScanRangeShort(set, t, from, to, merger,
+                              std::make_index_sequence<4>());
+      default:
+        break;
+    }
+  }
   switch (set.lengths.size()) {
     case 1:
       return ScanRangeFixed(set, t, from, to, merger,
@@ -214,22 +312,6 @@ inline std::uint64_t WindowByteMask(const unsigned char* b, bool pad) {
 }
 #endif
 
-// Bit k of the result: bits k .. k + m - 1 of x are all set (bits past 63
-// count as set: a run that reaches the end of the block may go on in the
-// next one). 1 <= m <= 64.
-inline std::uint64_t AllSetFrom(std::uint64_t x, std::size_t m) {
-  std::size_t have = 1;
-  while (have * 2 <= m) {
-    x &= (x >> have) | ~(~std::uint64_t{0} >> have);
-    have *= 2;
-  }
-  if (have < m) {
-    const std::size_t k = m - have;  // < have: the shift stays below 64
-    x &= (x >> k) | ~(~std::uint64_t{0} >> k);
-  }
-  return x;
-}
-
 }  // namespace
 
 // Skipping what cannot match, without a timing oracle (docs/threat-model.md,
@@ -257,48 +339,8 @@ RunScanner::RunScanner(const PrintSet& set, std::string_view text,
   need_ = std::min<std::size_t>(shortest_, 64);
 }
 
-void RunScanner::Block(std::size_t block, std::uint64_t in) {
-  if (!active_ || read_all_) return;
-  if (open_) {
-    // The run open at the end of the last block ends in this one, or goes
-    // on past it: measured on the masks, never byte by byte.
-    if (!~in) return;
-    const std::size_t to =
-        block + static_cast<std::size_t>(__builtin_ctzll(~in));
-    if (to - open_from_ >= shortest_) {
-      ScanRange(set_, text_, open_from_, to, &merger_);
-    }
-    open_ = false;
-  }
-  const std::uint64_t starts = in & ~((in << 1) | carry_);
-  carry_ = in >> 63;
-  // Starts of runs that may hold the shortest window. A run that goes on
-  // past this block counts as long here; it is left open.
-  std::uint64_t cand = starts & AllSetFrom(in, need_);
-  while (cand) {
-    const unsigned bit = static_cast<unsigned>(__builtin_ctzll(cand));
-    cand &= cand - 1;
-    const std::size_t from = block + bit;
-    const std::uint64_t rest = ~in >> bit;  // bit 0 is `from`, a class byte
-    if (!rest) {
-      open_ = true;  // the last run of the block: nothing follows in cand
-      open_from_ = from;
-      return;
-    }
-    const std::size_t to =
-        from + static_cast<std::size_t>(__builtin_ctzll(rest));
-    if (to - from >= shortest_) ScanRange(set_, text_, from, to, &merger_);
-  }
-}
-
-void RunScanner::Finish() {
-  if (active_ && read_all_) ScanRange(set_, text_, 0, text_.size(), &merger_);
-  // A run open at the end of the text (whose length is a multiple of 64).
-  if (open_ && text_.size() - open_from_ >= shortest_) {
-    ScanRange(set_, text_, open_from_, text_.size(), &merger_);
-  }
-  open_ = false;
-  merger_.Finish();
+void RunScanner::Scan(std::size_t from, std::size_t to) {
+  ScanRange(set_, text_, from, to, &merger_);
 }
 
 void ScanRuns(const PrintSet& set, std::string_view t,
@@ -507,7 +549,7 @@ void FinishSecretRuns(const PrintSet& set, std::string_view text,
                       std::size_t first, bool may_have_escapes,
                       std::vector<Redactor::Span>* out) {
   if (set.empty()) return;
-  Widen(text, first, out);
+  if (out->size() > first) Widen(text, first, out);
   if (!may_have_escapes) return;
   const bool json = MayHaveJsonEscapes(text, set.json_escapable);
   const bool percent = MayHavePercentEscapes(text);
