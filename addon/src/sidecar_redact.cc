@@ -133,13 +133,8 @@ struct WipeInput {
   }
 };
 
-enum class Encoding {
-  kUtf8,     // s.in holds UTF-8, which may or may not be ASCII
-  kAscii,    // s.in holds ASCII
-  kNonAscii  // s.in holds UTF-8 with at least one non-ASCII character
-};
-
-// Copies the string `value` into s.in and sets *len. A text that fits the
+// Copies the string `value` into s.in as UTF-8, sets *len, and *ascii when
+// every character is ASCII. A text that fits the
 // buffer as UTF-16 is copied so (V8's cheapest copy) and narrowed in place
 // when every unit is ASCII (NarrowAscii, keyref/ascii.h): then it is its own
 // UTF-8. Any other text is copied again, as UTF-8, over it: in one call when
@@ -148,16 +143,17 @@ enum class Encoding {
 // bytes for 2 units), so that copy is never cut. Every unit writes at least
 // one byte, so the copy is as long as the text in units exactly when every
 // character is ASCII: no separate pass measures the text (V8's UTF-8 length
-// is a slower pass than its copy), and a Latin-1 copy, which would cut
-// U+0100 and above to their low byte, is never needed.
+// is a slower pass than its copy) or looks for a non-ASCII byte (V8 knows
+// the length in units), and a Latin-1 copy, which would cut U+0100 and
+// above to their low byte, is never needed.
 // napi_string_expected when `value` is not a string.
 napi_status ReadText(napi_env env, napi_value value, WipeInput& wipe,
-                     std::size_t* len, Encoding* encoding) {
+                     std::size_t* len, bool* ascii) {
   Scratch& s = wipe.s;
   // A UTF-8 copy stops before a character that does not fit whole (up to 4
   // bytes): a copy this close to the end may have been cut.
   constexpr std::size_t kMayBeCut = 4;
-  *encoding = Encoding::kUtf8;
+  *ascii = false;
   // The UTF-16 copy: at most room16 - 1 units and a NUL, so a text of
   // room16 - 1 units or more may have been cut. Within the first buffer's
   // size even when the buffer grew: a longer text is cheaper as UTF-8 (half
@@ -172,7 +168,7 @@ napi_status ReadText(napi_env env, napi_value value, WipeInput& wipe,
   wipe.size = (units + 1) * sizeof(char16_t);  // the copy and its NUL
   if (units + 1 < room16 && NarrowAscii(s.in.get(), units, s.in.get())) {
     *len = units;
-    *encoding = Encoding::kAscii;
+    *ascii = true;
     return napi_ok;
   }
   // Not ASCII, or cut: the UTF-8 copy overwrites it from the start, so
@@ -182,11 +178,13 @@ napi_status ReadText(napi_env env, napi_value value, WipeInput& wipe,
     return st;
   }
   wipe.size = std::max(wipe.size, *len + 1);
-  if (*len + kMayBeCut < s.cap) return napi_ok;
-
   if (units + 1 >= room16 && (st = napi_get_value_string_utf16(
                                   env, value, nullptr, 0, &units)) != napi_ok) {
     return st;  // V8 knows the length: no pass over the text
+  }
+  if (*len + kMayBeCut < s.cap) {
+    *ascii = *len == units;  // whole
+    return napi_ok;
   }
   std::size_t room = 3 * units + 1;
   if (room > s.cap) {
@@ -213,14 +211,8 @@ napi_status ReadText(napi_env env, napi_value value, WipeInput& wipe,
     return st;
   }
   wipe.size = std::max(wipe.size, *len + 1);
-  *encoding = *len == units ? Encoding::kAscii : Encoding::kNonAscii;
+  *ascii = *len == units;
   return napi_ok;
-}
-
-bool IsAscii(std::string_view text) {
-  unsigned char any = 0;
-  for (unsigned char c : text) any |= c;
-  return any < 0x80;
 }
 
 // Large results: external one-byte strings over huge pages.
@@ -502,8 +494,9 @@ napi_value ExternalResult(napi_env env, std::string_view text,
                                 &unused);
   }
   // The result is scrubbed text: nothing here needs a wipe. The copy of the
-  // input is wiped by WipeInput, as for every call.
-  Redactor::RenderInto(text, spans, buf);
+  // input is wiped by WipeInput, as for every call. Written on two threads
+  // (each faults in and fills half of a fresh mapping).
+  Redactor::RenderIntoOnTwoThreads(text, spans, buf);
   napi_value result = nullptr;
   bool copied = false;
   LentMapping* hint = lent.get();
@@ -517,22 +510,16 @@ napi_value ExternalResult(napi_env env, std::string_view text,
 
 // The result of a call that changed `text`.
 napi_value MakeResult(napi_env env, Scratch& s, std::string_view text,
-                      Encoding encoding) {
+                      bool ascii) {
   napi_value result = nullptr;
   const std::size_t size = Redactor::RenderedSize(text, s.spans);
-  // A result that may take the external path is large, so its text was
-  // copied whole and its encoding is known (or the buffer was already
-  // large: then it is checked here).
-  if (size >= kExternalMin &&
-      (encoding == Encoding::kAscii ||
-       (encoding == Encoding::kUtf8 && IsAscii(text))) &&
+  // The marker is ASCII: an ASCII text's result is too.
+  if (size >= kExternalMin && ascii &&
       (result = ExternalResult(env, text, s.spans, size))) {
     return result;
   }
   Redactor::Render(text, s.spans, &s.out);
   const std::string_view out = s.out;
-  const bool ascii = encoding == Encoding::kAscii ||
-                     (encoding == Encoding::kUtf8 && IsAscii(out));
   const napi_status st =
       ascii ? napi_create_string_latin1(env, out.data(), out.size(), &result)
             : napi_create_string_utf8(env, out.data(), out.size(), &result);
@@ -561,8 +548,8 @@ napi_value Redact(napi_env env, napi_callback_info info) {
   try {
     WipeInput wipe{env, ThreadScratch()};
     std::size_t len = 0;
-    Encoding encoding = Encoding::kUtf8;
-    const napi_status st = ReadText(env, text, wipe, &len, &encoding);
+    bool ascii = false;
+    const napi_status st = ReadText(env, text, wipe, &len, &ascii);
     if (st == napi_string_expected) {
       ThrowTextType(env);
       return nullptr;
@@ -576,7 +563,7 @@ napi_value Redact(napi_env env, napi_callback_info info) {
     s.spans.clear();
     instance.redactor().FindSpansOnTwoThreads(in, &s.spans, &s.workspace);
     if (s.spans.empty()) return text;  // unchanged: the same string, no copy
-    napi_value result = MakeResult(env, s, in, encoding);
+    napi_value result = MakeResult(env, s, in, ascii);
     if (!result) Napi::Error::New(Napi::Env(env)).ThrowAsJavaScriptException();
     return result;
   } catch (const std::bad_alloc&) {

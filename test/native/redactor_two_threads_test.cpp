@@ -254,6 +254,103 @@ __attribute__((no_sanitize("address"))) int CountWords(
   return hits;
 }
 
+// Redactor::RenderIntoOnTwoThreads writes exactly RenderInto's bytes,
+// wherever the spans fall against the middle it splits at: none, one that
+// covers the middle, one that starts or ends there, spans back to back
+// around it, spans at both ends, and every size around the one that takes
+// the helper. A wrong split offset, or a span written twice or not at
+// all, shows as a byte that differs.
+std::string RenderOneThread(std::string_view text,
+                            const std::vector<Redactor::Span>& spans) {
+  std::string out(Redactor::RenderedSize(text, spans), '\0');
+  Redactor::RenderInto(text, spans, out.data());
+  return out;
+}
+
+std::string RenderTwoThreads(std::string_view text,
+                             const std::vector<Redactor::Span>& spans) {
+  // Filled with a byte neither the text nor the marker holds, so a byte
+  // left unwritten shows; 64 more of them after the result, so a write
+  // past its end shows as a failed test, not as a corrupted heap.
+  constexpr std::size_t kGuard = 64;
+  const std::size_t size = Redactor::RenderedSize(text, spans);
+  std::string out(size + kGuard, '\x01');
+  Redactor::RenderIntoOnTwoThreads(text, spans, out.data());
+  EXPECT_EQ(out.substr(size), std::string(kGuard, '\x01'))
+      << "written past the end";
+  out.resize(size);
+  return out;
+}
+
+TEST(TwoThreadsRender, TheSameBytesWhereverTheSpansFall) {
+  const std::string text = LogLines(Redactor::kTwoThreadsMin + 4099);
+  const std::size_t n = text.size();
+  const std::size_t mid = n / 2;
+  using Spans = std::vector<Redactor::Span>;
+  const std::vector<Spans> cases = {
+      {},
+      {{mid - 5, mid + 5, mid - 5}},
+      {{mid, mid + 40, mid}},
+      {{mid - 40, mid, mid - 40}},
+      {{mid - 40, mid - 1, mid - 40}, {mid + 1, mid + 30, mid + 1}},
+      {{mid - 3, mid + 1, mid - 3}, {mid + 2, mid + 9, mid + 2}},
+      {{0, 12, 0}, {mid - 1, mid + 1, mid - 1}, {n - 12, n, n - 12}},
+      {{0, n - 1, 0}},
+      {{1, mid + mid / 2, 1}},
+      {{mid / 2, n, mid / 2}},
+      {{10, 20, 10}, {30, 35, 30}},
+      {{n - 50, n - 40, n - 50}, {n - 5, n, n - 5}},
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE(i);
+    const std::string one = RenderOneThread(text, cases[i]);
+    const std::string two = RenderTwoThreads(text, cases[i]);
+    ASSERT_EQ(one.size(), two.size());
+    EXPECT_TRUE(one == two);
+  }
+  // Many spans, spread evenly (the middle falls between two of them, or in
+  // one, depending on the step).
+  for (std::size_t step : {97u, 1000u, 4096u}) {
+    Spans many;
+    for (std::size_t at = 3; at + 20 < n; at += step)
+      many.push_back({at, at + 20, at});
+    SCOPED_TRACE(step);
+    EXPECT_TRUE(RenderOneThread(text, many) == RenderTwoThreads(text, many));
+  }
+}
+
+TEST(TwoThreadsRender, AroundTheSizeThatTakesTheHelper) {
+  const std::string big = LogLines(Redactor::kTwoThreadsMin + 64);
+  for (std::size_t n : {Redactor::kTwoThreadsMin - 1, Redactor::kTwoThreadsMin,
+                        Redactor::kTwoThreadsMin + 1}) {
+    const std::string_view text(big.data(), n);
+    const std::vector<Redactor::Span> spans = {
+        {n / 2 - 2, n / 2 + 2, n / 2 - 2}, {n - 3, n, n - 3}};
+    SCOPED_TRACE(n);
+    EXPECT_TRUE(RenderOneThread(text, spans) == RenderTwoThreads(text, spans));
+  }
+}
+
+// Many threads render at once: one has the helper, the others write alone;
+// every result is whole.
+TEST(TwoThreadsRender, ManyCallersAtOnce) {
+  const std::string text = LogLines(Redactor::kTwoThreadsMin + 1000);
+  std::vector<Redactor::Span> spans;
+  for (std::size_t at = 7; at + 30 < text.size(); at += 5003)
+    spans.push_back({at, at + 30, at});
+  const std::string want = RenderOneThread(text, spans);
+  std::atomic<int> bad{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5; ++i)
+        if (RenderTwoThreads(text, spans) != want) ++bad;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(bad.load(), 0);
+}
+
 TEST(ScanWorkerStack, NoHashOfTheTextIsLeftOnTheHelpersStack) {
 #if defined(__SANITIZE_ADDRESS__)
   // AddressSanitizer's redzones and fake frames move the job's frames: the

@@ -12,6 +12,7 @@ const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 const { Sidecar } = require('../..');
+const { externalExpected } = require('./helpers/external_strings');
 
 // A GitHub token shape: caught by the credential rules, no live secret needed.
 const TOKEN = `ghp_${'aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5'}`;
@@ -216,19 +217,6 @@ if (redact('x-api-key: abc') !== 'x-api-key: [REDACTED]') throw new Error('the k
 if (probe !== base + '[REDACTED] ' + base) throw new Error('the probe changed');
 process.stdout.write('ok');
 `;
-
-// The conditions under which addon/src/sidecar_redact.cc makes external
-// results: the running Node exports the Node-API 10 call (not looked up
-// here: Node >= 20.4 has it; Electron copies instead) and the kernel offers
-// transparent huge pages.
-function externalExpected() {
-  let thp = '';
-  try {
-    thp = require('node:fs').readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8');
-  } catch {}
-  const [major, minor] = process.versions.node.split('.').map(Number);
-  return /\[(always|madvise)\]/.test(thp) && (major > 20 || (major === 20 && minor >= 4)) && !process.versions.electron;
-}
 
 test('large results survive garbage collection while referenced; redact outlives its Sidecar', () => {
   const root = path.resolve(__dirname, '..', '..');

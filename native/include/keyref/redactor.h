@@ -117,6 +117,13 @@ class Redactor {
   // large results, written straight into the memory their string uses).
   static void RenderInto(std::string_view text, const std::vector<Span>& spans,
                          char* out);
+  // RenderInto, the same bytes, with a text of kTwoThreadsMin bytes or more
+  // written half by the caller and half by the helper thread of
+  // FindSpansOnTwoThreads (the caller writes it all when the helper is busy
+  // or cannot run). Returns once both halves are written.
+  static void RenderIntoOnTwoThreads(std::string_view text,
+                                     const std::vector<Span>& spans,
+                                     char* out) noexcept;
 
  private:
   struct State;

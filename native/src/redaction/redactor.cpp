@@ -18,6 +18,7 @@
 #include "keyref/credential_shape.h"
 #include "redaction/internal.h"
 #include "redaction/one_pass.h"
+#include "redaction/scan_worker.h"
 
 namespace keyref {
 namespace {
@@ -289,17 +290,72 @@ std::size_t Redactor::RenderedSize(std::string_view text,
   return size;
 }
 
-void Redactor::RenderInto(std::string_view text, const std::vector<Span>& spans,
-                          char* out) {
-  std::size_t at = 0;
-  for (const Span& s : spans) {
-    std::memcpy(out, text.data() + at, s.begin - at);
-    out += s.begin - at;
+namespace {
+
+// text[from, to) with the spans [first, last) (all inside it) replaced,
+// written at `out`.
+void RenderRange(std::string_view text, const Redactor::Span* first,
+                 const Redactor::Span* last, std::size_t from, std::size_t to,
+                 char* out) noexcept {
+  std::size_t at = from;
+  for (const Redactor::Span* s = first; s != last; ++s) {
+    std::memcpy(out, text.data() + at, s->begin - at);
+    out += s->begin - at;
     std::memcpy(out, kRedactedMarker.data(), kRedactedMarker.size());
     out += kRedactedMarker.size();
-    at = s.end;
+    at = s->end;
   }
-  std::memcpy(out, text.data() + at, text.size() - at);
+  std::memcpy(out, text.data() + at, to - at);
+}
+
+// The helper's half of RenderIntoOnTwoThreads.
+struct RenderJob {
+  std::string_view text;
+  const Redactor::Span* first;
+  const Redactor::Span* last;
+  std::size_t from;
+  char* out;
+};
+
+void RenderJobRun(void* arg) noexcept {
+  const auto* job = static_cast<const RenderJob*>(arg);
+  RenderRange(job->text, job->first, job->last, job->from, job->text.size(),
+              job->out);
+}
+
+}  // namespace
+
+void Redactor::RenderInto(std::string_view text, const std::vector<Span>& spans,
+                          char* out) {
+  RenderRange(text, spans.data(), spans.data() + spans.size(), 0, text.size(),
+              out);
+}
+
+void Redactor::RenderIntoOnTwoThreads(std::string_view text,
+                                      const std::vector<Span>& spans,
+                                      char* out) noexcept {
+  redaction::ScanWorker* worker =
+      text.size() >= kTwoThreadsMin ? redaction::ScanWorker::Get() : nullptr;
+  if (!worker) return RenderInto(text, spans, out);
+  // The split: the middle of the text, or the end of the span that covers
+  // it. The caller writes text[0, mid) and the spans before it; the helper
+  // the rest, from where the caller's output ends.
+  const Span* first = spans.data();
+  const Span* last = first + spans.size();
+  std::size_t mid = text.size() / 2;
+  const Span* split = std::lower_bound(
+      first, last, mid,
+      [](const Span& s, std::size_t at) { return s.begin < at; });
+  if (split != first && (split - 1)->end > mid) mid = (split - 1)->end;
+  std::size_t head = mid;
+  for (const Span* s = first; s != split; ++s)
+    head += kRedactedMarker.size() - (s->end - s->begin);
+  // The job lives in this frame: nothing between Post and Join may throw
+  // (this function is noexcept).
+  RenderJob job{text, split, last, mid, out + head};
+  if (!worker->Post(&RenderJobRun, &job)) return RenderInto(text, spans, out);
+  RenderRange(text, first, split, 0, mid, out);
+  worker->Join();
 }
 
 bool Redactor::Scrub(std::string_view text, std::string* out) const {

@@ -1,6 +1,7 @@
 // One helper thread for the redactor's scan of a large text
 // (one_pass.cpp, ScanOnceOnTwoThreads; docs/performance.md, "Redaction, 8 MB,
-// sixth pass"). Internal.
+// sixth pass") and for writing half of its result (redactor.cpp,
+// RenderIntoOnTwoThreads). Internal.
 //
 // Process-wide, like the fingerprint store: it is started at the first large
 // text and never stopped (the thread waits for work until the process
