@@ -360,8 +360,18 @@ TEST(ScanWorkerStack, NoHashOfTheTextIsLeftOnTheHelpersStack) {
   redaction::ScanWorker* worker = redaction::ScanWorker::Get();
   ASSERT_NE(worker, nullptr);
   Redactor r;
+  // Two keys of one shape (so one set of window lengths, at most four:
+  // ScanRange's fixed paths): the first a run of 48 bytes, which
+  // ScanRangeShort scans (prefix sums), the second inside a run of 78
+  // bytes, which ScanRangeFixed scans (a ring of prefix hashes).
   const std::string key = "sk-proj-" + testing_util::FreshKey(40);
+  const std::string long_run =
+      testing_util::FreshKey(30) + "sk-proj-" + testing_util::FreshKey(40);
+  const std::string key2 = long_run.substr(30);
+  ASSERT_GT(long_run.size(), redaction::PrintSet::kShortRange);
+  ASSERT_LE(key.size(), redaction::PrintSet::kShortRange);
   LiveSecret live(SecretValue::FromBytes(key.data(), key.size()), r);
+  LiveSecret live2(SecretValue::FromBytes(key2.data(), key2.size()), r);
   // The helper's thread id: a job that only records it.
   RingJob probe;
   probe.set = &redaction::FingerprintStore::Get().Current();
@@ -379,10 +389,11 @@ TEST(ScanWorkerStack, NoHashOfTheTextIsLeftOnTheHelpersStack) {
   // helper finds the runs (it is idle and the caller's share takes far
   // longer than its wake-up).
   std::string text = LogLines(std::size_t{1} << 20);
+  text += "log line with " + long_run + " in it\n";
   text += "log line with " + key + " in it\n";
   std::vector<Redactor::Span> spans;
   r.FindSpansOnTwoThreads(text, &spans);
-  ASSERT_FALSE(spans.empty()) << "the key was not found: not a scan of it";
+  ASSERT_EQ(spans.size(), 2u) << "the keys were not found: not a scan of them";
   // The helper goes back to waiting for a job: blocked in futex.
   std::uintptr_t sp = 0;
   while ((sp = BlockedStackPointer(tid)) == 0 &&
@@ -390,19 +401,39 @@ TEST(ScanWorkerStack, NoHashOfTheTextIsLeftOnTheHelpersStack) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ASSERT_NE(sp, 0u) << "could not read the helper's stack pointer";
-  // The ring's words for the key: m(e) = m(e-1) * base + byte * mix.
+  // What the scans leave, from the start of each run (secret_runs.cpp):
+  // ScanRangeFixed's ring m(e) = m(e-1) * base + byte * mix, ScanRangeAny's
+  // prefix(e) = prefix(e-1) * base + byte, and ScanRangeShort's prefix sums
+  // s(e) = s(e-1) + byte * mix * base^-(e-1). Each gives the bytes back to
+  // anyone with the process's keys.
   const auto& keys = redaction::FingerprintStore::Get().keys();
-  std::vector<std::uint64_t> ring;
-  std::uint64_t m = 0;
-  for (unsigned char c : key) {
-    m = m * keys.base + c * keys.mix;
-    ring.push_back(m);
-  }
+  std::uint64_t inv = keys.base;  // base^-1 mod 2^64 (Newton's iteration)
+  for (int k = 0; k < 5; ++k) inv *= 2 - keys.base * inv;
+  ASSERT_EQ(inv * keys.base, 1u);
+  auto words = [&](const std::string& run, bool sums) {
+    std::vector<std::uint64_t> out;
+    std::uint64_t m = 0, prefix = 0, s = 0, mix_inv = keys.mix;
+    for (unsigned char c : run) {
+      m = m * keys.base + c * keys.mix;
+      prefix = prefix * keys.base + c;
+      s += c * mix_inv;
+      mix_inv *= inv;
+      if (sums) {
+        out.push_back(s);
+      } else {
+        out.push_back(m);
+        out.push_back(prefix);
+      }
+    }
+    return out;
+  };
   constexpr std::size_t kBelow = 32 * 1024;
   const auto* from = reinterpret_cast<const std::uint64_t*>((sp - kBelow) &
                                                             ~std::uintptr_t{7});
-  EXPECT_EQ(CountWords(from, kBelow / 8, ring), 0)
-      << "prefix hashes of the key are left on the helper's stack";
+  EXPECT_EQ(CountWords(from, kBelow / 8, words(key, true)), 0)
+      << "prefix sums of the short run's key are left on the helper's stack";
+  EXPECT_EQ(CountWords(from, kBelow / 8, words(long_run, false)), 0)
+      << "prefix hashes of the long run's key are left on the helper's stack";
 }
 
 }  // namespace

@@ -240,5 +240,83 @@ TEST(ScanRuns, EveryRangeLengthAroundTheShortPath) {
   EXPECT_GT(found, texts * 9 / 10);
 }
 
+// ScanRangeShort is instantiated for sets of one to four window lengths;
+// the test above reaches it with two. For sets of one, three and four
+// lengths: a window of the set of each length (from a value or its base64
+// forms), in runs of 12 to 70 bytes at every offset, found as hashing every
+// window finds it.
+void ExpectShortPathSameAsEveryWindow(const std::vector<std::string>& values,
+                                      std::size_t lengths) {
+  const Set s = Build(values);
+  ASSERT_EQ(s.set->lengths.size(), lengths);
+  // One window of the set per length.
+  std::vector<std::string> sources = values;
+  for (const std::string& v : values) {
+    for (std::size_t shift = 0; shift < 3; ++shift) {
+      for (bool url : {false, true}) {
+        sources.push_back(Base64(std::string(shift, 'x') + v, url));
+      }
+    }
+  }
+  std::vector<std::string> pieces;
+  for (std::uint8_t len : s.set->lengths) {
+    std::string hit;
+    for (const std::string& src : sources) {
+      for (std::size_t b = 0; hit.empty() && b + len <= src.size(); ++b) {
+        const std::string_view w = std::string_view(src).substr(b, len);
+        if (s.set->Has(SipHash64(s.set->keys.k0, s.set->keys.k1, w))) {
+          hit = std::string(w);
+        }
+      }
+      if (!hit.empty()) break;
+    }
+    ASSERT_FALSE(hit.empty()) << "no window of length " << int{len};
+    pieces.push_back(hit);
+  }
+  std::mt19937_64 rng(lengths);
+  std::size_t texts = 0;
+  for (const std::string& piece : pieces) {
+    for (std::size_t n = std::max<std::size_t>(12, piece.size()); n <= 70;
+         ++n) {
+      for (std::size_t at = 0; at + piece.size() <= n; ++at) {
+        const std::string t = "." + Key(rng, "", kBase62, at) + piece +
+                              Key(rng, "", kBase62, n - at - piece.size()) +
+                              " ";
+        std::vector<Redactor::Span> got;
+        ScanRuns(*s.set, t, &got);
+        const std::vector<Redactor::Span> want = Reference(*s.set, t);
+        ASSERT_FALSE(want.empty()) << n << " " << at;
+        ASSERT_EQ(got.size(), want.size())
+            << piece.size() << " " << n << " " << at;
+        for (std::size_t i = 0; i < got.size(); ++i) {
+          ASSERT_EQ(got[i].begin, want[i].begin) << n << " " << at;
+          ASSERT_EQ(got[i].end, want[i].end) << n << " " << at;
+        }
+        ++texts;
+      }
+    }
+  }
+  EXPECT_GT(texts, 1000u);
+}
+
+TEST(ScanRuns, ShortPathWithOneWindowLength) {
+  std::mt19937_64 rng(6);
+  ExpectShortPathSameAsEveryWindow({Key(rng, "sk-proj-", kBase62, 16)}, 1);
+}
+
+TEST(ScanRuns, ShortPathWithThreeWindowLengths) {
+  std::mt19937_64 rng(8);
+  ExpectShortPathSameAsEveryWindow(
+      {Key(rng, "sk-proj-", kBase62, 16), Key(rng, "", "0123456789abcdef", 40)},
+      3);
+}
+
+TEST(ScanRuns, ShortPathWithFourWindowLengths) {
+  std::mt19937_64 rng(9);
+  ExpectShortPathSameAsEveryWindow({Key(rng, "sk-proj-", kBase64Url, 40),
+                                    Key(rng, "", "0123456789abcdef", 40)},
+                                   4);
+}
+
 }  // namespace
 }  // namespace keyref::redaction

@@ -200,6 +200,8 @@ struct RunMerger {
 // count as set: a run that reaches the end of the block may go on in the
 // next one). 1 <= m <= 64.
 inline std::uint64_t AllSetFrom(std::uint64_t x, std::size_t m) {
+  static_assert(kMinRun == 12,
+                "the fast path below shifts by 1, 2, 4 and 4: exactly 12");
   if (m == kMinRun) {
     // The shortest window of most sets (a generated key's run): the same
     // steps with constant shifts, no loop (1, 2, 4, then 4 more).

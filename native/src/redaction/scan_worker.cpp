@@ -13,12 +13,14 @@ namespace keyref::redaction {
 namespace {
 
 // Not inlined, so that its frame lies where the job's frames lay when both
-// are called from the same function: the rolling hash ring of the runs
-// scanned (secret_runs.cpp: prefix hashes of consecutive bytes, from which
-// the bytes follow with the process's hash keys), the padded last block,
-// spilled registers. Nothing else runs on the helper thread to overwrite
-// them, so they would stay for the process's life (docs/threat-model.md,
-// "Timing"). 8 KiB reaches well past those frames (the ring is 1 KiB).
+// are called from the same function: what the scan of the last runs kept
+// (secret_runs.cpp: the ring of prefix hashes of ScanRangeFixed and
+// ScanRangeAny for a run over 64 bytes, ScanRangeShort's sum[65] of prefix
+// sums for a shorter one; from either the run's bytes follow with the
+// process's hash keys), the padded last block, spilled registers. Nothing else
+// runs on the helper thread to overwrite them, so they would stay for the
+// process's life (docs/threat-model.md, "Timing"). 8 KiB reaches well past
+// those frames (the ring is 1 KiB, sum[] 520 bytes).
 __attribute__((noinline)) void WipeJobFrames() noexcept {
   char frames[8192];
   SecureZero(frames, sizeof frames);
