@@ -1,9 +1,6 @@
 #include "keyref/key_scrubber.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
-#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -73,9 +70,7 @@ KeyScrubberCache::KeyScrubberCache(std::size_t max_entries,
                                    std::function<Clock::time_point()> now)
     : max_entries_(max_entries), max_idle_(max_idle), now_(std::move(now)) {
   std::uint64_t key[2];
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(key), sizeof key) != 1) {
-    throw std::runtime_error("keyref: the OS random generator failed");
-  }
+  redaction::RandomWords(key, 2);
   k0_ = key[0];
   k1_ = key[1];
   SecureZero(key, sizeof key);

@@ -1,13 +1,11 @@
 #include "http/trailer_filter.h"
 
-#include <openssl/rand.h>
 #include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <climits>
-#include <stdexcept>
 #include <string_view>
 #include <utility>
 
@@ -162,9 +160,7 @@ struct PlaceholderSource {
   void Next(std::uint64_t* lo, std::uint64_t* hi) {
     if (pid != getpid()) {
       std::uint64_t key[2];
-      if (RAND_bytes(reinterpret_cast<unsigned char*>(key), sizeof key) != 1) {
-        throw std::runtime_error("RAND_bytes failed");
-      }
+      redaction::RandomWords(key, 2);
       k0 = key[0];
       k1 = key[1];
       SecureZero(key, sizeof key);

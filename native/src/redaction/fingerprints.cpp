@@ -99,11 +99,16 @@ void SipHash128(std::uint64_t k0, std::uint64_t k1, std::string_view in,
   *hi = st.Finish();
 }
 
-Keys Keys::Random() {
-  std::uint64_t key[4];
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(key), sizeof key) != 1) {
+void RandomWords(std::uint64_t* words, std::size_t n) {
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(words),
+                 static_cast<int>(n * sizeof *words)) != 1) {
     throw std::runtime_error("keyref: the OS random generator failed");
   }
+}
+
+Keys Keys::Random() {
+  std::uint64_t key[4];
+  RandomWords(key, 4);
   Keys k;
   k.k0 = key[0];
   k.k1 = key[1];
@@ -366,9 +371,7 @@ FingerprintStore& FingerprintStore::Get() {
 
 FingerprintStore::FingerprintStore() : keys_(Keys::Random()) {
   std::uint64_t key[2];
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(key), sizeof key) != 1) {
-    throw std::runtime_error("keyref: the OS random generator failed");
-  }
+  RandomWords(key, 2);
   digest_k0_ = key[0];
   digest_k1_ = key[1];
   SecureZero(key, sizeof key);

@@ -27,6 +27,10 @@ std::uint64_t SipHash64(std::uint64_t k0, std::uint64_t k1,
 // for the digest of a whole value.
 void SipHash128(std::uint64_t k0, std::uint64_t k1, std::string_view in,
                 std::uint64_t* lo, std::uint64_t* hi);
+// Fills words[0, n) from the OS random generator (OpenSSL's RAND_bytes):
+// the hash keys drawn once per process, per cache or per thread. Throws
+// std::runtime_error when the generator fails (no key is ever made up).
+void RandomWords(std::uint64_t* words, std::size_t n);
 
 // The fewest characters of a secret a partial run must hold, outside its
 // family's public prefix and its last kPublicTail characters, to count. More
