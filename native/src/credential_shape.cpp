@@ -570,16 +570,25 @@ inline void ClassifyBlock(const unsigned char* b, BlockMasks* m) {
 __attribute__((target("avx2"))) inline __m256i Eq256(__m256i x, char c) {
   return _mm256_cmpeq_epi8(x, _mm256_set1_epi8(c));
 }
-__attribute__((target("avx2"))) inline std::uint64_t Bits32(__m256i v,
-                                                            int shift) {
-  return static_cast<std::uint64_t>(
-             static_cast<std::uint32_t>(_mm256_movemask_epi8(v)))
-         << shift;
+// Bit k set when byte k of `v` is not 0. The lookups below give at most
+// 63 per byte, so "not 0" is "greater than 0" as a signed byte: one compare,
+// no complement of the mask afterwards.
+__attribute__((target("avx2"))) inline std::uint32_t NonZero32(__m256i v) {
+  return static_cast<std::uint32_t>(
+      _mm256_movemask_epi8(_mm256_cmpgt_epi8(v, _mm256_setzero_si256())));
+}
+__attribute__((target("avx2"))) inline std::uint32_t Bits32(__m256i v) {
+  return static_cast<std::uint32_t>(_mm256_movemask_epi8(v));
 }
 
+// The classes of 32 bytes, bit k for byte k (BlockMasks' fields).
+struct HalfMasks {
+  std::uint32_t run, alnum, first, second, equals, colon, name_end, escape;
+};
+
 template <bool kAll>
-__attribute__((target("avx2"))) void ClassifyBlockAvx2(const unsigned char* b,
-                                                       BlockMasks* m) {
+__attribute__((target("avx2"), always_inline)) inline HalfMasks
+ClassifyHalfAvx2(__m256i x) {
   // Bits: 1 = high nibble 7 (p r s x), 2 = 4 (A B), 4 = 6 (b e g h),
   // 8 = 2 (-).
   const __m256i lo_table = _mm256_setr_epi8(
@@ -589,82 +598,81 @@ __attribute__((target("avx2"))) void ClassifyBlockAvx2(const unsigned char* b,
       _mm256_setr_epi8(0, 0, 8, 0, 2, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8,
                        0, 2, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0);
   const __m256i nibble = _mm256_set1_epi8(0x0F);
-  for (int h = 0; h < 2; ++h) {
-    __m256i x =
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32 * h));
-    const __m256i lo_idx = _mm256_and_si256(x, nibble);
-    const __m256i hi_idx = _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble);
-    // Run bytes and alphanumerics by nibble too: 1 = high nibble 2 with
-    // + - /, 2 = 3 with 0-9, 4 = 3 with =, 8 = 4 or 6 with 1-F (letters),
-    // 16 = 5 or 7 with 0-A (letters), 32 = 5 with F (_). Alphanumeric:
-    // 2 | 8 | 16.
-    const __m256i run_lo_table = _mm256_setr_epi8(
-        18, 26, 26, 26, 26, 26, 26, 26, 26, 26, 24, 9, 8, 13, 8, 41, 18, 26, 26,
-        26, 26, 26, 26, 26, 26, 26, 24, 9, 8, 13, 8, 41);
-    const __m256i run_hi_table =
-        _mm256_setr_epi8(0, 0, 1, 6, 8, 48, 8, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                         1, 6, 8, 48, 8, 16, 0, 0, 0, 0, 0, 0, 0, 0);
-    const __m256i run_bits =
-        _mm256_and_si256(_mm256_shuffle_epi8(run_lo_table, lo_idx),
-                         _mm256_shuffle_epi8(run_hi_table, hi_idx));
-    const __m256i not_run = _mm256_cmpeq_epi8(run_bits, _mm256_setzero_si256());
-    const __m256i not_alnum = _mm256_cmpeq_epi8(
-        _mm256_and_si256(run_bits, _mm256_set1_epi8(2 | 8 | 16)),
-        _mm256_setzero_si256());
-    const __m256i equals = Eq256(x, '=');
-    __m256i lo = _mm256_shuffle_epi8(lo_table, lo_idx);
-    __m256i hi = _mm256_shuffle_epi8(hi_table, hi_idx);
-    __m256i fb =
-        _mm256_cmpeq_epi8(_mm256_and_si256(lo, hi), _mm256_setzero_si256());
-    // The second bytes (k I K S i h s f a p 8 o y e E -), one bit per high
-    // nibble: 1 = 6, 2 = 4, 4 = 5, 8 = 7, 16 = 3, 32 = 2.
-    const __m256i second_lo_table =
-        _mm256_setr_epi8(8, 1, 0, 4 | 8, 0, 1 | 2, 1, 0, 1 | 16, 1 | 2 | 8, 0,
-                         1 | 2, 0, 32, 0, 1, 8, 1, 0, 4 | 8, 0, 1 | 2, 1, 0,
-                         1 | 16, 1 | 2 | 8, 0, 1 | 2, 0, 32, 0, 1);
-    const __m256i second_hi_table =
-        _mm256_setr_epi8(0, 0, 32, 16, 2, 4, 1, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                         32, 16, 2, 4, 1, 8, 0, 0, 0, 0, 0, 0, 0, 0);
-    const __m256i not_second = _mm256_cmpeq_epi8(
-        _mm256_and_si256(_mm256_shuffle_epi8(second_lo_table, lo_idx),
-                         _mm256_shuffle_epi8(second_hi_table, hi_idx)),
-        _mm256_setzero_si256());
-    const int shift = 32 * h;
-    m->second |= static_cast<std::uint64_t>(~static_cast<std::uint32_t>(
-                     _mm256_movemask_epi8(not_second)))
-                 << shift;
-    m->alnum |= static_cast<std::uint64_t>(~static_cast<std::uint32_t>(
-                    _mm256_movemask_epi8(not_alnum)))
-                << shift;
-    m->run |= static_cast<std::uint64_t>(
-                  ~static_cast<std::uint32_t>(_mm256_movemask_epi8(not_run)))
-              << shift;
-    m->first |= static_cast<std::uint64_t>(
-                    ~static_cast<std::uint32_t>(_mm256_movemask_epi8(fb)))
-                << shift;
-    if (kAll) {
-      // The name endings by the same nibble lookup, one bit per group of
-      // high nibbles: 1 = 4, 6 (D E N d e n), 2 = 5, 7 (T Y t y),
-      // 4 = 2 (space " '), 8 = 0 (tab).
-      const __m256i ne_lo_table = _mm256_setr_epi8(
-          4, 0, 4, 0, 1 | 2, 1, 0, 4, 0, 2 | 8, 0, 0, 0, 0, 1, 0, 4, 0, 4, 0,
-          1 | 2, 1, 0, 4, 0, 2 | 8, 0, 0, 0, 0, 1, 0);
-      const __m256i ne_hi_table =
-          _mm256_setr_epi8(8, 0, 4, 0, 1, 2, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0,
-                           4, 0, 1, 2, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0);
-      const __m256i ne_none = _mm256_cmpeq_epi8(
-          _mm256_and_si256(_mm256_shuffle_epi8(ne_lo_table, lo_idx),
-                           _mm256_shuffle_epi8(ne_hi_table, hi_idx)),
-          _mm256_setzero_si256());
-      m->equals |= Bits32(equals, shift);
-      m->colon |= Bits32(Eq256(x, ':'), shift);
-      m->name_end |= static_cast<std::uint64_t>(~static_cast<std::uint32_t>(
-                         _mm256_movemask_epi8(ne_none)))
-                     << shift;
-      m->escape |=
-          Bits32(_mm256_or_si256(Eq256(x, '\\'), Eq256(x, '%')), shift);
-    }
+  const __m256i lo_idx = _mm256_and_si256(x, nibble);
+  const __m256i hi_idx = _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble);
+  // Run bytes and alphanumerics by nibble too: 1 = high nibble 2 with
+  // + - /, 2 = 3 with 0-9, 4 = 3 with =, 8 = 4 or 6 with 1-F (letters),
+  // 16 = 5 or 7 with 0-A (letters), 32 = 5 with F (_). Alphanumeric:
+  // 2 | 8 | 16.
+  const __m256i run_lo_table = _mm256_setr_epi8(
+      18, 26, 26, 26, 26, 26, 26, 26, 26, 26, 24, 9, 8, 13, 8, 41, 18, 26, 26,
+      26, 26, 26, 26, 26, 26, 26, 24, 9, 8, 13, 8, 41);
+  const __m256i run_hi_table =
+      _mm256_setr_epi8(0, 0, 1, 6, 8, 48, 8, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                       1, 6, 8, 48, 8, 16, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m256i run_bits =
+      _mm256_and_si256(_mm256_shuffle_epi8(run_lo_table, lo_idx),
+                       _mm256_shuffle_epi8(run_hi_table, hi_idx));
+  // The second bytes (k I K S i h s f a p 8 o y e E -), one bit per high
+  // nibble: 1 = 6, 2 = 4, 4 = 5, 8 = 7, 16 = 3, 32 = 2.
+  const __m256i second_lo_table = _mm256_setr_epi8(
+      8, 1, 0, 4 | 8, 0, 1 | 2, 1, 0, 1 | 16, 1 | 2 | 8, 0, 1 | 2, 0, 32, 0, 1,
+      8, 1, 0, 4 | 8, 0, 1 | 2, 1, 0, 1 | 16, 1 | 2 | 8, 0, 1 | 2, 0, 32, 0, 1);
+  const __m256i second_hi_table =
+      _mm256_setr_epi8(0, 0, 32, 16, 2, 4, 1, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                       32, 16, 2, 4, 1, 8, 0, 0, 0, 0, 0, 0, 0, 0);
+  HalfMasks h;
+  h.run = NonZero32(run_bits);
+  h.alnum = NonZero32(_mm256_and_si256(run_bits, _mm256_set1_epi8(2 | 8 | 16)));
+  h.first = NonZero32(_mm256_and_si256(_mm256_shuffle_epi8(lo_table, lo_idx),
+                                       _mm256_shuffle_epi8(hi_table, hi_idx)));
+  h.second =
+      NonZero32(_mm256_and_si256(_mm256_shuffle_epi8(second_lo_table, lo_idx),
+                                 _mm256_shuffle_epi8(second_hi_table, hi_idx)));
+  if (kAll) {
+    // The name endings by the same nibble lookup, one bit per group of
+    // high nibbles: 1 = 4, 6 (D E N d e n), 2 = 5, 7 (T Y t y),
+    // 4 = 2 (space " '), 8 = 0 (tab).
+    const __m256i ne_lo_table = _mm256_setr_epi8(
+        4, 0, 4, 0, 1 | 2, 1, 0, 4, 0, 2 | 8, 0, 0, 0, 0, 1, 0, 4, 0, 4, 0,
+        1 | 2, 1, 0, 4, 0, 2 | 8, 0, 0, 0, 0, 1, 0);
+    const __m256i ne_hi_table =
+        _mm256_setr_epi8(8, 0, 4, 0, 1, 2, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0,
+                         4, 0, 1, 2, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0);
+    h.name_end =
+        NonZero32(_mm256_and_si256(_mm256_shuffle_epi8(ne_lo_table, lo_idx),
+                                   _mm256_shuffle_epi8(ne_hi_table, hi_idx)));
+    h.equals = Bits32(Eq256(x, '='));
+    h.colon = Bits32(Eq256(x, ':'));
+    h.escape = Bits32(_mm256_or_si256(Eq256(x, '\\'), Eq256(x, '%')));
+  } else {
+    h.name_end = h.equals = h.colon = h.escape = 0;
   }
+  return h;
+}
+
+// The block's masks from its two halves, written once each (not or-ed in
+// per half: a per-call fixed cost on a short text, docs/performance.md,
+// "per-call, eighth pass"). The fields kAll leaves out are written 0.
+template <bool kAll>
+__attribute__((target("avx2"))) void ClassifyBlockAvx2(const unsigned char* b,
+                                                       BlockMasks* m) {
+  const HalfMasks l = ClassifyHalfAvx2<kAll>(
+      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b)));
+  const HalfMasks h = ClassifyHalfAvx2<kAll>(
+      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32)));
+  const auto join = [](std::uint32_t lo, std::uint32_t hi) {
+    return static_cast<std::uint64_t>(lo) | static_cast<std::uint64_t>(hi)
+                                                << 32;
+  };
+  m->run = join(l.run, h.run);
+  m->alnum = join(l.alnum, h.alnum);
+  m->first = join(l.first, h.first);
+  m->second = join(l.second, h.second);
+  m->equals = join(l.equals, h.equals);
+  m->colon = join(l.colon, h.colon);
+  m->name_end = join(l.name_end, h.name_end);
+  m->escape = join(l.escape, h.escape);
 }
 
 // Set only by tests (UseBaselineShapeScanForTesting).
