@@ -898,9 +898,12 @@ void ScanShapes(std::string_view s, Sink&& sink, Observer* observer) {
       std::size_t p = block + bit;
       cand &= cand - 1;
       if (p < i) continue;  // inside a match already made
-      if (!((run_start & long_from) >> bit & 1) && p + 1 < n &&
-          !StartsAPair(static_cast<unsigned char>(s[p]),
-                       static_cast<unsigned char>(s[p + 1]))) {
+      // Whether a match may start at p: the byte after it can follow it in
+      // a shape (or there is none).
+      const bool pair =
+          p + 1 >= n || StartsAPair(static_cast<unsigned char>(s[p]),
+                                    static_cast<unsigned char>(s[p + 1]));
+      if (!((run_start & long_from) >> bit & 1) && !pair) {
         // A first byte whose next byte starts no match with it ("the",
         // "secret", "req_id", "path"), and not the start of a long run: as
         // for short runs above, Step() could at most record a run end.
@@ -915,6 +918,16 @@ void ScanShapes(std::string_view s, Sink&& sink, Observer* observer) {
         if (bit + run_len < len || block + len == n) {
           hint_at = p;
           hint_len = run_len;
+        } else {
+          // It reaches the end of this (full) block and goes on in the
+          // next: measured here, as Step() would measure it. A run that
+          // is short after all and starts no match needs no visit, as
+          // for short runs above ("example" in "user@example.com" across
+          // a block edge: a visit per log line).
+          run_len += RunLength(s, block + 64, kRun);
+          hint_at = p;
+          hint_len = run_len;
+          if (!pair && run_len < kMinEntropyRun) continue;
         }
       }
       i = p;

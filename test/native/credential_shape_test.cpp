@@ -452,5 +452,33 @@ TEST_P(CredentialShapeScan, EveryFamilyAtEveryOffset) {
   }
 }
 
+// A run that reaches the end of a full block is measured on the spot with
+// the bytes of the next block (credential_shape.cpp), and not visited at
+// all when it is short after all and starts no match. Runs of every length
+// from 1 to 80 starting at every offset of the first block's second half,
+// made of random-looking key characters (so that the long ones are
+// high-entropy tokens) or starting like a prefix family, then a separator
+// and more text: the same matches as the plain loop.
+TEST_P(CredentialShapeScan, RunsAcrossTheBlockEdge) {
+  const char abc[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::mt19937_64 rng(20261129);
+  for (const char* head : {"", "e", "ex", "AKIA", "sk-", "-", "_x"}) {
+    for (std::size_t at = 32; at < 64; ++at) {
+      for (std::size_t len = 1; len <= 80; ++len) {
+        std::string t(at, ' ');
+        std::string run = head;
+        while (run.size() < len) run.push_back(abc[rng() % 62]);
+        run.resize(len);
+        t += run;
+        t += rng() % 2 ? "." : " ";
+        t += "tail Zk3Lq9Xv2Rt8Yp1Wm6Nb4Hc7Jd0Gf5Sa end";
+        ExpectSame(t);
+        if (::testing::Test::HasFailure()) return;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace keyref
