@@ -233,8 +233,17 @@ inline std::uint64_t AllSetFrom(std::uint64_t x, std::size_t m) {
 // in order, then Finish(). The same runs as ScanRuns.
 class RunScanner {
  public:
+  // Inline: constructed once per text, a call's fixed cost on a short one.
   RunScanner(const PrintSet& set, std::string_view text,
-             std::vector<Redactor::Span>* runs);
+             std::vector<Redactor::Span>* runs)
+      : set_(set), text_(text), merger_{runs} {
+    if (set.empty() || text.size() < set.lengths.front()) return;
+    active_ = true;
+    read_all_ = set.window_bytes == WindowBytes::kAny;
+    pad_ = set.window_bytes == WindowBytes::kKeyOrPad;
+    shortest_ = set.lengths.front();
+    need_ = shortest_ < 64 ? shortest_ : 64;
+  }
   // False when the blocks are not needed (an empty set, a text shorter
   // than every window, or a kAny set: Finish reads every position).
   bool reads_blocks() const noexcept { return active_ && !read_all_; }

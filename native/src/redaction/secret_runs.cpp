@@ -328,17 +328,6 @@ inline std::uint64_t WindowByteMask(const unsigned char* b, bool pad) {
 // holds a byte outside A-Z a-z 0-9 - _ + / (and whether a short value is
 // held, which the window lengths tell already): a kind of secret, never its
 // characters.
-RunScanner::RunScanner(const PrintSet& set, std::string_view text,
-                       std::vector<Redactor::Span>* runs)
-    : set_(set), text_(text), merger_{runs} {
-  if (set.empty() || text.size() < set.lengths.front()) return;
-  active_ = true;
-  read_all_ = set.window_bytes == WindowBytes::kAny;
-  pad_ = set.window_bytes == WindowBytes::kKeyOrPad;
-  shortest_ = set.lengths.front();
-  need_ = std::min<std::size_t>(shortest_, 64);
-}
-
 void RunScanner::Scan(std::size_t from, std::size_t to) {
   ScanRange(set_, text_, from, to, &merger_);
 }
