@@ -28,28 +28,39 @@ namespace keyref {
 // `count` only, never on where a non-ASCII unit is (no early exit).
 inline bool NarrowAscii(const void* units, std::size_t count, char* out) {
   const auto* in = static_cast<const unsigned char*>(units);
-  std::size_t i = 0;
-  std::uint16_t any = 0;
 #if defined(__SSE2__)
-  __m128i acc = _mm_setzero_si128();
-  for (; i + 16 <= count; i += 16) {
-    // Both loads come before the store: the store's 16 bytes lie below
-    // every byte a later iteration reads (2 * (i + 16) >= i + 16).
-    const __m128i lo =
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 2 * i));
-    const __m128i hi =
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 2 * i + 16));
-    acc = _mm_or_si128(acc, _mm_or_si128(lo, hi));
-    // Saturates units above 0xFF; those are caught by `acc` anyway.
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
-                     _mm_packus_epi16(lo, hi));
+  if (count >= 16) {
+    // The last 16 units are loaded before anything is stored and narrowed
+    // after the loop, over bytes it wrote already (the same values): no
+    // scalar tail of up to 15 units (a short text's fixed cost,
+    // docs/performance.md, "per-call, eighth pass").
+    const __m128i tail_lo =
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 2 * count - 32));
+    const __m128i tail_hi =
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 2 * count - 16));
+    __m128i acc = _mm_or_si128(tail_lo, tail_hi);
+    for (std::size_t i = 0; i + 16 <= count; i += 16) {
+      // Both loads come before the store: the store's 16 bytes lie below
+      // every byte a later iteration reads (2 * (i + 16) >= i + 16).
+      const __m128i lo =
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 2 * i));
+      const __m128i hi =
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 2 * i + 16));
+      acc = _mm_or_si128(acc, _mm_or_si128(lo, hi));
+      // Saturates units above 0xFF; those are caught by `acc` anyway.
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
+                       _mm_packus_epi16(lo, hi));
+    }
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + count - 16),
+                     _mm_packus_epi16(tail_lo, tail_hi));
+    // Any unit with a bit at or above 0x80 set.
+    const __m128i high = _mm_and_si128(acc, _mm_set1_epi16(-0x80));
+    return _mm_movemask_epi8(_mm_cmpeq_epi16(high, _mm_setzero_si128())) ==
+           0xFFFF;
   }
-  // Any unit with a bit at or above 0x80 set.
-  const __m128i high = _mm_and_si128(acc, _mm_set1_epi16(-0x80));
-  any = static_cast<std::uint16_t>(
-      _mm_movemask_epi8(_mm_cmpeq_epi16(high, _mm_setzero_si128())) ^ 0xFFFF);
 #endif
-  for (; i < count; ++i) {
+  std::uint16_t any = 0;
+  for (std::size_t i = 0; i < count; ++i) {
     std::uint16_t u;
     std::memcpy(&u, in + 2 * i, sizeof u);
     any |= static_cast<std::uint16_t>(u & 0xFF80);
