@@ -186,7 +186,9 @@ Napi::Value RedactStatsHook(const Napi::CallbackInfo& info) {
 // _keyScrubberCache(): { size, hits }. Test hook for
 // test/node/key_scrubber_cache.test.js: the instance's cache of key
 // scrubbers (KeyScrubberCache, keyref/key_scrubber.h), how many entries it
-// holds and how many lookups found one. Counts only, nothing of a key.
+// holds and how many lookups found one. Counts only, no byte of a key; the
+// hit count would still confirm a whole guessed value sent behind a ref
+// (docs/threat-model.md, "Test hooks"), so it stays in the test build.
 Napi::Value KeyScrubberCacheHook(const Napi::CallbackInfo& info) {
   Sidecar* sidecar = Sidecar::FromJs(info.Env(), info.This());
   const KeyScrubberCache& cache =
