@@ -14,6 +14,7 @@
 
 #include "addon_data.h"
 #include "errors.h"
+#include "keyref/key_scrubber.h"
 #include "keyref/log.h"
 #include "keyref/ref.h"
 #include "sidecar.h"
@@ -182,6 +183,22 @@ Napi::Value RedactStatsHook(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// _keyScrubberCache(): { size, hits }. Test hook for
+// test/node/key_scrubber_cache.test.js: the instance's cache of key
+// scrubbers (KeyScrubberCache, keyref/key_scrubber.h), how many entries it
+// holds and how many lookups found one. Counts only, no byte of a key; the
+// hit count would still confirm a whole guessed value sent behind a ref
+// (docs/threat-model.md, "Test hooks"), so it stays in the test build.
+Napi::Value KeyScrubberCacheHook(const Napi::CallbackInfo& info) {
+  Sidecar* sidecar = Sidecar::FromJs(info.Env(), info.This());
+  const KeyScrubberCache& cache =
+      sidecar->instance()->http().KeyScrubbersForTesting();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("size", static_cast<double>(cache.size()));
+  out.Set("hits", static_cast<double>(cache.hits()));
+  return out;
+}
+
 }  // namespace
 
 bool HasTestHooks() { return true; }
@@ -195,6 +212,10 @@ void InstallTestHooks(Napi::Env env, Napi::Function sidecar_ctor) {
       .As<Napi::Object>()
       .Set("_redactStats",
            Napi::Function::New(env, RedactStatsHook, "_redactStats"));
+  sidecar_ctor.Get("prototype")
+      .As<Napi::Object>()
+      .Set("_keyScrubberCache",
+           Napi::Function::New(env, KeyScrubberCacheHook, "_keyScrubberCache"));
 }
 
 }  // namespace keyref::addon

@@ -1,8 +1,10 @@
 // The fixed fingerprint sets of the redaction fuzz targets (one_pass_fuzz,
-// split_scan_fuzz): built with fixed keys, so runs are reproducible.
+// split_scan_fuzz, short_runs_fuzz): built with fixed keys, so runs are
+// reproducible.
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "redaction/internal.h"
@@ -22,23 +24,28 @@ struct FixedSet {
   std::shared_ptr<const redaction::PrintSet> set;
 };
 
+// The set of `values` under the fixed keys.
+inline FixedSet BuildFixedSet(const std::vector<std::string>& values) {
+  redaction::Keys keys;
+  keys.k0 = 0x0123456789abcdefULL;
+  keys.k1 = 0xfedcba9876543210ULL;
+  keys.base = 0x9e3779b97f4a7c15ULL;
+  keys.mix = 0xc2b2ae3d27d4eb4fULL;
+  FixedSet s;
+  s.prints.resize(values.size());
+  std::vector<const redaction::ValuePrints*> ptrs;
+  for (std::size_t v = 0; v < values.size(); ++v) {
+    redaction::FingerprintValue(keys, values[v], &s.prints[v]);
+    ptrs.push_back(&s.prints[v]);
+  }
+  s.set = redaction::PrintSet::Build(keys, ptrs);
+  return s;
+}
+
 // The set of kFixedValues[k % 3].
 inline const FixedSet& FixedSetFor(int k) {
   auto build = [](int i) {
-    redaction::Keys keys;
-    keys.k0 = 0x0123456789abcdefULL;
-    keys.k1 = 0xfedcba9876543210ULL;
-    keys.base = 0x9e3779b97f4a7c15ULL;
-    keys.mix = 0xc2b2ae3d27d4eb4fULL;
-    FixedSet s;
-    s.prints.resize(2);
-    std::vector<const redaction::ValuePrints*> ptrs;
-    for (int v = 0; v < 2; ++v) {
-      redaction::FingerprintValue(keys, kFixedValues[i][v], &s.prints[v]);
-      ptrs.push_back(&s.prints[v]);
-    }
-    s.set = redaction::PrintSet::Build(keys, ptrs);
-    return s;
+    return BuildFixedSet({kFixedValues[i][0], kFixedValues[i][1]});
   };
   static const FixedSet sets[] = {build(0), build(1), build(2)};
   return sets[k % 3];

@@ -3,68 +3,19 @@
 // tests pin that the skipping changes no result: on texts made of pieces of
 // the values, their encodings, separators and every byte value, ScanRuns
 // finds exactly the runs that hashing every window of every length at every
-// position finds (the plain reference below), for each class of set.
+// position finds (the plain reference, every_window.h), for each class of set.
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 #include <vector>
 
+#include "every_window.h"
 #include "print_set_test_util.h"
 #include "redaction/internal.h"
 
 namespace keyref::redaction {
 namespace {
-
-// Every window of every length, at every position, merged as ScanRuns
-// merges (overlapping or touching windows join one run).
-std::vector<Redactor::Span> Reference(const PrintSet& set, std::string_view t) {
-  std::vector<Redactor::Span> out;
-  std::size_t rb = 0, re = 0;
-  bool open = false;
-  for (std::size_t e = 1; e <= t.size(); ++e) {
-    for (std::uint8_t len : set.lengths) {
-      if (len > e) break;
-      const std::size_t b = e - len;
-      if (!set.Has(SipHash64(set.keys.k0, set.keys.k1, t.substr(b, len)))) {
-        continue;
-      }
-      if (open && b <= re) {
-        rb = std::min(rb, b);
-        re = e;
-      } else {
-        if (open) out.push_back({rb, re, rb});
-        rb = b;
-        re = e;
-        open = true;
-      }
-    }
-  }
-  if (open) out.push_back({rb, re, rb});
-  return out;
-}
-
-std::string Base64(std::string_view in, bool url) {
-  const char* abc =
-      url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-          : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    std::uint32_t v = (std::uint8_t(in[i]) << 16) |
-                      (std::uint8_t(in[i + 1]) << 8) | std::uint8_t(in[i + 2]);
-    for (int s : {18, 12, 6, 0}) out.push_back(abc[(v >> s) & 63]);
-  }
-  if (i < in.size()) {
-    std::uint32_t v = std::uint8_t(in[i]) << 16;
-    if (i + 1 < in.size()) v |= std::uint8_t(in[i + 1]) << 8;
-    out.push_back(abc[v >> 18]);
-    out.push_back(abc[(v >> 12) & 63]);
-    if (i + 1 < in.size()) out.push_back(abc[(v >> 6) & 63]);
-    out.append(i + 1 < in.size() ? "=" : "==");
-  }
-  return out;
-}
 
 // A text of pieces: whole values, their base64 forms (behind 0 to 2 bytes),
 // runs of them of random length, key bytes, separators and random bytes.
@@ -130,7 +81,7 @@ void ExpectSameAsEveryWindow(const std::vector<std::string>& values,
     const std::string t = RandomText(rng, values);
     std::vector<Redactor::Span> got;
     ScanRuns(*s.set, t, &got);
-    const std::vector<Redactor::Span> want = Reference(*s.set, t);
+    const std::vector<Redactor::Span> want = EveryWindowRuns(*s.set, t);
     ASSERT_EQ(got.size(), want.size()) << "round " << round;
     for (std::size_t i = 0; i < got.size(); ++i) {
       ASSERT_EQ(got[i].begin, want[i].begin) << "round " << round;
@@ -185,7 +136,7 @@ TEST(ScanRuns, RunsLongerThanABlockAndAtTheEdges) {
                       Key(rng, "", kBase62, tail) + "." + key;
       std::vector<Redactor::Span> got;
       ScanRuns(*s.set, t, &got);
-      const std::vector<Redactor::Span> want = Reference(*s.set, t);
+      const std::vector<Redactor::Span> want = EveryWindowRuns(*s.set, t);
       ASSERT_EQ(got.size(), want.size()) << lead << " " << tail;
       ASSERT_EQ(got.size(), 2u);
       for (std::size_t i = 0; i < got.size(); ++i) {
@@ -212,7 +163,7 @@ bool ExpectRunSameAsEveryWindow(const PrintSet& set, const std::string& piece,
                         Key(rng, "", kBase62, n - at - piece.size()) + " ";
   std::vector<Redactor::Span> got;
   ScanRuns(set, t, &got);
-  const std::vector<Redactor::Span> want = Reference(set, t);
+  const std::vector<Redactor::Span> want = EveryWindowRuns(set, t);
   EXPECT_EQ(got.size(), want.size()) << piece.size() << " " << n << " " << at;
   for (std::size_t i = 0; i < std::min(got.size(), want.size()); ++i) {
     EXPECT_EQ(got[i].begin, want[i].begin) << n << " " << at;
