@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "every_window.h"
 #include "keyref/credential_shape.h"
 #include "keyref/live_secret.h"
 #include "redaction/internal.h"
@@ -19,26 +20,11 @@ namespace {
 using testing_util::FreshKey;
 using testing_util::FreshSecret;
 
+// Base64 of `in`: padded, or base64url without its padding (as keys are
+// written in URLs and JSON web tokens).
 std::string B64(std::string_view in, bool url) {
-  const char* abc =
-      url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-          : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 |
-                 (unsigned char)in[i + 2];
-    for (int k = 18; k >= 0; k -= 6) out.push_back(abc[(v >> k) & 63]);
-  }
-  std::size_t rest = in.size() - i;
-  if (rest) {
-    unsigned v = (unsigned char)in[i] << 16;
-    if (rest == 2) v |= (unsigned char)in[i + 1] << 8;
-    out.push_back(abc[v >> 18]);
-    out.push_back(abc[(v >> 12) & 63]);
-    if (rest == 2) out.push_back(abc[(v >> 6) & 63]);
-    if (!url) out.append(rest == 1 ? "==" : "=");
-  }
+  std::string out = redaction::Base64(in, url);
+  if (url) out.erase(out.find_last_not_of('=') + 1);
   return out;
 }
 
