@@ -69,8 +69,8 @@ ShortSet Make(keyref::fuzz::FixedSet fixed,
 
 const std::vector<ShortSet>& Sets() {
   static const std::vector<ShortSet> sets = [] {
-    // Made-up values. A 12-character middle: one length (the run). A 48
-    // character one: the run and base64 windows. Hex needs longer runs
+    // Made-up values. A 12-character middle: one length (the run). A
+    // 44-character one: the run and base64 windows. Hex needs longer runs
     // (RunLengthFor), so it brings lengths of its own.
     const std::string one = "sk-proj-Xq7Lm2Rt9Wz4Hd6K";
     const std::string two = "sk-proj-" + std::string("Qv8_Zr3-Tn5Yk1Wp") +

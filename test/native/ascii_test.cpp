@@ -1,8 +1,9 @@
 // NarrowAscii (keyref/ascii.h): the addon's copy of a short ASCII text out
 // of V8 (addon/src/sidecar_redact.cc). It must say "ASCII" exactly when
 // every unit is below 0x80, and then write each unit as its byte, in place
-// or not, at every length and alignment its vector loop and scalar tail
-// meet.
+// or not, at every length and alignment: with SSE2, the scalar loop below
+// 16 units, and from 16 the vector loop with its last 16 units narrowed
+// after it; without SSE2, the scalar loop.
 #include "keyref/ascii.h"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,6 @@
 // The plain reference the scans of fingerprinted runs are checked against
-// (test/native/secret_runs_test.cpp, test/fuzz/short_runs_fuzz.cpp): every
+// (test/native/secret_runs_test.cpp, test/fuzz/short_runs_fuzz.cpp; its
+// Base64 also serves test/native/redactor_test.cpp): every
 // window of every length the set holds, at every position, hashed whole and
 // merged as ScanRuns merges; and the base64 forms windows of a set are cut
 // from (FingerprintValue fingerprints them). Nothing here skips a position
