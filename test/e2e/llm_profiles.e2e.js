@@ -423,6 +423,26 @@ test('LLM Profiles in code-server: the key goes to the profile\'s server only an
   // status bar then shows the choice, and the webview selects it.
   await runCommand('LLM Profiles: Select Active Profile');
   const pickRow = (label) => page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
+  // Runs `command` and clicks the row `label` of the quick pick it opens.
+  // A quick pick closes when the focus leaves it, and right after
+  // "Clear All Notifications" the workbench may move the focus as the
+  // toasts go: the row is found, then hidden before the click lands (seen
+  // once in CI: "element is not visible" for 30 s). The command does
+  // nothing when its pick is dismissed, so it is asked again, at most
+  // three times; a pick that never stays open still fails the test.
+  const chooseFrom = async (command, label) => {
+    for (let attempt = 1; ; attempt++) {
+      await runCommand(command);
+      try {
+        await pickRow(label).waitFor({ timeout: 20000 });
+        await pickRow(label).click({ timeout: 5000 });
+        return;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        await page.keyboard.press('Escape').catch(() => {});
+      }
+    }
+  };
   await pickRow('Legacy (migrated)').waitFor({ timeout: 20000 });
   assert.match((await pickRow('Legacy (migrated)').textContent()).replace(/\u00a0/g, ' '), /secret:llm-profiles\/legacy · key stored/);
   assert.match((await pickRow('Legacy env').textContent()).replace(/\u00a0/g, ' '), /env:LLM_PROFILES_E2E_UNSET · key missing/);
@@ -478,8 +498,7 @@ test('LLM Profiles in code-server: the key goes to the profile\'s server only an
     await page.keyboard.press('Enter');
   };
   const plainExport = path.join(dirs.home, 'export-without-keys.json');
-  await runCommand('LLM Profiles: Export Profiles');
-  await pickRow('Without keys').click();
+  await chooseFrom('LLM Profiles: Export Profiles', 'Without keys');
   await saveDialog(plainExport);
   await waitFor('the export', async () => /Exported 2 profile\(s\) without keys/.test(await toasts()));
   const exported = fs.readFileSync(plainExport, 'utf8');
@@ -490,8 +509,7 @@ test('LLM Profiles in code-server: the key goes to the profile\'s server only an
     [['legacy', 'secret:llm-profiles/legacy'], ['work', 'secret:llm-profiles/work']]);
   await runCommand('Notifications: Clear All Notifications');
   const keysExport = path.join(dirs.home, 'export-with-keys.json');
-  await runCommand('LLM Profiles: Export Profiles');
-  await pickRow('With keys').click();
+  await chooseFrom('LLM Profiles: Export Profiles', 'With keys');
   await saveDialog(keysExport);
   await waitFor('the refused export', async () => /EXPORT_DENIED/.test(await toasts()));
   assert.match(await toasts(), /policy\.allowSecretExport is not true/);
