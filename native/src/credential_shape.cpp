@@ -23,6 +23,10 @@
 namespace keyref {
 namespace {
 
+// Which code classifies the blocks of a text: SSE2 (every x86-64 CPU, and
+// the scalar loop elsewhere), AVX2, or AVX-512BW, the best the CPU has.
+enum class SimdPath { kBaseline, kAvx2, kAvx512 };
+
 // Character classes, one bit each, looked up by byte.
 enum : std::uint8_t {
   kUpper = 1 << 0,
@@ -586,62 +590,63 @@ struct HalfMasks {
   std::uint32_t run, alnum, first, second, equals, colon, name_end, escape;
 };
 
+// The nibble tables of the AVX2 and AVX-512 paths: byte x is in a class
+// when lo[x & 15] & hi[x >> 4] is not 0, one bit per group of high nibbles
+// that occur in the class. Both paths repeat each table in every 128-bit
+// lane (their byte shuffles look up within a lane).
+//
+// First bytes (s A g h x p r e B b -): 1 = high nibble 7 (p r s x),
+// 2 = 4 (A B), 4 = 6 (b e g h), 8 = 2 (-).
+alignas(16) constexpr std::uint8_t kFirstLo[16] = {
+    1, 2, 1 | 2 | 4, 1, 0, 4, 0, 4, 1 | 4, 0, 0, 0, 0, 8, 0, 0};
+alignas(16) constexpr std::uint8_t kFirstHi[16] = {0, 0, 8, 0, 2, 0, 4, 1,
+                                                   0, 0, 0, 0, 0, 0, 0, 0};
+// Run bytes and alphanumerics: 1 = high nibble 2 with + - /, 2 = 3 with
+// 0-9, 4 = 3 with =, 8 = 4 or 6 with 1-F (letters), 16 = 5 or 7 with 0-A
+// (letters), 32 = 5 with F (_). Alphanumeric: kRunAlnum.
+alignas(16) constexpr std::uint8_t kRunLo[16] = {
+    18, 26, 26, 26, 26, 26, 26, 26, 26, 26, 24, 9, 8, 13, 8, 41};
+alignas(16) constexpr std::uint8_t kRunHi[16] = {0, 0, 1, 6, 8, 48, 8, 16,
+                                                 0, 0, 0, 0, 0, 0,  0, 0};
+constexpr char kRunAlnum = 2 | 8 | 16;
+// Second bytes (k I K S i h s f a p 8 o y e E -): 1 = high nibble 6,
+// 2 = 4, 4 = 5, 8 = 7, 16 = 3, 32 = 2.
+alignas(16) constexpr std::uint8_t kSecondLo[16] = {
+    8, 1, 0, 4 | 8, 0, 1 | 2, 1, 0, 1 | 16, 1 | 2 | 8, 0, 1 | 2, 0, 32, 0, 1};
+alignas(16) constexpr std::uint8_t kSecondHi[16] = {0, 0, 32, 16, 2, 4, 1, 8,
+                                                    0, 0, 0,  0,  0, 0, 0, 0};
+// Name endings: 1 = high nibble 4 or 6 (D E N d e n), 2 = 5 or 7
+// (T Y t y), 4 = 2 (space " '), 8 = 0 (tab).
+alignas(16) constexpr std::uint8_t kNameEndLo[16] = {
+    4, 0, 4, 0, 1 | 2, 1, 0, 4, 0, 2 | 8, 0, 0, 0, 0, 1, 0};
+alignas(16) constexpr std::uint8_t kNameEndHi[16] = {8, 0, 4, 0, 1, 2, 1, 2,
+                                                     0, 0, 0, 0, 0, 0, 0, 0};
+
+__attribute__((target("avx2"), always_inline)) inline __m256i Table256(
+    const std::uint8_t* t) {
+  return _mm256_broadcastsi128_si256(
+      _mm_load_si128(reinterpret_cast<const __m128i*>(t)));
+}
+
 template <bool kAll>
 __attribute__((target("avx2"), always_inline)) inline HalfMasks
 ClassifyHalfAvx2(__m256i x) {
-  // Bits: 1 = high nibble 7 (p r s x), 2 = 4 (A B), 4 = 6 (b e g h),
-  // 8 = 2 (-).
-  const __m256i lo_table = _mm256_setr_epi8(
-      1, 2, 1 | 2 | 4, 1, 0, 4, 0, 4, 1 | 4, 0, 0, 0, 0, 8, 0, 0, 1, 2,
-      1 | 2 | 4, 1, 0, 4, 0, 4, 1 | 4, 0, 0, 0, 0, 8, 0, 0);
-  const __m256i hi_table =
-      _mm256_setr_epi8(0, 0, 8, 0, 2, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8,
-                       0, 2, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0);
   const __m256i nibble = _mm256_set1_epi8(0x0F);
   const __m256i lo_idx = _mm256_and_si256(x, nibble);
   const __m256i hi_idx = _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble);
-  // Run bytes and alphanumerics by nibble too: 1 = high nibble 2 with
-  // + - /, 2 = 3 with 0-9, 4 = 3 with =, 8 = 4 or 6 with 1-F (letters),
-  // 16 = 5 or 7 with 0-A (letters), 32 = 5 with F (_). Alphanumeric:
-  // 2 | 8 | 16.
-  const __m256i run_lo_table = _mm256_setr_epi8(
-      18, 26, 26, 26, 26, 26, 26, 26, 26, 26, 24, 9, 8, 13, 8, 41, 18, 26, 26,
-      26, 26, 26, 26, 26, 26, 26, 24, 9, 8, 13, 8, 41);
-  const __m256i run_hi_table =
-      _mm256_setr_epi8(0, 0, 1, 6, 8, 48, 8, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                       1, 6, 8, 48, 8, 16, 0, 0, 0, 0, 0, 0, 0, 0);
-  const __m256i run_bits =
-      _mm256_and_si256(_mm256_shuffle_epi8(run_lo_table, lo_idx),
-                       _mm256_shuffle_epi8(run_hi_table, hi_idx));
-  // The second bytes (k I K S i h s f a p 8 o y e E -), one bit per high
-  // nibble: 1 = 6, 2 = 4, 4 = 5, 8 = 7, 16 = 3, 32 = 2.
-  const __m256i second_lo_table = _mm256_setr_epi8(
-      8, 1, 0, 4 | 8, 0, 1 | 2, 1, 0, 1 | 16, 1 | 2 | 8, 0, 1 | 2, 0, 32, 0, 1,
-      8, 1, 0, 4 | 8, 0, 1 | 2, 1, 0, 1 | 16, 1 | 2 | 8, 0, 1 | 2, 0, 32, 0, 1);
-  const __m256i second_hi_table =
-      _mm256_setr_epi8(0, 0, 32, 16, 2, 4, 1, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                       32, 16, 2, 4, 1, 8, 0, 0, 0, 0, 0, 0, 0, 0);
+  const auto lookup = [&](const std::uint8_t* lo, const std::uint8_t* hi)
+      __attribute__((target("avx2"), always_inline)) {
+    return _mm256_and_si256(_mm256_shuffle_epi8(Table256(lo), lo_idx),
+                            _mm256_shuffle_epi8(Table256(hi), hi_idx));
+  };
+  const __m256i run_bits = lookup(kRunLo, kRunHi);
   HalfMasks h;
   h.run = NonZero32(run_bits);
-  h.alnum = NonZero32(_mm256_and_si256(run_bits, _mm256_set1_epi8(2 | 8 | 16)));
-  h.first = NonZero32(_mm256_and_si256(_mm256_shuffle_epi8(lo_table, lo_idx),
-                                       _mm256_shuffle_epi8(hi_table, hi_idx)));
-  h.second =
-      NonZero32(_mm256_and_si256(_mm256_shuffle_epi8(second_lo_table, lo_idx),
-                                 _mm256_shuffle_epi8(second_hi_table, hi_idx)));
+  h.alnum = NonZero32(_mm256_and_si256(run_bits, _mm256_set1_epi8(kRunAlnum)));
+  h.first = NonZero32(lookup(kFirstLo, kFirstHi));
+  h.second = NonZero32(lookup(kSecondLo, kSecondHi));
   if (kAll) {
-    // The name endings by the same nibble lookup, one bit per group of
-    // high nibbles: 1 = 4, 6 (D E N d e n), 2 = 5, 7 (T Y t y),
-    // 4 = 2 (space " '), 8 = 0 (tab).
-    const __m256i ne_lo_table = _mm256_setr_epi8(
-        4, 0, 4, 0, 1 | 2, 1, 0, 4, 0, 2 | 8, 0, 0, 0, 0, 1, 0, 4, 0, 4, 0,
-        1 | 2, 1, 0, 4, 0, 2 | 8, 0, 0, 0, 0, 1, 0);
-    const __m256i ne_hi_table =
-        _mm256_setr_epi8(8, 0, 4, 0, 1, 2, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0,
-                         4, 0, 1, 2, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0);
-    h.name_end =
-        NonZero32(_mm256_and_si256(_mm256_shuffle_epi8(ne_lo_table, lo_idx),
-                                   _mm256_shuffle_epi8(ne_hi_table, hi_idx)));
+    h.name_end = NonZero32(lookup(kNameEndLo, kNameEndHi));
     h.equals = Bits32(Eq256(x, '='));
     h.colon = Bits32(Eq256(x, ':'));
     h.escape = Bits32(_mm256_or_si256(Eq256(x, '\\'), Eq256(x, '%')));
@@ -675,39 +680,104 @@ __attribute__((target("avx2"))) void ClassifyBlockAvx2(const unsigned char* b,
   m->escape = join(l.escape, h.escape);
 }
 
-// Set only by tests (UseBaselineShapeScanForTesting).
+// The same masks, 64 bytes at a time with AVX-512BW where the CPU has it
+// (chosen at run time, as AVX2): the same nibble tables, and each class's
+// 64 bits come straight out of one byte test (vptestmb) or compare, with no
+// movemask per half and no joining of halves (docs/performance.md, "per
+// call, tenth pass").
+__attribute__((target("avx512f,avx512bw"), always_inline)) inline __m512i
+Table512(const std::uint8_t* t) {
+  // The zero-masking form: the plain one starts from an undefined vector,
+  // which GCC 12 warns about.
+  return _mm512_maskz_broadcast_i32x4(
+      static_cast<__mmask16>(0xFFFF),
+      _mm_load_si128(reinterpret_cast<const __m128i*>(t)));
+}
+
+template <bool kAll>
+__attribute__((target("avx512f,avx512bw"))) void ClassifyBlockAvx512(
+    const unsigned char* b, BlockMasks* m) {
+  const __m512i x = _mm512_loadu_si512(b);
+  const __m512i nibble = _mm512_set1_epi8(0x0F);
+  const __m512i lo_idx = _mm512_and_si512(x, nibble);
+  const __m512i hi_idx = _mm512_and_si512(_mm512_srli_epi16(x, 4), nibble);
+  // Bit k set when lo[x_k & 15] & hi[x_k >> 4] is not 0.
+  const auto in = [&](const std::uint8_t* lo, const std::uint8_t* hi)
+      __attribute__((target("avx512f,avx512bw"), always_inline)) {
+    return static_cast<std::uint64_t>(
+        _mm512_test_epi8_mask(_mm512_shuffle_epi8(Table512(lo), lo_idx),
+                              _mm512_shuffle_epi8(Table512(hi), hi_idx)));
+  };
+  const __m512i run_bits =
+      _mm512_and_si512(_mm512_shuffle_epi8(Table512(kRunLo), lo_idx),
+                       _mm512_shuffle_epi8(Table512(kRunHi), hi_idx));
+  m->run = _mm512_test_epi8_mask(run_bits, run_bits);
+  m->alnum = _mm512_test_epi8_mask(run_bits, _mm512_set1_epi8(kRunAlnum));
+  m->first = in(kFirstLo, kFirstHi);
+  m->second = in(kSecondLo, kSecondHi);
+  if (kAll) {
+    m->name_end = in(kNameEndLo, kNameEndHi);
+    m->equals = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('='));
+    m->colon = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(':'));
+    m->escape = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('\\')) |
+                _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('%'));
+  } else {
+    m->name_end = m->equals = m->colon = m->escape = 0;
+  }
+}
+
+// Set only by tests (UseBaselineShapeScanForTesting,
+// UseAvx2ShapeScanForTesting).
 std::atomic<bool> g_baseline_for_testing{false};
+std::atomic<bool> g_avx2_for_testing{false};
 
 // CPUID and XGETBV rather than __builtin_cpu_supports, which needs
 // libgcc's __cpu_model: the prebuilt addon is linked with compiler-rt
-// (docs/building.md). AVX2 counts only when the OS saves the YMM registers.
-bool CpuHasAvx2() {
+// (docs/building.md). A path counts only when the OS saves its registers:
+// YMM for AVX2; YMM, the opmask registers and all of ZMM for AVX-512.
+SimdPath CpuSimdPath() {
   unsigned a, b, c, d;
-  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return SimdPath::kBaseline;
   const bool osxsave = c & (1u << 27), avx = c & (1u << 28);
-  if (!osxsave || !avx) return false;
+  if (!osxsave || !avx) return SimdPath::kBaseline;
   unsigned xcr0_lo, xcr0_hi;
   __asm__("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
-  if ((xcr0_lo & 0x6) != 0x6) return false;  // XMM and YMM state
-  if (__get_cpuid_max(0, nullptr) < 7) return false;
+  if ((xcr0_lo & 0x6) != 0x6) return SimdPath::kBaseline;  // XMM, YMM
+  if (__get_cpuid_max(0, nullptr) < 7) return SimdPath::kBaseline;
   __cpuid_count(7, 0, a, b, c, d);
-  return b & (1u << 5);
+  if (!(b & (1u << 5))) return SimdPath::kBaseline;
+  const bool avx512bw = (b & (1u << 16)) && (b & (1u << 30));  // F and BW
+  if (avx512bw && (xcr0_lo & 0xE0) == 0xE0) return SimdPath::kAvx512;
+  return SimdPath::kAvx2;
 }
 
-bool HaveAvx2() {
-  static const bool have = CpuHasAvx2();
-  return have && !g_baseline_for_testing.load(std::memory_order_relaxed);
+SimdPath CpuPath() {
+  static const SimdPath path = CpuSimdPath();
+  return path;
+}
+
+// The path a scan takes: the CPU's best, or the one a test asked for.
+SimdPath BestPath() {
+  const SimdPath cpu = CpuPath();
+  if (cpu == SimdPath::kBaseline ||
+      g_baseline_for_testing.load(std::memory_order_relaxed)) {
+    return SimdPath::kBaseline;
+  }
+  if (g_avx2_for_testing.load(std::memory_order_relaxed))
+    return SimdPath::kAvx2;
+  return cpu;
 }
 #endif
 
-// The masks of one 64-byte block, on the best path this CPU has (`avx2`:
-// HaveAvx2(), read once per text).
+// The masks of one 64-byte block, on the path `path` (BestPath(), read once
+// per text).
 template <bool kAll>
-inline void Classify(const unsigned char* b, bool avx2, BlockMasks* m) {
+inline void Classify(const unsigned char* b, SimdPath path, BlockMasks* m) {
 #if defined(KEYREF_HAVE_AVX2_PATH)
-  if (avx2) return ClassifyBlockAvx2<kAll>(b, m);
+  if (path == SimdPath::kAvx512) return ClassifyBlockAvx512<kAll>(b, m);
+  if (path == SimdPath::kAvx2) return ClassifyBlockAvx2<kAll>(b, m);
 #else
-  (void)avx2;
+  (void)path;
 #endif
   ClassifyBlock<kAll>(b, m);
 }
@@ -725,11 +795,11 @@ inline void ShiftDown(BlockMasks* m, unsigned shift) {
   m->escape >>= shift;
 }
 
-bool UseAvx2() {
+SimdPath ScanPath() {
 #if defined(KEYREF_HAVE_AVX2_PATH)
-  return HaveAvx2();
+  return BestPath();
 #else
-  return false;
+  return SimdPath::kBaseline;
 #endif
 }
 
@@ -830,7 +900,7 @@ void ScanShapes(std::string_view s, Sink&& sink, Observer* observer) {
     ++i;
   };
 
-  const bool avx2 = UseAvx2();
+  const SimdPath path = ScanPath();
   std::uint64_t carry_run =
       0;  // bit 0: the byte before the block is a run byte
   std::uint64_t carry_alnum = 0;  // bit 0: … is alphanumeric
@@ -840,7 +910,7 @@ void ScanShapes(std::string_view s, Sink&& sink, Observer* observer) {
         reinterpret_cast<const unsigned char*>(s.data()) + block;
     BlockMasks masks;
     if (len == 64) {
-      Classify<kAll>(b, avx2, &masks);
+      Classify<kAll>(b, path, &masks);
     } else if (block > 0) {
       // The tail of a text longer than a block: the 64 bytes that end
       // where the text ends are classified, and their masks shifted down
@@ -848,7 +918,7 @@ void ScanShapes(std::string_view s, Sink&& sink, Observer* observer) {
       // one byte, so each bit is what classifying the block alone gives,
       // and the bits past `len` are 0 (shifted in) as the scalar path
       // leaves them. No copy of the text is made.
-      Classify<kAll>(b + len - 64, avx2, &masks);
+      Classify<kAll>(b + len - 64, path, &masks);
       ShiftDown(&masks, 64 - static_cast<unsigned>(len));
     } else {
       // A text shorter than a block (a ref, a short line) is copied into a
@@ -858,7 +928,7 @@ void ScanShapes(std::string_view s, Sink&& sink, Observer* observer) {
       alignas(32) unsigned char padded[64];
       std::memset(padded, 0, sizeof padded);
       std::memcpy(padded, b, len);
-      Classify<kAll>(padded, avx2, &masks);
+      Classify<kAll>(padded, path, &masks);
       // The copy may hold up to 63 bytes of the text (a secret, when one is
       // being scrubbed): wiped once classified (docs/threat-model.md).
       SecureZero(padded, sizeof padded);
@@ -949,6 +1019,22 @@ void UseBaselineShapeScanForTesting(bool on) noexcept {
 #endif
 }
 
+void UseAvx2ShapeScanForTesting(bool on) noexcept {
+#if defined(KEYREF_HAVE_AVX2_PATH)
+  g_avx2_for_testing = on;
+#else
+  (void)on;
+#endif
+}
+
+bool ShapeScanHasAvx512() noexcept {
+#if defined(KEYREF_HAVE_AVX2_PATH)
+  return CpuPath() == SimdPath::kAvx512;
+#else
+  return false;
+#endif
+}
+
 void FindCredentialShapes(std::string_view text,
                           std::vector<CredentialMatch>* out) {
   ScanShapes<false>(
@@ -983,7 +1069,7 @@ template void FindCredentialShapes(std::string_view,
 
 BlockMasks ClassifyForTesting(const unsigned char* b) {
   BlockMasks m;
-  Classify<true>(b, UseAvx2(), &m);
+  Classify<true>(b, ScanPath(), &m);
   return m;
 }
 

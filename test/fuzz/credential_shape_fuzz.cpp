@@ -48,6 +48,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   keyref::FindCredentialShapes(text, &base);
   keyref::UseBaselineShapeScanForTesting(false);
   Check(SameSpans(fast, base), "baseline and vector scans differ");
+
+  // The AVX2 path where the best one is AVX-512BW (the same path again
+  // elsewhere).
+  std::vector<keyref::CredentialMatch> avx2;
+  keyref::UseAvx2ShapeScanForTesting(true);
+  keyref::FindCredentialShapes(text, &avx2);
+  keyref::UseAvx2ShapeScanForTesting(false);
+  Check(SameSpans(fast, avx2), "AVX2 and best vector scans differ");
   (void)keyref::IsHighEntropyToken(text.substr(0, 256));
   return 0;
 }

@@ -30,8 +30,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   keyref::FindCredentialShapes(text, &shapes);
   redaction::FindHeaderValues(text, &headers);
   redaction::OnePass found;
-  for (bool baseline : {false, true}) {
-    keyref::UseBaselineShapeScanForTesting(baseline);
+  // Each block classifier: the best (AVX-512BW or AVX2), AVX2, baseline.
+  for (int path = 0; path < 3; ++path) {
+    keyref::UseAvx2ShapeScanForTesting(path == 1);
+    keyref::UseBaselineShapeScanForTesting(path == 2);
     redaction::ScanOnce(set, text, &found);
     Check(keyref::fuzz::SameSpans(found.runs, runs),
           "one pass: secret runs differ");
@@ -40,6 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     Check(keyref::fuzz::SameSpans(found.headers, headers),
           "one pass: header values differ");
   }
+  keyref::UseAvx2ShapeScanForTesting(false);
   keyref::UseBaselineShapeScanForTesting(false);
   return 0;
 }

@@ -61,8 +61,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   const std::size_t mid = text.size() / 2;
   text.insert(mid - (cut < mid ? cut : mid), piece);
   redaction::OnePass one, two;
-  for (bool baseline : {false, true}) {
-    keyref::UseBaselineShapeScanForTesting(baseline);
+  // Each block classifier: the best (AVX-512BW or AVX2), AVX2, baseline.
+  for (int path = 0; path < 3; ++path) {
+    keyref::UseAvx2ShapeScanForTesting(path == 1);
+    keyref::UseBaselineShapeScanForTesting(path == 2);
     redaction::ScanOnce(set, text, &one);
     redaction::ScanOnceOnTwoThreads(set, text, &two);
     Check(keyref::fuzz::SameSpans(one.runs, two.runs),
@@ -72,6 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     Check(keyref::fuzz::SameSpans(one.headers, two.headers),
           "two threads: header values differ");
   }
+  keyref::UseAvx2ShapeScanForTesting(false);
   keyref::UseBaselineShapeScanForTesting(false);
   return 0;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "credential_shape_reference.h"
+#include "shape_scan_paths.h"
 
 namespace keyref {
 namespace {
@@ -304,15 +305,9 @@ TEST(CredentialShape, EachFamilyIsFound) {
             CredentialFamily::kNone);
 }
 
-class CredentialShapeScan : public ::testing::TestWithParam<bool> {
- protected:
-  void SetUp() override { UseBaselineShapeScanForTesting(GetParam()); }
-  void TearDown() override { UseBaselineShapeScanForTesting(false); }
-};
-INSTANTIATE_TEST_SUITE_P(BothPaths, CredentialShapeScan, ::testing::Bool(),
-                         [](const auto& info) {
-                           return info.param ? "Baseline" : "Best";
-                         });
+class CredentialShapeScan : public testing_paths::OnEachPath {};
+INSTANTIATE_TEST_SUITE_P(AllPaths, CredentialShapeScan,
+                         testing_paths::AllPaths(), testing_paths::PathName);
 
 TEST_P(CredentialShapeScan, MatchesThePlainLoopOnGeneratedText) {
   const std::vector<std::string> pieces = {"sk-",

@@ -1,10 +1,10 @@
 // The redactor's one pass (native/src/redaction/one_pass.cpp) classifies
-// each 64-byte block of a text once, with SSE2 or (where the CPU has it)
-// AVX2, and feeds the masks to the credential-shape scan, the fingerprint
-// run finder and the header rule. These tests pin that it finds exactly
-// what the three rules find one after the other (FindSecretRuns,
+// each 64-byte block of a text once, with SSE2, AVX2 or AVX-512BW (the
+// best the CPU has), and feeds the masks to the credential-shape scan, the
+// fingerprint run finder and the header rule. These tests pin that it finds
+// exactly what the three rules find one after the other (FindSecretRuns,
 // FindCredentialShapes, and FindHeaderValues, which looks at every ':' and
-// '='), on both vector paths, for each class of fingerprint set, and that
+// '='), on every vector path, for each class of fingerprint set, and that
 // the masks are those of a byte-by-byte definition.
 #include "redaction/one_pass.h"
 
@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdio>
+#include <fstream>
 #include <random>
 #include <string>
 #include <tuple>
@@ -21,23 +22,18 @@
 #include "keyref/credential_shape.h"
 #include "print_set_test_util.h"
 #include "redaction/internal.h"
+#include "shape_scan_paths.h"
 
 namespace keyref::redaction {
 namespace {
 
 using shape_scan::BlockMasks;
 
-// Both paths on this machine: the best it has (AVX2 on most x86-64) and the
-// baseline (SSE2; plain C++ elsewhere).
-class OnePassScan : public ::testing::TestWithParam<bool> {
- protected:
-  void SetUp() override { UseBaselineShapeScanForTesting(GetParam()); }
-  void TearDown() override { UseBaselineShapeScanForTesting(false); }
-};
-INSTANTIATE_TEST_SUITE_P(BothPaths, OnePassScan, ::testing::Bool(),
-                         [](const auto& info) {
-                           return info.param ? "Baseline" : "Best";
-                         });
+// Every path on this machine: the baseline (SSE2; plain C++ elsewhere),
+// AVX2, and the best it has (AVX-512BW where the CPU has it).
+class OnePassScan : public testing_paths::OnEachPath {};
+INSTANTIATE_TEST_SUITE_P(AllPaths, OnePassScan, testing_paths::AllPaths(),
+                         testing_paths::PathName);
 
 // The classes, byte by byte, from their definitions in BlockMasks.
 BlockMasks Definition(const unsigned char* b) {
@@ -86,6 +82,32 @@ TEST_P(OnePassScan, MasksAreThoseOfTheByteDefinition) {
     ASSERT_EQ(got.name_end, want.name_end) << round;
     ASSERT_EQ(got.escape, want.escape) << round;
   }
+}
+
+// The scan takes its AVX-512BW path exactly where the kernel reports the
+// CPU's AVX-512F and AVX-512BW (it lists them only when it saves their
+// registers): found by CPUID and XGETBV in credential_shape.cpp, read here
+// from /proc/cpuinfo.
+TEST(ShapeScanPaths, Avx512WhereTheKernelReportsIt) {
+#if defined(__x86_64__)
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  if (!cpuinfo) GTEST_SKIP() << "no /proc/cpuinfo";
+  std::string flags;
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (line.rfind("flags", 0) == 0) {
+      flags = line;
+      break;
+    }
+  }
+  ASSERT_FALSE(flags.empty());
+  flags += ' ';
+  auto has = [&](const std::string& flag) {
+    return flags.find(' ' + flag + ' ') != std::string::npos;
+  };
+  EXPECT_EQ(ShapeScanHasAvx512(), has("avx512f") && has("avx512bw")) << flags;
+#else
+  EXPECT_FALSE(ShapeScanHasAvx512());
+#endif
 }
 
 std::string Base64(std::string_view in) {

@@ -62,5 +62,11 @@ bool IsHighEntropyToken(std::string_view token) noexcept;
 // CPU has AVX2, so both paths are checked on one machine. Same results
 // either way.
 void UseBaselineShapeScanForTesting(bool on) noexcept;
+// For tests: makes the scanner use its AVX2 path even where the CPU has
+// AVX-512BW (UseBaselineShapeScanForTesting wins over it), so all three
+// paths are checked on such a machine.
+void UseAvx2ShapeScanForTesting(bool on) noexcept;
+// Whether this CPU (and OS) gives the scanner its AVX-512BW path.
+bool ShapeScanHasAvx512() noexcept;
 
 }  // namespace keyref
