@@ -16,6 +16,8 @@ namespace keyref::addon {
 // The memory of dead large redact() results, kept for the next one
 // (sidecar_redact.cc).
 class ResultPool;
+// redact()'s reused buffers (sidecar_redact.cc).
+struct RedactScratch;
 
 struct AddonData {
   // Scratch space that checkRef fills for the JS layer (ref_binding.cc).
@@ -28,6 +30,9 @@ struct AddonData {
   // Made with the first large redact() result; shared with the results that
   // will return their memory to it.
   std::shared_ptr<ResultPool> redact_results;
+  // Made with the first Sidecar's redact function; every redact function
+  // of this environment uses it.
+  std::shared_ptr<RedactScratch> redact_scratch;
 };
 
 inline AddonData* GetData(Napi::Env env) {

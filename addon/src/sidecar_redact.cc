@@ -53,14 +53,24 @@ namespace {
 // (freed with the function), never a pointer into the wrapper.
 struct RedactBinding {
   std::shared_ptr<Instance> instance;
+  // The environment's scratch buffers (AddonData::redact_scratch), shared:
+  // held for as long as the function may still be called.
+  std::shared_ptr<RedactScratch> scratch;
 };
 
-// Scratch buffers reused across calls on one JS thread (an environment runs
-// on one thread; worker threads get their own). Fresh megabyte buffers would
-// cost a page fault per 4 KiB on every call. The input buffer is never
-// zero-filled before a copy and is wiped after each use, since a host string
-// may hold a key; the output and the spans are scrubbed text and positions.
-struct Scratch {
+}  // namespace
+
+// Scratch buffers reused across calls in one environment (it runs on one
+// thread; worker threads get their own environment, so their own buffers).
+// The environment's AddonData owns them and each redact function holds a
+// pointer to them: no thread_local, whose lookup in a shared object
+// (__tls_get_addr, twice for one with a constructor) was a measurable part
+// of a short text's call (docs/performance.md, "per call, tenth pass"). Fresh
+// megabyte buffers would cost a page fault per 4 KiB on every call. The input
+// buffer is never zero-filled before a copy and is wiped after each use, since
+// a host string may hold a key; the output and the spans are scrubbed text and
+// positions.
+struct RedactScratch {
   // A log line or an error text is copied in one call; a longer text is
   // copied again into room it cannot overflow.
   static constexpr std::size_t kFirstCap = 16 * 1024;
@@ -109,14 +119,9 @@ struct Scratch {
   }
 };
 
-// Not inlined: in a shared object each use of a thread_local's address
-// calls __tls_get_addr, and GCC recomputes that address at each use of an
-// inlined reference rather than keeping it (eight calls per redact() were
-// measured). Out of line, a call makes one lookup and keeps the reference.
-__attribute__((noinline)) Scratch& ThreadScratch() {
-  thread_local Scratch scratch;
-  return scratch;
-}
+namespace {
+
+using Scratch = RedactScratch;
 
 void DrainPool(napi_env env) noexcept;
 
@@ -544,9 +549,10 @@ napi_value Redact(napi_env env, napi_callback_info info) {
     ThrowTextType(env);
     return nullptr;
   }
-  const Instance& instance = *static_cast<RedactBinding*>(data)->instance;
+  const RedactBinding& binding = *static_cast<RedactBinding*>(data);
+  const Instance& instance = *binding.instance;
   try {
-    WipeInput wipe{env, ThreadScratch()};
+    WipeInput wipe{env, *binding.scratch};
     std::size_t len = 0;
     bool ascii = false;
     const napi_status st = ReadText(env, text, wipe, &len, &ascii);
@@ -584,8 +590,10 @@ void FreeBinding(napi_env, void* data, void*) {
 
 RedactStats GetRedactStats(napi_env env) {
   RedactStats stats;
-  stats.scratch_bytes = ThreadScratch().cap;
   AddonData* data = GetData(Napi::Env(env));
+  if (data && data->redact_scratch) {
+    stats.scratch_bytes = data->redact_scratch->cap;
+  }
   if (data && data->redact_results) {
     data->redact_results->Stats(&stats.pooled, &stats.pooled_bytes,
                                 &stats.reused);
@@ -595,8 +603,14 @@ RedactStats GetRedactStats(napi_env env) {
 
 void DefineRedact(Napi::Env env, Napi::Object self,
                   std::shared_ptr<Instance> instance) {
+  AddonData* data = GetData(env);
+  if (!data) {
+    NAPI_THROW_VOID(Napi::Error::New(env, "keyref: addon data missing"));
+  }
+  if (!data->redact_scratch) data->redact_scratch = std::make_shared<Scratch>();
   auto binding = std::make_unique<RedactBinding>();
   binding->instance = std::move(instance);
+  binding->scratch = data->redact_scratch;
   napi_value fn = nullptr;
   NAPI_THROW_IF_FAILED_VOID(
       env, napi_create_function(env, "redact", NAPI_AUTO_LENGTH, Redact,

@@ -592,40 +592,48 @@ struct HalfMasks {
 
 // The nibble tables of the AVX2 and AVX-512 paths: byte x is in a class
 // when lo[x & 15] & hi[x >> 4] is not 0, one bit per group of high nibbles
-// that occur in the class. Both paths repeat each table in every 128-bit
-// lane (their byte shuffles look up within a lane).
-//
+// that occur in the class. Their byte shuffles look up within each
+// 128-bit lane, so a table is stored twice over (one 256-bit load for AVX2,
+// one broadcast load for AVX-512).
+struct alignas(32) LaneTable {
+  std::uint8_t b[32];
+};
+constexpr LaneTable TwoLanes(const std::array<std::uint8_t, 16>& t) {
+  LaneTable w{};
+  for (std::size_t i = 0; i < 32; ++i) w.b[i] = t[i % 16];
+  return w;
+}
+
 // First bytes (s A g h x p r e B b -): 1 = high nibble 7 (p r s x),
 // 2 = 4 (A B), 4 = 6 (b e g h), 8 = 2 (-).
-alignas(16) constexpr std::uint8_t kFirstLo[16] = {
-    1, 2, 1 | 2 | 4, 1, 0, 4, 0, 4, 1 | 4, 0, 0, 0, 0, 8, 0, 0};
-alignas(16) constexpr std::uint8_t kFirstHi[16] = {0, 0, 8, 0, 2, 0, 4, 1,
-                                                   0, 0, 0, 0, 0, 0, 0, 0};
+constexpr LaneTable kFirstLo =
+    TwoLanes({1, 2, 1 | 2 | 4, 1, 0, 4, 0, 4, 1 | 4, 0, 0, 0, 0, 8, 0, 0});
+constexpr LaneTable kFirstHi =
+    TwoLanes({0, 0, 8, 0, 2, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0});
 // Run bytes and alphanumerics: 1 = high nibble 2 with + - /, 2 = 3 with
 // 0-9, 4 = 3 with =, 8 = 4 or 6 with 1-F (letters), 16 = 5 or 7 with 0-A
 // (letters), 32 = 5 with F (_). Alphanumeric: kRunAlnum.
-alignas(16) constexpr std::uint8_t kRunLo[16] = {
-    18, 26, 26, 26, 26, 26, 26, 26, 26, 26, 24, 9, 8, 13, 8, 41};
-alignas(16) constexpr std::uint8_t kRunHi[16] = {0, 0, 1, 6, 8, 48, 8, 16,
-                                                 0, 0, 0, 0, 0, 0,  0, 0};
+constexpr LaneTable kRunLo =
+    TwoLanes({18, 26, 26, 26, 26, 26, 26, 26, 26, 26, 24, 9, 8, 13, 8, 41});
+constexpr LaneTable kRunHi =
+    TwoLanes({0, 0, 1, 6, 8, 48, 8, 16, 0, 0, 0, 0, 0, 0, 0, 0});
 constexpr char kRunAlnum = 2 | 8 | 16;
 // Second bytes (k I K S i h s f a p 8 o y e E -): 1 = high nibble 6,
 // 2 = 4, 4 = 5, 8 = 7, 16 = 3, 32 = 2.
-alignas(16) constexpr std::uint8_t kSecondLo[16] = {
-    8, 1, 0, 4 | 8, 0, 1 | 2, 1, 0, 1 | 16, 1 | 2 | 8, 0, 1 | 2, 0, 32, 0, 1};
-alignas(16) constexpr std::uint8_t kSecondHi[16] = {0, 0, 32, 16, 2, 4, 1, 8,
-                                                    0, 0, 0,  0,  0, 0, 0, 0};
+constexpr LaneTable kSecondLo = TwoLanes(
+    {8, 1, 0, 4 | 8, 0, 1 | 2, 1, 0, 1 | 16, 1 | 2 | 8, 0, 1 | 2, 0, 32, 0, 1});
+constexpr LaneTable kSecondHi =
+    TwoLanes({0, 0, 32, 16, 2, 4, 1, 8, 0, 0, 0, 0, 0, 0, 0, 0});
 // Name endings: 1 = high nibble 4 or 6 (D E N d e n), 2 = 5 or 7
 // (T Y t y), 4 = 2 (space " '), 8 = 0 (tab).
-alignas(16) constexpr std::uint8_t kNameEndLo[16] = {
-    4, 0, 4, 0, 1 | 2, 1, 0, 4, 0, 2 | 8, 0, 0, 0, 0, 1, 0};
-alignas(16) constexpr std::uint8_t kNameEndHi[16] = {8, 0, 4, 0, 1, 2, 1, 2,
-                                                     0, 0, 0, 0, 0, 0, 0, 0};
+constexpr LaneTable kNameEndLo =
+    TwoLanes({4, 0, 4, 0, 1 | 2, 1, 0, 4, 0, 2 | 8, 0, 0, 0, 0, 1, 0});
+constexpr LaneTable kNameEndHi =
+    TwoLanes({8, 0, 4, 0, 1, 2, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0});
 
 __attribute__((target("avx2"), always_inline)) inline __m256i Table256(
-    const std::uint8_t* t) {
-  return _mm256_broadcastsi128_si256(
-      _mm_load_si128(reinterpret_cast<const __m128i*>(t)));
+    const LaneTable& t) {
+  return _mm256_load_si256(reinterpret_cast<const __m256i*>(t.b));
 }
 
 template <bool kAll>
@@ -634,7 +642,7 @@ ClassifyHalfAvx2(__m256i x) {
   const __m256i nibble = _mm256_set1_epi8(0x0F);
   const __m256i lo_idx = _mm256_and_si256(x, nibble);
   const __m256i hi_idx = _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble);
-  const auto lookup = [&](const std::uint8_t* lo, const std::uint8_t* hi)
+  const auto lookup = [&](const LaneTable& lo, const LaneTable& hi)
       __attribute__((target("avx2"), always_inline)) {
     return _mm256_and_si256(_mm256_shuffle_epi8(Table256(lo), lo_idx),
                             _mm256_shuffle_epi8(Table256(hi), hi_idx));
@@ -686,14 +694,13 @@ __attribute__((target("avx2"))) void ClassifyBlockAvx2(const unsigned char* b,
 // movemask per half and no joining of halves (docs/performance.md, "per
 // call, tenth pass").
 __attribute__((target("avx512f,avx512bw"), always_inline)) inline __m512i
-Table512(const std::uint8_t* t) {
+Table512(const LaneTable& t) {
   // The zero-masking form: the plain one starts from an undefined vector,
   // which GCC 12 warns about.
-  return _mm512_maskz_broadcast_i32x4(
-      static_cast<__mmask16>(0xFFFF),
-      _mm_load_si128(reinterpret_cast<const __m128i*>(t)));
+  return _mm512_maskz_broadcast_i64x4(
+      static_cast<__mmask8>(0xFF),
+      _mm256_load_si256(reinterpret_cast<const __m256i*>(t.b)));
 }
-
 template <bool kAll>
 __attribute__((target("avx512f,avx512bw"))) void ClassifyBlockAvx512(
     const unsigned char* b, BlockMasks* m) {
@@ -702,7 +709,7 @@ __attribute__((target("avx512f,avx512bw"))) void ClassifyBlockAvx512(
   const __m512i lo_idx = _mm512_and_si512(x, nibble);
   const __m512i hi_idx = _mm512_and_si512(_mm512_srli_epi16(x, 4), nibble);
   // Bit k set when lo[x_k & 15] & hi[x_k >> 4] is not 0.
-  const auto in = [&](const std::uint8_t* lo, const std::uint8_t* hi)
+  const auto in = [&](const LaneTable& lo, const LaneTable& hi)
       __attribute__((target("avx512f,avx512bw"), always_inline)) {
     return static_cast<std::uint64_t>(
         _mm512_test_epi8_mask(_mm512_shuffle_epi8(Table512(lo), lo_idx),
