@@ -702,9 +702,15 @@ Table512(const LaneTable& t) {
       _mm256_load_si256(reinterpret_cast<const __m256i*>(t.b)));
 }
 template <bool kAll>
+//
+// `len` bytes at `b` (1 to 64): a shorter block (a text's last, or a text
+// shorter than a block) is loaded under a mask, which reads nothing past
+// the text and leaves the other bytes 0, in no class; so it needs neither
+// the shifted classification nor the zeroed copy of the other paths.
 __attribute__((target("avx512f,avx512bw"))) void ClassifyBlockAvx512(
-    const unsigned char* b, BlockMasks* m) {
-  const __m512i x = _mm512_loadu_si512(b);
+    const unsigned char* b, std::size_t len, BlockMasks* m) {
+  const __mmask64 bytes = len >= 64 ? ~__mmask64{0} : (__mmask64{1} << len) - 1;
+  const __m512i x = _mm512_maskz_loadu_epi8(bytes, b);
   const __m512i nibble = _mm512_set1_epi8(0x0F);
   const __m512i lo_idx = _mm512_and_si512(x, nibble);
   const __m512i hi_idx = _mm512_and_si512(_mm512_srli_epi16(x, 4), nibble);
@@ -781,7 +787,7 @@ SimdPath BestPath() {
 template <bool kAll>
 inline void Classify(const unsigned char* b, SimdPath path, BlockMasks* m) {
 #if defined(KEYREF_HAVE_AVX2_PATH)
-  if (path == SimdPath::kAvx512) return ClassifyBlockAvx512<kAll>(b, m);
+  if (path == SimdPath::kAvx512) return ClassifyBlockAvx512<kAll>(b, 64, m);
   if (path == SimdPath::kAvx2) return ClassifyBlockAvx2<kAll>(b, m);
 #else
   (void)path;
@@ -918,6 +924,10 @@ void ScanShapes(std::string_view s, Sink&& sink, Observer* observer) {
     BlockMasks masks;
     if (len == 64) {
       Classify<kAll>(b, path, &masks);
+#if defined(KEYREF_HAVE_AVX2_PATH)
+    } else if (path == SimdPath::kAvx512) {
+      ClassifyBlockAvx512<kAll>(b, len, &masks);  // under a mask
+#endif
     } else if (block > 0) {
       // The tail of a text longer than a block: the 64 bytes that end
       // where the text ends are classified, and their masks shifted down
