@@ -770,7 +770,7 @@ SimdPath CpuPath() {
 }
 
 // The path a scan takes: the CPU's best, or the one a test asked for.
-SimdPath BestPath() {
+SimdPath ChoosePath() {
   const SimdPath cpu = CpuPath();
   if (cpu == SimdPath::kBaseline ||
       g_baseline_for_testing.load(std::memory_order_relaxed)) {
@@ -779,6 +779,20 @@ SimdPath BestPath() {
   if (g_avx2_for_testing.load(std::memory_order_relaxed))
     return SimdPath::kAvx2;
   return cpu;
+}
+
+// ChoosePath(), kept: one load per text (a call and two loads per text were
+// ~1 % of a short text's call). Chosen again when a test changes its knobs.
+constexpr int kPathUnknown = -1;
+std::atomic<int> g_path{kPathUnknown};
+
+inline SimdPath BestPath() {
+  int path = g_path.load(std::memory_order_relaxed);
+  if (__builtin_expect(path == kPathUnknown, 0)) {
+    path = static_cast<int>(ChoosePath());
+    g_path.store(path, std::memory_order_relaxed);
+  }
+  return static_cast<SimdPath>(path);
 }
 #endif
 
@@ -1031,6 +1045,7 @@ void ScanShapes(std::string_view s, Sink&& sink, Observer* observer) {
 void UseBaselineShapeScanForTesting(bool on) noexcept {
 #if defined(KEYREF_HAVE_AVX2_PATH)
   g_baseline_for_testing = on;
+  g_path = static_cast<int>(ChoosePath());
 #else
   (void)on;
 #endif
@@ -1039,6 +1054,7 @@ void UseBaselineShapeScanForTesting(bool on) noexcept {
 void UseAvx2ShapeScanForTesting(bool on) noexcept {
 #if defined(KEYREF_HAVE_AVX2_PATH)
   g_avx2_for_testing = on;
+  g_path = static_cast<int>(ChoosePath());
 #else
   (void)on;
 #endif
