@@ -14,6 +14,7 @@
 
 #include "addon_data.h"
 #include "errors.h"
+#include "keyref/credential_shape.h"
 #include "keyref/key_scrubber.h"
 #include "keyref/log.h"
 #include "keyref/ref.h"
@@ -171,8 +172,8 @@ Napi::Value RedactionProbe(const Napi::CallbackInfo& info) {
 }
 
 // _redactStats(): { scratchBytes, pooled, pooledBytes, reused }. Test hook
-// for test/node/redact_boundary.test.js: this thread's redact() input
-// buffer and this environment's pool of large-result memory.
+// for test/node/redact_boundary.test.js: this environment's redact() input
+// buffer and its pool of large-result memory.
 Napi::Value RedactStatsHook(const Napi::CallbackInfo& info) {
   const RedactStats stats = GetRedactStats(info.Env());
   Napi::Object out = Napi::Object::New(info.Env());
@@ -199,6 +200,13 @@ Napi::Value KeyScrubberCacheHook(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// _shapeScanPath(): the credential-shape scan's block classifier on this
+// CPU ("avx512bw", "avx2", "sse2" or "scalar"), which bench/node/
+// redact_bench.js prints with its figures.
+Napi::Value ShapeScanPathHook(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), ShapeScanPathName());
+}
+
 }  // namespace
 
 bool HasTestHooks() { return true; }
@@ -216,6 +224,10 @@ void InstallTestHooks(Napi::Env env, Napi::Function sidecar_ctor) {
       .As<Napi::Object>()
       .Set("_keyScrubberCache",
            Napi::Function::New(env, KeyScrubberCacheHook, "_keyScrubberCache"));
+  sidecar_ctor.Get("prototype")
+      .As<Napi::Object>()
+      .Set("_shapeScanPath",
+           Napi::Function::New(env, ShapeScanPathHook, "_shapeScanPath"));
 }
 
 }  // namespace keyref::addon

@@ -1060,11 +1060,19 @@ void UseAvx2ShapeScanForTesting(bool on) noexcept {
 #endif
 }
 
-bool ShapeScanHasAvx512() noexcept {
-#if defined(KEYREF_HAVE_AVX2_PATH)
-  return CpuPath() == SimdPath::kAvx512;
+const char* ShapeScanPathName() noexcept {
+  switch (ScanPath()) {
+    case SimdPath::kAvx512:
+      return "avx512bw";
+    case SimdPath::kAvx2:
+      return "avx2";
+    case SimdPath::kBaseline:
+      break;
+  }
+#if defined(__SSE2__)
+  return "sse2";
 #else
-  return false;
+  return "scalar";
 #endif
 }
 

@@ -85,10 +85,11 @@ TEST_P(OnePassScan, MasksAreThoseOfTheByteDefinition) {
 }
 
 // The scan takes its AVX-512BW path exactly where the kernel reports the
-// CPU's AVX-512F and AVX-512BW (it lists them only when it saves their
-// registers): found by CPUID and XGETBV in credential_shape.cpp, read here
-// from /proc/cpuinfo.
-TEST(ShapeScanPaths, Avx512WhereTheKernelReportsIt) {
+// CPU's AVX-512F and AVX-512BW, else AVX2 where it reports that (it lists
+// them only when it saves their registers): found by CPUID and XGETBV in
+// credential_shape.cpp, read here from /proc/cpuinfo. The test knobs pick
+// the other paths.
+TEST(ShapeScanPaths, TheBestPathTheKernelReports) {
 #if defined(__x86_64__)
   std::ifstream cpuinfo("/proc/cpuinfo");
   if (!cpuinfo) GTEST_SKIP() << "no /proc/cpuinfo";
@@ -104,9 +105,19 @@ TEST(ShapeScanPaths, Avx512WhereTheKernelReportsIt) {
   auto has = [&](const std::string& flag) {
     return flags.find(' ' + flag + ' ') != std::string::npos;
   };
-  EXPECT_EQ(ShapeScanHasAvx512(), has("avx512f") && has("avx512bw")) << flags;
+  const bool avx512 = has("avx512f") && has("avx512bw");
+  EXPECT_EQ(std::string(ShapeScanPathName()), avx512        ? "avx512bw"
+                                              : has("avx2") ? "avx2"
+                                                            : "sse2")
+      << flags;
+  UseAvx2ShapeScanForTesting(true);
+  EXPECT_EQ(std::string(ShapeScanPathName()), has("avx2") ? "avx2" : "sse2");
+  UseBaselineShapeScanForTesting(true);
+  EXPECT_EQ(std::string(ShapeScanPathName()), "sse2");
+  UseBaselineShapeScanForTesting(false);
+  UseAvx2ShapeScanForTesting(false);
 #else
-  EXPECT_FALSE(ShapeScanHasAvx512());
+  EXPECT_EQ(std::string(ShapeScanPathName()), "scalar");
 #endif
 }
 

@@ -66,7 +66,9 @@ void UseBaselineShapeScanForTesting(bool on) noexcept;
 // AVX-512BW (UseBaselineShapeScanForTesting wins over it), so all three
 // paths are checked on such a machine.
 void UseAvx2ShapeScanForTesting(bool on) noexcept;
-// Whether this CPU (and OS) gives the scanner its AVX-512BW path.
-bool ShapeScanHasAvx512() noexcept;
+// The block classifier the scanner uses now, for benchmarks and tests:
+// "avx512bw", "avx2", "sse2" or "scalar" (the CPU's best unless a test
+// asked for another).
+const char* ShapeScanPathName() noexcept;
 
 }  // namespace keyref
