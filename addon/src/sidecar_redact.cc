@@ -75,7 +75,7 @@ struct RedactScratch {
   // copied again into room it cannot overflow.
   static constexpr std::size_t kFirstCap = 16 * 1024;
   // After a large text, the buffers go back to their first size once this
-  // many texts in a row have fitted in kFirstCap: a thread that redacted
+  // many texts in a row have fitted in kFirstCap: an environment that redacted
   // one 8 MB text does not keep 24 MB for its life, and a host that keeps
   // redacting large texts does not pay for fresh pages every call.
   static constexpr int kSmallCallsBeforeShrink = 16;
@@ -83,8 +83,8 @@ struct RedactScratch {
   std::size_t cap = kFirstCap;
   std::string out;
   std::vector<Redactor::Span> spans;
-  // The redactor's per-thread state, kept here so that a call makes one
-  // thread-local lookup (this struct's), not one per component.
+  // The redactor's state for a caller (positions and cached sets, never
+  // text), kept here with the buffers: a call makes no thread-local lookup.
   Redactor::Workspace workspace;
   int small_calls = 0;
 
@@ -163,7 +163,8 @@ napi_status ReadText(napi_env env, napi_value value, WipeInput& wipe,
   // room16 - 1 units or more may have been cut. Within the first buffer's
   // size even when the buffer grew: a longer text is cheaper as UTF-8 (half
   // the bytes), and its copy must not count as a large call (AfterCall), or
-  // a thread redacting 8K-16K texts would keep a grown buffer for good.
+  // an environment redacting 8K-16K texts would keep a grown buffer for
+  // good.
   const std::size_t room16 =
       std::min(s.cap, Scratch::kFirstCap) / sizeof(char16_t);
   std::size_t units = 0;

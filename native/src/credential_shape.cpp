@@ -789,8 +789,13 @@ std::atomic<int> g_path{kPathUnknown};
 inline SimdPath BestPath() {
   int path = g_path.load(std::memory_order_relaxed);
   if (__builtin_expect(path == kPathUnknown, 0)) {
-    path = static_cast<int>(ChoosePath());
-    g_path.store(path, std::memory_order_relaxed);
+    int chosen = static_cast<int>(ChoosePath());
+    // Not over a path a test has just set from another thread.
+    if (!g_path.compare_exchange_strong(path, chosen,
+                                        std::memory_order_relaxed)) {
+      return static_cast<SimdPath>(path);
+    }
+    path = chosen;
   }
   return static_cast<SimdPath>(path);
 }
@@ -828,6 +833,42 @@ SimdPath ScanPath() {
 #else
   return SimdPath::kBaseline;
 #endif
+}
+
+// The masks of the `len` bytes at `b` (1 to 64), a block of a text: bits
+// past `len` are 0. `after_text` is true when 64 - len bytes of the same
+// text come before `b` (a last block after a full one).
+template <bool kAll>
+inline void ClassifyPart(const unsigned char* b, std::size_t len,
+                         bool after_text, SimdPath path, BlockMasks* masks) {
+  if (len == 64) {
+    Classify<kAll>(b, path, masks);
+#if defined(KEYREF_HAVE_AVX2_PATH)
+  } else if (path == SimdPath::kAvx512) {
+    ClassifyBlockAvx512<kAll>(b, len, masks);  // under a mask
+#endif
+  } else if (after_text) {
+    // The tail of a text longer than a block: the 64 bytes that end
+    // where the text ends are classified, and their masks shifted down
+    // so that bit 0 is the block's first byte. Every class is a class of
+    // one byte, so each bit is what classifying the block alone gives,
+    // and the bits past `len` are 0 (shifted in) as the scalar path
+    // leaves them. No copy of the text is made.
+    Classify<kAll>(b + len - 64, path, masks);
+    ShiftDown(masks, 64 - static_cast<unsigned>(len));
+  } else {
+    // A text shorter than a block (a ref, a short line) is copied into a
+    // zeroed 64-byte buffer so that it is classified with vectors too,
+    // not byte by byte: a zero byte is in none of the classes, so the
+    // bits past `len` stay 0 as the scalar path leaves them.
+    alignas(32) unsigned char padded[64];
+    std::memset(padded, 0, sizeof padded);
+    std::memcpy(padded, b, len);
+    Classify<kAll>(padded, path, masks);
+    // The copy may hold up to 63 bytes of the text (a secret, when one is
+    // being scrubbed): wiped once classified (docs/threat-model.md).
+    SecureZero(padded, sizeof padded);
+  }
 }
 
 // The scanner. `sink(match)` returns false to stop early.
@@ -936,34 +977,7 @@ void ScanShapes(std::string_view s, Sink&& sink, Observer* observer) {
     const unsigned char* b =
         reinterpret_cast<const unsigned char*>(s.data()) + block;
     BlockMasks masks;
-    if (len == 64) {
-      Classify<kAll>(b, path, &masks);
-#if defined(KEYREF_HAVE_AVX2_PATH)
-    } else if (path == SimdPath::kAvx512) {
-      ClassifyBlockAvx512<kAll>(b, len, &masks);  // under a mask
-#endif
-    } else if (block > 0) {
-      // The tail of a text longer than a block: the 64 bytes that end
-      // where the text ends are classified, and their masks shifted down
-      // so that bit 0 is the block's first byte. Every class is a class of
-      // one byte, so each bit is what classifying the block alone gives,
-      // and the bits past `len` are 0 (shifted in) as the scalar path
-      // leaves them. No copy of the text is made.
-      Classify<kAll>(b + len - 64, path, &masks);
-      ShiftDown(&masks, 64 - static_cast<unsigned>(len));
-    } else {
-      // A text shorter than a block (a ref, a short line) is copied into a
-      // zeroed 64-byte buffer so that it is classified with vectors too,
-      // not byte by byte: a zero byte is in none of the classes, so the
-      // bits past `len` stay 0 as the scalar path leaves them.
-      alignas(32) unsigned char padded[64];
-      std::memset(padded, 0, sizeof padded);
-      std::memcpy(padded, b, len);
-      Classify<kAll>(padded, path, &masks);
-      // The copy may hold up to 63 bytes of the text (a secret, when one is
-      // being scrubbed): wiped once classified (docs/threat-model.md).
-      SecureZero(padded, sizeof padded);
-    }
+    ClassifyPart<kAll>(b, len, block > 0, path, &masks);
     if (kAll) observer->OnBlock(block, len, masks);
     const std::uint64_t run = masks.run;
     const std::uint64_t alnum = masks.alnum;
@@ -1111,6 +1125,13 @@ template void FindCredentialShapes(std::string_view,
 BlockMasks ClassifyForTesting(const unsigned char* b) {
   BlockMasks m;
   Classify<true>(b, ScanPath(), &m);
+  return m;
+}
+
+BlockMasks ClassifyPartForTesting(const unsigned char* b, std::size_t len,
+                                  bool after_text) {
+  BlockMasks m;
+  ClassifyPart<true>(b, len, after_text, ScanPath(), &m);
   return m;
 }
 

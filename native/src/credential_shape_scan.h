@@ -45,5 +45,10 @@ void FindCredentialShapes(std::string_view text,
 // (AVX2, or the baseline path under UseBaselineShapeScanForTesting). For
 // tests, which compare them with a byte-by-byte definition.
 BlockMasks ClassifyForTesting(const unsigned char* b);
+// The masks of the `len` bytes at `b` (1 to 64) as the scan computes them
+// for a block of a text, bits past `len` 0; `after_text`: 64 - len bytes of
+// the text come before `b`. Reads no byte outside the text. For tests.
+BlockMasks ClassifyPartForTesting(const unsigned char* b, std::size_t len,
+                                  bool after_text);
 
 }  // namespace keyref::shape_scan

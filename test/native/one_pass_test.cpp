@@ -9,9 +9,12 @@
 #include "redaction/one_pass.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <string>
@@ -82,6 +85,85 @@ TEST_P(OnePassScan, MasksAreThoseOfTheByteDefinition) {
     ASSERT_EQ(got.name_end, want.name_end) << round;
     ASSERT_EQ(got.escape, want.escape) << round;
   }
+}
+
+// The masks of `len` bytes: exact, but `second`, which a path may compute
+// as a filter that sets more bits (SSE2 sets them all; only its bits at
+// first bytes are read, and there are none past `len`).
+void ExpectSameMasks(const BlockMasks& got, const BlockMasks& want,
+                     std::size_t len, const std::string& where) {
+  const std::uint64_t bytes =
+      len == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << len) - 1;
+  EXPECT_EQ(got.run, want.run) << where;
+  EXPECT_EQ(got.alnum, want.alnum) << where;
+  EXPECT_EQ(got.first, want.first) << where;
+  EXPECT_EQ(got.second & want.second & bytes, want.second) << where;
+  EXPECT_EQ(got.equals, want.equals) << where;
+  EXPECT_EQ(got.colon, want.colon) << where;
+  EXPECT_EQ(got.name_end, want.name_end) << where;
+  EXPECT_EQ(got.escape, want.escape) << where;
+}
+
+// A partial block (a text's last, or a text shorter than a block) gets the
+// classes of its own bytes only, with the bytes after it in every class
+// (on the AVX-512BW path it is loaded under a mask, on the others copied or
+// classified from the 64 bytes that end with it).
+TEST_P(OnePassScan, PartialBlocksClassifyTheirOwnBytesOnly) {
+  std::mt19937_64 rng(29);
+  const std::string loud = "A=:%\\sk- \"e";  // a byte of every class
+  for (std::size_t len = 1; len <= 64; ++len) {
+    for (bool after_text : {false, true}) {
+      std::string buf(64, 'x');  // what comes before, when after_text
+      std::string text;
+      for (std::size_t k = 0; k < len; ++k) {
+        text.push_back(static_cast<char>(rng() % 96 + 32));
+      }
+      buf += text;
+      for (int k = 0; k < 64; ++k) buf += loud[k % loud.size()];
+      unsigned char own[64] = {};
+      std::memcpy(own, text.data(), len);
+      const BlockMasks got = shape_scan::ClassifyPartForTesting(
+          reinterpret_cast<const unsigned char*>(buf.data()) + 64, len,
+          after_text);
+      ExpectSameMasks(got, Definition(own), len,
+                      "len " + std::to_string(len) +
+                          (after_text ? " after text" : " alone"));
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+}
+
+// A text that ends at the last byte of a readable page, the next page
+// unreadable: classifying its last block reads nothing past it (a read
+// there would end the test with SIGSEGV).
+TEST_P(OnePassScan, PartialBlocksReadNothingPastTheText) {
+  const long page = sysconf(_SC_PAGESIZE);
+  ASSERT_GT(page, 128);
+  void* map = mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(map, MAP_FAILED);
+  auto* base = static_cast<unsigned char*>(map);
+  ASSERT_EQ(mprotect(base + page, page, PROT_NONE), 0);
+  std::memset(base, 'A', page);
+  for (std::size_t len = 1; len <= 64; ++len) {
+    for (bool after_text : {false, true}) {
+      const unsigned char* b = base + page - len;
+      const BlockMasks got =
+          shape_scan::ClassifyPartForTesting(b, len, after_text);
+      const std::uint64_t mine =
+          len == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << len) - 1;
+      EXPECT_EQ(got.run, mine) << len;
+      EXPECT_EQ(got.first, mine) << len;
+    }
+  }
+  // And through the scan: texts of every length ending at the page's end.
+  for (std::size_t len = 1; len <= 200; ++len) {
+    std::vector<CredentialMatch> shapes;
+    FindCredentialShapes(
+        std::string_view(reinterpret_cast<const char*>(base + page - len), len),
+        &shapes);
+  }
+  munmap(map, 2 * page);
 }
 
 // The scan takes its AVX-512BW path exactly where the kernel reports the
