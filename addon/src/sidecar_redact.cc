@@ -62,10 +62,10 @@ struct RedactBinding {
 
 // Scratch buffers reused across calls in one environment (it runs on one
 // thread; worker threads get their own environment, so their own buffers).
-// The environment's AddonData owns them and each redact function holds a
-// pointer to them: no thread_local, whose lookup in a shared object
+// The environment's AddonData and each redact function share them (a
+// shared_ptr): no thread_local, whose lookup in a shared object
 // (__tls_get_addr, twice for one with a constructor) was a measurable part
-// of a short text's call (docs/performance.md, "per call, tenth pass"). Fresh
+// of a short text's call (docs/performance.md, "per-call, tenth pass"). Fresh
 // megabyte buffers would cost a page fault per 4 KiB on every call. The input
 // buffer is never zero-filled before a copy and is wiped after each use, since
 // a host string may hold a key; the output and the spans are scrubbed text and

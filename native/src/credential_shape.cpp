@@ -691,8 +691,8 @@ __attribute__((target("avx2"))) void ClassifyBlockAvx2(const unsigned char* b,
 // The same masks, 64 bytes at a time with AVX-512BW where the CPU has it
 // (chosen at run time, as AVX2): the same nibble tables, and each class's
 // 64 bits come straight out of one byte test (vptestmb) or compare, with no
-// movemask per half and no joining of halves (docs/performance.md, "per
-// call, tenth pass").
+// movemask per half and no joining of halves (docs/performance.md,
+// "per-call, tenth pass").
 __attribute__((target("avx512f,avx512bw"), always_inline)) inline __m512i
 Table512(const LaneTable& t) {
   // The zero-masking form: the plain one starts from an undefined vector,

@@ -59,8 +59,8 @@ std::size_t PublicPrefixLength(std::string_view value) noexcept;
 bool IsHighEntropyToken(std::string_view token) noexcept;
 
 // For tests: makes the scanner use its baseline (SSE2) path even where the
-// CPU has AVX2, so both paths are checked on one machine. Same results
-// either way.
+// CPU has AVX2 or AVX-512BW, so every path is checked on one machine. Same
+// results on each.
 void UseBaselineShapeScanForTesting(bool on) noexcept;
 // For tests: makes the scanner use its AVX2 path even where the CPU has
 // AVX-512BW (UseBaselineShapeScanForTesting wins over it), so all three

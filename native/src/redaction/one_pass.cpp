@@ -1,9 +1,9 @@
 // The redactor's one pass over a text: each 64-byte block is classified
-// once (credential_shape.cpp: SSE2, or AVX2 where the CPU has it) and its
-// masks feed all three rules that read the whole text: the credential
-// shapes, the runs a fingerprint window can lie in (RunScanner) and the
-// separators a credential header's value follows (HeaderScanner). The
-// rules and their results are those of FindCredentialShapes, ScanRuns and
+// once (credential_shape.cpp: SSE2, or AVX2 or AVX-512BW where the CPU has
+// it) and its masks feed all three rules that read the whole text: the
+// credential shapes, the runs a fingerprint window can lie in (RunScanner) and
+// the separators a credential header's value follows (HeaderScanner). The rules
+// and their results are those of FindCredentialShapes, ScanRuns and
 // FindHeaderValues run one after the other (test/native/one_pass_test.cpp).
 #include "redaction/one_pass.h"
 
