@@ -42,8 +42,9 @@ void FindCredentialShapes(std::string_view text,
                           Observer* observer);
 
 // The masks of the 64 bytes at `b`, as the scan computes them on this CPU
-// (AVX2, or the baseline path under UseBaselineShapeScanForTesting). For
-// tests, which compare them with a byte-by-byte definition.
+// (AVX-512BW or AVX2, the CPU's best; AVX2 under UseAvx2ShapeScanForTesting;
+// the baseline under UseBaselineShapeScanForTesting). For tests, which
+// compare them with a byte-by-byte definition.
 BlockMasks ClassifyForTesting(const unsigned char* b);
 // The masks of the `len` bytes at `b` (1 to 64) as the scan computes them
 // for a block of a text, bits past `len` 0; `after_text`: 64 - len bytes of
