@@ -604,10 +604,9 @@ RedactStats GetRedactStats(napi_env env) {
 
 void DefineRedact(Napi::Env env, Napi::Object self,
                   std::shared_ptr<Instance> instance) {
+  // Set by the module's Init before any Sidecar exists (as for the work
+  // pool, Sidecar::HostStoreFromJs).
   AddonData* data = GetData(env);
-  if (!data) {
-    NAPI_THROW_VOID(Napi::Error::New(env, "keyref: addon data missing"));
-  }
   if (!data->redact_scratch) data->redact_scratch = std::make_shared<Scratch>();
   auto binding = std::make_unique<RedactBinding>();
   binding->instance = std::move(instance);

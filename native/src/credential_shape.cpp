@@ -764,14 +764,10 @@ SimdPath CpuSimdPath() {
   return SimdPath::kAvx2;
 }
 
-SimdPath CpuPath() {
-  static const SimdPath path = CpuSimdPath();
-  return path;
-}
-
-// The path a scan takes: the CPU's best, or the one a test asked for.
+// The path a scan takes: the CPU's best, or the one a test asked for. Run
+// once, and again when a test changes its knobs (BestPath keeps it).
 SimdPath ChoosePath() {
-  const SimdPath cpu = CpuPath();
+  const SimdPath cpu = CpuSimdPath();
   if (cpu == SimdPath::kBaseline ||
       g_baseline_for_testing.load(std::memory_order_relaxed)) {
     return SimdPath::kBaseline;
@@ -1122,14 +1118,8 @@ template void FindCredentialShapes(std::string_view,
                                    std::vector<CredentialMatch>*,
                                    redaction::HeaderObserver*);
 
-BlockMasks ClassifyForTesting(const unsigned char* b) {
-  BlockMasks m;
-  Classify<true>(b, ScanPath(), &m);
-  return m;
-}
-
-BlockMasks ClassifyPartForTesting(const unsigned char* b, std::size_t len,
-                                  bool after_text) {
+BlockMasks ClassifyForTesting(const unsigned char* b, std::size_t len,
+                              bool after_text) {
   BlockMasks m;
   ClassifyPart<true>(b, len, after_text, ScanPath(), &m);
   return m;

@@ -41,15 +41,13 @@ void FindCredentialShapes(std::string_view text,
                           std::vector<CredentialMatch>* out,
                           Observer* observer);
 
-// The masks of the 64 bytes at `b`, as the scan computes them on this CPU
-// (AVX-512BW or AVX2, the CPU's best; AVX2 under UseAvx2ShapeScanForTesting;
-// the baseline under UseBaselineShapeScanForTesting). For tests, which
-// compare them with a byte-by-byte definition.
-BlockMasks ClassifyForTesting(const unsigned char* b);
-// The masks of the `len` bytes at `b` (1 to 64) as the scan computes them
-// for a block of a text, bits past `len` 0; `after_text`: 64 - len bytes of
-// the text come before `b`. Reads no byte outside the text. For tests.
-BlockMasks ClassifyPartForTesting(const unsigned char* b, std::size_t len,
-                                  bool after_text);
+// The masks of the `len` bytes at `b` (1 to 64; bits past `len` 0) as the
+// scan computes them for a block of a text on this CPU (AVX-512BW or AVX2,
+// the CPU's best; AVX2 under UseAvx2ShapeScanForTesting; the baseline under
+// UseBaselineShapeScanForTesting). `after_text`: 64 - len bytes of the text
+// come before `b`. Reads no byte outside the text. For tests, which compare
+// them with a byte-by-byte definition.
+BlockMasks ClassifyForTesting(const unsigned char* b, std::size_t len = 64,
+                              bool after_text = false);
 
 }  // namespace keyref::shape_scan

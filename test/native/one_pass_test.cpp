@@ -123,7 +123,7 @@ TEST_P(OnePassScan, PartialBlocksClassifyTheirOwnBytesOnly) {
       for (int k = 0; k < 64; ++k) buf += loud[k % loud.size()];
       unsigned char own[64] = {};
       std::memcpy(own, text.data(), len);
-      const BlockMasks got = shape_scan::ClassifyPartForTesting(
+      const BlockMasks got = shape_scan::ClassifyForTesting(
           reinterpret_cast<const unsigned char*>(buf.data()) + 64, len,
           after_text);
       ExpectSameMasks(got, Definition(own), len,
@@ -149,8 +149,7 @@ TEST_P(OnePassScan, PartialBlocksReadNothingPastTheText) {
   for (std::size_t len = 1; len <= 64; ++len) {
     for (bool after_text : {false, true}) {
       const unsigned char* b = base + page - len;
-      const BlockMasks got =
-          shape_scan::ClassifyPartForTesting(b, len, after_text);
+      const BlockMasks got = shape_scan::ClassifyForTesting(b, len, after_text);
       const std::uint64_t mine =
           len == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << len) - 1;
       EXPECT_EQ(got.run, mine) << len;
