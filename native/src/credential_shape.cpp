@@ -483,6 +483,7 @@ constexpr std::array<std::uint8_t, 256> kExtra = MakeExtraTable();
 // follow. kAll: the redactor's extra classes too (otherwise left 0).
 template <bool kAll>
 inline void ClassifyBlockScalar(const unsigned char* b, BlockMasks* m) {
+  *m = BlockMasks{};  // every field written (the scan reuses its masks)
   for (std::size_t k = 0; k < 64; ++k) {
     const std::uint8_t c = kClass[b[k]];
     m->run |= static_cast<std::uint64_t>((c & kRun) != 0) << k;
@@ -519,6 +520,7 @@ inline std::uint64_t Bits16(__m128i v, int shift) {
 // The same masks, 16 bytes at a time with SSE2 (every x86-64 CPU).
 template <bool kAll>
 inline void ClassifyBlock(const unsigned char* b, BlockMasks* m) {
+  *m = BlockMasks{};  // every field written (the scan reuses its masks)
   for (int q = 0; q < 4; ++q) {
     __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 16 * q));
     __m128i an =
@@ -968,12 +970,24 @@ void ScanShapes(std::string_view s, Sink&& sink, Observer* observer) {
   std::uint64_t carry_run =
       0;  // bit 0: the byte before the block is a run byte
   std::uint64_t carry_alnum = 0;  // bit 0: … is alphanumeric
-  for (std::size_t block = 0; block < n; block += 64) {
+  const unsigned char* text = reinterpret_cast<const unsigned char*>(s.data());
+  // Each block is classified one block ahead, so that a run reaching the
+  // end of a block is measured on the next block's masks, not byte by byte
+  // (an e-mail's domain across a block edge: a visit per log line).
+  BlockMasks ahead[2];
+  if (n)
+    ClassifyPart<kAll>(text, std::min<std::size_t>(64, n), false, path,
+                       &ahead[0]);
+  for (std::size_t block = 0, at = 0; block < n; block += 64, at ^= 1) {
     const std::size_t len = std::min<std::size_t>(64, n - block);
-    const unsigned char* b =
-        reinterpret_cast<const unsigned char*>(s.data()) + block;
-    BlockMasks masks;
-    ClassifyPart<kAll>(b, len, block > 0, path, &masks);
+    const BlockMasks& masks = ahead[at];
+    BlockMasks& next = ahead[at ^ 1];
+    const bool more = block + 64 < n;
+    if (more) {
+      ClassifyPart<kAll>(text + block + 64,
+                         std::min<std::size_t>(64, n - block - 64), true, path,
+                         &next);
+    }
     if (kAll) observer->OnBlock(block, len, masks);
     const std::uint64_t run = masks.run;
     const std::uint64_t alnum = masks.alnum;
@@ -1031,11 +1045,14 @@ void ScanShapes(std::string_view s, Sink&& sink, Observer* observer) {
           hint_len = run_len;
         } else {
           // It reaches the end of this (full) block and goes on in the
-          // next: measured here, as Step() would measure it. A run that
-          // is short after all and starts no match needs no visit, as
-          // for short runs above ("example" in "user@example.com" across
-          // a block edge: a visit per log line).
-          run_len += RunLength(s, block + 64, kRun);
+          // next: measured on the next block's masks (bits past the text
+          // are 0), as Step() would measure it. A run that is short after
+          // all and starts no match needs no visit, as for short runs
+          // above ("example" in "user@example.com" across a block edge: a
+          // visit per log line).
+          run_len += next.run == ~std::uint64_t{0}
+                         ? 64 + RunLength(s, block + 128, kRun)
+                         : static_cast<std::size_t>(__builtin_ctzll(~next.run));
           hint_at = p;
           hint_len = run_len;
           if (!pair && run_len < kMinEntropyRun) continue;

@@ -460,16 +460,23 @@ TEST_P(CredentialShapeScan, RunsAcrossTheBlockEdge) {
   std::mt19937_64 rng(20261129);
   for (const char* head : {"", "e", "ex", "AKIA", "sk-", "-", "_x"}) {
     for (std::size_t at = 32; at < 64; ++at) {
-      for (std::size_t len = 1; len <= 80; ++len) {
-        std::string t(at, ' ');
-        std::string run = head;
-        while (run.size() < len) run.push_back(abc[rng() % 62]);
-        run.resize(len);
-        t += run;
-        t += rng() % 2 ? "." : " ";
-        t += "tail Zk3Lq9Xv2Rt8Yp1Wm6Nb4Hc7Jd0Gf5Sa end";
-        ExpectSame(t);
-        if (::testing::Test::HasFailure()) return;
+      // Up to 160: runs that fill the next block and end in the one after
+      // it (the scan measures a run past a block's end on the next
+      // block's masks). Without a tail the text ends inside the run.
+      for (std::size_t len = 1; len <= 160; ++len) {
+        for (bool tail : {true, false}) {
+          std::string t(at, ' ');
+          std::string run = head;
+          while (run.size() < len) run.push_back(abc[rng() % 62]);
+          run.resize(len);
+          t += run;
+          if (tail) {
+            t += rng() % 2 ? "." : " ";
+            t += "tail Zk3Lq9Xv2Rt8Yp1Wm6Nb4Hc7Jd0Gf5Sa end";
+          }
+          ExpectSame(t);
+          if (::testing::Test::HasFailure()) return;
+        }
       }
     }
   }
