@@ -670,8 +670,8 @@ ClassifyHalfAvx2(__m256i x) {
 // per half: a per-call fixed cost on a short text, docs/performance.md,
 // "per-call, eighth pass"). The fields kAll leaves out are written 0.
 template <bool kAll>
-__attribute__((target("avx2"))) void ClassifyBlockAvx2(const unsigned char* b,
-                                                       BlockMasks* m) {
+__attribute__((target("avx2"))) inline void ClassifyBlockAvx2(
+    const unsigned char* b, BlockMasks* m) {
   const HalfMasks l = ClassifyHalfAvx2<kAll>(
       _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b)));
   const HalfMasks h = ClassifyHalfAvx2<kAll>(
@@ -709,7 +709,7 @@ template <bool kAll>
 // shorter than a block) is loaded under a mask, which reads nothing past
 // the text and leaves the other bytes 0, in no class; so it needs neither
 // the shifted classification nor the zeroed copy of the other paths.
-__attribute__((target("avx512f,avx512bw"))) void ClassifyBlockAvx512(
+__attribute__((target("avx512f,avx512bw"))) inline void ClassifyBlockAvx512(
     const unsigned char* b, std::size_t len, BlockMasks* m) {
   const __mmask64 bytes = len >= 64 ? ~__mmask64{0} : (__mmask64{1} << len) - 1;
   const __m512i x = _mm512_maskz_loadu_epi8(bytes, b);
@@ -799,15 +799,24 @@ inline SimdPath BestPath() {
 }
 #endif
 
-// The masks of one 64-byte block, on the path `path` (BestPath(), read once
-// per text).
-template <bool kAll>
-inline void Classify(const unsigned char* b, SimdPath path, BlockMasks* m) {
+// The masks of one 64-byte block on the path kPath. Inlined into the scan
+// compiled for that path (ScanShapesAvx512, ScanShapesAvx2), where the
+// compiler can inline the classifier too and keep its masks in registers:
+// no call per block (per line: 10 % of a 120-byte line's time with
+// AVX-512, docs/performance.md, "per-call, eleventh pass"). A classifier
+// with a target attribute cannot be inlined into code compiled without it,
+// so ClassifyBlockAvx512 and ClassifyBlockAvx2 are plain inline functions,
+// not always_inline: this one and ClassifyPart are, so that they reach the
+// function compiled for the path first.
+template <bool kAll, SimdPath kPath>
+__attribute__((always_inline)) inline void Classify(const unsigned char* b,
+                                                    BlockMasks* m) {
 #if defined(KEYREF_HAVE_AVX2_PATH)
-  if (path == SimdPath::kAvx512) return ClassifyBlockAvx512<kAll>(b, 64, m);
-  if (path == SimdPath::kAvx2) return ClassifyBlockAvx2<kAll>(b, m);
-#else
-  (void)path;
+  if constexpr (kPath == SimdPath::kAvx512) {
+    return ClassifyBlockAvx512<kAll>(b, 64, m);
+  } else if constexpr (kPath == SimdPath::kAvx2) {
+    return ClassifyBlockAvx2<kAll>(b, m);
+  }
 #endif
   ClassifyBlock<kAll>(b, m);
 }
@@ -836,15 +845,19 @@ SimdPath ScanPath() {
 // The masks of the `len` bytes at `b` (1 to 64), a block of a text: bits
 // past `len` are 0. `after_text` is true when 64 - len bytes of the same
 // text come before `b` (a last block after a full one).
-template <bool kAll>
-inline void ClassifyPart(const unsigned char* b, std::size_t len,
-                         bool after_text, SimdPath path, BlockMasks* masks) {
-  if (len == 64) {
-    Classify<kAll>(b, path, masks);
+template <bool kAll, SimdPath kPath>
+__attribute__((always_inline)) inline void ClassifyPart(const unsigned char* b,
+                                                        std::size_t len,
+                                                        bool after_text,
+                                                        BlockMasks* masks) {
 #if defined(KEYREF_HAVE_AVX2_PATH)
-  } else if (path == SimdPath::kAvx512) {
-    ClassifyBlockAvx512<kAll>(b, len, masks);  // under a mask
+  if constexpr (kPath == SimdPath::kAvx512) {
+    ClassifyBlockAvx512<kAll>(b, len, masks);  // under a mask when len < 64
+    return;
+  }
 #endif
+  if (len == 64) {
+    Classify<kAll, kPath>(b, masks);
   } else if (after_text) {
     // The tail of a text longer than a block: the 64 bytes that end
     // where the text ends are classified, and their masks shifted down
@@ -852,7 +865,7 @@ inline void ClassifyPart(const unsigned char* b, std::size_t len,
     // one byte, so each bit is what classifying the block alone gives,
     // and the bits past `len` are 0 (shifted in) as the scalar path
     // leaves them. No copy of the text is made.
-    Classify<kAll>(b + len - 64, path, masks);
+    Classify<kAll, kPath>(b + len - 64, masks);
     ShiftDown(masks, 64 - static_cast<unsigned>(len));
   } else {
     // A text shorter than a block (a ref, a short line) is copied into a
@@ -862,7 +875,7 @@ inline void ClassifyPart(const unsigned char* b, std::size_t len,
     alignas(32) unsigned char padded[64];
     std::memset(padded, 0, sizeof padded);
     std::memcpy(padded, b, len);
-    Classify<kAll>(padded, path, masks);
+    Classify<kAll, kPath>(padded, masks);
     // The copy may hold up to 63 bytes of the text (a secret, when one is
     // being scrubbed): wiped once classified (docs/threat-model.md).
     SecureZero(padded, sizeof padded);
@@ -889,8 +902,12 @@ struct NoObserver {
   void OnBlock(std::size_t, std::size_t, const BlockMasks&) {}
 };
 
-template <bool kAll, typename Sink, typename Observer = NoObserver>
-void ScanShapes(std::string_view s, Sink&& sink, Observer* observer) {
+// The scan on the path kPath, inlined into a function compiled for that
+// path (below), so that its classifier is inlined too.
+template <bool kAll, SimdPath kPath, typename Sink, typename Observer>
+__attribute__((always_inline)) inline void ScanShapesOn(std::string_view s,
+                                                        Sink& sink,
+                                                        Observer* observer) {
   const std::size_t n = s.size();
   std::size_t i = 0;
   std::size_t run_end = 0;  // end of the base64 run that contains i, if any
@@ -966,7 +983,6 @@ void ScanShapes(std::string_view s, Sink&& sink, Observer* observer) {
     ++i;
   };
 
-  const SimdPath path = ScanPath();
   std::uint64_t carry_run =
       0;  // bit 0: the byte before the block is a run byte
   std::uint64_t carry_alnum = 0;  // bit 0: … is alphanumeric
@@ -976,17 +992,17 @@ void ScanShapes(std::string_view s, Sink&& sink, Observer* observer) {
   // (an e-mail's domain across a block edge: a visit per log line).
   BlockMasks ahead[2];
   if (n)
-    ClassifyPart<kAll>(text, std::min<std::size_t>(64, n), false, path,
-                       &ahead[0]);
+    ClassifyPart<kAll, kPath>(text, std::min<std::size_t>(64, n), false,
+                              &ahead[0]);
   for (std::size_t block = 0, at = 0; block < n; block += 64, at ^= 1) {
     const std::size_t len = std::min<std::size_t>(64, n - block);
     const BlockMasks& masks = ahead[at];
     BlockMasks& next = ahead[at ^ 1];
     const bool more = block + 64 < n;
     if (more) {
-      ClassifyPart<kAll>(text + block + 64,
-                         std::min<std::size_t>(64, n - block - 64), true, path,
-                         &next);
+      ClassifyPart<kAll, kPath>(text + block + 64,
+                                std::min<std::size_t>(64, n - block - 64), true,
+                                &next);
     }
     if (kAll) observer->OnBlock(block, len, masks);
     const std::uint64_t run = masks.run;
@@ -1067,6 +1083,67 @@ void ScanShapes(std::string_view s, Sink&& sink, Observer* observer) {
   }
 }
 
+#if defined(KEYREF_HAVE_AVX2_PATH)
+// The scan compiled for AVX-512BW and for AVX2: ScanShapesOn inlined, with
+// its classifier, its observer's work and its sink.
+template <bool kAll, typename Sink, typename Observer>
+__attribute__((target("avx512f,avx512bw"))) void ScanShapesAvx512(
+    std::string_view s, Sink& sink, Observer* observer) {
+  ScanShapesOn<kAll, SimdPath::kAvx512>(s, sink, observer);
+}
+template <bool kAll, typename Sink, typename Observer>
+__attribute__((target("avx2"))) void ScanShapesAvx2(std::string_view s,
+                                                    Sink& sink,
+                                                    Observer* observer) {
+  ScanShapesOn<kAll, SimdPath::kAvx2>(s, sink, observer);
+}
+#endif
+
+// The scan on this CPU's path (or a test's), chosen once per text.
+template <bool kAll, typename Sink, typename Observer = NoObserver>
+void ScanShapes(std::string_view s, Sink&& sink, Observer* observer) {
+#if defined(KEYREF_HAVE_AVX2_PATH)
+  switch (BestPath()) {
+    case SimdPath::kAvx512:
+      return ScanShapesAvx512<kAll>(s, sink, observer);
+    case SimdPath::kAvx2:
+      return ScanShapesAvx2<kAll>(s, sink, observer);
+    case SimdPath::kBaseline:
+      break;
+  }
+#endif
+  ScanShapesOn<kAll, SimdPath::kBaseline>(s, sink, observer);
+}
+
+#if defined(KEYREF_HAVE_AVX2_PATH)
+__attribute__((target("avx512f,avx512bw"))) void ClassifyPartAvx512(
+    const unsigned char* b, std::size_t len, bool after_text, BlockMasks* m) {
+  ClassifyPart<true, SimdPath::kAvx512>(b, len, after_text, m);
+}
+__attribute__((target("avx2"))) void ClassifyPartAvx2(const unsigned char* b,
+                                                      std::size_t len,
+                                                      bool after_text,
+                                                      BlockMasks* m) {
+  ClassifyPart<true, SimdPath::kAvx2>(b, len, after_text, m);
+}
+#endif
+
+// ClassifyPart on the path the scan takes (ClassifyForTesting).
+void ClassifyPartOnPath(const unsigned char* b, std::size_t len,
+                        bool after_text, BlockMasks* m) {
+#if defined(KEYREF_HAVE_AVX2_PATH)
+  switch (BestPath()) {
+    case SimdPath::kAvx512:
+      return ClassifyPartAvx512(b, len, after_text, m);
+    case SimdPath::kAvx2:
+      return ClassifyPartAvx2(b, len, after_text, m);
+    case SimdPath::kBaseline:
+      break;
+  }
+#endif
+  ClassifyPart<true, SimdPath::kBaseline>(b, len, after_text, m);
+}
+
 }  // namespace
 
 void UseBaselineShapeScanForTesting(bool on) noexcept {
@@ -1138,7 +1215,7 @@ template void FindCredentialShapes(std::string_view,
 BlockMasks ClassifyForTesting(const unsigned char* b, std::size_t len,
                               bool after_text) {
   BlockMasks m;
-  ClassifyPart<true>(b, len, after_text, ScanPath(), &m);
+  ClassifyPartOnPath(b, len, after_text, &m);
   return m;
 }
 
