@@ -27,6 +27,7 @@ const crypto = require('node:crypto');
 const os = require('node:os');
 // The test build of the addon: its redaction probe registers the secrets.
 const { Sidecar } = require('../../test/node/helpers/test_hooks');
+const { logLines, lines120, batchPerCall, median, quantile } = require('./log_lines');
 
 const ROUNDS = Number(process.env.KEYREF_BENCH_ROUNDS || 5);
 
@@ -50,25 +51,6 @@ const literals = secrets.flatMap((s) => [s, Buffer.from(s).toString('base64'), B
 const re = new RegExp([...literals.map(escape), ...families].join('|'), 'gi');
 const jsRedact = (text) => text.replace(re, '[REDACTED]');
 
-const LEVELS = ['INFO', 'DEBUG', 'WARN'];
-const PATHS = ['/v1/chat/completions', '/v1/models', '/v1/embeddings'];
-const pad = (n, w) => String(n).padStart(w, '0');
-function logLine(i) {
-  return `2026-11-28T10:${pad(Math.floor(i / 60) % 60, 2)}:${pad(i % 60, 2)}.${pad(i % 1000, 3)}Z ` +
-    `${LEVELS[i % 3]} req_id=r${pad(i, 6)} user=alice.smith@example.com method=POST path=${PATHS[i % 3]} ` +
-    `status=200 dur_ms=${10 + (i % 900)} bytes=${100 + ((i * 37) % 5000)}\n`;
-}
-function logLines(bytes) {
-  const parts = [];
-  let n = 0;
-  for (let i = 0; n < bytes; ++i) {
-    const l = logLine(i);
-    parts.push(l);
-    n += l.length;
-  }
-  return parts;
-}
-
 // MB/s of wall-clock time; `cpu`, when given, gets the CPU time per call in
 // ms of the whole process (process.cpuUsage: every thread, keyref's helper
 // and V8's collector threads included).
@@ -88,18 +70,6 @@ function measureBulk(fn, text, minMs = 1500, cpu = null) {
   if (sink < 0) console.log(sink);
   return (text.length * n) / (elapsed / 1000) / 1e6;  // MB/s (ASCII: 1 char = 1 byte)
 }
-// One batch: every line once through `fn`; µs per call.
-function batchPerCall(fn, lines) {
-  let sink = 0;
-  const start = process.hrtime.bigint();
-  for (let k = 0; k < lines.length; ++k) sink += fn(lines[k]).length;
-  const us = Number(process.hrtime.bigint() - start) / 1e3 / lines.length;
-  if (sink < 0) console.log(sink);
-  return us;
-}
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))];
-
 async function main() {
   const sidecar = new Sidecar({ logLevel: 'off', policy: { allowSchemes: ['env'] } });
   // Register the 16 secrets the way keyref does: resolved from refs in
@@ -119,9 +89,8 @@ async function main() {
   parts.splice(Math.floor(parts.length / 2), 0, plant[1]);
   parts.splice(Math.floor(parts.length / 4), 0, plant[0]);
   const big = parts.join('');
-  // 120-byte lines: the log lines cut to 119 characters plus '\n' (distinct
-  // strings, so no side benefits from a cache).
-  const lines = parts.slice(0, 4096).map((l) => `${l.replace(/\n$/, '').padEnd(119, ' ').slice(0, 119)}\n`);
+  // 120-byte lines (distinct strings, so no side benefits from a cache).
+  const lines = lines120(parts);
 
   // Both sides must remove the planted credentials and keep the e-mail.
   for (const [name, fn] of [['keyref', (t) => sidecar.redact(t)], ['JS regex', jsRedact]]) {
