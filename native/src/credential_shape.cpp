@@ -802,8 +802,8 @@ inline SimdPath BestPath() {
 // The masks of one 64-byte block on the path kPath. Inlined into the scan
 // compiled for that path (ScanShapesAvx512, ScanShapesAvx2), where the
 // compiler can inline the classifier too and keep its masks in registers:
-// no call per block (per line: 10 % of a 120-byte line's time with
-// AVX-512, docs/performance.md, "per-call, eleventh pass"). A classifier
+// no call per block (natively 10 % of a 120-byte line's scan, 4 % of an
+// 8 MB one: docs/performance.md, "Redaction, eleventh pass"). A classifier
 // with a target attribute cannot be inlined into code compiled without it,
 // so ClassifyBlockAvx512 and ClassifyBlockAvx2 are plain inline functions,
 // not always_inline: this one and ClassifyPart are, so that they reach the
