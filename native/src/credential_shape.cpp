@@ -520,7 +520,7 @@ inline std::uint64_t Bits16(__m128i v, int shift) {
 // The same masks, 16 bytes at a time with SSE2 (every x86-64 CPU).
 template <bool kAll>
 inline void ClassifyBlock(const unsigned char* b, BlockMasks* m) {
-  *m = BlockMasks{};  // every field written (the scan reuses its masks)
+  *m = BlockMasks{};  // the loop ors into the masks, which the scan reuses
   for (int q = 0; q < 4; ++q) {
     __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 16 * q));
     __m128i an =
@@ -802,12 +802,13 @@ inline SimdPath BestPath() {
 // The masks of one 64-byte block on the path kPath. Inlined into the scan
 // compiled for that path (ScanShapesAvx512, ScanShapesAvx2), where the
 // compiler can inline the classifier too and keep its masks in registers:
-// no call per block (natively 10 % of a 120-byte line's scan, 4 % of an
-// 8 MB one: docs/performance.md, "Redaction, eleventh pass"). A classifier
-// with a target attribute cannot be inlined into code compiled without it,
-// so ClassifyBlockAvx512 and ClassifyBlockAvx2 are plain inline functions,
-// not always_inline: this one and ClassifyPart are, so that they reach the
-// function compiled for the path first.
+// no call per block (natively, with the driver compiled per path: -10 %
+// per 120-byte Scrub call, -4 % per 8 MB: docs/performance.md, "Redaction,
+// eleventh pass"). A function with a target attribute cannot be inlined
+// into code compiled without it, so ClassifyBlockAvx512 and
+// ClassifyBlockAvx2 are plain inline functions, not always_inline: this one
+// and ClassifyPart are, so that they reach the function compiled for the
+// path first.
 template <bool kAll, SimdPath kPath>
 __attribute__((always_inline)) inline void Classify(const unsigned char* b,
                                                     BlockMasks* m) {

@@ -447,22 +447,21 @@ TEST_P(CredentialShapeScan, EveryFamilyAtEveryOffset) {
   }
 }
 
-// A run that reaches the end of a full block is measured on the spot with
-// the bytes of the next block (credential_shape.cpp), and not visited at
-// all when it is short after all and starts no match. Runs of every length
-// from 1 to 80 starting at every offset of the first block's second half,
-// made of random-looking key characters (so that the long ones are
-// high-entropy tokens) or starting like a prefix family, then a separator
-// and more text: the same matches as the plain loop.
+// A run that reaches the end of a full block is measured on the next
+// block's masks, classified one block ahead (credential_shape.cpp), and not
+// visited at all when it is short after all and starts no match. Runs of
+// every length from 1 to 160 (through a whole next block) starting at every
+// offset of the second half of the first block, and of the second (the
+// edge at 128, where the masks' two slots have swapped), made of
+// random-looking key characters (so that the long ones are high-entropy
+// tokens) or starting like a prefix family, then a separator and more text,
+// or nothing (the run ends the text): the same matches as the plain loop.
 TEST_P(CredentialShapeScan, RunsAcrossTheBlockEdge) {
   const char abc[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::mt19937_64 rng(20261129);
   for (const char* head : {"", "e", "ex", "AKIA", "sk-", "-", "_x"}) {
-    for (std::size_t at = 32; at < 64; ++at) {
-      // Up to 160: runs that fill the next block and end in the one after
-      // it (the scan measures a run past a block's end on the next
-      // block's masks). Without a tail the text ends inside the run.
+    for (std::size_t at = 32; at < 128; at += at == 63 ? 33 : 1) {
       for (std::size_t len = 1; len <= 160; ++len) {
         for (bool tail : {true, false}) {
           std::string t(at, ' ');
