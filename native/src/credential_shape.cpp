@@ -217,22 +217,10 @@ constexpr std::array<PrefixList, 256> MakePrefixesByFirst() {
 }
 constexpr std::array<PrefixList, 256> kPrefixesByFirst = MakePrefixesByFirst();
 
-// Bytes that can follow a first byte in a match: the second byte of every
-// prefix, 'y' (eyJ), 'e'/'E' (Bearer), '-' (-----BEGIN).
-constexpr std::array<bool, 256> MakeSecondBytes() {
-  std::array<bool, 256> t{};
-  for (const Prefix& p : kPrefixes) {
-    t[static_cast<unsigned char>(p.text[1])] = true;
-  }
-  t['y'] = t['e'] = t['E'] = t['-'] = true;
-  return t;
-}
-constexpr std::array<bool, 256> kSecondByte = MakeSecondBytes();
-
 // The pairs a match can start with, as 256 bits of allowed next bytes per
 // first byte: the first two bytes of every prefix, "ey" (JWT), b or B then e
-// or E (Bearer), "--" (PEM). Finer than kSecondByte: "re" (req_id), "pa"
-// (path), "by" (bytes) pass kFirstByte and kSecondByte but start nothing.
+// or E (Bearer), "--" (PEM): "re" (req_id), "pa" (path), "by" (bytes) are
+// made of first bytes and second bytes of pairs but start nothing.
 // A fixed table of byte values, the same for every text and secret.
 using NextBytes = std::array<std::uint64_t, 4>;
 constexpr void AllowPair(std::array<NextBytes, 256>& t, char a, char b) {
@@ -256,18 +244,67 @@ inline bool StartsAPair(unsigned char a, unsigned char b) {
   return (kPairs[a][b >> 6] >> (b & 63)) & 1;
 }
 
-// Every pair's first byte is a first byte and its second byte a second byte
-// (the masks must never drop a pair this table keeps).
-constexpr bool PairsWithinFirstAndSecond() {
+// The pair filter of the vector paths (BlockMasks::pair): eight buckets,
+// one bit each, of first bytes and the bytes that may follow them in a
+// match. A byte's buckets are nibble lookups (lo[x & 15] & hi[x >> 4]), so
+// a bucket holds every byte whose low nibble is a low nibble of its bytes
+// and whose high nibble is a high nibble of them: more than spelled here
+// ("sh" also holds 'c' and 'x'; "-r" holds '"' and '}'), never fewer. The
+// scan checks each candidate against kPairs, so an extra byte costs a look,
+// not a wrong result. Grouped so that the extra pairs are rare in text:
+// "ck", "r=" and '"-' are; "re" (req_id), "pa" (path), "by" (bytes) and
+// "ha" are not in any bucket.
+struct PairBucket {
+  std::string_view first;
+  std::string_view next;
+};
+constexpr PairBucket kPairBuckets[8] = {
+    {"sh", "kf"}, {"A", "IKS"}, {"g", "ihs"}, {"x", "ao"},
+    {"p", "p"},   {"e", "y"},   {"bB", "eE"}, {"-r", "-8"},
+};
+struct NibbleTables {
+  std::array<std::uint8_t, 16> lo{};
+  std::array<std::uint8_t, 16> hi{};
+  constexpr std::uint8_t Of(unsigned char c) const {
+    return static_cast<std::uint8_t>(lo[c & 15] & hi[c >> 4]);
+  }
+};
+constexpr NibbleTables MakePairTables(bool next) {
+  NibbleTables t;
+  for (int j = 0; j < 8; ++j) {
+    for (char ch : next ? kPairBuckets[j].next : kPairBuckets[j].first) {
+      const auto c = static_cast<unsigned char>(ch);
+      t.lo[c & 15] = static_cast<std::uint8_t>(t.lo[c & 15] | (1u << j));
+      t.hi[c >> 4] = static_cast<std::uint8_t>(t.hi[c >> 4] | (1u << j));
+    }
+  }
+  return t;
+}
+constexpr NibbleTables kPairFirst = MakePairTables(false);
+constexpr NibbleTables kPairNext = MakePairTables(true);
+
+// Whether bytes a, b pass the pair filter.
+constexpr bool PairFilter(unsigned char a, unsigned char b) {
+  return (kPairFirst.Of(a) & kPairNext.Of(b)) != 0;
+}
+
+// The filter never drops a pair kPairs keeps, and passes no pair of a byte
+// 0 (the bytes past the end of a short block, loaded or copied as zeros).
+constexpr bool PairFilterKeepsEveryPair() {
+  if (kPairFirst.Of(0) || kPairNext.Of(0)) return false;
   for (int a = 0; a < 256; ++a) {
     for (int b = 0; b < 256; ++b) {
       const bool pair = (kPairs[a][b >> 6] >> (b & 63)) & 1;
-      if (pair && (!kFirstByte[a] || !kSecondByte[b])) return false;
+      if (pair &&
+          (!kFirstByte[a] || !PairFilter(static_cast<unsigned char>(a),
+                                         static_cast<unsigned char>(b)))) {
+        return false;
+      }
     }
   }
   return true;
 }
-static_assert(PairsWithinFirstAndSecond(), "kPairs outside the byte masks");
+static_assert(PairFilterKeepsEveryPair(), "a pair outside the pair filter");
 
 // ClassifyBlock (SSE2) spells these bytes out: keep both in step.
 constexpr bool FirstBytesAre(std::string_view set) {
@@ -488,8 +525,10 @@ inline void ClassifyBlockScalar(const unsigned char* b, BlockMasks* m) {
     const std::uint8_t c = kClass[b[k]];
     m->run |= static_cast<std::uint64_t>((c & kRun) != 0) << k;
     m->alnum |= static_cast<std::uint64_t>((c & kAlnum) != 0) << k;
-    m->first |= static_cast<std::uint64_t>(kFirstByte[b[k]]) << k;
-    m->second |= static_cast<std::uint64_t>(kSecondByte[b[k]]) << k;
+    // Byte 63's next byte is in the next block: a first byte there passes.
+    const bool pair =
+        k < 63 ? PairFilter(b[k], b[k + 1]) : kPairFirst.Of(b[k]) != 0;
+    m->pair |= static_cast<std::uint64_t>(pair) << k;
     if (kAll) {
       const std::uint8_t x = kExtra[b[k]];
       m->equals |= static_cast<std::uint64_t>((x & kXEquals) != 0) << k;
@@ -540,8 +579,9 @@ inline void ClassifyBlock(const unsigned char* b, BlockMasks* m) {
     const int shift = 16 * q;
     m->alnum |= Bits16(an, shift);
     m->run |= Bits16(_mm_or_si128(an, extra), shift);
-    m->first |= Bits16(fb, shift);
-    m->second = ~std::uint64_t{0};  // no filter: sixteen compares cost more
+    // The pair filter without its look at the next byte (sixteen more
+    // compares would cost more than the visits they save).
+    m->pair |= Bits16(fb, shift);
     if (kAll) {
       // OR 0x20 folds exactly N/n, Y/y, E/e, T/t, D/d onto the lowercase.
       const __m128i folded = _mm_or_si128(x, _mm_set1_epi8(0x20));
@@ -587,9 +627,12 @@ __attribute__((target("avx2"))) inline std::uint32_t Bits32(__m256i v) {
   return static_cast<std::uint32_t>(_mm256_movemask_epi8(v));
 }
 
-// The classes of 32 bytes, bit k for byte k (BlockMasks' fields).
+// The classes of 32 bytes, bit k for byte k (BlockMasks' fields but the
+// pair filter, which needs the next half: ClassifyBlockAvx2 makes it from
+// the buckets of each byte as a first byte and as a next byte).
 struct HalfMasks {
-  std::uint32_t run, alnum, first, second, equals, colon, name_end, escape;
+  std::uint32_t run, alnum, equals, colon, name_end, escape;
+  __m256i pair_first, pair_next;
 };
 
 // The nibble tables of the AVX2 and AVX-512 paths: byte x is in a class
@@ -606,12 +649,12 @@ constexpr LaneTable TwoLanes(const std::array<std::uint8_t, 16>& t) {
   return w;
 }
 
-// First bytes (s A g h x p r e B b -): 1 = high nibble 7 (p r s x),
-// 2 = 4 (A B), 4 = 6 (b e g h), 8 = 2 (-).
-constexpr LaneTable kFirstLo =
-    TwoLanes({1, 2, 1 | 2 | 4, 1, 0, 4, 0, 4, 1 | 4, 0, 0, 0, 0, 8, 0, 0});
-constexpr LaneTable kFirstHi =
-    TwoLanes({0, 0, 8, 0, 2, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0});
+// The pair filter's buckets (kPairBuckets): of a byte as a first byte, and
+// as the byte after one.
+constexpr LaneTable kPairFirstLo = TwoLanes(kPairFirst.lo);
+constexpr LaneTable kPairFirstHi = TwoLanes(kPairFirst.hi);
+constexpr LaneTable kPairNextLo = TwoLanes(kPairNext.lo);
+constexpr LaneTable kPairNextHi = TwoLanes(kPairNext.hi);
 // Run bytes and alphanumerics: 1 = high nibble 2 with + - /, 2 = 3 with
 // 0-9, 4 = 3 with =, 8 = 4 or 6 with 1-F (letters), 16 = 5 or 7 with 0-A
 // (letters), 32 = 5 with F (_). Alphanumeric: kRunAlnum.
@@ -620,12 +663,6 @@ constexpr LaneTable kRunLo =
 constexpr LaneTable kRunHi =
     TwoLanes({0, 0, 1, 6, 8, 48, 8, 16, 0, 0, 0, 0, 0, 0, 0, 0});
 constexpr char kRunAlnum = 2 | 8 | 16;
-// Second bytes (k I K S i h s f a p 8 o y e E -): 1 = high nibble 6,
-// 2 = 4, 4 = 5, 8 = 7, 16 = 3, 32 = 2.
-constexpr LaneTable kSecondLo = TwoLanes(
-    {8, 1, 0, 4 | 8, 0, 1 | 2, 1, 0, 1 | 16, 1 | 2 | 8, 0, 1 | 2, 0, 32, 0, 1});
-constexpr LaneTable kSecondHi =
-    TwoLanes({0, 0, 32, 16, 2, 4, 1, 8, 0, 0, 0, 0, 0, 0, 0, 0});
 // Name endings: 1 = high nibble 4 or 6 (D E N d e n), 2 = 5 or 7
 // (T Y t y), 4 = 2 (space " '), 8 = 0 (tab).
 constexpr LaneTable kNameEndLo =
@@ -653,8 +690,8 @@ ClassifyHalfAvx2(__m256i x) {
   HalfMasks h;
   h.run = NonZero32(run_bits);
   h.alnum = NonZero32(_mm256_and_si256(run_bits, _mm256_set1_epi8(kRunAlnum)));
-  h.first = NonZero32(lookup(kFirstLo, kFirstHi));
-  h.second = NonZero32(lookup(kSecondLo, kSecondHi));
+  h.pair_first = lookup(kPairFirstLo, kPairFirstHi);
+  h.pair_next = lookup(kPairNextLo, kPairNextHi);
   if (kAll) {
     h.name_end = NonZero32(lookup(kNameEndLo, kNameEndHi));
     h.equals = Bits32(Eq256(x, '='));
@@ -682,8 +719,21 @@ __attribute__((target("avx2"))) inline void ClassifyBlockAvx2(
   };
   m->run = join(l.run, h.run);
   m->alnum = join(l.alnum, h.alnum);
-  m->first = join(l.first, h.first);
-  m->second = join(l.second, h.second);
+  // Each byte's first-byte buckets against the next byte's next-byte
+  // buckets: the next-byte vectors moved down a byte across both halves
+  // (byte 63, whose next byte is in the next block, meets all buckets).
+  const __m256i ones = _mm256_set1_epi8(-1);
+  const __m256i next_lo = _mm256_alignr_epi8(
+      _mm256_permute2x128_si256(l.pair_next, h.pair_next, 0x21), l.pair_next,
+      1);
+  const __m256i next_hi = _mm256_alignr_epi8(
+      _mm256_permute2x128_si256(h.pair_next, ones, 0x21), h.pair_next, 1);
+  // All eight bits are buckets, so "not 0" is not a signed compare here.
+  const auto any = [](__m256i v) __attribute__((target("avx2"))) {
+    return ~Bits32(_mm256_cmpeq_epi8(v, _mm256_setzero_si256()));
+  };
+  m->pair = join(any(_mm256_and_si256(l.pair_first, next_lo)),
+                 any(_mm256_and_si256(h.pair_first, next_hi)));
   m->equals = join(l.equals, h.equals);
   m->colon = join(l.colon, h.colon);
   m->name_end = join(l.name_end, h.name_end);
@@ -728,8 +778,22 @@ __attribute__((target("avx512f,avx512bw"))) inline void ClassifyBlockAvx512(
                        _mm512_shuffle_epi8(Table512(kRunHi), hi_idx));
   m->run = _mm512_test_epi8_mask(run_bits, run_bits);
   m->alnum = _mm512_test_epi8_mask(run_bits, _mm512_set1_epi8(kRunAlnum));
-  m->first = in(kFirstLo, kFirstHi);
-  m->second = in(kSecondLo, kSecondHi);
+  // Each byte's first-byte buckets against the next byte's next-byte
+  // buckets, moved down a byte across the lanes (valignd then palignr: no
+  // byte permute in AVX-512BW); byte 63, whose next byte is in the next
+  // block, meets all buckets. (The zero-masking valignd: GCC 12 warns
+  // about the plain one, as about the plain broadcast.)
+  const __m512i pair_next =
+      _mm512_and_si512(_mm512_shuffle_epi8(Table512(kPairNextLo), lo_idx),
+                       _mm512_shuffle_epi8(Table512(kPairNextHi), hi_idx));
+  const __m512i next = _mm512_alignr_epi8(
+      _mm512_maskz_alignr_epi32(static_cast<__mmask16>(0xFFFF),
+                                _mm512_set1_epi8(-1), pair_next, 4),
+      pair_next, 1);
+  m->pair = _mm512_test_epi8_mask(
+      _mm512_and_si512(_mm512_shuffle_epi8(Table512(kPairFirstLo), lo_idx),
+                       _mm512_shuffle_epi8(Table512(kPairFirstHi), hi_idx)),
+      next);
   if (kAll) {
     m->name_end = in(kNameEndLo, kNameEndHi);
     m->equals = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('='));
@@ -827,8 +891,7 @@ __attribute__((always_inline)) inline void Classify(const unsigned char* b,
 inline void ShiftDown(BlockMasks* m, unsigned shift) {
   m->run >>= shift;
   m->alnum >>= shift;
-  m->first >>= shift;
-  m->second >>= shift;
+  m->pair >>= shift;
   m->equals >>= shift;
   m->colon >>= shift;
   m->name_end >>= shift;
@@ -1008,31 +1071,38 @@ __attribute__((always_inline)) inline void ScanShapesOn(std::string_view s,
     if (kAll) observer->OnBlock(block, len, masks);
     const std::uint64_t run = masks.run;
     const std::uint64_t alnum = masks.alnum;
-    const std::uint64_t first = masks.first;
     const std::uint64_t run_start = run & ~((run << 1) | carry_run);
-    const std::uint64_t first_at_boundary =
-        first & ~((alnum << 1) | carry_alnum);
-    // Run starts of runs long enough for the entropy rule (bits past the
-    // block count as run bytes, so a run reaching the next block counts as
-    // long). A shorter run that starts no match needs no visit: Step() would
-    // only record its end, and a later visit inside it (after - _ + / =)
-    // measures the rest of the same run, which is shorter still.
+    // Bytes at a boundary that, with the byte after them, may start a match
+    // (the pair filter: "the", "secret", "req_id", "path" pass none; a
+    // match starts with two bytes kPairs keeps, so the text's last byte,
+    // whose bit the filter may leave clear, starts none). Step() could at
+    // most record a run end at the others, as at short runs below.
+    const std::uint64_t pair_at_boundary =
+        masks.pair & ~((alnum << 1) | carry_alnum);
+    // Run starts of runs long enough for the entropy rule, measured on this
+    // block's run bytes and the next block's (its masks are at hand: a run
+    // that crosses the block edge and is short after all, such as an
+    // e-mail's domain, is no visit). Bits past the next block count as run
+    // bytes: a run that fills it is long. A shorter run that starts no
+    // match needs no visit: Step() would only record its end, and a later
+    // visit inside it (after - _ + / =) measures the rest of the same run,
+    // which is shorter still.
     static_assert(kMinEntropyRun == 32, "five doublings cover 32 bytes");
-    std::uint64_t long_from = len == 64 ? run : (run | (~0ULL << len));
-    // Spelled out: the compiler kept this as a loop.
-    long_from &= (long_from >> 1) | (~0ULL << 63);
-    long_from &= (long_from >> 2) | (~0ULL << 62);
-    long_from &= (long_from >> 4) | (~0ULL << 60);
-    long_from &= (long_from >> 8) | (~0ULL << 56);
-    long_from &= (long_from >> 16) | (~0ULL << 48);
-    // A first byte whose next byte can start no match ("the", "secret"),
-    // and not the start of a long run, needs no visit: as for short runs
-    // above, Step() could at most record a run end. The byte after bit 63
-    // is in the next block: kept, and checked in the loop below.
-    const std::uint64_t second_next =
-        (masks.second >> 1) | (std::uint64_t{1} << 63);
-    std::uint64_t cand =
-        (run_start & long_from) | (first_at_boundary & second_next);
+    // The 128 bits of both blocks, as two words (lo: this block).
+    std::uint64_t long_lo = run;
+    std::uint64_t long_hi = more ? next.run : 0;
+    const auto and_above = [&](unsigned k) {  // bit j stays if bit j + k is set
+      long_lo &= (long_lo >> k) | (long_hi << (64 - k));
+      long_hi &= (long_hi >> k) | (~std::uint64_t{0} << (64 - k));
+    };
+    // Spelled out: the compiler kept a loop.
+    and_above(1);
+    and_above(2);
+    and_above(4);
+    and_above(8);
+    and_above(16);
+    const std::uint64_t long_start = run_start & long_lo;
+    std::uint64_t cand = long_start | pair_at_boundary;
     carry_run = run >> 63;
     carry_alnum = alnum >> 63;
     while (cand) {
@@ -1041,11 +1111,12 @@ __attribute__((always_inline)) inline void ScanShapesOn(std::string_view s,
       cand &= cand - 1;
       if (p < i) continue;  // inside a match already made
       // Whether a match may start at p: the byte after it can follow it in
-      // a shape (or there is none).
+      // a shape (or there is none). The pair filter let p through, or p
+      // starts a long run.
       const bool pair =
           p + 1 >= n || StartsAPair(static_cast<unsigned char>(s[p]),
                                     static_cast<unsigned char>(s[p + 1]));
-      if (!((run_start & long_from) >> bit & 1) && !pair) {
+      if (!((long_start >> bit) & 1) && !pair) {
         // A first byte whose next byte starts no match with it ("the",
         // "secret", "req_id", "path"), and not the start of a long run: as
         // for short runs above, Step() could at most record a run end.

@@ -18,11 +18,13 @@ namespace keyref::shape_scan {
 struct BlockMasks {
   std::uint64_t run = 0;    // A-Z a-z 0-9 - _ + / =
   std::uint64_t alnum = 0;  // A-Z a-z 0-9
-  std::uint64_t first = 0;  // a byte a shape can start with
-  // A byte that can follow a first byte in a shape. Only the AVX2 path
-  // computes it exactly; the others may set more bits (all, on SSE2): the
-  // scan uses it as a filter and checks the byte again.
-  std::uint64_t second = 0;
+  // A byte that may start a shape with the byte after it: a filter, which
+  // keeps every pair a shape can start with and lets a few others through
+  // (credential_shape.cpp, kPairBuckets; SSE2 looks at the first byte
+  // only). Bit 63 looks at the byte only (its next byte is in the next
+  // block); the bit of a text's last byte may be clear (no shape starts
+  // there). The scan checks each candidate's two bytes again.
+  std::uint64_t pair = 0;
   std::uint64_t equals = 0;    // =
   std::uint64_t colon = 0;     // :
   std::uint64_t name_end = 0;  // n y e t d (either case), " ' space tab

@@ -39,11 +39,33 @@ class OnePassScan : public testing_paths::OnEachPath {};
 INSTANTIATE_TEST_SUITE_P(AllPaths, OnePassScan, testing_paths::AllPaths(),
                          testing_paths::PathName);
 
+bool In(unsigned char c, std::string_view set) {
+  return c != 0 && set.find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+// The pair filter's buckets (credential_shape.cpp, kPairBuckets) with
+// every byte their nibble lookups let in, spelled out: a first byte, and
+// the bytes that may follow it.
+constexpr std::pair<std::string_view, std::string_view> kBuckets[] = {
+    {"chsx", "fk"}, {"A", "CIKSY["}, {"g", "chisxy"}, {"x", "ao"},
+    {"p", "p"},     {"e", "y"},      {"bB", "eE"},    {"\"-r}", "(-8="},
+};
+bool PairFilter(unsigned char a, unsigned char b) {
+  for (const auto& [first, next] : kBuckets) {
+    if (In(a, first) && In(b, next)) return true;
+  }
+  return false;
+}
+bool FirstOfAPair(unsigned char a) {
+  for (const auto& [first, next] : kBuckets) {
+    if (In(a, first)) return true;
+  }
+  return false;
+}
+
 // The classes, byte by byte, from their definitions in BlockMasks.
 BlockMasks Definition(const unsigned char* b) {
-  auto in = [](unsigned char c, std::string_view set) {
-    return set.find(static_cast<char>(c)) != std::string_view::npos;
-  };
+  auto in = [](unsigned char c, std::string_view set) { return In(c, set); };
   BlockMasks m;
   for (int k = 0; k < 64; ++k) {
     const unsigned char c = b[k];
@@ -53,12 +75,21 @@ BlockMasks Definition(const unsigned char* b) {
     if (c == 0) continue;  // in no class (string_view::find would find it)
     if (alnum) m.alnum |= bit;
     if (alnum || in(c, "-_+/=")) m.run |= bit;
-    if (in(c, "sAghxpreBb-")) m.first |= bit;
-    if (in(c, "kIKSihsfapoyeE8-")) m.second |= bit;
+    if (k < 63 ? PairFilter(c, b[k + 1]) : FirstOfAPair(c)) m.pair |= bit;
     if (c == '=') m.equals |= bit;
     if (c == ':') m.colon |= bit;
     if (in(c, "nyetdNYETD\"' \t")) m.name_end |= bit;
     if (in(c, "\\%")) m.escape |= bit;
+  }
+  return m;
+}
+
+// The baseline's pair filter on x86-64 (SSE2): the bytes a shape can
+// start with.
+std::uint64_t FirstBytes(const unsigned char* b, std::size_t len = 64) {
+  std::uint64_t m = 0;
+  for (std::size_t k = 0; k < len; ++k) {
+    if (In(b[k], "sAghxpreBb-")) m |= std::uint64_t{1} << k;
   }
   return m;
 }
@@ -76,10 +107,11 @@ TEST_P(OnePassScan, MasksAreThoseOfTheByteDefinition) {
     const BlockMasks want = Definition(block);
     ASSERT_EQ(got.run, want.run) << round;
     ASSERT_EQ(got.alnum, want.alnum) << round;
-    ASSERT_EQ(got.first, want.first) << round;
-    // A path either computes this filter exactly or sets every bit (SSE2).
-    if (got.second != ~std::uint64_t{0}) {
-      ASSERT_EQ(got.second, want.second) << round;
+    // The vector paths compute the pair filter as defined; the baseline
+    // does too off x86-64, and on it (SSE2) looks at the first byte only.
+    if (GetParam() != testing_paths::ShapeScanPath::kBaseline ||
+        got.pair != FirstBytes(block)) {
+      ASSERT_EQ(got.pair, want.pair) << round;
     }
     ASSERT_EQ(got.equals, want.equals) << round;
     ASSERT_EQ(got.colon, want.colon) << round;
@@ -88,17 +120,22 @@ TEST_P(OnePassScan, MasksAreThoseOfTheByteDefinition) {
   }
 }
 
-// The masks of `len` bytes: exact, but `second`, which a path may compute
-// as a filter that sets more bits (SSE2 sets them all; only its bits at
-// first bytes are read, and there are none past `len`).
+// The masks of `len` bytes at `b`: exact, but the pair filter's, whose bit
+// at the last byte may be set or not (its next byte is past the block) and
+// which SSE2 computes from the first byte only (`baseline`: the path may be
+// SSE2); none past `len`.
 void ExpectSameMasks(const BlockMasks& got, const BlockMasks& want,
-                     std::size_t len, const std::string& where) {
+                     const unsigned char* b, std::size_t len, bool baseline,
+                     const std::string& where) {
   const std::uint64_t bytes =
       len == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << len) - 1;
+  const std::uint64_t last = std::uint64_t{1} << (len - 1);
   EXPECT_EQ(got.run, want.run) << where;
   EXPECT_EQ(got.alnum, want.alnum) << where;
-  EXPECT_EQ(got.first, want.first) << where;
-  EXPECT_EQ(got.second & want.second & bytes, want.second) << where;
+  EXPECT_EQ(got.pair & ~bytes, 0u) << where;
+  if (!baseline || (got.pair & ~last) != (FirstBytes(b, len) & ~last)) {
+    EXPECT_EQ(got.pair & ~last, want.pair & ~last) << where;
+  }
   EXPECT_EQ(got.equals, want.equals) << where;
   EXPECT_EQ(got.colon, want.colon) << where;
   EXPECT_EQ(got.name_end, want.name_end) << where;
@@ -116,8 +153,12 @@ TEST_P(OnePassScan, PartialBlocksClassifyTheirOwnBytesOnly) {
     for (bool after_text : {false, true}) {
       std::string buf(64, 'x');  // what comes before, when after_text
       std::string text;
+      // Half of the bytes from the pair filter's buckets, so that pairs
+      // and near pairs fall at every offset, the last one too.
+      const std::string_view pairs = "chsxfkACIKSY[gioapeybBE\"-r}(8=";
       for (std::size_t k = 0; k < len; ++k) {
-        text.push_back(static_cast<char>(rng() % 96 + 32));
+        text.push_back(rng() % 2 ? pairs[rng() % pairs.size()]
+                                 : static_cast<char>(rng() % 96 + 32));
       }
       buf += text;
       for (int k = 0; k < 64; ++k) buf += loud[k % loud.size()];
@@ -126,7 +167,8 @@ TEST_P(OnePassScan, PartialBlocksClassifyTheirOwnBytesOnly) {
       const BlockMasks got = shape_scan::ClassifyForTesting(
           reinterpret_cast<const unsigned char*>(buf.data()) + 64, len,
           after_text);
-      ExpectSameMasks(got, Definition(own), len,
+      ExpectSameMasks(got, Definition(own), own, len,
+                      GetParam() == testing_paths::ShapeScanPath::kBaseline,
                       "len " + std::to_string(len) +
                           (after_text ? " after text" : " alone"));
       if (::testing::Test::HasFailure()) return;
@@ -153,7 +195,7 @@ TEST_P(OnePassScan, PartialBlocksReadNothingPastTheText) {
       const std::uint64_t mine =
           len == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << len) - 1;
       EXPECT_EQ(got.run, mine) << len;
-      EXPECT_EQ(got.first, mine) << len;
+      EXPECT_EQ(got.pair & ~mine, 0u) << len;
     }
   }
   // And through the scan: texts of every length ending at the page's end.
