@@ -183,7 +183,9 @@ struct RunMerger {
   std::vector<Redactor::Span>* runs;
   std::size_t begin = 0, end = 0;
   bool open = false;
+  std::size_t added = 0;  // windows added so far
   void Add(std::size_t b, std::size_t e) {
+    ++added;
     if (open && b <= end) {
       begin = b < begin ? b : begin;
       end = e;
@@ -243,6 +245,10 @@ class RunScanner {
     pad_ = set.window_bytes == WindowBytes::kKeyOrPad;
     shortest_ = set.lengths.front();
     need_ = shortest_ < 64 ? shortest_ : 64;
+    if (text.size() >= kSeenFromBytes) {
+      seen_on_ = true;
+      for (Seen& s : seen_) s.len = 0;
+    }
   }
   // False when the blocks are not needed (an empty set, a text shorter
   // than every window, or a kAny set: Finish reads every position).
@@ -294,8 +300,27 @@ class RunScanner {
   }
 
  private:
-  // Hashes every window of the set inside text_[from, to).
+  // Hashes every window of the set inside text_[from, to), unless the same
+  // bytes were scanned earlier in this text and held none (Seen).
   void Scan(std::size_t from, std::size_t to);
+
+  // Short runs of this text that held no window of the set, by a hash of
+  // their bytes: a log's lines repeat most of their runs (a timestamp's
+  // date and hour, a request path, a model name), and a run that held no
+  // window holds none the next time either. Offsets into the text only,
+  // never a copy of its bytes; checked with a compare of the two runs.
+  // Whether a run is skipped depends on the text and on whole-window
+  // matches of an earlier run only (docs/threat-model.md, "Timing"). Kept
+  // for texts of several lines only: a single line repeats few runs, and
+  // the check cost more than it saved (docs/performance.md).
+  static constexpr std::size_t kSeenSlots = 16;
+  static constexpr std::size_t kSeenFromBytes = 512;
+  struct Seen {
+    std::uint32_t from;
+    std::uint8_t len;  // 0: empty
+  };
+  bool seen_on_ = false;
+  Seen seen_[kSeenSlots];  // set up when seen_on_
 
   const PrintSet& set_;
   std::string_view text_;

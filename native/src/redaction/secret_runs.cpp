@@ -329,7 +329,30 @@ inline std::uint64_t WindowByteMask(const unsigned char* b, bool pad) {
 // held, which the window lengths tell already): a kind of secret, never its
 // characters.
 void RunScanner::Scan(std::size_t from, std::size_t to) {
+  const std::size_t len = to - from;
+  // Runs of 8 to 255 bytes at offsets below 4 GiB of a text of several
+  // lines: the rest are scanned every time (and are rare in logs).
+  if (!seen_on_ || len < 8 || len > 255 || to > UINT32_MAX) {
+    return ScanRange(set_, text_, from, to, &merger_);
+  }
+  const char* run = text_.data() + from;
+  std::uint64_t head, tail;
+  std::memcpy(&head, run, 8);
+  std::memcpy(&tail, run + len - 8, 8);
+  const std::size_t slot = static_cast<std::size_t>(
+      ((head ^ (tail * 0xC2B2AE3D27D4EB4Fu) ^ len) * 0x9E3779B97F4A7C15u) >>
+      60);
+  static_assert(kSeenSlots == 16, "the slot is the top four bits");
+  Seen& seen = seen_[slot];
+  if (seen.len == len && std::memcmp(text_.data() + seen.from, run, len) == 0) {
+    return;  // the same bytes held no window of the set
+  }
+  const std::size_t before = merger_.added;
   ScanRange(set_, text_, from, to, &merger_);
+  if (merger_.added == before) {
+    seen.from = static_cast<std::uint32_t>(from);
+    seen.len = static_cast<std::uint8_t>(len);
+  }
 }
 
 void ScanRuns(const PrintSet& set, std::string_view t,
