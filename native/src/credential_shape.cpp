@@ -500,21 +500,77 @@ using shape_scan::BlockMasks;
 enum : std::uint8_t {
   kXEquals = 1 << 0,
   kXColon = 1 << 1,
-  kXNameEnd = 1 << 2,  // the last byte of a credential name, or " ' blank
-  kXEscape = 1 << 3,   // \ %
+  kXEscape = 1 << 2,  // \ %
 };
 constexpr std::array<std::uint8_t, 256> MakeExtraTable() {
   std::array<std::uint8_t, 256> t{};
   t['='] = kXEquals;
   t[':'] = kXColon;
-  for (char c : std::string_view("nyetdNYETD\"' \t")) {
-    t[static_cast<unsigned char>(c)] |= kXNameEnd;
-  }
   t['\\'] = kXEscape;
   t['%'] = kXEscape;
   return t;
 }
 constexpr std::array<std::uint8_t, 256> kExtra = MakeExtraTable();
+
+// BlockMasks::name_end on the AVX2 and AVX-512 paths, as nibble buckets
+// (see kPairBuckets): a byte that ends a credential name's last two
+// letters (on en ey ie et rd wd, either case: EndsLikeCredentialName2)
+// with the byte before it, or a blank or quote whatever comes before. Each
+// bucket holds exactly the bytes spelled here.
+struct NameEndBucket {
+  std::string_view last;
+  std::string_view before;  // empty: any byte
+};
+constexpr NameEndBucket kNameEndBuckets[7] = {
+    {"nN", "oOeE"}, {"yY", "eE"}, {"eE", "iI"}, {"tT", "eE"},
+    {"dD", "rRwW"}, {" \"'", ""}, {"\t", ""},
+};
+constexpr NibbleTables MakeNameEndTables(bool before) {
+  NibbleTables t;
+  for (int j = 0; j < 7; ++j) {
+    const NameEndBucket& b = kNameEndBuckets[j];
+    if (before && b.before.empty()) {
+      for (int n = 0; n < 16; ++n) {
+        t.lo[n] = static_cast<std::uint8_t>(t.lo[n] | (1u << j));
+        t.hi[n] = static_cast<std::uint8_t>(t.hi[n] | (1u << j));
+      }
+      continue;
+    }
+    for (char ch : before ? b.before : b.last) {
+      const auto c = static_cast<unsigned char>(ch);
+      t.lo[c & 15] = static_cast<std::uint8_t>(t.lo[c & 15] | (1u << j));
+      t.hi[c >> 4] = static_cast<std::uint8_t>(t.hi[c >> 4] | (1u << j));
+    }
+  }
+  return t;
+}
+constexpr NibbleTables kNameLast = MakeNameEndTables(false);
+constexpr NibbleTables kNameBefore = MakeNameEndTables(true);
+
+// Whether byte b, after byte a, passes the name-end filter.
+constexpr bool NameEndFilter(unsigned char a, unsigned char b) {
+  return (kNameLast.Of(b) & kNameBefore.Of(a)) != 0;
+}
+
+// The filter keeps every byte the header rule looks at (HeaderScanner:
+// a quote or blank, or a name's last letter after the one before it that
+// EndsLikeCredentialName2 wants), holds exactly the bytes spelled in the
+// buckets, and no byte 0 (the bytes past a short block).
+constexpr bool NameEndFilterIsExact() {
+  for (int a = 0; a < 256; ++a) {
+    for (int b = 0; b < 256; ++b) {
+      const auto x = static_cast<unsigned char>(a);
+      const auto y = static_cast<unsigned char>(b);
+      const bool blank = y == ' ' || y == '\t' || y == '"' || y == '\'';
+      const bool name = redaction::kHeaderNameEnd[y] &&
+                        redaction::EndsLikeCredentialName2(
+                            static_cast<char>(x), static_cast<char>(y));
+      if (NameEndFilter(x, y) != (blank || name)) return false;
+    }
+  }
+  return kNameLast.Of(0) == 0;
+}
+static_assert(NameEndFilterIsExact(), "the name-end buckets drifted");
 
 // The masks of b[0, 64), byte by byte: the definition the vector paths
 // follow. kAll: the redactor's extra classes too (otherwise left 0).
@@ -533,7 +589,10 @@ inline void ClassifyBlockScalar(const unsigned char* b, BlockMasks* m) {
       const std::uint8_t x = kExtra[b[k]];
       m->equals |= static_cast<std::uint64_t>((x & kXEquals) != 0) << k;
       m->colon |= static_cast<std::uint64_t>((x & kXColon) != 0) << k;
-      m->name_end |= static_cast<std::uint64_t>((x & kXNameEnd) != 0) << k;
+      // Byte 0's byte before is in the block before: any byte passes.
+      const bool name_end =
+          k > 0 ? NameEndFilter(b[k - 1], b[k]) : kNameLast.Of(b[k]) != 0;
+      m->name_end |= static_cast<std::uint64_t>(name_end) << k;
       m->escape |= static_cast<std::uint64_t>((x & kXEscape) != 0) << k;
     }
   }
@@ -583,7 +642,8 @@ inline void ClassifyBlock(const unsigned char* b, BlockMasks* m) {
     // compares would cost more than the visits they save).
     m->pair |= Bits16(fb, shift);
     if (kAll) {
-      // OR 0x20 folds exactly N/n, Y/y, E/e, T/t, D/d onto the lowercase.
+      // The name-end filter without its look at the byte before. OR 0x20
+      // folds exactly N/n, Y/y, E/e, T/t, D/d onto the lowercase.
       const __m128i folded = _mm_or_si128(x, _mm_set1_epi8(0x20));
       const __m128i ne = _mm_or_si128(
           _mm_or_si128(_mm_or_si128(Eq(folded, 'n'), Eq(folded, 'y')),
@@ -631,8 +691,8 @@ __attribute__((target("avx2"))) inline std::uint32_t Bits32(__m256i v) {
 // pair filter, which needs the next half: ClassifyBlockAvx2 makes it from
 // the buckets of each byte as a first byte and as a next byte).
 struct HalfMasks {
-  std::uint32_t run, alnum, equals, colon, name_end, escape;
-  __m256i pair_first, pair_next;
+  std::uint32_t run, alnum, equals, colon, escape;
+  __m256i pair_first, pair_next, name_last, name_before;
 };
 
 // The nibble tables of the AVX2 and AVX-512 paths: byte x is in a class
@@ -663,12 +723,12 @@ constexpr LaneTable kRunLo =
 constexpr LaneTable kRunHi =
     TwoLanes({0, 0, 1, 6, 8, 48, 8, 16, 0, 0, 0, 0, 0, 0, 0, 0});
 constexpr char kRunAlnum = 2 | 8 | 16;
-// Name endings: 1 = high nibble 4 or 6 (D E N d e n), 2 = 5 or 7
-// (T Y t y), 4 = 2 (space " '), 8 = 0 (tab).
-constexpr LaneTable kNameEndLo =
-    TwoLanes({4, 0, 4, 0, 1 | 2, 1, 0, 4, 0, 2 | 8, 0, 0, 0, 0, 1, 0});
-constexpr LaneTable kNameEndHi =
-    TwoLanes({8, 0, 4, 0, 1, 2, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0});
+// The name-end filter's buckets (kNameEndBuckets): of a byte as a name's
+// last byte, and as the byte before it.
+constexpr LaneTable kNameLastLo = TwoLanes(kNameLast.lo);
+constexpr LaneTable kNameLastHi = TwoLanes(kNameLast.hi);
+constexpr LaneTable kNameBeforeLo = TwoLanes(kNameBefore.lo);
+constexpr LaneTable kNameBeforeHi = TwoLanes(kNameBefore.hi);
 
 __attribute__((target("avx2"), always_inline)) inline __m256i Table256(
     const LaneTable& t) {
@@ -693,12 +753,13 @@ ClassifyHalfAvx2(__m256i x) {
   h.pair_first = lookup(kPairFirstLo, kPairFirstHi);
   h.pair_next = lookup(kPairNextLo, kPairNextHi);
   if (kAll) {
-    h.name_end = NonZero32(lookup(kNameEndLo, kNameEndHi));
+    h.name_last = lookup(kNameLastLo, kNameLastHi);
+    h.name_before = lookup(kNameBeforeLo, kNameBeforeHi);
     h.equals = Bits32(Eq256(x, '='));
     h.colon = Bits32(Eq256(x, ':'));
     h.escape = Bits32(_mm256_or_si256(Eq256(x, '\\'), Eq256(x, '%')));
   } else {
-    h.name_end = h.equals = h.colon = h.escape = 0;
+    h.equals = h.colon = h.escape = 0;
   }
   return h;
 }
@@ -736,7 +797,22 @@ __attribute__((target("avx2"))) inline void ClassifyBlockAvx2(
                  any(_mm256_and_si256(h.pair_first, next_hi)));
   m->equals = join(l.equals, h.equals);
   m->colon = join(l.colon, h.colon);
-  m->name_end = join(l.name_end, h.name_end);
+  if (kAll) {
+    // Each byte's last-letter buckets against the byte before's buckets:
+    // the before-vectors moved up a byte across both halves (byte 0, whose
+    // byte before is in the block before, meets all buckets). The buckets
+    // are bits 0-6, so "not 0" is "greater than 0".
+    const __m256i before_lo = _mm256_alignr_epi8(
+        l.name_before, _mm256_permute2x128_si256(l.name_before, ones, 0x02),
+        15);
+    const __m256i before_hi = _mm256_alignr_epi8(
+        h.name_before,
+        _mm256_permute2x128_si256(h.name_before, l.name_before, 0x03), 15);
+    m->name_end = join(NonZero32(_mm256_and_si256(l.name_last, before_lo)),
+                       NonZero32(_mm256_and_si256(h.name_last, before_hi)));
+  } else {
+    m->name_end = 0;
+  }
   m->escape = join(l.escape, h.escape);
 }
 
@@ -766,16 +842,14 @@ __attribute__((target("avx512f,avx512bw"))) inline void ClassifyBlockAvx512(
   const __m512i nibble = _mm512_set1_epi8(0x0F);
   const __m512i lo_idx = _mm512_and_si512(x, nibble);
   const __m512i hi_idx = _mm512_and_si512(_mm512_srli_epi16(x, 4), nibble);
-  // Bit k set when lo[x_k & 15] & hi[x_k >> 4] is not 0.
-  const auto in = [&](const LaneTable& lo, const LaneTable& hi)
+  // The buckets of each byte: lo[x_k & 15] & hi[x_k >> 4].
+  const auto lookup = [&](const LaneTable& lo, const LaneTable& hi)
       __attribute__((target("avx512f,avx512bw"), always_inline)) {
-    return static_cast<std::uint64_t>(
-        _mm512_test_epi8_mask(_mm512_shuffle_epi8(Table512(lo), lo_idx),
-                              _mm512_shuffle_epi8(Table512(hi), hi_idx)));
+    return _mm512_and_si512(_mm512_shuffle_epi8(Table512(lo), lo_idx),
+                            _mm512_shuffle_epi8(Table512(hi), hi_idx));
   };
-  const __m512i run_bits =
-      _mm512_and_si512(_mm512_shuffle_epi8(Table512(kRunLo), lo_idx),
-                       _mm512_shuffle_epi8(Table512(kRunHi), hi_idx));
+  const __m512i ones = _mm512_set1_epi8(-1);
+  const __m512i run_bits = lookup(kRunLo, kRunHi);
   m->run = _mm512_test_epi8_mask(run_bits, run_bits);
   m->alnum = _mm512_test_epi8_mask(run_bits, _mm512_set1_epi8(kRunAlnum));
   // Each byte's first-byte buckets against the next byte's next-byte
@@ -783,19 +857,24 @@ __attribute__((target("avx512f,avx512bw"))) inline void ClassifyBlockAvx512(
   // byte permute in AVX-512BW); byte 63, whose next byte is in the next
   // block, meets all buckets. (The zero-masking valignd: GCC 12 warns
   // about the plain one, as about the plain broadcast.)
-  const __m512i pair_next =
-      _mm512_and_si512(_mm512_shuffle_epi8(Table512(kPairNextLo), lo_idx),
-                       _mm512_shuffle_epi8(Table512(kPairNextHi), hi_idx));
+  const __m512i pair_next = lookup(kPairNextLo, kPairNextHi);
   const __m512i next = _mm512_alignr_epi8(
-      _mm512_maskz_alignr_epi32(static_cast<__mmask16>(0xFFFF),
-                                _mm512_set1_epi8(-1), pair_next, 4),
+      _mm512_maskz_alignr_epi32(static_cast<__mmask16>(0xFFFF), ones, pair_next,
+                                4),
       pair_next, 1);
-  m->pair = _mm512_test_epi8_mask(
-      _mm512_and_si512(_mm512_shuffle_epi8(Table512(kPairFirstLo), lo_idx),
-                       _mm512_shuffle_epi8(Table512(kPairFirstHi), hi_idx)),
-      next);
+  m->pair = _mm512_test_epi8_mask(lookup(kPairFirstLo, kPairFirstHi), next);
   if (kAll) {
-    m->name_end = in(kNameEndLo, kNameEndHi);
+    // Each byte's last-letter buckets against the byte before's buckets,
+    // moved up a byte across the lanes; byte 0, whose byte before is in
+    // the block before, meets all buckets.
+    const __m512i before = lookup(kNameBeforeLo, kNameBeforeHi);
+    const __m512i shifted = _mm512_alignr_epi8(
+        before,
+        _mm512_maskz_alignr_epi32(static_cast<__mmask16>(0xFFFF), before, ones,
+                                  12),
+        15);
+    m->name_end =
+        _mm512_test_epi8_mask(lookup(kNameLastLo, kNameLastHi), shifted);
     m->equals = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('='));
     m->colon = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(':'));
     m->escape = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('\\')) |

@@ -25,10 +25,15 @@ struct BlockMasks {
   // block); the bit of a text's last byte may be clear (no shape starts
   // there). The scan checks each candidate's two bytes again.
   std::uint64_t pair = 0;
-  std::uint64_t equals = 0;    // =
-  std::uint64_t colon = 0;     // :
-  std::uint64_t name_end = 0;  // n y e t d (either case), " ' space tab
-  std::uint64_t escape = 0;    // \ %
+  std::uint64_t equals = 0;  // =
+  std::uint64_t colon = 0;   // :
+  // A byte a credential name's value may follow: a quote or a blank, or the
+  // last of two letters a credential name ends with (on en ey ie et rd wd,
+  // either case), bit 0 after any byte (the byte before is in the block
+  // before). A filter for the header rule, which checks again: SSE2 sets
+  // it at every n y e t d.
+  std::uint64_t name_end = 0;
+  std::uint64_t escape = 0;  // \ %
 };
 
 // keyref::FindCredentialShapes (the same matches), handing the masks of

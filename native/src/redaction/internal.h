@@ -492,11 +492,13 @@ void TryHeaderSeparator(std::string_view text, std::size_t sep,
 
 // FindHeaderValues fed one 64-byte block at a time (the redactor's one
 // pass): Block(block, seps, name_ends) with bit k of `seps` set when byte
-// block + k is ':' or '=', and of `name_ends` when it is n y e t d (either
-// case), a quote or a blank, for every block in order. Visits only the
-// separators right after such a byte (every credential name ends in one of
-// n y e t d, maybe followed by a closing quote and blanks); the others can
-// start no span. The same spans as FindHeaderValues.
+// block + k is ':' or '=', and of `name_ends` at least when it is a quote
+// or a blank or ends a name as EndsLikeCredentialName2 wants (BlockMasks::
+// name_end; SSE2 sets it at every n y e t d), for every block in order.
+// Visits only the separators right after such a byte (every credential
+// name ends so, maybe followed by a closing quote and blanks) and checks
+// the name again; the others can start no span. The same spans as
+// FindHeaderValues.
 class HeaderScanner {
  public:
   HeaderScanner(std::string_view text, std::vector<Redactor::Span>* out)
