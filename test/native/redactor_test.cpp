@@ -124,39 +124,6 @@ TEST_F(RedactorTest, AnyRunOfTwelveMiddleCharactersButNotEleven) {
   EXPECT_EQ(r_.Redact("x " + hex.substr(2, 16) + " y"), "x [REDACTED] y");
 }
 
-// A text of several lines remembers which of its runs held no window of a
-// secret and skips them when they come again (secret_runs.cpp, Seen). A
-// run with the same length and the same first and last eight bytes as a
-// remembered one (the same slot) but a secret's window in between, and a
-// secret's run that comes twice, are still caught: the text scrubbed whole
-// is its lines scrubbed one by one (each too short to remember anything).
-TEST_F(RedactorTest, RepeatedRunsAreSkippedOnlyWhenTheyAreTheSame) {
-  const std::string s = "sk-proj-" + FreshKey(40);
-  Live(s);
-  const std::string window = s.substr(10, 12);
-  const std::string head = "Ab3dEf7h", tail = "Qr5tUv9x";
-  std::vector<std::string> runs = {head + window + tail};
-  for (int k = 0; k < 3; ++k) runs.push_back(head + FreshKey(12) + tail);
-  runs.push_back("2026-11-28T10");
-  runs.push_back("/v1/chat/completions");
-  std::mt19937_64 rng(7);
-  for (int round = 0; round < 50; ++round) {
-    std::string whole, by_line;
-    while (whole.size() < 2000) {
-      std::string line = "t=" + runs[rng() % runs.size()] +
-                         " k=" + runs[rng() % runs.size()] +
-                         " n=" + std::to_string(rng() % 1000) + "\n";
-      std::string out;
-      by_line += r_.Scrub(line, &out) ? out : line;
-      whole += line;
-    }
-    std::string out;
-    ASSERT_TRUE(r_.Scrub(whole, &out)) << round;
-    ASSERT_EQ(out, by_line) << round;
-    ASSERT_EQ(out.find(window), std::string::npos) << round;
-  }
-}
-
 TEST_F(RedactorTest, RunIsExtendedToTheMaximalSpan) {
   std::string s = FreshSecret(40);
   Live(s);

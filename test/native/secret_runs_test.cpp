@@ -98,6 +98,47 @@ constexpr std::string_view kBase62 =
 constexpr std::string_view kBase64Url =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+// A text of several lines remembers which of its short runs held no window
+// and skips them when they come again (RunScanner::Scan, Seen). Runs with
+// the same length and the same first and last eight bytes (one slot) but
+// different bytes between, one of them holding a window, and a window's
+// run that comes again, are still found: the same runs as hashing every
+// window at every position.
+TEST(ScanRuns, RepeatedRunsAreSkippedOnlyWhenTheyAreTheSame) {
+  std::mt19937_64 rng(41);
+  const std::string key = Key(rng, "sk-proj-", kBase62, 40);
+  const Set s = Build({key});
+  ASSERT_EQ(s.set->window_bytes, WindowBytes::kKey);
+  const std::string head = "Ab3dEf7h", tail = "Qr5tUv9x";
+  std::vector<std::string> runs = {head + key.substr(10, 12) + tail};
+  for (int k = 0; k < 3; ++k)
+    runs.push_back(head + Key(rng, "", kBase62, 12) + tail);
+  // The middle bytes differing in one word only, the first or the second.
+  runs.push_back(head + key.substr(10, 4) + "xxxxxxxx" + tail);
+  runs.push_back(head + "xxxx" + key.substr(14, 8) + tail);
+  runs.push_back("2026-11-28T10");
+  runs.push_back("/v1/chat/completions");
+  std::size_t found = 0;
+  for (int round = 0; round < 200; ++round) {
+    std::string t;
+    while (t.size() < 2000) {
+      t += "t=" + runs[rng() % runs.size()] +
+           " k=" + runs[rng() % runs.size()] +
+           " n=" + std::to_string(rng() % 1000) + "\n";
+    }
+    std::vector<Redactor::Span> got;
+    ScanRuns(*s.set, t, &got);
+    const std::vector<Redactor::Span> want = EveryWindowRuns(*s.set, t);
+    ASSERT_EQ(got.size(), want.size()) << "round " << round;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      ASSERT_EQ(got[i].begin, want[i].begin) << "round " << round;
+      ASSERT_EQ(got[i].end, want[i].end) << "round " << round;
+    }
+    found += want.size();
+  }
+  EXPECT_GT(found, 1000u);  // the window's run comes again and again
+}
+
 TEST(ScanRuns, GeneratedKeysOnlyKeyBytes) {
   std::mt19937_64 rng(1);
   ExpectSameAsEveryWindow(
