@@ -328,49 +328,17 @@ inline std::uint64_t WindowByteMask(const unsigned char* b, bool pad) {
 // holds a byte outside A-Z a-z 0-9 - _ + / (and whether a short value is
 // held, which the window lengths tell already): a kind of secret, never its
 // characters.
-namespace {
-
-// Whether the `len` bytes (8 or more) at a and b are the same: eight at a
-// time, the last eight overlapping. Inline, where memcmp was a call and a
-// tenth of an 8 MB scrub of log lines (their runs are 13 to 20 bytes).
-inline bool SameRun(const char* a, const char* b, std::size_t len) {
-  const auto word = [](const char* p) {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    return w;
-  };
-  for (std::size_t k = 0; k + 8 < len; k += 8) {
-    if (word(a + k) != word(b + k)) return false;
-  }
-  return word(a + len - 8) == word(b + len - 8);
+void RunScanner::Hash(std::size_t from, std::size_t to) {
+  ScanRange(set_, text_, from, to, &merger_);
 }
 
-}  // namespace
-
-void RunScanner::Scan(std::size_t from, std::size_t to) {
-  const std::size_t len = to - from;
-  // Runs of 8 to 255 bytes at offsets below 4 GiB of a text of several
-  // lines: the rest are scanned every time (and are rare in logs).
-  if (!seen_on_ || len < 8 || len > 255 || to > UINT32_MAX) {
-    return ScanRange(set_, text_, from, to, &merger_);
-  }
-  const char* run = text_.data() + from;
-  std::uint64_t head, tail;
-  std::memcpy(&head, run, 8);
-  std::memcpy(&tail, run + len - 8, 8);
-  const std::size_t slot = static_cast<std::size_t>(
-      ((head ^ (tail * 0xC2B2AE3D27D4EB4Fu) ^ len) * 0x9E3779B97F4A7C15u) >>
-      60);
-  static_assert(kSeenSlots == 16, "the slot is the top four bits");
-  Seen& seen = seen_[slot];
-  if (seen.len == len && SameRun(text_.data() + seen.from, run, len)) {
-    return;  // the same bytes held no window of the set
-  }
+void RunScanner::HashAndRemember(std::size_t from, std::size_t to,
+                                 std::size_t slot) {
   const std::size_t before = merger_.added;
   ScanRange(set_, text_, from, to, &merger_);
   if (merger_.added == before) {
-    seen.from = static_cast<std::uint32_t>(from);
-    seen.len = static_cast<std::uint8_t>(len);
+    seen_[slot].from = static_cast<std::uint32_t>(from);
+    seen_[slot].len = static_cast<std::uint8_t>(to - from);
   }
 }
 
