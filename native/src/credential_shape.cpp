@@ -269,14 +269,18 @@ struct NibbleTables {
     return static_cast<std::uint8_t>(lo[c & 15] & hi[c >> 4]);
   }
 };
+// Puts every byte of `bytes` in bucket j (its nibbles' bits).
+constexpr void AddToBucket(NibbleTables& t, std::string_view bytes, int j) {
+  for (char ch : bytes) {
+    const auto c = static_cast<unsigned char>(ch);
+    t.lo[c & 15] = static_cast<std::uint8_t>(t.lo[c & 15] | (1u << j));
+    t.hi[c >> 4] = static_cast<std::uint8_t>(t.hi[c >> 4] | (1u << j));
+  }
+}
 constexpr NibbleTables MakePairTables(bool next) {
   NibbleTables t;
   for (int j = 0; j < 8; ++j) {
-    for (char ch : next ? kPairBuckets[j].next : kPairBuckets[j].first) {
-      const auto c = static_cast<unsigned char>(ch);
-      t.lo[c & 15] = static_cast<std::uint8_t>(t.lo[c & 15] | (1u << j));
-      t.hi[c >> 4] = static_cast<std::uint8_t>(t.hi[c >> 4] | (1u << j));
-    }
+    AddToBucket(t, next ? kPairBuckets[j].next : kPairBuckets[j].first, j);
   }
   return t;
 }
@@ -542,11 +546,7 @@ constexpr NibbleTables MakeNameEndTables(bool before) {
       }
       continue;
     }
-    for (char ch : before ? b.before : b.last) {
-      const auto c = static_cast<unsigned char>(ch);
-      t.lo[c & 15] = static_cast<std::uint8_t>(t.lo[c & 15] | (1u << j));
-      t.hi[c >> 4] = static_cast<std::uint8_t>(t.hi[c >> 4] | (1u << j));
-    }
+    AddToBucket(t, before ? b.before : b.last, j);
   }
   return t;
 }

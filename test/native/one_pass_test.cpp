@@ -72,13 +72,22 @@ bool EndsACredentialName(unsigned char a, unsigned char b) {
   return false;
 }
 
-// The baseline's name-end filter on x86-64 (SSE2): the last byte alone.
-std::uint64_t NameLastBytes(const unsigned char* b, std::size_t len = 64) {
+// Bit k set when b[k] is in `set` (k < len).
+std::uint64_t BytesIn(const unsigned char* b, std::size_t len,
+                      std::string_view set) {
   std::uint64_t m = 0;
   for (std::size_t k = 0; k < len; ++k) {
-    if (In(b[k], "nyetdNYETD\"' \t")) m |= std::uint64_t{1} << k;
+    if (In(b[k], set)) m |= std::uint64_t{1} << k;
   }
   return m;
+}
+// The baseline's filters on x86-64 (SSE2) look at one byte: the name-end
+// filter at the name's last byte, the pair filter at the first byte.
+std::uint64_t NameLastBytes(const unsigned char* b, std::size_t len = 64) {
+  return BytesIn(b, len, "nyetdNYETD\"' \t");
+}
+std::uint64_t FirstBytes(const unsigned char* b, std::size_t len = 64) {
+  return BytesIn(b, len, "sAghxpreBb-");
 }
 
 // The classes, byte by byte, from their definitions in BlockMasks.
@@ -101,16 +110,6 @@ BlockMasks Definition(const unsigned char* b) {
       m.name_end |= bit;
     }
     if (in(c, "\\%")) m.escape |= bit;
-  }
-  return m;
-}
-
-// The baseline's pair filter on x86-64 (SSE2): the bytes a shape can
-// start with.
-std::uint64_t FirstBytes(const unsigned char* b, std::size_t len = 64) {
-  std::uint64_t m = 0;
-  for (std::size_t k = 0; k < len; ++k) {
-    if (In(b[k], "sAghxpreBb-")) m |= std::uint64_t{1} << k;
   }
   return m;
 }
