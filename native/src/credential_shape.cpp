@@ -688,9 +688,10 @@ inline void ClassifyBlock(const unsigned char* b, BlockMasks* m) {
 __attribute__((target("avx2"))) inline __m256i Eq256(__m256i x, char c) {
   return _mm256_cmpeq_epi8(x, _mm256_set1_epi8(c));
 }
-// Bit k set when byte k of `v` is not 0. The lookups below give at most
-// 63 per byte, so "not 0" is "greater than 0" as a signed byte: one compare,
-// no complement of the mask afterwards.
+// Bit k set when byte k of `v` is not 0. The lookups it is used for give
+// at most 127 per byte (the pair filter's, which use all eight bits, are
+// tested against 0 instead), so "not 0" is "greater than 0" as a signed
+// byte: one compare, no complement of the mask afterwards.
 __attribute__((target("avx2"))) inline std::uint32_t NonZero32(__m256i v) {
   return static_cast<std::uint32_t>(
       _mm256_movemask_epi8(_mm256_cmpgt_epi8(v, _mm256_setzero_si256())));
@@ -700,8 +701,8 @@ __attribute__((target("avx2"))) inline std::uint32_t Bits32(__m256i v) {
 }
 
 // The classes of 32 bytes, bit k for byte k (BlockMasks' fields but the
-// pair filter, which needs the next half: ClassifyBlockAvx2 makes it from
-// the buckets of each byte as a first byte and as a next byte).
+// pair and name-end filters, which look at a byte's neighbour, maybe in
+// the other half: ClassifyBlockAvx2 makes them from each byte's buckets).
 struct HalfMasks {
   std::uint32_t run, alnum, equals, colon, escape;
   __m256i pair_first, pair_next, name_last, name_before;
@@ -1016,10 +1017,12 @@ __attribute__((always_inline)) inline void ClassifyPart(const unsigned char* b,
   } else if (after_text) {
     // The tail of a text longer than a block: the 64 bytes that end
     // where the text ends are classified, and their masks shifted down
-    // so that bit 0 is the block's first byte. Every class is a class of
-    // one byte, so each bit is what classifying the block alone gives,
-    // and the bits past `len` are 0 (shifted in) as the scalar path
-    // leaves them. No copy of the text is made.
+    // so that bit 0 is the block's first byte. Each bit is what
+    // classifying the block alone gives (the pair and name-end filters,
+    // which look at a byte's neighbour, see the real byte before bit 0
+    // where alone they let it through: both are filters the rules check
+    // again), and the bits past `len` are 0 (shifted in) as the scalar
+    // path leaves them. No copy of the text is made.
     Classify<kAll, kPath>(b + len - 64, masks);
     ShiftDown(masks, 64 - static_cast<unsigned>(len));
   } else {

@@ -29,9 +29,9 @@ struct BlockMasks {
   std::uint64_t colon = 0;   // :
   // A byte a credential name's value may follow: a quote or a blank, or the
   // last of two letters a credential name ends with (on en ey ie et rd wd,
-  // either case), bit 0 after any byte (the byte before is in the block
-  // before). A filter for the header rule, which checks again: SSE2 sets
-  // it at every n y e t d.
+  // either case); bit 0 may be set after any byte (its byte before is in
+  // the block before). A filter for the header rule, which checks again:
+  // SSE2 sets it at every n y e t d.
   std::uint64_t name_end = 0;
   std::uint64_t escape = 0;  // \ %
 };

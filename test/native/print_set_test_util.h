@@ -17,6 +17,8 @@ inline Keys FixedKeys() {
   k.k1 = 0xfedcba9876543210ULL;
   k.base = 0x9e3779b97f4a7c15ULL;
   k.mix = 0xc2b2ae3d27d4eb4fULL;
+  k.seen_seed = 0x243f6a8885a308d3ULL;
+  k.seen_mul = 0x13198a2e03707345ULL;
   return k;
 }
 

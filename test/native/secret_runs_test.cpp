@@ -107,38 +107,56 @@ constexpr std::string_view kBase62 =
 constexpr std::string_view kBase64Url =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-// A text of several lines remembers which of its short runs held no window
-// and skips them when they come again (RunScanner::Scan, Seen). Runs with
-// the same length and the same first and last eight bytes (one slot) but
-// different bytes between, one of them holding a window, and a window's
-// run that comes again, are still found: the same runs as hashing every
-// window at every position.
+// A text of 512 bytes or more remembers which of its runs of 8 to 255
+// bytes held no window and skips them when they come again (RunScanner::
+// Scan, Seen). Many runs of one length that share their first and last
+// eight bytes (more than the slots: they must meet in one), some holding a
+// window, some differing from one in one or two words, runs of 16, 64, 72,
+// 255 and 256 bytes, padded base64 runs, and texts just under and over
+// 512 bytes: always the runs of hashing every window at every position.
 TEST(ScanRuns, RepeatedRunsAreSkippedOnlyWhenTheyAreTheSame) {
   std::mt19937_64 rng(41);
   const std::string key = Key(rng, "sk-proj-", kBase62, 40);
-  const Set s = Build({key});
-  ASSERT_EQ(s.set->window_bytes, WindowBytes::kKey);
-  const std::string head = "Ab3dEf7h", tail = "Qr5tUv9x";
-  std::vector<std::string> runs = {head + key.substr(10, 12) + tail};
-  for (int k = 0; k < 3; ++k)
-    runs.push_back(head + Key(rng, "", kBase62, 12) + tail);
-  // The middle bytes differing in one word only, the first or the second.
-  runs.push_back(head + key.substr(10, 4) + "xxxxxxxx" + tail);
-  runs.push_back(head + "xxxx" + key.substr(14, 8) + tail);
-  runs.push_back("2026-11-28T10");
-  runs.push_back("/v1/chat/completions");
-  std::size_t found = 0;
-  for (int round = 0; round < 200; ++round) {
-    std::string t;
-    while (t.size() < 2000) {
-      t += "t=" + runs[rng() % runs.size()] +
-           " k=" + runs[rng() % runs.size()] +
-           " n=" + std::to_string(rng() % 1000) + "\n";
+  const std::string short_key = Key(rng, "", kBase62, 10);
+  for (const auto& [values, cls] :
+       {std::pair{std::vector<std::string>{key}, WindowBytes::kKey},
+        std::pair{std::vector<std::string>{key, short_key},
+                  WindowBytes::kKeyOrPad}}) {
+    const Set s = Build(values);
+    ASSERT_EQ(s.set->window_bytes, cls);
+    const std::string head = "Ab3dEf7h", tail = "Qr5tUv9x";
+    const std::string window = key.substr(10, 12);
+    std::vector<std::string> runs;
+    for (int k = 0; k < 40; ++k) {
+      runs.push_back(head + Key(rng, "", kBase62, 12) + tail);
     }
-    found += ExpectSameAsEveryWindow(*s.set, t, round);
-    if (::testing::Test::HasFailure()) return;
+    runs.push_back(head + window + tail);
+    runs.push_back(head + Key(rng, "", kBase62, 4) + window + tail);
+    // Differing from the window's run in one or two words only.
+    runs.push_back(head + window.substr(0, 4) + "xxxxxxxx" + tail);
+    runs.push_back(head + "xxxx" + window.substr(4, 8) + tail);
+    for (std::size_t n : {16, 64, 72, 255, 256}) {
+      runs.push_back(Key(rng, "", kBase62, n - 12) + window);
+      runs.push_back(Key(rng, "", kBase62, n));
+    }
+    runs.push_back(redaction::Base64(short_key, false));  // with its '='
+    runs.push_back("2026-11-28T10");
+    std::size_t found = 0;
+    for (int round = 0; round < 200; ++round) {
+      const std::size_t size =
+          std::vector<std::size_t>{500, 511, 512, 513, 2000}[round % 5];
+      std::string t;
+      while (t.size() < size) {
+        t += "t=" + runs[rng() % runs.size()] +
+             " k=" + runs[rng() % runs.size()] +
+             " n=" + std::to_string(rng() % 1000) + "\n";
+      }
+      t.resize(size);
+      found += ExpectSameAsEveryWindow(*s.set, t, round);
+      if (::testing::Test::HasFailure()) return;
+    }
+    EXPECT_GT(found, 200u);  // the window's runs come again and again
   }
-  EXPECT_GT(found, 1000u);  // the window's run comes again and again
 }
 
 TEST(ScanRuns, GeneratedKeysOnlyKeyBytes) {

@@ -107,13 +107,15 @@ void RandomWords(std::uint64_t* words, std::size_t n) {
 }
 
 Keys Keys::Random() {
-  std::uint64_t key[4];
-  RandomWords(key, 4);
+  std::uint64_t key[6];
+  RandomWords(key, 6);
   Keys k;
   k.k0 = key[0];
   k.k1 = key[1];
   k.base = key[2] | 1;
   k.mix = key[3] | 1;
+  k.seen_seed = key[4];
+  k.seen_mul = key[5] | 1;
   SecureZero(key, sizeof key);
   return k;
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "keyref/redactor.h"
+#include "keyref/secret_value.h"
 
 namespace keyref::redaction {
 
@@ -54,6 +55,9 @@ struct Keys {
   std::uint64_t k1 = 0;
   std::uint64_t base = 1;  // odd
   std::uint64_t mix = 1;   // odd
+  // The run memo's slot hash (RunScanner::Scan), keys of its own.
+  std::uint64_t seen_seed = 0;
+  std::uint64_t seen_mul = 1;  // odd
   static Keys Random();
 };
 
@@ -251,6 +255,13 @@ class RunScanner {
       for (Seen& s : seen_) s.len = 0;
     }
   }
+  // The memo says where runs of the text are (and, by slot, a few bits of
+  // a keyed hash of each): wiped with the scanner, as the text's copies are.
+  ~RunScanner() {
+    if (seen_on_) SecureZero(seen_, sizeof seen_);
+  }
+  RunScanner(const RunScanner&) = delete;
+  RunScanner& operator=(const RunScanner&) = delete;
   // False when the blocks are not needed (an empty set, a text shorter
   // than every window, or a kAny set: Finish reads every position).
   bool reads_blocks() const noexcept { return active_ && !read_all_; }
@@ -307,52 +318,72 @@ class RunScanner {
   // a sixth of an 8 MB scrub (docs/performance.md, "twelfth pass").
   __attribute__((always_inline)) void Scan(std::size_t from, std::size_t to) {
     const std::size_t len = to - from;
-    // Runs of 8 to 255 bytes at offsets below 4 GiB of a text of several
-    // lines: the rest are hashed every time (and are rare in logs).
+    // Runs of 8 to 255 bytes at offsets below 4 GiB of a text of
+    // kSeenFromBytes or more: the rest are hashed every time.
     if (!seen_on_ || len < 8 || len > 255 || to > UINT32_MAX) {
       return Hash(from, to);
     }
     const char* run = text_.data() + from;
-    const std::uint64_t head = Word(run), tail = Word(run + len - 8);
-    static_assert(kSeenSlots == 16, "the slot is the top four bits");
-    const std::size_t slot = static_cast<std::size_t>(
-        ((head ^ (tail * 0xC2B2AE3D27D4EB4Fu) ^ len) * 0x9E3779B97F4A7C15u) >>
-        60);
-    const Seen& seen = seen_[slot];
-    if (seen.len == len && SameRun(text_.data() + seen.from, run, len)) {
+    // The slot: a hash of every byte of the run (eight at a time, the last
+    // eight overlapping) keyed per process, so that which slot a run takes
+    // is no function of a part of it a prober could compute.
+    std::uint64_t h = set_.keys.seen_seed ^ len;
+    for (std::size_t k = 0; k + 8 < len; k += 8) {
+      h = (h ^ Word(run + k)) * set_.keys.seen_mul;
+    }
+    h = (h ^ Word(run + len - 8)) * set_.keys.seen_mul;
+    // Two slots, from the top two nibbles: two runs that share one (in
+    // some processes, whose key makes a log's two commonest runs collide)
+    // still both stay remembered.
+    static_assert(kSeenSlots == 16, "the slots are nibbles of the hash");
+    const std::size_t first = static_cast<std::size_t>(h >> 60);
+    const std::size_t second = static_cast<std::size_t>(h >> 56) & 15;
+    if (Holds(seen_[first], run, len) || Holds(seen_[second], run, len)) {
       return;  // the same bytes held no window of the set
     }
-    HashAndRemember(from, to, slot);
+    HashAndRemember(from, to, first, second);
   }
   // Hashes every window of the set inside text_[from, to).
   void Hash(std::size_t from, std::size_t to);
-  // The same, and remembers the run in `slot` when it held no window.
-  void HashAndRemember(std::size_t from, std::size_t to, std::size_t slot);
+  // The same, and remembers the run when it held no window: in `first`,
+  // the run there (if any) moving to `second`.
+  void HashAndRemember(std::size_t from, std::size_t to, std::size_t first,
+                       std::size_t second);
 
+  struct Seen;
+  // Whether `seen` is a run of `len` bytes with the bytes at `run`.
+  bool Holds(const Seen& seen, const char* run, std::size_t len) const {
+    return seen.len == len && SameRun(text_.data() + seen.from, run, len);
+  }
   static std::uint64_t Word(const char* p) {
     std::uint64_t w;
     std::memcpy(&w, p, 8);
     return w;
   }
   // Whether the `len` bytes (8 or more) at a and b are the same: eight at a
-  // time, the last eight overlapping (memcmp was a call and a tenth of an
-  // 8 MB scrub of log lines, whose runs are 13 to 20 bytes).
+  // time, the last eight overlapping, every byte read whatever the others
+  // hold (no early exit: the time never tells how much of a run matched).
+  // Inline, where memcmp was a call and a tenth of an 8 MB scrub of log
+  // lines, whose runs are 13 to 20 bytes.
   static bool SameRun(const char* a, const char* b, std::size_t len) {
+    std::uint64_t diff = 0;
     for (std::size_t k = 0; k + 8 < len; k += 8) {
-      if (Word(a + k) != Word(b + k)) return false;
+      diff |= Word(a + k) ^ Word(b + k);
     }
-    return Word(a + len - 8) == Word(b + len - 8);
+    diff |= Word(a + len - 8) ^ Word(b + len - 8);
+    return diff == 0;
   }
 
-  // Short runs of this text that held no window of the set, by a hash of
-  // their bytes: a log's lines repeat most of their runs (a timestamp's
-  // date and hour, a request path, a model name), and a run that held no
-  // window holds none the next time either. Offsets into the text only,
-  // never a copy of its bytes; checked with a compare of the two runs.
-  // Whether a run is skipped depends on the text and on whole-window
-  // matches of an earlier run only (docs/threat-model.md, "Timing"). Kept
-  // for texts of several lines only: a single line repeats few runs, and
-  // the check cost more than it saved (docs/performance.md).
+  // Short runs of this text that held no window of the set, by a keyed
+  // hash of their bytes: a log's lines repeat most of their runs (a
+  // timestamp's date and hour, a request path, a model name), and a run
+  // that held no window holds none the next time either. Offsets into the
+  // text only, never a copy of its bytes; checked with a compare of the
+  // two whole runs. Whether a run is skipped depends on the text, on which
+  // earlier runs took its slot and whether they held a whole window
+  // (docs/threat-model.md, "Timing"); wiped with the scanner. Kept for
+  // texts of kSeenFromBytes or more: a single log line repeats few runs,
+  // and the check cost more than it saved (docs/performance.md).
   static constexpr std::size_t kSeenSlots = 16;
   static constexpr std::size_t kSeenFromBytes = 512;
   struct Seen {

@@ -333,12 +333,13 @@ void RunScanner::Hash(std::size_t from, std::size_t to) {
 }
 
 void RunScanner::HashAndRemember(std::size_t from, std::size_t to,
-                                 std::size_t slot) {
+                                 std::size_t first, std::size_t second) {
   const std::size_t before = merger_.added;
   ScanRange(set_, text_, from, to, &merger_);
   if (merger_.added == before) {
-    seen_[slot].from = static_cast<std::uint32_t>(from);
-    seen_[slot].len = static_cast<std::uint8_t>(to - from);
+    if (seen_[first].len != 0) seen_[second] = seen_[first];
+    seen_[first].from = static_cast<std::uint32_t>(from);
+    seen_[first].len = static_cast<std::uint8_t>(to - from);
   }
 }
 
