@@ -31,6 +31,8 @@ inline FixedSet BuildFixedSet(const std::vector<std::string>& values) {
   keys.k1 = 0xfedcba9876543210ULL;
   keys.base = 0x9e3779b97f4a7c15ULL;
   keys.mix = 0xc2b2ae3d27d4eb4fULL;
+  keys.seen_seed = 0x243f6a8885a308d3ULL;
+  keys.seen_mul = 0x13198a2e03707345ULL;
   FixedSet s;
   s.prints.resize(values.size());
   std::vector<const redaction::ValuePrints*> ptrs;
