@@ -132,6 +132,13 @@ TEST(ScanRuns, RepeatedRunsAreSkippedOnlyWhenTheyAreTheSame) {
     }
     runs.push_back(head + window + tail);
     runs.push_back(head + Key(rng, "", kBase62, 4) + window + tail);
+    // 24 bytes (the short compare's three words): the window's run, and
+    // runs differing from it in the middle word only.
+    const std::string a4 = "Zq8w", b8 = "Lm2nOp4r";
+    runs.push_back(a4 + window + b8);
+    for (int k = 0; k < 20; ++k) {
+      runs.push_back(a4 + window.substr(0, 4) + Key(rng, "", kBase62, 8) + b8);
+    }
     // Differing from the window's run in one or two words only.
     runs.push_back(head + window.substr(0, 4) + "xxxxxxxx" + tail);
     runs.push_back(head + "xxxx" + window.substr(4, 8) + tail);

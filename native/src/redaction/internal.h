@@ -253,12 +253,19 @@ class RunScanner {
     if (text.size() >= kSeenFromBytes) {
       seen_on_ = true;
       for (Seen& s : seen_) s.len = 0;
+      // Three odd multipliers from the key, one per word of a short run.
+      seen_mul_[0] = set.keys.seen_mul;
+      seen_mul_[1] = seen_mul_[0] * seen_mul_[0];
+      seen_mul_[2] = seen_mul_[1] * seen_mul_[0];
     }
   }
   // The memo says where runs of the text are (and, by slot, a few bits of
   // a keyed hash of each): wiped with the scanner, as the text's copies are.
   ~RunScanner() {
-    if (seen_on_) SecureZero(seen_, sizeof seen_);
+    if (seen_on_) {
+      SecureZero(seen_, sizeof seen_);
+      SecureZero(seen_mul_, sizeof seen_mul_);
+    }
   }
   RunScanner(const RunScanner&) = delete;
   RunScanner& operator=(const RunScanner&) = delete;
@@ -324,14 +331,26 @@ class RunScanner {
       return Hash(from, to);
     }
     const char* run = text_.data() + from;
-    // The slot: a hash of every byte of the run (eight at a time, the last
-    // eight overlapping) keyed per process, so that which slot a run takes
-    // is no function of a part of it a prober could compute.
-    std::uint64_t h = set_.keys.seen_seed ^ len;
-    for (std::size_t k = 0; k + 8 < len; k += 8) {
-      h = (h ^ Word(run + k)) * set_.keys.seen_mul;
+    // The slot: a hash of every byte of the run (eight at a time) keyed
+    // per process, so that which slot a run takes is no function of a part
+    // of it a prober could compute. A run of up to 24 bytes (most in logs)
+    // is three words, the middle one overlapping the others as the length
+    // wants, each mixed on its own (no loop whose count follows the
+    // length: a mispredicted branch per run, and a chain of multiplies).
+    const std::uint64_t seed = set_.keys.seen_seed ^ len;
+    std::uint64_t h;
+    if (len <= 24) {
+      const std::size_t mid = len >= 16 ? 8 : len - 8;
+      h = ((Word(run) ^ seed) * seen_mul_[0]) +
+          ((Word(run + mid) ^ seed) * seen_mul_[1]) +
+          ((Word(run + len - 8) ^ seed) * seen_mul_[2]);
+    } else {
+      h = seed;
+      for (std::size_t k = 0; k + 8 < len; k += 8) {
+        h = (h ^ Word(run + k)) * seen_mul_[0];
+      }
+      h = (h ^ Word(run + len - 8)) * seen_mul_[0];
     }
-    h = (h ^ Word(run + len - 8)) * set_.keys.seen_mul;
     // Two slots, from the top two nibbles: two runs that share one (in
     // some processes, whose key makes a log's two commonest runs collide)
     // still both stay remembered.
@@ -367,8 +386,13 @@ class RunScanner {
   // lines, whose runs are 13 to 20 bytes.
   static bool SameRun(const char* a, const char* b, std::size_t len) {
     std::uint64_t diff = 0;
-    for (std::size_t k = 0; k + 8 < len; k += 8) {
-      diff |= Word(a + k) ^ Word(b + k);
+    if (len <= 24) {  // three words, as the slot hash reads them
+      const std::size_t mid = len >= 16 ? 8 : len - 8;
+      diff = (Word(a) ^ Word(b)) | (Word(a + mid) ^ Word(b + mid));
+    } else {
+      for (std::size_t k = 0; k + 8 < len; k += 8) {
+        diff |= Word(a + k) ^ Word(b + k);
+      }
     }
     diff |= Word(a + len - 8) ^ Word(b + len - 8);
     return diff == 0;
@@ -391,7 +415,8 @@ class RunScanner {
     std::uint8_t len;  // 0: empty
   };
   bool seen_on_ = false;
-  Seen seen_[kSeenSlots];  // set up when seen_on_
+  Seen seen_[kSeenSlots];      // set up when seen_on_
+  std::uint64_t seen_mul_[3];  // set up when seen_on_
 
   const PrintSet& set_;
   std::string_view text_;
