@@ -348,6 +348,72 @@ TEST(KeyringHung, HungDaemonIsSourceTimeout) {
   EXPECT_EQ(RunChild("Hung", "", true), 0);
 }
 
+// libdbus ends a blocked call by its own millisecond clock and may give up
+// to 2 ms before the caller's deadline. This libdbus stands for that
+// (deterministically): each blocking call waits 3 ms less than asked. A
+// frozen daemon must still be a timeout, on every path: a known item, a
+// search over a fresh connection, and the store's default collection.
+// (Before, a NoReply ahead of the deadline was taken for a daemon that left
+// the bus: SOURCE_UNAVAILABLE, "no Secret Service is reachable".)
+sources::DBusApi g_early_dbus;
+decltype(sources::DBusApi::dbus_connection_send_with_reply_and_block)
+    g_real_block = nullptr;
+
+sources::DBusMessage* EarlyBlock(sources::DBusConnection* c,
+                                 sources::DBusMessage* m, int timeout_ms,
+                                 sources::DBusError* e) {
+  return g_real_block(c, m, timeout_ms > 3 ? timeout_ms - 3 : 1, e);
+}
+
+const sources::DBusApi* EarlyDBus(std::string* error) {
+  const sources::DBusApi* real = sources::GetDBusApi(error);
+  if (!real) return nullptr;
+  g_early_dbus = *real;
+  g_real_block = real->dbus_connection_send_with_reply_and_block;
+  g_early_dbus.dbus_connection_send_with_reply_and_block = EarlyBlock;
+  return &g_early_dbus;
+}
+
+TEST(KeyringChild, HungEarly) {
+  if (!IsChild("HungEarly")) GTEST_SKIP() << "runs in a private session";
+  SourceConfig config;
+  config.timeout = std::chrono::milliseconds(200);
+  auto source =
+      sources::MakeKeyringSource(config, sources::GetSecretApi, EarlyDBus);
+  auto v = SecretValue::FromBytes("v", 1);
+  ASSERT_TRUE(source->Store(Ref("keyring:hungsvc/alice"), v).ok());
+  ASSERT_TRUE(source->Resolve(Ref("keyring:hungsvc/alice")).ok());
+  std::string pid = ShOut(
+      "gdbus call --session --dest org.freedesktop.DBus --object-path "
+      "/org/freedesktop/DBus --method "
+      "org.freedesktop.DBus.GetConnectionUnixProcessID "
+      "org.freedesktop.secrets | sed -E 's/.*uint32 ([0-9]+).*/\\1/' | "
+      "tr -dc 0-9");
+  ASSERT_FALSE(pid.empty());
+  ASSERT_EQ(Sh("kill -STOP " + pid), 0);
+  // The remembered item (one GetSecret on the open session), then a
+  // search on a connection opened afresh (the timeout dropped the old
+  // one), then a store (its first call opens a connection again).
+  auto known = source->Resolve(Ref("keyring:hungsvc/alice"));
+  auto fresh = source->Resolve(Ref("keyring:hungsvc/bob"));
+  Status stored = source->Store(Ref("keyring:hungsvc/alice"), v);
+  Sh("kill -CONT " + pid);
+  ASSERT_FALSE(known.ok());
+  EXPECT_EQ(known.error().code, ErrorCode::kSourceTimeout)
+      << known.error().message;
+  ASSERT_FALSE(fresh.ok());
+  EXPECT_EQ(fresh.error().code, ErrorCode::kSourceTimeout)
+      << fresh.error().message;
+  ASSERT_FALSE(stored.ok());
+  EXPECT_EQ(stored.error().code, ErrorCode::kSourceTimeout)
+      << stored.error().message;
+}
+
+TEST(KeyringHung, AClockThatEndsWaitsEarlyStillMeansTimeout) {
+  if (std::getenv("KEYREF_CHILD")) GTEST_SKIP();
+  EXPECT_EQ(RunChild("HungEarly", "", true), 0);
+}
+
 TEST(KeyringChild, NoDbus) {
   if (!IsChild("NoDbus")) GTEST_SKIP() << "runs without D-Bus";
   ASSERT_EQ(std::getenv("DBUS_SESSION_BUS_ADDRESS"), nullptr);

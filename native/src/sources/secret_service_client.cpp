@@ -221,9 +221,20 @@ std::uint64_t SecretServiceClient::Generation() {
 namespace {
 
 int RemainingMs(std::chrono::steady_clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
   return static_cast<int>(std::clamp<long long>(left.count(), 1, 1 << 30));
+}
+
+// Whether a call that failed has used up its time. libdbus ends a blocked
+// call's wait by its own millisecond clock and truncates what has elapsed,
+// so its NoReply for a timeout may come up to 2 ms before our deadline; at
+// that moment the call is not "answered early by a daemon that left" (as a
+// NoReply well before the deadline is) but timed out. Under load this was
+// seen: a frozen daemon reported as "no Secret Service is reachable".
+bool OutOfTime(std::chrono::steady_clock::time_point deadline) {
+  constexpr auto kClockSlack = std::chrono::milliseconds(5);
+  return std::chrono::steady_clock::now() + kClockSlack >= deadline;
 }
 
 // What a failed call means for the caller: a code, and a message naming
@@ -294,7 +305,7 @@ Status SecretServiceClient::Open(Deadline deadline) {
   if (!reply) {
     std::string name = err.name ? err.name : "";
     api_->dbus_error_free(&err);
-    Error e = FromDBus(name, std::chrono::steady_clock::now() >= deadline);
+    Error e = FromDBus(name, OutOfTime(deadline));
     Reset();
     if (e.code == ErrorCode::kSourceUnavailable) {
       e.message = "No Secret Service is reachable (" + name + ").";
@@ -380,7 +391,7 @@ Status SecretServiceClient::Call(const char* path, const char* iface,
     }
     std::string name = err.name ? err.name : "";
     api_->dbus_error_free(&err);
-    const bool timed_out = std::chrono::steady_clock::now() >= deadline;
+    const bool timed_out = OutOfTime(deadline);
     Error e = FromDBus(name, timed_out);
     // A NoReply before the deadline: the daemon left the bus while it held
     // our call (killed mid-lookup).
