@@ -228,6 +228,21 @@ Status Instance::Store(const ParsedRef& ref, const SecretValue& value,
   // if the key write fails) is read from the store, not the cache.
   ForgetCached(ref);
   Result<std::optional<BindingRecord>> old = ReadRecord(ref);
+  if (!old) {
+    // Not read (a timeout, a locked keyring): nothing is written. Written
+    // anyway, the old record could not be put back if the key write then
+    // failed, and the old key would lose its binding; and a store that
+    // did not get an answer here would wait out a second timeout below.
+    const Error& e = old.error();
+    logger_.Log(LogLevel::kInfo,
+                "store " + ref.ref + ": " + ErrorCodeName(e.code));
+    return Error(e.code,
+                 "The binding of " + ref.ref +
+                     " (the origins its key may go to) could not be read, "
+                     "so nothing was stored: " +
+                     e.message,
+                 e.hint);
+  }
   BindingRecord record;
   record.origins = options.origins;
   record.stored_at_ms = NowMs();
@@ -245,9 +260,9 @@ Status Instance::Store(const ParsedRef& ref, const SecretValue& value,
       // The key was not replaced: put its record back (best effort; if
       // that fails too, the new record names a key that is not there, so
       // the old key's stored origins bind nothing: refused, never sent).
-      if (old && old.value()) {
+      if (old.value()) {
         (void)WriteRecord(ref, *old.value());
-      } else if (old) {
+      } else {
         (void)DeleteRecord(ref);
       }
     }

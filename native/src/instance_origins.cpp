@@ -342,6 +342,15 @@ Error Instance::ReplacedBindingError(const ParsedRef& ref, Provider provider,
 
 // ---- Fingerprints ---------------------------------------------------------
 
+namespace {
+
+// A store that is there but gave no answer this time (busy, frozen, locked).
+bool Unanswered(ErrorCode code) {
+  return code == ErrorCode::kSourceTimeout || code == ErrorCode::kSourceLocked;
+}
+
+}  // namespace
+
 Result<const SecretValue*> Instance::InstallationKey() {
   std::lock_guard<std::mutex> lock(fp_mu_);
   if (!fp_key_.empty()) return &fp_key_;
@@ -358,9 +367,25 @@ Result<const SecretValue*> Instance::InstallationKey() {
       fp_key_ = std::move(got).value();
       return &fp_key_;
     }
-    if (!got && got.error().code != ErrorCode::kSecretNotFound) continue;
+    if (!got) {
+      const ErrorCode code = got.error().code;
+      // A store that is there but did not answer (a busy or frozen daemon)
+      // or is locked: this call fails with its code and nothing is kept,
+      // so the next call asks again. Falling through would settle, for the
+      // process's lifetime, on another store's key or a process-local one:
+      // every binding recorded with the real key would then look like
+      // another key's (refused), and every record written here would name
+      // a fingerprint no other process computes.
+      if (Unanswered(code)) return std::move(got).error();
+      if (code != ErrorCode::kSecretNotFound) continue;  // not here at all
+    }
     SecretValue fresh = NewFingerprintKey();
-    if (!SourceFor(s).Store(where, fresh)) continue;
+    if (Status st = SourceFor(s).Store(where, fresh); !st) {
+      // As above (a write that timed out may yet land: the next call reads
+      // it back).
+      if (Unanswered(st.error().code)) return std::move(st).error();
+      continue;
+    }
     // Read back: when two processes raced, the one stored last wins for
     // every later start.
     Result<SecretValue> again = SourceFor(s).Resolve(where);

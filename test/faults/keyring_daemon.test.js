@@ -21,6 +21,7 @@ const { assertNoCanary } = require('../node/helpers/canary');
 
 const PASSWORD = 'keyref-faults';  // of the throwaway login keyring
 const SERVICE = 'keyref-faults';
+const ORIGIN = 'https://api.example.com';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'keyref-faults-'));
 const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const missing = ['dbus-daemon', 'gnome-keyring-daemon', 'secret-tool'].filter((c) => !have(c));
@@ -200,7 +201,7 @@ test('keyring daemon restarted between two stores: the second store lands', opts
 // a store on a frozen daemon before the store was bounded by
 // resolveTimeoutMs: a store that waits for that default fails here. The
 // time actually waited is printed, not asserted.
-test('keyring daemon frozen (SIGSTOP) during a store: SOURCE_TIMEOUT, then the old or the new value', { ...opts, timeout: 20000 }, async (t) => {
+test('keyring daemon frozen (SIGSTOP) during a store: SOURCE_TIMEOUT, and the old key keeps its value and its binding', { ...opts, timeout: 20000 }, async (t) => {
   const account = `stop-${crypto.randomBytes(4).toString('hex')}`;
   const oldValue = `old${crypto.randomBytes(16).toString('hex')}`;
   const newValue = `new${crypto.randomBytes(16).toString('hex')}`;
@@ -210,7 +211,7 @@ test('keyring daemon frozen (SIGSTOP) during a store: SOURCE_TIMEOUT, then the o
   const ref = `keyring:${SERVICE}/${account}`;
   // Through a second Sidecar: the frozen one's libsecret is not warmed up.
   const writer = new Sidecar();
-  await writer.storeSecret(ref, oldValue);
+  await writer.storeSecret(ref, oldValue, { origins: [ORIGIN] });
   writer.close();
   assert.equal((await s.check(ref)).ok, true);
   const pid = daemon.pid;
@@ -232,12 +233,21 @@ test('keyring daemon frozen (SIGSTOP) during a store: SOURCE_TIMEOUT, then the o
   assert.equal(frozen.code, 'SOURCE_TIMEOUT', JSON.stringify(frozen));
   process.kill(pid, 'SIGCONT');
   resumed = true;
-  // The frozen store may still complete once the daemon runs: the entry
-  // then holds the old value or the new one, never anything else, and
-  // there is still exactly one entry.
+  // The store's first step, reading the key's binding record, got no
+  // answer, so it wrote nothing: once the daemon runs again, the entry
+  // holds the old value and the old key is still bound to its origin (a
+  // store that wrote the new record anyway would leave the old key bound
+  // to nothing). There is still exactly one entry.
   const now = lookup(account);
-  assert.ok(now === oldValue || now === newValue, 'the entry is neither the old nor the new value');
-  t.diagnostic(`after SIGCONT the entry holds the ${now === newValue ? 'new' : 'old'} value`);
+  assert.ok(now === oldValue, `the entry holds ${now === newValue ? 'the new value' : 'neither value'}`);
+  // And this Sidecar fingerprints keys as every other process does: the
+  // timeouts did not leave it on a key of its own (which would make every
+  // recorded binding look like another key's, for the process's lifetime).
+  const seen = await s.describe(ref);
+  assert.deepEqual(seen.origins, [ORIGIN], JSON.stringify(seen));
+  const other = new Sidecar();
+  t.after(() => other.close());
+  assert.equal(seen.fingerprint, (await other.describe(ref)).fingerprint);
   const all = spawnSync('secret-tool', ['search', '--all', 'service', SERVICE, 'account', account], { encoding: 'utf8' });
   assert.equal((all.stdout.match(/^\[/gm) || []).length, 1, all.stdout);
   // The same Sidecar works again: a store and a check.
