@@ -347,9 +347,14 @@ Status StoreInBackend(Instance& inst, Backend b, const std::string& name,
   if (!ref.ok()) return std::move(ref).error();
   if (b != Backend::kPass) {
     StoreOptions options;
-    // The record is read without resolving the key; an unreadable one
-    // (a locked keyring) makes Store fail with the same code anyway.
+    // The record is read without resolving the key. Unanswered (a locked
+    // or busy keyring), nothing is stored: the daemon might answer Store's own
+    // read, and the record would then be written with the new origins
+    // only, the stored ones lost.
     Result<KeyBinding> old = inst.Binding(ref.value(), std::nullopt);
+    if (!old.ok() && IsUnanswered(old.error().code)) {
+      return std::move(old).error();
+    }
     if (old.ok()) {
       for (const BoundOrigin& o : old.value().origins) {
         if (o.source == OriginSource::kStored) {

@@ -228,11 +228,12 @@ Status Instance::Store(const ParsedRef& ref, const SecretValue& value,
   // if the key write fails) is read from the store, not the cache.
   ForgetCached(ref);
   Result<std::optional<BindingRecord>> old = ReadRecord(ref);
-  if (!old) {
-    // Not read (a timeout, a locked keyring): nothing is written. Written
-    // anyway, the old record could not be put back if the key write then
-    // failed, and the old key would lose its binding; and a store that
-    // did not get an answer here would wait out a second timeout below.
+  if (!old && IsUnanswered(old.error().code)) {
+    // No answer (a busy or frozen daemon, a locked keyring): nothing is
+    // written. Written anyway, the old record could not be put back if the
+    // key write then failed, and the old key would lose its binding; and
+    // the store would wait out a second timeout below. (A record that is
+    // there but malformed binds nothing: it is replaced, as before.)
     const Error& e = old.error();
     logger_.Log(LogLevel::kInfo,
                 "store " + ref.ref + ": " + ErrorCodeName(e.code));
@@ -260,9 +261,9 @@ Status Instance::Store(const ParsedRef& ref, const SecretValue& value,
       // The key was not replaced: put its record back (best effort; if
       // that fails too, the new record names a key that is not there, so
       // the old key's stored origins bind nothing: refused, never sent).
-      if (old.value()) {
+      if (old && old.value()) {
         (void)WriteRecord(ref, *old.value());
-      } else {
+      } else if (old) {
         (void)DeleteRecord(ref);
       }
     }

@@ -344,9 +344,15 @@ Error Instance::ReplacedBindingError(const ParsedRef& ref, Provider provider,
 
 namespace {
 
-// A store that is there but gave no answer this time (busy, frozen, locked).
-bool Unanswered(ErrorCode code) {
-  return code == ErrorCode::kSourceTimeout || code == ErrorCode::kSourceLocked;
+// Why the installation key could not be had from the store of scheme `s`,
+// naming the entry (the failing call may be about a key in another store).
+Error FingerprintKeyError(Scheme s, const Error& e) {
+  return Error(e.code,
+               std::string("The fingerprint key (") + SchemeName(s) +
+                   " entry keyref:fingerprint-key), which stored bindings "
+                   "are checked with, could not be read: " +
+                   e.message,
+               e.hint);
 }
 
 }  // namespace
@@ -376,14 +382,17 @@ Result<const SecretValue*> Instance::InstallationKey() {
       // every binding recorded with the real key would then look like
       // another key's (refused), and every record written here would name
       // a fingerprint no other process computes.
-      if (Unanswered(code)) return std::move(got).error();
-      if (code != ErrorCode::kSecretNotFound) continue;  // not here at all
+      if (IsUnanswered(code)) return FingerprintKeyError(s, got.error());
+      if (code != ErrorCode::kSecretNotFound) continue;  // not usable here
     }
     SecretValue fresh = NewFingerprintKey();
     if (Status st = SourceFor(s).Store(where, fresh); !st) {
-      // As above (a write that timed out may yet land: the next call reads
-      // it back).
-      if (Unanswered(st.error().code)) return std::move(st).error();
+      // A write that timed out may yet land: the next call reads it back.
+      // A store that refuses the write (locked, read-only) holds no key, so
+      // the next store may keep one, as before.
+      if (st.error().code == ErrorCode::kSourceTimeout) {
+        return FingerprintKeyError(s, st.error());
+      }
       continue;
     }
     // Read back: when two processes raced, the one stored last wins for
@@ -428,6 +437,14 @@ KeyDescription Instance::Describe(const ParsedRef& ref,
   std::optional<Result<LiveSecret>> key;
   Result<StoredBinding> stored = ReadBinding(ref, &key);
   std::optional<BindingRecord> rec;
+  if (!stored && IsUnanswered(stored.error().code)) {
+    // The record or the fingerprint key got no answer: the key is not
+    // shown as unbound (its stored origins are unknown, not absent), and
+    // nothing waits out a second timeout.
+    d.binding = BuildBinding(ref, provider, std::nullopt);
+    d.check = std::move(stored).error();
+    return d;
+  }
   if (stored) {
     rec = stored.value().applies;
     if (stored.value().replaced) {
@@ -446,7 +463,11 @@ KeyDescription Instance::Describe(const ParsedRef& ref,
     return d;
   }
   Result<std::string> fp = FingerprintOf(live.value().value());
-  if (fp) d.fingerprint = std::move(fp).value();
+  if (fp) {
+    d.fingerprint = std::move(fp).value();
+  } else {
+    d.check = std::move(fp).error();
+  }
   return d;
 }
 

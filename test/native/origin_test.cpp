@@ -981,6 +981,53 @@ TEST(InstanceOriginsTest, FingerprintStableAcrossInstancesOfOneStore) {
   EXPECT_NE(c.Fingerprint(Ref("secret:one")).value(), fp1);
 }
 
+// The keyring holds the installation key but does not answer this time (a
+// frozen daemon), or holds it locked: the call that needs a fingerprint
+// fails with that code, no other store's key takes over, and once the
+// keyring answers the fingerprint is the keyring key's. Before, the first
+// timeout made the host store keep a second installation key, used for the
+// rest of the process: every binding recorded with the keyring's key then
+// named "another key". A keyring that holds none and refuses to keep one
+// (locked) still passes the turn to the host store.
+TEST(InstanceOriginsTest,
+     AKeyringThatGivesNoAnswerIsNotSkippedForTheInstallationKey) {
+  Policy p;
+  p.allow = SchemeSet::FromBits(0b000111);  // secret, env, keyring
+  for (ErrorCode code : {ErrorCode::kSourceTimeout, ErrorCode::kSourceLocked}) {
+    auto host = std::make_shared<MapHost>();
+    host->map["one"] = "key-one-0123456789";
+    Instance inst(p, host);
+    auto fake = std::make_unique<test::FakeSource>(Scheme::kKeyring);
+    test::FakeSource* keyring = fake.get();
+    inst.SetSourceForTesting(Scheme::kKeyring, std::move(fake));
+    SecretValue ik = NewFingerprintKey();
+    keyring->Set(FingerprintKeyRef(Scheme::kKeyring).name,
+                 std::string(ik.Reveal()));
+    keyring->fail = code;
+    auto during = inst.Fingerprint(Ref("secret:one"));
+    ASSERT_FALSE(during.ok()) << ErrorCodeName(code);
+    EXPECT_EQ(during.error().code, code);
+    EXPECT_NE(during.error().message.find("fingerprint key"), std::string::npos)
+        << during.error().message;
+    EXPECT_FALSE(host->map.count("keyref:fingerprint-key"));
+    KeyDescription d = inst.Describe(Ref("secret:one"), std::nullopt);
+    ASSERT_FALSE(d.check.ok());
+    EXPECT_EQ(d.check.error().code, code);
+    EXPECT_TRUE(d.fingerprint.empty());
+    keyring->fail = ErrorCode::kOk;
+    auto after = inst.Fingerprint(Ref("secret:one"));
+    ASSERT_TRUE(after.ok()) << after.error().message;
+    EXPECT_EQ(after.value(), KeyFingerprint(ik, Sv("key-one-0123456789")));
+  }
+  auto host = std::make_shared<MapHost>();
+  host->map["one"] = "key-one-0123456789";
+  Instance inst(p, host);
+  auto fake = std::make_unique<test::FakeSource>(Scheme::kKeyring);
+  fake->store_fail = ErrorCode::kSourceLocked;
+  inst.SetSourceForTesting(Scheme::kKeyring, std::move(fake));
+  ASSERT_TRUE(inst.Fingerprint(Ref("secret:one")).ok());
+  EXPECT_TRUE(host->map.count("keyref:fingerprint-key"));
+}
 }  // namespace
 }  // namespace keyref
 

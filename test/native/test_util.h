@@ -90,6 +90,9 @@ class FakeSource final : public SecretSource {
   Status Store(const ParsedRef& ref, const SecretValue& value) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (fail != ErrorCode::kOk) return Error(fail, "injected", "hint");
+    if (store_fail != ErrorCode::kOk) {
+      return Error(store_fail, "injected", "hint");
+    }
     values_[ref.name] = std::string(value.Reveal());
     return {};
   }
@@ -112,6 +115,7 @@ class FakeSource final : public SecretSource {
   }
 
   std::atomic<ErrorCode> fail{ErrorCode::kOk};
+  std::atomic<ErrorCode> store_fail{ErrorCode::kOk};  // writes only
   std::chrono::milliseconds delay{0};
   std::atomic<int> resolves{0};
 

@@ -129,6 +129,12 @@ const char* ErrorCodeName(ErrorCode code) noexcept;
 ErrorClass ErrorClassOf(ErrorCode code) noexcept;
 // "ok", "ref", "source", "request", "profile", "internal".
 const char* ErrorClassName(ErrorClass error_class) noexcept;
+// A store that is there but gave no answer this time: it timed out (a busy
+// or frozen daemon) or is locked. A caller that needs what it holds stops
+// with the code rather than go on without it (docs/origins.md).
+constexpr bool IsUnanswered(ErrorCode code) noexcept {
+  return code == ErrorCode::kSourceTimeout || code == ErrorCode::kSourceLocked;
+}
 
 // An error with a stable code, a one-line message and an optional hint that
 // tells the user what to do. Neither text may hold a secret value.
