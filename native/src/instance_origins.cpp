@@ -358,8 +358,24 @@ Error FingerprintKeyError(Scheme s, const Error& e) {
 }  // namespace
 
 Result<const SecretValue*> Instance::InstallationKey() {
+  // One attempt at a time: a call that queued behind an attempt that got
+  // no answer gets its error instead of waiting out another timeout (with
+  // a frozen daemon, the fourth of four requests would wait four).
+  const auto asked = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> lock(fp_mu_);
   if (!fp_key_.empty()) return &fp_key_;
+  if (fp_failure_ && fp_failed_at_ >= asked) return *fp_failure_;
+  Result<const SecretValue*> got = LoadInstallationKey();
+  if (got) {
+    fp_failure_.reset();
+  } else {
+    fp_failure_ = got.error();
+    fp_failed_at_ = std::chrono::steady_clock::now();
+  }
+  return got;
+}
+
+Result<const SecretValue*> Instance::LoadInstallationKey() {
   // The OS keyring first, so that the CLI and every extension on this
   // machine show the same fingerprint for a key; then the host's store;
   // then the plaintext file, only where the policy opted into it (headless

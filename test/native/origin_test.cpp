@@ -1019,6 +1019,29 @@ TEST(InstanceOriginsTest,
     ASSERT_TRUE(after.ok()) << after.error().message;
     EXPECT_EQ(after.value(), KeyFingerprint(ik, Sv("key-one-0123456789")));
   }
+  {
+    // Four requests at once against a keyring that takes 300 ms to time
+    // out: one of them asks, the others get its answer instead of waiting
+    // 300 ms more each, one after the other, behind the lock (at the
+    // default 10 s timeout, the fourth request would wait 40 s).
+    auto host = std::make_shared<MapHost>();
+    host->map["one"] = "key-one-0123456789";
+    Instance inst(p, host);
+    auto fake = std::make_unique<test::FakeSource>(Scheme::kKeyring);
+    test::FakeSource* keyring = fake.get();
+    keyring->fail = ErrorCode::kSourceTimeout;
+    keyring->delay = std::chrono::milliseconds(300);
+    inst.SetSourceForTesting(Scheme::kKeyring, std::move(fake));
+    std::vector<std::future<ErrorCode>> calls;
+    for (int i = 0; i < 4; ++i) {
+      calls.push_back(std::async(std::launch::async, [&] {
+        auto r = inst.Fingerprint(Ref("secret:one"));
+        return r.ok() ? ErrorCode::kOk : r.error().code;
+      }));
+    }
+    for (auto& c : calls) EXPECT_EQ(c.get(), ErrorCode::kSourceTimeout);
+    EXPECT_EQ(keyring->resolves.load(), 1);
+  }
   auto host = std::make_shared<MapHost>();
   host->map["one"] = "key-one-0123456789";
   Instance inst(p, host);

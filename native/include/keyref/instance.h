@@ -270,6 +270,7 @@ class Instance {
   // The installation's fingerprint key, loaded or made once (keyring first,
   // then the host store, else a per-process key with a warning).
   Result<const SecretValue*> InstallationKey();
+  Result<const SecretValue*> LoadInstallationKey();  // under fp_mu_
 
   Policy policy_;
   Redactor redactor_;
@@ -282,6 +283,11 @@ class Instance {
   std::map<std::string, std::vector<OriginPattern>> policy_origins_;
   std::mutex fp_mu_;  // guards fp_key_ (loaded once, on a worker thread)
   SecretValue fp_key_;
+  // The last attempt that got no answer (a timeout or a locked key), and
+  // when it ended: calls that queued behind it get its error instead of
+  // waiting out another timeout each.
+  std::optional<Error> fp_failure_;
+  std::chrono::steady_clock::time_point fp_failed_at_{};
   // The fingerprint key is this process's own (no store could keep it):
   // records written by other processes name keys by another key, so they
   // bind nothing here (docs/origins.md).
