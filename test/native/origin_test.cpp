@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -347,7 +348,7 @@ class MapHost : public HostSecretStore {
     return {};
   }
   std::map<std::string, std::string> map;
-  int gets = 0;
+  std::atomic<int> gets{0};  // read by concurrent calls in some tests
 };
 
 // Secret and host store only: the keyring is not used (fingerprints then
@@ -378,7 +379,7 @@ TEST(InstanceOriginsTest, StoreRecordsTheBindingNextToTheKey) {
   // key is not even resolved for them.
   for (const char* target : {"http://127.0.0.1:8081", "http://127.0.0.2:8080",
                              "https://127.0.0.1:8080"}) {
-    int before = host->gets;
+    int before = host->gets.load();
     auto r = inst.Grant(Ref("secret:local"), Provider::kOpenAICompatible,
                         Url(target));
     ASSERT_FALSE(r.ok()) << target;
