@@ -316,6 +316,16 @@ TEST(KeyringLocked, LockedCollectionIsSourceLockedNotNotFound) {
   EXPECT_EQ(RunChild("Locked", "", true), 0);
 }
 
+// The pid of this session's keyring daemon (found by its bus name), or "".
+std::string KeyringDaemonPid() {
+  return ShOut(
+      "gdbus call --session --dest org.freedesktop.DBus --object-path "
+      "/org/freedesktop/DBus --method "
+      "org.freedesktop.DBus.GetConnectionUnixProcessID "
+      "org.freedesktop.secrets | sed -E 's/.*uint32 ([0-9]+).*/\\1/' | "
+      "tr -dc 0-9");
+}
+
 TEST(KeyringChild, Hung) {
   if (!IsChild("Hung")) GTEST_SKIP() << "runs in a private session";
   SourceConfig config;
@@ -323,13 +333,8 @@ TEST(KeyringChild, Hung) {
   auto source = MakeSource(Scheme::kKeyring, config);
   auto v = SecretValue::FromBytes("v", 1);
   ASSERT_TRUE(source->Store(Ref("keyring:hungsvc/alice"), v).ok());
-  // Freeze this private session's keyring daemon (found by its bus name).
-  std::string pid = ShOut(
-      "gdbus call --session --dest org.freedesktop.DBus --object-path "
-      "/org/freedesktop/DBus --method "
-      "org.freedesktop.DBus.GetConnectionUnixProcessID "
-      "org.freedesktop.secrets | sed -E 's/.*uint32 ([0-9]+).*/\\1/' | "
-      "tr -dc 0-9");
+  // Freeze this private session's keyring daemon.
+  const std::string pid = KeyringDaemonPid();
   ASSERT_FALSE(pid.empty());
   ASSERT_EQ(Sh("kill -STOP " + pid), 0);
   auto t0 = std::chrono::steady_clock::now();
@@ -383,12 +388,7 @@ TEST(KeyringChild, HungEarly) {
   auto v = SecretValue::FromBytes("v", 1);
   ASSERT_TRUE(source->Store(Ref("keyring:hungsvc/alice"), v).ok());
   ASSERT_TRUE(source->Resolve(Ref("keyring:hungsvc/alice")).ok());
-  std::string pid = ShOut(
-      "gdbus call --session --dest org.freedesktop.DBus --object-path "
-      "/org/freedesktop/DBus --method "
-      "org.freedesktop.DBus.GetConnectionUnixProcessID "
-      "org.freedesktop.secrets | sed -E 's/.*uint32 ([0-9]+).*/\\1/' | "
-      "tr -dc 0-9");
+  const std::string pid = KeyringDaemonPid();
   ASSERT_FALSE(pid.empty());
   ASSERT_EQ(Sh("kill -STOP " + pid), 0);
   // The remembered item (one GetSecret on the open session), then a
