@@ -347,10 +347,10 @@ Status StoreInBackend(Instance& inst, Backend b, const std::string& name,
   if (!ref.ok()) return std::move(ref).error();
   if (b != Backend::kPass) {
     StoreOptions options;
-    // The record is read without resolving the key. Unanswered (a locked
-    // or busy keyring), nothing is stored: the daemon might answer Store's own
-    // read, and the record would then be written with the new origins
-    // only, the stored ones lost.
+    // The record is read (and the key, when the record names one). Not
+    // answered (a locked or busy keyring), nothing is stored: the daemon might
+    // answer Store's own read, and the record would then be written with the
+    // new origins only, the stored ones lost.
     Result<KeyBinding> old = inst.Binding(ref.value(), std::nullopt);
     if (!old.ok() && IsUnanswered(old.error().code)) {
       return std::move(old).error();

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The native tests under ThreadSanitizer, by hand (not in CI: the build and
-# run take about 10 minutes on 2 cores, more than CI's budget has left), in
+# run take about 8 minutes on 2 cores, more than CI's budget has left), in
 # a throwaway keyring session as scripts/test.sh runs them. libdbus, glib and
 # libsecret are not built with TSan, so reports inside them are suppressed
 # (test/tsan.supp); keyref's own code is not. The mlock children are left

@@ -228,12 +228,13 @@ Status Instance::Store(const ParsedRef& ref, const SecretValue& value,
   // if the key write fails) is read from the store, not the cache.
   ForgetCached(ref);
   Result<std::optional<BindingRecord>> old = ReadRecord(ref);
-  if (!old && IsUnanswered(old.error().code)) {
-    // No answer (a busy or frozen daemon, a locked keyring): nothing is
-    // written. Written anyway, the old record could not be put back if the
-    // key write then failed, and the old key would lose its binding; and
-    // the store would wait out a second timeout below. (A record that is
-    // there but malformed binds nothing: it is replaced, as before.)
+  if (!old && old.error().code != ErrorCode::kSecretMalformed) {
+    // Not read (no answer from a busy or frozen daemon, a locked keyring,
+    // a store that failed): nothing is written. Written anyway, the old
+    // record could not be put back if the key write then failed, and the
+    // old key would lose its binding; and after no answer the store would
+    // wait out a second timeout below. (An entry that is not a record at
+    // all, SECRET_MALFORMED, binds nothing: it is replaced, as before.)
     const Error& e = old.error();
     logger_.Log(LogLevel::kInfo,
                 "store " + ref.ref + ": " + ErrorCodeName(e.code));

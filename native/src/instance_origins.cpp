@@ -248,7 +248,15 @@ Result<Instance::StoredBinding> Instance::ReadBinding(
     if (!rec->key_fingerprint.empty()) {
       // A record that names a key binds nothing while no key resolves.
       key->emplace(Resolve(ref));
-      if (!**key) return Result<StoredBinding>(std::move(out));
+      if (!**key) {
+        // No answer (a frozen or locked keyring): the record's origins are
+        // unknown, not absent; a caller that would write (keyref secret
+        // set) or show them (describe) must not take them for none.
+        if (IsUnanswered((**key).error().code)) {
+          return Result<StoredBinding>((**key).error());
+        }
+        return Result<StoredBinding>(std::move(out));
+      }
       Result<bool> binds = RecordBindsKey(*rec, (**key).value().value());
       if (!binds) return Result<StoredBinding>(std::move(binds).error());
       if (!binds.value()) {
@@ -344,13 +352,13 @@ Error Instance::ReplacedBindingError(const ParsedRef& ref, Provider provider,
 
 namespace {
 
-// Why the installation key could not be had from the store of scheme `s`,
-// naming the entry (the failing call may be about a key in another store).
-Error FingerprintKeyError(Scheme s, const Error& e) {
+// Why the installation key could not be had from its entry `where`, naming
+// it (the failing call may be about a key in another store).
+Error FingerprintKeyError(const ParsedRef& where, const Error& e) {
   return Error(e.code,
-               std::string("The fingerprint key (") + SchemeName(s) +
-                   " entry keyref:fingerprint-key), which stored bindings "
-                   "are checked with, could not be read: " +
+               "The fingerprint key (" + where.ref +
+                   "), which stored bindings are checked with, could not be "
+                   "read: " +
                    e.message,
                e.hint);
 }
@@ -398,7 +406,7 @@ Result<const SecretValue*> Instance::LoadInstallationKey() {
       // every binding recorded with the real key would then look like
       // another key's (refused), and every record written here would name
       // a fingerprint no other process computes.
-      if (IsUnanswered(code)) return FingerprintKeyError(s, got.error());
+      if (IsUnanswered(code)) return FingerprintKeyError(where, got.error());
       if (code != ErrorCode::kSecretNotFound) continue;  // not usable here
     }
     SecretValue fresh = NewFingerprintKey();
@@ -407,7 +415,7 @@ Result<const SecretValue*> Instance::LoadInstallationKey() {
       // A store that refuses the write (locked, read-only) holds no key, so
       // the next store may keep one, as before.
       if (st.error().code == ErrorCode::kSourceTimeout) {
-        return FingerprintKeyError(s, st.error());
+        return FingerprintKeyError(where, st.error());
       }
       continue;
     }

@@ -412,6 +412,41 @@ TEST(InstanceOriginsTest, StoreRecordsTheBindingNextToTheKey) {
   EXPECT_EQ(inst.Bind(Ref("env:X"), {}).error().code, ErrorCode::kSourceDenied);
 }
 
+// A host store whose reads of one entry get no answer (SOURCE_TIMEOUT).
+class MuteHost : public MapHost {
+ public:
+  Result<SecretValue> Get(const std::string& key,
+                          std::chrono::milliseconds t) override {
+    if (key == mute) return Error(ErrorCode::kSourceTimeout, "no answer");
+    return MapHost::Get(key, t);
+  }
+  std::string mute;
+};
+
+// The record answers, the key it names does not: the stored origins are
+// unknown, not absent. Binding() (what `keyref secret set` keeps) and
+// describe say so; before, both went on as if nothing were stored, and
+// the CLI then wrote a record with the new origins only.
+TEST(InstanceOriginsTest, AKeyThatGivesNoAnswerLeavesItsStoredOriginsUnknown) {
+  auto host = std::make_shared<MuteHost>();
+  Instance inst(HostOnly(), host);
+  StoreOptions so;
+  so.origins = {Pat("https://api.example.com")};
+  ASSERT_TRUE(inst.Store(Ref("secret:one"), Sv("key-one-0123456789"), so).ok());
+  host->mute = "one";
+  auto b = inst.Binding(Ref("secret:one"), std::nullopt);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.error().code, ErrorCode::kSourceTimeout);
+  KeyDescription d = inst.Describe(Ref("secret:one"), std::nullopt);
+  ASSERT_FALSE(d.check.ok());
+  EXPECT_EQ(d.check.error().code, ErrorCode::kSourceTimeout);
+  host->mute.clear();
+  b = inst.Binding(Ref("secret:one"), std::nullopt);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b.value().OriginTexts(),
+            std::vector<std::string>{"https://api.example.com"});
+}
+
 // A host store whose next Get of one key reads the map, then waits (at most
 // 10 s) until the test lets it return: a read that is still on its way back
 // while a store or bind runs, as VS Code's secret storage answers on the JS
