@@ -365,12 +365,11 @@ Error FingerprintKeyError(const ParsedRef& where, const Error& e) {
 
 }  // namespace
 
-Result<const SecretValue*> Instance::InstallationKey() {
+Result<const SecretValue*> Instance::InstallationKey(
+    std::chrono::steady_clock::time_point asked) {
   // One attempt at a time: a call that queued behind an attempt that got
   // no answer gets its error instead of waiting out another timeout (with
   // a frozen daemon, the fourth of four requests would wait four).
-  const auto asked = std::chrono::steady_clock::now();
-  std::lock_guard<std::mutex> lock(fp_mu_);
   if (!fp_key_.empty()) return &fp_key_;
   if (fp_failure_ && fp_failed_at_ >= asked) return *fp_failure_;
   Result<const SecretValue*> got = LoadInstallationKey();
@@ -438,7 +437,12 @@ Result<const SecretValue*> Instance::LoadInstallationKey() {
 }
 
 Result<std::string> Instance::FingerprintOf(const SecretValue& value) {
-  Result<const SecretValue*> k = InstallationKey();
+  // The key is used under fp_mu_ too: Close() wipes it under that lock, and
+  // a wiped key's page goes back to the pool (or is unmapped), so a
+  // fingerprint computed beside a Close() must not still be reading it.
+  const auto asked = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> lock(fp_mu_);
+  Result<const SecretValue*> k = InstallationKey(asked);
   if (!k) return std::move(k).error();
   return KeyFingerprint(*k.value(), value);
 }

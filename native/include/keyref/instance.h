@@ -269,8 +269,10 @@ class Instance {
   void ForgetRecordsAndKey() noexcept;
   // The installation's fingerprint key, loaded or made once (keyring first,
   // then the host store, else a per-process key with a warning).
-  Result<const SecretValue*> InstallationKey();
-  Result<const SecretValue*> LoadInstallationKey();  // under fp_mu_
+  // Both under fp_mu_; `asked`: when the caller began to wait for it.
+  Result<const SecretValue*> InstallationKey(
+      std::chrono::steady_clock::time_point asked);
+  Result<const SecretValue*> LoadInstallationKey();
 
   Policy policy_;
   Redactor redactor_;
