@@ -319,6 +319,71 @@ TEST(TwoThreadsRender, TheSameBytesWhereverTheSpansFall) {
   }
 }
 
+// Texts of 1 MiB or more are rendered with streaming stores, 64-byte lines
+// past the caches (redaction/redactor.cpp, CopyStreaming). Checked against
+// a plain string built here, not against RenderInto, which takes the same
+// path: spans 11 bytes long (a marker is 10) move each following piece's
+// output one byte against the 64-byte lines, so the pieces start at every
+// offset in a line; their lengths cross the 1024 bytes from which a piece
+// is streamed and every remainder of 64; the output starts at four
+// offsets; sizes just under and over 1 MiB; Render into a string with room
+// to spare that was longer or shorter before. A byte copied twice, skipped
+// or written past the end shows.
+std::string PlainRender(std::string_view text,
+                        const std::vector<Redactor::Span>& spans) {
+  std::string out;
+  std::size_t at = 0;
+  for (const Redactor::Span& s : spans) {
+    out.append(text.substr(at, s.begin - at));
+    out.append(kRedactedMarker);
+    at = s.end;
+  }
+  out.append(text.substr(at));
+  return out;
+}
+
+TEST(LargeRender, StreamedPiecesMatchAPlainCopy) {
+  const std::string big = LogLines((std::size_t{1} << 20) + 300000);
+  using Spans = std::vector<Redactor::Span>;
+  for (std::size_t n :
+       {(std::size_t{1} << 20) - 1, std::size_t{1} << 20, big.size()}) {
+    const std::string_view text(big.data(), n);
+    Spans spans;
+    std::size_t at = 5;
+    for (std::size_t i = 0; at + 11 <= n; ++i) {
+      spans.push_back({at, at + 11, at});
+      at += 11 + 960 + (i * 37) % 200;  // 960 to 1159 bytes between
+    }
+    const std::string want = PlainRender(text, spans);
+    ASSERT_EQ(want.size(), Redactor::RenderedSize(text, spans));
+    for (const Spans& s :
+         {spans, Spans{}, Spans{{0, 11, 0}}, Spans{{n - 11, n, n - 11}}}) {
+      SCOPED_TRACE(testing::Message()
+                   << n << " bytes, " << s.size() << " spans");
+      const std::string expected = PlainRender(text, s);
+      const std::size_t size = expected.size();
+      for (std::size_t offset : {0, 1, 33, 63}) {
+        std::string buf(offset + size + 64, '\x01');
+        Redactor::RenderInto(text, s, buf.data() + offset);
+        EXPECT_EQ(buf.substr(0, offset), std::string(offset, '\x01'));
+        EXPECT_TRUE(buf.substr(offset, size) == expected) << offset;
+        EXPECT_EQ(buf.substr(offset + size), std::string(64, '\x01'));
+      }
+      EXPECT_TRUE(RenderTwoThreads(text, s) == expected);
+      // Render into a string with room: longer before, shorter, empty.
+      for (std::size_t before : {size + 100, size / 2, std::size_t{0}}) {
+        std::string out(before, '\x01');
+        out.reserve(size + 200);
+        Redactor::Render(text, s, &out);
+        EXPECT_TRUE(out == expected) << before;
+      }
+      std::string fresh;
+      Redactor::Render(text, s, &fresh);
+      EXPECT_TRUE(fresh == expected);
+    }
+  }
+}
+
 TEST(TwoThreadsRender, AroundTheSizeThatTakesTheHelper) {
   const std::string big = LogLines(Redactor::kTwoThreadsMin + 64);
   for (std::size_t n : {Redactor::kTwoThreadsMin - 1, Redactor::kTwoThreadsMin,
