@@ -320,15 +320,17 @@ TEST(TwoThreadsRender, TheSameBytesWhereverTheSpansFall) {
 }
 
 // Texts of 1 MiB or more are rendered with streaming stores, 64-byte lines
-// past the caches (redaction/redactor.cpp, CopyStreaming). Checked against
-// a plain string built here, not against RenderInto, which takes the same
-// path: spans 11 bytes long (a marker is 10) move each following piece's
-// output one byte against the 64-byte lines, so the pieces start at every
-// offset in a line; their lengths cross the 1024 bytes from which a piece
-// is streamed and every remainder of 64; the output starts at four
-// offsets; sizes just under and over 1 MiB; Render into a string with room
-// to spare that was longer or shorter before. A byte copied twice, skipped
-// or written past the end shows.
+// past the caches (redaction/redactor.cpp, CopyStreaming, for pieces of
+// 1024 bytes or more). Checked against a plain string built here, not
+// against RenderInto, which takes the same path. Spans 11 bytes long (a
+// marker is 10) move each following piece's output one byte against the
+// 64-byte lines, so the pieces start at every offset in a line; the gaps
+// between spans are 0 to 130 bytes, 960 to 1159 (across the 1024 from
+// which a piece is streamed, every remainder of 64) and 1024 +- 64 (each
+// length); the output starts at four offsets; sizes just under and over
+// 1 MiB; Render into a string that held more, as much, less, nothing.
+// A byte copied twice, skipped or written past the end shows, and so does
+// a streamed path that was never taken (StreamedPiecesForTesting).
 std::string PlainRender(std::string_view text,
                         const std::vector<Redactor::Span>& spans) {
   std::string out;
@@ -342,26 +344,43 @@ std::string PlainRender(std::string_view text,
   return out;
 }
 
+// Spans of 11 bytes from `at`, the i-th followed by gap(i) bytes, up to n.
+template <typename Gap>
+std::vector<Redactor::Span> SpansWithGaps(std::size_t n, std::size_t at,
+                                          Gap gap) {
+  std::vector<Redactor::Span> spans;
+  for (std::size_t i = 0; at + 11 <= n; ++i) {
+    spans.push_back({at, at + 11, at});
+    at += 11 + gap(i);
+  }
+  return spans;
+}
+
 TEST(LargeRender, StreamedPiecesMatchAPlainCopy) {
-  const std::string big = LogLines((std::size_t{1} << 20) + 300000);
+  constexpr std::size_t kMiB = std::size_t{1} << 20;
+  const std::string big = LogLines(kMiB + 300000);
   using Spans = std::vector<Redactor::Span>;
-  for (std::size_t n :
-       {(std::size_t{1} << 20) - 1, std::size_t{1} << 20, big.size()}) {
+  for (std::size_t n : {kMiB - 1, kMiB, big.size()}) {
     const std::string_view text(big.data(), n);
-    Spans spans;
-    std::size_t at = 5;
-    for (std::size_t i = 0; at + 11 <= n; ++i) {
-      spans.push_back({at, at + 11, at});
-      at += 11 + 960 + (i * 37) % 200;  // 960 to 1159 bytes between
-    }
-    const std::string want = PlainRender(text, spans);
-    ASSERT_EQ(want.size(), Redactor::RenderedSize(text, spans));
-    for (const Spans& s :
-         {spans, Spans{}, Spans{{0, 11, 0}}, Spans{{n - 11, n, n - 11}}}) {
+    const std::vector<Spans> cases = {
+        SpansWithGaps(n, 5, [](std::size_t i) { return 960 + (i * 37) % 200; }),
+        SpansWithGaps(n, 0,
+                      [](std::size_t i) {
+                        // 0 to 130 bytes, then 960 to 1088 in turn.
+                        return i % 2 ? i % 131 : 960 + (i * 7) % 129;
+                      }),
+        Spans{},
+        Spans{{0, 11, 0}},
+        Spans{{n - 11, n, n - 11}},
+        Spans{{1, 12, 1}, {13, 24, 13}, {n - 12, n - 1, n - 12}},
+    };
+    for (const Spans& s : cases) {
       SCOPED_TRACE(testing::Message()
                    << n << " bytes, " << s.size() << " spans");
       const std::string expected = PlainRender(text, s);
       const std::size_t size = expected.size();
+      ASSERT_EQ(size, Redactor::RenderedSize(text, s));
+      const std::uint64_t streamed = redaction::StreamedPiecesForTesting();
       for (std::size_t offset : {0, 1, 33, 63}) {
         std::string buf(offset + size + 64, '\x01');
         Redactor::RenderInto(text, s, buf.data() + offset);
@@ -369,17 +388,21 @@ TEST(LargeRender, StreamedPiecesMatchAPlainCopy) {
         EXPECT_TRUE(buf.substr(offset, size) == expected) << offset;
         EXPECT_EQ(buf.substr(offset + size), std::string(64, '\x01'));
       }
+#if defined(__x86_64__)
+      // Four renders, each with at least one piece of 1024 bytes or more.
+      if (n >= kMiB) {
+        EXPECT_GE(redaction::StreamedPiecesForTesting(), streamed + 4);
+      } else {
+        EXPECT_EQ(redaction::StreamedPiecesForTesting(), streamed);
+      }
+#endif
       EXPECT_TRUE(RenderTwoThreads(text, s) == expected);
-      // Render into a string with room: longer before, shorter, empty.
-      for (std::size_t before : {size + 100, size / 2, std::size_t{0}}) {
+      // Into a string that held more, as much, less, nothing.
+      for (std::size_t before : {size + 100, size, size / 2, std::size_t{0}}) {
         std::string out(before, '\x01');
-        out.reserve(size + 200);
         Redactor::Render(text, s, &out);
         EXPECT_TRUE(out == expected) << before;
       }
-      std::string fresh;
-      Redactor::Render(text, s, &fresh);
-      EXPECT_TRUE(fresh == expected);
     }
   }
 }

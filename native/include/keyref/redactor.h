@@ -51,8 +51,8 @@ class Redactor {
   // Scrubs `text`. Returns false, leaving *out untouched, when nothing needed
   // replacing (so callers can hand the original on without a copy). A
   // string reused from call to call saves more than the allocation: a
-  // result of 1 MiB or more that fits its capacity is written in place,
-  // past the caches (Render). `out` must not hold `text`.
+  // result of 1 MiB or more is written in place, past the caches, when the
+  // string already holds as many bytes (Render). `out` must not hold `text`.
   bool Scrub(std::string_view text, std::string* out) const;
   // Scrub, always returning a string.
   std::string Redact(std::string_view text) const;
@@ -110,9 +110,10 @@ class Redactor {
   static void MergeSpans(std::string_view text, std::vector<Span>* spans,
                          std::size_t first = 0);
   // Writes `text` with `spans` (sorted, disjoint) replaced by the marker.
-  // From 1 MiB of text, into a string with the room already: written in
-  // place with streaming stores (redaction/redactor.cpp, CopyStreaming);
-  // RenderInto and RenderIntoOnTwoThreads write such texts the same way.
+  // From 1 MiB of text, into a string that already holds as many bytes:
+  // written in place with streaming stores (redaction/redactor.cpp,
+  // CopyStreaming); RenderInto and RenderIntoOnTwoThreads write such texts
+  // the same way.
   static void Render(std::string_view text, const std::vector<Span>& spans,
                      std::string* out);
   // How many bytes Render writes for `text` and `spans`.

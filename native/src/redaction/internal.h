@@ -34,6 +34,12 @@ void SipHash128(std::uint64_t k0, std::uint64_t k1, std::string_view in,
 // std::runtime_error when the generator fails (no key is ever made up).
 void RandomWords(std::uint64_t* words, std::size_t n);
 
+// How many pieces of rendered results were written with streaming stores
+// since the process started (redactor.cpp, CopyStreaming): texts of 1 MiB
+// or more, pieces of 1024 bytes or more, on x86-64. For tests, which check
+// that the path they mean to cover is the one taken.
+std::uint64_t StreamedPiecesForTesting() noexcept;
+
 // The fewest characters of a secret a partial run must hold, outside its
 // family's public prefix and its last kPublicTail characters, to count. More
 // for small alphabets (RunLengthFor), so that a run always holds >= 64 bits.

@@ -289,12 +289,14 @@ void Redactor::MergeSpans(std::string_view text, std::vector<Span>* out,
 
 void Redactor::Render(std::string_view text, const std::vector<Span>& spans,
                       std::string* out) {
-  // A large text into memory the caller reuses: written in place, past the
-  // caches (RenderRange). resize() fills only what the string grows by.
+  // A large text into a string that already holds as many bytes (a
+  // caller's last result, reused): written in place, past the caches
+  // (RenderRange). Not into one that must grow: resize() would fill the
+  // growth through the caches first, a pass more than append's.
   if (text.size() >= kStreamMin) {
     const std::size_t size = RenderedSize(text, spans);
-    if (out->capacity() >= size) {
-      out->resize(size);
+    if (out->size() >= size) {
+      out->resize(size);  // shrinks or stays: no fill
       RenderInto(text, spans, out->data());
       return;
     }
@@ -320,6 +322,9 @@ std::size_t Redactor::RenderedSize(std::string_view text,
 
 namespace {
 
+// Pieces CopyStreaming wrote with streaming stores (StreamedPiecesForTesting).
+std::atomic<std::uint64_t> g_streamed_pieces{0};
+
 // memcpy for a large result: written once and read later, if at all, by
 // someone else (the host, as a string), so it is written past the caches
 // rather than through them, where each line would be read before it is
@@ -331,6 +336,7 @@ namespace {
 void CopyStreaming(char* dst, const char* src, std::size_t n) noexcept {
 #if defined(__x86_64__) && defined(__GNUC__)
   if (n >= 1024) {
+    g_streamed_pieces.fetch_add(1, std::memory_order_relaxed);
     const std::size_t lead =
         (64 - (reinterpret_cast<std::uintptr_t>(dst) & 63)) & 63;
     std::memcpy(dst, src, lead);
@@ -403,6 +409,12 @@ void RenderJobRun(void* arg) noexcept {
 }
 
 }  // namespace
+
+namespace redaction {
+std::uint64_t StreamedPiecesForTesting() noexcept {
+  return g_streamed_pieces.load(std::memory_order_relaxed);
+}
+}  // namespace redaction
 
 void Redactor::RenderInto(std::string_view text, const std::vector<Span>& spans,
                           char* out) {
