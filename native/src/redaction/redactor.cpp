@@ -330,9 +330,10 @@ std::atomic<std::uint64_t> g_streamed_pieces{0};
 // rather than through them, where each line would be read before it is
 // written and would evict the text being scrubbed. 64-byte lines with
 // SSE2, which every x86-64 has (AVX2's 32-byte stores measured 1 % better
-// on the copy; not worth a second path). Measured on 8 MB: the copy -37 %,
-// Scrub -6 to -12 % (docs/performance.md, "eighth stop"). The caller
-// fences (EndStreaming) before the result is handed on.
+// on the copy; not worth a second path). Measured on 8 MB: the copy -15 to
+// -35 %, Scrub -1 to -9 % by the machine's state (docs/performance.md, "The
+// eighth stop"). The caller fences (EndStreaming) before the result is
+// handed on.
 void CopyStreaming(char* dst, const char* src, std::size_t n) noexcept {
 #if defined(__x86_64__) && defined(__GNUC__)
   if (n >= 1024) {
