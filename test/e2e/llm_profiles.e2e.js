@@ -332,17 +332,61 @@ test('LLM Profiles in code-server: the key goes to the profile\'s server only an
   await screenshot('trust-origin-modal');
   await dialog.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
   await dialog.waitFor({ state: 'detached', timeout: 30000 });
+  // Saved again (a page saving over and over to wear the person down): no
+  // second modal in this session. One would cover the webview, and the
+  // click below would time out.
+  await q('save-profile').click();
   await q('test-connection').click();
   await waitFor('the refused connection result', async () => (await q('connection-result').getAttribute('data-ok')) === 'false');
   assert.match(await q('connection-result').textContent(), /KEY_ORIGIN_(DENIED|UNBOUND)/);
+  assert.equal(await dialog.count(), 0, 'a declined origin is not asked about again in this session');
   await screenshot('origin-refused');
   assert.equal(evil.requests.length, 0, 'the unbound origin got no request');
   await q('field-baseUrl').fill(good.url);
   await q('save-profile').click();
   await waitFor('the notice of the save', async () => /Saved work/.test(await frame.locator('.notice').textContent()));
 
-  // 9. Remove key: the row turns missing, Test connection says what to do.
+  // 8b. Another profile pointed at work's entry (what a hijacked page could
+  // save), with a key typed in: storing it would replace work's key, so VS
+  // Code asks; cancelled, work's key is untouched and still sent.
+  await q('field-id').fill('shadow');
+  await q('field-label').fill('Shadow');
+  await q('field-apiKeyRef').fill('secret:llm-profiles/work');
+  await q('field-key').fill(`sk-proj-${crypto.randomBytes(24).toString('hex')}`);
+  await q('save-profile').click();
+  await dialog.waitFor({ timeout: 30000 });
+  assert.match(await dialog.textContent(), /Replace the key stored under secret:llm-profiles\/work \(profile shadow\)\?/);
+  await screenshot('replace-modal');
+  await dialog.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+  await dialog.waitFor({ state: 'detached', timeout: 30000 });
+  await row.click();
+  await waitFor('work in the form', async () => (await q('field-id').inputValue()) === 'work');
+  const sentBefore = good.requests.length;
+  await q('test-connection').click();
+  await waitFor('the connection result of work', async () => good.requests.length > sentBefore
+    && (await q('connection-result').getAttribute('data-ok')) === 'true');
+  assert.equal(good.requests[good.requests.length - 1].authorization, `Bearer ${canary}`, 'work\'s key was not replaced');
+  await q('profile-row-shadow').click();
+  await waitFor('shadow in the form', async () => (await q('field-id').inputValue()) === 'shadow');
+  await q('delete-profile').click();
+  await dialog.waitFor({ timeout: 30000 });
+  await dialog.locator('.monaco-button', { hasText: 'Delete' }).first().click();
+  await q('profile-row-shadow').waitFor({ state: 'detached', timeout: 30000 });
+  await row.click();
+  await waitFor('work in the form', async () => (await q('field-id').inputValue()) === 'work');
+
+  // 9. Remove key: VS Code asks (a page could point a profile at any entry
+  // and press the button); cancelled, the key stays; confirmed, the row
+  // turns missing, and Test connection says what to do.
   await q('remove-key').click();
+  await dialog.waitFor({ timeout: 30000 });
+  assert.match(await dialog.textContent(), /Remove the key of profile work\?/);
+  await dialog.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+  await dialog.waitFor({ state: 'detached', timeout: 30000 });
+  await q('remove-key').click();
+  await dialog.waitFor({ timeout: 30000 });
+  assert.equal(await row.getAttribute('data-state'), 'stored', 'a cancelled Remove key removed nothing');
+  await dialog.locator('.monaco-button', { hasText: 'Remove key' }).first().click();
   await waitFor('profile-row-work to be missing', async () => (await row.getAttribute('data-state')) === 'missing');
   const before = good.requests.length;
   await q('test-connection').click();

@@ -38,6 +38,12 @@ export class ProfilesHost implements vscode.Disposable {
   private policy: UserPolicy = readPolicy();
   private readonly statusItem: vscode.StatusBarItem;
   private readonly changed = new vscode.EventEmitter<void>();
+  /**
+   * The (ref, origin, fingerprint) the person declined to trust in this
+   * session: a webview that saves the same profile again and again is not
+   * given a modal each time to wear the person down into a yes.
+   */
+  private readonly declined = new Set<string>();
   /** Fires after profiles, keys or the active profile changed. */
   readonly onDidChange = this.changed.event;
 
@@ -168,12 +174,23 @@ export class ProfilesHost implements vscode.Disposable {
     if (d.state !== 'stored') return;
     const origin = keyref.originOf(p.baseUrl);
     if (d.origins.includes(origin)) return;
+    const asked = `${p.apiKeyRef}\n${origin}\n${d.fingerprint ?? ''}`;
+    if (this.declined.has(asked)) {
+      this.log.info(`Not asking again to trust ${origin} with ${p.apiKeyRef}: declined in this session.`);
+      return;
+    }
     const yes = 'Trust this server';
+    // The modal names the profile by its id (letters, digits, . _ -), not
+    // its label: the label is free text the webview sets, and a modal is no
+    // place for text a hijacked page wrote ("routine update, click Trust").
     const answer = await vscode.window.showWarningMessage(
-      `Send the key of profile "${p.label}" (${p.apiKeyRef}) to ${origin}?`,
-      { modal: true, detail: `The key (fingerprint ${d.fingerprint ?? 'unknown'}) is bound to ${d.origins.join(', ') || 'no origin'}. Requests to ${origin} are refused (KEY_ORIGIN_DENIED) until you trust it here.` },
+      `Send the key of profile ${p.id} (${p.apiKeyRef}) to ${origin}?`,
+      { modal: true, detail: `The key (fingerprint ${d.fingerprint ?? 'unknown'}) is bound to ${d.origins.join(', ') || 'no origin'}. Requests to ${origin} are refused (KEY_ORIGIN_DENIED) until you trust it here. If you did not just change this profile's baseUrl, choose Cancel: you are not asked again in this session.` },
       yes);
-    if (answer !== yes) return;
+    if (answer !== yes) {
+      this.declined.add(asked);
+      return;
+    }
     // Only the origin the person confirmed, added to those recorded for the
     // key stored now (read under the same lock as the write): a list built
     // from `d` could hand a key stored meanwhile by another window the old
@@ -184,7 +201,7 @@ export class ProfilesHost implements vscode.Disposable {
       await this.sidecar.bindOrigins(p.apiKeyRef, [origin], { add: true, fingerprint: d.fingerprint });
     } catch (err) {
       if ((err as { code?: string }).code !== 'KEY_CHANGED') throw err;
-      void vscode.window.showWarningMessage(`The key of profile "${p.label}" changed while you were deciding; ${origin} was not trusted. Save the profile again to be asked about the key stored now.`);
+      void vscode.window.showWarningMessage(`The key of profile ${p.id} changed while you were deciding; ${origin} was not trusted. Save the profile again to be asked about the key stored now.`);
       return;
     }
     this.log.info(`The key under ${p.apiKeyRef} may now be sent to ${origin}.`);

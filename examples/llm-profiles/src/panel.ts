@@ -40,6 +40,10 @@ const EXTRA_TYPES = new Set(['llmProfiles.checkRef', 'llmProfiles.test', 'llmPro
   'llmProfiles.chatCancel', 'llmProfiles.e2eState']);
 const MAX_PROMPT = 32 * 1024;
 const ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+// apiKeyRef: the ref this extension proposes for a profile's key, a NAME
+// in VS Code's SecretStorage scoped to the profile id (never a key). A key
+// stored there replaces only this profile's own.
+const ownRef = (id: string): string => `secret:llm-profiles/${id}`;
 
 /** Test-only switch: where to record the messages crossing the boundary (docs: scripts/e2e.sh). */
 const RECORD_FILE = process.env.LLM_PROFILES_E2E_RECORD;
@@ -252,6 +256,22 @@ export class ProfilesPanel implements vscode.Disposable {
     // the provider's default origin, which keyref adds by itself): the key
     // will be sent there and nowhere else. The webview cannot pass origins.
     const origins = p.baseUrl ? [keyref.originOf(p.baseUrl)] : undefined;
+    // A ref other than the profile's own name (secret:llm-profiles/<id>) may
+    // be an entry other programs or profiles read (keyring:github/token): a
+    // page that set the profile's apiKeyRef to it must not replace what it
+    // holds unasked. The person confirms in VS Code, not in the webview.
+    if (p.apiKeyRef !== ownRef(p.id)
+        && keyref.secretStateOf(await this.host.sidecar.check(p.apiKeyRef)).secretState === 'stored') {
+      const replace = 'Replace';
+      const answer = await vscode.window.showWarningMessage(
+        `Replace the key stored under ${p.apiKeyRef} (profile ${p.id})?`,
+        { modal: true, detail: `That entry already holds a key, and every program or profile that reads ${p.apiKeyRef} will get the new one. Choose Cancel unless you are replacing this key yourself.` },
+        replace);
+      if (answer !== replace) {
+        this.host.log.info(`The key under ${p.apiKeyRef} was not replaced (profile ${p.id}): cancelled.`);
+        return;
+      }
+    }
     const reply = await this.host.sidecar.acceptSecretFromWebview(msg, { ref: p.apiKeyRef, origins });
     this.host.log.info(`A key was stored for profile ${p.id} under ${p.apiKeyRef}.`);
     await this.post(reply);
@@ -272,6 +292,11 @@ export class ProfilesPanel implements vscode.Disposable {
   private async removeKey(id: string, requestId?: string): Promise<void> {
     const p = await this.host.profile(id);
     if (!p.apiKeyRef) return this.post({ type: 'llmProfiles.secretDeleted', profileId: id, requestId, secretState: 'missing' });
+    // Deleting is for good, and the entry may be one other programs read (a
+    // page can point a profile at any ref): the person confirms in VS Code.
+    const ok = await vscode.window.showWarningMessage(`Remove the key of profile ${id}?`,
+      { modal: true, detail: `The key stored under ${p.apiKeyRef} is deleted; every program or profile that reads that entry loses it too.` }, 'Remove key');
+    if (ok !== 'Remove key') return;
     await this.host.sidecar.deleteSecret(p.apiKeyRef);
     this.host.log.info(`The key of profile ${id} (${p.apiKeyRef}) was removed.`);
     const state = keyref.secretStateOf(await this.host.sidecar.check(p.apiKeyRef)).secretState;
