@@ -349,8 +349,12 @@ test('LLM Profiles in code-server: the key goes to the profile\'s server only an
   // 8b. Another profile pointed at work's entry (what a hijacked page could
   // save), with a key typed in: storing it would replace work's key, so VS
   // Code asks; cancelled, work's key is untouched and still sent.
+  await q('new-profile').click();
   await q('field-id').fill('shadow');
   await q('field-label').fill('Shadow');
+  await q('field-provider').selectOption('openai-compatible');
+  await q('field-model').fill('loopback-mini');
+  await q('field-baseUrl').fill(good.url);
   await q('field-apiKeyRef').fill('secret:llm-profiles/work');
   await q('field-key').fill(`sk-proj-${crypto.randomBytes(24).toString('hex')}`);
   await q('save-profile').click();
