@@ -99,15 +99,24 @@ void OnAnswer(Napi::Env env, const JobPtr& job, Napi::Value answer) {
   }
 }
 
-// { file, profileIds }: what the user is asked to confirm, built from what
-// will be written.
+// { file, profileIds, apiKeyRefs }: what the user is asked to confirm, built
+// from what will be written. apiKeyRefs[i] is the apiKeyRef of profile
+// profileIds[i] (a ref such as env:NAME, never a key; "" when it has none):
+// the person sees which stores' keys land in the file, so a profile whose
+// ref was pointed at an unrelated entry (env:GITHUB_TOKEN) is not exported
+// behind a bare count.
 Napi::Object ConfirmInfo(Napi::Env env, const ExportJob& job) {
   Napi::Object info = Napi::Object::New(env);
   info.Set("file", job.path);
   std::vector<std::string> ids = ProfileExportIds(job.items);
   Napi::Array arr = Napi::Array::New(env, ids.size());
-  for (std::uint32_t i = 0; i < ids.size(); ++i) arr.Set(i, ids[i]);
+  Napi::Array refs = Napi::Array::New(env, ids.size());
+  for (std::uint32_t i = 0; i < ids.size(); ++i) {
+    arr.Set(i, ids[i]);
+    refs.Set(i, job.items[i].ref);
+  }
   info.Set("profileIds", arr);
+  info.Set("apiKeyRefs", refs);
   return info;
 }
 

@@ -14,6 +14,12 @@ import { Sidecar } from './sidecar';
 export interface ExportConfirmInfo {
   file: string;
   profileIds: string[];
+  /**
+   * apiKeyRefs[i] is the apiKeyRef of profileIds[i]: a ref (env:NAME,
+   * keyring:…), never a key; '' when the profile has none. Show them: the
+   * person confirms which stores' keys go into the file, not only how many.
+   */
+  apiKeyRefs: string[];
 }
 
 /** Options of exportProfiles(). */
@@ -98,7 +104,7 @@ export async function exportProfileFile(store: ExportSource, file: string, optio
   if (s[kSecretExportAllowed]() !== true) throw deny('policy.allowSecretExport is not true');
   if (typeof confirm !== 'function') throw deny('no confirm callback was given');
   const items = profiles.map((p): [string, string] => [JSON.stringify(p), p.apiKeyRef ?? '']);
-  // Native code calls confirm once, with { file, profileIds } built from
+  // Native code calls confirm once, with { file, profileIds, apiKeyRefs } built from
   // the items, and proceeds only on a literal true (EXPORT_DENIED otherwise).
   const stats = await s[kExportWithSecrets](items, target, confirm);
   return { file: target, profiles: stats.profiles, secrets: stats.secrets, includesSecrets: true, skipped };

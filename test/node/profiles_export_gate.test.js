@@ -70,8 +70,9 @@ test('only a literal true, asked by native code, opens the gate', async (t) => {
     const seen = [];
     const stats = await s.native.exportWithSecrets(ITEMS, file, (info) => { seen.push(info); return answer; });
     assert.deepEqual(stats, { profiles: 2, secrets: 1 });
-    // Asked once, about what is written: the file and the profiles' ids.
-    assert.deepEqual(seen, [{ file, profileIds: ['a', 'b'] }]);
+    // Asked once, about what is written: the file, the profiles' ids and
+    // the ref each one's key is read from ('' for none).
+    assert.deepEqual(seen, [{ file, profileIds: ['a', 'b'], apiKeyRefs: ['env:KEYREF_TEST_GATE_KEY', ''] }]);
     assert.equal(fs.statSync(file).mode & 0o777, 0o600);
     assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).profiles[0].apiKey, KEY);
   }

@@ -142,6 +142,14 @@ export async function migrateLegacy(host: ProfilesHost): Promise<void> {
   }
 }
 
+/** The profiles of a secret export and where each key comes from, one per line (at most 20, then a count). */
+export function exportList(info: keyref.ExportConfirmInfo): string {
+  const lines = info.profileIds.map((id, i) => `${id}: ${info.apiKeyRefs[i] || 'no key'}`);
+  const shown = lines.slice(0, 20);
+  if (lines.length > shown.length) shown.push(`…and ${lines.length - shown.length} more`);
+  return shown.join('\n');
+}
+
 /**
  * "LLM Profiles: Export Profiles". Secret-free by default; with secrets only
  * when the machine-scoped setting allows it AND the user confirms a modal.
@@ -170,9 +178,12 @@ export async function exportProfiles(host: ProfilesHost): Promise<void> {
     // code (policy.allowSecretExport) and writes the file 0600.
     const report = await host.store.exportProfiles(target.fsPath, {
       includeSecrets: kind.secrets,
+      // The modal names every profile and the apiKeyRef its key is read
+      // from (a ref, never a key): a ref the webview pointed at an unrelated
+      // entry (env:GITHUB_TOKEN) shows here before its key is written.
       confirm: async (info) => (await vscode.window.showWarningMessage(
         `Write ${info.profileIds.length} profile(s) WITH THEIR KEYS to ${info.file}?`,
-        { modal: true, detail: 'Anyone who can read that file can use these keys. Delete it after use and prefer exporting without keys.' },
+        { modal: true, detail: `${exportList(info)}\n\nAnyone who can read that file can use these keys. Delete it after use and prefer exporting without keys.` },
         'Export with keys')) === 'Export with keys',
     });
     host.log.info(`Exported ${report.profiles} profile(s), ${report.secrets} key(s), to ${report.file}.`);
