@@ -16,7 +16,9 @@
 // moves from the user's settings.json into SecretStorage after a modal,
 // and Test connection sends it), Select Active Profile (quick pick, status
 // bar, the webview's selection), Delete, Export Profiles (without keys: a
-// file of refs; with keys: refused, since only the workspace allows it),
+// file of refs; with keys: refused, since only the workspace allows it;
+// then allowed in the user's settings, a modal listing each profile's
+// apiKeyRef, cancelled),
 // Show Log. Then it scans for both keys and every 8-character run of
 // them: every frame's DOM (and input values), the webview's persisted
 // state and every message both ways (recorded by the extension's
@@ -564,6 +566,38 @@ test('LLM Profiles in code-server: the key goes to the profile\'s server only an
   assert.equal(await dialog.count(), 0, 'no confirm modal: the setting is off for this user');
   assert.ok(!fs.existsSync(keysExport), 'nothing was written');
   await screenshot('export-denied');
+
+  // 15b. With llmProfiles.allowSecretExport in the user's own settings, the
+  // export with keys asks first, and the modal names each profile and the
+  // apiKeyRef its key would be read from (a page may point a profile at an
+  // unrelated entry, env:GITHUB_TOKEN; the person sees it before a key is
+  // written). Cancelled: EXPORT_DENIED, nothing written. The setting is
+  // picked up when VS Code reads the file; until then the export is refused
+  // as above, so it is asked again, at most five times.
+  // A machine-scoped setting of a code-server window (a remote one, to VS
+  // Code) lives in the machine's own settings file, not in User/.
+  fs.mkdirSync(path.join(dirs.userData, 'Machine'), { recursive: true });
+  fs.writeFileSync(path.join(dirs.userData, 'Machine', 'settings.json'),
+    JSON.stringify({ 'llmProfiles.allowSecretExport': true }, null, 2));
+  for (let attempt = 1; ; attempt++) {
+    await runCommand('Notifications: Clear All Notifications');
+    await chooseFrom('LLM Profiles: Export Profiles', 'With keys');
+    await saveDialog(keysExport);
+    await waitFor('the confirm modal or a refusal', async () => (await dialog.count()) > 0 || /EXPORT_DENIED/.test(await toasts()));
+    if (await dialog.count()) break;
+    assert.ok(attempt < 5, 'the user setting allowSecretExport was never picked up');
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const exportModal = await dialog.textContent();
+  assert.match(exportModal, /Write 2 profile\(s\) WITH THEIR KEYS/);
+  assert.match(exportModal, /legacy: secret:llm-profiles\/legacy/);
+  assert.match(exportModal, /work: secret:llm-profiles\/work/);
+  assert.equal(leaked(exportModal), null, 'the modal shows refs, not keys');
+  await screenshot('export-modal');
+  await dialog.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+  await dialog.waitFor({ state: 'detached', timeout: 30000 });
+  await waitFor('the cancelled export', async () => /not confirmed/.test(await toasts()));
+  assert.ok(!fs.existsSync(keysExport), 'nothing was written');
 
   // 16. Show Log: the "LLM Profiles" log channel, with what just happened.
   await runCommand('LLM Profiles: Show Log');
