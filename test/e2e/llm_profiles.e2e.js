@@ -401,6 +401,47 @@ test('LLM Profiles in code-server: the key goes to the profile\'s server only an
   await screenshot('key-removed');
   assert.equal(good.requests.length, before, 'the preflight check stopped Test connection: no request without a key');
 
+  const workbenchText = async (selector) => (await page.locator(selector).first().innerText()).replace(/\u00a0/g, ' ');
+
+  // 9b. A page that creates profiles, or posts messages, without end. With
+  // 200 profiles a save under a new id is refused (PROFILE_INVALID, with
+  // what to do) and writes nothing; a burst of 300 saves (a page script
+  // clicking Save) is handled at most 64 at a time, the rest dropped, and
+  // the LLM Profiles log says how many. Fillers are written as files (what
+  // Settings Sync or another window could leave) and removed after.
+  const storeDir = path.join(dirs.userData, 'User', 'globalStorage', EXT_ID, 'profiles');
+  const fillers = [];
+  while (fs.readdirSync(storeDir).filter((f) => f.endsWith('.json')).length < 200) {
+    const id = `filler-${String(fillers.length).padStart(3, '0')}`;
+    fs.writeFileSync(path.join(storeDir, `${id}.json`),
+      JSON.stringify({ id, label: id, provider: 'ollama', model: 'm' }), { mode: 0o600 });
+    fillers.push(id);
+  }
+  await q('new-profile').click();
+  await q('field-id').fill('one-too-many');
+  await q('field-label').fill('One too many');
+  await q('field-model').fill('loopback-mini');
+  await q('save-profile').click();
+  await waitFor('the refused save', async () => /keeps at most 200 profiles/.test(await q('error').textContent()));
+  assert.match(await q('error').textContent(), /PROFILE_INVALID/);
+  assert.ok(!fs.existsSync(path.join(storeDir, 'one-too-many.json')), 'the 201st profile was not written');
+  await screenshot('profile-limit');
+  await frame.evaluate(() => {
+    const save = document.querySelector('[data-testid="save-profile"]');
+    for (let i = 0; i < 300; i++) save.click();
+  });
+  // Read from the log file (the Output view shows only the lines in sight).
+  const extLog = () => filesUnder(path.join(dirs.userData, 'logs')).filter((f) => /LLM Profiles\.log$/.test(f))
+    .map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+  await waitFor('the dropped messages in the log', async () =>
+    /sent \d+ message\(s\) while 64 were waiting; they were dropped/.test(extLog()), { timeoutMs: 60000 });
+  // Each click posts a save and the page's test-only state record: 600.
+  const droppedCount = Number(/sent (\d+) message\(s\) while 64/.exec(extLog())[1]);
+  assert.ok(droppedCount > 0 && droppedCount <= 600 - 64, `dropped ${droppedCount}`);
+  assert.ok((extLog().match(/keeps at most 200 profiles/g) ?? []).length <= 64 + 1, 'at most 64 saves of the burst were handled');
+  assert.ok(!fs.existsSync(path.join(storeDir, 'one-too-many.json')), 'no save of the burst got through');
+  for (const id of fillers) fs.rmSync(path.join(storeDir, `${id}.json`));
+
   // Whether a text holds an 8-character run of either key.
   const leaked = (text) => {
     for (const [name, key, runs] of [['canary', canary, windows], ['legacy key', legacyKey, legacyWindows]]) {
@@ -408,7 +449,6 @@ test('LLM Profiles in code-server: the key goes to the profile\'s server only an
     }
     return null;
   };
-  const workbenchText = async (selector) => (await page.locator(selector).first().innerText()).replace(/\u00a0/g, ' ');
   const toasts = () => workbenchText('.notifications-toasts');
   const userSettingsFile = path.join(dirs.userData, 'User', 'settings.json');
   const profilesDir = path.join(dirs.userData, 'User', 'globalStorage', EXT_ID, 'profiles');

@@ -39,6 +39,16 @@ type Json = Record<string, unknown>;
 const EXTRA_TYPES = new Set(['llmProfiles.checkRef', 'llmProfiles.test', 'llmProfiles.chat',
   'llmProfiles.chatCancel', 'llmProfiles.e2eState']);
 const MAX_PROMPT = 32 * 1024;
+// A page may post without end (a script clicking Save in a loop). At most
+// this many of its messages wait to be handled; the rest are dropped, and
+// the log says how many once the queue has drained. A person clicking
+// never has more than a few waiting.
+const MAX_WAITING = 64;
+// The most profiles a save from the page may create: the state message the
+// panel lives on carries at most 1000 (schemas/webview-messages.schema.json),
+// and every profile costs a file, a check and a describe() per refresh.
+// Saving over an existing profile is always allowed.
+export const MAX_PROFILES = 200;
 const ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
 // apiKeyRef: the ref this extension proposes for a profile's key, a NAME
 // in VS Code's SecretStorage scoped to the profile id (never a key). A key
@@ -55,6 +65,8 @@ export class ProfilesPanel implements vscode.Disposable {
   // Messages are handled one at a time, in the order they were posted, so a
   // storeSecret right after a save finds the saved profile.
   private queue: Promise<void> = Promise.resolve();
+  private waiting = 0;
+  private dropped = 0;
   // State refreshes run one at a time, in order, and a refresh asked for
   // while one waits to start joins it: each change (save, a stored key)
   // fires onDidChange, and two refreshes running at once could post in the
@@ -83,8 +95,20 @@ export class ProfilesPanel implements vscode.Disposable {
     panel.webview.html = this.html();
     this.disposables.push(
       panel.webview.onDidReceiveMessage((m) => {
+        if (this.waiting >= MAX_WAITING) {
+          this.dropped++;
+          return;
+        }
+        this.waiting++;
         this.queue = this.queue.then(() => this.receive(m))
-          .catch((err) => host.log.error(`Handling a webview message failed: ${host.sidecar.redact(String(err))}`));
+          .catch((err) => host.log.error(`Handling a webview message failed: ${host.sidecar.redact(String(err))}`))
+          .finally(() => {
+            this.waiting--;
+            if (this.waiting === 0 && this.dropped > 0) {
+              host.log.warn(`The LLM Profiles page sent ${this.dropped} message(s) while ${MAX_WAITING} were waiting; they were dropped.`);
+              this.dropped = 0;
+            }
+          });
       }),
       panel.onDidDispose(() => this.dispose()),
       host.onDidChange(() => void this.sendState()),
@@ -214,16 +238,18 @@ export class ProfilesPanel implements vscode.Disposable {
     const ctx = { requestId: msg.requestId, profileId: 'profileId' in msg ? msg.profileId : undefined };
     // The message carrying the key is not recorded, not logged: only its type.
     this.record('in', msg.type === 'llmProfiles.storeSecret' ? { type: msg.type, omitted: 'the typed key' } : msg);
+    // Each handler is awaited inside the try: a bare `return promise` would
+    // let its rejection past the catch, and the page would get no reply.
     try {
       switch (msg.type) {
-        case 'llmProfiles.ready': return this.sendState();
-        case 'llmProfiles.save': return this.save(msg.profile, msg.requestId);
-        case 'llmProfiles.storeSecret': return this.storeSecret(msg);
-        case 'llmProfiles.delete': return this.remove(msg.profileId, msg.requestId);
-        case 'llmProfiles.deleteSecret': return this.removeKey(msg.profileId, msg.requestId);
+        case 'llmProfiles.ready': return await this.sendState();
+        case 'llmProfiles.save': return await this.save(msg.profile, msg.requestId);
+        case 'llmProfiles.storeSecret': return await this.storeSecret(msg);
+        case 'llmProfiles.delete': return await this.remove(msg.profileId, msg.requestId);
+        case 'llmProfiles.deleteSecret': return await this.removeKey(msg.profileId, msg.requestId);
         case 'llmProfiles.select':
           await this.host.setActive(msg.profileId);
-          return this.post({ type: 'llmProfiles.selected', profileId: msg.profileId, requestId: msg.requestId });
+          return await this.post({ type: 'llmProfiles.selected', profileId: msg.profileId, requestId: msg.requestId });
       }
     } catch (err) {
       return this.fail(err, ctx);
@@ -234,6 +260,11 @@ export class ProfilesPanel implements vscode.Disposable {
     const p: LlmProfile = { ...profile };
     if (p.baseUrl === '') delete p.baseUrl;
     if (p.apiKeyRef === '') delete p.apiKeyRef;
+    const { profiles } = await this.host.list();
+    if (profiles.length >= MAX_PROFILES && !profiles.some((q) => q.id === p.id)) {
+      throw Object.assign(new Error(`LLM Profiles keeps at most ${MAX_PROFILES} profiles; ${p.id} was not saved.`),
+        { code: 'PROFILE_INVALID', hint: 'Delete a profile you no longer use, then save again.' });
+    }
     // ProfileStore.save validates the schema and refuses a profile that would
     // persist a key (a literal in apiKeyRef, a key in baseUrl, …).
     const saved = await this.host.store.save(p);
@@ -320,7 +351,7 @@ export class ProfilesPanel implements vscode.Disposable {
         // The reply never quotes the input (a key typed into this field by
         // mistake is not sent back).
         const r = keyref.parseRef(m.apiKeyRef, { allowSchemes: readPolicy().allowSchemes });
-        return this.postExtra(r.ok
+        return await this.postExtra(r.ok
           ? { type: 'llmProfiles.refCheck', requestId, ok: true, scheme: r.scheme }
           : { type: 'llmProfiles.refCheck', requestId, ok: false, code: r.code, message: r.message, hint: r.hint });
       }
@@ -328,7 +359,7 @@ export class ProfilesPanel implements vscode.Disposable {
       if (m.type === 'llmProfiles.test') {
         const result = await this.host.testConnection(profileId);
         this.host.log.info(`Test connection ${profileId}: ${result.ok ? 'ok' : result.code} ${result.status ?? ''} ${result.latencyMs ?? ''} ms`);
-        return this.postExtra({ type: 'llmProfiles.testResult', requestId, profileId, ...result });
+        return await this.postExtra({ type: 'llmProfiles.testResult', requestId, profileId, ...result });
       }
       if (m.type === 'llmProfiles.chatCancel') {
         this.chats.get(profileId)?.abort();
