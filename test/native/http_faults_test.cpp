@@ -296,5 +296,90 @@ TEST_F(HttpFaultsTest, HugeEventStopsAtTheLineCap) {
   EXPECT_LT(server.written.load(), 100LL << 20);
 }
 
+// The response head from a hostile server: a status line of 200 000
+// bytes (std::regex_match in httplib 0.11 overflowed the stack on one of
+// ~50 000 and killed the process), a header line that never ends, fields
+// that never end, a chunk-size line that never ends. Each is refused with
+// RESPONSE_TOO_LARGE after at most a head line's worth (8192 bytes) or 100
+// fields: the server gets to write little more than the socket buffers
+// hold, where before httplib read all 48 MiB into memory.
+TEST_F(HttpFaultsTest, OversizedHeadsAreRefusedAndBounded) {
+  constexpr long long kFlood = 48LL << 20;
+  struct Case {
+    const char* what;
+    std::string start;
+    std::string repeat;
+  };
+  const Case cases[] = {
+      {"status line", "HTTP/1.1 200 ", std::string(1 << 16, 'A')},
+      {"status line after 100 Continue", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 ",
+       std::string(1 << 16, 'A')},
+      {"header line", "HTTP/1.1 200 OK\r\nX-Long: ", std::string(1 << 16, 'a')},
+      {"header fields", "HTTP/1.1 200 OK\r\n", [] {
+         std::string s;
+         while (s.size() < (1u << 16)) s += "X-Field: value\r\n";
+         return s;
+       }()},
+      {"chunk-size line", std::string(kChunkedHead), std::string(1 << 16, '1')},
+  };
+  for (const Case& c : cases) {
+    RawServer server([&](int fd, int) {
+      if (!server.Send(fd, c.start)) return false;
+      for (long long sent = 0; sent < kFlood && !server.stop_;
+           sent += static_cast<long long>(c.repeat.size())) {
+        if (!server.Send(fd, c.repeat)) break;
+      }
+      return false;
+    });
+    auto r = Run(Req(server.port()));
+    ASSERT_FALSE(r.ok()) << c.what;
+    EXPECT_EQ(r.error().code, ErrorCode::kResponseTooLarge) << c.what;
+    EXPECT_NE(r.error().message.find("larger than keyref reads"),
+              std::string::npos)
+        << c.what << ": " << r.error().message;
+    server.stop_ = true;
+    EXPECT_LT(server.written.load(), kFlood / 2) << c.what;
+  }
+}
+
+// The status line as httplib's regex read it, parsed by hand now
+// (third_party/patches/cpp-httplib-head-limits.patch): with and without a
+// reason phrase, HTTP/1.0, LF alone, and after 100 Continue.
+TEST_F(HttpFaultsTest, StatusLinesParseAsBefore) {
+  struct Case {
+    const char* head;
+    int status;
+  };
+  const Case cases[] = {
+      {"HTTP/1.1 200 OK\r\n", 200},
+      {"HTTP/1.1 201\r\n", 201},
+      {"HTTP/1.1 299 \r\n", 299},
+      {"HTTP/1.0 404 Not Found\r\n", 404},
+      {"HTTP/1.1 503 Slow Down Please\n", 503},
+      {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\n", 202},
+  };
+  for (const Case& c : cases) {
+    RawServer server([&](int fd, int) {
+      server.Send(fd, std::string(c.head) +
+                          "Content-Length: 2\r\nConnection: close\r\n\r\nok");
+      return false;
+    });
+    auto r = Run(Req(server.port()));
+    ASSERT_TRUE(r.ok()) << c.head << ": " << r.error().message;
+    EXPECT_EQ(r.value().status, c.status) << c.head;
+    EXPECT_EQ(r.value().body, "ok") << c.head;
+  }
+  for (const char* bad : {"HTTP/2 200 OK\r\n", "HTTP/1.1 20x OK\r\n",
+                          "HTTP/1.1 2000 OK\r\n", "HTTP/1.1  200 OK\r\n"}) {
+    RawServer server([&](int fd, int) {
+      server.Send(fd, std::string(bad) +
+                          "Content-Length: 2\r\nConnection: close\r\n\r\nok");
+      return false;
+    });
+    auto r = Run(Req(server.port()));
+    EXPECT_FALSE(r.ok()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace keyref

@@ -66,6 +66,12 @@
 #define CPPHTTPLIB_HEADER_MAX_LENGTH 8192
 #endif
 
+// keyref patch (third_party/patches/cpp-httplib-head-limits.patch): the
+// most header fields one message head may have.
+#ifndef CPPHTTPLIB_HEADER_MAX_COUNT
+#define CPPHTTPLIB_HEADER_MAX_COUNT 100
+#endif
+
 #ifndef CPPHTTPLIB_REDIRECT_MAX_COUNT
 #define CPPHTTPLIB_REDIRECT_MAX_COUNT 20
 #endif
@@ -2283,6 +2289,11 @@ inline bool stream_line_reader::getline() {
     append(byte);
 
     if (byte == '\n') { break; }
+
+    // keyref patch: a line longer than a header line may be (a status
+    // line, a header field, a chunk size) fails the read here, before it
+    // grows without bound.
+    if (size() > CPPHTTPLIB_HEADER_MAX_LENGTH) { return false; }
   }
 
   return true;
@@ -3389,8 +3400,11 @@ inline bool read_headers(Stream &strm, Headers &headers) {
   char buf[bufsiz];
   stream_line_reader line_reader(strm, buf, bufsiz);
 
-  for (;;) {
+  for (size_t lines = 0;; lines++) {
     if (!line_reader.getline()) { return false; }
+
+    // keyref patch: a head of endless fields fails the read.
+    if (lines > CPPHTTPLIB_HEADER_MAX_COUNT) { return false; }
 
     // Check if the line ends with CRLF.
     auto line_terminator_len = 2;
@@ -6103,6 +6117,41 @@ inline void ClientImpl::close_socket(Socket &socket) {
   socket.sock = INVALID_SOCKET;
 }
 
+namespace detail {
+
+// keyref patch: the status line, parsed by hand. It accepts what the
+// regex "(HTTP/1\\.[01]) (\\d{3})(?: (.*?))?\r?\n" (CRLF only with
+// CPPHTTPLIB_ALLOW_LF_AS_LINE_TERMINATOR, as before) matched: libstdc++'s
+// std::regex_match recursed once per byte of the reason phrase and
+// overflowed the stack on a status line of some 50 000 bytes.
+inline bool parse_response_line(const char *p, size_t n, Response &res) {
+  if (n == 0 || p[n - 1] != '\n') { return false; }
+  --n;
+#ifdef CPPHTTPLIB_ALLOW_LF_AS_LINE_TERMINATOR
+  if (n == 0 || p[n - 1] != '\r') { return false; }
+  --n;
+#else
+  if (n > 0 && p[n - 1] == '\r') { --n; }
+#endif
+  if (n < 12 || std::memcmp(p, "HTTP/1.", 7) != 0 ||
+      (p[7] != '0' && p[7] != '1') || p[8] != ' ') {
+    return false;
+  }
+  for (size_t i = 9; i < 12; i++) {
+    if (p[i] < '0' || p[i] > '9') { return false; }
+  }
+  if (n > 12 && p[12] != ' ') { return false; }
+  for (size_t i = 13; i < n; i++) {
+    if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0') { return false; }
+  }
+  res.version = std::string(p, 8);
+  res.status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+  res.reason = n > 13 ? std::string(p + 13, n - 13) : std::string();
+  return true;
+}
+
+} // namespace detail
+
 inline bool ClientImpl::read_response_line(Stream &strm, const Request &req,
                                            Response &res) {
   std::array<char, 2048> buf{};
@@ -6111,29 +6160,20 @@ inline bool ClientImpl::read_response_line(Stream &strm, const Request &req,
 
   if (!line_reader.getline()) { return false; }
 
-#ifdef CPPHTTPLIB_ALLOW_LF_AS_LINE_TERMINATOR
-  const static std::regex re("(HTTP/1\\.[01]) (\\d{3})(?: (.*?))?\r\n");
-#else
-  const static std::regex re("(HTTP/1\\.[01]) (\\d{3})(?: (.*?))?\r?\n");
-#endif
-
-  std::cmatch m;
-  if (!std::regex_match(line_reader.ptr(), m, re)) {
+  if (!detail::parse_response_line(line_reader.ptr(), line_reader.size(),
+                                   res)) {
     return req.method == "CONNECT";
   }
-  res.version = std::string(m[1]);
-  res.status = std::stoi(std::string(m[2]));
-  res.reason = std::string(m[3]);
 
   // Ignore '100 Continue'
   while (res.status == 100) {
     if (!line_reader.getline()) { return false; } // CRLF
     if (!line_reader.getline()) { return false; } // next response line
 
-    if (!std::regex_match(line_reader.ptr(), m, re)) { return false; }
-    res.version = std::string(m[1]);
-    res.status = std::stoi(std::string(m[2]));
-    res.reason = std::string(m[3]);
+    if (!detail::parse_response_line(line_reader.ptr(), line_reader.size(),
+                                     res)) {
+      return false;
+    }
   }
 
   return true;

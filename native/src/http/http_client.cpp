@@ -322,9 +322,11 @@ void SendOnce(const Exchange& ex, httplib::ClientImpl& cli, Sent* sent) {
     PutKeyHeader(AuthFor(request.provider), *key_on_wire, &hreq);
   }
   ex.control.Attach(&cli);
+  http::TakeHeadTooLarge();
   sent->ok = ex.control.cancelled()
                  ? false
                  : cli.send(hreq, sent->response, sent->error);
+  sent->at.head_too_large = http::TakeHeadTooLarge();
   ex.control.Detach();
 }
 

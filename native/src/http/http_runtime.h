@@ -123,6 +123,8 @@ struct Attempt {
   bool sse = false;          // the body is parsed as server-sent events
   bool sink_stopped = false;
   bool too_big = false;
+  // The response head (or a chunk-size line) was larger than httplib reads.
+  bool head_too_large = false;
   std::chrono::steady_clock::time_point last_byte;
   HttpResponse response;
 };

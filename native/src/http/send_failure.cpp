@@ -12,6 +12,21 @@ Error DescribeSendFailure(httplib::Error herr, const Attempt& at,
                           std::chrono::milliseconds read_timeout,
                           std::size_t max_body_bytes) {
   Error e;
+  if (at.head_too_large && herr != httplib::Error::Canceled) {
+    // httplib stops reading a head line of more than
+    // CPPHTTPLIB_HEADER_MAX_LENGTH bytes and a head of more than
+    // CPPHTTPLIB_HEADER_MAX_COUNT fields (third_party/patches), so that what
+    // a server sends there cannot grow memory (or, in a status line, the
+    // stack) without bound.
+    return Error(ErrorCode::kResponseTooLarge,
+                 "The response head from " + url.Origin() +
+                     " is larger than keyref reads (a line of more than " +
+                     std::to_string(CPPHTTPLIB_HEADER_MAX_LENGTH) +
+                     " bytes or more than " +
+                     std::to_string(CPPHTTPLIB_HEADER_MAX_COUNT) +
+                     " header fields).",
+                 "Check that baseUrl points at the provider's API.");
+  }
   switch (herr) {
     case httplib::Error::Connection:
       e = via_proxy

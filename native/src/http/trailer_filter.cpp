@@ -34,16 +34,29 @@ std::string Lower(std::string s) {
 // the status line, and the body is chunked when the FIRST Transfer-Encoding
 // field's value, after leading blanks, is "chunked" (any case).
 void TrailerFilter::EndHeadLine() {
+  // httplib reads at most this many fields (third_party/patches).
+  if (++head_lines_ > CPPHTTPLIB_HEADER_MAX_COUNT + 1) head_too_large_ = true;
+  line_len_ = 0;
   if (!line_overflow_ && !line_.empty() && line_.back() == '\r') {
     line_.pop_back();
   }
   if (line_.empty() && !line_overflow_) {  // the blank line: head is over
+    if (interim_) {
+      // After "100 Continue" httplib reads the next status line and head.
+      interim_ = false;
+      status_line_seen_ = false;
+      head_lines_ = 0;
+      return;
+    }
     state_ = chunked_ ? State::kSize : State::kPass;
     return;
   }
   std::size_t colon = line_.find(':');
   if (!status_line_seen_) {
     status_line_seen_ = true;
+    interim_ = !line_overflow_ && line_.size() >= 12 &&
+               line_.compare(0, 7, "HTTP/1.") == 0 &&
+               line_.compare(8, 4, " 100") == 0;
   } else if (!line_overflow_ && !te_seen_ && colon != std::string::npos &&
              Lower(line_.substr(0, colon)) == "transfer-encoding") {
     te_seen_ = true;
@@ -55,6 +68,7 @@ void TrailerFilter::EndHeadLine() {
 }
 
 void TrailerFilter::EndSizeLine() {
+  line_len_ = 0;
   std::uint64_t size = 0;
   std::size_t digits = 0;
   for (char c : line_) {
@@ -86,18 +100,18 @@ std::size_t TrailerFilter::Filter(char* buf, std::size_t n) {
     bool keep = true;
     switch (state_) {
       case State::kHead:
-        if (c == '\n') {
-          EndHeadLine();
-        } else if (line_.size() < kMaxLine) {
-          line_.push_back(c);
-        } else {
-          line_overflow_ = true;
-        }
-        break;
       case State::kSize:
         if (c == '\n') {
-          EndSizeLine();
-        } else if (line_.size() < kMaxLine) {
+          if (state_ == State::kHead) {
+            EndHeadLine();
+          } else {
+            EndSizeLine();
+          }
+          break;
+        }
+        // httplib fails a line longer than this (third_party/patches).
+        if (++line_len_ >= CPPHTTPLIB_HEADER_MAX_LENGTH) head_too_large_ = true;
+        if (line_.size() < kMaxLine) {
           line_.push_back(c);
         } else {
           line_overflow_ = true;
@@ -221,11 +235,18 @@ ssize_t TrailerFilterStream::write(const char* ptr, size_t size) {
   return static_cast<ssize_t>(size);
 }
 
+namespace {
+thread_local bool t_head_too_large = false;
+}  // namespace
+
+bool TakeHeadTooLarge() noexcept { return std::exchange(t_head_too_large, false); }
+
 ssize_t TrailerFilterStream::read(char* ptr, size_t size) {
   for (;;) {
     ssize_t n = inner_.read(ptr, size);
     if (n <= 0) return n;
     std::size_t kept = filter_.Filter(ptr, static_cast<std::size_t>(n));
+    if (filter_.head_too_large()) t_head_too_large = true;
     // All of it was a trailer field: read on, as httplib wants bytes.
     if (kept > 0) return static_cast<ssize_t>(kept);
   }

@@ -29,6 +29,11 @@ class TrailerFilter {
  public:
   // Filters `n` bytes at `buf` in place; returns how many remain.
   std::size_t Filter(char* buf, std::size_t n);
+  // Whether a head line or chunk-size line went past what httplib reads
+  // (CPPHTTPLIB_HEADER_MAX_LENGTH bytes), or the head past
+  // CPPHTTPLIB_HEADER_MAX_COUNT fields (third_party/patches): httplib fails
+  // such a response, and this says why (RESPONSE_TOO_LARGE).
+  bool head_too_large() const noexcept { return head_too_large_; }
 
  private:
   enum class State {
@@ -48,7 +53,11 @@ class TrailerFilter {
   bool line_overflow_ = false;
   bool chunked_ = false;
   bool status_line_seen_ = false;
+  bool interim_ = false;  // the status line was "HTTP/1.x 100
   bool te_seen_ = false;  // the first Transfer-Encoding field decides
+  std::size_t line_len_ = 0;  // bytes of the current line, uncapped
+  std::size_t head_lines_ = 0;
+  bool head_too_large_ = false;
   std::uint64_t remaining_ = 0;
 };
 
@@ -109,6 +118,11 @@ class TrailerFilterStream : public httplib::Stream {
   httplib::Stream& inner_;
   TrailerFilter filter_;
 };
+
+// Whether the last response read on this thread failed for a head or
+// chunk-size line too long, or too many header fields (see
+// TrailerFilter::head_too_large); reading clears it.
+bool TakeHeadTooLarge() noexcept;
 
 // httplib clients whose responses are read through a TrailerFilterStream.
 std::unique_ptr<httplib::ClientImpl> MakePlainClient(const std::string& host,
