@@ -33,6 +33,11 @@ Policy PolicyFromJs(const Napi::Object& options) {
       MillisProp(options, "resolveTimeoutMs", p.resolve_timeout);
   Napi::Value exp = options.Get("allowSecretExport");
   p.allow_secret_export = exp.IsBoolean() && exp.As<Napi::Boolean>().Value();
+  // policy.caFile / policy.ca: extra CAs every request trusts; the host's
+  // setting, never a request option (a request's own CA plus a proxy it
+  // names would read the key).
+  p.ca_file = StringProp(options, "caFile");
+  p.ca_pem = StringProp(options, "ca");
   Napi::Value bodies = options.Get("logBodies");
   p.log_bodies = bodies.IsBoolean() && bodies.As<Napi::Boolean>().Value();
   // policy.origins as rows [ref, origin, …], checked by addon/ts/origins.ts;

@@ -364,8 +364,11 @@ Napi::Value Sidecar::Request(const Napi::CallbackInfo& info) {
   r.proxy.env_https = StringProp(o, "envHttpsProxy");
   r.proxy.env_http = StringProp(o, "envHttpProxy");
   r.proxy.env_no_proxy = StringProp(o, "envNoProxy");
-  r.ca_file = StringProp(o, "caFile");
-  r.ca_pem = StringProp(o, "ca");
+  // Extra CAs are the instance's policy (policy.caFile / policy.ca), never
+  // the request's: a caller that could add one and name the proxy would
+  // read the key through a tunnel it terminates.
+  r.ca_file = instance_->policy().ca_file;
+  r.ca_pem = instance_->policy().ca_pem;
   r.retries = static_cast<int>(NumberProp(o, "retries", r.retries));
   r.referer = StringProp(o, "referer");
   r.title = StringProp(o, "title");

@@ -41,7 +41,9 @@ export interface ChatOptions extends LLMConfiguration {
   timeoutMs?: number;
   headers?: Record<string, string>;
   proxy?: string | false;
+  /** @deprecated Refused, as request()'s: use the Sidecar's `policy.caFile`. */
   caFile?: string;
+  /** @deprecated Refused, as request()'s: use the Sidecar's `policy.ca`. */
   ca?: string;
   retries?: number;
 }

@@ -86,6 +86,9 @@ export interface NativeSidecarOptions {
   resolveTimeoutMs?: number;
   allowSecretExport: boolean;
   logBodies: boolean;
+  /** policy.caFile / policy.ca: '' = none. */
+  caFile: string;
+  ca: string;
   log: ((level: string, line: string) => void) | undefined;
   logLevel: string;
   /** '' = no file. */
@@ -166,8 +169,6 @@ export interface NativeRequestOptions {
   envHttpsProxy: string;
   envHttpProxy: string;
   envNoProxy: string;
-  caFile: string;
-  ca: string;
   retries?: number;
   referer: string;
   title: string;

@@ -73,9 +73,13 @@ export interface RequestOptions extends Omit<LLMConfiguration, 'model' | 'baseUr
   onEvent?: (event: ServerSentEvent) => void;
   /** An `http://[user:pass@]host:port` proxy (VS Code's `http.proxy`), or `false` for none. Default: HTTPS_PROXY / HTTP_PROXY with NO_PROXY from the environment. */
   proxy?: string | false;
-  /** A PEM file of extra CA certificates, trusted in addition to the system store. */
+  /**
+   * @deprecated Refused (ERR_INVALID_ARG_VALUE): extra CAs are the Sidecar's
+   * `policy.caFile`, set by the host. A request that could add a CA and name
+   * the proxy would hand the key to whoever runs that proxy.
+   */
   caFile?: string;
-  /** Extra CA certificates as PEM text, trusted in addition to the system store. */
+  /** @deprecated Refused, as `caFile`: use the Sidecar's `policy.ca`. */
   ca?: string;
   /** Extra attempts when the server answers 429 or 503, honouring Retry-After. Default 0. */
   retries?: number;
@@ -257,9 +261,17 @@ const OPTION_VALIDATORS: ReadonlyArray<readonly [keyof RequestOptions, OptionVal
   ['timeoutMs', msOption('timeoutMs')],
   ['connectTimeoutMs', msOption('connectTimeoutMs')],
   ['readTimeoutMs', msOption('readTimeoutMs')],
-  ['caFile', (v, out) => { out.native.caFile = stringOption('caFile', v); }],
-  ['ca', (v, out) => { out.native.ca = stringOption('ca', v); }],
+  // Extra CAs are the Sidecar's policy, set by the host (policy.caFile,
+  // policy.ca), never a request's: a request that could add a CA and name
+  // the proxy would hand the key to a tunnel its proxy terminates.
+  ['caFile', () => { throw caNotPerRequest('caFile'); }],
+  ['ca', () => { throw caNotPerRequest('ca'); }],
 ];
+
+function caNotPerRequest(key: 'caFile' | 'ca'): Error {
+  return invalidArgValue(`options.${key}`, `is not a request option: extra CAs are trusted for every request or none. ` +
+    `Pass them to the Sidecar as policy.${key}, from the host's own settings`);
+}
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['provider', ...OPTION_VALIDATORS.map(([k]) => k)]);
 
 function checkProvider(v: unknown): Provider {
@@ -290,7 +302,7 @@ export function normaliseRequest(options: unknown, schemeBits: number): Normalis
       envHttpsProxy: envOf('HTTPS_PROXY', 'https_proxy'),
       envHttpProxy: envOf('HTTP_PROXY', 'http_proxy'),
       envNoProxy: envOf('NO_PROXY', 'no_proxy'),
-      caFile: '', ca: '', referer: '', title: '', apiVersion: '',
+      referer: '', title: '', apiVersion: '',
     },
   };
   for (const [key, check] of OPTION_VALIDATORS) {

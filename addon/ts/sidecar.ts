@@ -43,10 +43,20 @@ export interface SidecarPolicy {
    * defaults and the origins recorded by storeSecret. docs/origins.md.
    */
   origins?: Readonly<Record<ApiKeyRef, readonly string[]>>;
+  /**
+   * A PEM file of extra CA certificates every request trusts besides the
+   * system store (a corporate proxy's or gateway's CA; NODE_EXTRA_CA_CERTS).
+   * The host's own setting, like `origins`, never a request's: a party that
+   * could add a CA to one request, and route it through a proxy it runs,
+   * would read the key in it.
+   */
+  caFile?: string;
+  /** Extra CA certificates as PEM text, as `caFile`. */
+  ca?: string;
 }
 
 const POLICY_KEYS: ReadonlySet<string> = new Set(['allowSchemes', 'plaintextFile', 'keyringService', 'cacheTtlMs',
-  'resolveTimeoutMs', 'allowSecretExport', 'logBodies', 'origins']);
+  'resolveTimeoutMs', 'allowSecretExport', 'logBodies', 'origins', 'caFile', 'ca']);
 
 /** Log levels, most verbose first. `off` logs nothing. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'off';
@@ -279,6 +289,8 @@ export function normaliseOptions(options: SidecarOptions | undefined): NativeSid
     resolveTimeoutMs: optionalMs(policy, 'resolveTimeoutMs', 'options.policy.resolveTimeoutMs'),
     allowSecretExport: exp === true,
     logBodies: optionalBoolean(policy, 'logBodies', 'options.policy.logBodies'),
+    caFile: optionalString(policy, 'caFile', 'options.policy.caFile'),
+    ca: optionalString(policy, 'ca', 'options.policy.ca'),
     ...normaliseLogOptions(options as Record<string, unknown>),
     origins: normalisePolicyOrigins(policy.origins, schemeBits(allow, 'options.policy.allowSchemes')),
     ...normaliseAuditFile((options as Record<string, unknown>).auditFile),

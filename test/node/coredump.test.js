@@ -38,14 +38,14 @@ const CHILD = String.raw`
 const { Sidecar } = require(process.argv[1]);
 const [, , cachedRef, plainRef, tlsRef, plainUrl, tlsUrl, caFile, control, headerControl] = process.argv;
 (async () => {
-  const s = new Sidecar({ policy: { cacheTtlMs: 600000,
+  const s = new Sidecar({ policy: { cacheTtlMs: 600000, caFile,
     origins: { [plainRef]: [plainUrl], [tlsRef]: [tlsUrl] } } });
   const r = await s.check(cachedRef);
   if (!r.ok) throw new Error('check failed: ' + r.code);
   const hold = (baseUrl, apiKeyRef, extra) => s.request({ provider: 'openai', baseUrl, path: '/hold',
     apiKeyRef, timeoutMs: 120000, readTimeoutMs: 120000, headers: { 'x-control': headerControl },
     ...extra }).catch(() => {});
-  global.pending = [hold(plainUrl, plainRef, {}), hold(tlsUrl, tlsRef, { caFile })];
+  global.pending = [hold(plainUrl, plainRef, {}), hold(tlsUrl, tlsRef, {})];
   global.control = Buffer.from(control);  // the positive control, in ordinary memory
   process.stdout.write('ready\n');
   setInterval(() => {}, 1000);

@@ -159,9 +159,9 @@ test('bound https loopback: the key goes to the TLS server it is bound to', asyn
   t.after(() => srv.close());
   const key = makeKey('T');
   const ref = envRef(key);
-  const sidecar = new Sidecar({ policy: { origins: { [ref]: [srv.url] } } });
+  const sidecar = new Sidecar({ policy: { origins: { [ref]: [srv.url] }, ca: certs.ca } });
   t.after(() => sidecar.close());
-  const res = await sidecar.request({ provider: 'anthropic', baseUrl: srv.url, apiKeyRef: ref, ca: certs.ca });
+  const res = await sidecar.request({ provider: 'anthropic', baseUrl: srv.url, apiKeyRef: ref });
   assert.equal(res.status, 200);
   assert.equal(srv.requests[0].headers['x-api-key'], key);
 });

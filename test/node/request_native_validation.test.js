@@ -34,7 +34,7 @@ function baseOptions(url, ref) {
     provider: 'openrouter', baseUrl: url, apiKeyRef: ref, method: 'POST', path: '/v1/chat',
     headers: ['x-trace', 'abc'], query: [], body: '{}', contentType: 'application/json',
     timeoutMs: 5000, connectTimeoutMs: 2000, readTimeoutMs: 2000, proxyDisabled: true,
-    envHttpsProxy: '', envHttpProxy: '', envNoProxy: '', caFile: '', ca: '', retries: 0,
+    envHttpsProxy: '', envHttpProxy: '', envNoProxy: '', retries: 0,
     referer: '', title: '', apiVersion: '',
   };
 }

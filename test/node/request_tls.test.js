@@ -3,7 +3,7 @@
 // openssl, a loopback HTTPS server, and a small CONNECT/forward proxy.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { Sidecar } = require('../..');
+const { Sidecar, chat } = require('../..');
 const { makeKey, envRef, assertNoTrace, startServer, makeCerts, startProxy, closedPort, boundSidecar } =
   require('./helpers/request_helpers');
 
@@ -22,43 +22,77 @@ function okJson(res) {
   res.end('{"ok":true}');
 }
 
-test('a certificate from an unknown CA is refused (TLS_FAILED) unless its CA is given', async () => {
+test('a certificate from an unknown CA is refused (TLS_FAILED) unless the Sidecar\'s policy trusts its CA', async () => {
   const srv = await startServer((req, res) => okJson(res), { tls: certs });
   // 127.0.0.2 is bound too: the point below is the certificate check.
-  const sidecar = boundSidecar(REF, [srv, `https://127.0.0.2:${srv.port}`]);
+  const bound = [srv, `https://127.0.0.2:${srv.port}`];
+  const sidecar = boundSidecar(REF, bound);
+  const viaFileSidecar = boundSidecar(REF, bound, { policy: { caFile: certs.caFile } });
+  const viaPemSidecar = boundSidecar(REF, bound, { policy: { ca: certs.ca } });
+  const noPem = boundSidecar(REF, bound, { policy: { ca: 'not a pem' } });
   try {
     await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF }), (err) => {
       assert.equal(err.code, 'TLS_FAILED');
-      assert.match(err.hint, /caFile/);
+      assert.match(err.hint, /policy\.caFile/);
       return true;
     });
     assert.equal(srv.requests.length, 0, 'nothing reached the server');
 
-    const viaFile = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, caFile: certs.caFile });
+    const viaFile = await viaFileSidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF });
     assert.equal(viaFile.status, 200);
-    const viaPem = await sidecar.request({ provider: 'anthropic', baseUrl: srv.url, apiKeyRef: REF, ca: certs.ca });
+    const viaPem = await viaPemSidecar.request({ provider: 'anthropic', baseUrl: srv.url, apiKeyRef: REF });
     assert.equal(viaPem.status, 200);
     assert.equal(srv.requests[0].headers.authorization, `Bearer ${KEY}`);
     assert.equal(srv.requests[1].headers['x-api-key'], KEY);
 
     // The extra CA does not make a wrong host name acceptable.
-    await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: `https://127.0.0.2:${srv.port}`,
-      apiKeyRef: REF, ca: certs.ca }), { code: /TLS_FAILED|CONNECT_FAILED/ });
-    // A CA option that holds no certificate is refused.
-    await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, ca: 'not a pem' }),
+    await assert.rejects(viaPemSidecar.request({ provider: 'openai', baseUrl: `https://127.0.0.2:${srv.port}`,
+      apiKeyRef: REF }), { code: /TLS_FAILED|CONNECT_FAILED/ });
+    // A CA that holds no certificate is refused.
+    await assert.rejects(noPem.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF }),
       { code: 'TLS_FAILED' });
+    assert.equal(srv.requests.length, 2);
   } finally {
+    for (const s of [sidecar, viaFileSidecar, viaPemSidecar, noPem]) s.close();
+    await srv.close();
+  }
+});
+
+// The attack: a request that could name its own CA and its own proxy had
+// the proxy end the TLS tunnel with a certificate from that CA and read the
+// key (found by a review: "MITM got the key: true"). Extra CAs are the
+// Sidecar's policy now; a request's `ca` or `caFile` is refused before
+// anything is resolved or sent, and the proxy sees no connection at all.
+test('a request cannot add a CA: ca and caFile are refused, nothing reaches the proxy', async () => {
+  const srv = await startServer((req, res) => okJson(res), { tls: certs });
+  const sidecar = boundSidecar(REF, [srv]);
+  const proxy = await startProxy();
+  try {
+    for (const extra of [{ ca: certs.ca }, { caFile: certs.caFile }]) {
+      await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, proxy: proxy.url,
+        ...extra }), (err) => {
+        assert.equal(err.code, 'ERR_INVALID_ARG_VALUE');
+        assert.match(err.message, /policy\.(ca|caFile)/);
+        return true;
+      });
+      await assert.rejects(chat(sidecar, { provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, model: 'm',
+        messages: [{ role: 'user', content: 'hi' }], proxy: proxy.url, ...extra }), { code: 'ERR_INVALID_ARG_VALUE' });
+    }
+    assert.equal(proxy.log.length, 0, 'the proxy saw nothing');
+    assert.equal(srv.requests.length, 0);
+  } finally {
+    sidecar.close();
+    await proxy.close();
     await srv.close();
   }
 });
 
 test('https through a CONNECT proxy: the proxy never sees the key', async () => {
   const srv = await startServer((req, res) => okJson(res), { tls: certs });
-  const sidecar = boundSidecar(REF, [srv]);
+  const sidecar = boundSidecar(REF, [srv], { policy: { ca: certs.ca } });
   const proxy = await startProxy();
   try {
-    const res = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, ca: certs.ca,
-      proxy: proxy.url });
+    const res = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, proxy: proxy.url });
     assert.equal(res.status, 200);
     assert.equal(proxy.log.length, 1);
     assert.equal(proxy.log[0].kind, 'connect');

@@ -1,15 +1,16 @@
-// How provider requests reach the network: VS Code's proxy settings and the
-// extra CA bundle Node's users already set (NODE_EXTRA_CA_CERTS), passed to
-// keyref's native HTTP client, which does not read Node's agents.
-import * as fs from 'fs';
+// How provider requests reach the network: VS Code's proxy settings, passed
+// to keyref's native HTTP client, which does not read Node's agents. The
+// extra CA bundle Node's users already set (NODE_EXTRA_CA_CERTS) keyref's
+// trust store reads itself, for every request (docs/building.md); extra CAs
+// are never a request option.
 import { userSetting } from './settings';
 
-/** The proxy and CA options of one provider request. */
+/** The proxy option of one provider request. */
 export interface NetOptions {
   /** An http://host:port proxy, false for a direct connection, undefined to let keyref read HTTPS_PROXY/NO_PROXY. */
   proxy?: string | false;
-  caFile?: string;
 }
+
 
 /** True when `host` matches an entry of http.noProxy (exact, `.suffix`, `*.suffix` or `*`). */
 export function bypassesProxy(host: string, noProxy: readonly string[]): boolean {
@@ -25,7 +26,7 @@ export function bypassesProxy(host: string, noProxy: readonly string[]): boolean
 
 /**
  * The network options for a request to `baseUrl`, from the user's
- * http.proxy, http.noProxy and NODE_EXTRA_CA_CERTS. Warnings (a proxy
+ * http.proxy and http.noProxy. Warnings (a proxy
  * keyref cannot use, http.proxyStrictSSL off) go to `warn`, once per call.
  */
 export function netOptions(baseUrl: string, warn: (line: string) => void): NetOptions {
@@ -48,7 +49,5 @@ export function netOptions(baseUrl: string, warn: (line: string) => void): NetOp
     // NODE_EXTRA_CA_CERTS instead (docs/settings_prd.md, "Proxies").
     warn('http.proxyStrictSSL is off; keyref still verifies certificates. Add your proxy\'s CA with NODE_EXTRA_CA_CERTS.');
   }
-  const ca = process.env.NODE_EXTRA_CA_CERTS;
-  if (ca && fs.existsSync(ca)) out.caFile = ca;
   return out;
 }

@@ -49,6 +49,12 @@ struct Policy {
   // (options.policy.logBodies). Default false: trace describes requests
   // without them.
   bool log_bodies = false;
+  // policy.caFile / policy.ca: extra CA certificates (a PEM file, PEM text)
+  // every request of this instance trusts besides the system store. Set by
+  // the host from its own settings, never per request: a CA together with a
+  // proxy is a way to read the key (docs/threat-model.md, "Network peers").
+  std::string ca_file;
+  std::string ca_pem;
   // op:// and pass: run these programs, looked up on PATH. Not settable from
   // JS (a policy that names a program to run is a hazard); tests point them
   // at stand-ins.

@@ -68,8 +68,9 @@ Error DescribeSendFailure(httplib::Error herr, const Attempt& at,
                          ? " certificate verification" + why
                          : std::string(why)) +
                     ".",
-                "If the server uses a private CA, pass it with caFile or "
-                "ca; verification is never turned off.");
+                "If the server uses a private CA, give it to the Sidecar as "
+                "policy.caFile or policy.ca; verification is never turned "
+                "off.");
       break;
     }
     case httplib::Error::Canceled:
