@@ -105,30 +105,46 @@ test('https through a CONNECT proxy: the proxy never sees the key', async () => 
   }
 });
 
-test('plain http through a forward proxy, and HTTP_PROXY / NO_PROXY from the environment', async () => {
+// A plain-http request carrying a key goes straight to its (loopback)
+// origin whatever proxy is set: before, the proxy option, HTTP_PROXY with
+// NO_PROXY=127.0.0.0/8 (no CIDR support) or NO_PROXY=localhost (which is
+// not 127.0.0.1) all sent the key in clear text to the proxy, which could
+// also answer in the origin's place. Keyless plain http (ollama) still
+// uses the proxy.
+test('plain http: a keyless request uses the proxy, one with a key never does', async () => {
   const srv = await startServer((req, res) => okJson(res));
   const sidecar = boundSidecar(REF, [srv]);
   const proxy = await startProxy();
   const saved = { HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY };
   try {
-    const res = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, proxy: proxy.url,
-      path: '/v1/models', method: 'GET' });
+    const res = await sidecar.request({ provider: 'ollama', baseUrl: srv.url, proxy: proxy.url,
+      path: '/api/tags', method: 'GET' });
     assert.equal(res.status, 200);
     assert.equal(proxy.log.length, 1);
     assert.equal(proxy.log[0].kind, 'forward');
-    assert.equal(proxy.log[0].url, `${srv.url}/v1/models`);
+    assert.equal(proxy.log[0].url, `${srv.url}/api/tags`);
 
     process.env.HTTP_PROXY = proxy.url;
     delete process.env.NO_PROXY;
-    await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, method: 'GET' });
+    await sidecar.request({ provider: 'ollama', baseUrl: srv.url, method: 'GET' });
     assert.equal(proxy.log.length, 2, 'HTTP_PROXY was used');
     process.env.NO_PROXY = 'example.com,127.0.0.1';
-    await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, method: 'GET' });
+    await sidecar.request({ provider: 'ollama', baseUrl: srv.url, method: 'GET' });
     assert.equal(proxy.log.length, 2, 'NO_PROXY bypassed the proxy');
     delete process.env.NO_PROXY;
-    await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, method: 'GET', proxy: false });
+    await sidecar.request({ provider: 'ollama', baseUrl: srv.url, method: 'GET', proxy: false });
     assert.equal(proxy.log.length, 2, 'proxy: false ignores the environment');
-    assert.equal(srv.requests.length, 4);
+
+    // With a key: direct, through every way a proxy can be set.
+    for (const noProxy of [undefined, '127.0.0.0/8', 'localhost']) {
+      if (noProxy === undefined) delete process.env.NO_PROXY; else process.env.NO_PROXY = noProxy;
+      await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, method: 'GET' });
+    }
+    await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: REF, method: 'GET', proxy: proxy.url });
+    assert.equal(proxy.log.length, 2, 'no keyed request went through the proxy');
+    assertNoTrace(JSON.stringify(proxy.log), KEY, 'what the proxy saw');
+    assert.equal(srv.requests.length, 8);
+    for (const r of srv.requests.slice(4)) assert.equal(r.headers.authorization, `Bearer ${KEY}`);
   } finally {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k]; else process.env[k] = v;
@@ -141,7 +157,7 @@ test('plain http through a forward proxy, and HTTP_PROXY / NO_PROXY from the env
 test('an unreachable or unsupported proxy gives PROXY_FAILED', async () => {
   const port = await closedPort();
   const sidecar = boundSidecar(REF, ['http://127.0.0.1:9', 'https://127.0.0.1:9']);
-  await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: 'http://127.0.0.1:9', apiKeyRef: REF,
+  await assert.rejects(sidecar.request({ provider: 'ollama', baseUrl: 'http://127.0.0.1:9',
     proxy: `http://127.0.0.1:${port}` }), { code: 'PROXY_FAILED' });
   await assert.rejects(sidecar.request({ provider: 'openai', baseUrl: 'https://127.0.0.1:9', apiKeyRef: REF,
     proxy: `http://127.0.0.1:${port}` }), { code: 'PROXY_FAILED' });

@@ -502,6 +502,11 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
   }
   std::optional<ProxyServer> proxy =
       std::move(SelectProxy(request.proxy, url)).value();
+  // A key never crosses a proxy in clear text: a plain http request that
+  // carries one (http is bindable for loopback hosts only, docs/origins.md)
+  // goes straight to its origin, whatever proxy option, HTTP_PROXY or
+  // NO_PROXY says. A proxy sees an https request's key never (CONNECT).
+  if (!url.tls && request.api_key_ref) proxy.reset();
 
   // Register with Close() and the total-deadline watchdog. The control is
   // owned by the caller; a no-op deleter lets the watchdog hold a weak_ptr.
