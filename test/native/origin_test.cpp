@@ -89,6 +89,10 @@ TEST(OriginPatternTest, Refusals) {
            "https://ex\xD0\xB0mple.com",      // a Cyrillic a
            "https://-bad.example.com",        // label starts with '-'
            "https://example..com",            // empty label
+           "http://127.0.0.256:8080",         // not an address: a name
+           "http://127.0.0.08:8080",          // leading zero: a name
+           "http://127.1:8080",               // short form: a name
+           "https://10.0.0.999",              // all-digit last label
        }) {
     auto r = ParseOriginPattern(bad);
     ASSERT_FALSE(r.ok()) << bad;

@@ -25,14 +25,23 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
+// Dotted decimal as inet_pton reads it: four parts of 0-255, no leading
+// zero. "127.0.0.256" or "127.0.0.08" is no address (the resolver would look
+// it up as a name), so it is not a loopback host either.
 bool IsIpv4(std::string_view h) {
   int parts = 0;
   while (!h.empty()) {
     std::size_t dot = h.find('.');
     std::string_view p = h.substr(0, dot);
-    if (p.empty() || p.size() > 3) return false;
-    for (char c : p)
+    if (p.empty() || p.size() > 3 || (p.size() > 1 && p[0] == '0')) {
+      return false;
+    }
+    int value = 0;
+    for (char c : p) {
       if (c < '0' || c > '9') return false;
+      value = value * 10 + (c - '0');
+    }
+    if (value > 255) return false;
     ++parts;
     if (dot == std::string_view::npos) break;
     h.remove_prefix(dot + 1);
@@ -41,7 +50,9 @@ bool IsIpv4(std::string_view h) {
   return parts == 4;
 }
 
-// DNS labels: 1-63 of [a-z0-9-_], not starting or ending with '-'.
+// DNS labels: 1-63 of [a-z0-9-_], not starting or ending with '-'; the last
+// not all digits (no top-level domain is, and a resolver may read such a
+// name as an address: "127.1", "127.0.0.256").
 bool IsDnsName(std::string_view h, int* labels) {
   *labels = 0;
   if (h.empty() || h.size() > 253) return false;
@@ -50,12 +61,14 @@ bool IsDnsName(std::string_view h, int* labels) {
     std::string_view l = h.substr(0, dot);
     if (l.empty() || l.size() > 63 || l.front() == '-' || l.back() == '-')
       return false;
+    bool digits = true;
     for (char ch : l) {
       unsigned char c = static_cast<unsigned char>(ch);
       if (!(std::isalnum(c) || ch == '-' || ch == '_')) return false;
+      digits = digits && std::isdigit(c);
     }
     ++*labels;
-    if (dot == std::string_view::npos) return true;
+    if (dot == std::string_view::npos) return !digits;
     h.remove_prefix(dot + 1);
   }
 }
