@@ -373,7 +373,11 @@ export function sendRequest(nat: NativeRequester, schemeBits: number,
       const list = headers ?? [];
       for (let i = 0; i + 1 < list.length; i += 2) {
         const name = list[i];
-        h[name] = name in h ? `${h[name]}, ${list[i + 1]}` : list[i + 1];
+        // Own properties only, each defined as data: a server's `constructor`
+        // or `__proto__` header is a header like any other, not
+        // Object.prototype's member (which `in` and `h[name] =` would reach).
+        const value = Object.hasOwn(h, name) ? `${h[name]}, ${list[i + 1]}` : list[i + 1];
+        Object.defineProperty(h, name, { value, enumerable: true, writable: true, configurable: true });
       }
       resolve({ status: status ?? 0, headers: h, body: body ?? '' });
     });

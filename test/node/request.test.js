@@ -427,3 +427,27 @@ test('options are checked precisely before native code runs', async () => {
     return true;
   });
 });
+
+// Response header names are the server's to choose (and come back in lower
+// case): `constructor` and `__proto__` are headers like any other. Before, the join
+// of repeated names tested `name in h`, so `constructor` came back as
+// "function Object() { [native code] }, x" and `__proto__` was dropped.
+test('response headers named like Object.prototype members come back as sent', async () => {
+  const srv = await startServer((req, res) => {
+    res.writeHead(200, ['constructor', 'x', '__proto__', 'y', 'x-dup', '1', 'x-dup', '2',
+      'content-type', 'text/plain']);
+    res.end('ok');
+  });
+  try {
+    const res = await sidecar.request({ provider: 'ollama', baseUrl: srv.url, method: 'GET', path: '/h' });
+    assert.equal(res.status, 200);
+    assert.equal(Object.getPrototypeOf(res.headers), Object.prototype);
+    assert.equal(Object.hasOwn(res.headers, 'constructor') && res.headers.constructor, 'x');
+    assert.equal(Object.hasOwn(res.headers, '__proto__') && Object.getOwnPropertyDescriptor(res.headers, '__proto__').value, 'y');
+    assert.deepEqual(Object.keys(res.headers).filter((k) => !/^(content-|date|connection|keep-alive|transfer-)/.test(k))
+      .sort(), ['__proto__', 'constructor', 'x-dup']);
+    assert.equal(res.headers['x-dup'], '1, 2');
+  } finally {
+    await srv.close();
+  }
+});
