@@ -106,6 +106,21 @@ Entry MigrateOne(Run& run, const std::string& file) {
   if (!has_key && !has_env) return e;
   if (has_key) e.from.push_back("apiKey");
   if (has_env) e.from.push_back("api_key_env");
+  // The file is replaced by a new one (rename): through a symbolic link or
+  // a second hard link, the old text, key and all, would stay where the
+  // other name points while this one said "migrated".
+  struct stat ls;
+  if (lstat(file.c_str(), &ls) == 0 &&
+      (S_ISLNK(ls.st_mode) || ls.st_nlink > 1)) {
+    Fail(&e, Err(ErrorCode::kProfileInvalid,
+                 S_ISLNK(ls.st_mode)
+                     ? "is a symbolic link; migrating it would leave the "
+                       "file it points to, key and all, as it is. Migrate "
+                       "that file instead"
+                     : "has another hard link; migrating it would leave the "
+                       "key in the other name. Remove the other link first"));
+    return e;
+  }
   if (!ValidProfileId(e.id)) {
     Fail(&e, Err(ErrorCode::kProfileInvalid,
                  "the file name is not a valid profile id"));

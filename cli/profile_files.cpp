@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -101,10 +102,17 @@ std::string IdOfFile(const std::string& path) {
 }
 
 Result<ProfileJson> ReadProfileFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO named like a profile must not hang the command (with
+  // the folder's lock held, for migrate); only a regular file is read.
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     return Invalid("The profile file " + path +
                    " cannot be read: " + std::strerror(errno) + ".");
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return Invalid("the file is not a regular file");
   }
   // Into locked, wiped memory: a legacy file may hold a key.
   SecretValue text;
@@ -180,9 +188,40 @@ Status ProfileProblem(const ProfileJson& p, const std::string& id) {
   return {};
 }
 
+namespace {
+
+// A temporary file keyref's own WriteFileAtomic left in a profile folder:
+// ".<id>.json.<pid>.<16 hex>.tmp". Nothing else is removed: migrate works on
+// folders that are not keyref's, where an editor's or a build's ".x.tmp" is
+// the user's.
+bool IsOwnProfileTemp(const std::string& name) {
+  const std::size_t suffix = 4;  // ".tmp"
+  if (name.size() < 1 + 5 + 1 + 1 + 1 + 16 + suffix || name[0] != '.' ||
+      !EndsWith(name, ".tmp")) {
+    return false;
+  }
+  std::string rest = name.substr(0, name.size() - suffix);
+  std::size_t dot = rest.rfind('.');
+  if (dot == std::string::npos || rest.size() - dot - 1 != 16) return false;
+  for (char c : rest.substr(dot + 1)) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  rest.resize(dot);
+  dot = rest.rfind('.');
+  if (dot == std::string::npos || dot + 1 == rest.size()) return false;
+  for (char c : rest.substr(dot + 1)) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  rest.resize(dot);
+  return EndsWith(rest, ".json") && ValidProfileId(rest.substr(1, rest.size() - 6));
+}
+
+}  // namespace
+
 Result<std::unique_ptr<DirLock>> DirLock::Take(const std::string& dir) {
+  // A folder made here is 0700; one that exists keeps its mode (migrate is
+  // pointed at folders that are not keyref's).
   if (Status st = EnsurePrivateDir(dir); !st) return std::move(st).error();
-  chmod(dir.c_str(), 0700);
   const std::string path = dir + "/" + kLockName;
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) {
@@ -208,14 +247,12 @@ Result<std::unique_ptr<DirLock>> DirLock::Take(const std::string& dir) {
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
     delay_ms = std::min(delay_ms * 2, 25);
   }
-  // Temporary files are only written under the lock: any found now belong
-  // to a writer that died mid-save (as ProfileStore does).
+  // keyref's temporary files are only written under the lock: any found
+  // now belong to a writer that died mid-save (as ProfileStore does).
   if (DIR* d = opendir(dir.c_str())) {
     while (struct dirent* e = readdir(d)) {
       std::string name = e->d_name;
-      if (name.size() > 4 && name[0] == '.' && EndsWith(name, ".tmp")) {
-        unlink((dir + "/" + name).c_str());
-      }
+      if (IsOwnProfileTemp(name)) unlink((dir + "/" + name).c_str());
     }
     closedir(d);
   }

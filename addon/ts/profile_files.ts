@@ -1,7 +1,7 @@
 // The profile folder's files: ids, the folder lock, atomic writes. Shared by
 // the ProfileStore (profiles.ts) and migration (profile_migrate.ts).
 import { randomBytes } from 'crypto';
-import { promises as fsp } from 'fs';
+import { constants as fsc, promises as fsp } from 'fs';
 import * as path from 'path';
 import { keyrefError } from './errors';
 import { native } from './native';
@@ -15,6 +15,40 @@ export const TMP_RE = /^\..*\.tmp$/;
 export const INVALID_RE = /^(.*)\.json\.invalid-[0-9TZ-]+$/;
 /** @internal */
 export const MAX_FILE_BYTES = 1 << 20;
+
+/**
+ * The text of a profile file, or why it is not read: only a regular file of
+ * at most MAX_FILE_BYTES. Opened non-blocking, so a FIFO named like a
+ * profile cannot hang the caller (and pin a libuv thread); a symbolic link
+ * to a device (/dev/zero: size 0, endless) is not a regular file. Rejects
+ * with ENOENT when there is no file.
+ */
+export async function readProfileText(file: string): Promise<{ text: string } | { problem: string }> {
+  const fh = await fsp.open(file, fsc.O_RDONLY | fsc.O_NONBLOCK);
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) return { problem: 'the file is not a regular file' };
+    if (st.size > MAX_FILE_BYTES) return { problem: `the file is larger than ${MAX_FILE_BYTES} bytes` };
+    // At most one byte past what stat said, whatever the file does
+    // meanwhile: a file that grew is not read on.
+    const buf = Buffer.alloc(st.size + 1);
+    let n = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, n, buf.length - n, null);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+      if (n > st.size) {
+        buf.fill(0);
+        return { problem: 'the file changed while it was read' };
+      }
+    }
+    const text = buf.toString('utf8', 0, n);
+    buf.fill(0, 0, n);
+    return { text };
+  } finally {
+    await fh.close();
+  }
+}
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { RefScheme, SCHEMES } from './catalog';
 import { isPlainObject, type KeyrefError, type KeyrefErrorCode } from './errors';
 import { validateProfile } from './profile_check';
-import { ID_RE, isOwnFile, writeFileAtomic } from './profile_files';
+import { ID_RE, isOwnFile, readProfileText, writeFileAtomic } from './profile_files';
 import { ApiKeyRef, parseRef } from './ref';
 import { profileSecretRef, SecretOps } from './secret_ops';
 
@@ -51,7 +51,12 @@ export async function migrateFolder(dir: string, ops: SecretOps, mode: LegacyApi
     const file = path.join(dir, name);
     let raw: unknown;
     try {
-      raw = JSON.parse(await fsp.readFile(file, 'utf8'));
+      const got = await readProfileText(file);
+      if ('problem' in got) {
+        entries.push({ id, file, action: 'unchanged', code: 'PROFILE_INVALID', message: `${got.problem}; list() reports it` });
+        continue;
+      }
+      raw = JSON.parse(got.text);
     } catch {
       entries.push({ id, file, action: 'unchanged', code: 'PROFILE_INVALID', message: 'not a JSON profile; list() reports it' });
       continue;
@@ -76,6 +81,16 @@ async function migrateOne(dir: string, ops: SecretOps, id: string, file: string,
   const fail = (code: KeyrefErrorCode, message: string): MigrationEntry =>
     ({ id, file, action: 'failed', from, code, message });
   if (!ID_RE.test(id)) return fail('PROFILE_INVALID', 'the file name is not a valid profile id');
+  // The file is replaced by a new one (rename): through a symbolic link or
+  // a second hard link, the old text, key and all, would stay under the
+  // other name while this entry said "migrated".
+  const ls = await fsp.lstat(file);
+  if (ls.isSymbolicLink()) {
+    return fail('PROFILE_INVALID', 'is a symbolic link; migrating it would leave the file it points to, key and all, as it is. Migrate that file instead');
+  }
+  if (ls.nlink > 1) {
+    return fail('PROFILE_INVALID', 'has another hard link; migrating it would leave the key in the other name. Remove the other link first');
+  }
   if (hasKey && hasEnv) return fail('PROFILE_INVALID', 'has both apiKey and api_key_env; keyref does not choose. Remove one and migrate again');
   if (raw.apiKeyRef !== undefined) return fail('PROFILE_INVALID', 'has both a legacy key field and apiKeyRef; keyref does not choose. Remove one and migrate again');
   const next: Record<string, unknown> = { ...raw };

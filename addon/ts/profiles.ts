@@ -11,7 +11,7 @@ import type { LlmProfile } from './llm_profile';
 import { Problem, validateProfile } from './profile_check';
 import { exportProfileFile, ExportOptions, ExportReport } from './profile_export';
 import {
-  fsyncDir, ID_RE, INVALID_RE, isOwnFile, MAX_FILE_BYTES, TMP_RE, timestamp, withDirLock, writeFileAtomic,
+  fsyncDir, ID_RE, INVALID_RE, isOwnFile, readProfileText, TMP_RE, timestamp, withDirLock, writeFileAtomic,
 } from './profile_files';
 import { MigrateOptions, migrateFolder, MigrationEntry } from './profile_migrate';
 import type { SecretOps } from './secret_ops';
@@ -135,17 +135,14 @@ export class ProfileStore {
   private async read(id: string): Promise<ReadOutcome> {
     let text: string;
     try {
-      const fh = await fsp.open(this.fileOf(id), 'r');
-      try {
-        const st = await fh.stat();
-        if (st.size > MAX_FILE_BYTES) {
-          return { kind: 'invalid', legacy: false, setAside: true,
-            problem: { code: 'PROFILE_INVALID', message: `the file is larger than ${MAX_FILE_BYTES} bytes` } };
-        }
-        text = await fh.readFile('utf8');
-      } finally {
-        await fh.close();
+      const got = await readProfileText(this.fileOf(id));
+      if ('problem' in got) {
+        // A FIFO or a device is not renamed: it is not a profile file
+        // anyone wrote, and list() reports it where it is.
+        return { kind: 'invalid', legacy: false, setAside: !/regular/.test(got.problem),
+          problem: { code: 'PROFILE_INVALID', message: got.problem } };
       }
+      text = got.text;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
       throw err;

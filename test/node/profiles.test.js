@@ -247,3 +247,30 @@ test('a save waiting for another holder of the lock gives up after lockTimeoutMs
   await store.save(profile('second'));  // the lock is free again
   assert.deepEqual((await store.list()).profiles.map((p) => p.id), ['first', 'second']);
 });
+
+// What is not a regular file in the folder (a FIFO, a link to a device) is
+// reported, never read: before, a FIFO named x.json kept list() waiting
+// forever on a libuv thread, and a link to /dev/zero (size 0, endless) grew
+// memory to hundreds of MB and rejected without a code.
+test('list() reports a FIFO or a link to a device as PROFILE_INVALID and returns', async (t) => {
+  const dir = tmpDir(t);
+  const store = new ProfileStore(dir, makeOps().ops);
+  await store.save(profile('fine'));
+  const { spawnSync } = require('node:child_process');
+  const fifo = spawnSync('mkfifo', [path.join(dir, 'pipe.json')]).status === 0;
+  fs.symlinkSync('/dev/zero', path.join(dir, 'zero.json'));
+  let timer;
+  const listing = await Promise.race([store.list(), new Promise((resolve) => {
+    timer = setTimeout(() => resolve('hung'), 10000);
+  })]);
+  clearTimeout(timer);
+  assert.notEqual(listing, 'hung', 'list() did not return within 10 s');
+  assert.deepEqual(listing.profiles.map((p) => p.id), ['fine']);
+  const bad = Object.fromEntries(listing.invalid.map((i) => [i.id, i]));
+  for (const id of fifo ? ['pipe', 'zero'] : ['zero']) {
+    assert.equal(bad[id].code, 'PROFILE_INVALID', id);
+    assert.match(bad[id].message, /not a regular file/, id);
+    assert.equal(bad[id].setAsideAs, undefined, `${id} is left where it is`);
+  }
+  assert.ok(fs.lstatSync(path.join(dir, 'zero.json')).isSymbolicLink());
+});

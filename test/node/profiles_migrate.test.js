@@ -128,3 +128,30 @@ test('a storeSecret failure leaves the file as it was and reports the code only'
   assert.equal(read(dir, 'x').apiKey, `${sk}\n`);
   assertNoCanary(assert, [sk], { values: [report] });
 });
+
+// A legacy profile reached through a symbolic link or a second hard link
+// (a dotfiles checkout): before, it was reported "migrated" while the file
+// the other name points to still held the key. Now it is refused, nothing
+// is stored and both names are left as they were.
+test('a symlinked or hard-linked legacy profile is refused, its key left nowhere new', async (t) => {
+  const dir = tmpDir(t);
+  const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'keyref-dotfiles-'));
+  t.after(() => fs.rmSync(elsewhere, { recursive: true, force: true }));
+  const key = skCanary();
+  legacy(elsewhere, 'sym', { apiKey: key });
+  fs.symlinkSync(path.join(elsewhere, 'sym.json'), path.join(dir, 'sym.json'));
+  legacy(elsewhere, 'hard', { apiKey: key });
+  fs.linkSync(path.join(elsewhere, 'hard.json'), path.join(dir, 'hard.json'));
+  const { ops, storage } = makeOps();
+  const report = await new ProfileStore(dir, ops).migrate();
+  const byId = Object.fromEntries(report.map((e) => [e.id, e]));
+  for (const id of ['sym', 'hard']) {
+    assert.equal(byId[id].action, 'failed', id);
+    assert.equal(byId[id].code, 'PROFILE_INVALID', id);
+    assert.match(byId[id].message, id === 'sym' ? /symbolic link/ : /hard link/);
+  }
+  assert.ok(fs.lstatSync(path.join(dir, 'sym.json')).isSymbolicLink());
+  assert.equal(fs.statSync(path.join(dir, 'hard.json')).nlink, 2);
+  assert.equal(storage.map.size, 0, 'no key was stored for a file that stays as it is');
+  assertNoCanary(JSON.stringify(report), key, 'the report');
+});

@@ -1,0 +1,76 @@
+'use strict';
+// keyref migrate pointed at a folder that is not keyref's (a project, a
+// dotfiles checkout): it must not change what is not its own, must not say
+// "migrated" while the key stays on disk under another name, and must not
+// hang on what is not a file. Each case was found by a review; before the
+// fix the folder became 0700, an editor's ".x.tmp" files were deleted, a
+// symlinked legacy profile was reported migrated with its key left in the
+// target, and a FIFO named x.json hung the command with the folder locked.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { BIN, newUser, runJson, canary } = require('./helpers');
+
+test('migrate leaves a foreign folder\'s mode and other programs\' temporary files alone', () => {
+  const user = newUser();
+  const dir = path.join(user.dir, 'project');
+  fs.mkdirSync(dir, { mode: 0o755 });
+  fs.chmodSync(dir, 0o755);
+  const theirs = ['.build.tmp', '.editor-swap.tmp', '.notes.json.tmp'];
+  for (const f of theirs) fs.writeFileSync(path.join(dir, f), 'user data\n');
+  // A temporary file of keyref's own, left by a writer that died mid-save.
+  const ours = '.envp.json.12345.0123456789abcdef.tmp';
+  fs.writeFileSync(path.join(dir, ours), '{}\n', { mode: 0o600 });
+  fs.writeFileSync(path.join(dir, 'envp.json'), JSON.stringify({ id: 'envp', label: 'E', provider: 'openai',
+    model: 'm', api_key_env: 'OPENAI_API_KEY' }), { mode: 0o600 });
+  const r = runJson(user, 'migrate', ['migrate', dir]);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.equal(fs.statSync(dir).mode & 0o777, 0o755, 'the folder keeps its mode');
+  for (const f of theirs) assert.equal(fs.readFileSync(path.join(dir, f), 'utf8'), 'user data\n', `${f} is untouched`);
+  assert.ok(!fs.existsSync(path.join(dir, ours)), 'keyref\'s own stale temporary file is removed');
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'envp.json'), 'utf8')).apiKeyRef, 'env:OPENAI_API_KEY');
+});
+
+test('a symlinked or hard-linked legacy profile is refused, not reported migrated with its key left behind', () => {
+  const user = newUser();
+  const key = canary('link');
+  const real = path.join(user.dir, 'dotfiles');
+  const dir = path.join(user.dir, 'profiles');
+  fs.mkdirSync(real, { mode: 0o700 });
+  fs.mkdirSync(dir, { mode: 0o700 });
+  const doc = (id) => JSON.stringify({ id, label: id, provider: 'openai', model: 'm', apiKey: key });
+  fs.writeFileSync(path.join(real, 'sym.json'), doc('sym'), { mode: 0o600 });
+  fs.symlinkSync(path.join(real, 'sym.json'), path.join(dir, 'sym.json'));
+  fs.writeFileSync(path.join(real, 'hard.json'), doc('hard'), { mode: 0o600 });
+  fs.linkSync(path.join(real, 'hard.json'), path.join(dir, 'hard.json'));
+  const r = runJson(user, 'migrate', ['migrate', dir, '--yes']);
+  assert.notEqual(r.status, 0);
+  const byId = Object.fromEntries(r.body.entries.map((e) => [e.id, e]));
+  for (const id of ['sym', 'hard']) {
+    assert.equal(byId[id].action, 'failed', `${id}: ${JSON.stringify(byId[id])}`);
+    assert.equal(byId[id].error.code, 'PROFILE_INVALID');
+    assert.match(byId[id].error.message, id === 'sym' ? /symbolic link/ : /hard link/);
+  }
+  assert.ok(fs.lstatSync(path.join(dir, 'sym.json')).isSymbolicLink(), 'the link is left as it was');
+  assert.equal(fs.statSync(path.join(dir, 'hard.json')).nlink, 2);
+  assert.ok(!r.stdout.includes(key.slice(0, 12)) && !r.stderr.includes(key.slice(0, 12)));
+});
+
+test('a FIFO named like a profile is reported, not read: profile check and migrate return', () => {
+  const user = newUser();
+  const dir = path.join(user.dir, 'fifo');
+  fs.mkdirSync(dir, { mode: 0o700 });
+  const made = spawnSync('mkfifo', [path.join(dir, 'x.json')]);
+  if (made.status !== 0) {
+    test.skip('mkfifo is not available');
+    return;
+  }
+  for (const args of [['profile', 'check', dir], ['migrate', dir]]) {
+    // Bounded: before, this waited for a writer that never comes.
+    const r = spawnSync(BIN, ['--json', ...args], { env: user.env, encoding: 'utf8', timeout: 10000 });
+    assert.equal(r.signal, null, `${args.join(' ')} was killed after 10 s: it hung`);
+    assert.match(r.stdout, /not a regular file/, args.join(' '));
+  }
+});
