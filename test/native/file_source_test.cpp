@@ -173,6 +173,29 @@ TEST_F(FileSourceTest, StoreKeepsOtherEntriesAndDeleteRemoves) {
   EXPECT_TRUE(source_->Delete(Ref("file:x")).ok());  // already gone
 }
 
+// Member names are decoded when read, so a write must escape them again:
+// a name holding a quote was written back bare, and the file (every file:
+// ref) was unreadable from then on. A read-only check made that first
+// write (the fingerprint key's entry).
+TEST_F(FileSourceTest, StoreEscapesTheNamesItCopies) {
+  WriteFile(path_,
+            R"({"work \"old\" key": "v1", "back\\slash": "v2",)"
+            R"( "tab\tand\u0001": "v3", "a": "sk-one"})",
+            0600);
+  auto v = SecretValue::FromBytes("ctl\x01\"\\", 6);
+  ASSERT_TRUE(source_->Store(Ref("file:b"), v).ok());
+  ASSERT_EQ(CodeOf("a"), ErrorCode::kOk);
+  EXPECT_EQ(Get("b").value().Reveal(), "ctl\x01\"\\");
+  const std::string text = test::ShOut("cat " + path_);
+  EXPECT_NE(text.find(R"("work \"old\" key": "v1")"), std::string::npos);
+  EXPECT_NE(text.find(R"("back\\slash": "v2")"), std::string::npos);
+  EXPECT_NE(text.find(R"("tab\u0009and\u0001": "v3")"), std::string::npos);
+  // A second write reads the file the first wrote.
+  ASSERT_TRUE(source_->Delete(Ref("file:b")).ok());
+  EXPECT_EQ(Get("a").value().Reveal(), "sk-one");
+  EXPECT_EQ(CodeOf("b"), ErrorCode::kSecretNotFound);
+}
+
 TEST_F(FileSourceTest, StoreRefusesAFileOthersCanRead) {
   WriteFile(path_, R"({"a": "v"})", 0644);
   auto v = SecretValue::FromBytes("new", 3);

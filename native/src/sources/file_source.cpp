@@ -316,6 +316,30 @@ class JsonScanner {
   std::size_t i_ = 0;
 };
 
+// Appends `s` as a JSON string, quotes included: '"' and '\\' escaped,
+// control characters as \u00XX. Names and values alike: a member name is
+// decoded when the file is read, so it must be escaped again when written.
+// `out` is locked memory; the few bytes of an escape pass through a stack
+// buffer that is wiped.
+void AppendJsonString(keyref::SecretValue* out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->Append("\"", 1);
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      const char esc[2] = {'\\', c};
+      out->Append(esc, 2);
+    } else if (u < 0x20) {
+      char esc[6] = {'\\', 'u', '0', '0', kHex[u >> 4], kHex[u & 15]};
+      out->Append(esc, sizeof esc);
+      SecureZero(esc, sizeof esc);
+    } else {
+      out->Append(&c, 1);
+    }
+  }
+  out->Append("\"", 1);
+}
+
 class FileSource final : public SecretSource {
  public:
   explicit FileSource(const SourceConfig& c)
@@ -457,10 +481,10 @@ class FileSource final : public SecretSource {
     auto put = [&out](std::string_view s) { out.Append(s.data(), s.size()); };
     bool first = true;
     auto key = [&](const std::string& n) {
-      put(first ? "{\n  \"" : ",\n  \"");
+      put(first ? "{\n  " : ",\n  ");
       first = false;
-      put(n);  // names are [A-Za-z0-9._/-] (the v1 parser): no escaping
-      put("\": ");
+      AppendJsonString(&out, n);
+      put(": ");
     };
     std::string_view raw = text.Reveal();
     for (const Member& m : members) {
@@ -470,12 +494,7 @@ class FileSource final : public SecretSource {
     }
     if (value) {
       key(name);
-      put("\"");
-      for (char c : value->Reveal()) {
-        if (c == '"' || c == '\\') put("\\");
-        out.Append(&c, 1);
-      }
-      put("\"");
+      AppendJsonString(&out, value->Reveal());
     }
     put(first ? "{}\n" : "\n}\n");
     return WriteAtomically(out);
