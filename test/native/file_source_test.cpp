@@ -3,10 +3,14 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <future>
+#include <string>
+#include <vector>
 
 #include "keyref/source.h"
 #include "test_util.h"
@@ -194,6 +198,74 @@ TEST_F(FileSourceTest, StoreEscapesTheNamesItCopies) {
   ASSERT_TRUE(source_->Delete(Ref("file:b")).ok());
   EXPECT_EQ(Get("a").value().Reveal(), "sk-one");
   EXPECT_EQ(CodeOf("b"), ErrorCode::kSecretNotFound);
+}
+
+// Writers in separate processes, each with its own source, store distinct
+// names at once. Each write reads the file, adds its entry and renames a
+// new file over it; without the lock shared between processes, two writers
+// read the same old file and the second rename drops the first one's entry
+// (every store still reported success).
+TEST_F(FileSourceTest, WritersInSeparateProcessesLoseNoEntry) {
+  constexpr int kChildren = 8;
+  constexpr int kEach = 10;
+  int gate[2];
+  ASSERT_EQ(pipe(gate), 0);
+  std::vector<pid_t> children;
+  for (int c = 0; c < kChildren; ++c) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      close(gate[1]);
+      char b;
+      while (read(gate[0], &b, 1) < 0 && errno == EINTR) {
+      }
+      auto mine = MakeSource(Scheme::kFile, config_);
+      bool ok = true;
+      for (int i = 0; i < kEach; ++i) {
+        const std::string name =
+            "p" + std::to_string(c) + "-" + std::to_string(i);
+        auto v = SecretValue::FromBytes(name.data(), name.size());
+        ok = mine->Store(Ref("file:" + name), v).ok() && ok;
+      }
+      _exit(ok ? 0 : 1);
+    }
+    children.push_back(pid);
+  }
+  close(gate[0]);
+  close(gate[1]);  // every child starts now
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  int missing = 0;
+  for (int c = 0; c < kChildren; ++c) {
+    for (int i = 0; i < kEach; ++i) {
+      const std::string name =
+          "p" + std::to_string(c) + "-" + std::to_string(i);
+      auto r = Get(name);
+      missing += !(r.ok() && r.value().Reveal() == name);
+    }
+  }
+  EXPECT_EQ(missing, 0) << "of " << kChildren * kEach << " entries";
+  struct stat sb;
+  ASSERT_EQ(lstat((dir_ + "/.secrets.json.lock").c_str(), &sb), 0);
+  EXPECT_TRUE(S_ISREG(sb.st_mode));
+  EXPECT_EQ(sb.st_mode & 0777, 0600u);
+}
+
+// The lock file is opened without following a symbolic link: a link
+// planted there is refused and its target is not created.
+TEST_F(FileSourceTest, ALockFileThatIsASymlinkIsRefused) {
+  const std::string target = dir_ + "/elsewhere";
+  ASSERT_EQ(symlink(target.c_str(), (dir_ + "/.secrets.json.lock").c_str()), 0);
+  auto v = SecretValue::FromBytes("new", 3);
+  auto st = source_->Store(Ref("file:a"), v);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::kSourceDenied);
+  struct stat sb;
+  EXPECT_NE(lstat(target.c_str(), &sb), 0);
+  EXPECT_NE(lstat(path_.c_str(), &sb), 0);
 }
 
 TEST_F(FileSourceTest, StoreRefusesAFileOthersCanRead) {

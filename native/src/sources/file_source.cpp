@@ -10,11 +10,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <vector>
 
+#include "keyref/file_lock.h"
 #include "keyref/source.h"
 #include "keyref/temp_file.h"
 #include "sources/sources.h"
@@ -30,6 +32,19 @@ std::string DirOf(const std::string& path) {
   if (slash == 0) return "/";
   return path.substr(0, slash);
 }
+
+// "<dir>/.<file>.lock": the lock every writer of `path` holds around its
+// read-modify-write. The file itself cannot carry the lock: each write
+// replaces it by rename, and a lock on the old inode stops no one.
+std::string LockPathFor(const std::string& path) {
+  std::size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." + path + ".lock"
+                                    : path.substr(0, slash + 1) + "." +
+                                          path.substr(slash + 1) + ".lock";
+}
+
+// How long a writer waits for another process's write of the file.
+constexpr std::chrono::seconds kLockWait{10};
 
 Error Denied(const std::string& what, const std::string& path,
              const std::string& fix) {
@@ -457,18 +472,27 @@ class FileSource final : public SecretSource {
     return {};
   }
 
+  // Every write (a store, a delete, a binding record, the fingerprint
+  // key's entry) is a read-modify-write of the whole file, made holding the
+  // file's lock (LockPathFor) so that writers in other processes, and other
+  // instances in this one, serialise: without it two writers each read the
+  // old file and the second rename drops the first one's entry.
   Status Rewrite(const std::string& name, const keyref::SecretValue* value) {
     std::lock_guard<std::mutex> lock(mu_);
     const std::string dir = DirOf(path_);
     struct stat sb;
     if (stat(dir.c_str(), &sb) != 0 && errno == ENOENT && value) {
-      if (mkdir(dir.c_str(), 0700) != 0) {
+      if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
         return Error(ErrorCode::kSourceDenied,
                      "The folder " + dir +
                          " cannot be created: " + std::strerror(errno) + ".",
                      "Create it with mode 0700.");
       }
     }
+    // The folder's checks come before the lock file is made in it.
+    if (Status st = CheckDir(dir); !st) return st;
+    auto file_lock = ExclusiveFileLock::Take(LockPathFor(path_), kLockWait);
+    if (!file_lock.ok()) return std::move(file_lock).error();
     keyref::SecretValue text;
     std::vector<Member> members;
     if (Status st = Load(&text, &members, false); !st) return st;
