@@ -43,11 +43,17 @@ int BackendSet(Context& ctx, const Args& args) {
                              "op and env are read-only: keyref resolves "
                              "their refs but cannot store keys there."));
   }
-  ctx.config.default_backend = BackendName(b);
-  // Choosing the file backend is the explicit opt-in it needs.
-  if (b == Backend::kFile) ctx.config.file_backend = true;
   int code = kExitOk;
-  if (!SaveConfigOrReport(ctx, &code)) return code;
+  if (!UpdateConfigOrReport(
+          ctx,
+          [b](Config* c) {
+            c->default_backend = BackendName(b);
+            // Choosing the file backend is the explicit opt-in it needs.
+            if (b == Backend::kFile) c->file_backend = true;
+          },
+          &code)) {
+    return code;
+  }
   Instance inst(CliPolicy(ctx.config));
   BackendState s = ProbeBackend(b, ctx.config, inst);
   if (s.state != "reachable") {

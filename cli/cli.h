@@ -6,6 +6,7 @@
 // std::string, a JSON document, argv or an error message.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -122,8 +123,13 @@ void AddMigrateCommands(std::vector<Command>* out);
 bool ParseArgs(const std::vector<std::string>& words, const ArgSpec& spec,
                Args* out, CliError* err);
 
-// Loads or saves the user config (config.h) with the CLI's error shape.
-bool SaveConfigOrReport(Context& ctx, int* exit_status);
+// Applies `change` to the user config as it is on disk now and saves it
+// (UpdateConfig, config.h), then to ctx.config; reports a failure with the
+// CLI's error shape. A command changes only what it means to change, so a
+// keyref process saving at the same time keeps its own change.
+bool UpdateConfigOrReport(Context& ctx,
+                          const std::function<void(Config*)>& change,
+                          int* exit_status);
 
 // ISO 8601 UTC time, e.g. 2026-11-28T08:30:00Z.
 std::string NowUtc();

@@ -11,6 +11,8 @@
 #include <random>
 #include <sstream>
 
+#include "keyref/file_lock.h"
+
 namespace keyref::cli {
 namespace {
 
@@ -147,8 +149,9 @@ Result<Config> LoadConfig(const std::string& path) {
   return c;
 }
 
-Status SaveConfig(const std::string& path, const Config& c) {
-  if (Status st = EnsurePrivateDir(DirOf(path)); !st) return st;
+namespace {
+
+Status WriteConfig(const std::string& path, const Config& c) {
   nlohmann::ordered_json j;
   j["version"] = 1;
   j["defaultBackend"] = c.default_backend;
@@ -164,6 +167,27 @@ Status SaveConfig(const std::string& path, const Config& c) {
   for (auto& [k, v] : c.rest.items()) j[k] = v;
   const std::string text = j.dump(2) + "\n";
   return WriteFileAtomic(path, text.data(), text.size());
+}
+
+}  // namespace
+
+Status UpdateConfig(const std::string& path,
+                    const std::function<void(Config*)>& change,
+                    Config* result) {
+  const std::string dir = DirOf(path);
+  if (Status st = EnsurePrivateDir(dir); !st) return st;
+  // The config itself cannot carry the lock: each write renames a new file
+  // over it, and a lock on the old inode stops no one.
+  auto lock = ExclusiveFileLock::Take(dir + "/." + BaseOf(path) + ".lock",
+                                      std::chrono::seconds(10));
+  if (!lock.ok()) return std::move(lock).error();
+  Result<Config> now = LoadConfig(path);
+  if (!now.ok()) return std::move(now).error();
+  Config c = std::move(now).value();
+  change(&c);
+  if (Status st = WriteConfig(path, c); !st) return st;
+  *result = std::move(c);
+  return {};
 }
 
 }  // namespace keyref::cli

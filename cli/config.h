@@ -10,6 +10,7 @@
 // Members keyref does not know are kept as they are.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -43,8 +44,13 @@ std::string ProfilesDir(const Config& config);
 // A missing file is the default config. A file that is not a JSON object
 // is INTERNAL, naming the path (never its content).
 Result<Config> LoadConfig(const std::string& path);
-// Creates the folder (0700) and writes the file atomically with mode 0600.
-Status SaveConfig(const std::string& path, const Config& config);
+// Reads the config again, applies `change` and writes it back atomically
+// (mode 0600, the folder created 0700), all holding flock(2) on
+// `<dir>/.config.json.lock`: two keyref processes saving at once each keep
+// the other's change, where writing back a copy read at start dropped it.
+// `*result` gets what was written.
+Status UpdateConfig(const std::string& path,
+                    const std::function<void(Config*)>& change, Config* result);
 
 // Writes `data` to `path` atomically: a 0600 temporary file in the same
 // folder (O_EXCL), fsync, rename over the target, fsync of the folder.

@@ -275,8 +275,10 @@ void Warn(const std::string& text) {
   std::fputs(("keyref: warning: " + text + "\n").c_str(), stderr);
 }
 
-bool SaveConfigOrReport(Context& ctx, int* exit_status) {
-  Status st = SaveConfig(ctx.config_path, ctx.config);
+bool UpdateConfigOrReport(Context& ctx,
+                          const std::function<void(Config*)>& change,
+                          int* exit_status) {
+  Status st = UpdateConfig(ctx.config_path, change, &ctx.config);
   if (!st) *exit_status = Report(ctx, FromCore(st.error()));
   return st.ok();
 }

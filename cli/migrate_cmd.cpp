@@ -6,6 +6,8 @@
 // (the prompt, or --yes), and it only ever sits in wiped memory here.
 #include <sys/stat.h>
 
+#include <map>
+
 #include "backends.h"
 #include "cli.h"
 #include "keyref/base_url.h"
@@ -48,6 +50,8 @@ struct Run {
   bool dry_run;
   Backend backend;
   Instance* inst;
+  // The config records of the keys stored, saved at the end.
+  std::map<std::string, SecretRecord> recorded = {};
 };
 
 // Stores the legacy key under NAME = the profile id, refusing to replace a
@@ -85,8 +89,8 @@ bool StoreLegacyKey(Run& run, const std::string& id, const WipedString& key,
       return false;
     }
   }
-  run.ctx->config.secrets[id] =
-      SecretRecord{BackendName(run.backend), ref_text, NowUtc()};
+  run.recorded[id] = SecretRecord{BackendName(run.backend), ref_text, NowUtc()};
+  run.ctx->config.secrets[id] = run.recorded[id];
   return true;
 }
 
@@ -289,7 +293,16 @@ int Migrate(Context& ctx, const Args& args) {
       text += "      hint: " + e.error.hint + "\n";
     }
   }
-  if (stored && !SaveConfigOrReport(ctx, &exit_status)) return exit_status;
+  if (stored && !UpdateConfigOrReport(
+                    ctx,
+                    [&run](Config* c) {
+                      for (const auto& [id, rec] : run.recorded) {
+                        c->secrets[id] = rec;
+                      }
+                    },
+                    &exit_status)) {
+    return exit_status;
+  }
   if (files.empty()) text = "No profile files in " + path + ".\n";
   if (run.dry_run) text += "(dry run: nothing was changed)\n";
   PrintResult(ctx,

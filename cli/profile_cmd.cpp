@@ -361,9 +361,11 @@ int ProfileUse(Context& ctx, const Args& args) {
         fingerprint.empty() ? Json(nullptr) : Json(fingerprint);
     body["origins"] = v.info.origins;
   }
-  ctx.config.active_profile = id;
   int code = kExitOk;
-  if (!SaveConfigOrReport(ctx, &code)) return code;
+  if (!UpdateConfigOrReport(
+          ctx, [&id](Config* c) { c->active_profile = id; }, &code)) {
+    return code;
+  }
   PrintResult(
       ctx, body,
       "Active profile: " + id +

@@ -99,9 +99,12 @@ int SecretSet(Context& ctx, const Args& args) {
   }
   value.Wipe();  // stored: nothing below needs it
   const std::string ref_text = RefFor(b, name);
-  ctx.config.secrets[name] = SecretRecord{BackendName(b), ref_text, NowUtc()};
+  const SecretRecord record{BackendName(b), ref_text, NowUtc()};
   int code = kExitOk;
-  if (!SaveConfigOrReport(ctx, &code)) return code;
+  if (!UpdateConfigOrReport(
+          ctx, [&](Config* c) { c->secrets[name] = record; }, &code)) {
+    return code;
+  }
   KeyInfo info =
       DescribeKey(inst, ParseRef(ref_text, SchemeSet::All()).value(), "");
   if (!info.check) info.origins = OriginTexts(origins);
@@ -269,9 +272,11 @@ int SecretRm(Context& ctx, const Args& args) {
                      ctx.config);
     return Report(ctx, e);
   }
-  ctx.config.secrets.erase(name);
   int code = kExitOk;
-  if (!SaveConfigOrReport(ctx, &code)) return code;
+  if (!UpdateConfigOrReport(
+          ctx, [&name](Config* c) { c->secrets.erase(name); }, &code)) {
+    return code;
+  }
   PrintResult(ctx,
               Json{{"ok", true},
                    {"name", name},
