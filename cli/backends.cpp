@@ -153,9 +153,10 @@ const char* BackendPlace(Backend b) noexcept {
   return "the keyring";
 }
 
-bool CheckSecretName(const std::string& name, CliError* err) {
+bool CheckSecretName(Context& ctx, const std::string& name, CliError* err) {
   // A key pasted as the name: refused without echoing it.
   if (FirstCredentialShape(name) != CredentialFamily::kNone) {
+    WipeArg(ctx, name);
     *err = CliError{
         "REF_LITERAL_SECRET",
         "The secret name looks like a key itself (" +

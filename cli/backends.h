@@ -37,8 +37,8 @@ const char* BackendPlace(Backend b) noexcept;
 
 // A NAME for `secret set`: 1-64 of [A-Za-z0-9._-], not starting with '-' or
 // '.', and not shaped like a key (a key pasted where its name belongs is
-// refused as REF_LITERAL_SECRET, and never echoed).
-bool CheckSecretName(const std::string& name, CliError* err);
+// refused as REF_LITERAL_SECRET, never echoed, and wiped from argv).
+bool CheckSecretName(Context& ctx, const std::string& name, CliError* err);
 
 // The ref for NAME in a backend: keyring:keyref/NAME, file:NAME,
 // pass:keyref/NAME. (A ref, never a key.)

@@ -2,8 +2,6 @@
 // hints. The refs' keys are resolved and dropped; nothing is printed but
 // verdicts. An argument that turns out to be a key is never echoed, and is
 // wiped from argv (so /proc/PID/cmdline stops showing it).
-#include <cstring>
-
 #include "backends.h"
 #include "cli.h"
 
@@ -68,14 +66,6 @@ Json VerdictJson(const Verdict& v) {
 
 namespace {
 
-void WipeArg(Context& ctx, const std::string& text) {
-  for (int i = 1; i < ctx.argc; ++i) {
-    if (text == ctx.argv[i]) {
-      SecureZero(ctx.argv[i], std::strlen(ctx.argv[i]));
-    }
-  }
-}
-
 int Check(Context& ctx, const Args& args) {
   Instance inst(CliPolicy(ctx.config));
   Json results = Json::array();
@@ -84,14 +74,17 @@ int Check(Context& ctx, const Args& args) {
   for (std::size_t i = 0; i < args.positional.size(); ++i) {
     std::string arg = args.positional[i];
     Verdict v = CheckOneRef(inst, ctx.config, arg, "");
-    if (v.shown.empty()) {
-      WipeArg(ctx, arg);
+    // A ref that did not parse is shown as typed: not when it holds a key
+    // this run resolved (an earlier REF's) either.
+    std::string name = v.shown;
+    if (v.shown.empty() || ArgLooksLikeKey(arg, &inst.redactor()) ||
+        ArgLooksLikeKey(v.shown, &inst.redactor())) {
+      v.shown.clear();
+      name = HiddenArg(ctx, arg);
       SecureZero(arg.data(), arg.size());
     }
     if (!v.ok && exit_status == kExitOk) exit_status = v.error.exit;
     results.push_back(VerdictJson(v));
-    const std::string name =
-        v.shown.empty() ? "(argument " + std::to_string(i + 1) + ")" : v.shown;
     if (v.ok) {
       text += "ok    " + name +
               (v.info.fingerprint.empty() ? "" : "  " + v.info.fingerprint) +

@@ -11,10 +11,12 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config.h"
 #include "keyref/error.h"
+#include "keyref/redactor.h"
 
 namespace keyref::cli {
 
@@ -122,6 +124,26 @@ void AddMigrateCommands(std::vector<Command>* out);
 // caller.
 bool ParseArgs(const std::vector<std::string>& words, const ArgSpec& spec,
                Args* out, CliError* err);
+
+// Command-line words in messages. Every argument word a message echoes
+// passes through ShownArg: docs/cli.md promises a key typed where a name
+// belongs is never echoed.
+//
+// True when `word` holds a credential shape (FirstCredentialShape) or, with
+// `live`, a secret that redactor holds (this process's resolved keys).
+bool ArgLooksLikeKey(std::string_view word, const Redactor* live = nullptr);
+// "argument N (not shown: it looks like a key)", N counting argv's words
+// after "keyref", and wipes every argv word equal to `word` (WipeArg).
+std::string HiddenArg(Context& ctx, const std::string& word);
+// `word` itself, or HiddenArg(ctx, word) when ArgLooksLikeKey(word, live).
+std::string ShownArg(Context& ctx, const std::string& word,
+                     const Redactor* live = nullptr);
+// The refusal of a PATH argument that looks like a key: it is not used
+// (its files would be named in the output), and not shown.
+CliError KeyAsPath(Context& ctx, const std::string& path);
+// Overwrites every argv word equal to `word` with zero bytes, so
+// /proc/PID/cmdline stops showing it (the shell's history still has it).
+void WipeArg(Context& ctx, const std::string& word);
 
 // Applies `change` to the user config as it is on disk now and saves it
 // (UpdateConfig, config.h), then to ctx.config; reports a failure with the

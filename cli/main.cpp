@@ -5,10 +5,13 @@
 // migrate_cmd.cpp). docs/cli.md is the reference.
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <iostream>
 
 #include "cli.h"
+#include "keyref/credential_shape.h"
+#include "keyref/secret_value.h"
 
 namespace keyref::cli {
 namespace {
@@ -111,9 +114,10 @@ int Run(int argc, char** argv) {
       std::fputs(("Commands:\n" + list).c_str(), stdout);
       return help ? kExitOk : kExitUsage;
     }
-    return Report(ctx, Usage("Unknown command: " + words[0] +
-                                 (words.size() > 1 && group ? " " + words[1]
-                                                            : std::string()) +
+    return Report(ctx, Usage("Unknown command: " + ShownArg(ctx, words[0]) +
+                                 (words.size() > 1 && group
+                                      ? " " + ShownArg(ctx, words[1])
+                                      : std::string()) +
                                  ".",
                              "Run keyref --help for the list of commands."));
   }
@@ -273,6 +277,40 @@ int Report(const Context& ctx, const CliError& err) {
 
 void Warn(const std::string& text) {
   std::fputs(("keyref: warning: " + text + "\n").c_str(), stderr);
+}
+
+bool ArgLooksLikeKey(std::string_view word, const Redactor* live) {
+  return FirstCredentialShape(word) != CredentialFamily::kNone ||
+         (live && live->Contains(word));
+}
+
+std::string HiddenArg(Context& ctx, const std::string& word) {
+  std::string where = "an argument";
+  for (int i = 1; i < ctx.argc; ++i) {
+    if (word == ctx.argv[i]) {
+      where = "argument " + std::to_string(i);
+      break;
+    }
+  }
+  WipeArg(ctx, word);
+  return where + " (not shown: it looks like a key)";
+}
+
+std::string ShownArg(Context& ctx, const std::string& word,
+                     const Redactor* live) {
+  return ArgLooksLikeKey(word, live) ? HiddenArg(ctx, word) : word;
+}
+
+CliError KeyAsPath(Context& ctx, const std::string& path) {
+  return Usage("The path, " + HiddenArg(ctx, path) + ", was not used.",
+               "Give the profile file or folder. If a key was typed on a "
+               "command line, rotate it (shell history).");
+}
+
+void WipeArg(Context& ctx, const std::string& word) {
+  for (int i = 1; i < ctx.argc; ++i) {
+    if (word == ctx.argv[i]) SecureZero(ctx.argv[i], std::strlen(ctx.argv[i]));
+  }
 }
 
 bool UpdateConfigOrReport(Context& ctx,

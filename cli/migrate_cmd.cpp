@@ -179,7 +179,7 @@ Entry MigrateOne(Run& run, const std::string& file) {
     e.how = "dropped-empty";
   } else {
     CliError err;
-    if (!CheckSecretName(e.id, &err)) {
+    if (!CheckSecretName(*run.ctx, e.id, &err)) {
       Fail(&e, Err(ErrorCode::kProfileInvalid,
                    "the profile id cannot name a secret; rename the profile "
                    "and migrate again"));
@@ -240,6 +240,7 @@ Entry MigrateOne(Run& run, const std::string& file) {
 
 int Migrate(Context& ctx, const Args& args) {
   const std::string path = args.positional[0];
+  if (ArgLooksLikeKey(path)) return Report(ctx, KeyAsPath(ctx, path));
   struct stat sb;
   if (stat(path.c_str(), &sb) != 0) {
     return Report(ctx, CliError{kCodeProfileNotFound,

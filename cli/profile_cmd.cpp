@@ -94,7 +94,7 @@ int ProfileCreate(Context& ctx, const Args& args) {
   std::string ref_text;
   Backend b = DefaultBackend(ctx.config);
   if (!secret.empty()) {
-    if (!CheckSecretName(secret, &err)) return Report(ctx, err);
+    if (!CheckSecretName(ctx, secret, &err)) return Report(ctx, err);
     auto rec = ctx.config.secrets.find(secret);
     if (rec != ctx.config.secrets.end()) {
       BackendFromName(rec->second.backend, &b);
@@ -279,16 +279,19 @@ int ProfileUse(Context& ctx, const Args& args) {
   const std::string id = args.positional[0];
   const std::string dir = ProfilesDir(ctx.config);
   const std::string file = dir + "/" + id + ".json";
-  if (!ValidProfileId(id) || !FileExists(file)) {
-    return Report(ctx,
-                  CliError{kCodeProfileNotFound,
-                           "There is no profile " +
-                               (ValidProfileId(id) ? "'" + id + "'"
-                                                   : std::string("so named")) +
-                               " in " + dir + ".",
-                           "List them with keyref profile list, or make "
-                           "one with keyref profile create.",
-                           kExitNotFound});
+  // A key-shaped name is no profile (profile create refuses such names).
+  const bool hidden = ArgLooksLikeKey(id);
+  if (hidden || !ValidProfileId(id) || !FileExists(file)) {
+    return Report(
+        ctx, CliError{kCodeProfileNotFound,
+                      "There is no profile " +
+                          (hidden ? "named by " + HiddenArg(ctx, id)
+                           : ValidProfileId(id) ? "'" + id + "'"
+                                                : std::string("so named")) +
+                          " in " + dir + ".",
+                      "List them with keyref profile list, or make "
+                      "one with keyref profile create.",
+                      kExitNotFound});
   }
   Result<ProfileJson> p = ReadProfileFile(file);
   if (!p.ok()) return Report(ctx, FromCore(p.error()));
@@ -379,6 +382,7 @@ int ProfileUse(Context& ctx, const Args& args) {
 
 int ProfileCheck(Context& ctx, const Args& args) {
   const std::string path = args.positional[0];
+  if (ArgLooksLikeKey(path)) return Report(ctx, KeyAsPath(ctx, path));
   std::vector<std::string> files;
   if (IsDir(path)) {
     files = ProfileFilesIn(path);

@@ -65,7 +65,8 @@ std::string OriginsText(const std::vector<std::string>& o) {
 bool NameBackendOrigins(Context& ctx, const Args& args, Backend* b,
                         std::vector<OriginPattern>* origins, CliError* err) {
   const std::string& name = args.positional[0];
-  return CheckSecretName(name, err) && PickBackend(ctx, args, name, b, err) &&
+  return CheckSecretName(ctx, name, err) &&
+         PickBackend(ctx, args, name, b, err) &&
          ParseOrigins(args.All("--origin"), origins, err);
 }
 
@@ -129,7 +130,8 @@ int SecretGet(Context& ctx, const Args& args) {
   const std::string name = args.positional[0];
   CliError err;
   Backend b;
-  if (!CheckSecretName(name, &err) || !PickBackend(ctx, args, name, &b, &err)) {
+  if (!CheckSecretName(ctx, name, &err) ||
+      !PickBackend(ctx, args, name, &b, &err)) {
     return Report(ctx, err);
   }
   const bool reveal = args.Has("--reveal");
@@ -247,7 +249,8 @@ int SecretRm(Context& ctx, const Args& args) {
   const std::string name = args.positional[0];
   CliError err;
   Backend b;
-  if (!CheckSecretName(name, &err) || !PickBackend(ctx, args, name, &b, &err)) {
+  if (!CheckSecretName(ctx, name, &err) ||
+      !PickBackend(ctx, args, name, &b, &err)) {
     return Report(ctx, err);
   }
   const std::string ref_text = RefFor(b, name);
