@@ -191,18 +191,21 @@ Status ProfileProblem(const ProfileJson& p, const std::string& id) {
 namespace {
 
 // A temporary file keyref's own WriteFileAtomic left in a profile folder:
-// ".<id>.json.<pid>.<16 hex>.tmp". Nothing else is removed: migrate works on
+// ".<id>.json.<pid>.<16 hex>.tmp" (12 hex from ProfileStore's, the addon). Nothing else is removed: migrate works on
 // folders that are not keyref's, where an editor's or a build's ".x.tmp" is
 // the user's.
 bool IsOwnProfileTemp(const std::string& name) {
   const std::size_t suffix = 4;  // ".tmp"
-  if (name.size() < 1 + 5 + 1 + 1 + 1 + 16 + suffix || name[0] != '.' ||
+  if (name.size() < 1 + 1 + 5 + 1 + 1 + 1 + 12 + suffix || name[0] != '.' ||
       !EndsWith(name, ".tmp")) {
     return false;
   }
   std::string rest = name.substr(0, name.size() - suffix);
   std::size_t dot = rest.rfind('.');
-  if (dot == std::string::npos || rest.size() - dot - 1 != 16) return false;
+  if (dot == std::string::npos || rest.size() - dot - 1 < 12 ||
+      rest.size() - dot - 1 > 16) {
+    return false;
+  }
   for (char c : rest.substr(dot + 1)) {
     if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
   }
@@ -223,18 +226,40 @@ Result<std::unique_ptr<DirLock>> DirLock::Take(const std::string& dir) {
   // pointed at folders that are not keyref's).
   if (Status st = EnsurePrivateDir(dir); !st) return std::move(st).error();
   const std::string path = dir + "/" + kLockName;
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  // Never through a symbolic link, never blocking on a FIFO, and only a
+  // regular file: the folder may be anyone's (migrate).
+  int fd = open(path.c_str(),
+                O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW |
+                    O_NONBLOCK,
+                0600);
+  struct stat lst;
+  if (fd >= 0 && (fstat(fd, &lst) != 0 || !S_ISREG(lst.st_mode))) {
+    close(fd);
+    fd = -1;
+    errno = EINVAL;
+  }
   if (fd < 0) {
     return Error(ErrorCode::kInternal,
                  "Cannot open the lock of the profile folder " + dir + ": " +
-                     std::strerror(errno) + ".",
-                 "Check the folder is yours and writable.");
+                     (errno == EINVAL || errno == ELOOP || errno == ENXIO
+                          ? std::string("it is not a regular file")
+                          : std::string(std::strerror(errno))) +
+                     ".",
+                 "Check the folder is yours and writable, and that " +
+                     std::string(kLockName) + " in it is a plain file.");
   }
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(10);
   int delay_ms = 1;
   while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    if (errno != EWOULDBLOCK && errno != EINTR) break;
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      const int err = errno;
+      close(fd);
+      return Error(ErrorCode::kInternal,
+                   "Cannot lock the profile folder " + dir + ": " +
+                       std::strerror(err) + ".",
+                   "Check the file system supports locks (flock).");
+    }
     if (std::chrono::steady_clock::now() >= deadline) {
       close(fd);
       return Error(ErrorCode::kInternal,

@@ -9,8 +9,12 @@ import { native } from './native';
 /** @internal A profile id, which is also its file name. */
 export const ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
 const LOCK_NAME = '.keyref-profiles.lock';
-/** @internal */
-export const TMP_RE = /^\..*\.tmp$/;
+/**
+ * @internal A temporary file of a profile write (writeFileAtomic here,
+ * 12 hex digits; the CLI's, 16): `.<id>.json.<pid>.<hex>.tmp`. Only these
+ * are removed as a dead writer's; any other `.x.tmp` is someone else's.
+ */
+export const TMP_RE = /^\.[A-Za-z0-9._-]{1,64}\.json\.\d+\.[0-9a-f]{12,16}\.tmp$/;
 /** @internal */
 export const INVALID_RE = /^(.*)\.json\.invalid-[0-9TZ-]+$/;
 /** @internal */
@@ -95,9 +99,16 @@ export async function writeFileAtomic(dir: string, name: string, text: string): 
  * there is no stale lock to break. Waits at most `timeoutMs`.
  */
 export async function withDirLock<T>(dir: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
-  // 'a': create when missing, never truncate (another process may hold it).
-  const fh = await fsp.open(path.join(dir, LOCK_NAME), 'a', 0o600);
+  // Created when missing, never truncated (another process may hold it),
+  // never through a symbolic link, never blocking on a FIFO; only a regular
+  // file is used.
+  const fh = await fsp.open(path.join(dir, LOCK_NAME),
+    fsc.O_WRONLY | fsc.O_APPEND | fsc.O_CREAT | fsc.O_NOFOLLOW | fsc.O_NONBLOCK, 0o600);
   try {
+    if (!(await fh.stat()).isFile()) {
+      throw keyrefError('INTERNAL', `The lock of the profile folder ${dir} is not a regular file.`,
+        `Remove ${LOCK_NAME} from the folder.`);
+    }
     const deadline = Date.now() + timeoutMs;
     let delay = 1;
     // tryLock never blocks (LOCK_NB); the wait is a timer, so the event loop runs.

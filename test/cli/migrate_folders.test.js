@@ -20,16 +20,17 @@ test('migrate leaves a foreign folder\'s mode and other programs\' temporary fil
   fs.chmodSync(dir, 0o755);
   const theirs = ['.build.tmp', '.editor-swap.tmp', '.notes.json.tmp'];
   for (const f of theirs) fs.writeFileSync(path.join(dir, f), 'user data\n');
-  // A temporary file of keyref's own, left by a writer that died mid-save.
-  const ours = '.envp.json.12345.0123456789abcdef.tmp';
-  fs.writeFileSync(path.join(dir, ours), '{}\n', { mode: 0o600 });
+  // Temporary files of keyref's own (the CLI's, 16 hex; ProfileStore's, 12),
+  // left by writers that died mid-save.
+  const ours = ['.envp.json.12345.0123456789abcdef.tmp', '.envp.json.777.0123456789ab.tmp'];
+  for (const f of ours) fs.writeFileSync(path.join(dir, f), '{}\n', { mode: 0o600 });
   fs.writeFileSync(path.join(dir, 'envp.json'), JSON.stringify({ id: 'envp', label: 'E', provider: 'openai',
     model: 'm', api_key_env: 'OPENAI_API_KEY' }), { mode: 0o600 });
   const r = runJson(user, 'migrate', ['migrate', dir]);
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.equal(fs.statSync(dir).mode & 0o777, 0o755, 'the folder keeps its mode');
   for (const f of theirs) assert.equal(fs.readFileSync(path.join(dir, f), 'utf8'), 'user data\n', `${f} is untouched`);
-  assert.ok(!fs.existsSync(path.join(dir, ours)), 'keyref\'s own stale temporary file is removed');
+  for (const f of ours) assert.ok(!fs.existsSync(path.join(dir, f)), `keyref's own stale ${f} is removed`);
   assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'envp.json'), 'utf8')).apiKeyRef, 'env:OPENAI_API_KEY');
 });
 

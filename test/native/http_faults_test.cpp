@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "http/trailer_filter.h"
 #include "keyref/http_client.h"
 
 namespace keyref {
@@ -340,6 +341,81 @@ TEST_F(HttpFaultsTest, OversizedHeadsAreRefusedAndBounded) {
     server.stop_ = true;
     EXPECT_LT(server.written.load(), kFlood / 2) << c.what;
   }
+}
+
+// The limits' edges, as httplib (patched) reads them, and the filter that
+// names the cause agrees: 100 fields pass and 101 do not; a field line of
+// 8192 bytes with its CRLF passes and one byte more does not. After "100
+// Continue" httplib drops one line, whatever it holds, then reads the
+// status line.
+TEST_F(HttpFaultsTest, HeadLimitsAtTheirEdges) {
+  auto head_with = [](int fields, std::size_t line_bytes) {
+    std::string h = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n";
+    for (int i = 2; i < fields; ++i) h += "X-F" + std::to_string(i) + ": v\r\n";
+    if (line_bytes > 0) {
+      std::string name = "X-Long: ";
+      h += name + std::string(line_bytes - name.size() - 2, 'a') + "\r\n";
+    }
+    return h + "\r\nok";
+  };
+  struct Case {
+    const char* what;
+    std::string response;
+    bool ok;
+  };
+  const Case cases[] = {
+      {"100 fields", head_with(100, 0), true},
+      {"101 fields", head_with(101, 0), false},
+      {"a field line of 8192 bytes", head_with(3, 8192), true},
+      {"a field line of 8193 bytes", head_with(3, 8193), false},
+      {"100 Continue, then any line, then the status line",
+       "HTTP/1.1 100 Continue\r\nX-Ignored: yes\r\nHTTP/1.1 200 OK\r\n"
+       "Content-Length: 2\r\nConnection: close\r\n\r\nok",
+       true},
+  };
+  for (const Case& c : cases) {
+    RawServer server([&](int fd, int) {
+      server.Send(fd, c.response);
+      return false;
+    });
+    auto r = Run(Req(server.port()));
+    if (c.ok) {
+      ASSERT_TRUE(r.ok()) << c.what << ": " << r.error().message;
+      EXPECT_EQ(r.value().body, "ok") << c.what;
+    } else {
+      ASSERT_FALSE(r.ok()) << c.what;
+      EXPECT_EQ(r.error().code, ErrorCode::kResponseTooLarge) << c.what;
+    }
+  }
+}
+
+// The filter's flag (which names RESPONSE_TOO_LARGE when a send fails) is
+// set exactly where httplib stops: at the 101st field, a field line of 8193
+// bytes with its LF, a status or chunk-size line of more than 8192 before
+// it; never for a head httplib reads.
+TEST(TrailerFilterLimits, FlagsExactlyWhereHttplibStops) {
+  auto flagged = [](const std::string& bytes) {
+    http::TrailerFilter f;
+    std::string copy = bytes;
+    f.Filter(copy.data(), copy.size());
+    return f.head_too_large();
+  };
+  auto fields = [](int n) {
+    std::string h = "HTTP/1.1 200 OK\r\n";
+    for (int i = 0; i < n; ++i) h += "X-F" + std::to_string(i) + ": v\r\n";
+    return h + "\r\n";
+  };
+  EXPECT_FALSE(flagged(fields(100)));
+  EXPECT_TRUE(flagged(fields(101)));
+  EXPECT_FALSE(flagged("HTTP/1.1 200 OK\r\nX: " + std::string(8192 - 5, 'a') + "\r\n\r\n"));
+  EXPECT_TRUE(flagged("HTTP/1.1 200 OK\r\nX: " + std::string(8192 - 4, 'a') + "\r\n\r\n"));
+  EXPECT_FALSE(flagged("HTTP/1.1 200 " + std::string(8192 - 13, 'a') + "\n"));
+  EXPECT_TRUE(flagged("HTTP/1.1 200 " + std::string(8192 - 12, 'a') + "\n"));
+  EXPECT_FALSE(flagged("HTTP/1.1 100 Continue\r\nX: y\r\n" + fields(100)));
+  const std::string chunked =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  EXPECT_FALSE(flagged(chunked + std::string(8192, '0') + "\n"));
+  EXPECT_TRUE(flagged(chunked + std::string(8193, '0') + "\n"));
 }
 
 // The status line as httplib's regex read it, parsed by hand now

@@ -274,3 +274,17 @@ test('list() reports a FIFO or a link to a device as PROFILE_INVALID and returns
   }
   assert.ok(fs.lstatSync(path.join(dir, 'zero.json')).isSymbolicLink());
 });
+
+// The store removes only its own dead writers' temporary files
+// (.<id>.json.<pid>.<hex>.tmp), never another program's .x.tmp.
+test('a save removes a dead writer\'s temporary file and leaves other programs\' .tmp files', async (t) => {
+  const dir = tmpDir(t);
+  const store = new ProfileStore(dir, makeOps().ops);
+  await store.save(profile('first'));
+  const ours = '.first.json.4242.0123456789ab.tmp';
+  const theirs = ['.editor-swap.tmp', '.build.tmp', '.notes.json.tmp'];
+  for (const f of [ours, ...theirs]) fs.writeFileSync(path.join(dir, f), 'x');
+  await store.save(profile('second'));
+  assert.ok(!fs.existsSync(path.join(dir, ours)));
+  for (const f of theirs) assert.equal(fs.readFileSync(path.join(dir, f), 'utf8'), 'x', f);
+});

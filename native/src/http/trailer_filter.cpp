@@ -33,31 +33,42 @@ std::string Lower(std::string s) {
 // before it dropped), the blank line is "\r\n" or "\n", the first line is
 // the status line, and the body is chunked when the FIRST Transfer-Encoding
 // field's value, after leading blanks, is "chunked" (any case).
+// After a "100" status line httplib drops exactly one line, whatever it
+// holds, and reads the next as the status line (read_response_line); the
+// fields follow the last status line only.
 void TrailerFilter::EndHeadLine() {
-  // httplib reads at most this many fields (third_party/patches).
-  if (++head_lines_ > CPPHTTPLIB_HEADER_MAX_COUNT + 1) head_too_large_ = true;
+  const std::size_t len = line_len_;
   line_len_ = 0;
   if (!line_overflow_ && !line_.empty() && line_.back() == '\r') {
     line_.pop_back();
   }
-  if (line_.empty() && !line_overflow_) {  // the blank line: head is over
-    if (interim_) {
-      // After "100 Continue" httplib reads the next status line and head.
-      interim_ = false;
-      status_line_seen_ = false;
-      head_lines_ = 0;
-      return;
+  if (part_ != HeadPart::kFields) {
+    // httplib's getline fails a line of more than this before its LF.
+    if (len > CPPHTTPLIB_HEADER_MAX_LENGTH) head_too_large_ = true;
+    if (part_ == HeadPart::kSkipLine) {
+      part_ = HeadPart::kStatusLine;
+    } else {
+      const bool interim = !line_overflow_ && line_.size() >= 12 &&
+                           line_.compare(0, 7, "HTTP/1.") == 0 &&
+                           line_.compare(8, 4, " 100") == 0;
+      part_ = interim ? HeadPart::kSkipLine : HeadPart::kFields;
     }
+    line_.clear();
+    line_overflow_ = false;
+    return;
+  }
+  // read_headers fails a line of more than this, LF included, and the
+  // line after CPPHTTPLIB_HEADER_MAX_COUNT + 1 read (third_party/patches).
+  if (len + 1 > CPPHTTPLIB_HEADER_MAX_LENGTH ||
+      ++head_lines_ > CPPHTTPLIB_HEADER_MAX_COUNT + 1) {
+    head_too_large_ = true;
+  }
+  if (line_.empty() && !line_overflow_) {  // the blank line: head is over
     state_ = chunked_ ? State::kSize : State::kPass;
     return;
   }
   std::size_t colon = line_.find(':');
-  if (!status_line_seen_) {
-    status_line_seen_ = true;
-    interim_ = !line_overflow_ && line_.size() >= 12 &&
-               line_.compare(0, 7, "HTTP/1.") == 0 &&
-               line_.compare(8, 4, " 100") == 0;
-  } else if (!line_overflow_ && !te_seen_ && colon != std::string::npos &&
+  if (!line_overflow_ && !te_seen_ && colon != std::string::npos &&
              Lower(line_.substr(0, colon)) == "transfer-encoding") {
     te_seen_ = true;
     std::size_t v = line_.find_first_not_of(" \t", colon + 1);
@@ -68,6 +79,8 @@ void TrailerFilter::EndHeadLine() {
 }
 
 void TrailerFilter::EndSizeLine() {
+  // getline fails a chunk-size line of more than this before its LF.
+  if (line_len_ > CPPHTTPLIB_HEADER_MAX_LENGTH) head_too_large_ = true;
   line_len_ = 0;
   std::uint64_t size = 0;
   std::size_t digits = 0;
@@ -109,8 +122,9 @@ std::size_t TrailerFilter::Filter(char* buf, std::size_t n) {
           }
           break;
         }
-        // httplib fails a line longer than this (third_party/patches).
-        if (++line_len_ >= CPPHTTPLIB_HEADER_MAX_LENGTH) head_too_large_ = true;
+        // httplib fails a line longer than this (third_party/patches):
+        // flagged as it grows, since the LF may never come.
+        if (++line_len_ > CPPHTTPLIB_HEADER_MAX_LENGTH) head_too_large_ = true;
         if (line_.size() < kMaxLine) {
           line_.push_back(c);
         } else {

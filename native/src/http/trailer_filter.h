@@ -52,8 +52,12 @@ class TrailerFilter {
   std::string line_;  // the current head or size line, bounded
   bool line_overflow_ = false;
   bool chunked_ = false;
-  bool status_line_seen_ = false;
-  bool interim_ = false;  // the status line was "HTTP/1.x 100
+  enum class HeadPart {
+    kStatusLine,  // the next head line is a status line
+    kSkipLine,    // the line httplib drops after a "100" status line
+    kFields,      // header fields up to the blank line
+  };
+  HeadPart part_ = HeadPart::kStatusLine;
   bool te_seen_ = false;  // the first Transfer-Encoding field decides
   std::size_t line_len_ = 0;  // bytes of the current line, uncapped
   std::size_t head_lines_ = 0;
