@@ -284,10 +284,24 @@ bool ArgLooksLikeKey(std::string_view word, const Redactor* live) {
          (live && live->Contains(word));
 }
 
+namespace {
+
+// Where `word` sits in argv word `a`: the whole word, or the value of an
+// "--option=word" form (ParseArgs reads both). nullptr when it is neither.
+char* ArgValue(char* a, const std::string& word) {
+  if (word == a) return a;
+  if (a[0] == '-' && a[1] == '-') {
+    if (char* eq = std::strchr(a, '='); eq && word == eq + 1) return eq + 1;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 std::string HiddenArg(Context& ctx, const std::string& word) {
   std::string where = "an argument";
   for (int i = 1; i < ctx.argc; ++i) {
-    if (word == ctx.argv[i]) {
+    if (ArgValue(ctx.argv[i], word)) {
       where = "argument " + std::to_string(i);
       break;
     }
@@ -309,7 +323,7 @@ CliError KeyAsPath(Context& ctx, const std::string& path) {
 
 void WipeArg(Context& ctx, const std::string& word) {
   for (int i = 1; i < ctx.argc; ++i) {
-    if (word == ctx.argv[i]) SecureZero(ctx.argv[i], std::strlen(ctx.argv[i]));
+    if (char* v = ArgValue(ctx.argv[i], word)) SecureZero(v, std::strlen(v));
   }
 }
 
