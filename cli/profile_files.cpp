@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,10 +10,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <thread>
 
 #include "config.h"
 #include "keyref/credential_shape.h"
+#include "keyref/file_lock.h"
 #include "keyref/ref.h"
 
 namespace keyref::cli {
@@ -223,54 +222,20 @@ bool IsOwnProfileTemp(const std::string& name) {
 
 Result<std::unique_ptr<DirLock>> DirLock::Take(const std::string& dir) {
   // A folder made here is 0700; one that exists keeps its mode (migrate is
-  // pointed at folders that are not keyref's).
+  // pointed at folders that are not keyref's). The lock file is opened as
+  // ExclusiveFileLock opens one: never through a symbolic link, never
+  // blocking on a FIFO, only a regular file.
   if (Status st = EnsurePrivateDir(dir); !st) return std::move(st).error();
-  const std::string path = dir + "/" + kLockName;
-  // Never through a symbolic link, never blocking on a FIFO, and only a
-  // regular file: the folder may be anyone's (migrate).
-  int fd = open(path.c_str(),
-                O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW |
-                    O_NONBLOCK,
-                0600);
-  struct stat lst;
-  if (fd >= 0 && (fstat(fd, &lst) != 0 || !S_ISREG(lst.st_mode))) {
-    close(fd);
-    fd = -1;
-    errno = EINVAL;
-  }
-  if (fd < 0) {
-    return Error(ErrorCode::kInternal,
-                 "Cannot open the lock of the profile folder " + dir + ": " +
-                     (errno == EINVAL || errno == ELOOP || errno == ENXIO
-                          ? std::string("it is not a regular file")
-                          : std::string(std::strerror(errno))) +
-                     ".",
-                 "Check the folder is yours and writable, and that " +
-                     std::string(kLockName) + " in it is a plain file.");
-  }
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  int delay_ms = 1;
-  while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    if (errno != EWOULDBLOCK && errno != EINTR) {
-      const int err = errno;
-      close(fd);
-      return Error(ErrorCode::kInternal,
-                   "Cannot lock the profile folder " + dir + ": " +
-                       std::strerror(err) + ".",
-                   "Check the file system supports locks (flock).");
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      close(fd);
-      return Error(ErrorCode::kInternal,
-                   "Timed out after 10 s waiting for the lock of the profile "
-                   "folder " +
-                       dir + ".",
-                   "An editor window may be stuck writing profiles; close it "
-                   "and retry.");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-    delay_ms = std::min(delay_ms * 2, 25);
+  Result<std::unique_ptr<ExclusiveFileLock>> lock = ExclusiveFileLock::Take(
+      dir + "/" + kLockName, std::chrono::seconds(10));
+  if (!lock) {
+    const Error& e = lock.error();
+    return Error(
+        e.code, "The profile folder " + dir + " could not be locked. " + e.message,
+        e.code == ErrorCode::kSourceTimeout
+            ? "An editor window may be stuck writing profiles; close it and "
+              "retry."
+            : e.hint);
   }
   // keyref's temporary files are only written under the lock: any found
   // now belong to a writer that died mid-save (as ProfileStore does).
@@ -281,13 +246,9 @@ Result<std::unique_ptr<DirLock>> DirLock::Take(const std::string& dir) {
     }
     closedir(d);
   }
-  return std::unique_ptr<DirLock>(new DirLock(fd));
+  return std::unique_ptr<DirLock>(new DirLock(std::move(lock).value()));
 }
 
-DirLock::~DirLock() {
-  flock(fd_, LOCK_UN);
-  close(fd_);
-}
 
 Status WriteProfileFile(const std::string& dir, const std::string& id,
                         const ProfileJson& profile) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "keyref/error.h"
+#include "keyref/file_lock.h"
 #include "keyref/secret_value.h"
 
 namespace keyref::cli {
@@ -76,18 +77,19 @@ std::string IdOfFile(const std::string& path);
 // rules, never values.
 Status ProfileProblem(const ProfileJson& p, const std::string& id);
 
-// The folder's flock(2), held for the life of the object.
+// The folder's lock (an ExclusiveFileLock on .keyref-profiles.lock, the
+// file ProfileStore locks too), held for the life of the object.
 class DirLock {
  public:
-  // Creates `dir` (0700) when missing, then waits up to 10 s for the lock.
+  // Creates `dir` (0700) when missing, then waits up to 10 s for the lock
+  // (SOURCE_TIMEOUT), and removes keyref's own temporary files a writer
+  // that died left.
   static Result<std::unique_ptr<DirLock>> Take(const std::string& dir);
-  ~DirLock();
-  DirLock(const DirLock&) = delete;
-  DirLock& operator=(const DirLock&) = delete;
 
  private:
-  explicit DirLock(int fd) : fd_(fd) {}
-  int fd_;
+  explicit DirLock(std::unique_ptr<ExclusiveFileLock> lock)
+      : lock_(std::move(lock)) {}
+  std::unique_ptr<ExclusiveFileLock> lock_;
 };
 
 // Writes `<dir>/<id>.json` atomically with mode 0600. Hold the DirLock.
