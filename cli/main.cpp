@@ -257,9 +257,34 @@ Json ErrorJson(const CliError& err) {
   return e;
 }
 
+namespace {
+
+// Text for a terminal: control bytes other than line feed and tab (ESC above
+// all) shown as \xNN. A file name or id may hold any byte, and printed raw
+// "x\e]0;...\a\e[2J.json" would retitle or clear the user's terminal.
+// (JSON output escapes them already.)
+std::string ForTerminal(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : text) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+      static const char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 void PrintResult(const Context& ctx, const Json& body,
                  const std::string& text) {
-  const std::string out = ctx.json ? body.dump(2) + "\n" : text;
+  const std::string out = ctx.json ? body.dump(2) + "\n" : ForTerminal(text);
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
 }
@@ -270,13 +295,15 @@ int Report(const Context& ctx, const CliError& err) {
   } else {
     std::string line = "keyref: " + err.code + ": " + err.message + "\n";
     if (!err.hint.empty()) line += "  hint: " + err.hint + "\n";
-    std::fputs(line.c_str(), stderr);
+    line = ForTerminal(line);
+    std::fwrite(line.data(), 1, line.size(), stderr);
   }
   return err.exit;
 }
 
 void Warn(const std::string& text) {
-  std::fputs(("keyref: warning: " + text + "\n").c_str(), stderr);
+  const std::string line = ForTerminal("keyref: warning: " + text + "\n");
+  std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
 bool ArgLooksLikeKey(std::string_view word, const Redactor* live) {

@@ -75,3 +75,21 @@ test('a FIFO named like a profile is reported, not read: profile check and migra
     assert.match(r.stdout, /not a regular file/, args.join(' '));
   }
 });
+
+// A file name is anyone's bytes: printed raw, "x\e]0;PWNED\a\e[2J.json"
+// retitled and cleared the terminal of whoever ran profile check or migrate
+// on the folder. Text output shows control bytes as \xNN; --json escapes
+// them as JSON does.
+test('control bytes in file names reach the terminal escaped', () => {
+  const user = newUser();
+  const dir = path.join(user.dir, 'esc');
+  fs.mkdirSync(dir, { mode: 0o700 });
+  const name = 'x\u001b]0;PWNED\u0007\u001b[2J.json';
+  fs.writeFileSync(path.join(dir, name), '{}', { mode: 0o600 });
+  for (const args of [['profile', 'check', dir], ['migrate', dir, '--dry-run']]) {
+    const r = spawnSync(BIN, args, { env: user.env, encoding: 'utf8', timeout: 30000 });
+    const all = r.stdout + r.stderr;
+    assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f]/.test(all), `${args.join(' ')}: a raw control byte was printed`);
+    assert.match(all, /x\\x1b\]0;PWNED\\x07\\x1b\[2J/, args.join(' '));
+  }
+});
