@@ -16,19 +16,6 @@
 extern char** environ;
 
 namespace keyref::cli {
-namespace {
-
-bool WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
-}  // namespace
 
 bool OnPath(const std::string& program) {
   if (program.find('/') != std::string::npos) {
@@ -89,12 +76,22 @@ RunResult RunProgram(const std::vector<std::string>& argv,
   }, old{};
   ign.sa_handler = SIG_IGN;
   sigaction(SIGPIPE, &ign, &old);
+  // The input (the key and a newline, in locked memory) is written inside
+  // the wait below, non-blocking, so the timeout covers it: a child that
+  // never reads its stdin cannot hold the CLI once the input is larger
+  // than the pipe's buffer.
+  SecretValue payload;
   if (input) {
-    WriteAll(in[1], input->Reveal());
-    WriteAll(in[1], "\n");
+    payload = input->Clone();
+    payload.Append("\n", 1);
   }
-  close(in[1]);
-  sigaction(SIGPIPE, &old, nullptr);
+  std::string_view rest = payload.Reveal();
+  bool in_open = !rest.empty();
+  if (in_open) {
+    fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK);
+  } else {
+    close(in[1]);
+  }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   char buf[512];
   int status = 0;
@@ -111,24 +108,39 @@ RunResult RunProgram(const std::vector<std::string>& argv,
       r.timed_out = true;
       break;
     }
-    if (err_open) {
-      struct pollfd pfd {
-        errp[0], POLLIN, 0
-      };
-      int n = poll(&pfd, 1, static_cast<int>(std::min<long long>(left, 50)));
-      if (n > 0) {
-        ssize_t got = read(errp[0], buf, sizeof buf);
-        if (got == 0) err_open = false;
-        if (got > 0 && r.err.size() < 4096) {
-          r.err.append(buf, static_cast<std::size_t>(got));
+    struct pollfd pfd[2];
+    nfds_t nfds = 0;
+    if (in_open) pfd[nfds++] = {in[1], POLLOUT, 0};
+    if (err_open) pfd[nfds++] = {errp[0], POLLIN, 0};
+    if (nfds == 0) {
+      usleep(20000);
+    } else if (poll(pfd, nfds, static_cast<int>(std::min<long long>(left, 50))) >
+               0) {
+      for (nfds_t i = 0; i < nfds; ++i) {
+        if (pfd[i].revents == 0) continue;
+        if (pfd[i].fd == in[1]) {
+          ssize_t n = write(in[1], rest.data(), rest.size());
+          if (n > 0) rest.remove_prefix(static_cast<std::size_t>(n));
+          if (rest.empty() ||
+              (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            close(in[1]);  // all written, or the child closed its end
+            in_open = false;
+          }
+        } else {
+          ssize_t got = read(errp[0], buf, sizeof buf);
+          if (got == 0) err_open = false;
+          if (got > 0 && r.err.size() < 4096) {
+            r.err.append(buf, static_cast<std::size_t>(got));
+          }
         }
       }
-    } else {
-      usleep(20000);
     }
     pid_t w = waitpid(pid, &status, WNOHANG);
     if (w == pid) reaped = true;
   }
+  if (in_open) close(in[1]);
+  sigaction(SIGPIPE, &old, nullptr);
+  payload.Wipe();
   SecureZero(buf, sizeof buf);
   close(errp[0]);
   if (!reaped) {

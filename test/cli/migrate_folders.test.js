@@ -93,3 +93,30 @@ test('control bytes in file names reach the terminal escaped', () => {
     assert.match(all, /x\\x1b\]0;PWNED\\x07\\x1b\[2J/, args.join(' '));
   }
 });
+
+// `pass insert` reads the key on stdin. Before, the whole key was written
+// before the 30 s timeout started, so a pass that never reads (a stuck
+// gpg, a stand-in) held the CLI for ever once the key was larger than the
+// pipe's buffer. Now the write is part of the timed wait: SOURCE_TIMEOUT
+// after 30 s, and the stand-in's process group is killed. (A stand-in for
+// pass and gpg on PATH: the point is a child that never reads.)
+test('a pass that never reads its stdin times out even with a 64 KiB key', () => {
+  const user = newUser();
+  const bin = path.join(user.dir, 'fakebin');
+  fs.mkdirSync(bin);
+  fs.writeFileSync(path.join(bin, 'pass'), '#!/bin/sh\nexec sleep 1000\n', { mode: 0o755 });
+  fs.writeFileSync(path.join(bin, 'gpg'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  const store = path.join(user.dir, 'password-store');
+  fs.mkdirSync(store, { mode: 0o700 });
+  fs.writeFileSync(path.join(store, '.gpg-id'), 'stand-in@keyref.invalid\n');
+  const env = { ...user.env, PATH: `${bin}:${process.env.PATH}`, PASSWORD_STORE_DIR: store };
+  const key = `sk-proj-${'A'.repeat(64 * 1024 - 8)}`;
+  const started = Date.now();
+  const r = spawnSync(BIN, ['--json', 'secret', 'set', 'big', '--backend', 'pass', '--stdin'],
+    { env, input: `${key}\n`, encoding: 'utf8', timeout: 90000 });
+  assert.equal(r.signal, null, `the CLI was killed after ${Date.now() - started} ms: it hung`);
+  assert.equal(JSON.parse(r.stdout).error.code, 'SOURCE_TIMEOUT', r.stdout);
+  assert.ok(!r.stdout.includes(key.slice(0, 20)) && !r.stderr.includes(key.slice(0, 20)));
+  const left = spawnSync('pgrep', ['-f', `${bin}/pass`]).stdout?.toString().trim();
+  assert.equal(left || '', '', 'the stand-in was killed');
+});
