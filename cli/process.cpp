@@ -114,15 +114,14 @@ RunResult RunProgram(const std::vector<std::string>& argv,
     if (err_open) pfd[nfds++] = {errp[0], POLLIN, 0};
     if (nfds == 0) {
       usleep(20000);
-    } else if (poll(pfd, nfds, static_cast<int>(std::min<long long>(left, 50))) >
-               0) {
+    } else if (poll(pfd, nfds,
+                    static_cast<int>(std::min<long long>(left, 50))) > 0) {
       for (nfds_t i = 0; i < nfds; ++i) {
         if (pfd[i].revents == 0) continue;
         if (pfd[i].fd == in[1]) {
           ssize_t n = write(in[1], rest.data(), rest.size());
           if (n > 0) rest.remove_prefix(static_cast<std::size_t>(n));
-          if (rest.empty() ||
-              (n < 0 && errno != EAGAIN && errno != EINTR)) {
+          if (rest.empty() || (n < 0 && errno != EAGAIN && errno != EINTR)) {
             close(in[1]);  // all written, or the child closed its end
             in_open = false;
           }

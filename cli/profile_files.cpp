@@ -190,9 +190,9 @@ Status ProfileProblem(const ProfileJson& p, const std::string& id) {
 namespace {
 
 // A temporary file keyref's own WriteFileAtomic left in a profile folder:
-// ".<id>.json.<pid>.<16 hex>.tmp" (12 hex from ProfileStore's, the addon). Nothing else is removed: migrate works on
-// folders that are not keyref's, where an editor's or a build's ".x.tmp" is
-// the user's.
+// ".<id>.json.<pid>.<16 hex>.tmp" (12 hex from ProfileStore's, the addon).
+// Nothing else is removed: migrate works on folders that are not keyref's,
+// where an editor's or a build's ".x.tmp" is the user's.
 bool IsOwnProfileTemp(const std::string& name) {
   const std::size_t suffix = 4;  // ".tmp"
   if (name.size() < 1 + 1 + 5 + 1 + 1 + 1 + 12 + suffix || name[0] != '.' ||
@@ -215,7 +215,8 @@ bool IsOwnProfileTemp(const std::string& name) {
     if (!std::isdigit(static_cast<unsigned char>(c))) return false;
   }
   rest.resize(dot);
-  return EndsWith(rest, ".json") && ValidProfileId(rest.substr(1, rest.size() - 6));
+  return EndsWith(rest, ".json") &&
+         ValidProfileId(rest.substr(1, rest.size() - 6));
 }
 
 }  // namespace
@@ -226,12 +227,13 @@ Result<std::unique_ptr<DirLock>> DirLock::Take(const std::string& dir) {
   // ExclusiveFileLock opens one: never through a symbolic link, never
   // blocking on a FIFO, only a regular file.
   if (Status st = EnsurePrivateDir(dir); !st) return std::move(st).error();
-  Result<std::unique_ptr<ExclusiveFileLock>> lock = ExclusiveFileLock::Take(
-      dir + "/" + kLockName, std::chrono::seconds(10));
+  Result<std::unique_ptr<ExclusiveFileLock>> lock =
+      ExclusiveFileLock::Take(dir + "/" + kLockName, std::chrono::seconds(10));
   if (!lock) {
     const Error& e = lock.error();
     return Error(
-        e.code, "The profile folder " + dir + " could not be locked. " + e.message,
+        e.code,
+        "The profile folder " + dir + " could not be locked. " + e.message,
         e.code == ErrorCode::kSourceTimeout
             ? "An editor window may be stuck writing profiles; close it and "
               "retry."
@@ -248,7 +250,6 @@ Result<std::unique_ptr<DirLock>> DirLock::Take(const std::string& dir) {
   }
   return std::unique_ptr<DirLock>(new DirLock(std::move(lock).value()));
 }
-
 
 Status WriteProfileFile(const std::string& dir, const std::string& id,
                         const ProfileJson& profile) {

@@ -313,10 +313,11 @@ TEST_F(HttpFaultsTest, OversizedHeadsAreRefusedAndBounded) {
   };
   const Case cases[] = {
       {"status line", "HTTP/1.1 200 ", std::string(1 << 16, 'A')},
-      {"status line after 100 Continue", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 ",
-       std::string(1 << 16, 'A')},
+      {"status line after 100 Continue",
+       "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 ", std::string(1 << 16, 'A')},
       {"header line", "HTTP/1.1 200 OK\r\nX-Long: ", std::string(1 << 16, 'a')},
-      {"header fields", "HTTP/1.1 200 OK\r\n", [] {
+      {"header fields", "HTTP/1.1 200 OK\r\n",
+       [] {
          std::string s;
          while (s.size() < (1u << 16)) s += "X-Field: value\r\n";
          return s;
@@ -350,7 +351,8 @@ TEST_F(HttpFaultsTest, OversizedHeadsAreRefusedAndBounded) {
 // status line.
 TEST_F(HttpFaultsTest, HeadLimitsAtTheirEdges) {
   auto head_with = [](int fields, std::size_t line_bytes) {
-    std::string h = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n";
+    std::string h =
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n";
     for (int i = 2; i < fields; ++i) h += "X-F" + std::to_string(i) + ": v\r\n";
     if (line_bytes > 0) {
       std::string name = "X-Long: ";
@@ -407,8 +409,10 @@ TEST(TrailerFilterLimits, FlagsExactlyWhereHttplibStops) {
   };
   EXPECT_FALSE(flagged(fields(100)));
   EXPECT_TRUE(flagged(fields(101)));
-  EXPECT_FALSE(flagged("HTTP/1.1 200 OK\r\nX: " + std::string(8192 - 5, 'a') + "\r\n\r\n"));
-  EXPECT_TRUE(flagged("HTTP/1.1 200 OK\r\nX: " + std::string(8192 - 4, 'a') + "\r\n\r\n"));
+  EXPECT_FALSE(flagged("HTTP/1.1 200 OK\r\nX: " + std::string(8192 - 5, 'a') +
+                       "\r\n\r\n"));
+  EXPECT_TRUE(flagged("HTTP/1.1 200 OK\r\nX: " + std::string(8192 - 4, 'a') +
+                      "\r\n\r\n"));
   EXPECT_FALSE(flagged("HTTP/1.1 200 " + std::string(8192 - 13, 'a') + "\n"));
   EXPECT_TRUE(flagged("HTTP/1.1 200 " + std::string(8192 - 12, 'a') + "\n"));
   EXPECT_FALSE(flagged("HTTP/1.1 100 Continue\r\nX: y\r\n" + fields(100)));

@@ -95,7 +95,8 @@ TEST(KeyScrubber, ShortKeyExactOnly) {
   EXPECT_EQ(Scrub("abc12", "x abc12 abc1"), "x [REDACTED] abc1");
   // 4 to 7 bytes go through FindShortValue (constant time per position):
   // every occurrence, adjacent ones and at both ends, as find found them.
-  EXPECT_EQ(Scrub("k3y4", "k3y4k3y4 k3yk3y4 xk3y"), "[REDACTED] k3y[REDACTED] xk3y");
+  EXPECT_EQ(Scrub("k3y4", "k3y4k3y4 k3yk3y4 xk3y"),
+            "[REDACTED] k3y[REDACTED] xk3y");
   EXPECT_EQ(Scrub("s3cr3t7", "s3cr3t7"), "[REDACTED]");
   EXPECT_EQ(Scrub("ab", "xabx ab"), "x[REDACTED]x [REDACTED]");
   // A key whose middle is too short for a run: whole value only.

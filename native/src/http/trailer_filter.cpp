@@ -69,7 +69,7 @@ void TrailerFilter::EndHeadLine() {
   }
   std::size_t colon = line_.find(':');
   if (!line_overflow_ && !te_seen_ && colon != std::string::npos &&
-             Lower(line_.substr(0, colon)) == "transfer-encoding") {
+      Lower(line_.substr(0, colon)) == "transfer-encoding") {
     te_seen_ = true;
     std::size_t v = line_.find_first_not_of(" \t", colon + 1);
     chunked_ = v != std::string::npos && Lower(line_.substr(v)) == "chunked";
@@ -253,7 +253,9 @@ namespace {
 thread_local bool t_head_too_large = false;
 }  // namespace
 
-bool TakeHeadTooLarge() noexcept { return std::exchange(t_head_too_large, false); }
+bool TakeHeadTooLarge() noexcept {
+  return std::exchange(t_head_too_large, false);
+}
 
 ssize_t TrailerFilterStream::read(char* ptr, size_t size) {
   for (;;) {

@@ -58,7 +58,7 @@ class TrailerFilter {
     kFields,      // header fields up to the blank line
   };
   HeadPart part_ = HeadPart::kStatusLine;
-  bool te_seen_ = false;  // the first Transfer-Encoding field decides
+  bool te_seen_ = false;      // the first Transfer-Encoding field decides
   std::size_t line_len_ = 0;  // bytes of the current line, uncapped
   std::size_t head_lines_ = 0;
   bool head_too_large_ = false;
