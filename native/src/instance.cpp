@@ -52,8 +52,19 @@ std::int64_t NowMs() {
       .count();
 }
 
+namespace {
+
+// The policy with its environment: captured here, on the thread that makes
+// the instance, when the caller gave none.
+Policy WithEnv(Policy policy) {
+  if (!policy.env) policy.env = ProcessEnv::Capture();
+  return policy;
+}
+
+}  // namespace
+
 Instance::Instance(Policy policy, std::shared_ptr<HostSecretStore> host)
-    : policy_(std::move(policy)),
+    : policy_(WithEnv(std::move(policy))),
       logger_(redactor_),
       cache_(policy_.cache_ttl) {
   logger_.SetLogBodies(policy_.log_bodies);
@@ -65,6 +76,7 @@ Instance::Instance(Policy policy, std::shared_ptr<HostSecretStore> host)
   config.pass_program = policy_.pass_program;
   config.host = std::move(host);
   config.logger = &logger_;
+  config.env = policy_.env;
   for (int i = 0; i < kSchemeCount; ++i) {
     sources_[i] = MakeSource(static_cast<Scheme>(i), config);
   }
@@ -79,6 +91,12 @@ Instance::Instance(Policy policy, std::shared_ptr<HostSecretStore> host)
 }
 
 Instance::~Instance() { Close(); }
+
+HttpClientOptions Instance::ClientOptions(const Policy& policy) {
+  HttpClientOptions options;
+  options.env = policy.env;
+  return options;
+}
 
 SecretSource& Instance::SourceFor(Scheme scheme) {
   return *sources_[static_cast<int>(scheme)];

@@ -964,9 +964,10 @@ TEST(InstanceOriginsTest, ProviderDefaultsAndPolicyOrigins) {
   p.allow = SchemeSet::All();
   p.origins["env:AZ"] = {Pat("https://*.openai.azure.com")};
   p.origins["keyring:alice"] = {Pat("https://llm.example.com")};
-  Instance inst(p, host);
+  // Set before the instance captures the environment (process_env.h).
   setenv("AZ", "az-key-0123456789", 1);
   setenv("OAI", "oai-key-0123456789", 1);
+  Instance inst(p, host);
   EXPECT_TRUE(inst.Grant(Ref("env:OAI"), Provider::kOpenAI,
                          Url("https://api.openai.com/v1"))
                   .ok());

@@ -74,6 +74,9 @@ TEST_F(PassSourceTest, NoSecretKeyIsLockedNotNotFound) {
   Sh("mkdir -p -m 700 " + empty);
   std::string saved = std::getenv("GNUPGHOME");
   setenv("GNUPGHOME", empty.c_str(), 1);
+  // A source runs pass with the environment it was made with
+  // (process_env.h): made again after the change.
+  source_ = MakeSource(Scheme::kPass, config_);
   auto r = source_->Resolve(Ref("pass:api/openai"));
   Sh("GNUPGHOME=" + empty + " gpgconf --kill gpg-agent");
   setenv("GNUPGHOME", saved.c_str(), 1);

@@ -333,7 +333,9 @@ TEST_P(SourceConformance, NotFound) {
 TEST_P(SourceConformance, MalformedValueIsRefusedWithoutQuotingIt) {
   // A control character: it could never be sent in a header.
   const std::string value = "conformance\x01malformed-zz";
-  auto r = Inst().Resolve(Ref(harness_->Put(value)));
+  // Put before the instance is made: it captures the environment then.
+  const std::string ref = harness_->Put(value);
+  auto r = Inst().Resolve(Ref(ref));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kSecretMalformed) << r.error().message;
   EXPECT_EQ(r.error().message.find("malformed-zz"), std::string::npos);

@@ -31,6 +31,7 @@
 #include "keyref/error.h"
 #include "keyref/live_secret.h"
 #include "keyref/origin.h"
+#include "keyref/process_env.h"
 #include "keyref/provider.h"
 #include "keyref/proxy.h"
 #include "keyref/redactor.h"
@@ -149,6 +150,10 @@ struct HttpClientOptions {
   std::size_t max_idle_per_origin = 16;
   // Largest body kept for a non-streamed response.
   std::size_t max_body_bytes = 64 * 1024 * 1024;
+  // Where the TLS trust variables (SSL_CERT_FILE, SSL_CERT_DIR,
+  // NODE_EXTRA_CA_CERTS) are read when a connection is made, on a worker
+  // (process_env.h). Null: captured by the constructor.
+  std::shared_ptr<const ProcessEnv> env;
 };
 
 // One per keyref instance: the worker threads, the connection pool and the

@@ -65,6 +65,13 @@ struct Policy {
   // are refs as written; keyring:ACCOUNT and keyring:SERVICE/ACCOUNT naming
   // the same entry share their origins.
   std::map<std::string, std::vector<OriginPattern>> origins;
+  // The environment everything of this instance reads (env: refs, the TLS
+  // trust variables, the sources' folders and PATH, the environment op and
+  // pass run with). Null: captured by the constructor, on the thread that
+  // makes the instance (the JS thread, in the addon), so that no worker
+  // calls getenv() while JS may call setenv() (process_env.h). A change to
+  // the environment after that is not seen (docs/requests.md).
+  std::shared_ptr<const ProcessEnv> env;
 };
 
 // What describe() reports about a key: never the key.
@@ -123,6 +130,8 @@ class Instance {
   // The outbound request builder (docs/requests.md): worker threads, connection
   // pool.
   HttpClient& http() noexcept { return http_; }
+  // The HTTP client's options for `policy`: its environment.
+  static HttpClientOptions ClientOptions(const Policy& policy);
 
   // Resolves a validated ref to its secret, from the cache when it holds
   // the ref. Blocking (keyring, host store, child processes): never call it
@@ -318,7 +327,7 @@ class Instance {
   std::atomic<bool> audit_warned_{false};
   // Last: its worker threads resolve through the cache and the sources and
   // scrub with the redactor, so it is destroyed (threads joined) first.
-  HttpClient http_{redactor_};
+  HttpClient http_{redactor_, ClientOptions(policy_)};
 };
 
 }  // namespace keyref

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "keyref/error.h"
+#include "keyref/process_env.h"
 #include "keyref/ref.h"
 #include "keyref/secret_value.h"
 
@@ -50,6 +51,11 @@ struct SourceConfig {
   std::string pass_program = "pass";      // looked up on PATH
   std::shared_ptr<HostSecretStore> host;  // secret: (may be null)
   Logger* logger = nullptr;               // may be null
+  // The environment the sources read (env: values, HOME, PATH, the
+  // environment op and pass run with), captured on the thread that made
+  // the instance: sources run on workers, where getenv() would race with
+  // setenv() (process_env.h). Null: captured when the source is made.
+  std::shared_ptr<const ProcessEnv> env;
 };
 
 // One secret source. Implementations are thread-safe: the instance calls
@@ -79,6 +85,7 @@ std::unique_ptr<SecretSource> MakeSource(Scheme scheme,
                                          const SourceConfig& config);
 
 // The file: source's path for a policy value ("" = the default).
-std::string PlaintextFilePath(const std::string& configured);
+std::string PlaintextFilePath(const std::string& configured,
+                              const ProcessEnv& env);
 
 }  // namespace keyref

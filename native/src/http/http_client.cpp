@@ -70,10 +70,17 @@ Status ValidateRequest(const HttpRequest& request, BaseUrl* url) {
 
 // ---- HttpClient -----------------------------------------------------------
 
+// The options with their environment: captured here, on the thread that
+// makes the client, when the caller gave none.
+HttpClientOptions WithEnv(HttpClientOptions o) {
+  if (!o.env) o.env = ProcessEnv::Capture();
+  return o;
+}
+
 struct HttpClient::State {
   State(const Redactor& r, HttpClientOptions o)
       : redactor(r),
-        options(o),
+        options(WithEnv(std::move(o))),
         pool(o.max_idle_per_origin),
         workers(o.max_concurrent) {}
   const Redactor& redactor;
@@ -546,7 +553,8 @@ Result<HttpResponse> HttpClient::Execute(const HttpRequest& request,
                     control,
                     on_event,
                     st.options.max_body_bytes};
-  Wire wire{st.pool, {url, proxy, request.ca_file, request.ca_pem}};
+  Wire wire{st.pool,
+            {url, proxy, request.ca_file, request.ca_pem, st.options.env}};
   return RunAttempts(ex, wire);
 }
 

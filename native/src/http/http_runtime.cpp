@@ -190,9 +190,14 @@ Result<Connection> ConnectionPool::Acquire(const ConnectionSpec& spec,
     // The trust store is built here, not left to OpenSSL's compiled-in
     // directory, which a prebuilt addon's static OpenSSL cannot know
     // (trust_store.h).
-    Result<X509_STORE*> store =
-        MakeTrustStore([](const char* name) { return std::getenv(name); },
-                       spec.ca_file, spec.ca_pem);
+    // The trust variables come from the environment the instance captured,
+    // never getenv(): this is a worker thread (process_env.h).
+    const ProcessEnv* env = spec.env.get();
+    Result<X509_STORE*> store = MakeTrustStore(
+        [env](const char* name) -> const char* {
+          return env ? env->Get(name) : nullptr;
+        },
+        spec.ca_file, spec.ca_pem);
     if (!store) return std::move(store).error();
     std::unique_ptr<httplib::SSLClient> ssl =
         MakeTlsClient(spec.url.host, spec.url.port);

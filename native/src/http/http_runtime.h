@@ -84,6 +84,10 @@ struct ConnectionSpec {
   std::optional<ProxyServer> proxy;
   std::string ca_file;
   std::string ca_pem;
+  // Where SSL_CERT_FILE, SSL_CERT_DIR and NODE_EXTRA_CA_CERTS are read (the
+  // client's captured environment: this runs on a worker). One per pool,
+  // so not part of the key.
+  std::shared_ptr<const ProcessEnv> env;
 
   std::string Key() const;
 };

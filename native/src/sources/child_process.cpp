@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <cstring>
 
-extern char** environ;
 
 namespace keyref::sources {
 namespace {
@@ -43,12 +42,11 @@ int DecodeStatus(int st) {
 
 }  // namespace
 
-bool ProgramOnPath(const std::string& program) {
-  if (program.empty()) return false;
-  if (program.find('/') != std::string::npos) {
-    return access(program.c_str(), X_OK) == 0;
-  }
-  const char* path = std::getenv("PATH");
+std::string FindProgram(const std::string& program, const ProcessEnv& env) {
+  if (program.empty()) return {};
+  if (program.find('/') != std::string::npos) return program;
+  // PATH as posix_spawnp would read it, but from the captured environment.
+  const char* path = env.Get("PATH");
   std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
   std::size_t start = 0;
   while (start <= dirs.size()) {
@@ -60,18 +58,29 @@ bool ProgramOnPath(const std::string& program) {
     struct stat sb;
     if (stat(file.c_str(), &sb) == 0 && S_ISREG(sb.st_mode) &&
         access(file.c_str(), X_OK) == 0) {
-      return true;
+      return file;
     }
     start = end + 1;
   }
-  return false;
+  return {};
+}
+
+bool ProgramOnPath(const std::string& program, const ProcessEnv& env) {
+  const std::string file = FindProgram(program, env);
+  return !file.empty() && access(file.c_str(), X_OK) == 0;
 }
 
 ChildResult RunChild(const std::vector<std::string>& argv,
-                     std::chrono::milliseconds timeout,
+                     const ProcessEnv& env, std::chrono::milliseconds timeout,
                      std::size_t max_stdout) {
   ChildResult r;
   const Clock::time_point deadline = Clock::now() + timeout;
+  const std::string program = FindProgram(argv.at(0), env);
+  if (program.empty()) {
+    r.spawn_errno = ENOENT;
+    r.outcome = ChildResult::Outcome::kNotFound;
+    return r;
+  }
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0) {
     r.spawn_errno = errno;
@@ -114,9 +123,12 @@ ChildResult RunChild(const std::vector<std::string>& argv,
   cargv.push_back(nullptr);
 
   pid_t pid = -1;
-  // posix_spawnp: PATH lookup without a shell; glibc reports exec failure
-  // (ENOENT when the program is missing) as the return value.
-  int rc = posix_spawnp(&pid, cargv[0], &fa, &attr, cargv.data(), environ);
+  // posix_spawn, not posix_spawnp: PATH was looked up in the captured
+  // environment above (posix_spawnp would read PATH with getenv, and
+  // environ is what JS may be changing). glibc reports exec failure (ENOENT
+  // when the program is missing) as the return value.
+  int rc = posix_spawn(&pid, program.c_str(), &fa, &attr, cargv.data(),
+                       env.envp());
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   close(out_pipe[1]);

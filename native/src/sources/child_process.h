@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "keyref/process_env.h"
 #include "keyref/secret_value.h"
 
 namespace keyref::sources {
@@ -31,13 +32,20 @@ struct ChildResult {
   std::string err;
 };
 
-// Runs argv[0] (looked up on PATH) with argv, stdin from /dev/null, in its
-// own process group, inheriting the environment. No shell is involved.
+// Runs argv[0] (looked up on env's PATH) with argv, stdin from /dev/null,
+// in its own process group, with `env` as its environment (the process's,
+// as the instance captured it: never environ, which a worker must not read
+// while JS may change it; process_env.h). No shell is involved.
 ChildResult RunChild(const std::vector<std::string>& argv,
-                     std::chrono::milliseconds timeout, std::size_t max_stdout);
+                     const ProcessEnv& env, std::chrono::milliseconds timeout,
+                     std::size_t max_stdout);
 
-// True when `program` names an executable: a path with '/', or a file
-// found on PATH.
-bool ProgramOnPath(const std::string& program);
+// The executable `program` names: itself when it holds '/', else the first
+// regular executable file of that name in env's PATH (the default path when
+// PATH is unset); empty when there is none.
+std::string FindProgram(const std::string& program, const ProcessEnv& env);
+
+// True when FindProgram finds an executable.
+bool ProgramOnPath(const std::string& program, const ProcessEnv& env);
 
 }  // namespace keyref::sources

@@ -39,9 +39,10 @@ Result<SecretValue> Classify(ChildResult& r, const CliDialect& d) {
 }  // namespace
 
 Result<SecretValue> RunCliSource(const std::vector<std::string>& argv,
+                                 const ProcessEnv& env,
                                  std::chrono::milliseconds timeout,
                                  const CliDialect& dialect) {
-  ChildResult r = RunChild(argv, timeout, kMaxCliOutput);
+  ChildResult r = RunChild(argv, env, timeout, kMaxCliOutput);
   Result<SecretValue> out = Classify(r, dialect);
   SecureZero(r.err.data(), r.err.size());
   return out;

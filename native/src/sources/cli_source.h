@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "keyref/error.h"
+#include "keyref/process_env.h"
 #include "keyref/secret_value.h"
 
 namespace keyref::sources {
@@ -37,9 +38,10 @@ struct CliDialect {
   Error (*classify)(const std::string& err, int exit_status);
 };
 
-// Runs argv (no shell) and applies the dialect. stderr is wiped before
-// returning.
+// Runs argv (no shell) in `env` and applies the dialect. stderr is wiped
+// before returning.
 Result<SecretValue> RunCliSource(const std::vector<std::string>& argv,
+                                 const ProcessEnv& env,
                                  std::chrono::milliseconds timeout,
                                  const CliDialect& dialect);
 

@@ -1,5 +1,4 @@
 // env:NAME — the process environment.
-#include <cstdlib>
 #include <cstring>
 
 #include "keyref/source.h"
@@ -10,14 +9,16 @@ namespace {
 
 class EnvSource final : public SecretSource {
  public:
+  explicit EnvSource(std::shared_ptr<const ProcessEnv> env)
+      : env_(std::move(env)) {}
+
   Scheme scheme() const noexcept override { return Scheme::kEnv; }
 
   Result<SecretValue> Resolve(const ParsedRef& ref) override {
-    // getenv races with setenv on another thread (process.env.X = … in JS
-    // runs setenv on the JS thread). The addon therefore resolves env: refs
-    // on the JS thread; other callers must not change the environment
-    // concurrently.
-    const char* v = std::getenv(ref.name.c_str());
+    // The environment as the instance was made with it, never getenv():
+    // this runs on worker threads, and getenv races with setenv
+    // (process.env.X = … in JS) on the JS thread (process_env.h).
+    const char* v = env_->Get(ref.name);
     if (!v) {
       return Error(ErrorCode::kSecretNotFound,
                    "The environment variable " + ref.name + " is not set.",
@@ -28,12 +29,15 @@ class EnvSource final : public SecretSource {
   }
 
   SourceProbe Probe() override { return {true, {}}; }
+
+ private:
+  std::shared_ptr<const ProcessEnv> env_;
 };
 
 }  // namespace
 
-std::unique_ptr<SecretSource> MakeEnvSource(const SourceConfig&) {
-  return std::make_unique<EnvSource>();
+std::unique_ptr<SecretSource> MakeEnvSource(const SourceConfig& config) {
+  return std::make_unique<EnvSource>(EnvOf(config));
 }
 
 }  // namespace keyref::sources

@@ -358,7 +358,7 @@ void AppendJsonString(keyref::SecretValue* out, std::string_view s) {
 class FileSource final : public SecretSource {
  public:
   explicit FileSource(const SourceConfig& c)
-      : path_(PlaintextFilePath(c.plaintext_file)) {}
+      : path_(PlaintextFilePath(c.plaintext_file, *EnvOf(c))) {}
 
   Scheme scheme() const noexcept override { return Scheme::kFile; }
 

@@ -66,19 +66,19 @@ const CliDialect& OpDialect() {
 class OpSource final : public SecretSource {
  public:
   explicit OpSource(const SourceConfig& c)
-      : program_(c.op_program), timeout_(c.timeout) {}
+      : program_(c.op_program), timeout_(c.timeout), env_(EnvOf(c)) {}
 
   Scheme scheme() const noexcept override { return Scheme::kOp; }
 
   Result<SecretValue> Resolve(const ParsedRef& ref) override {
     // Fixed argv, no shell: the ref was validated by the v1 parser (it
     // starts with "op://", so it cannot be read as an option).
-    return RunCliSource({program_, "read", "--no-newline", ref.ref}, timeout_,
-                        OpDialect());
+    return RunCliSource({program_, "read", "--no-newline", ref.ref}, *env_,
+                        timeout_, OpDialect());
   }
 
   SourceProbe Probe() override {
-    if (!ProgramOnPath(program_)) {
+    if (!ProgramOnPath(program_, *env_)) {
       return {false, "op (the 1Password CLI) is not installed or not on PATH"};
     }
     return {true, {}};
@@ -87,6 +87,7 @@ class OpSource final : public SecretSource {
  private:
   std::string program_;
   std::chrono::milliseconds timeout_;
+  std::shared_ptr<const ProcessEnv> env_;
 };
 
 }  // namespace

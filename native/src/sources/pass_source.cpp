@@ -1,7 +1,6 @@
 // pass:PATH — pass(1): `pass show PATH`, first line.
 #include <sys/stat.h>
 
-#include <cstdlib>
 
 #include "keyref/source.h"
 #include "sources/child_process.h"
@@ -11,10 +10,10 @@
 namespace keyref::sources {
 namespace {
 
-std::string StoreDir() {
-  const char* dir = std::getenv("PASSWORD_STORE_DIR");
+std::string StoreDir(const ProcessEnv& env) {
+  const char* dir = env.Get("PASSWORD_STORE_DIR");
   if (dir && *dir) return dir;
-  const char* home = std::getenv("HOME");
+  const char* home = env.Get("HOME");
   return std::string(home ? home : "") + "/.password-store";
 }
 
@@ -76,22 +75,22 @@ const CliDialect& PassDialect() {
 class PassSource final : public SecretSource {
  public:
   explicit PassSource(const SourceConfig& c)
-      : program_(c.pass_program), timeout_(c.timeout) {}
+      : program_(c.pass_program), timeout_(c.timeout), env_(EnvOf(c)) {}
 
   Scheme scheme() const noexcept override { return Scheme::kPass; }
 
   Result<SecretValue> Resolve(const ParsedRef& ref) override {
     // "--" ends options; the v1 parser already refuses a leading "-".
-    return RunCliSource({program_, "show", "--", ref.name}, timeout_,
+    return RunCliSource({program_, "show", "--", ref.name}, *env_, timeout_,
                         PassDialect());
   }
 
   SourceProbe Probe() override {
-    if (!ProgramOnPath(program_)) {
+    if (!ProgramOnPath(program_, *env_)) {
       return {false, "pass is not installed or not on PATH"};
     }
     struct stat sb;
-    if (stat((StoreDir() + "/.gpg-id").c_str(), &sb) != 0) {
+    if (stat((StoreDir(*env_) + "/.gpg-id").c_str(), &sb) != 0) {
       return {false, "no password store (run `pass init GPG-ID`)"};
     }
     return {true, {}};
@@ -100,6 +99,7 @@ class PassSource final : public SecretSource {
  private:
   std::string program_;
   std::chrono::milliseconds timeout_;
+  std::shared_ptr<const ProcessEnv> env_;
 };
 
 }  // namespace

@@ -1,7 +1,5 @@
 #include "keyref/source.h"
 
-#include <cstdlib>
-
 #include "sources/sources.h"
 
 namespace keyref {
@@ -14,6 +12,10 @@ Error ReadOnlyError(Scheme scheme) {
                    ": source is read-only; keyref does not write to it.",
                "storeSecret and deleteSecret work for secret:, keyring: and "
                "file: refs. Change the value with the tool that owns it.");
+}
+
+std::shared_ptr<const ProcessEnv> EnvOf(const SourceConfig& config) {
+  return config.env ? config.env : ProcessEnv::Capture();
 }
 
 }  // namespace sources
@@ -45,11 +47,12 @@ std::unique_ptr<SecretSource> MakeSource(Scheme scheme,
   return nullptr;
 }
 
-std::string PlaintextFilePath(const std::string& configured) {
+std::string PlaintextFilePath(const std::string& configured,
+                              const ProcessEnv& env) {
   if (!configured.empty()) return configured;
-  const char* xdg = std::getenv("XDG_CONFIG_HOME");
+  const char* xdg = env.Get("XDG_CONFIG_HOME");
   if (xdg && xdg[0] == '/') return std::string(xdg) + "/keyref/secrets.json";
-  const char* home = std::getenv("HOME");
+  const char* home = env.Get("HOME");
   return std::string(home ? home : "") + "/.config/keyref/secrets.json";
 }
 

@@ -28,4 +28,8 @@ std::unique_ptr<SecretSource> MakeFileSource(const SourceConfig& config);
 // "SCHEME source is read-only" for Store/Delete on env, op and pass.
 Error ReadOnlyError(Scheme scheme);
 
+// The environment a source reads: the config's, or (a source made without
+// one, in a test) the process's as it is now.
+std::shared_ptr<const ProcessEnv> EnvOf(const SourceConfig& config);
+
 }  // namespace keyref::sources
