@@ -21,18 +21,30 @@ export const INVALID_RE = /^(.*)\.json\.invalid-[0-9TZ-]+$/;
 export const MAX_FILE_BYTES = 1 << 20;
 
 /**
+ * @internal Why a profile file was not read. `special` is true when the path
+ * is not a regular file (a FIFO, a device, a socket, a folder): nobody wrote
+ * it as a profile, so it is reported where it is and never renamed. The
+ * caller decides on the flag, never on the text of `problem`, which is
+ * prose and may change.
+ */
+export interface UnreadProfile {
+  problem: string;
+  special: boolean;
+}
+
+/**
  * The text of a profile file, or why it is not read: only a regular file of
  * at most MAX_FILE_BYTES. Opened non-blocking, so a FIFO named like a
  * profile cannot hang the caller (and pin a libuv thread); a symbolic link
  * to a device (/dev/zero: size 0, endless) is not a regular file. Rejects
  * with ENOENT when there is no file.
  */
-export async function readProfileText(file: string): Promise<{ text: string } | { problem: string }> {
+export async function readProfileText(file: string): Promise<{ text: string } | UnreadProfile> {
   const fh = await fsp.open(file, fsc.O_RDONLY | fsc.O_NONBLOCK);
   try {
     const st = await fh.stat();
-    if (!st.isFile()) return { problem: 'the file is not a regular file' };
-    if (st.size > MAX_FILE_BYTES) return { problem: `the file is larger than ${MAX_FILE_BYTES} bytes` };
+    if (!st.isFile()) return { problem: 'the file is not a regular file', special: true };
+    if (st.size > MAX_FILE_BYTES) return { problem: `the file is larger than ${MAX_FILE_BYTES} bytes`, special: false };
     // At most one byte past what stat said, whatever the file does
     // meanwhile: a file that grew is not read on.
     const buf = Buffer.alloc(st.size + 1);
@@ -43,7 +55,7 @@ export async function readProfileText(file: string): Promise<{ text: string } | 
       n += bytesRead;
       if (n > st.size) {
         buf.fill(0);
-        return { problem: 'the file changed while it was read' };
+        return { problem: 'the file changed while it was read', special: false };
       }
     }
     const text = buf.toString('utf8', 0, n);

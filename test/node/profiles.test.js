@@ -248,6 +248,30 @@ test('a save waiting for another holder of the lock gives up after lockTimeoutMs
   assert.deepEqual((await store.list()).profiles.map((p) => p.id), ['first', 'second']);
 });
 
+// readProfileText says with a flag, not in its prose, that a path is not a
+// regular file (the store leaves such a path where it is). Before, the
+// store matched /regular/ on the message.
+test('readProfileText flags what is not a regular file as special, and only that', async (t) => {
+  const { readProfileText, MAX_FILE_BYTES } = require('../../addon/dist/profile_files.js');
+  const dir = tmpDir(t);
+  fs.mkdirSync(dir, { recursive: true });
+  const { spawnSync } = require('node:child_process');
+  assert.equal(spawnSync('mkfifo', [path.join(dir, 'pipe.json')]).status, 0, 'mkfifo');
+  fs.symlinkSync('/dev/zero', path.join(dir, 'zero.json'));
+  fs.mkdirSync(path.join(dir, 'folder.json'));
+  fs.writeFileSync(path.join(dir, 'big.json'), Buffer.alloc(MAX_FILE_BYTES + 1, 0x20));
+  fs.writeFileSync(path.join(dir, 'fine.json'), '{}');
+  for (const name of ['pipe.json', 'zero.json', 'folder.json']) {
+    const got = await readProfileText(path.join(dir, name));
+    assert.equal(got.special, true, name);
+    assert.equal(typeof got.problem, 'string', name);
+  }
+  const big = await readProfileText(path.join(dir, 'big.json'));
+  assert.equal(big.special, false);
+  assert.match(big.problem, /larger than/);
+  assert.deepEqual(await readProfileText(path.join(dir, 'fine.json')), { text: '{}' });
+});
+
 // What is not a regular file in the folder (a FIFO, a link to a device) is
 // reported, never read: before, a FIFO named x.json kept list() waiting
 // forever on a libuv thread, and a link to /dev/zero (size 0, endless) grew
