@@ -165,7 +165,6 @@ void AppendProperty(const DBusApi* api, DBusMessageIter* dict, const char* name,
   api->dbus_message_iter_close_container(dict, &entry);
 }
 
-// A method's `(o item?, o prompt)` reply: "/" as the prompt means done.
 // Runs a Call's `build`, which either cannot fail (returns void) or may
 // refuse before it appends anything (returns Status: CreateItem, when the
 // value cannot be encrypted).
@@ -180,6 +179,7 @@ Status RunBuild(const Build& build, DBusMessageIter* it) {
   }
 }
 
+// A method's `(o item?, o prompt)` reply: "/" as the prompt means done.
 Status NoPrompt(const std::string& prompt) {
   if (prompt == "/") return {};
   return Error(ErrorCode::kSourceLocked, "The keyring asked for a prompt.");
