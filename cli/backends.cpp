@@ -486,6 +486,7 @@ KeyInfo DescribeKey(Instance& inst, const ParsedRef& ref,
   info.check = d.check;
   info.origins = d.binding.OriginTexts();
   info.replaced_origins = d.replaced_origins;
+  info.binding_problem = d.binding_problem;
   info.stored_at = IsoFromMs(d.stored_at_ms);
   if (!d.check) return info;
   // The installation key behind fingerprints lives in the keyring (the
@@ -515,6 +516,14 @@ KeyInfo DescribeKey(Instance& inst, const ParsedRef& ref,
   info.shape =
       f == CredentialFamily::kNone ? "unrecognised" : CredentialFamilyName(f);
   return info;
+}
+
+CliError BindingProblemError(const Error& problem) {
+  CliError e = FromCore(problem);
+  e.hint =
+      "Bind the key again: keyref secret bind NAME --origin URL (NAME as "
+      "keyref secret list shows it), or bindOrigins() from the editor.";
+  return e;
 }
 
 bool ParseOrigins(const std::vector<std::string>& in,

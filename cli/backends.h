@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -92,8 +93,14 @@ struct KeyInfo {
   // person can bind them again on purpose (docs/origins.md, "Which key a
   // binding belongs to").
   std::vector<std::string> replaced_origins;
+  // Why the stored binding record binds nothing (an origin in it no longer
+  // parses: BAD_ORIGIN), with a hint; `origins` then lacks the stored ones.
+  std::optional<Error> binding_problem;
   std::string stored_at;  // ISO 8601 UTC, or empty when unknown
 };
+// The CLI's words for a KeyInfo's binding_problem: the core's code and
+// message, and a hint naming the command that binds the key again.
+CliError BindingProblemError(const Error& problem);
 // Resolves `ref` and describes it. `provider` (may be empty) adds that
 // provider's default origin.
 KeyInfo DescribeKey(Instance& inst, const ParsedRef& ref,

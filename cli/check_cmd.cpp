@@ -58,6 +58,12 @@ Json VerdictJson(const Verdict& v) {
     if (!v.info.replaced_origins.empty()) {
       j["replacedOrigins"] = v.info.replaced_origins;
     }
+    // The key resolves but its stored origins were dropped: said, not
+    // silent (docs/origins.md, "Where the binding is kept").
+    if (v.info.binding_problem) {
+      j["bindingProblem"] =
+          ErrorJson(BindingProblemError(*v.info.binding_problem));
+    }
   } else {
     j["error"] = ErrorJson(v.error);
   }
@@ -89,6 +95,11 @@ int Check(Context& ctx, const Args& args) {
       text += "ok    " + name +
               (v.info.fingerprint.empty() ? "" : "  " + v.info.fingerprint) +
               "\n";
+      if (v.info.binding_problem) {
+        const CliError w = BindingProblemError(*v.info.binding_problem);
+        text += "      warning: " + w.code + ": " + w.message + "\n" +
+                "      hint: " + w.hint + "\n";
+      }
     } else {
       text +=
           "FAIL  " + name + "  " + v.error.code + ": " + v.error.message + "\n";

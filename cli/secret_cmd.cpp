@@ -50,6 +50,9 @@ Json InfoJson(const KeyInfo& info) {
   if (!info.replaced_origins.empty()) {
     j["replacedOrigins"] = info.replaced_origins;
   }
+  if (info.binding_problem) {
+    j["bindingProblem"] = ErrorJson(BindingProblemError(*info.binding_problem));
+  }
   j["storedAt"] = info.stored_at.empty() ? Json(nullptr) : Json(info.stored_at);
   return j;
 }
@@ -197,6 +200,12 @@ int SecretGet(Context& ctx, const Args& args) {
             " (recorded for a key this one replaced; bind them again with "
             "keyref secret bind " +
             name + " --origin ...)\n";
+  }
+  if (info.binding_problem) {
+    const CliError w = BindingProblemError(*info.binding_problem);
+    text += "  warning:     " + w.code + ": " + w.message +
+            "\n  hint:        Bind it again: keyref secret bind " + name +
+            " --origin URL\n";
   }
   PrintResult(ctx, body, text);
   return kExitOk;

@@ -28,6 +28,13 @@ napi_value DescriptionValue(napi_env env, const Instance& inst,
   SetStr(env, o, "fingerprint", d.fingerprint);
   SetStrings(env, o, "origins", d.binding.OriginTexts());
   SetStrings(env, o, "replacedOrigins", d.replaced_origins);
+  if (d.binding_problem) {
+    // {code, message, hint}: why the stored origins are not in `origins`.
+    napi_value p = nullptr;
+    if (napi_create_object(env, &p) != napi_ok) return nullptr;
+    SetErrorFields(env, p, inst, *d.binding_problem);
+    napi_set_named_property(env, o, "bindingProblem", p);
+  }
   SetNum(env, o, "storedAt", static_cast<double>(d.stored_at_ms));
   SetNum(env, o, "lastUsedAt", static_cast<double>(d.last_used_at_ms));
   return o;

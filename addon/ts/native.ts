@@ -115,6 +115,8 @@ export interface NativeKeyDescription {
   origins: string[];
   /** Stored origins recorded for another key (KeyDescription.replacedOrigins). */
   replacedOrigins: string[];
+  /** Why the stored binding binds nothing (KeyDescription.bindingProblem). */
+  bindingProblem?: { code: ErrorCodeName; message: string; hint?: string };
   storedAt: number;
   lastUsedAt: number;
 }

@@ -48,6 +48,14 @@ export interface KeyDescription {
    * again with its origins or bound with bindOrigins. Absent otherwise.
    */
   replacedOrigins?: string[];
+  /**
+   * Set when the stored binding record cannot be read, so it binds nothing
+   * and its origins are not in `origins`: `BAD_ORIGIN` when an origin in it
+   * no longer parses (which one is named by its place, never its text),
+   * `INTERNAL` when the record is not keyref's. The hint says to bind the
+   * key again (bindOrigins, or storeSecret with its origins). Absent otherwise.
+   */
+  bindingProblem?: { code: KeyrefErrorCode; message: string; hint?: string };
   /** When storeSecret stored it (ISO 8601), if keyref did. */
   storedAt?: string;
   /** When a request last sent it (ISO 8601), as far as the audit trail knows. */

@@ -139,7 +139,7 @@ export class ProfileStore {
       if ('problem' in got) {
         // A FIFO or a device is not renamed: it is not a profile file
         // anyone wrote, and list() reports it where it is.
-        return { kind: 'invalid', legacy: false, setAside: !/regular/.test(got.problem),
+        return { kind: 'invalid', legacy: false, setAside: !got.special,
           problem: { code: 'PROFILE_INVALID', message: got.problem } };
       }
       text = got.text;

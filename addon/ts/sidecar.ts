@@ -513,6 +513,10 @@ export class Sidecar {
     if (state.secretHint) out.hint = state.secretHint;
     if (d.fingerprint) out.fingerprint = d.fingerprint;
     if (d.replacedOrigins.length > 0) out.replacedOrigins = d.replacedOrigins;
+    if (d.bindingProblem) {
+      const { code, message, hint } = d.bindingProblem;
+      out.bindingProblem = hint ? { code: code as KeyrefErrorCode, message, hint } : { code: code as KeyrefErrorCode, message };
+    }
     if (d.storedAt > 0) out.storedAt = new Date(d.storedAt).toISOString();
     if (d.lastUsedAt > 0) out.lastUsedAt = new Date(d.lastUsedAt).toISOString();
     return out;

@@ -19,7 +19,7 @@ bool HasRecords(Scheme s) {
 // ---- Binding records ------------------------------------------------------
 
 Result<std::optional<BindingRecord>> Instance::ReadRecord(
-    const ParsedRef& ref) {
+    const ParsedRef& ref, std::optional<Error>* problem) {
   std::optional<ParsedRef> where =
       BindingRecordRef(ref, policy_.keyring_service);
   if (!where) return std::optional<BindingRecord>();
@@ -33,6 +33,7 @@ Result<std::optional<BindingRecord>> Instance::ReadRecord(
     std::lock_guard<std::mutex> lock(records_mu_);
     auto it = records_.find(key);
     if (it != records_.end() && it->second.expires > now) {
+      if (problem) *problem = it->second.problem;
       return it->second.record;
     }
     epoch = records_epoch_;
@@ -42,14 +43,21 @@ Result<std::optional<BindingRecord>> Instance::ReadRecord(
   // redactor (which would then scrub origins out of every output).
   Result<SecretValue> got = SourceFor(ref.scheme).Resolve(*where);
   std::optional<BindingRecord> record;
+  std::optional<Error> unreadable;
   if (got) {
     Result<BindingRecord> parsed = ParseBindingRecord(got.value().Reveal());
     if (parsed) {
       record = std::move(parsed).value();
     } else {
-      // Binds nothing, and says so once per read.
-      logger_.Log(LogLevel::kWarn, "binding record of " + ref.ref +
-                                       " is not readable; it binds nothing");
+      // Binds nothing (fail closed), and says so: in the log once per read,
+      // with its code, and to describe() and the CLI's check through
+      // `problem`, so a key that lost its stored origins is not a mystery.
+      const Error& e = parsed.error();
+      logger_.Log(LogLevel::kWarn, "binding record of " + ref.ref + ": " +
+                                       ErrorCodeName(e.code) + ": " +
+                                       e.message);
+      unreadable =
+          Error(e.code, "The binding of " + ref.ref + ": " + e.message, e.hint);
     }
   } else if (got.error().code != ErrorCode::kSecretNotFound) {
     return std::move(got).error();
@@ -57,9 +65,10 @@ Result<std::optional<BindingRecord>> Instance::ReadRecord(
   if (cache_.enabled()) {
     std::lock_guard<std::mutex> lock(records_mu_);
     if (records_epoch_ == epoch) {
-      records_[key] = CachedRecord{record, now + policy_.cache_ttl};
+      records_[key] = CachedRecord{record, unreadable, now + policy_.cache_ttl};
     }
   }
+  if (problem) *problem = std::move(unreadable);
   return record;
 }
 
@@ -240,10 +249,11 @@ Result<Instance::StoredBinding> Instance::ReadBinding(
   // Nothing: the record names another key (read again once, ReadTwice).
   auto read = [&]() -> std::optional<Result<StoredBinding>> {
     key->reset();  // a key read by an earlier attempt is not this one's
-    Result<std::optional<BindingRecord>> record = ReadRecord(ref);
+    StoredBinding out;
+    Result<std::optional<BindingRecord>> record =
+        ReadRecord(ref, &out.unreadable);
     if (!record) return Result<StoredBinding>(std::move(record).error());
     std::optional<BindingRecord>& rec = record.value();
-    StoredBinding out;
     if (!rec) return Result<StoredBinding>(std::move(out));
     if (!rec->key_fingerprint.empty()) {
       // A record that names a key binds nothing while no key resolves.
@@ -291,13 +301,22 @@ Result<KeyGrant> Instance::Grant(const ParsedRef& ref, Provider provider,
   // (docs/origins.md, "Which key a binding belongs to").
   // Nothing: the record names another key (read again once, ReadTwice).
   auto read = [&]() -> std::optional<Result<KeyGrant>> {
-    Result<std::optional<BindingRecord>> record = ReadRecord(ref);
+    std::optional<Error> unreadable;
+    Result<std::optional<BindingRecord>> record = ReadRecord(ref, &unreadable);
     if (!record) return Result<KeyGrant>(std::move(record).error());
     binding = BuildBinding(ref, provider, record.value());
     if (Status st = CheckKeyOrigin(binding, ref, provider, target); !st) {
       logger_.Log(LogLevel::kWarn, "request with " + ref.ref + " to " +
                                        OriginOf(target).ToString() + ": " +
                                        ErrorCodeName(st.error().code));
+      if (unreadable) {
+        // The refusal's code stays (nothing was sent) and so does its hint,
+        // which says how to bind; the message says the stored origins were
+        // dropped, and why.
+        Error e = std::move(st).error();
+        e.message += " " + unreadable->message;
+        return Result<KeyGrant>(std::move(e));
+      }
       return Result<KeyGrant>(std::move(st).error());
     }
     Result<LiveSecret> key = Resolve(ref);
@@ -474,6 +493,7 @@ KeyDescription Instance::Describe(const ParsedRef& ref,
     return d;
   }
   if (stored) {
+    d.binding_problem = stored.value().unreadable;
     rec = stored.value().applies;
     if (stored.value().replaced) {
       for (const OriginPattern& p : stored.value().replaced->origins) {

@@ -13,7 +13,11 @@ std::string TempPrefixFor(const std::string& target) {
   return target + ".tmp-" + std::to_string(getpid()) + "-";
 }
 
-void RemoveDeadWritersTemps(const std::string& target) noexcept {
+namespace {
+
+// Removes the temporaries of `target` for which `gone(pid)` is true.
+template <typename Gone>
+void RemoveTemps(const std::string& target, const Gone& gone) noexcept {
   try {
     std::size_t slash = target.find_last_of('/');
     std::string dir =
@@ -30,14 +34,25 @@ void RemoveDeadWritersTemps(const std::string& target) noexcept {
       char* end = nullptr;
       long pid = std::strtol(name.c_str() + base.size(), &end, 10);
       if (pid <= 0 || !end || *end != '-') continue;
-      // ESRCH: no such process. EPERM means it runs (as someone else).
-      if (kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+      if (!gone(static_cast<pid_t>(pid))) continue;
       unlinkat(dirfd(d), name.c_str(), 0);
     }
     closedir(d);
   } catch (...) {
     // Allocation failure: nothing removed, nothing lost.
   }
+}
+
+}  // namespace
+
+void RemoveDeadWritersTemps(const std::string& target) noexcept {
+  // ESRCH: no such process. EPERM means it runs (as someone else).
+  RemoveTemps(target,
+              [](pid_t pid) { return kill(pid, 0) != 0 && errno == ESRCH; });
+}
+
+void RemoveTempsUnderLock(const std::string& target) noexcept {
+  RemoveTemps(target, [](pid_t) { return true; });
 }
 
 }  // namespace keyref

@@ -6,6 +6,8 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
 const { Sidecar } = require('../..');
 const { newUser, run, runJson, runPty, canary, assertShape } = require('./helpers');
 
@@ -190,4 +192,49 @@ test('secret get and check show origins recorded for a replaced key as not appli
   assert.equal(after.body.replacedOrigins, undefined);
   assert.doesNotMatch(run(user, ['secret', 'get', name]).stdout, /not applied/);
   run(user, ['secret', 'rm', name, '--yes']);
+});
+
+// A binding record holding an origin that no longer parses binds nothing
+// (none of its origins: fail closed), and check / secret get say so with
+// BAD_ORIGIN and a hint, never the record's text. Before, the key simply
+// showed no stored origins, and nothing said why.
+test('check and secret get say when the binding record holds an origin that no longer parses', () => {
+  const user = newUser();
+  assert.equal(runJson(user, 'backendSet', ['backend', 'set', 'file']).status, 0);
+  const key = canary('bound');
+  const set = runJson(user, 'secretSet',
+    ['secret', 'set', 'bound', '--backend', 'file', '--stdin', '--origin', 'https://api.bound.example'],
+    { input: `${key}\n` });
+  assert.equal(set.status, 0, set.stdout + set.stderr);
+  const file = path.join(user.config, 'secrets.json');
+  const entries = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const record = JSON.parse(entries['keyref:origins:bound']);
+  record.origins.push('ftp://hand-edited.example');
+  entries['keyref:origins:bound'] = JSON.stringify(record);
+  fs.writeFileSync(file, JSON.stringify(entries), { mode: 0o600 });
+
+  const checked = runJson(user, 'check', ['check', 'file:bound']);
+  assert.equal(checked.status, 0, 'the key itself resolves');
+  const r = checked.body.results[0];
+  assert.equal(r.ok, true);
+  assert.ok(!r.origins.includes('https://api.bound.example'), 'the record binds nothing');
+  assert.equal(r.bindingProblem.code, 'BAD_ORIGIN');
+  assert.match(r.bindingProblem.message, /file:bound.*no longer parses \(origin 2 of 2\)/);
+  assert.match(r.bindingProblem.hint, /keyref secret bind NAME --origin URL/);
+  const text = run(user, ['check', 'file:bound']);
+  assert.match(text.stdout, /ok {4}file:bound.*\n {6}warning: BAD_ORIGIN: .*no longer parses.*\n {6}hint: Bind the key again/);
+  const got = runJson(user, 'secretGet', ['secret', 'get', 'bound']);
+  assert.equal(got.body.bindingProblem.code, 'BAD_ORIGIN');
+  const gotText = run(user, ['secret', 'get', 'bound']).stdout;
+  assert.match(gotText, /warning: +BAD_ORIGIN: .*\n +hint: +Bind it again: keyref secret bind bound --origin URL/);
+  for (const out of [checked.stdout, text.stdout, text.stderr, got.stdout, gotText]) {
+    assert.ok(!out.includes('hand-edited'), 'the record\'s text is not repeated');
+    assert.ok(!out.includes(key.slice(10, 22)), 'nor the key');
+  }
+
+  // Bound again: the record reads, and the warning is gone.
+  assert.equal(runJson(user, 'secretBind', ['secret', 'bind', 'bound', '--origin', 'https://api.bound.example']).status, 0);
+  const after = runJson(user, 'check', ['check', 'file:bound']).body.results[0];
+  assert.equal(after.bindingProblem, undefined);
+  assert.ok(after.origins.includes('https://api.bound.example'));
 });

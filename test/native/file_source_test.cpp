@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "keyref/source.h"
+#include "keyref/temp_file.h"
 #include "test_util.h"
 
 namespace keyref {
@@ -252,6 +253,52 @@ TEST_F(FileSourceTest, WritersInSeparateProcessesLoseNoEntry) {
   ASSERT_EQ(lstat((dir_ + "/.secrets.json.lock").c_str(), &sb), 0);
   EXPECT_TRUE(S_ISREG(sb.st_mode));
   EXPECT_EQ(sb.st_mode & 0777, 0600u);
+}
+
+// A temporary left by a writer that died mid-write is removed by the next
+// store whatever its pid: the store holds the file's lock, under which every
+// temporary is made, and a pid from another PID namespace (a container
+// sharing the folder) says nothing here. pid 1 runs in every namespace;
+// before, kill(1, 0) said "alive" and the temporary, holding a key deleted
+// since, stayed for good. The store itself is whole and right.
+TEST_F(FileSourceTest, AStoreRemovesTempsOfAnyPidUnderTheLock) {
+  WriteFile(path_, R"({"a": "v"})", 0600);
+  const std::vector<std::string> stale = {
+      path_ + ".tmp-1-AbC123",
+      path_ + ".tmp-" + std::to_string(getpid()) + "-XyZ789"};
+  for (const std::string& t : stale) {
+    WriteFile(t, R"({"a": "v", "deleted": "old-key"})", 0600);
+  }
+  const std::string other = dir_ + "/secrets.json.tmp-notapid-1";
+  WriteFile(other, "theirs", 0600);
+  auto v = SecretValue::FromBytes("new", 3);
+  ASSERT_TRUE(source_->Store(Ref("file:b"), v).ok());
+  struct stat sb;
+  for (const std::string& t : stale) {
+    EXPECT_NE(lstat(t.c_str(), &sb), 0) << t << " is still there";
+  }
+  EXPECT_EQ(lstat(other.c_str(), &sb), 0) << "not a keyref temporary";
+  auto a = Get("a");
+  auto b = Get("b");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a.value().Reveal(), "v");
+  EXPECT_EQ(b.value().Reveal(), "new");
+  EXPECT_EQ(CodeOf("deleted"), ErrorCode::kSecretNotFound);
+}
+
+// The export takes no lock, so it keeps asking whether the pid runs: a
+// live one's temporary stays (at worst left behind, never another
+// writer's removed in this namespace).
+TEST(TempFiles, DeadWritersCleanupKeepsALiveProcesssTemp) {
+  test::TempDir tmp;
+  const std::string target = tmp.path() + "/export.json";
+  const std::string live = target + ".tmp-" + std::to_string(getpid()) + "-123";
+  WriteFile(live, "x", 0600);
+  RemoveDeadWritersTemps(target);
+  struct stat sb;
+  EXPECT_EQ(lstat(live.c_str(), &sb), 0);
+  RemoveTempsUnderLock(target);
+  EXPECT_NE(lstat(live.c_str(), &sb), 0);
 }
 
 // The lock file is opened without following a symbolic link: a link

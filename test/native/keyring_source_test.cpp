@@ -14,7 +14,9 @@
 
 #include "keyref/instance.h"
 #include "keyref/source.h"
+#include "sources/dbus_api.h"
 #include "sources/secret_api.h"  // libsecret.h, with its unstable API
+#include "sources/secret_service_client.h"
 #include "sources/sources.h"
 #include "test_util.h"
 
@@ -241,6 +243,69 @@ TEST_F(KeyringTest, WithoutLibdbusLibsecretDoesEverything) {
   auto gone = source->Resolve(Ref(RefText()));
   ASSERT_FALSE(gone.ok());
   EXPECT_EQ(gone.error().code, ErrorCode::kSecretNotFound);
+}
+
+// libdbus with two calls watched: the last method call made, and how many
+// CreateItem calls went to the bus.
+const sources::DBusApi* g_real_dbus = nullptr;
+std::string g_last_method;
+int g_create_items_sent = 0;
+
+sources::DBusMessage* WatchNewCall(const char* dest, const char* path,
+                                   const char* iface, const char* method) {
+  g_last_method = method ? method : "";
+  return g_real_dbus->dbus_message_new_method_call(dest, path, iface, method);
+}
+
+sources::DBusMessage* WatchSend(sources::DBusConnection* c,
+                                sources::DBusMessage* m, int ms,
+                                sources::DBusError* e) {
+  if (g_last_method == "CreateItem") ++g_create_items_sent;
+  return g_real_dbus->dbus_connection_send_with_reply_and_block(c, m, ms, e);
+}
+
+// When the value cannot be encrypted for the session, CreateItem refuses
+// with INTERNAL and sends nothing: the entry keeps its key. Before, an
+// empty secret (no IV, no ciphertext) went out with replace set, and only
+// the daemon's refusal kept it from replacing the key.
+TEST_F(KeyringTest, CreateItemThatCannotEncryptSendsNothing) {
+  std::string why;
+  g_real_dbus = sources::GetDBusApi(&why);
+  if (!g_real_dbus) GTEST_SKIP() << "no libdbus: " << why;
+  sources::DBusApi watched = *g_real_dbus;
+  watched.dbus_message_new_method_call = WatchNewCall;
+  watched.dbus_connection_send_with_reply_and_block = WatchSend;
+  sources::SecretServiceClient client(&watched, std::chrono::seconds(10));
+  auto collection = client.DefaultCollection();
+  ASSERT_TRUE(collection.ok()) << collection.error().message;
+  if (collection.value().empty()) GTEST_SKIP() << "no default collection";
+  const sources::SecretServiceClient::Attributes attrs = {
+      {"xdg:schema", "org.freedesktop.Secret.Generic"},
+      {"service", service_},
+      {"account", account_}};
+  const std::string first = RandomName("first-");
+  ASSERT_TRUE(
+      client
+          .CreateItem(collection.value(), "t", attrs,
+                      SecretValue::FromBytes(first.data(), first.size()))
+          .ok());
+  ASSERT_EQ(g_create_items_sent, 1);
+
+  client.FailEncryptionForTesting();
+  const std::string second = RandomName("second-");
+  Status st =
+      client.CreateItem(collection.value(), "t", attrs,
+                        SecretValue::FromBytes(second.data(), second.size()));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::kInternal);
+  EXPECT_NE(st.error().message.find("nothing was sent"), std::string::npos);
+  EXPECT_FALSE(st.error().hint.empty());
+  EXPECT_EQ(st.error().message.find(second), std::string::npos);
+  EXPECT_EQ(g_create_items_sent, 1) << "a CreateItem went to the bus";
+  auto got = source_->Resolve(Ref(RefText()));
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got.value().Reveal(), first);
+  g_real_dbus = nullptr;
 }
 
 // --- child runs: the parent starts this binary again in another session.

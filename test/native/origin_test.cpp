@@ -782,6 +782,60 @@ TEST(KeyBindingTest, ARecordWithAVersionOfAnotherTypeBindsNothing) {
   EXPECT_FALSE(r.ok());
 }
 
+// A record with an origin that no longer parses (a hand-edited store, a
+// rule that got stricter) binds nothing, none of its origins, as before;
+// but it is no longer silent: describe() says why the stored origins are
+// missing (BAD_ORIGIN, which origin, a hint), and a refused request says
+// it too. Neither repeats the record's text. Before, describe() showed the
+// key as plainly unbound and the refusal said nothing of the record.
+TEST(KeyBindingTest, ARecordWithAnOriginThatNoLongerParsesSaysSo) {
+  for (int ttl : {0, 60000}) {
+    SCOPED_TRACE(ttl);
+    auto host = std::make_shared<MapHost>();
+    Policy p = HostOnly();
+    p.cache_ttl = std::chrono::milliseconds(ttl);
+    Instance inst(p, host);
+    const ParsedRef ref = Ref("secret:local");
+    ASSERT_TRUE(
+        inst.Store(ref, Sv(kOldKey), {{Pat("http://127.0.0.1:8080")}}).ok());
+    const std::string odd = "ftp://odd.example:21/x-hand-edited";
+    host->map["keyref:origins:local"] =
+        R"({"v":1,"origins":["http://127.0.0.1:8080",")" + odd + R"("]})";
+    auto parsed = ParseBindingRecord(host->map["keyref:origins:local"]);
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_EQ(parsed.error().code, ErrorCode::kBadOrigin);
+
+    KeyDescription d = inst.Describe(ref, std::nullopt);
+    EXPECT_TRUE(d.check.ok()) << "the key itself is fine";
+    EXPECT_TRUE(d.binding.OriginTexts().empty()) << "fails closed";
+    ASSERT_TRUE(d.binding_problem.has_value());
+    EXPECT_EQ(d.binding_problem->code, ErrorCode::kBadOrigin);
+    EXPECT_NE(d.binding_problem->message.find("secret:local"),
+              std::string::npos);
+    EXPECT_NE(d.binding_problem->message.find("origin 2 of 2"),
+              std::string::npos);
+    EXPECT_NE(d.binding_problem->message.find("no longer parses"),
+              std::string::npos);
+    EXPECT_FALSE(d.binding_problem->hint.empty());
+    EXPECT_EQ(d.binding_problem->message.find(odd), std::string::npos);
+    EXPECT_EQ(d.binding_problem->message.find(kOldKey), std::string::npos);
+
+    auto r = inst.Grant(ref, Provider::kOpenAICompatible,
+                        Url("http://127.0.0.1:8080"));
+    ASSERT_FALSE(r.ok()) << "a key is never sent on half a binding";
+    EXPECT_EQ(r.error().code, ErrorCode::kKeyOriginUnbound);
+    EXPECT_NE(r.error().message.find("no longer parses"), std::string::npos);
+    EXPECT_EQ(r.error().message.find(odd), std::string::npos);
+
+    // Bound again: the problem is gone, and so is the refusal.
+    ASSERT_TRUE(inst.Bind(ref, {Pat("http://127.0.0.1:8080")}, false).ok());
+    EXPECT_FALSE(inst.Describe(ref, std::nullopt).binding_problem);
+    EXPECT_TRUE(inst.Grant(ref, Provider::kOpenAICompatible,
+                           Url("http://127.0.0.1:8080"))
+                    .ok());
+  }
+}
+
 // Another process (the CLI, another VS Code window) wrote a new key into
 // the shared store and its record is not there (not yet, or its write
 // failed): the old record's origins do not bind the new key. Provider

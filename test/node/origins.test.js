@@ -453,6 +453,46 @@ test('a key replaced behind the Sidecar\'s back is not bound by the old key\'s r
   assert.equal((await sidecar.describe('secret:rot')).replacedOrigins, undefined);
 });
 
+// A stored binding with an origin that no longer parses (a hand-edited
+// store, a rule that got stricter) binds nothing, as before, but describe()
+// says why (bindingProblem, BAD_ORIGIN), and a refused request says it too.
+// Before, the key looked plainly unbound and the log line had no code.
+test('a binding record with an origin that no longer parses binds nothing and says so', async (t) => {
+  const srv = await startCounting('127.0.0.1');
+  t.after(() => srv.close());
+  const key = makeKey('B');
+  const storage = memorySecretStorage();
+  const lines = [];
+  const sidecar = new Sidecar({ secretStorage: storage, log: (level, line) => lines.push(`${level} ${line}`) });
+  t.after(() => sidecar.close());
+  await sidecar.storeSecret('secret:b', key, { origins: [srv.url] });
+  const record = JSON.parse(storage.map.get('keyref:origins:b'));
+  record.origins.push('ftp://hand-edited.example');
+  storage.map.set('keyref:origins:b', JSON.stringify(record));
+
+  const d = await sidecar.describe('secret:b');
+  assert.equal(d.state, 'stored');
+  assert.deepEqual(d.origins, [], 'fails closed: none of the record\'s origins');
+  assert.equal(d.bindingProblem.code, 'BAD_ORIGIN');
+  assert.match(d.bindingProblem.message, /secret:b.*no longer parses \(origin 2 of 2\)/);
+  assert.ok(d.bindingProblem.hint);
+  const profile = { provider: 'openai-compatible', apiKeyRef: 'secret:b', baseUrl: srv.url, method: 'GET', path: '/v1/models' };
+  await assert.rejects(sidecar.request(profile), (err) => {
+    assert.equal(err.code, 'KEY_ORIGIN_UNBOUND');
+    assert.match(err.message, /no longer parses/);
+    return true;
+  });
+  assert.deepEqual(srv.seen, { connections: 0, requests: 0 });
+  assert.ok(lines.some((l) => /binding record of secret:b: BAD_ORIGIN/.test(l)), lines.join('\n'));
+  for (const text of [JSON.stringify(d), ...lines]) {
+    assert.ok(!text.includes('hand-edited'));
+    assertNoTrace(text, key, 'describe or log');
+  }
+  await sidecar.bindOrigins('secret:b', [srv.url]);
+  assert.equal((await sidecar.describe('secret:b')).bindingProblem, undefined);
+  assert.equal((await sidecar.request(profile)).status, 200);
+});
+
 test('describe: state, fingerprint, origins, storedAt, lastUsedAt; never the key', async (t) => {
   const srv = await startCounting('127.0.0.1');
   t.after(() => srv.close());

@@ -248,6 +248,63 @@ test('a save waiting for another holder of the lock gives up after lockTimeoutMs
   assert.deepEqual((await store.list()).profiles.map((p) => p.id), ['first', 'second']);
 });
 
+// Something planted at the lock's path is refused with SOURCE_DENIED and a
+// hint naming the path, as the CLI refuses it. Before, a FIFO made save()
+// reject with Node's bare ENXIO (no keyref code, no hint) and a folder with
+// EISDIR; a regular file that was not one was INTERNAL.
+test('a FIFO, a folder or a symbolic link at the lock path is SOURCE_DENIED naming the path', async (t) => {
+  const { spawnSync } = require('node:child_process');
+  const plants = {
+    fifo: (p) => assert.equal(spawnSync('mkfifo', [p]).status, 0, 'mkfifo'),
+    folder: (p) => fs.mkdirSync(p),
+    link: (p) => fs.symlinkSync(path.join(path.dirname(p), 'elsewhere'), p),
+  };
+  for (const [kind, plant] of Object.entries(plants)) {
+    const dir = tmpDir(t);
+    const store = new ProfileStore(dir, makeOps().ops, { lockTimeoutMs: 1000 });
+    await store.save(profile('first'));
+    const lock = path.join(dir, '.keyref-profiles.lock');
+    fs.rmSync(lock);
+    plant(lock);
+    const started = Date.now();
+    await assert.rejects(store.save(profile('second')), (e) => {
+      assert.equal(e.code, 'SOURCE_DENIED', `${kind}: ${e.code} ${e.message}`);
+      assert.ok(e.message.includes(lock), `${kind}: the message names the lock file`);
+      assert.ok(e.hint && e.hint.includes(lock), `${kind}: the hint names the lock file`);
+      assert.match(e.message, kind === 'link' ? /symbolic link/ : /not a regular file/, kind);
+      return true;
+    }, kind);
+    assert.ok(Date.now() - started < 5000, `${kind}: refused at once, not after a wait`);
+    assert.deepEqual(entries(dir).filter((f) => f.endsWith('.json')), ['first.json'], `${kind}: nothing written`);
+    fs.rmSync(lock, { recursive: true });
+    await store.save(profile('second'));  // works once it is gone
+  }
+});
+
+// readProfileText says with a flag, not in its prose, that a path is not a
+// regular file (the store leaves such a path where it is). Before, the
+// store matched /regular/ on the message.
+test('readProfileText flags what is not a regular file as special, and only that', async (t) => {
+  const { readProfileText, MAX_FILE_BYTES } = require('../../addon/dist/profile_files.js');
+  const dir = tmpDir(t);
+  fs.mkdirSync(dir, { recursive: true });
+  const { spawnSync } = require('node:child_process');
+  assert.equal(spawnSync('mkfifo', [path.join(dir, 'pipe.json')]).status, 0, 'mkfifo');
+  fs.symlinkSync('/dev/zero', path.join(dir, 'zero.json'));
+  fs.mkdirSync(path.join(dir, 'folder.json'));
+  fs.writeFileSync(path.join(dir, 'big.json'), Buffer.alloc(MAX_FILE_BYTES + 1, 0x20));
+  fs.writeFileSync(path.join(dir, 'fine.json'), '{}');
+  for (const name of ['pipe.json', 'zero.json', 'folder.json']) {
+    const got = await readProfileText(path.join(dir, name));
+    assert.equal(got.special, true, name);
+    assert.equal(typeof got.problem, 'string', name);
+  }
+  const big = await readProfileText(path.join(dir, 'big.json'));
+  assert.equal(big.special, false);
+  assert.match(big.problem, /larger than/);
+  assert.deepEqual(await readProfileText(path.join(dir, 'fine.json')), { text: '{}' });
+});
+
 // What is not a regular file in the folder (a FIFO, a link to a device) is
 // reported, never read: before, a FIFO named x.json kept list() waiting
 // forever on a libuv thread, and a link to /dev/zero (size 0, endless) grew

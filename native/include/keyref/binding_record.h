@@ -38,9 +38,13 @@ struct BindingRecord {
 // `{"v":1,"origins":["https://…"],"storedAt":1764320000000,
 //   "key":"3f9a-71c2-0be4"}` ("key" only when known).
 std::string SerializeBindingRecord(const BindingRecord& record);
-// Parses a record; a record that is not keyref's (bad JSON, an origin that
-// does not parse, a "key" that is not a fingerprint) is an INTERNAL error,
-// and binds nothing. A record without "key" parses (an older record).
+// Parses a record; a record that is not keyref's (bad JSON, a "key" that is
+// not a fingerprint) is an INTERNAL error, and binds nothing. An origin that
+// no longer parses (a hand-edited store, a rule that got stricter) is
+// BAD_ORIGIN, saying which of the record's origins, never its text (a
+// store entry may hold anything); the whole record binds nothing then, not
+// the rest of it: a key is never sent on half a binding. A record without
+// "key" parses (an older record).
 Result<BindingRecord> ParseBindingRecord(std::string_view json);
 
 // Where `ref`'s record lives: a ref of the same scheme whose name no

@@ -87,6 +87,11 @@ struct KeyDescription {
   // The stored origins when they were recorded for another key (one stored
   // since, by another process say): they do not bind this one.
   std::vector<std::string> replaced_origins;
+  // Set when the stored binding record could not be read (an origin in it
+  // no longer parses: BAD_ORIGIN; not keyref's: INTERNAL). It binds nothing
+  // then, so the key may go only to `binding`; this says why the stored
+  // origins are missing, with a hint, never the record's text.
+  std::optional<Error> binding_problem;
   std::int64_t stored_at_ms = 0;     // 0 = unknown (not stored by keyref)
   std::int64_t last_used_at_ms = 0;  // 0 = not sent since the audit began
 };
@@ -243,8 +248,11 @@ class Instance {
   Status Usable(const ParsedRef& ref) const;
   void NoteLocking(const ParsedRef& ref, const SecretValue& value);
   // The stored record (nullopt when none or the scheme has no records),
-  // from the record cache when policy.cacheTtlMs allows.
-  Result<std::optional<BindingRecord>> ReadRecord(const ParsedRef& ref);
+  // from the record cache when policy.cacheTtlMs allows. A record that
+  // cannot be read is nullopt too (it binds nothing); `problem`, when
+  // given, is then set to why, with the ref in the message.
+  Result<std::optional<BindingRecord>> ReadRecord(
+      const ParsedRef& ref, std::optional<Error>* problem = nullptr);
   Status WriteRecord(const ParsedRef& ref, const BindingRecord& record);
   Status DeleteRecord(const ParsedRef& ref);
   // The stored record split by whether it binds the key stored now, read
@@ -253,6 +261,7 @@ class Instance {
   struct StoredBinding {
     std::optional<BindingRecord> applies;   // binds the key stored now
     std::optional<BindingRecord> replaced;  // recorded for another key
+    std::optional<Error> unreadable;        // ReadRecord's problem
   };
   Result<StoredBinding> ReadBinding(const ParsedRef& ref,
                                     std::optional<Result<LiveSecret>>* key);
@@ -318,6 +327,7 @@ class Instance {
   // Binding records read recently (not secret), kept for cache_ttl.
   struct CachedRecord {
     std::optional<BindingRecord> record;
+    std::optional<Error> problem;  // why a record there binds nothing
     std::chrono::steady_clock::time_point expires;
   };
   std::mutex records_mu_;

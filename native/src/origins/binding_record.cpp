@@ -54,7 +54,16 @@ Result<BindingRecord> ParseBindingRecord(std::string_view json) {
   for (const auto& o : *origins) {
     if (!o.is_string()) return bad;
     Result<OriginPattern> p = ParseOriginPattern(o.get<std::string>());
-    if (!p) return bad;
+    if (!p) {
+      // Which one, not its text: the entry could hold anything.
+      return Error(ErrorCode::kBadOrigin,
+                   "keyref's binding record for this key holds an origin "
+                   "that no longer parses (origin " +
+                       std::to_string(out.origins.size() + 1) + " of " +
+                       std::to_string(origins->size()) +
+                       "); the record binds nothing.",
+                   "Bind the key again with the origins it may go to.");
+    }
     out.origins.push_back(std::move(p).value());
   }
   auto at = j.find("storedAt");

@@ -526,8 +526,12 @@ class FileSource final : public SecretSource {
 
   Status WriteAtomically(const keyref::SecretValue& out) {
     // A writer killed before its rename left its temporary (secrets
-    // included): remove those of dead processes (keyref/temp_file.h).
-    RemoveDeadWritersTemps(path_);
+    // included). Every temporary is made under the file's lock (Rewrite,
+    // the only caller, holds it), so any found is a dead writer's whatever
+    // its pid: a pid from another PID namespace (a container sharing the
+    // folder) names the wrong process here, and such a temporary, holding
+    // keys deleted since, used to stay (keyref/temp_file.h).
+    RemoveTempsUnderLock(path_);
     std::string tmp = TempPrefixFor(path_) + "XXXXXX";
     int fd = mkstemp(tmp.data());  // mode 0600
     if (fd < 0) {

@@ -174,6 +174,10 @@ Error DirectError(const Error& e, const char* what) {
       return TimeoutError(what);
     case ErrorCode::kSourceLocked:
       return LockedError(what);
+    case ErrorCode::kInternal:
+      // Refused here, before anything was sent (CreateItem could not
+      // encrypt): the client's own message and hint say so.
+      return e;
     default:
       return e.message.rfind("No ", 0) == 0 ? NoServiceError()
                                             : FailedError(what);

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <type_traits>
 
 namespace keyref::sources {
 namespace {
@@ -162,6 +163,20 @@ void AppendProperty(const DBusApi* api, DBusMessageIter* dict, const char* name,
   fill(&var);
   api->dbus_message_iter_close_container(&entry, &var);
   api->dbus_message_iter_close_container(dict, &entry);
+}
+
+// Runs a Call's `build`, which either cannot fail (returns void) or may
+// refuse before it appends anything (returns Status: CreateItem, when the
+// value cannot be encrypted).
+template <typename Build>
+Status RunBuild(const Build& build, DBusMessageIter* it) {
+  if constexpr (std::is_void_v<
+                    std::invoke_result_t<const Build&, DBusMessageIter*>>) {
+    build(it);
+    return {};
+  } else {
+    return build(it);
+  }
 }
 
 // A method's `(o item?, o prompt)` reply: "/" as the prompt means done.
@@ -373,7 +388,12 @@ Status SecretServiceClient::Call(const char* path, const char* iface,
     if (!msg) return Unavailable("Out of memory.");
     DBusMessageIter it;
     api_->dbus_message_iter_init_append(msg, &it);
-    build(&it);
+    if (Status st = RunBuild(build, &it); !st) {
+      // Refused before anything was appended: the message is dropped
+      // unsent, and the session stays good.
+      api_->dbus_message_unref(msg);
+      return st;
+    }
     DBusError err;
     api_->dbus_error_init(&err);
     DBusMessage* reply = api_->dbus_connection_send_with_reply_and_block(
@@ -536,7 +556,36 @@ Status SecretServiceClient::CreateItem(const std::string& collection,
   std::string prompt;
   Status st = Call(
       collection.c_str(), "org.freedesktop.Secret.Collection", "CreateItem",
-      [&](DBusMessageIter* it) {
+      [&](DBusMessageIter* it) -> Status {
+        // (o session, ay iv, ay ciphertext, s content type): the value is
+        // encrypted for the session (AES-128-CBC, PKCS#7), so the message
+        // libdbus builds and frees holds no plaintext. Encrypted first, for
+        // the session this attempt uses (a retry opens a new one): when that
+        // fails nothing is sent, since an empty secret with replace set
+        // would leave the daemon to refuse it, or to store it over the key.
+        unsigned char iv[16];
+        std::vector<unsigned char> ct(value.size() + 16);
+        int n1 = 0, n2 = 0;
+        std::unique_ptr<EVP_CIPHER_CTX, CipherFree> c(EVP_CIPHER_CTX_new());
+        const auto* key = reinterpret_cast<const unsigned char*>(
+            session_key_.Reveal().data());
+        const auto* plain =
+            reinterpret_cast<const unsigned char*>(value.Reveal().data());
+        const bool ok =
+            !fail_encryption_for_testing_ && c && session_key_.size() == 16 &&
+            RAND_bytes(iv, sizeof iv) == 1 &&
+            EVP_EncryptInit_ex(c.get(), EVP_aes_128_cbc(), nullptr, key, iv) &&
+            EVP_EncryptUpdate(c.get(), ct.data(), &n1, plain,
+                              static_cast<int>(value.size())) &&
+            EVP_EncryptFinal_ex(c.get(), ct.data() + n1, &n2);
+        if (!ok || n1 + n2 <= 0) {
+          return Error(ErrorCode::kInternal,
+                       "The key could not be encrypted for the keyring "
+                       "session (OpenSSL); nothing was sent to the keyring, "
+                       "and its entry is unchanged.",
+                       "Retry; if it persists, check the OpenSSL library "
+                       "(libcrypto) keyref runs with.");
+        }
         DBusMessageIter props, secret;
         api_->dbus_message_iter_open_container(it, kDBusTypeArray, "{sv}",
                                                &props);
@@ -548,35 +597,16 @@ Status SecretServiceClient::CreateItem(const std::string& collection,
             api_, &props, "org.freedesktop.Secret.Item.Attributes", "a{ss}",
             [&](DBusMessageIter* v) { AppendAttributes(api_, v, attributes); });
         api_->dbus_message_iter_close_container(it, &props);
-        // (o session, ay iv, ay ciphertext, s content type): the value is
-        // encrypted for the session (AES-128-CBC, PKCS#7), so the message
-        // libdbus builds and frees holds no plaintext.
-        unsigned char iv[16];
-        std::vector<unsigned char> ct(value.size() + 16);
-        int n1 = 0, n2 = 0;
-        std::unique_ptr<EVP_CIPHER_CTX, CipherFree> c(EVP_CIPHER_CTX_new());
-        const auto* key = reinterpret_cast<const unsigned char*>(
-            session_key_.Reveal().data());
-        const auto* plain =
-            reinterpret_cast<const unsigned char*>(value.Reveal().data());
-        const bool ok =
-            c && RAND_bytes(iv, sizeof iv) == 1 &&
-            EVP_EncryptInit_ex(c.get(), EVP_aes_128_cbc(), nullptr, key, iv) &&
-            EVP_EncryptUpdate(c.get(), ct.data(), &n1, plain,
-                              static_cast<int>(value.size())) &&
-            EVP_EncryptFinal_ex(c.get(), ct.data() + n1, &n2);
-        // On failure an empty value goes out; the daemon then refuses the
-        // malformed secret and the call fails.
-        const int n = ok ? n1 + n2 : 0;
         api_->dbus_message_iter_open_container(it, kDBusTypeStruct, nullptr,
                                                &secret);
         AppendStr(api_, &secret, kDBusTypeObjectPath, session_);
-        AppendBytes(api_, &secret, iv, ok ? 16 : 0);
-        AppendBytes(api_, &secret, ct.data(), n);
+        AppendBytes(api_, &secret, iv, 16);
+        AppendBytes(api_, &secret, ct.data(), n1 + n2);
         AppendStr(api_, &secret, kDBusTypeString, "text/plain");
         api_->dbus_message_iter_close_container(it, &secret);
         const std::uint32_t replace = 1;
         api_->dbus_message_iter_append_basic(it, kDBusTypeBoolean, &replace);
+        return {};
       },
       [&](ArgReader r) -> Status {
         std::string item;

@@ -71,9 +71,15 @@ class SecretServiceClient {
 
   /// Collection.CreateItem with `replace`, the value encrypted for the
   /// session. SOURCE_LOCKED when the daemon asks for a prompt (a locked
-  /// collection): prompts cannot be answered headless.
+  /// collection): prompts cannot be answered headless. INTERNAL, nothing
+  /// sent, when the value cannot be encrypted: never an empty or plain
+  /// secret in its place.
   Status CreateItem(const std::string& collection, const std::string& label,
                     const Attributes& attributes, const SecretValue& value);
+
+  /// Test seam (a C++ API, no binding to JS): every later encryption of a
+  /// value for CreateItem fails, as an OpenSSL failure would.
+  void FailEncryptionForTesting() { fail_encryption_for_testing_ = true; }
 
   /// Item.Delete. SOURCE_LOCKED when the daemon asks for a prompt.
   Status DeleteItem(const std::string& item);
@@ -106,6 +112,7 @@ class SecretServiceClient {
   std::string session_;      // object path of our session
   SecretValue session_key_;  // AES-128 key (16 bytes)
   std::uint64_t generation_ = 0;
+  bool fail_encryption_for_testing_ = false;
 };
 
 }  // namespace keyref::sources
