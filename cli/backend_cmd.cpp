@@ -69,7 +69,8 @@ int BackendSet(Context& ctx, const Args& args) {
                      " (saved in " + ctx.config_path + ").\n";
   if (b == Backend::kFile) {
     text += "The file backend keeps keys in a 0600 JSON file (" +
-            PlaintextFilePath("", *ProcessEnv::Capture()) + "); prefer the keyring where one runs.\n";
+            PlaintextFilePath("", *ProcessEnv::Capture()) +
+            "); prefer the keyring where one runs.\n";
   }
   PrintResult(ctx, body, text);
   return kExitOk;

@@ -258,7 +258,8 @@ BackendState ProbeBackend(Backend b, const Config& config, Instance& inst) {
         "0600 JSON file; prefer the keyring where one runs).";
     return s;
   }
-  const std::string file = PlaintextFilePath(inst.policy().plaintext_file, *inst.policy().env);
+  const std::string file =
+      PlaintextFilePath(inst.policy().plaintext_file, *inst.policy().env);
   if (b == Backend::kFile && !Exists(file)) {
     s.state = "reachable";
     s.reason = "no secrets file yet; `keyref secret set` creates " + file;

@@ -29,6 +29,10 @@ async function demoChat({ write = (s) => process.stdout.write(s) } = {}) {
   // key is bound by policy.origins, which a host reads from its USER
   // settings; the loopback origin of this demo's server is bound explicitly.
   const origin = keyref.originOf(server.url);
+  // A wrong key for the second request, set before the Sidecar is made: a
+  // Sidecar reads the environment as it was when it was created (a later
+  // change to process.env is not seen; docs/requests.md).
+  process.env[WRONG_VAR] = `sk-demo-${crypto.randomBytes(24).toString('base64url')}`;
   const sidecar = new keyref.Sidecar({
     policy: { origins: { [apiKeyRef]: [origin], [wrongRef]: [origin] } },
   });
@@ -52,7 +56,6 @@ async function demoChat({ write = (s) => process.stdout.write(s) } = {}) {
     // A wrong key: the server masks it as OpenAI does (its start and last
     // 4). keyref scrubs any run of a key that counts (docs/threat-model.md);
     // a mask this short is not one, so it arrives as the server sent it.
-    process.env[WRONG_VAR] = `sk-demo-${crypto.randomBytes(24).toString('base64url')}`;
     const res = await sidecar.request({ provider: 'openai-compatible', baseUrl: server.url,
       // A ref to the wrong key's variable, never the key itself.
       apiKeyRef: wrongRef, path: '/chat/completions',

@@ -67,8 +67,8 @@ Napi::Value Sidecar::Check(const Napi::CallbackInfo& info) {
     return Napi::Value(env, promise);
   }
   if (c.scheme == Scheme::kEnv) {
-    // getenv must not race with process.env writes, which happen on this
-    // thread; reading the environment does not block.
+    // The environment the instance captured (process_env.h): reading it
+    // does not block, so no trip to a worker.
     SettleDeferred(env, d, true,
                    CheckResult(env, *inst, inst->Check(ref.text())));
     return Napi::Value(env, promise);

@@ -302,6 +302,9 @@ export function normaliseOptions(options: SidecarOptions | undefined): NativeSid
 /**
  * A keyref instance. It resolves secrets only inside native code and never
  * returns one to JavaScript; every string it hands back has been redacted.
+ * It reads the process environment as it was when it was created (`env:`
+ * keys, TLS trust variables, PATH): a later change to `process.env` is not
+ * seen (docs/requests.md, "The environment").
  */
 export class Sidecar {
   /** @internal */

@@ -334,11 +334,14 @@ TEST_F(FileSourceTest, OneMegabyteValue) {
 
 TEST(FileSourcePath, DefaultIsUnderXdgConfigHome) {
   setenv("XDG_CONFIG_HOME", "/x/cfg", 1);
-  EXPECT_EQ(PlaintextFilePath("", *ProcessEnv::Capture()), "/x/cfg/keyref/secrets.json");
+  EXPECT_EQ(PlaintextFilePath("", *ProcessEnv::Capture()),
+            "/x/cfg/keyref/secrets.json");
   unsetenv("XDG_CONFIG_HOME");
   setenv("HOME", "/home/u", 1);
-  EXPECT_EQ(PlaintextFilePath("", *ProcessEnv::Capture()), "/home/u/.config/keyref/secrets.json");
-  EXPECT_EQ(PlaintextFilePath("/p/s.json", *ProcessEnv::Capture()), "/p/s.json");
+  EXPECT_EQ(PlaintextFilePath("", *ProcessEnv::Capture()),
+            "/home/u/.config/keyref/secrets.json");
+  EXPECT_EQ(PlaintextFilePath("/p/s.json", *ProcessEnv::Capture()),
+            "/p/s.json");
 }
 
 }  // namespace

@@ -93,8 +93,8 @@ TEST(ProcessEnvTest, PolicyEnvironmentIsTheOnlyOneRead) {
 TEST(ProcessEnvTest, ChildRunsWithTheCapturedEnvironment) {
   const std::string name = test::RandomName("KEYREF_PENV_CHILD_");
   setenv(name.c_str(), "process-value", 1);
-  auto env = ProcessEnv::FromEntries(
-      {"PATH=/usr/bin:/bin", name + "=captured-value"});
+  auto env =
+      ProcessEnv::FromEntries({"PATH=/usr/bin:/bin", name + "=captured-value"});
   sources::ChildResult r =
       sources::RunChild({"sh", "-c", "printf %s \"$" + name + "\""}, *env,
                         std::chrono::milliseconds(10000), 1024);

@@ -545,12 +545,17 @@ test('fingerprints: stable across two processes of one installation, different f
   for (const [i, fp] of first.entries()) assertNoTrace(fp, keys[i], 'fingerprint');
 
   // The canary scan over many keys in this process.
+  // The variables are set before the Sidecar is made: it reads the
+  // environment as it was then.
+  const many = Array.from({ length: 40 }, () => {
+    const k = `sk-${require('node:crypto').randomBytes(24).toString('hex')}`;
+    return [k, envRef(k)];
+  });
   const sidecar = new Sidecar();
   try {
     const seen = new Set();
-    for (let i = 0; i < 40; i++) {
-      const k = `sk-${require('node:crypto').randomBytes(24).toString('hex')}`;
-      const fp = (await sidecar.describe(envRef(k))).fingerprint;
+    for (const [k, ref] of many) {
+      const fp = (await sidecar.describe(ref)).fingerprint;
       assertNoTrace(fp, k, 'fingerprint');
       seen.add(fp);
     }

@@ -252,9 +252,10 @@ test('the second and later requests still scrub the key, and a changed value und
       earlier: seen.filter((k) => k !== sent) } }));
   });
   // apiKeyRef: an env: ref to a variable holding a made-up key, changed
-  // between the rounds below (as a user rotating the key).
+  // between the rounds below (as a user rotating the key and restarting:
+  // a Sidecar reads the environment as it was when it was made).
   const ref = envRef(first);
-  const sidecar = boundSidecar(ref, [srv]);
+  let sidecar = boundSidecar(ref, [srv]);
   try {
     for (let i = 0; i < 4; i++) {
       const res = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: ref, path: '/v1/x' });
@@ -266,6 +267,8 @@ test('the second and later requests still scrub the key, and a changed value und
       assertNoTrace(JSON.stringify(res), first, `request ${i}`);
     }
     process.env[ref.slice('env:'.length)] = second;
+    sidecar.close();
+    sidecar = boundSidecar(ref, [srv]);
     for (let i = 0; i < 3; i++) {
       const res = await sidecar.request({ provider: 'openai', baseUrl: srv.url, apiKeyRef: ref, path: '/v1/x' });
       const body = JSON.parse(res.body);
@@ -275,7 +278,8 @@ test('the second and later requests still scrub the key, and a changed value und
       // The old value, echoed by the server after the change: not this
       // request's key, so its scrubber does not hold it; the instance's
       // redactor still does (the process remembers the fingerprints of
-      // values it resolved, docs/redaction.md).
+      // values it resolved, whichever Sidecar resolved them,
+      // docs/redaction.md).
       assert.deepEqual(body.error.earlier, ['[REDACTED]'], `changed ${i}`);
       assertNoTrace(JSON.stringify(res), first, `changed ${i}, old value`);
     }

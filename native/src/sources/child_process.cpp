@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <cstring>
 
-
 namespace keyref::sources {
 namespace {
 
@@ -127,8 +126,8 @@ ChildResult RunChild(const std::vector<std::string>& argv,
   // environment above (posix_spawnp would read PATH with getenv, and
   // environ is what JS may be changing). glibc reports exec failure (ENOENT
   // when the program is missing) as the return value.
-  int rc = posix_spawn(&pid, program.c_str(), &fa, &attr, cargv.data(),
-                       env.envp());
+  int rc =
+      posix_spawn(&pid, program.c_str(), &fa, &attr, cargv.data(), env.envp());
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   close(out_pipe[1]);

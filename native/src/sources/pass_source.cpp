@@ -1,7 +1,6 @@
 // pass:PATH — pass(1): `pass show PATH`, first line.
 #include <sys/stat.h>
 
-
 #include "keyref/source.h"
 #include "sources/child_process.h"
 #include "sources/cli_source.h"
