@@ -53,6 +53,7 @@ class RawServer {
   int port() const { return port_; }
   std::atomic<long long> written{0};
   std::atomic<int> requests{0};
+  std::atomic<int> connections{0};
   std::atomic<bool> stop_{false};
 
   // Writes all of `s`; false when the peer is gone.
@@ -83,6 +84,7 @@ class RawServer {
     while (!stop_) {
       int c = ::accept(fd_, nullptr, nullptr);
       if (c < 0) return;
+      ++connections;
       client_ = c;
       bool keep = true;
       while (keep && !stop_ && ReadHead(c)) {
@@ -458,6 +460,86 @@ TEST_F(HttpFaultsTest, StatusLinesParseAsBefore) {
     });
     auto r = Run(Req(server.port()));
     EXPECT_FALSE(r.ok()) << bad;
+  }
+}
+
+// ---- Proxies ------------------------------------------------------------
+
+const char kProxyAuth[] =
+    "HTTP/1.1 407 Proxy Authentication Required\r\n"
+    "Proxy-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\n\r\n";
+
+HttpRequest ViaProxy(HttpRequest req, const RawServer& proxy) {
+  req.proxy.explicit_proxy = "http://127.0.0.1:" + std::to_string(proxy.port());
+  return req;
+}
+
+// A proxy that answers 407 to CONNECT and keeps the connection open. httplib
+// hands its answer back as a finished send, on a socket that has no TLS
+// session; keyref used to return it for a HEAD as if the origin had
+// answered, and to pool the socket, so the next request on it wrote to a
+// null SSL and crashed the process. Every method now gets PROXY_FAILED with
+// the proxy's status, and no such connection is kept: each request opens
+// its own.
+TEST_F(HttpFaultsTest, RefusedTunnelIsProxyFailedAndNeverPooled) {
+  RawServer proxy([&](int fd, int) { return proxy.Send(fd, kProxyAuth); });
+  HttpRequest req = ViaProxy(Req(9), proxy);
+  req.base_url = "https://127.0.0.1:9";
+  for (const char* method : {"HEAD", "GET", "HEAD"}) {
+    req.method = method;
+    auto r = Run(req);
+    EXPECT_FALSE(r.ok()) << method << " answered " << r.value().status;
+    if (r.ok()) continue;
+    EXPECT_EQ(r.error().code, ErrorCode::kProxyFailed) << method;
+    EXPECT_NE(r.error().message.find("407"), std::string::npos) << method;
+  }
+  EXPECT_EQ(proxy.requests.load(), 3);
+  EXPECT_EQ(proxy.connections.load(), 3);
+}
+
+// Plain http through a forward proxy (keyless, as ollama): the proxy relays
+// the origin's answer, and a 204 or a HEAD, which have no body and so no
+// response callback, are answers all the same; the connection is reused.
+// Direct, the same.
+TEST_F(HttpFaultsTest, NoBodyAnswersArriveDirectAndThroughAForwardProxy) {
+  for (bool via_proxy : {false, true}) {
+    RawServer server([&](int fd, int n) {
+      return server.Send(
+          fd, n % 2 == 0 ? "HTTP/1.1 204 No Content\r\nX-From: origin\r\n\r\n"
+                         : "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+                           "X-From: origin\r\n\r\n");
+    });
+    HttpRequest req = Req(via_proxy ? 9 : server.port());
+    if (via_proxy) req = ViaProxy(req, server);
+    for (const char* method : {"DELETE", "HEAD", "DELETE", "HEAD"}) {
+      req.method = method;
+      auto r = Run(req);
+      ASSERT_TRUE(r.ok()) << method << ": " << r.error().message;
+      EXPECT_EQ(r.value().status, req.method == "HEAD" ? 200 : 204);
+      EXPECT_TRUE(r.value().body.empty());
+      bool from_origin = false;
+      for (const auto& [name, value] : r.value().headers) {
+        from_origin = from_origin || (name == "x-from" && value == "origin");
+      }
+      EXPECT_TRUE(from_origin) << method;
+    }
+    EXPECT_EQ(server.connections.load(), 1) << via_proxy;
+  }
+}
+
+// 407 is the proxy's own answer (RFC 9110, 15.5.8), never an origin's: a
+// forward proxy that asks for credentials is PROXY_FAILED, as a refused
+// tunnel is, rather than a response from the origin.
+TEST_F(HttpFaultsTest, ForwardProxyAskingForCredentialsIsProxyFailed) {
+  RawServer proxy([&](int fd, int) { return proxy.Send(fd, kProxyAuth); });
+  HttpRequest req = ViaProxy(Req(9), proxy);
+  for (const char* method : {"GET", "HEAD"}) {
+    req.method = method;
+    auto r = Run(req);
+    EXPECT_FALSE(r.ok()) << method << " answered " << r.value().status;
+    if (r.ok()) continue;
+    EXPECT_EQ(r.error().code, ErrorCode::kProxyFailed) << method;
+    EXPECT_NE(r.error().message.find("407"), std::string::npos) << method;
   }
 }
 

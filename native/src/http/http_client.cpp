@@ -261,8 +261,13 @@ struct Exchange {
 // The outcome of one send on one connection.
 struct Sent {
   bool ok = false;  // httplib had a whole exchange (maybe only the proxy's)
+  // Whether that exchange was the request's own (http::Reached): only then
+  // is `response` an answer to the request.
+  http::Reached reached = http::Reached::kNothing;
   httplib::Error error = httplib::Error::Success;
-  httplib::Response response;  // the CONNECT answer when no origin answered
+  // What httplib read: the proxy's answer when it answered itself, else the
+  // response head (and the body, when no callback took it).
+  httplib::Response response;
   http::Attempt at;
 };
 
@@ -330,22 +335,32 @@ void SendOnce(const Exchange& ex, httplib::ClientImpl& cli, Sent* sent) {
   }
   ex.control.Attach(&cli);
   http::TakeHeadTooLarge();
+  http::TakeReached();
   sent->ok = ex.control.cancelled()
                  ? false
                  : cli.send(hreq, sent->response, sent->error);
   sent->at.head_too_large = http::TakeHeadTooLarge();
+  sent->reached = http::TakeReached();
   ex.control.Detach();
 }
 
-// The response of a send that completed: the origin's, or (an https request
-// through a proxy that no origin answered) none, which the caller reports
-// as PROXY_FAILED.
-bool TakeResponse(const Exchange& ex, bool via_proxy, Sent* sent) {
+// Whether a send that completed was answered by the proxy itself rather
+// than by the request's own exchange: a CONNECT the proxy refused (httplib
+// returns that answer as a finished send, and runs no exchange with the
+// origin), or, for plain http through a forward proxy, a 407, which only a
+// proxy sends (RFC 9110, 15.5.8). Decided by the code path (Sent::reached),
+// not by the method or the callbacks: httplib calls no response callback
+// for a HEAD or a 204, whoever answers.
+bool ProxyAnswered(const Exchange& ex, bool via_proxy, const Sent& sent) {
+  if (sent.reached != http::Reached::kAnswered) return true;
+  return via_proxy && !ex.url.tls && sent.response.status == 407;
+}
+
+// The response of a send the request's own exchange answered: the one the
+// callbacks collected, or, when httplib called none (HEAD, 204), the one it
+// read itself.
+void TakeResponse(Sent* sent) {
   http::Attempt& at = sent->at;
-  if (!(at.got_headers || !via_proxy || !ex.url.tls ||
-        ex.request.method == "HEAD")) {
-    return false;
-  }
   if (!at.got_headers) {
     at.response.status = sent->response.status;
     for (const auto& [name, value] : sent->response.headers) {
@@ -353,7 +368,22 @@ bool TakeResponse(const Exchange& ex, bool via_proxy, Sent* sent) {
     }
     at.response.body = sent->response.body;
   }
-  return true;
+}
+
+// PROXY_FAILED for a send the proxy answered itself (ProxyAnswered). Only
+// the proxy's status is kept: its headers and body are no answer to the
+// request.
+Error ProxyRefused(const Exchange& ex, const Sent& sent) {
+  const std::string status = std::to_string(sent.response.status);
+  if (ex.url.tls) {
+    return Error(
+        ErrorCode::kProxyFailed,
+        "The proxy refused to open a tunnel (CONNECT answered " + status + ").",
+        "Check the proxy setting and its credentials.");
+  }
+  return Error(ErrorCode::kProxyFailed,
+               "The proxy refused the request (it answered " + status + ").",
+               "Check the proxy setting and its credentials.");
 }
 
 // The retry decision for a whole response: 429 and 503 while retries are
@@ -451,7 +481,15 @@ Result<HttpResponse> RunAttempts(const Exchange& ex, Wire& wire) {
     SendOnce(ex, cli, &sent);
 
     if (ex.control.cancelled()) return CancelError(ex.control.reason());
-    if (sent.ok && TakeResponse(ex, via_proxy, &sent)) {
+    if (sent.ok && ProxyAnswered(ex, via_proxy, sent)) {
+      // `c` is dropped, never pooled: after a refused CONNECT its socket is
+      // the proxy's, open and without TLS.
+      return Scrubbed(ProxyRefused(ex, sent), ex.scrub, ex.redactor);
+    }
+    if (sent.ok) {
+      // Only a connection whose own exchange completed goes back to the
+      // pool (the rule that keeps a proxy's socket out of it).
+      TakeResponse(&sent);
       wire.pool.Release(std::move(c));
       if (auto wait = RetryWait(sent.at.response, &budget)) {
         if (!ex.control.SleepFor(*wait)) {
@@ -467,13 +505,11 @@ Result<HttpResponse> RunAttempts(const Exchange& ex, Wire& wire) {
       ScrubOut(ex.scrub, ex.redactor, &res.body);
       return std::move(res);
     }
-    if (sent.ok) {
-      return Scrubbed(
-          Error(ErrorCode::kProxyFailed,
-                "The proxy refused to open a tunnel (CONNECT answered " +
-                    std::to_string(sent.response.status) + ").",
-                "Check the proxy setting and its credentials."),
-          ex.scrub, ex.redactor);
+    if (sent.reached == http::Reached::kNoTlsSession) {
+      return Scrubbed(Error(ErrorCode::kInternal,
+                            "keyref found a connection to " + ex.url.Origin() +
+                                " without TLS and sent nothing on it."),
+                      ex.scrub, ex.redactor);
     }
     if (RetryOnNewConnection(c, sent, stale_retry_used)) {
       stale_retry_used = true;

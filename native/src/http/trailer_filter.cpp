@@ -251,10 +251,15 @@ ssize_t TrailerFilterStream::write(const char* ptr, size_t size) {
 
 namespace {
 thread_local bool t_head_too_large = false;
+thread_local Reached t_reached = Reached::kNothing;
 }  // namespace
 
 bool TakeHeadTooLarge() noexcept {
   return std::exchange(t_head_too_large, false);
+}
+
+Reached TakeReached() noexcept {
+  return std::exchange(t_reached, Reached::kNothing);
 }
 
 ssize_t TrailerFilterStream::read(char* ptr, size_t size) {
@@ -329,8 +334,18 @@ class TlsStream : public httplib::Stream {
   time_t rs_, ru_, ws_, wu_;
 };
 
+// The request's own exchange on `strm`, and what it reached (TakeReached).
+bool Exchange(httplib::Stream& strm,
+              const std::function<bool(httplib::Stream&)>& callback) {
+  t_reached = Reached::kCutShort;
+  const bool done = callback(strm);
+  if (done) t_reached = Reached::kAnswered;
+  return done;
+}
+
 // Both override httplib's (private, virtual) process_socket, the one place
-// a client builds the stream a request and its response travel on.
+// a client builds the stream a request and its response travel on, and
+// which httplib calls for the request itself, never for a CONNECT.
 class PlainClient : public httplib::ClientImpl {
  public:
   using ClientImpl::ClientImpl;
@@ -342,7 +357,7 @@ class PlainClient : public httplib::ClientImpl {
         socket.sock, read_timeout_sec_, read_timeout_usec_, write_timeout_sec_,
         write_timeout_usec_, [&](httplib::Stream& strm) {
           TrailerFilterStream filtered(strm);
-          return callback(filtered);
+          return Exchange(filtered, callback);
         });
   }
 };
@@ -354,10 +369,20 @@ class TlsClient : public httplib::SSLClient {
  private:
   bool process_socket(const Socket& socket,
                       std::function<bool(httplib::Stream&)> callback) override {
+    // httplib skips the CONNECT and the handshake on an open socket; one
+    // without a TLS session (a refused CONNECT leaves the proxy's socket so)
+    // must never carry a request: no origin is on it, and TlsStream would
+    // call SSL_write with a null SSL (it crashed the process). keyref never
+    // reuses such a connection (http_client.cpp pools only answered ones);
+    // this is the check behind that rule.
+    if (socket.ssl == nullptr) {
+      t_reached = Reached::kNoTlsSession;
+      return false;
+    }
     TlsStream tls(socket.sock, socket.ssl, read_timeout_sec_,
                   read_timeout_usec_, write_timeout_sec_, write_timeout_usec_);
     TrailerFilterStream filtered(tls);
-    return callback(filtered);
+    return Exchange(filtered, callback);
   }
 };
 

@@ -128,6 +128,23 @@ class TrailerFilterStream : public httplib::Stream {
 // TrailerFilter::head_too_large); reading clears it.
 bool TakeHeadTooLarge() noexcept;
 
+// How far the last send on this thread got with the request itself. The
+// clients below set it in process_socket, which httplib calls for the
+// request's own exchange only: after any CONNECT, never for it. So a send
+// that httplib reports done while this is not kAnswered was answered by the
+// proxy (a CONNECT refused with 407: httplib returns that answer as the
+// response and leaves the proxy's socket open, with no TLS session).
+enum class Reached {
+  kNothing,       // the request was never written (no exchange ran)
+  kNoTlsSession,  // an https connection without a TLS session: refused
+  kCutShort,      // the exchange ran but ended without a whole response
+  kAnswered,      // the request was written and a whole response read
+};
+
+// What the last send on this thread reached (see Reached); reading resets
+// it to kNothing.
+Reached TakeReached() noexcept;
+
 // httplib clients whose responses are read through a TrailerFilterStream.
 std::unique_ptr<httplib::ClientImpl> MakePlainClient(const std::string& host,
                                                      int port);
