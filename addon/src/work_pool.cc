@@ -1,6 +1,7 @@
 #include "work_pool.h"
 
 #include "errors.h"
+#include "keyref/exit_gate.h"
 
 namespace keyref::addon {
 
@@ -66,12 +67,17 @@ void WorkPool::Run() {
     queue_.pop_front();
     lock.unlock();
     Done done;
-    try {
-      done = work();
-    } catch (...) {
-      // bad_alloc and the like: settle the promise instead of aborting the
-      // extension host.
-      done = std::move(on_throw);
+    // The process's exit handler waits for the work (exit_gate.h): it may
+    // be using OpenSSL (a fingerprint's HMAC), which exit tears down.
+    {
+      exit_gate::Busy busy;
+      try {
+        done = work();
+      } catch (...) {
+        // bad_alloc and the like: settle the promise instead of aborting
+        // the extension host.
+        done = std::move(on_throw);
+      }
     }
     auto* c = new Completion{std::move(done)};
     if (tsfn_.NonBlockingCall(c) != napi_ok) delete c;

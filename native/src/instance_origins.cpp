@@ -427,7 +427,9 @@ Result<const SecretValue*> Instance::LoadInstallationKey() {
       if (IsUnanswered(code)) return FingerprintKeyError(where, got.error());
       if (code != ErrorCode::kSecretNotFound) continue;  // not usable here
     }
-    SecretValue fresh = NewFingerprintKey();
+    Result<SecretValue> made = NewFingerprintKey();
+    if (!made) return std::move(made).error();
+    SecretValue fresh = std::move(made).value();
     if (Status st = SourceFor(s).Store(where, fresh); !st) {
       // A write that timed out may yet land: the next call reads it back.
       // A store that refuses the write (locked, read-only) holds no key, so
@@ -450,8 +452,10 @@ Result<const SecretValue*> Instance::LoadInstallationKey() {
               "secretStorage, no file backend): fingerprints are stable only "
               "within this process, and origins another process recorded "
               "for a key bind nothing here");
+  Result<SecretValue> made = NewFingerprintKey();
+  if (!made) return std::move(made).error();
   fp_process_local_ = true;
-  fp_key_ = NewFingerprintKey();
+  fp_key_ = std::move(made).value();
   return &fp_key_;
 }
 

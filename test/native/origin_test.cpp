@@ -242,24 +242,24 @@ SecretValue Sv(const std::string& s) {
 }
 
 TEST(FingerprintTest, KeyedStableDistinctAndNoRunOfTheKey) {
-  SecretValue ik = NewFingerprintKey();
+  SecretValue ik = NewFingerprintKey().value();
   ASSERT_EQ(ik.size(), 2 * kFingerprintKeyBytes);
-  SecretValue other_ik = NewFingerprintKey();
+  SecretValue other_ik = NewFingerprintKey().value();
   EXPECT_NE(ik.Reveal(), other_ik.Reveal());
   const std::string key = "sk-proj-" + std::string(40, 'a') + "0123456789";
   const std::string key2 = "sk-proj-" + std::string(40, 'a') + "0123456788";
-  std::string fp = KeyFingerprint(ik, Sv(key));
+  std::string fp = KeyFingerprint(ik, Sv(key)).value();
   EXPECT_EQ(fp.size(), 14u);
   EXPECT_EQ(fp[4], '-');
   EXPECT_EQ(fp[9], '-');
-  EXPECT_EQ(KeyFingerprint(ik, Sv(key)), fp);        // stable
-  EXPECT_NE(KeyFingerprint(ik, Sv(key2)), fp);       // one character apart
-  EXPECT_NE(KeyFingerprint(other_ik, Sv(key)), fp);  // keyed
+  EXPECT_EQ(KeyFingerprint(ik, Sv(key)).value(), fp);   // stable
+  EXPECT_NE(KeyFingerprint(ik, Sv(key2)).value(), fp);  // one character apart
+  EXPECT_NE(KeyFingerprint(other_ik, Sv(key)).value(), fp);  // keyed
   // The canary scan: no 8-character run of the key in the fingerprint,
   // over many random keys.
   for (int i = 0; i < 500; ++i) {
-    SecretValue k = NewFingerprintKey();  // 64 random hex characters
-    std::string f = KeyFingerprint(ik, k);
+    SecretValue k = NewFingerprintKey().value();  // 64 random hex
+    std::string f = KeyFingerprint(ik, k).value();
     std::string_view kv = k.Reveal();
     for (std::size_t j = 0; j + 8 <= kv.size(); ++j) {
       ASSERT_EQ(f.find(kv.substr(j, 8)), std::string::npos);
@@ -1095,7 +1095,7 @@ TEST(InstanceOriginsTest,
     auto fake = std::make_unique<test::FakeSource>(Scheme::kKeyring);
     test::FakeSource* keyring = fake.get();
     inst.SetSourceForTesting(Scheme::kKeyring, std::move(fake));
-    SecretValue ik = NewFingerprintKey();
+    SecretValue ik = NewFingerprintKey().value();
     keyring->Set(FingerprintKeyRef(Scheme::kKeyring).name,
                  std::string(ik.Reveal()));
     keyring->fail = code;
@@ -1112,7 +1112,8 @@ TEST(InstanceOriginsTest,
     keyring->fail = ErrorCode::kOk;
     auto after = inst.Fingerprint(Ref("secret:one"));
     ASSERT_TRUE(after.ok()) << after.error().message;
-    EXPECT_EQ(after.value(), KeyFingerprint(ik, Sv("key-one-0123456789")));
+    EXPECT_EQ(after.value(),
+              KeyFingerprint(ik, Sv("key-one-0123456789")).value());
   }
   {
     // Four requests at once against a keyring that takes 300 ms to time

@@ -12,6 +12,7 @@
 
 #include <string>
 
+#include "keyref/error.h"
 #include "keyref/secret_value.h"
 
 namespace keyref {
@@ -19,11 +20,14 @@ namespace keyref {
 // The installation key's length in bytes.
 inline constexpr std::size_t kFingerprintKeyBytes = 32;
 
-// A fresh installation key (32 random bytes, as 64 hex characters).
-SecretValue NewFingerprintKey();
+// A fresh installation key (32 random bytes, as 64 hex characters), or
+// INTERNAL when OpenSSL's generator fails. Both run on worker threads: an
+// error, never an exception (one escaping a worker ends the process).
+Result<SecretValue> NewFingerprintKey();
 
-// The fingerprint of `key` under `installation_key` ("xxxx-xxxx-xxxx").
-std::string KeyFingerprint(const SecretValue& installation_key,
-                           const SecretValue& key);
+// The fingerprint of `key` under `installation_key` ("xxxx-xxxx-xxxx"), or
+// INTERNAL when HMAC fails.
+Result<std::string> KeyFingerprint(const SecretValue& installation_key,
+                                   const SecretValue& key);
 
 }  // namespace keyref

@@ -191,7 +191,11 @@ class HttpClient {
 
  private:
   struct State;
+  // Marks the client closed and cancels its running requests (Close, and
+  // the exit handler: exit_gate.h).
+  static void CancelAll(State& st);
   std::shared_ptr<State> state_;
+  int exit_stopper_ = 0;
 };
 
 }  // namespace keyref

@@ -8,6 +8,8 @@
 
 #include "http/http_runtime.h"
 #include "http/trailer_filter.h"
+#include "http/trust_store.h"
+#include "keyref/exit_gate.h"
 #include "keyref/key_scrubber.h"
 #include "keyref/request_head.h"
 
@@ -98,24 +100,42 @@ struct HttpClient::State {
 };
 
 HttpClient::HttpClient(const Redactor& redactor, HttpClientOptions options)
-    : state_(std::make_shared<State>(redactor, options)) {}
+    : state_(std::make_shared<State>(redactor, options)) {
+  // OpenSSL is initialised by now (trust_store.cpp, at load): the exit
+  // handler armed here runs before OpenSSL's (exit_gate.h).
+  http::InitOpenSsl();
+  exit_gate::Arm();
+  // At exit, this client's requests are cancelled (no new one starts) so
+  // that its workers leave OpenSSL before OpenSSL is torn down.
+  std::weak_ptr<State> weak = state_;
+  exit_stopper_ = exit_gate::AddStopper([weak] {
+    if (auto st = weak.lock()) CancelAll(*st);
+  });
+}
 
-HttpClient::~HttpClient() { Close(); }
+HttpClient::~HttpClient() {
+  exit_gate::RemoveStopper(exit_stopper_);
+  Close();
+}
 
 void HttpClient::Submit(std::function<void()> task) {
   state_->workers.Submit(std::move(task));
 }
 
-void HttpClient::Close() {
-  state_->closed = true;
+void HttpClient::CancelAll(State& st) {
+  st.closed = true;
   std::vector<std::weak_ptr<RequestControl>> running;
   {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    running.swap(state_->running);
+    std::lock_guard<std::mutex> lock(st.mu);
+    running.swap(st.running);
   }
   for (auto& w : running) {
     if (auto c = w.lock()) c->Cancel(CancelReason::kClosed);
   }
+}
+
+void HttpClient::Close() {
+  CancelAll(*state_);
   state_->pool.Clear();
   // For good: a request already past the `closed` check keeps nothing.
   state_->scrubbers.Close();

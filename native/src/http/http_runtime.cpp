@@ -10,6 +10,7 @@
 
 #include "http/trailer_filter.h"
 #include "http/trust_store.h"
+#include "keyref/exit_gate.h"
 
 namespace keyref::http {
 
@@ -63,8 +64,12 @@ void WorkerPool::Run(const std::shared_ptr<Inner>& inner) {
     std::function<void()> task = std::move(in.queue.front());
     in.queue.pop_front();
     lock.unlock();
-    task();
-    task = nullptr;  // release what it captured before taking the lock
+    {
+      // The exit handler waits for the task (exit_gate.h).
+      exit_gate::Busy busy;
+      task();
+      task = nullptr;  // release what it captured before taking the lock
+    }
     lock.lock();
   }
 }

@@ -119,9 +119,16 @@ TrustLocations FindSystemTrust(const GetEnvFn& getenv,
 }
 
 void InitOpenSsl() {
+  // OPENSSL_INIT_NO_ATEXIT: OpenSSL's exit handler frees its locks and
+  // state while keyref's workers may still be using them (process.exit()
+  // with requests in flight: RAND_bytes then crashed on a freed lock, and
+  // HMAC failed, in a review's runs; a core dump of that crash held the
+  // key). The process is ending anyway; nothing needs the memory back.
   static std::once_flag once;
-  std::call_once(
-      once, [] { OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr); });
+  std::call_once(once, [] {
+    OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT,
+                     nullptr);
+  });
 }
 
 // Whichever OpenSSL initialisation comes first decides whether a config

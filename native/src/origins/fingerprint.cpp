@@ -6,7 +6,6 @@
 #include <openssl/rand.h>
 
 #include <array>
-#include <stdexcept>
 
 namespace keyref {
 namespace {
@@ -15,10 +14,13 @@ constexpr char kHex[] = "0123456789abcdef";
 
 }  // namespace
 
-SecretValue NewFingerprintKey() {
+Result<SecretValue> NewFingerprintKey() {
   std::array<unsigned char, kFingerprintKeyBytes> raw{};
   if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
-    throw std::runtime_error("RAND_bytes failed");
+    return Error(ErrorCode::kInternal,
+                 "Could not make a fingerprint key: the random generator "
+                 "failed.",
+                 "Try again; if it persists, report it with the log.");
   }
   std::array<char, kFingerprintKeyBytes * 2> text{};
   for (std::size_t i = 0; i < raw.size(); ++i) {
@@ -31,8 +33,8 @@ SecretValue NewFingerprintKey() {
   return out;
 }
 
-std::string KeyFingerprint(const SecretValue& installation_key,
-                           const SecretValue& key) {
+Result<std::string> KeyFingerprint(const SecretValue& installation_key,
+                                   const SecretValue& key) {
   // HMAC-SHA-256(installation key, key). The installation key serves
   // nothing else, so no domain label is needed; a later format would get a
   // new key name (binding_record.h, FingerprintKeyRef) instead.
@@ -44,7 +46,10 @@ std::string KeyFingerprint(const SecretValue& installation_key,
             reinterpret_cast<const unsigned char*>(k.data()), k.size(),
             mac.data(), &len) ||
       len < 6) {
-    throw std::runtime_error("HMAC failed");
+    SecureZero(mac.data(), mac.size());
+    return Error(ErrorCode::kInternal,
+                 "Could not compute a key fingerprint: HMAC failed.",
+                 "Try again; if it persists, report it with the log.");
   }
   std::string out;
   for (int i = 0; i < 6; ++i) {
