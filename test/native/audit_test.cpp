@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "keyref/file_lock.h"
+#include "keyref/instance.h"
 #include "test_util.h"
 
 namespace keyref {
@@ -202,6 +203,88 @@ TEST(AuditRecordTest, FieldsAreCutSoThatALineStaysSmall) {
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_LT(st.st_size, 8 * 1024);
+}
+
+// ---- Instance::Send ------------------------------------------------------
+
+Result<HttpResponse> SendOne(Instance& inst, const HttpRequest& r) {
+  RequestControl control;
+  return inst.Send(r, control, nullptr);
+}
+
+// A refused request is recorded too, and the raw binding can hand Send
+// anything: the path and method are recorded only once they pass the
+// request's own checks (else empty), and never longer than the cap. Before,
+// the line held the query ("?password=…"), the CR/LF, and the whole path.
+TEST(AuditSendTest, RecordsPathAndMethodOnlyOnceChecked) {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/audit.jsonl";
+  Policy p;
+  p.allow = SchemeSet::FromBits(0b000011);  // secret, env
+  Instance inst(p);
+  AuditOptions o;
+  o.path = path;
+  ASSERT_TRUE(inst.ConfigureAudit(o).ok());
+
+  // ollama takes no key; 127.0.0.1:9 is never reached (refused first).
+  HttpRequest q;
+  q.provider = Provider::kOllama;
+  q.base_url = "http://127.0.0.1:9/api";
+  q.path = "/chat?password=hunter2&user=alice";
+  auto r1 = SendOne(inst, q);
+  ASSERT_FALSE(r1.ok());
+  EXPECT_EQ(r1.error().code, ErrorCode::kBadBaseUrl);
+
+  HttpRequest m = q;
+  m.path = "/chat\n{\"forged\":true}";
+  m.method = "GET\r\nX-Forged: 1";
+  auto r2 = SendOne(inst, m);
+  ASSERT_FALSE(r2.ok());
+
+  HttpRequest ok_path = q;
+  ok_path.path = "/chat";
+  ok_path.method = "POST\r\nX-Forged: 1";
+  auto r3 = SendOne(inst, ok_path);
+  ASSERT_FALSE(r3.ok());
+  EXPECT_EQ(r3.error().code, ErrorCode::kHeaderForbidden);
+
+  // A valid path of 200 KB, for a key bound nowhere: refused before
+  // anything is resolved or connected, recorded with a cut path.
+  HttpRequest big;
+  big.provider = Provider::kOpenAICompatible;
+  big.base_url = "http://127.0.0.2:9";
+  big.api_key_ref = ParseRef("env:KEYREF_AUDIT_NONE", SchemeSet::All()).value();
+  for (int k = 0; k < 50000; ++k) big.path += "/seg";
+  auto r4 = SendOne(inst, big);
+  ASSERT_FALSE(r4.ok());
+  EXPECT_EQ(r4.error().code, ErrorCode::kKeyOriginUnbound);
+
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  EXPECT_EQ(text.find("hunter2"), std::string::npos);
+  EXPECT_EQ(text.find('?'), std::string::npos);
+  EXPECT_EQ(text.find("forged"), std::string::npos);
+  EXPECT_EQ(text.find("Forged"), std::string::npos);
+  EXPECT_EQ(text.find("\\r"), std::string::npos);
+  EXPECT_EQ(text.find("\\n"), std::string::npos);
+  EXPECT_LT(text.size(), 8u * 1024);
+
+  auto tail = inst.AuditTail(10);
+  ASSERT_TRUE(tail.ok());
+  ASSERT_EQ(tail.value().size(), 4u);
+  const auto& recs = tail.value();
+  EXPECT_EQ(recs[0].path, "");
+  EXPECT_EQ(recs[0].method, "POST");
+  EXPECT_EQ(recs[0].error_code, "BAD_BASE_URL");
+  EXPECT_EQ(recs[1].path, "");
+  EXPECT_EQ(recs[1].method, "");
+  EXPECT_EQ(recs[2].path, "/api/chat");  // checked: recorded
+  EXPECT_EQ(recs[2].method, "");
+  EXPECT_EQ(recs[3].ref, "env:KEYREF_AUDIT_NONE");
+  EXPECT_EQ(recs[3].error_code, "KEY_ORIGIN_UNBOUND");
+  EXPECT_LE(recs[3].path.size(), AuditLog::kMaxFieldBytes);
+  EXPECT_EQ(recs[3].path.compare(0, 8, "/seg/seg"), 0);
 }
 
 }  // namespace
