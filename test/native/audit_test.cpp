@@ -165,6 +165,24 @@ TEST(AuditSharedFileTest, ALockHeldElsewhereCostsTheLineAfterABoundedWait) {
   EXPECT_EQ(RefsInFiles(path, 0), std::vector<std::string>{"env:K2"});
 }
 
+// The lock path is checked when the log opens: a symlink planted there is
+// refused at construction (never followed), not found out line by line.
+TEST(AuditSharedFileTest, ALockPathThatIsASymlinkIsRefusedAtOpen) {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/audit.jsonl";
+  const std::string target = dir.path() + "/elsewhere";
+  ASSERT_EQ(::symlink(target.c_str(), (path + ".lock").c_str()), 0);
+  AuditOptions o;
+  o.path = path;
+  AuditLog log;
+  Status st = log.Open(o);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::kInternal);
+  EXPECT_NE(st.error().message.find(path), std::string::npos);
+  EXPECT_NE(::access(target.c_str(), F_OK), 0);  // nothing made through it
+  EXPECT_FALSE(log.has_file());
+}
+
 // A field is cut to kMaxFieldBytes at a character boundary, with "…": one
 // line stays small whatever a caller hands in, in the file and in memory.
 TEST(AuditRecordTest, FieldsAreCutSoThatALineStaysSmall) {

@@ -172,6 +172,20 @@ Status AuditLog::Open(AuditOptions options) {
   if (options_.path.empty()) return {};
   Result<int> fd = OpenAuditFile(options_.path, "open");
   if (!fd) return std::move(fd).error();
+  // The lock file is made (or checked) now: a lock path that cannot be
+  // used (a symlink or a folder planted there) is refused here rather than
+  // costing every line later. Another writer holding the lock is fine, and
+  // is not waited for: Open runs on the JavaScript thread.
+  Result<std::unique_ptr<ExclusiveFileLock>> file_lock =
+      ExclusiveFileLock::Take(LockPath(options_.path),
+                              std::chrono::milliseconds{0});
+  if (!file_lock && file_lock.error().code != ErrorCode::kSourceTimeout) {
+    ::close(fd.value());
+    return Error(ErrorCode::kInternal,
+                 "Cannot lock the audit file " + options_.path + ": " +
+                     file_lock.error().message,
+                 file_lock.error().hint);
+  }
   fd_ = fd.value();
   file_ = true;
   // Seed the in-memory tail (describe()'s lastUsedAt) from the file.
