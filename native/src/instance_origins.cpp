@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <utility>
 
+#include "keyref/base_url.h"
 #include "keyref/fingerprint.h"
 #include "keyref/instance.h"
+#include "keyref/request_head.h"
 
 namespace keyref {
 namespace {
@@ -556,12 +558,20 @@ Result<HttpResponse> Instance::Send(const HttpRequest& request,
 
   rec.provider = ProviderName(request.provider);
   if (request.api_key_ref) rec.ref = request.api_key_ref->ref;
+  // The path and the method are recorded only when they pass the checks
+  // the request itself runs (ValidateRequest), else left empty: a refused
+  // request is recorded too, and the raw binding can hand Send a path with
+  // a query ("/chat?password=…"), a method with CR/LF, or a megabyte of
+  // either. AuditLog::Append also cuts every field to kMaxFieldBytes.
   if (Result<BaseUrl> url = ParseBaseUrl(request.base_url); url) {
     rec.origin = OriginOf(url.value()).ToString();
-    rec.path = url.value().path;  // ParseBaseUrl keeps the query apart
+    if (CheckRequestPath(request.path)) {
+      // ParseBaseUrl keeps the base URL's query apart; the request path
+      // holds no "?" once checked.
+      rec.path = url.value().path + request.path;
+    }
   }
-  rec.path += request.path;  // checked: never holds "?" (CheckRequestPath)
-  rec.method = request.method;
+  if (IsAllowedMethod(request.method)) rec.method = request.method;
   rec.duration_ms = std::chrono::duration<double, std::milli>(
                         std::chrono::steady_clock::now() - started)
                         .count();
@@ -577,7 +587,8 @@ Result<HttpResponse> Instance::Send(const HttpRequest& request,
   for (std::string* f : {&rec.ref, &rec.origin, &rec.path, &rec.method}) {
     *f = redactor_.Redact(*f);
   }
-  if (Status st = audit_.Append(rec); !st && !audit_warned_.exchange(true)) {
+  if (Status st = audit_.Append(std::move(rec));
+      !st && !audit_warned_.exchange(true)) {
     logger_.Log(LogLevel::kError, st.error().message);
   }
   return result;

@@ -26,6 +26,10 @@ ParsedRef Ref(const std::string& text) {
   return r.value();
 }
 
+SecretValue Sv(const std::string& s) {
+  return SecretValue::FromBytes(s.data(), s.size());
+}
+
 struct Fixture {
   explicit Fixture(std::chrono::milliseconds ttl = 0ms) {
     Policy p;
@@ -85,6 +89,52 @@ TEST(InstanceTest, MalformedValuesAreRefused) {
   auto v = SecretValue::FromBytes("a\nb", 3);
   EXPECT_EQ(f.inst->Store(Ref("secret:k"), v).error().code,
             ErrorCode::kSecretMalformed);
+}
+
+// ValidateSecretValue reads every byte with no early exit and no branch on
+// a byte (its time depends on the length only; the code says how): these
+// are the answers it must keep giving. Every byte value at the start, the
+// middle and the end of a key; control characters and DEL refused with one
+// code and one message wherever they are, everything else accepted; the
+// size rule first, as before. Timing itself is not asserted (tests never
+// time), the branch-free fold is read in native/src/instance.cpp.
+TEST(InstanceTest, SecretValueCheckAnswersTheSameWhereverTheByteIs) {
+  const std::string key = "sk-test-0123456789abcdefghijklmnopqrstuv";
+  const Status first_line = ValidateSecretValue(Sv("a\nb"));
+  ASSERT_FALSE(first_line.ok());
+  EXPECT_EQ(first_line.error().code, ErrorCode::kSecretMalformed);
+  for (int b = 0; b < 256; ++b) {
+    const bool control = b < 0x20 || b == 0x7F;
+    for (std::size_t at : {std::size_t{0}, key.size() / 2, key.size() - 1}) {
+      std::string v = key;
+      v[at] = static_cast<char>(b);
+      Status st = ValidateSecretValue(Sv(v));
+      ASSERT_EQ(st.ok(), !control) << "byte " << b << " at " << at;
+      if (control) {
+        EXPECT_EQ(st.error().code, ErrorCode::kSecretMalformed);
+        EXPECT_EQ(st.error().message, first_line.error().message);
+        EXPECT_EQ(st.error().hint, first_line.error().hint);
+      }
+    }
+  }
+  // One byte alone, and several control characters at once.
+  EXPECT_FALSE(ValidateSecretValue(Sv(std::string(1, '\0'))).ok());
+  EXPECT_TRUE(ValidateSecretValue(Sv(" ")).ok());
+  EXPECT_TRUE(ValidateSecretValue(Sv("\x80\xff~")).ok());
+  EXPECT_EQ(ValidateSecretValue(Sv("line one\nline two\r\n")).error().message,
+            first_line.error().message);
+
+  const Status empty = ValidateSecretValue(Sv(""));
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error().code, ErrorCode::kSecretMalformed);
+  EXPECT_EQ(empty.error().message, "The secret is empty.");
+  EXPECT_TRUE(ValidateSecretValue(Sv(std::string(kMaxSecretBytes, 'k'))).ok());
+  std::string over(kMaxSecretBytes + 1, 'k');
+  over[10] = '\n';  // the size is told, as before, not the control
+  const Status big = ValidateSecretValue(Sv(over));
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.error().code, ErrorCode::kSecretMalformed);
+  EXPECT_NE(big.error().message.find("64 KiB"), std::string::npos);
 }
 
 TEST(InstanceTest, ParseErrorsComeFromCheck) {

@@ -108,8 +108,9 @@ test('no path leaks the canary', async (t) => {
   await t.test('audit file: 0600, one JSON line per send, fingerprints, no canary', () => {
     assert.equal(fs.statSync(auditFile).mode & 0o777, 0o600);
     // Rotated by size (maxBytes 4096 in the child): the current file and
-    // its predecessors together.
-    const files = fs.readdirSync(dir).filter((f) => f.startsWith('audit.jsonl'));
+    // its predecessors together (not audit.jsonl.lock, the writers' lock,
+    // which holds nothing and would make "rotated" true by itself).
+    const files = fs.readdirSync(dir).filter((f) => /^audit\.jsonl(\.\d+)?$/.test(f));
     assert.ok(files.length > 1, `the audit file rotated (${files.join(', ')})`);
     const text = files.map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('');
     const records = text.trim().split('\n').map((l) => JSON.parse(l));

@@ -5,9 +5,12 @@
 // A line holds the time, the ref, the key's fingerprint, the provider, the
 // origin, the method, the path without its query, the status or error code,
 // the duration and the byte counts. Never the key, a header value, a body or
-// a query string. The file is created 0600 and rotated by size.
+// a query string. The file is created 0600 and rotated by size; several
+// AuditLogs (two Sidecars, two extension hosts) may share it: every append
+// and rotation happens under flock(2) on `path + ".lock"`.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -45,6 +48,9 @@ struct AuditOptions {
   std::string path;                     // "" = no file
   std::uint64_t max_bytes = 10u << 20;  // rotate when a line would pass it
   int max_files = 5;                    // rotated files kept (path.1 …)
+  // How long an append waits for another writer's lock (file_lock.h)
+  // before it gives up on the line: the request being audited waits too.
+  std::chrono::milliseconds lock_wait{500};
 };
 
 // Appends records to the file (when configured) and keeps the last
@@ -52,6 +58,10 @@ struct AuditOptions {
 class AuditLog {
  public:
   static constexpr std::size_t kMemoryRecords = 1000;
+  // Each text field of a record is cut to this many bytes (at a UTF-8
+  // boundary, then "…" added), so that one line stays far below a small
+  // max_bytes and the memory tail is bounded in bytes, not only in count.
+  static constexpr std::size_t kMaxFieldBytes = 1024;
   AuditLog() = default;
   ~AuditLog();
   AuditLog(const AuditLog&) = delete;
@@ -61,9 +71,13 @@ class AuditLog {
   Status Open(AuditOptions options);
   bool has_file() const;
 
-  // Writes one line. A write failure is reported once through the return
-  // value and never stops the request that is being audited.
-  Status Append(const AuditRecord& record);
+  // Writes one line (its fields cut to kMaxFieldBytes), under the lock
+  // shared with every other writer of the file, to the file now at the
+  // path (reopened when another writer rotated it). A failure (the lock
+  // not had within lock_wait, a write error) loses this line only: it is
+  // reported through the return value and never stops the request that
+  // is being audited. The record is kept in memory either way.
+  Status Append(AuditRecord record);
 
   // The last `n` records, oldest first: from the file and its rotated
   // predecessors when there is a file, else from memory.
@@ -74,12 +88,15 @@ class AuditLog {
   std::int64_t LastUsed(std::string_view ref);
 
  private:
+  // Both called with mu_ and the file lock held.
+  Status ReopenIfMovedLocked();
   Status RotateLocked();
 
   mutable std::mutex mu_;
   AuditOptions options_;
-  int fd_ = -1;
-  std::uint64_t size_ = 0;
+  bool file_ = false;  // Open succeeded with a path
+  int fd_ = -1;        // the file at options_.path when last looked; -1
+                       // after a failed reopen (tried again next append)
   std::deque<AuditRecord> memory_;
 };
 

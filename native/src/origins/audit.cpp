@@ -2,6 +2,15 @@
 // built from fields that hold no secret by construction (a ref, a
 // fingerprint, an origin, a path without query, codes and numbers); the
 // Instance also scrubs them with its redactor before they get here.
+//
+// Several writers may share one file (two Sidecars in one extension host,
+// two VS Code windows with the same setting): each append and rotation
+// happens under flock(2) on a lock file next to it, and each writer checks
+// before it writes that its descriptor is still the file at the path. A
+// writer that kept its own descriptor and byte count went on appending to
+// a file another writer had renamed to path.1, and after a second rotation
+// to one it had unlinked: those lines were lost, and audit() (which reads
+// by path) missed them too.
 #include "keyref/audit.h"
 
 #include <fcntl.h>
@@ -13,6 +22,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "keyref/file_lock.h"
 
 namespace keyref {
 namespace {
@@ -50,6 +61,41 @@ Error IoError(const std::string& what, const std::string& path) {
 
 std::string Rotated(const std::string& path, int i) {
   return path + "." + std::to_string(i);
+}
+
+std::string LockPath(const std::string& path) { return path + ".lock"; }
+
+// Opens (creates 0600) the audit file at `path` for appending. 0600 from
+// the start (no window in which another user could open it); O_NOFOLLOW: a
+// symlink planted at the path is refused, not followed; a file that is not
+// a regular file of ours is refused too.
+Result<int> OpenAuditFile(const std::string& path, const char* what) {
+  int fd = ::open(path.c_str(),
+                  O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return IoError(what, path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+      st.st_uid != ::geteuid()) {
+    ::close(fd);
+    return IoError("use (not a regular file you own)", path);
+  }
+  if ((st.st_mode & 0077) != 0) ::fchmod(fd, 0600);
+  return fd;
+}
+
+// Cuts `field` to AuditLog::kMaxFieldBytes: back to the start of a UTF-8
+// character (at most three continuation bytes), then "…" to show the cut.
+void CapField(std::string* field) {
+  constexpr std::size_t kMax = AuditLog::kMaxFieldBytes;
+  if (field->size() <= kMax) return;
+  std::size_t end = kMax - 3;  // room for the three bytes of "…"
+  for (int i = 0;
+       i < 3 && (static_cast<unsigned char>((*field)[end]) & 0xC0) == 0x80;
+       ++i) {
+    --end;
+  }
+  field->resize(end);
+  *field += "\xE2\x80\xA6";
 }
 
 // Reads every audit line of one file (missing file: none).
@@ -121,22 +167,27 @@ Status AuditLog::Open(AuditOptions options) {
   std::lock_guard<std::mutex> lock(mu_);
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+  file_ = false;
   options_ = std::move(options);
   if (options_.path.empty()) return {};
-  // 0600 from the start (no window in which another user could open it);
-  // O_NOFOLLOW: a symlink planted at the path is refused, not followed.
-  int fd = ::open(options_.path.c_str(),
-                  O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return IoError("open", options_.path);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-      st.st_uid != ::geteuid()) {
-    ::close(fd);
-    return IoError("use (not a regular file you own)", options_.path);
+  Result<int> fd = OpenAuditFile(options_.path, "open");
+  if (!fd) return std::move(fd).error();
+  // The lock file is made (or checked) now: a lock path that cannot be
+  // used (a symlink or a folder planted there) is refused here rather than
+  // costing every line later. Another writer holding the lock is fine, and
+  // is not waited for: Open runs on the JavaScript thread.
+  Result<std::unique_ptr<ExclusiveFileLock>> file_lock =
+      ExclusiveFileLock::Take(LockPath(options_.path),
+                              std::chrono::milliseconds{0});
+  if (!file_lock && file_lock.error().code != ErrorCode::kSourceTimeout) {
+    ::close(fd.value());
+    return Error(ErrorCode::kInternal,
+                 "Cannot lock the audit file " + options_.path + ": " +
+                     file_lock.error().message,
+                 file_lock.error().hint);
   }
-  if ((st.st_mode & 0077) != 0) ::fchmod(fd, 0600);
-  fd_ = fd;
-  size_ = static_cast<std::uint64_t>(st.st_size);
+  fd_ = fd.value();
+  file_ = true;
   // Seed the in-memory tail (describe()'s lastUsedAt) from the file.
   std::vector<AuditRecord> old;
   for (int i = options_.max_files; i >= 1; --i) {
@@ -151,12 +202,34 @@ Status AuditLog::Open(AuditOptions options) {
 
 bool AuditLog::has_file() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return fd_ >= 0;
+  return file_;
+}
+
+Status AuditLog::ReopenIfMovedLocked() {
+  // The same inode on the same device: still the file at the path. Else
+  // another writer rotated it (our descriptor is now path.1, or unlinked),
+  // the path was removed by hand, or our own last reopen failed (fd_ -1):
+  // open what is at the path now, creating it if need be.
+  struct stat mine {};
+  struct stat there {};
+  if (fd_ >= 0 && ::fstat(fd_, &mine) == 0 &&
+      ::lstat(options_.path.c_str(), &there) == 0 &&
+      mine.st_ino == there.st_ino && mine.st_dev == there.st_dev) {
+    return {};
+  }
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  Result<int> fd = OpenAuditFile(options_.path, "reopen");
+  if (!fd) return std::move(fd).error();
+  fd_ = fd.value();
+  return {};
 }
 
 Status AuditLog::RotateLocked() {
   ::close(fd_);
   fd_ = -1;
+  // Under the file lock: no other writer renames at the same time, and
+  // each notices the new file before its next line (ReopenIfMovedLocked).
   if (options_.max_files <= 0) {
     ::unlink(options_.path.c_str());
   } else {
@@ -167,43 +240,74 @@ Status AuditLog::RotateLocked() {
     }
     ::rename(options_.path.c_str(), Rotated(options_.path, 1).c_str());
   }
-  int fd = ::open(options_.path.c_str(),
-                  O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return IoError("reopen", options_.path);
-  fd_ = fd;
-  size_ = 0;
+  Result<int> fd = OpenAuditFile(options_.path, "reopen");
+  if (!fd) return std::move(fd).error();
+  fd_ = fd.value();
   return {};
 }
 
-Status AuditLog::Append(const AuditRecord& record) {
+Status AuditLog::Append(AuditRecord record) {
+  for (std::string* f :
+       {&record.ref, &record.fingerprint, &record.provider, &record.origin,
+        &record.method, &record.path, &record.error_code}) {
+    CapField(f);
+  }
   std::lock_guard<std::mutex> lock(mu_);
   memory_.push_back(record);
   if (memory_.size() > kMemoryRecords) memory_.pop_front();
-  if (fd_ < 0) return {};
+  if (!file_) return {};
   std::string line = AuditRecordToJson(record);
   line.push_back('\n');
-  if (size_ > 0 && size_ + line.size() > options_.max_bytes) {
-    if (Status st = RotateLocked(); !st) return st;
+  // Bounded: a writer that keeps the lock longer (a stopped process) costs
+  // this line, never the request. flock is dropped when its holder dies, so
+  // there is no stale lock to break.
+  Result<std::unique_ptr<ExclusiveFileLock>> file_lock =
+      ExclusiveFileLock::Take(LockPath(options_.path), options_.lock_wait);
+  if (!file_lock) {
+    const bool timed_out = file_lock.error().code == ErrorCode::kSourceTimeout;
+    return Error(
+        ErrorCode::kInternal,
+        "An audit line was not written to " + options_.path + ": " +
+            (timed_out ? "another writer of the file kept its lock "
+                         "longer than " +
+                             std::to_string(options_.lock_wait.count()) + " ms."
+                       : file_lock.error().message),
+        timed_out ? "Look for a stopped process that writes the "
+                    "same audit file."
+                  : file_lock.error().hint);
   }
-  // One write() per line on an O_APPEND descriptor: lines from several
-  // threads (and processes sharing the file) never interleave.
+  if (Status st = ReopenIfMovedLocked(); !st) return st;
+  // The size of the file as it is, whoever wrote it: no counter of our own.
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) return IoError("measure", options_.path);
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size > 0 && size + line.size() > options_.max_bytes) {
+    if (Status rotated = RotateLocked(); !rotated) return rotated;
+  }
+  // One write() per line on an O_APPEND descriptor, under the lock: lines
+  // from several threads and processes never interleave.
   ssize_t n = ::write(fd_, line.data(), line.size());
   if (n != static_cast<ssize_t>(line.size())) {
     return IoError("write", options_.path);
   }
-  size_ += line.size();
   return {};
 }
 
 Result<std::vector<AuditRecord>> AuditLog::Tail(std::size_t n) {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<AuditRecord> out;
-  if (fd_ < 0) {
+  if (!file_) {
     std::size_t from = memory_.size() > n ? memory_.size() - n : 0;
     out.assign(memory_.begin() + static_cast<std::ptrdiff_t>(from),
                memory_.end());
     return out;
   }
+  // Under the writers' lock, so that no rotation moves a file between two
+  // reads (a line read twice or not at all). Without it (another writer
+  // keeps it), read anyway: a rotation in between is rare, and an answer
+  // beats none.
+  Result<std::unique_ptr<ExclusiveFileLock>> file_lock =
+      ExclusiveFileLock::Take(LockPath(options_.path), options_.lock_wait);
   // Newest file first, until n records are had.
   std::vector<std::vector<AuditRecord>> files;
   std::size_t have = 0;
