@@ -13,26 +13,16 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "keyref/process_env.h"
+
 extern char** environ;
 
 namespace keyref::cli {
 
 bool OnPath(const std::string& program) {
-  if (program.find('/') != std::string::npos) {
-    return access(program.c_str(), X_OK) == 0;
-  }
-  const char* path = std::getenv("PATH");
-  std::string p = path ? path : "/usr/bin:/bin";
-  std::size_t start = 0;
-  while (start <= p.size()) {
-    std::size_t end = p.find(':', start);
-    if (end == std::string::npos) end = p.size();
-    std::string dir = p.substr(start, end - start);
-    if (dir.empty()) dir = ".";
-    if (access((dir + "/" + program).c_str(), X_OK) == 0) return true;
-    start = end + 1;
-  }
-  return false;
+  // The sources' lookup: absolute PATH entries only (process_env.h).
+  const std::string file = FindOnPath(program, *ProcessEnv::Capture());
+  return !file.empty() && access(file.c_str(), X_OK) == 0;
 }
 
 RunResult RunProgram(const std::vector<std::string>& argv,
@@ -60,7 +50,13 @@ RunResult RunProgram(const std::vector<std::string>& argv,
     args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = -1;
-  int rc = posix_spawnp(&pid, args[0], &fa, &attr, args.data(), environ);
+  // Looked up on absolute PATH entries only (process_env.h): a `pass` in
+  // the folder the CLI runs from is never started. Not found: as if the
+  // spawn failed with ENOENT.
+  const std::string program = FindOnPath(argv.at(0), *ProcessEnv::Capture());
+  int rc = program.empty() ? ENOENT
+                           : posix_spawn(&pid, program.c_str(), &fa, &attr,
+                                         args.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   close(in[0]);

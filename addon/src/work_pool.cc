@@ -12,11 +12,26 @@ WorkPool::WorkPool(Napi::Env env) {
   // Registered after the TSFN, so it runs before the TSFN's own teardown
   // (cleanup hooks run in reverse order).
   env.AddCleanupHook([this] { Shutdown(); });
+  // process.exit() runs no cleanup hook, and JS never runs again: work
+  // waiting for the JS thread (the host store) is woken by the same abort
+  // hooks, so that the exit handler does not wait out its limit for it
+  // (exit_gate.h). Removed in Shutdown, before `this` goes.
+  exit_stopper_ = exit_gate::AddStopper([this] { RunAbortHooks(); });
+}
+
+void WorkPool::RunAbortHooks() {
+  std::vector<std::function<void()>> aborts;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    aborts = abort_hooks_;
+  }
+  for (auto& abort : aborts) abort();
 }
 
 WorkPool::~WorkPool() { Shutdown(); }
 
 void WorkPool::Shutdown() {
+  exit_gate::RemoveStopper(exit_stopper_);
   std::vector<std::thread> threads;
   std::vector<std::function<void()>> aborts;
   {

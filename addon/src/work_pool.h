@@ -65,6 +65,8 @@ class WorkPool {
 
   void Run();
   void Shutdown();  // cleanup hook: join threads, release the TSFN
+  // The abort hooks, run at process exit (they stay registered).
+  void RunAbortHooks();
 
   static constexpr std::size_t kMaxThreads = 4;
   Tsfn tsfn_;
@@ -76,6 +78,7 @@ class WorkPool {
   bool stop_ = false;
   bool shut_ = false;
   std::size_t pending_ = 0;  // JS thread only
+  int exit_stopper_ = 0;     // exit_gate's id for RunAbortHooks
 };
 
 // A new promise and its deferred (JS thread). Throws a JS error when the

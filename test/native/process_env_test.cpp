@@ -6,6 +6,8 @@
 #include "keyref/process_env.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 
@@ -111,6 +113,29 @@ TEST(ProcessEnvTest, ChildRunsWithTheCapturedEnvironment) {
   sources::ChildResult missing = sources::RunChild(
       {"sh", "-c", "true"}, *no_path, std::chrono::milliseconds(10000), 1024);
   EXPECT_EQ(missing.outcome, sources::ChildResult::Outcome::kNotFound);
+}
+
+// Only absolute PATH entries are searched: an empty entry (the current
+// folder, to execvp) or a relative one would start a `pass` a workspace
+// holds, with the whole environment (a review ran one from PATH="/x:").
+TEST(ProcessEnvTest, FindOnPathSearchesAbsoluteEntriesOnly) {
+  test::TempDir tmp;
+  const std::string name = test::RandomName("keyref-path-probe-");
+  test::WriteFile(tmp.path() + "/" + name, "#!/bin/sh\nexit 0\n", 0700);
+  ASSERT_EQ(mkdir((tmp.path() + "/sub").c_str(), 0700), 0);
+  test::WriteFile(tmp.path() + "/sub/" + name, "#!/bin/sh\nexit 0\n", 0700);
+  char cwd[4096];
+  ASSERT_NE(getcwd(cwd, sizeof cwd), nullptr);
+  ASSERT_EQ(chdir(tmp.path().c_str()), 0);
+  for (const char* path : {"PATH=", "PATH=:", "PATH=/nonexistent:", "PATH=.",
+                           "PATH=sub", "PATH=./sub:/nonexistent"}) {
+    auto env = ProcessEnv::FromEntries({path});
+    EXPECT_EQ(FindOnPath(name, *env), "") << path;
+    EXPECT_FALSE(sources::ProgramOnPath(name, *env)) << path;
+  }
+  auto abs = ProcessEnv::FromEntries({"PATH=/nonexistent::" + tmp.path()});
+  EXPECT_EQ(FindOnPath(name, *abs), tmp.path() + "/" + name);
+  ASSERT_EQ(chdir(cwd), 0);
 }
 
 }  // namespace

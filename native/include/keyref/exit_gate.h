@@ -38,7 +38,8 @@ class Busy {
 };
 
 // Runs `stop` when the process exits, before the wait; until the returned
-// id is passed to RemoveStopper. `stop` must not block.
+// id is passed to RemoveStopper, which waits for a `stop` that is running.
+// `stop` must not block, nor add or remove stoppers.
 int AddStopper(std::function<void()> stop);
 void RemoveStopper(int id);
 

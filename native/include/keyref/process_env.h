@@ -46,4 +46,13 @@ class ProcessEnv {
   std::vector<char*> ptrs_;
 };
 
+// The executable `program` names: itself when it holds '/', else the first
+// regular executable file of that name in env's PATH (when PATH is unset:
+// /usr/local/bin:/usr/bin:/bin); empty when there is none. Only absolute
+// PATH entries are searched: an empty entry (which execvp reads as the
+// current folder) or a relative one would start a program of that name
+// from wherever the editor or the CLI runs, a workspace anyone may have
+// filled, with the whole environment, keys included.
+std::string FindOnPath(const std::string& program, const ProcessEnv& env);
+
 }  // namespace keyref

@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
-#include <vector>
 
 namespace keyref::exit_gate {
 namespace {
@@ -16,9 +15,13 @@ namespace {
 constexpr std::chrono::milliseconds kExitWait{2000};
 
 struct Gate {
-  std::mutex mu;
+  std::mutex mu;  // busy
   std::condition_variable idle;
   std::size_t busy = 0;
+  // Held while stoppers run: RemoveStopper waits for a running one, so
+  // that once it returns its stopper never runs again (its owner may be
+  // destroyed next, on another thread).
+  std::mutex stop_mu;
   int next_id = 0;
   std::map<int, std::function<void()>> stoppers;
   std::atomic<bool> exiting{false};
@@ -66,7 +69,7 @@ Busy::~Busy() {
 
 int AddStopper(std::function<void()> stop) {
   Gate& g = G();
-  std::lock_guard<std::mutex> lock(g.mu);
+  std::lock_guard<std::mutex> lock(g.stop_mu);
   const int id = ++g.next_id;
   g.stoppers.emplace(id, std::move(stop));
   return id;
@@ -74,19 +77,18 @@ int AddStopper(std::function<void()> stop) {
 
 void RemoveStopper(int id) {
   Gate& g = G();
-  std::lock_guard<std::mutex> lock(g.mu);
+  std::lock_guard<std::mutex> lock(g.stop_mu);
   g.stoppers.erase(id);
 }
 
 bool StopAndWait(std::chrono::milliseconds limit) {
   Gate& g = G();
-  std::vector<std::function<void()>> stoppers;
   {
-    std::lock_guard<std::mutex> lock(g.mu);
-    for (auto& [id, stop] : g.stoppers) stoppers.push_back(stop);
+    // Not under g.mu: a stopper cancels requests, whose tasks then leave
+    // (and take g.mu to say so).
+    std::lock_guard<std::mutex> lock(g.stop_mu);
+    for (auto& [id, stop] : g.stoppers) stop();
   }
-  // Outside the lock: a stopper cancels requests, whose tasks then leave.
-  for (auto& stop : stoppers) stop();
   std::unique_lock<std::mutex> lock(g.mu);
   const std::size_t own = static_cast<std::size_t>(t_busy);
   return g.idle.wait_for(lock, limit, [&] { return g.busy <= own; });

@@ -83,8 +83,8 @@ struct HttpClient::State {
   State(const Redactor& r, HttpClientOptions o)
       : redactor(r),
         options(WithEnv(std::move(o))),
-        pool(o.max_idle_per_origin),
-        workers(o.max_concurrent) {}
+        pool(options.max_idle_per_origin),
+        workers(options.max_concurrent) {}
   const Redactor& redactor;
   HttpClientOptions options;
   std::atomic<bool> closed{false};

@@ -42,26 +42,7 @@ int DecodeStatus(int st) {
 }  // namespace
 
 std::string FindProgram(const std::string& program, const ProcessEnv& env) {
-  if (program.empty()) return {};
-  if (program.find('/') != std::string::npos) return program;
-  // PATH as posix_spawnp would read it, but from the captured environment.
-  const char* path = env.Get("PATH");
-  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
-  std::size_t start = 0;
-  while (start <= dirs.size()) {
-    std::size_t end = dirs.find(':', start);
-    if (end == std::string::npos) end = dirs.size();
-    std::string dir = dirs.substr(start, end - start);
-    if (dir.empty()) dir = ".";
-    std::string file = dir + "/" + program;
-    struct stat sb;
-    if (stat(file.c_str(), &sb) == 0 && S_ISREG(sb.st_mode) &&
-        access(file.c_str(), X_OK) == 0) {
-      return file;
-    }
-    start = end + 1;
-  }
-  return {};
+  return FindOnPath(program, env);
 }
 
 bool ProgramOnPath(const std::string& program, const ProcessEnv& env) {

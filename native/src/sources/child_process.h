@@ -40,9 +40,8 @@ ChildResult RunChild(const std::vector<std::string>& argv,
                      const ProcessEnv& env, std::chrono::milliseconds timeout,
                      std::size_t max_stdout);
 
-// The executable `program` names: itself when it holds '/', else the first
-// regular executable file of that name in env's PATH (the default path when
-// PATH is unset); empty when there is none.
+// The executable `program` names: FindOnPath (process_env.h), which
+// searches only absolute PATH entries.
 std::string FindProgram(const std::string& program, const ProcessEnv& env);
 
 // True when FindProgram finds an executable.
