@@ -34,15 +34,14 @@ Result<std::unique_ptr<ExclusiveFileLock>> ExclusiveFileLock::Take(
   int fd = open(lock_path.c_str(),
                 O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
   if (fd < 0) {
-    return Error(
-        ErrorCode::kSourceDenied,
-        "Cannot open the lock file " + lock_path + ": " +
-            (errno == ELOOP    ? "it is a symbolic link"
-             : errno == ENXIO ? "it is not a regular file"
-                              : std::strerror(errno)) +
-            ".",
-        "Remove it (it holds nothing) and make sure its folder is "
-        "yours and writable.");
+    return Error(ErrorCode::kSourceDenied,
+                 "Cannot open the lock file " + lock_path + ": " +
+                     (errno == ELOOP   ? "it is a symbolic link"
+                      : errno == ENXIO ? "it is not a regular file"
+                                       : std::strerror(errno)) +
+                     ".",
+                 "Remove it (it holds nothing) and make sure its folder is "
+                 "yours and writable.");
   }
   // O_CREAT without O_EXCL opens a file someone else made there too, and
   // flock works on any descriptor: in a folder another user can write, that
