@@ -33,22 +33,39 @@ Result<std::unique_ptr<ExclusiveFileLock>> ExclusiveFileLock::Take(
   // blocking the open until a reader comes.
   int fd = open(lock_path.c_str(),
                 O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
-  struct stat sb;
-  if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) {
-    close(fd);
-    fd = -1;
-    errno = EINVAL;
-  }
   if (fd < 0) {
-    return Error(
-        ErrorCode::kSourceDenied,
-        "Cannot open the lock file " + lock_path + ": " +
-            (errno == ELOOP                      ? "it is a symbolic link"
-             : errno == EINVAL || errno == ENXIO ? "it is not a regular file"
-                                                 : std::strerror(errno)) +
-            ".",
-        "Remove it (it holds nothing) and make sure its folder is "
-        "yours and writable.");
+    return Error(ErrorCode::kSourceDenied,
+                 "Cannot open the lock file " + lock_path + ": " +
+                     (errno == ELOOP   ? "it is a symbolic link"
+                      : errno == ENXIO ? "it is not a regular file"
+                                       : std::strerror(errno)) +
+                     ".",
+                 "Remove it (it holds nothing) and make sure its folder is "
+                 "yours and writable.");
+  }
+  // O_CREAT without O_EXCL opens a file someone else made there too, and
+  // flock works on any descriptor: in a folder another user can write, that
+  // user could plant the lock file and hold it, and every writer would then
+  // wait and give up. So only a file of ours with no other name is used
+  // (a hard link elsewhere would let its owner reach it by that name), and
+  // its mode is tightened as the files it guards are.
+  struct stat sb;
+  const char* why = nullptr;
+  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    why = "it is not a regular file";
+  } else if (sb.st_uid != geteuid()) {
+    why = "it belongs to another user";
+  } else if (sb.st_nlink != 1) {
+    why = "it has another name (a hard link)";
+  } else if ((sb.st_mode & 0077) != 0 && fchmod(fd, 0600) != 0) {
+    why = "its mode cannot be set to 0600";
+  }
+  if (why != nullptr) {
+    close(fd);
+    return Error(ErrorCode::kSourceDenied,
+                 "Cannot use the lock file " + lock_path + ": " + why + ".",
+                 "Remove it (it holds nothing) and make sure its folder is "
+                 "yours and not writable by others.");
   }
   const auto deadline = std::chrono::steady_clock::now() + wait;
   int delay_ms = 1;

@@ -528,6 +528,11 @@ KeyDescription Instance::Describe(const ParsedRef& ref,
 // ---- Sending and the audit trail -----------------------------------------
 
 Status Instance::ConfigureAudit(AuditOptions options) {
+  // The log's own reports (lines a held lock cost, once per back-off
+  // period; a rotated file skipped) name the file and counts, never a value.
+  options.warn = [this](const std::string& message) {
+    logger_.Log(LogLevel::kError, message);
+  };
   return audit_.Open(std::move(options));
 }
 

@@ -4,16 +4,19 @@
 // two Sidecars and two processes on one file are in test/node/origins.test.js.
 #include "keyref/audit.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "keyref/file_lock.h"
@@ -181,6 +184,108 @@ TEST(AuditSharedFileTest, ALockPathThatIsASymlinkIsRefusedAtOpen) {
   EXPECT_NE(st.error().message.find(path), std::string::npos);
   EXPECT_NE(::access(target.c_str(), F_OK), 0);  // nothing made through it
   EXPECT_FALSE(log.has_file());
+}
+
+// After a wait for the lock timed out, the next appends only try it (for
+// kLockBackoff): a stuck holder costs one wait, not one per request. The
+// lines lost are counted and reported once the back-off is over. Before,
+// every append waited the whole lock_wait.
+TEST(AuditSharedFileTest, AfterATimedOutWaitAppendsDoNotWaitAgain) {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/audit.jsonl";
+  std::vector<std::string> warned;
+  AuditOptions o;
+  o.path = path;
+  o.lock_wait = 300ms;
+  o.warn = [&warned](const std::string& m) { warned.push_back(m); };
+  AuditLog log;
+  ASSERT_TRUE(log.Open(o).ok());
+  auto held = ExclusiveFileLock::Take(path + ".lock", 1s);
+  ASSERT_TRUE(held.ok());
+  ASSERT_FALSE(log.Append(Numbered(1)).ok());  // waits 300 ms
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 2; i <= 6; ++i) {
+    Status st = log.Append(Numbered(i));
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().message.find("env:K"), std::string::npos);
+  }
+  // Five appends without a wait; with one each, 1500 ms. A bound on a wait,
+  // not a performance target.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 250ms);
+  EXPECT_TRUE(warned.empty());
+  EXPECT_EQ(log.LastUsed("env:K6"), 1764320000006);  // kept in memory
+  held.value().reset();
+  // The lock is free again: written at once, and the back-off is over.
+  ASSERT_TRUE(log.Append(Numbered(7)).ok());
+  EXPECT_EQ(RefsInFiles(path, 0), std::vector<std::string>{"env:K7"});
+  ASSERT_TRUE(log.Append(Numbered(8)).ok());
+  ASSERT_EQ(warned.size(), 1u);
+  EXPECT_NE(warned[0].find("6 audit lines were not written to " + path),
+            std::string::npos)
+      << warned[0];
+}
+
+// A FIFO planted at a rotated file's path does not block Open (which runs
+// on the JavaScript thread) and is skipped. Before, std::ifstream blocked
+// in open() until a writer came: the extension host froze.
+TEST(AuditSharedFileTest, AFifoAtARotatedPathIsSkippedWithoutBlocking) {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/audit.jsonl";
+  const std::string fifo = path + ".1";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::vector<std::string> warned;
+  AuditOptions o;
+  o.path = path;
+  o.warn = [&warned](const std::string& m) { warned.push_back(m); };
+  AuditLog log;
+  std::atomic<bool> done{false};
+  Status st;
+  std::thread opener([&] {
+    st = log.Open(o);
+    done = true;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!done && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  const bool blocked = !done;
+  if (blocked) {
+    // Let the stuck reader go (a writer comes and leaves: end of file).
+    int w = ::open(fifo.c_str(), O_WRONLY);
+    if (w >= 0) ::close(w);
+  }
+  opener.join();
+  ASSERT_FALSE(blocked) << "Open blocked on the FIFO at " << fifo;
+  ASSERT_TRUE(st.ok());
+  ASSERT_EQ(warned.size(), 1u);
+  EXPECT_NE(warned[0].find("skipped"), std::string::npos);
+  ASSERT_TRUE(log.Append(Numbered(1)).ok());
+  auto tail = log.Tail(10);
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(RefsOf(tail.value()), std::vector<std::string>{"env:K1"});
+  EXPECT_EQ(warned.size(), 1u);  // reported once
+}
+
+// A symlink at a rotated file's path is not followed (one to /dev/zero
+// would be read without end): its target's lines are not in the tail.
+TEST(AuditSharedFileTest, ASymlinkAtARotatedPathIsNotFollowed) {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/audit.jsonl";
+  const std::string target = dir.path() + "/elsewhere";
+  {
+    std::ofstream out(target);
+    out << AuditRecordToJson(Numbered(9)) << "\n";
+  }
+  ASSERT_EQ(::symlink(target.c_str(), (path + ".1").c_str()), 0);
+  AuditOptions o;
+  o.path = path;
+  AuditLog log;
+  ASSERT_TRUE(log.Open(o).ok());
+  EXPECT_EQ(log.LastUsed("env:K9"), 0);  // not seeded from the target
+  ASSERT_TRUE(log.Append(Numbered(1)).ok());
+  auto tail = log.Tail(10);
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(RefsOf(tail.value()), std::vector<std::string>{"env:K1"});
 }
 
 // A field is cut to kMaxFieldBytes at a character boundary, with "…": one

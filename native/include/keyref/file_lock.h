@@ -30,9 +30,10 @@ void UnlockFile(int fd) noexcept;
 class ExclusiveFileLock {
  public:
   // Opens `lock_path` (created with mode 0600; never through a symbolic
-  // link; refused unless a regular file) and waits up to `wait` for the
-  // lock. SOURCE_TIMEOUT when another holder keeps it longer,
-  // SOURCE_DENIED when the file cannot be opened. Messages name the path.
+  // link; refused unless a regular file of ours with one name, and an
+  // existing one tightened to 0600) and waits up to `wait` for the lock.
+  // SOURCE_TIMEOUT when another holder keeps it longer, SOURCE_DENIED when
+  // the file cannot be opened or is refused. Messages name the path.
   static Result<std::unique_ptr<ExclusiveFileLock>> Take(
       const std::string& lock_path, std::chrono::milliseconds wait);
   ~ExclusiveFileLock();

@@ -17,9 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <ctime>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -98,14 +98,61 @@ void CapField(std::string* field) {
   *field += "\xE2\x80\xA6";
 }
 
-// Reads every audit line of one file (missing file: none).
-void ReadLines(const std::string& path, std::vector<AuditRecord>* out) {
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    AuditRecord r;
-    if (AuditRecordFromJson(line, &r)) out->push_back(std::move(r));
+// The most read from one file: a file of ours holds at most max_bytes plus
+// one line (a few KiB, CapField), so twice that plus 64 KiB is ample, and a
+// file grown past it by hand costs a bounded read, not all of memory.
+std::uint64_t ReadCap(const AuditOptions& options) {
+  return 2 * options.max_bytes + (64u << 10);
+}
+
+// Reads the audit lines of one file (missing file: none). Rotated files sit
+// in a folder others may write: a FIFO planted there would block the read
+// (Open runs on the JavaScript thread), a symlink to /dev/zero would never
+// end. So: never through a symlink, never blocking, only a regular file of
+// ours, and at most `cap` bytes. False when a file there was skipped.
+bool ReadLines(const std::string& path, std::uint64_t cap,
+               std::vector<AuditRecord>* out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+      st.st_uid != ::geteuid()) {
+    ::close(fd);
+    return false;
   }
+  std::string text;
+  char buf[1 << 16];
+  while (text.size() < cap) {
+    const std::size_t want =
+        std::min<std::uint64_t>(sizeof buf, cap - text.size());
+    ssize_t got = ::read(fd, buf, want);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    text.append(buf, static_cast<std::size_t>(got));
+  }
+  ::close(fd);
+  std::size_t start = 0;
+  for (std::size_t nl; (nl = text.find('\n', start)) != std::string::npos;
+       start = nl + 1) {
+    AuditRecord r;
+    if (AuditRecordFromJson(std::string_view(text).substr(start, nl - start),
+                            &r)) {
+      out->push_back(std::move(r));
+    }
+  }
+  // A last line without its newline: a whole record (a writer's line is one
+  // write()) unless the cap cut it, when it does not parse.
+  AuditRecord r;
+  if (start < text.size() &&
+      AuditRecordFromJson(std::string_view(text).substr(start), &r)) {
+    out->push_back(std::move(r));
+  }
+  return true;
+}
+
+std::string SkippedMessage(const std::string& path) {
+  return "An audit file next to " + path +
+         " was skipped: it is not a regular file of yours.";
 }
 
 }  // namespace
@@ -164,7 +211,7 @@ AuditLog::~AuditLog() {
 }
 
 Status AuditLog::Open(AuditOptions options) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   file_ = false;
@@ -188,15 +235,26 @@ Status AuditLog::Open(AuditOptions options) {
   }
   fd_ = fd.value();
   file_ = true;
+  backoff_until_ = {};
+  lost_ = 0;
+  skip_warned_ = false;
   // Seed the in-memory tail (describe()'s lastUsedAt) from the file.
   std::vector<AuditRecord> old;
-  for (int i = options_.max_files; i >= 1; --i) {
-    ReadLines(Rotated(options_.path, i), &old);
+  bool skipped = false;
+  for (int i = options_.max_files; i >= 0; --i) {
+    skipped |= !ReadLines(i == 0 ? options_.path : Rotated(options_.path, i),
+                          ReadCap(options_), &old);
   }
-  ReadLines(options_.path, &old);
   std::size_t from =
       old.size() > kMemoryRecords ? old.size() - kMemoryRecords : 0;
   memory_.assign(old.begin() + static_cast<std::ptrdiff_t>(from), old.end());
+  if (skipped && options_.warn) {
+    skip_warned_ = true;
+    std::function<void(const std::string&)> warn = options_.warn;
+    const std::string message = SkippedMessage(options_.path);
+    lock.unlock();
+    warn(message);
+  }
   return {};
 }
 
@@ -246,36 +304,79 @@ Status AuditLog::RotateLocked() {
   return {};
 }
 
+std::string AuditLog::TakeLossReportLocked() {
+  if (lost_ == 0) return "";
+  std::string report = std::to_string(lost_) + " audit line" +
+                       (lost_ == 1 ? " was" : "s were") + " not written to " +
+                       options_.path +
+                       ": another writer of the file kept its lock.";
+  lost_ = 0;
+  return report;
+}
+
 Status AuditLog::Append(AuditRecord record) {
   for (std::string* f :
        {&record.ref, &record.fingerprint, &record.provider, &record.origin,
         &record.method, &record.path, &record.error_code}) {
     CapField(f);
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  memory_.push_back(record);
-  if (memory_.size() > kMemoryRecords) memory_.pop_front();
-  if (!file_) return {};
+  std::string path;
+  std::chrono::milliseconds wait{0};
+  std::function<void(const std::string&)> warn;
+  std::string report;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    memory_.push_back(record);
+    if (memory_.size() > kMemoryRecords) memory_.pop_front();
+    if (!file_) return {};
+    path = options_.path;
+    warn = options_.warn;
+    // In a back-off, only try the lock: a holder that kept it past one
+    // wait (a stopped process) would otherwise cost every request a wait.
+    if (std::chrono::steady_clock::now() >= backoff_until_) {
+      wait = options_.lock_wait;
+      report = TakeLossReportLocked();  // the last back-off period is over
+    }
+  }
+  if (!report.empty() && warn) warn(report);
   std::string line = AuditRecordToJson(record);
   line.push_back('\n');
-  // Bounded: a writer that keeps the lock longer (a stopped process) costs
-  // this line, never the request. flock is dropped when its holder dies, so
-  // there is no stale lock to break.
+  // The wait happens without mu_: other requests (each with its own open of
+  // the lock file, which flock keeps apart even within one process),
+  // LastUsed and Tail go on meanwhile. Bounded: a writer that keeps the
+  // lock longer costs this line, never the request. flock is dropped when
+  // its holder dies, so there is no stale lock to break.
   Result<std::unique_ptr<ExclusiveFileLock>> file_lock =
-      ExclusiveFileLock::Take(LockPath(options_.path), options_.lock_wait);
+      ExclusiveFileLock::Take(LockPath(path), wait);
+  std::lock_guard<std::mutex> lock(mu_);
   if (!file_lock) {
     const bool timed_out = file_lock.error().code == ErrorCode::kSourceTimeout;
+    if (timed_out) {
+      ++lost_;
+      if (wait.count() > 0) {
+        backoff_until_ = std::chrono::steady_clock::now() + kLockBackoff;
+      }
+    }
     return Error(
         ErrorCode::kInternal,
-        "An audit line was not written to " + options_.path + ": " +
-            (timed_out ? "another writer of the file kept its lock "
-                         "longer than " +
-                             std::to_string(options_.lock_wait.count()) + " ms."
-                       : file_lock.error().message),
+        "An audit line was not written to " + path + ": " +
+            (!timed_out ? file_lock.error().message
+             : wait.count() > 0
+                 ? "another writer of the file kept its lock longer than " +
+                       std::to_string(wait.count()) + " ms; for the next " +
+                       std::to_string(kLockBackoff.count()) +
+                       " s lines are written only when it is free."
+                 : "another writer of the file holds its lock (not waited "
+                   "for: a wait timed out a moment ago)."),
         timed_out ? "Look for a stopped process that writes the "
                     "same audit file."
                   : file_lock.error().hint);
   }
+  // The lock came free: a stuck holder is gone, the next wait is full.
+  backoff_until_ = {};
+  // Open() ran meanwhile, for another file or none: this line was for the
+  // old one, and is not written to the new one.
+  if (!file_ || options_.path != path) return {};
   if (Status st = ReopenIfMovedLocked(); !st) return st;
   // The size of the file as it is, whoever wrote it: no counter of our own.
   struct stat st {};
@@ -294,34 +395,57 @@ Status AuditLog::Append(AuditRecord record) {
 }
 
 Result<std::vector<AuditRecord>> AuditLog::Tail(std::size_t n) {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::vector<AuditRecord> out;
-  if (!file_) {
-    std::size_t from = memory_.size() > n ? memory_.size() - n : 0;
-    out.assign(memory_.begin() + static_cast<std::ptrdiff_t>(from),
-               memory_.end());
-    return out;
+  AuditOptions options;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!file_) {
+      std::size_t from = memory_.size() > n ? memory_.size() - n : 0;
+      return std::vector<AuditRecord>(
+          memory_.begin() + static_cast<std::ptrdiff_t>(from), memory_.end());
+    }
+    options = options_;
+    // In a back-off the lock is only tried, as an append does.
+    if (std::chrono::steady_clock::now() < backoff_until_) {
+      options.lock_wait = std::chrono::milliseconds{0};
+    }
   }
+  return ReadTail(options, n);
+}
+
+std::vector<AuditRecord> AuditLog::ReadTail(const AuditOptions& options,
+                                            std::size_t n) {
   // Under the writers' lock, so that no rotation moves a file between two
   // reads (a line read twice or not at all). Without it (another writer
   // keeps it), read anyway: a rotation in between is rare, and an answer
-  // beats none.
+  // beats none. Not under mu_: appends go on while this waits and reads.
   Result<std::unique_ptr<ExclusiveFileLock>> file_lock =
-      ExclusiveFileLock::Take(LockPath(options_.path), options_.lock_wait);
+      ExclusiveFileLock::Take(LockPath(options.path), options.lock_wait);
   // Newest file first, until n records are had.
   std::vector<std::vector<AuditRecord>> files;
   std::size_t have = 0;
-  for (int i = 0; i <= options_.max_files && have < n; ++i) {
+  bool skipped = false;
+  for (int i = 0; i <= options.max_files && have < n; ++i) {
     std::vector<AuditRecord> recs;
-    ReadLines(i == 0 ? options_.path : Rotated(options_.path, i), &recs);
+    skipped |= !ReadLines(i == 0 ? options.path : Rotated(options.path, i),
+                          ReadCap(options), &recs);
     have += recs.size();
     files.push_back(std::move(recs));
   }
+  std::vector<AuditRecord> out;
   for (auto it = files.rbegin(); it != files.rend(); ++it) {
     out.insert(out.end(), it->begin(), it->end());
   }
   if (out.size() > n)
     out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(n));
+  if (skipped && options.warn) {
+    bool first = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      first = !skip_warned_;
+      skip_warned_ = true;
+    }
+    if (first) options.warn(SkippedMessage(options.path));
+  }
   return out;
 }
 
