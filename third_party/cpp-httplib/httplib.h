@@ -1549,6 +1549,12 @@ private:
   SSL_CTX *ctx_;
   std::mutex ctx_mutex_;
   std::once_flag initialize_cert_;
+  // keyref: the caller gave the whole trust store (set_ca_cert_store), so
+  // load_certs adds nothing to it: not OpenSSL's default paths, which it
+  // finds by reading SSL_CERT_FILE / SSL_CERT_DIR with getenv on the
+  // connecting (worker) thread and which name the build machine's folders
+  // in a static OpenSSL.
+  bool ca_cert_store_given_ = false;
 
   std::vector<std::string> host_components_;
 
@@ -7777,6 +7783,7 @@ inline void SSLClient::set_ca_cert_store(X509_STORE *ca_cert_store) {
         // Free memory allocated for old cert and use new store `ca_cert_store`
         SSL_CTX_set_cert_store(ctx_, ca_cert_store);
       }
+      ca_cert_store_given_ = true;  // keyref
     } else {
       X509_STORE_free(ca_cert_store);
     }
@@ -7866,7 +7873,7 @@ inline bool SSLClient::load_certs() {
                                          ca_cert_dir_path_.c_str())) {
         ret = false;
       }
-    } else {
+    } else if (!ca_cert_store_given_) {  // keyref: see the member
 #ifdef _WIN32
       detail::load_system_certs_on_windows(SSL_CTX_get_cert_store(ctx_));
 #else
