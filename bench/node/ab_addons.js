@@ -30,16 +30,18 @@ async function main() {
     console.error(`PAIRS must be a positive integer, not ${pairsArg}`);
     process.exit(2);
   }
+  const secrets = [];
+  for (let i = 0; i < 16; ++i) secrets.push(`sk-proj-${crypto.randomBytes(36).toString('base64url')}`);
+  // Set before the Sidecars are made: they read the environment as it was
+  // then (docs/requests.md, "The environment").
+  for (let i = 0; i < secrets.length; ++i) process.env[`KEYREF_AB_${i}`] = secrets[i];
   const options = normaliseOptions({ logLevel: 'off', policy: { allowSchemes: ['env'] } });
   const builds = [oldFile, newFile].map((f) => {
     const native = require(path.resolve(f));
     if (native.testHooks !== true) throw new Error(`${f} is not a test-hooks build`);
     return new native.NativeSidecar(options);
   });
-  const secrets = [];
-  for (let i = 0; i < 16; ++i) secrets.push(`sk-proj-${crypto.randomBytes(36).toString('base64url')}`);
   for (let i = 0; i < secrets.length; ++i) {
-    process.env[`KEYREF_AB_${i}`] = secrets[i];
     // The probe resolves the ref in native code and fails on purpose
     // (SOURCE_DENIED); the value's fingerprints stay registered.
     for (const s of builds) {

@@ -50,9 +50,11 @@ async function main() {
     const bad = keyref.parseRef('sk-live-not-a-ref');
     assert.equal(bad.ok, false);
   });
-  const sidecar = new keyref.Sidecar();
-  // apiKeyRef here: an env: ref to a variable holding a made-up key.
+  // apiKeyRef here: an env: ref to a variable holding a made-up key, set
+  // before the Sidecar is made (it reads the environment as it was then;
+  // docs/requests.md, "The environment").
   process.env.KEYREF_ARTIFACT_KEY = 'sk-artifact-made-up-0123456789abcdef';
+  const sidecar = new keyref.Sidecar();
   await check("check('env:...')", async () => {
     const r = await sidecar.check('env:KEYREF_ARTIFACT_KEY');
     assert.equal(r.ok, true, JSON.stringify(r));
